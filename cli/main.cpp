@@ -1,0 +1,64 @@
+// The gapbench executable: dispatches to subcommands and turns gapbench::Error into a message and
+// exit code 1. No logic of its own (ARCHITECTURE.md).
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "common/error.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(const gapbench::cli::Argv&);
+  const char* summary;
+};
+
+const Command kCommands[] = {
+    {"model", gapbench::cli::CmdModel, "model inspect FILE | model random ...: GGUF models"},
+    {"tokenize", gapbench::cli::CmdTokenize, "text -> token ids with a model's tokenizer"},
+    {"detokenize", gapbench::cli::CmdDetokenize, "token ids -> text"},
+    {"logits", gapbench::cli::CmdLogits, "exact logits for a token sequence (JSON)"},
+    {"generate", gapbench::cli::CmdGenerate, "generate text from a prompt"},
+    {"bench", gapbench::cli::CmdBench, "prompt-processing and generation speed"},
+};
+
+void PrintUsage() {
+  std::fprintf(stderr, "usage: gapbench <command> [options]   (gapbench <command> --help)\n\n");
+  for (const auto& c : kCommands) std::fprintf(stderr, "  %-12s %s\n", c.name, c.summary);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    PrintUsage();
+    return argc < 2 ? 2 : 0;
+  }
+  if (std::string(argv[1]) == "--version") {
+    std::printf("gapbench %s\n", GAPBENCH_VERSION);
+    return 0;
+  }
+  const std::string name = argv[1];
+  const gapbench::cli::Argv args(argv + 2, argv + argc);
+  for (const auto& c : kCommands) {
+    if (name != c.name) continue;
+    try {
+      return c.run(args);
+    } catch (const gapbench::Error& e) {
+      std::fprintf(stderr, "gapbench: %s\n", e.what());
+      return 1;
+    } catch (const std::bad_alloc&) {
+      std::fprintf(stderr, "gapbench: out of memory\n");
+      return 1;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "gapbench: unexpected error: %s\n", e.what());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "gapbench: unknown command '%s'\n\n", name.c_str());
+  PrintUsage();
+  return 2;
+}

@@ -1,0 +1,22 @@
+// JSON helpers over RapidJSON: a compact writer for CLI output and parsing with errors that
+// name the source and the offset.
+#pragma once
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <string>
+#include <string_view>
+
+namespace gapbench {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// Parses `text`; on a syntax error throws Error naming `source` and the byte offset.
+rapidjson::Document ParseJson(std::string_view text, std::string_view source);
+
+// Writes a float so that it round-trips (shortest repr); NaN/Inf become null.
+void WriteJsonFloat(JsonWriter& w, double v);
+
+}  // namespace gapbench

@@ -1,0 +1,36 @@
+// Matrix products of a weight matrix (any computable ggml type) with f32 activations.
+// The layout is GGUF's: a weight of ne = {cols, rows} is `rows` contiguous rows of `cols`
+// elements (HF's [out, in] = [rows, cols]).
+//
+// Numerics (shared by the fast path and the reference, so they agree to rounding order):
+//   F32            : f32 x f32, f32 accumulation
+//   F16, BF16      : weights widened to f32, f32 x f32
+//   Q8_0, Q4_0     : activations quantised to Q8_0 per 32-block (as ggml's vec_dot_type),
+//                    int32 dot per block, scaled by d_w * d_x and summed in f32
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/types.h"
+
+namespace gapbench::kernels {
+
+struct MatrixView {
+  GgmlType type = GgmlType::kF32;
+  const void* data = nullptr;
+  int64_t rows = 0;  // output features
+  int64_t cols = 0;  // input features (contiguous, multiple of the block size)
+};
+
+// y[t, r] = sum_c W[r, c] * x[t, c] for t < n_tokens, r < rows.
+// x: [n_tokens, cols] f32, y: [n_tokens, rows] f32. Parallel (ParallelFor) and SIMD.
+void MatMul(const MatrixView& w, const float* x, int64_t n_tokens, float* y);
+
+// Plain scalar, single-threaded implementation with the same numerics; the tests compare MatMul
+// with it.
+void MatMulReference(const MatrixView& w, const float* x, int64_t n_tokens, float* y);
+
+// One row of W dotted with one f32 vector (same numerics as MatMul); for small ad-hoc products.
+float DotRow(const MatrixView& w, int64_t row, const float* x);
+
+}  // namespace gapbench::kernels
