@@ -1,5 +1,6 @@
 #include "cli/args.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 
@@ -16,8 +17,10 @@ Args::Args(const std::string& command, const std::vector<std::string>& argv,
       help_ = true;
       continue;
     }
-    if (a.size() > 2 && a.rfind("--", 0) == 0) {
-      std::string name = a.substr(2);
+    const bool short_opt = a.size() == 2 && a[0] == '-' && std::isalpha(static_cast<unsigned char>(a[1]));
+    if ((a.size() > 2 && a.rfind("--", 0) == 0) || short_opt) {
+      // "-p" is the same option as "--p" (llama-bench style short options).
+      std::string name = a.substr(short_opt ? 1 : 2);
       std::optional<std::string> inline_value;
       if (auto eq = name.find('='); eq != std::string::npos) {
         inline_value = name.substr(eq + 1);

@@ -1,0 +1,17 @@
+// llama: Llama 2/3, SmolLM2, Mistral-style. GGUF stores Q/K rows permuted by the converter so
+// RoPE pairs adjacent dims (NORM). Llama-3 frequency scaling arrives as a rope_freqs tensor.
+#include "engine/family.h"
+
+namespace gapbench::engine {
+
+FamilySpec LlamaFamily() {
+  FamilySpec f;
+  f.arch = "llama";
+  f.rope_style = kernels::RopeStyle::kNorm;
+  f.qkv_bias = false;
+  f.default_rope_base = 10000.0f;
+  f.default_rms_eps = 1e-5f;
+  return f;
+}
+
+}  // namespace gapbench::engine

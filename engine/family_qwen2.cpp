@@ -1,0 +1,17 @@
+// qwen2: Qwen2 / Qwen2.5. Biases on q, k, v (none on o), NEOX RoPE (rotate-half pairing),
+// base 1e6, RMSNorm eps 1e-6.
+#include "engine/family.h"
+
+namespace gapbench::engine {
+
+FamilySpec Qwen2Family() {
+  FamilySpec f;
+  f.arch = "qwen2";
+  f.rope_style = kernels::RopeStyle::kNeox;
+  f.qkv_bias = true;
+  f.default_rope_base = 1000000.0f;
+  f.default_rms_eps = 1e-6f;
+  return f;
+}
+
+}  // namespace gapbench::engine
