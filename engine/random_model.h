@@ -1,0 +1,73 @@
+// Random-weight GGUF models in the real shapes of small public models (SmolLM2-135M,
+// Qwen2.5-0.5B, Llama-3.2-1B) plus a tiny one for tests, with the metadata keys, tensor names,
+// ggml dimension order and a byte-level (gpt2-kind) vocabulary that llama.cpp and our engine
+// expect. Weights are deterministic for a seed whatever the thread count, and tensors stream to
+// the file one chunk at a time, so a 5 GB f32 model never sits in memory.
+// Not here: trained weights, tokenizer merges beyond a handful, architectures other than
+// llama/qwen2.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kernels/types.h"
+
+namespace gapbench::engine {
+
+struct ModelPreset {
+  std::string name;          // "smollm2-135m", ...
+  std::string display_name;  // general.name prefix: "SmolLM2-135M"
+  int64_t n_embd = 0;
+  int64_t n_layer = 0;
+  int64_t n_head = 0;
+  int64_t n_head_kv = 0;
+  int64_t n_ff = 0;
+  int64_t n_vocab = 0;
+  int64_t n_ctx = 0;  // context_length
+  double rope_base = 10000.0;
+  double rms_eps = 1e-5;
+  bool llama3_rope = false;  // rope_freqs tensor: factor 32, low 1, high 4, original ctx 8192
+
+  int64_t head_dim() const { return n_embd / n_head; }
+};
+
+// The presets: "smollm2-135m", "qwen2.5-0.5b", "llama3.2-1b", "tiny".
+std::optional<ModelPreset> FindPreset(std::string_view name);
+std::vector<std::string> PresetNames();
+
+// Llama-3 rope scaling as the per-frequency divisors ggml applies (theta_i / factor_i):
+// n_rot/2 values, 1 for high frequencies, `factor` for low ones, smooth in between.
+std::vector<float> Llama3RopeFreqs(int64_t n_rot, double base, double factor, double low_freq,
+                                   double high_freq, double original_ctx);
+
+// The gpt2 byte-level encoding of byte b (GPT-2's bytes_to_unicode), as UTF-8.
+std::string GptByteToken(uint8_t b);
+
+struct RandomModelProgress {
+  size_t tensor_index = 0;  // the tensor being written (0-based)
+  size_t n_tensors = 0;
+  std::string tensor_name;
+  uint64_t bytes_done = 0;  // tensor data written so far
+  uint64_t bytes_total = 0;
+};
+
+struct RandomModelOptions {
+  std::string arch = "llama";  // "llama" or "qwen2" (qwen2 adds q/k/v biases)
+  ModelPreset preset;
+  kernels::GgmlType wtype = kernels::GgmlType::kF32;  // 2-D weights; norms and biases stay f32
+  uint64_t seed = 0;
+  std::function<void(const RandomModelProgress&)> progress;  // optional, called per chunk
+};
+
+// Writes the model to `path` (via path + ".tmp", renamed at the end). Throws Error on a bad
+// arch / wtype / preset combination (naming it) or an I/O failure (naming the file).
+void WriteRandomModel(const RandomModelOptions& options, const std::string& path);
+
+// Size in bytes the file will have; does not touch the disk.
+uint64_t RandomModelFileSize(const RandomModelOptions& options);
+
+}  // namespace gapbench::engine
