@@ -1,0 +1,182 @@
+// MatMul driver and the scalar reference. MatMul quantises the activations once per call (int8
+// weight types), then splits the weight rows over ParallelFor; each task runs the SIMD row
+// kernels of matmul_simd.cpp, which reuse every weight row across a tile of tokens.
+// MatMulReference is the plain loop nest with the same numerics (see matmul.h).
+#include "kernels/matmul.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "common/error.h"
+#include "kernels/fp16.h"
+#include "kernels/matmul_simd.h"
+#include "kernels/parallel.h"
+#include "kernels/quant.h"
+
+namespace gapbench::kernels {
+namespace {
+
+bool IsInt8Type(GgmlType t) { return t == GgmlType::kQ8_0 || t == GgmlType::kQ4_0; }
+
+void CheckSupported(const MatrixView& w) {
+  switch (w.type) {
+    case GgmlType::kF32:
+    case GgmlType::kF16:
+    case GgmlType::kBF16:
+      break;
+    case GgmlType::kQ8_0:
+    case GgmlType::kQ4_0:
+      if (w.cols % kQK != 0) {
+        Fail("MatMul: ", TypeName(w.type), " weight has ", w.cols,
+             " columns, not a multiple of the block size 32");
+      }
+      break;
+    default:
+      Fail("MatMul: no kernel for weight type ", TypeName(w.type),
+           " (supported: f32, f16, bf16, q8_0, q4_0)");
+  }
+  GB_CHECK(w.rows >= 0 && w.cols >= 0, "MatMul: negative shape");
+  GB_CHECK(w.data != nullptr || w.rows * w.cols == 0, "MatMul: null weight data");
+}
+
+// Activations of the int8 paths: Q8_0-quantised exactly as QuantizeRowQ8_0, the scale as its
+// f16-rounded value, the quants widened to int16 for the SIMD multiply-add.
+struct QuantizedActivations {
+  std::vector<float> d;    // [n_tokens, cols / 32]
+  std::vector<int16_t> q;  // [n_tokens, cols]
+};
+
+QuantizedActivations QuantizeActivations(const float* x, int64_t n_tokens, int64_t cols) {
+  const int64_t nb = cols / kQK;
+  QuantizedActivations acts;
+  acts.d.resize(static_cast<size_t>(n_tokens * nb));
+  acts.q.resize(static_cast<size_t>(n_tokens * cols));
+  ParallelFor(0, n_tokens, std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)),
+              [&](int64_t t_begin, int64_t t_end) {
+                std::vector<BlockQ8_0> blocks(static_cast<size_t>(nb));
+                for (int64_t t = t_begin; t < t_end; ++t) {
+                  QuantizeRowQ8_0(x + t * cols, blocks.data(), cols);
+                  for (int64_t b = 0; b < nb; ++b) {
+                    acts.d[static_cast<size_t>(t * nb + b)] = F16ToF32(blocks[b].d);
+                    int16_t* q = acts.q.data() + t * cols + b * kQK;
+                    for (int64_t j = 0; j < kQK; ++j) q[j] = blocks[b].qs[j];
+                  }
+                }
+              });
+  return acts;
+}
+
+float RefFloatDot(const MatrixView& w, int64_t row, const float* x) {
+  float sum = 0.0f;
+  const int64_t cols = w.cols;
+  switch (w.type) {
+    case GgmlType::kF32: {
+      const float* wr = static_cast<const float*>(w.data) + row * cols;
+      for (int64_t c = 0; c < cols; ++c) sum += wr[c] * x[c];
+      break;
+    }
+    case GgmlType::kF16: {
+      const uint16_t* wr = static_cast<const uint16_t*>(w.data) + row * cols;
+      for (int64_t c = 0; c < cols; ++c) sum += F16ToF32(wr[c]) * x[c];
+      break;
+    }
+    default: {  // kBF16
+      const uint16_t* wr = static_cast<const uint16_t*>(w.data) + row * cols;
+      for (int64_t c = 0; c < cols; ++c) sum += BF16ToF32(wr[c]) * x[c];
+      break;
+    }
+  }
+  return sum;
+}
+
+// One weight row against one Q8_0 activation row: int32 dot per block, scaled in f32.
+float RefInt8Dot(const MatrixView& w, int64_t row, const BlockQ8_0* xq) {
+  const int64_t nb = w.cols / kQK;
+  float sum = 0.0f;
+  if (w.type == GgmlType::kQ8_0) {
+    const BlockQ8_0* wr = static_cast<const BlockQ8_0*>(w.data) + row * nb;
+    for (int64_t b = 0; b < nb; ++b) {
+      int32_t sumi = 0;
+      for (int64_t j = 0; j < kQK; ++j) sumi += wr[b].qs[j] * xq[b].qs[j];
+      sum += static_cast<float>(sumi) * (F16ToF32(wr[b].d) * F16ToF32(xq[b].d));
+    }
+  } else {  // kQ4_0
+    const BlockQ4_0* wr = static_cast<const BlockQ4_0*>(w.data) + row * nb;
+    for (int64_t b = 0; b < nb; ++b) {
+      int32_t sumi = 0;
+      for (int64_t j = 0; j < kQK / 2; ++j) {
+        sumi += ((wr[b].qs[j] & 0xF) - 8) * xq[b].qs[j];
+        sumi += ((wr[b].qs[j] >> 4) - 8) * xq[b].qs[j + kQK / 2];
+      }
+      sum += static_cast<float>(sumi) * (F16ToF32(wr[b].d) * F16ToF32(xq[b].d));
+    }
+  }
+  return sum;
+}
+
+// Runs the SIMD kernels for rows [row_begin, row_end) of w on a single thread.
+void RunRows(const MatrixView& w, const float* x, const QuantizedActivations* acts,
+             int64_t n_tokens, float* y, int64_t y_stride, int64_t row_begin, int64_t row_end) {
+  SimdMatMulArgs args;
+  args.type = w.type;
+  args.w = static_cast<const uint8_t*>(w.data);
+  args.row_bytes = RowBytes(Traits(w.type), w.cols);
+  args.cols = w.cols;
+  args.n_tokens = n_tokens;
+  args.x = x;
+  if (acts != nullptr) {
+    args.xd = acts->d.data();
+    args.xq = acts->q.data();
+  }
+  args.y = y;
+  args.y_stride = y_stride;
+  SimdMatMulRows(args, row_begin, row_end);
+}
+
+}  // namespace
+
+void MatMul(const MatrixView& w, const float* x, int64_t n_tokens, float* y) {
+  CheckSupported(w);
+  if (n_tokens <= 0 || w.rows == 0) return;
+  QuantizedActivations acts;
+  if (IsInt8Type(w.type)) acts = QuantizeActivations(x, n_tokens, w.cols);
+  const QuantizedActivations* acts_ptr = IsInt8Type(w.type) ? &acts : nullptr;
+  // Grain: at least ~64K multiply-adds per task, so scheduling costs stay small next to the
+  // work even for the 896-wide rows of small models.
+  const int64_t macs_per_row = std::max<int64_t>(1, w.cols * n_tokens);
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / macs_per_row);
+  ParallelFor(0, w.rows, grain, [&](int64_t row_begin, int64_t row_end) {
+    RunRows(w, x, acts_ptr, n_tokens, y, w.rows, row_begin, row_end);
+  });
+}
+
+void MatMulReference(const MatrixView& w, const float* x, int64_t n_tokens, float* y) {
+  CheckSupported(w);
+  const int64_t nb = w.cols / kQK;
+  std::vector<BlockQ8_0> xq;
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    const float* xt = x + t * w.cols;
+    if (IsInt8Type(w.type)) {
+      xq.resize(static_cast<size_t>(nb));
+      QuantizeRowQ8_0(xt, xq.data(), w.cols);
+    }
+    for (int64_t r = 0; r < w.rows; ++r) {
+      y[t * w.rows + r] = IsInt8Type(w.type) ? RefInt8Dot(w, r, xq.data()) : RefFloatDot(w, r, xt);
+    }
+  }
+}
+
+float DotRow(const MatrixView& w, int64_t row, const float* x) {
+  CheckSupported(w);
+  GB_CHECK(row >= 0 && row < w.rows, "DotRow: row ", row, " out of [0, ", w.rows, ")");
+  QuantizedActivations acts;
+  if (IsInt8Type(w.type)) acts = QuantizeActivations(x, 1, w.cols);
+  MatrixView one_row = w;  // the row alone, so the kernel writes y[0]
+  one_row.data = static_cast<const uint8_t*>(w.data) + row * RowBytes(Traits(w.type), w.cols);
+  one_row.rows = 1;
+  float y = 0.0f;
+  RunRows(one_row, x, IsInt8Type(w.type) ? &acts : nullptr, 1, &y, 1, 0, 1);
+  return y;
+}
+
+}  // namespace gapbench::kernels
