@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <sstream>
@@ -164,7 +165,13 @@ double GgufValue::AsDouble() const {
 
 int64_t GgufValue::AsInt() const {
   switch (type) {
-    case GgufType::kF32: case GgufType::kF64: return static_cast<int64_t>(num.f);
+    case GgufType::kF32: case GgufType::kF64:
+      // Saturate: casting NaN or an out-of-range double to int64 is undefined behaviour, and
+      // hostile files may hold either.
+      if (std::isnan(num.f)) return 0;
+      if (num.f >= 9.2233720368547758e18) return std::numeric_limits<int64_t>::max();
+      if (num.f <= -9.2233720368547758e18) return std::numeric_limits<int64_t>::min();
+      return static_cast<int64_t>(num.f);
     case GgufType::kI8: case GgufType::kI16: case GgufType::kI32: case GgufType::kI64:
       return num.i;
     default:
