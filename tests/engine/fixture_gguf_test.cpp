@@ -175,9 +175,12 @@ TEST_P(FixtureGguf, TensorsMatchConfig) {
 TEST_P(FixtureGguf, RopeFreqsFollowLlama3Formula) {
   const LogitsFixture f = LoadLogitsFixture(GetParam());
   const auto& rope = f.config["rope_parameters"];
-  if (std::string(rope["rope_type"].GetString()) != "llama3") GTEST_SKIP() << "no rope scaling";
   const auto g = GgufFile::Open(f.gguf_path);
   const GgufTensorInfo* t = g->FindTensor("rope_freqs.weight");
+  if (std::string(rope["rope_type"].GetString()) != "llama3") {
+    EXPECT_EQ(t, nullptr) << "rope_freqs without llama3 scaling";
+    return;
+  }
   ASSERT_NE(t, nullptr);
   const int64_t head_dim = CfgInt(f.config, "head_dim");
   const double theta = CfgDouble(rope, "rope_theta"), factor = CfgDouble(rope, "factor");
@@ -226,6 +229,61 @@ TEST_P(FixtureGguf, QuantisedTensorsEqualOurQuantisationOfF32File) {
       bad_rows += std::memcmp(q.data(), t.data + row * row_bytes, row_bytes) != 0;
     }
     EXPECT_EQ(bad_rows, 0) << t.name << " (" << kernels::TypeName(t.type) << ")";
+  }
+}
+
+// GPT-2 byte-level alphabet (bytes_to_unicode): printable bytes map to themselves, the other 68
+// bytes to U+0100.. in byte order. Returns the byte for code point cp, or -1.
+int ByteOfCodePoint(uint32_t cp) {
+  auto printable = [](uint32_t b) {
+    return (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+  };
+  if (cp < 256 && printable(cp)) return static_cast<int>(cp);
+  uint32_t next = 256;
+  for (uint32_t b = 0; b < 256; ++b) {
+    if (printable(b)) continue;
+    if (next++ == cp) return static_cast<int>(b);
+  }
+  return -1;
+}
+
+// Decodes a byte-level token (UTF-8 of alphabet code points) to raw bytes.
+std::string TokenBytes(std::string_view tok) {
+  std::string out;
+  for (size_t i = 0; i < tok.size();) {
+    const auto c = static_cast<uint8_t>(tok[i]);
+    uint32_t cp = c;
+    size_t len = 1;
+    if (c >= 0xC0 && c < 0xE0 && i + 1 < tok.size()) {
+      cp = (c & 0x1Fu) << 6 | (static_cast<uint8_t>(tok[i + 1]) & 0x3Fu);
+      len = 2;
+    }
+    const int b = ByteOfCodePoint(cp);
+    EXPECT_GE(b, 0) << "not a byte-level token: " << tok;
+    out.push_back(static_cast<char>(b));
+    i += len;
+  }
+  return out;
+}
+
+// The GGUF vocabulary is the HF tokenizer's: the token strings of HF's ids spell the text.
+TEST(FixtureTokenizer, GgufTokensSpellTheHfIds) {
+  const auto tf = testing::LoadTokenizerFixture();
+  const auto g = GgufFile::Open(tf.gguf_path);
+  const GgufValue* tokens = g->GetArray("tokenizer.ggml.tokens", GgufType::kString);
+  ASSERT_NE(tokens, nullptr);
+  EXPECT_EQ(g->RequireInt("tokenizer.ggml.bos_token_id"), tf.bos_id);
+  EXPECT_EQ(g->RequireInt("tokenizer.ggml.eos_token_id"), tf.eos_id);
+  ASSERT_GE(tf.cases.size(), 10u);
+  for (const auto& c : tf.cases) {
+    std::string spelled;
+    for (int32_t id : c.ids) {
+      ASSERT_GE(id, 0);
+      ASSERT_LT(id, static_cast<int32_t>(tokens->elems.size()));
+      spelled += TokenBytes(tokens->elems[id].str);
+    }
+    EXPECT_EQ(spelled, c.text);
+    EXPECT_EQ(c.decoded, c.text);
   }
 }
 
