@@ -1,8 +1,148 @@
+// gapbench bench: prompt-processing (pp) and generation (tg) speed in tokens/s, mean and sd over
+// repetitions after one warm-up, like llama-bench (pp: one batch of p tokens from an empty
+// context; tg: n single-token steps from an empty context). Random token ids, fixed seed.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <random>
+
 #include "cli/commands.h"
+#include "cli/engine_options.h"
 #include "common/error.h"
+#include "common/json.h"
+#include "engine/sampler.h"
+#include "kernels/parallel.h"
 
 namespace gapbench::cli {
+namespace {
 
-int CmdBench(const Argv&) { Fail("bench: not implemented yet"); }
+struct Stat {
+  double mean = 0, sd = 0;
+};
+
+Stat Summarise(const std::vector<double>& v) {
+  Stat s;
+  if (v.empty()) return s;
+  for (double x : v) s.mean += x;
+  s.mean /= static_cast<double>(v.size());
+  if (v.size() > 1) {
+    double ss = 0;
+    for (double x : v) ss += (x - s.mean) * (x - s.mean);
+    s.sd = std::sqrt(ss / static_cast<double>(v.size() - 1));
+  }
+  return s;
+}
+
+int64_t PeakRssBytes() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<int64_t>(ru.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+}  // namespace
+
+int CmdBench(const Argv& argv) {
+  Args args("gapbench bench", argv, WithEngineOptions({"p", "n", "r", "batch"}), {"json"});
+  if (args.help()) {
+    std::printf(
+        "usage: gapbench bench --model FILE [-p 512] [-n 128] [-r 3] [--threads N] [--json]\n"
+        "         [--kv-type f32|f16] [--batch N]\n"
+        "pp: tokens/s evaluating p prompt tokens in one batch; tg: tokens/s generating n tokens\n"
+        "one at a time. Mean and standard deviation over r repetitions after one warm-up.\n");
+    return 0;
+  }
+  const int64_t n_prompt = args.GetInt("p", 512);
+  const int64_t n_gen = args.GetInt("n", 128);
+  const int64_t reps = args.GetInt("r", 3);
+  if (n_prompt < 0 || n_gen < 0 || reps < 1) Fail("-p and -n must be >= 0 and -r >= 1");
+  EngineSetup e = SetupEngine(args, kernels::GgmlType::kF16);
+  e.session.n_ctx = std::max<int64_t>(n_prompt, n_gen) + 1;
+  e.session.n_batch = args.GetInt("batch", std::max<int64_t>(n_prompt, 1));
+  const engine::Model& model = *e.model;
+  std::mt19937 rng(1234);
+  std::uniform_int_distribution<int32_t> dist(0, static_cast<int32_t>(model.hparams().n_vocab - 1));
+  std::vector<int32_t> prompt(static_cast<size_t>(n_prompt));
+  for (auto& t : prompt) t = dist(rng);
+
+  using Clock = std::chrono::steady_clock;
+  std::vector<double> pp, tg;
+  int64_t kv_bytes = 0;
+  for (int64_t rep = 0; rep <= reps; ++rep) {  // rep 0 is the warm-up
+    if (n_prompt > 0) {
+      engine::Session s(model, e.session);
+      kv_bytes = s.cache().allocated_bytes();
+      const auto t0 = Clock::now();
+      s.Eval(prompt, engine::LogitsMode::kLast);
+      const double sec = std::chrono::duration<double>(Clock::now() - t0).count();
+      if (rep > 0) pp.push_back(static_cast<double>(n_prompt) / sec);
+    }
+    if (n_gen > 0) {
+      engine::Session s(model, e.session);
+      kv_bytes = s.cache().allocated_bytes();
+      int32_t tok = prompt.empty() ? 0 : prompt[0];
+      const auto t0 = Clock::now();
+      for (int64_t i = 0; i < n_gen; ++i) {
+        s.Eval(std::span<const int32_t>(&tok, 1), engine::LogitsMode::kLast);
+        tok = engine::Argmax(s.LastLogits());
+      }
+      const double sec = std::chrono::duration<double>(Clock::now() - t0).count();
+      if (rep > 0) tg.push_back(static_cast<double>(n_gen) / sec);
+    }
+  }
+  const Stat sp = Summarise(pp), sg = Summarise(tg);
+  if (args.Has("json")) {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    w.Key("model");
+    w.String(model.path().c_str());
+    w.Key("threads");
+    w.Int(kernels::NumThreads());
+    w.Key("prompt");
+    w.StartObject();
+    w.Key("tokens");
+    w.Int64(n_prompt);
+    w.Key("tokens_per_s");
+    WriteJsonFloat(w, sp.mean);
+    w.Key("sd");
+    WriteJsonFloat(w, sp.sd);
+    w.EndObject();
+    w.Key("generation");
+    w.StartObject();
+    w.Key("tokens");
+    w.Int64(n_gen);
+    w.Key("tokens_per_s");
+    WriteJsonFloat(w, sg.mean);
+    w.Key("sd");
+    WriteJsonFloat(w, sg.sd);
+    w.EndObject();
+    w.Key("repetitions");
+    w.Int64(reps);
+    w.Key("weight_bytes");
+    w.Int64(model.weight_bytes());
+    w.Key("peak_rss_bytes");
+    w.Int64(PeakRssBytes());
+    w.Key("kv_cache_bytes");
+    w.Int64(kv_bytes);
+    w.EndObject();
+    std::printf("%s\n", buf.GetString());
+  } else {
+    std::printf("| model | params | threads | test | t/s |\n|---|---|---|---|---|\n");
+    const auto params = static_cast<double>(model.n_params()) / 1e6;
+    if (n_prompt > 0) {
+      std::printf("| %s | %.1fM | %d | pp%lld | %.2f ± %.2f |\n", model.path().c_str(), params,
+                  kernels::NumThreads(), static_cast<long long>(n_prompt), sp.mean, sp.sd);
+    }
+    if (n_gen > 0) {
+      std::printf("| %s | %.1fM | %d | tg%lld | %.2f ± %.2f |\n", model.path().c_str(), params,
+                  kernels::NumThreads(), static_cast<long long>(n_gen), sg.mean, sg.sd);
+    }
+    std::printf("peak RSS %.1f MiB, KV cache %.1f MiB\n", static_cast<double>(PeakRssBytes()) / 1048576.0,
+                static_cast<double>(kv_bytes) / 1048576.0);
+  }
+  return 0;
+}
 
 }  // namespace gapbench::cli

@@ -1,8 +1,90 @@
+// gapbench generate: text from a prompt with greedy or seeded sampling; streams to a terminal,
+// or prints {"text", "tokens"} with --json.
+#include <cstdio>
+
 #include "cli/commands.h"
+#include "cli/engine_options.h"
 #include "common/error.h"
+#include "common/json.h"
+#include "engine/sampler.h"
+#include "engine/generate.h"
 
 namespace gapbench::cli {
 
-int CmdGenerate(const Argv&) { Fail("generate: not implemented yet"); }
+int CmdGenerate(const Argv& argv) {
+  Args args("gapbench generate", argv,
+            WithEngineOptions({"prompt", "max-tokens", "temperature", "top-k", "top-p", "min-p",
+                               "repeat-penalty", "repeat-last-n", "seed", "stop"}),
+            {"json", "bos", "no-bos", "special"});
+  if (args.help()) {
+    std::printf(
+        "usage: gapbench generate --model FILE --prompt S [--max-tokens N] [--temperature T]\n"
+        "         [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--repeat-last-n N]\n"
+        "         [--seed N] [--stop S] [--json] [--bos|--no-bos] [--special] [--threads N]\n"
+        "         [--ctx N] [--kv-type f32|f16]\n"
+        "Temperature 0 (the default) is greedy. --json prints {\"text\": ..., \"tokens\": [...]}\n"
+        "(generated tokens only).\n");
+    return 0;
+  }
+  engine::GenerateOptions go;
+  go.max_tokens = args.GetInt("max-tokens", 128);
+  go.sampling.temperature = static_cast<float>(args.GetDouble("temperature", 0.0));
+  go.sampling.top_k = static_cast<int32_t>(args.GetInt("top-k", 0));
+  go.sampling.top_p = static_cast<float>(args.GetDouble("top-p", 1.0));
+  go.sampling.min_p = static_cast<float>(args.GetDouble("min-p", 0.0));
+  go.sampling.repeat_penalty = static_cast<float>(args.GetDouble("repeat-penalty", 1.0));
+  go.sampling.repeat_last_n = static_cast<int32_t>(args.GetInt("repeat-last-n", 64));
+  go.sampling.seed = static_cast<uint64_t>(args.GetInt("seed", 0));
+  if (auto s = args.Get("stop")) go.stop.push_back(*s);
+  engine::ValidateSampling(go.sampling);
+  if (go.max_tokens < 0) Fail("--max-tokens must be >= 0");
+  const std::string prompt = args.Require("prompt");
+
+  EngineSetup e = SetupEngine(args, kernels::GgmlType::kF16);
+  const engine::Tokenizer& tok = e.model->tokenizer();
+  bool add_bos = tok.add_bos_default();
+  if (args.Has("bos")) add_bos = true;
+  if (args.Has("no-bos")) add_bos = false;
+  std::vector<int32_t> ptoks = tok.Encode(prompt, add_bos, args.Has("special"));
+  if (ptoks.empty()) Fail("the prompt encodes to no tokens; give a prompt or use --bos");
+  if (e.session.n_ctx == 0) {
+    e.session.n_ctx = std::min<int64_t>(e.model->hparams().n_ctx_train,
+                                        static_cast<int64_t>(ptoks.size()) + go.max_tokens);
+    e.session.n_ctx = std::max<int64_t>(e.session.n_ctx, static_cast<int64_t>(ptoks.size()) + 1);
+  }
+  engine::Session session(*e.model, e.session);
+  const bool json = args.Has("json");
+  engine::GenerateResult r = engine::Generate(
+      session, ptoks, go, [&](const std::string& piece) {
+        if (!json) {
+          std::fwrite(piece.data(), 1, piece.size(), stdout);
+          std::fflush(stdout);
+        }
+      });
+  if (json) {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    w.Key("text");
+    w.String(r.text.data(), static_cast<rapidjson::SizeType>(r.text.size()));
+    w.Key("tokens");
+    w.StartArray();
+    for (int32_t t : r.tokens) w.Int(t);
+    w.EndArray();
+    w.Key("finish_reason");
+    w.String(r.finish_reason.c_str());
+    w.Key("prompt_tokens");
+    w.Int64(r.prompt_tokens);
+    w.EndObject();
+    std::printf("%s\n", buf.GetString());
+  } else {
+    std::printf("\n");
+    const double tps = r.decode_seconds > 0 ? static_cast<double>(r.tokens.size()) / r.decode_seconds : 0;
+    std::fprintf(stderr, "[%zu tokens, %s, prompt %lld tokens in %.3f s, decode %.2f tokens/s]\n",
+                 r.tokens.size(), r.finish_reason.c_str(),
+                 static_cast<long long>(r.prompt_tokens), r.prefill_seconds, tps);
+  }
+  return 0;
+}
 
 }  // namespace gapbench::cli

@@ -1,8 +1,56 @@
+// gapbench logits: exact logits of a token sequence as JSON (no BOS added: exactly the tokens
+// given). KV cache f32 by default so the numbers are the engine's best, not its cheapest.
+#include <cstdio>
+
 #include "cli/commands.h"
+#include "cli/engine_options.h"
 #include "common/error.h"
+#include "common/json.h"
+#include "engine/sampler.h"
 
 namespace gapbench::cli {
 
-int CmdLogits(const Argv&) { Fail("logits: not implemented yet"); }
+int CmdLogits(const Argv& argv) {
+  Args args("gapbench logits", argv, WithEngineOptions({"tokens"}), {"all-positions"});
+  if (args.help()) {
+    std::printf(
+        "usage: gapbench logits --model FILE --tokens 1,2,3 [--all-positions] [--threads N]\n"
+        "                       [--ctx N] [--kv-type f32|f16]\n"
+        "Prints {\"n_vocab\": V, \"tokens\": [...], \"logits\": [[...], ...]}: one row per position\n"
+        "with --all-positions, else only the last. No BOS is added.\n");
+    return 0;
+  }
+  const std::vector<int32_t> tokens = ParseIntList(args.Require("tokens"), "--tokens");
+  if (tokens.empty()) Fail("--tokens: give at least one token id");
+  EngineSetup e = SetupEngine(args, kernels::GgmlType::kF32);
+  if (e.session.n_ctx == 0) {
+    e.session.n_ctx = std::max<int64_t>(static_cast<int64_t>(tokens.size()), 1);
+  }
+  engine::Session session(*e.model, e.session);
+  const bool all = args.Has("all-positions");
+  session.Eval(tokens, all ? engine::LogitsMode::kAll : engine::LogitsMode::kLast);
+
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("n_vocab");
+  w.Int64(e.model->hparams().n_vocab);
+  w.Key("tokens");
+  w.StartArray();
+  for (int32_t t : tokens) w.Int(t);
+  w.EndArray();
+  w.Key("logits");
+  w.StartArray();
+  for (int64_t r = 0; r < session.n_logit_rows(); ++r) {
+    w.StartArray();
+    for (float v : session.Logits(r)) WriteJsonFloat(w, v);
+    w.EndArray();
+  }
+  w.EndArray();
+  w.EndObject();
+  std::fwrite(buf.GetString(), 1, buf.GetSize(), stdout);
+  std::fputc('\n', stdout);
+  return 0;
+}
 
 }  // namespace gapbench::cli

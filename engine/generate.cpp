@@ -1,0 +1,70 @@
+#include "engine/generate.h"
+
+#include <chrono>
+
+#include "common/error.h"
+
+namespace gapbench::engine {
+namespace {
+
+double Seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+}  // namespace
+
+GenerateResult Generate(Session& session, std::span<const int32_t> prompt,
+                        const GenerateOptions& opts,
+                        const std::function<void(const std::string&)>& on_token) {
+  if (prompt.empty()) Fail("generate: the prompt has no tokens");
+  if (opts.max_tokens < 0) Fail("generate: max tokens must be >= 0");
+  const Tokenizer& tok = session.model().tokenizer();
+  Sampler sampler(opts.sampling);
+  GenerateResult r;
+  r.prompt_tokens = static_cast<int64_t>(prompt.size());
+  std::vector<int32_t> history(prompt.begin(), prompt.end());
+
+  auto t0 = std::chrono::steady_clock::now();
+  session.Eval(prompt, LogitsMode::kLast);
+  auto t1 = std::chrono::steady_clock::now();
+  r.prefill_seconds = Seconds(t0, t1);
+  r.finish_reason = "length";
+  for (int64_t i = 0; i < opts.max_tokens; ++i) {
+    const int32_t next = sampler.Sample(session.LastLogits(), history);
+    if (opts.stop_at_eog && tok.IsEog(next)) {
+      r.finish_reason = "eog";
+      break;
+    }
+    r.tokens.push_back(next);
+    history.push_back(next);
+    const std::string piece = tok.TokenPiece(next);
+    r.text += piece;
+    bool stopped = false;
+    for (const auto& s : opts.stop) {
+      if (s.empty()) continue;
+      // A stop sequence may span token boundaries: search only the tail that could contain it.
+      const size_t from = r.text.size() >= s.size() + piece.size() ? r.text.size() - s.size() - piece.size() : 0;
+      const size_t at = r.text.find(s, from);
+      if (at != std::string::npos) {
+        r.text.resize(at);
+        stopped = true;
+        break;
+      }
+    }
+    if (stopped) {
+      r.finish_reason = "stop";
+      break;
+    }
+    if (on_token) on_token(piece);
+    if (i + 1 == opts.max_tokens) break;
+    if (session.n_past() >= session.n_ctx()) {
+      r.finish_reason = "context";
+      break;
+    }
+    session.Eval(std::span<const int32_t>(&next, 1), LogitsMode::kLast);
+  }
+  r.decode_seconds = Seconds(t1, std::chrono::steady_clock::now());
+  return r;
+}
+
+}  // namespace gapbench::engine

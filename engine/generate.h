@@ -1,0 +1,37 @@
+// Text generation on a Session: prompt prefill, then sampled decode until max_tokens, an
+// end-of-generation token or a stop sequence.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/sampler.h"
+#include "engine/session.h"
+
+namespace gapbench::engine {
+
+struct GenerateOptions {
+  int64_t max_tokens = 128;
+  SamplingParams sampling;
+  std::vector<std::string> stop;  // stop sequences (not included in the text)
+  bool stop_at_eog = true;
+};
+
+struct GenerateResult {
+  std::string text;             // generated text only, stop sequence removed
+  std::vector<int32_t> tokens;  // generated tokens
+  std::string finish_reason;    // "length" | "eog" | "stop" | "context"
+  int64_t prompt_tokens = 0;
+  double prefill_seconds = 0.0;
+  double decode_seconds = 0.0;
+};
+
+// Evaluates `prompt` (at least one token) on `session` and generates. on_token (optional) is
+// called with each new token's text piece as it is produced.
+GenerateResult Generate(Session& session, std::span<const int32_t> prompt,
+                        const GenerateOptions& opts,
+                        const std::function<void(const std::string&)>& on_token = {});
+
+}  // namespace gapbench::engine

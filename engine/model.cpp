@@ -1,0 +1,172 @@
+#include "engine/model.h"
+
+#include <algorithm>
+
+#include "common/error.h"
+#include "kernels/quant.h"
+
+namespace gapbench::engine {
+namespace {
+
+constexpr int64_t kMaxLayers = 1024;
+constexpr int64_t kMaxDim = 1 << 20;
+
+std::string Shape2(int64_t cols, int64_t rows) { return StrCat("[", cols, ", ", rows, "]"); }
+
+}  // namespace
+
+std::unique_ptr<Model> Model::Load(const std::string& path) {
+  std::unique_ptr<Model> m(new Model());
+  m->file_ = GgufFile::Open(path);
+  m->LoadHParams();
+  m->tokenizer_ = Tokenizer::FromGguf(*m->file_);
+  m->BindWeights();
+  return m;
+}
+
+void Model::LoadHParams() {
+  const GgufFile& f = *file_;
+  const std::string arch(f.RequireString("general.architecture"));
+  const FamilySpec* fam = FindFamily(arch);
+  if (fam == nullptr) {
+    Fail(f.path(), ": architecture '", arch, "' is not supported (supported: ", SupportedFamilies(),
+         ")");
+  }
+  family_ = *fam;
+  hp_.arch = arch;
+  auto key = [&](const char* k) { return arch + "." + k; };
+  auto positive = [&](const std::string& k, int64_t v, int64_t max) {
+    if (v <= 0 || v > max) Fail(f.path(), ": metadata '", k, "' = ", v, " is out of range (1..", max, ")");
+    return v;
+  };
+  hp_.n_embd = positive(key("embedding_length"), f.RequireInt(key("embedding_length")), kMaxDim);
+  hp_.n_layer = positive(key("block_count"), f.RequireInt(key("block_count")), kMaxLayers);
+  hp_.n_ff = positive(key("feed_forward_length"), f.RequireInt(key("feed_forward_length")),
+                      kMaxDim * 8);
+  hp_.n_head = positive(key("attention.head_count"), f.RequireInt(key("attention.head_count")),
+                        4096);
+  hp_.n_head_kv = positive(key("attention.head_count_kv"),
+                           f.GetInt(key("attention.head_count_kv")).value_or(hp_.n_head), 4096);
+  if (hp_.n_head % hp_.n_head_kv != 0) {
+    Fail(f.path(), ": attention.head_count ", hp_.n_head, " is not a multiple of head_count_kv ",
+         hp_.n_head_kv);
+  }
+  const int64_t default_hd = hp_.n_embd / hp_.n_head;
+  hp_.head_dim = positive(key("attention.key_length"),
+                          f.GetInt(key("attention.key_length")).value_or(default_hd), 4096);
+  const int64_t vlen = f.GetInt(key("attention.value_length")).value_or(hp_.head_dim);
+  if (vlen != hp_.head_dim) {
+    Fail(f.path(), ": attention.value_length ", vlen, " differs from key_length ", hp_.head_dim,
+         " (not supported)");
+  }
+  hp_.n_rot = f.GetInt(key("rope.dimension_count")).value_or(hp_.head_dim);
+  if (hp_.n_rot <= 0 || hp_.n_rot > hp_.head_dim || hp_.n_rot % 2 != 0) {
+    Fail(f.path(), ": rope.dimension_count ", hp_.n_rot, " must be even and within head_dim ",
+         hp_.head_dim);
+  }
+  hp_.n_ctx_train = f.GetInt(key("context_length")).value_or(4096);
+  if (hp_.n_ctx_train <= 0) hp_.n_ctx_train = 4096;
+  hp_.rope_base = static_cast<float>(f.GetFloat(key("rope.freq_base")).value_or(family_.default_rope_base));
+  hp_.rms_eps = static_cast<float>(
+      f.GetFloat(key("attention.layer_norm_rms_epsilon")).value_or(family_.default_rms_eps));
+  if (!(hp_.rope_base > 0.0f) || !(hp_.rms_eps >= 0.0f)) {
+    Fail(f.path(), ": rope.freq_base must be positive and the rms epsilon non-negative");
+  }
+  const std::string scaling(f.GetString(key("rope.scaling.type")).value_or("none"));
+  if (scaling == "linear") {
+    const double factor = f.GetFloat(key("rope.scaling.factor")).value_or(1.0);
+    if (!(factor > 0.0)) Fail(f.path(), ": rope.scaling.factor must be positive");
+    hp_.rope_freq_scale = static_cast<float>(1.0 / factor);
+  } else if (scaling != "none" && !scaling.empty()) {
+    Fail(f.path(), ": rope.scaling.type '", scaling, "' is not supported (none, linear)");
+  }
+}
+
+kernels::MatrixView Model::Matrix(const std::string& name, int64_t cols, int64_t rows) const {
+  const GgufTensorInfo* t = file_->FindTensor(name);
+  if (t == nullptr) Fail(file_->path(), ": required tensor '", name, "' is missing");
+  if (t->ne.size() != 2 || t->ne[0] != cols || t->ne[1] != rows) {
+    Fail(file_->path(), ": tensor '", name, "' has shape ", t->ShapeString(), ", expected ",
+         Shape2(cols, rows));
+  }
+  if (!kernels::Traits(t->type).computable) {
+    Fail(file_->path(), ": tensor '", name, "' has type ", kernels::TypeName(t->type),
+         " which this engine cannot compute yet (supported: f32, f16, bf16, q8_0, q4_0)");
+  }
+  return kernels::MatrixView{t->type, t->data, rows, cols};
+}
+
+std::vector<float> Model::Vector(const std::string& name, int64_t n, bool required) const {
+  const GgufTensorInfo* t = file_->FindTensor(name);
+  if (t == nullptr) {
+    if (required) Fail(file_->path(), ": required tensor '", name, "' is missing");
+    return {};
+  }
+  if (t->n_elements != n || t->ne[0] != n) {
+    Fail(file_->path(), ": tensor '", name, "' has shape ", t->ShapeString(), ", expected [", n,
+         "]");
+  }
+  if (!kernels::Traits(t->type).computable) {
+    Fail(file_->path(), ": tensor '", name, "' has unsupported type ", kernels::TypeName(t->type));
+  }
+  std::vector<float> out(static_cast<size_t>(n));
+  kernels::DequantizeRow(t->type, t->data, out.data(), n);
+  return out;
+}
+
+void Model::BindWeights() {
+  const HParams& hp = hp_;
+  const GgufTensorInfo* emb = file_->FindTensor("token_embd.weight");
+  if (emb == nullptr) Fail(file_->path(), ": required tensor 'token_embd.weight' is missing");
+  if (emb->ne.size() != 2 || emb->ne[0] != hp.n_embd) {
+    Fail(file_->path(), ": tensor 'token_embd.weight' has shape ", emb->ShapeString(),
+         ", expected [", hp.n_embd, ", n_vocab]");
+  }
+  hp_.n_vocab = emb->ne[1];
+  if (hp_.n_vocab < tokenizer_->n_vocab()) {
+    Fail(file_->path(), ": the tokenizer has ", tokenizer_->n_vocab(),
+         " tokens but token_embd.weight only ", hp_.n_vocab, " rows");
+  }
+  token_embd_ = Matrix("token_embd.weight", hp.n_embd, hp_.n_vocab);
+  tied_ = file_->FindTensor("output.weight") == nullptr;
+  output_ = tied_ ? token_embd_ : Matrix("output.weight", hp.n_embd, hp_.n_vocab);
+  output_norm_ = Vector("output_norm.weight", hp.n_embd, true);
+  rope_freqs_ = Vector("rope_freqs.weight", hp.n_rot / 2, false);
+
+  layers_.resize(static_cast<size_t>(hp.n_layer));
+  for (int64_t il = 0; il < hp.n_layer; ++il) {
+    LayerWeights& L = layers_[static_cast<size_t>(il)];
+    const std::string p = StrCat("blk.", il, ".");
+    L.attn_norm = Vector(p + "attn_norm.weight", hp.n_embd, true);
+    L.wq = Matrix(p + "attn_q.weight", hp.n_embd, hp.n_q());
+    L.wk = Matrix(p + "attn_k.weight", hp.n_embd, hp.n_kv());
+    L.wv = Matrix(p + "attn_v.weight", hp.n_embd, hp.n_kv());
+    L.wo = Matrix(p + "attn_output.weight", hp.n_q(), hp.n_embd);
+    if (family_.qkv_bias) {
+      L.bq = Vector(p + "attn_q.bias", hp.n_q(), true);
+      L.bk = Vector(p + "attn_k.bias", hp.n_kv(), true);
+      L.bv = Vector(p + "attn_v.bias", hp.n_kv(), true);
+    }
+    L.ffn_norm = Vector(p + "ffn_norm.weight", hp.n_embd, true);
+    L.w_gate = Matrix(p + "ffn_gate.weight", hp.n_embd, hp.n_ff);
+    L.w_up = Matrix(p + "ffn_up.weight", hp.n_embd, hp.n_ff);
+    L.w_down = Matrix(p + "ffn_down.weight", hp.n_ff, hp.n_embd);
+  }
+  for (const auto& t : file_->tensors()) {
+    n_params_ += t.n_elements;
+    weight_bytes_ += static_cast<int64_t>(t.n_bytes);
+  }
+}
+
+void Model::Embed(int32_t token, float* out) const {
+  if (token < 0 || token >= hp_.n_vocab) {
+    Fail(path(), ": token id ", token, " is out of range (vocabulary has ", hp_.n_vocab,
+         " tokens)");
+  }
+  const auto& tr = kernels::Traits(token_embd_.type);
+  const auto* row = static_cast<const uint8_t*>(token_embd_.data) +
+                    static_cast<int64_t>(token) * kernels::RowBytes(tr, hp_.n_embd);
+  kernels::DequantizeRow(token_embd_.type, row, out, hp_.n_embd);
+}
+
+}  // namespace gapbench::engine

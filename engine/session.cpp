@@ -1,0 +1,171 @@
+#include "engine/session.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/error.h"
+#include "kernels/matmul.h"
+#include "kernels/ops.h"
+#include "kernels/parallel.h"
+
+namespace gapbench::engine {
+namespace {
+
+int64_t ResolveContext(const Model& m, int64_t n_ctx) {
+  if (n_ctx > 0) return n_ctx;
+  return std::min<int64_t>(m.hparams().n_ctx_train, 4096);
+}
+
+void AddBias(float* y, const std::vector<float>& b, int64_t n_tokens) {
+  if (b.empty()) return;
+  const auto n = static_cast<int64_t>(b.size());
+  for (int64_t t = 0; t < n_tokens; ++t) kernels::AddInPlace(y + t * n, b.data(), n);
+}
+
+}  // namespace
+
+Session::Session(const Model& model, SessionOptions opts)
+    : model_(model),
+      opts_(opts),
+      cache_(model.hparams().n_layer, ResolveContext(model, opts.n_ctx), model.hparams().n_head_kv,
+             model.hparams().head_dim, opts.kv_type) {
+  if (opts_.n_batch <= 0) opts_.n_batch = 256;
+  const HParams& hp = model_.hparams();
+  const auto T = static_cast<size_t>(opts_.n_batch);
+  x_.resize(T * hp.n_embd);
+  h_.resize(T * hp.n_embd);
+  tmp_.resize(T * hp.n_embd);
+  q_.resize(T * hp.n_q());
+  attn_.resize(T * hp.n_q());
+  k_.resize(T * hp.n_kv());
+  v_.resize(T * hp.n_kv());
+  gate_.resize(T * hp.n_ff);
+  up_.resize(T * hp.n_ff);
+}
+
+std::span<const float> Session::Logits(int64_t row) const {
+  GB_CHECK(row >= 0 && row < n_logit_rows_, "logits row ", row, " not computed (", n_logit_rows_,
+           " rows)");
+  const int64_t nv = model_.hparams().n_vocab;
+  return {logits_.data() + row * nv, static_cast<size_t>(nv)};
+}
+
+void Session::Eval(std::span<const int32_t> tokens, LogitsMode mode) {
+  if (tokens.empty()) Fail("Eval: no tokens to evaluate");
+  if (n_past_ + static_cast<int64_t>(tokens.size()) > n_ctx()) {
+    Fail("context overflow: ", n_past_, " cached + ", tokens.size(), " new tokens exceed the ",
+         n_ctx(), "-token context (raise the context size)");
+  }
+  const int64_t n_vocab = model_.hparams().n_vocab;
+  for (int32_t t : tokens) {
+    if (t < 0 || t >= n_vocab) {
+      Fail("token id ", t, " is out of range (vocabulary has ", n_vocab, " tokens)");
+    }
+  }
+  const auto total = static_cast<int64_t>(tokens.size());
+  const int64_t rows = mode == LogitsMode::kAll ? total : (mode == LogitsMode::kLast ? 1 : 0);
+  logits_.resize(static_cast<size_t>(rows * n_vocab));
+  n_logit_rows_ = 0;
+  for (int64_t start = 0; start < total; start += opts_.n_batch) {
+    const int64_t n = std::min(opts_.n_batch, total - start);
+    const bool last_chunk = start + n == total;
+    LogitsMode chunk_mode = mode;
+    if (mode == LogitsMode::kLast && !last_chunk) chunk_mode = LogitsMode::kNone;
+    Forward(tokens.subspan(static_cast<size_t>(start), static_cast<size_t>(n)), chunk_mode);
+  }
+}
+
+void Session::Attention(int64_t il, int64_t n_tokens) {
+  const HParams& hp = model_.hparams();
+  const int64_t group = hp.n_head / hp.n_head_kv;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hp.head_dim));
+  // One task per (token, head); each needs n_keys floats of scratch.
+  kernels::ParallelFor(0, n_tokens * hp.n_head, 4, [&](int64_t begin, int64_t end) {
+    std::vector<float> scratch(static_cast<size_t>(n_past_ + n_tokens));
+    for (int64_t idx = begin; idx < end; ++idx) {
+      const int64_t t = idx / hp.n_head;
+      const int64_t head = idx % hp.n_head;
+      const int64_t kv_head = head / group;
+      const int64_t n_keys = n_past_ + t + 1;  // causal: positions 0..n_past+t
+      kernels::AttendOne(q_.data() + t * hp.n_q() + head * hp.head_dim,
+                         cache_.Keys(il, kv_head), cache_.Values(il, kv_head), n_keys,
+                         hp.head_dim, scale, scratch.data(),
+                         attn_.data() + t * hp.n_q() + head * hp.head_dim);
+    }
+  });
+}
+
+void Session::Forward(std::span<const int32_t> tokens, LogitsMode mode) {
+  const HParams& hp = model_.hparams();
+  const FamilySpec& fam = model_.family();
+  const auto T = static_cast<int64_t>(tokens.size());
+  const int64_t d = hp.n_embd;
+  const float* freq_factors = model_.rope_freqs().empty() ? nullptr : model_.rope_freqs().data();
+
+  for (int64_t t = 0; t < T; ++t) model_.Embed(tokens[static_cast<size_t>(t)], x_.data() + t * d);
+
+  for (int64_t il = 0; il < hp.n_layer; ++il) {
+    const LayerWeights& L = model_.layer(il);
+    // Attention block: h = RMS(x)·w; q,k,v projections (+bias); RoPE; cache; attend; x += Wo·a.
+    for (int64_t t = 0; t < T; ++t) {
+      kernels::RmsNorm(x_.data() + t * d, L.attn_norm.data(), h_.data() + t * d, d, hp.rms_eps);
+    }
+    kernels::MatMul(L.wq, h_.data(), T, q_.data());
+    kernels::MatMul(L.wk, h_.data(), T, k_.data());
+    kernels::MatMul(L.wv, h_.data(), T, v_.data());
+    AddBias(q_.data(), L.bq, T);
+    AddBias(k_.data(), L.bk, T);
+    AddBias(v_.data(), L.bv, T);
+    for (int64_t t = 0; t < T; ++t) {
+      const int64_t pos = n_past_ + t;
+      kernels::Rope(q_.data() + t * hp.n_q(), hp.n_head, hp.head_dim, hp.n_rot, pos, hp.rope_base,
+                    hp.rope_freq_scale, freq_factors, fam.rope_style);
+      kernels::Rope(k_.data() + t * hp.n_kv(), hp.n_head_kv, hp.head_dim, hp.n_rot, pos,
+                    hp.rope_base, hp.rope_freq_scale, freq_factors, fam.rope_style);
+      cache_.Store(il, pos, k_.data() + t * hp.n_kv(), v_.data() + t * hp.n_kv());
+    }
+    Attention(il, T);
+    kernels::MatMul(L.wo, attn_.data(), T, tmp_.data());
+    kernels::AddInPlace(x_.data(), tmp_.data(), T * d);
+
+    // Feed-forward block: x += W_down · (silu(W_gate·h) * (W_up·h)), h = RMS(x)·w.
+    for (int64_t t = 0; t < T; ++t) {
+      kernels::RmsNorm(x_.data() + t * d, L.ffn_norm.data(), h_.data() + t * d, d, hp.rms_eps);
+    }
+    kernels::MatMul(L.w_gate, h_.data(), T, gate_.data());
+    kernels::MatMul(L.w_up, h_.data(), T, up_.data());
+    kernels::SwiGlu(gate_.data(), up_.data(), gate_.data(), T * hp.n_ff);
+    kernels::MatMul(L.w_down, gate_.data(), T, tmp_.data());
+    kernels::AddInPlace(x_.data(), tmp_.data(), T * d);
+  }
+  n_past_ += T;
+
+  if (mode == LogitsMode::kNone) return;
+  // Final norm and output projection only for the rows whose logits were asked for.
+  const int64_t first = mode == LogitsMode::kAll ? 0 : T - 1;
+  const int64_t n_rows = T - first;
+  for (int64_t t = first; t < T; ++t) {
+    kernels::RmsNorm(x_.data() + t * d, model_.output_norm().data(), h_.data() + (t - first) * d,
+                     d, hp.rms_eps);
+  }
+  const int64_t nv = hp.n_vocab;
+  kernels::MatMul(model_.output(), h_.data(), n_rows, logits_.data() + n_logit_rows_ * nv);
+  n_logit_rows_ += n_rows;
+}
+
+std::unique_ptr<Session> Session::Fork() const {
+  auto s = std::make_unique<Session>(model_, opts_);
+  s->cache_.CopyPrefixFrom(cache_, n_past_);
+  s->n_past_ = n_past_;
+  s->logits_ = logits_;
+  s->n_logit_rows_ = n_logit_rows_;
+  return s;
+}
+
+void Session::Truncate(int64_t n) {
+  GB_CHECK(n >= 0 && n <= n_past_, "Truncate(", n, ") beyond n_past ", n_past_);
+  n_past_ = n;
+  n_logit_rows_ = 0;
+}
+
+}  // namespace gapbench::engine

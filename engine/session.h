@@ -1,0 +1,74 @@
+// Session: one sequence being evaluated against a Model -- owns the KV cache and the scratch
+// buffers of the forward pass. Batched prefill and single-token decode are the same call (Eval
+// with one or many tokens). Fork() copies the cached prefix so a shared few-shot prefix is
+// computed once. Not thread-safe; use one Session per thread (the Model is shared).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "engine/kv_cache.h"
+#include "engine/model.h"
+
+namespace gapbench::engine {
+
+struct SessionOptions {
+  int64_t n_ctx = 0;    // 0: the model's training context, capped at 4096
+  int64_t n_batch = 256;  // tokens per forward chunk during prefill (bounds scratch memory)
+  kernels::GgmlType kv_type = kernels::GgmlType::kF16;
+};
+
+enum class LogitsMode {
+  kLast,  // logits of the last token only
+  kAll,   // logits of every token passed to Eval
+  kNone,  // no logits (prefix computation)
+};
+
+class Session {
+ public:
+  Session(const Model& model, SessionOptions opts = {});
+
+  const Model& model() const { return model_; }
+  int64_t n_past() const { return n_past_; }
+  int64_t n_ctx() const { return cache_.n_ctx(); }
+  const KvCache& cache() const { return cache_; }
+
+  // Appends `tokens` at positions n_past.. and computes their hidden states. Errors (Error):
+  // context overflow, token id out of range. Logits of the requested rows are then available.
+  void Eval(std::span<const int32_t> tokens, LogitsMode mode = LogitsMode::kLast);
+
+  // Logits computed by the last Eval: n_logit_rows() rows of n_vocab floats.
+  int64_t n_logit_rows() const { return n_logit_rows_; }
+  std::span<const float> Logits(int64_t row) const;
+  std::span<const float> LastLogits() const { return Logits(n_logit_rows_ - 1); }
+
+  // A new session holding the same cached positions and last logits (an explicit copy of
+  // n_past rows of KV cache).
+  std::unique_ptr<Session> Fork() const;
+  // Forgets positions >= n (n <= n_past); logits become unavailable.
+  void Truncate(int64_t n);
+
+ private:
+  void Forward(std::span<const int32_t> tokens, LogitsMode mode);  // tokens.size() <= n_batch
+  void Attention(int64_t il, int64_t n_tokens);
+
+  const Model& model_;
+  SessionOptions opts_;
+  KvCache cache_;
+  int64_t n_past_ = 0;
+
+  // Scratch for a chunk of up to n_batch tokens (shapes in comments are [tokens, features]).
+  std::vector<float> x_;      // [T, n_embd] residual stream
+  std::vector<float> h_;      // [T, n_embd] normed input
+  std::vector<float> q_;      // [T, n_q]
+  std::vector<float> k_, v_;  // [T, n_kv]
+  std::vector<float> attn_;   // [T, n_q]
+  std::vector<float> gate_, up_;  // [T, n_ff]
+  std::vector<float> tmp_;    // [T, n_embd]
+  std::vector<float> logits_;  // [rows, n_vocab]
+  int64_t n_logit_rows_ = 0;
+};
+
+}  // namespace gapbench::engine
