@@ -66,7 +66,7 @@ int CmdGenerate(const Argv& argv) {
     JsonWriter w(buf);
     w.StartObject();
     w.Key("text");
-    w.String(r.text.data(), static_cast<rapidjson::SizeType>(r.text.size()));
+    WriteJsonString(w, r.text);
     w.Key("tokens");
     w.StartArray();
     for (int32_t t : r.tokens) w.Int(t);

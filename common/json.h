@@ -16,6 +16,12 @@ using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 // Parses `text`; on a syntax error throws Error naming `source` and the byte offset.
 rapidjson::Document ParseJson(std::string_view text, std::string_view source);
 
+// Replaces every invalid UTF-8 sequence with U+FFFD so generated text (which may end inside a
+// multi-byte character) is always valid JSON.
+std::string SanitizeUtf8(std::string_view s);
+// Writes a string value after SanitizeUtf8.
+void WriteJsonString(JsonWriter& w, std::string_view s);
+
 // Writes a float so that it round-trips (shortest repr); NaN/Inf become null.
 void WriteJsonFloat(JsonWriter& w, double v);
 
