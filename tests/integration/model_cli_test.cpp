@@ -1,0 +1,178 @@
+// `gapbench model random` and `gapbench model inspect` as real processes: every arch x weight type
+// of the tiny preset is generated and inspected, and the JSON is checked against shapes,
+// parameter counts and byte sizes computed here from the preset's published numbers and the
+// ggml block sizes (not from our code). Damaged and missing files exit 1 naming the file.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "common/json.h"
+#include "tests/test_util.h"
+
+namespace gapbench {
+namespace {
+
+using testing::GapbenchBin;
+using testing::RunProcess;
+
+// The tiny preset: d 64, 2 layers, 4/2 heads (head_dim 16), ffn 128, vocab 512, tied.
+constexpr int64_t kD = 64, kLayers = 2, kHeads = 4, kKvHeads = 2, kHeadDim = 16, kFf = 128,
+                  kVocab = 512;
+
+// Bytes of n elements of a weight type (ggml block sizes: q8_0 34 B / 32, q4_0 18 B / 32).
+int64_t WeightBytes(const std::string& wtype, int64_t n) {
+  if (wtype == "f32") return 4 * n;
+  if (wtype == "f16") return 2 * n;
+  if (wtype == "q8_0") return n / 32 * 34;
+  if (wtype == "q4_0") return n / 32 * 18;
+  ADD_FAILURE() << wtype;
+  return 0;
+}
+
+std::vector<int64_t> Shape(const rapidjson::Value& tensors, const std::string& name) {
+  for (const auto& t : tensors.GetArray()) {
+    if (name == t["name"].GetString()) {
+      std::vector<int64_t> s;
+      for (const auto& x : t["shape"].GetArray()) s.push_back(x.GetInt64());
+      return s;
+    }
+  }
+  return {};
+}
+
+class ModelCli : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
+
+TEST_P(ModelCli, RandomThenInspect) {
+  const auto& [arch, wtype] = GetParam();
+  testing::TempDir dir;
+  const std::string path = (dir / "m.gguf").string();
+  auto gen = RunProcess({GapbenchBin(), "model", "random", "--arch", arch, "--preset", "tiny",
+                         "--wtype", wtype, "--out", path, "--seed", "5"});
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  auto ins = RunProcess({GapbenchBin(), "model", "inspect", path, "--json", "--config",
+                         R"({"threads": 2, "kv": "f16"})"});
+  ASSERT_EQ(ins.exit_code, 0) << ins.err;
+  const rapidjson::Document j = ParseJson(ins.out, "inspect output");
+
+  EXPECT_EQ(j["file_size"].GetUint64(), std::filesystem::file_size(path));
+  EXPECT_STREQ(j["architecture"].GetString(), arch.c_str());
+  EXPECT_EQ(j["alignment"].GetInt(), 32);
+  const auto& h = j["hparams"];
+  EXPECT_EQ(h["embedding_length"].GetInt64(), kD);
+  EXPECT_EQ(h["block_count"].GetInt64(), kLayers);
+  EXPECT_EQ(h["feed_forward_length"].GetInt64(), kFf);
+  EXPECT_EQ(h["head_count"].GetInt64(), kHeads);
+  EXPECT_EQ(h["head_count_kv"].GetInt64(), kKvHeads);
+  EXPECT_EQ(h["head_dim"].GetInt64(), kHeadDim);
+  EXPECT_EQ(h["rope_dimension_count"].GetInt64(), kHeadDim);
+  EXPECT_EQ(h["vocab_size"].GetInt64(), kVocab);
+  EXPECT_DOUBLE_EQ(h["rope_freq_base"].GetDouble(), 10000.0);
+  EXPECT_NEAR(h["rms_epsilon"].GetDouble(), 1e-5, 1e-12);
+  EXPECT_TRUE(h["sliding_window"].IsNull());
+  const auto& tok = j["tokenizer"];
+  EXPECT_STREQ(tok["model"].GetString(), "gpt2");
+  EXPECT_STREQ(tok["pre"].GetString(), "default");
+  EXPECT_EQ(tok["vocab_size"].GetInt64(), kVocab);
+  EXPECT_LT(tok["bos_token_id"].GetInt64(), kVocab);
+  EXPECT_LT(tok["eos_token_id"].GetInt64(), kVocab);
+  EXPECT_EQ(j["config"]["threads"].GetInt(), 2);  // echoed back
+  EXPECT_STREQ(j["config"]["kv"].GetString(), "f16");
+
+  // Shapes in ggml order (ne[0] = input features).
+  const auto& tensors = j["tensors"];
+  EXPECT_EQ(Shape(tensors, "token_embd.weight"), (std::vector<int64_t>{kD, kVocab}));
+  EXPECT_EQ(Shape(tensors, "blk.0.attn_q.weight"), (std::vector<int64_t>{kD, kHeads * kHeadDim}));
+  EXPECT_EQ(Shape(tensors, "blk.1.attn_k.weight"), (std::vector<int64_t>{kD, kKvHeads * kHeadDim}));
+  EXPECT_EQ(Shape(tensors, "blk.1.attn_output.weight"),
+            (std::vector<int64_t>{kHeads * kHeadDim, kD}));
+  EXPECT_EQ(Shape(tensors, "blk.0.ffn_gate.weight"), (std::vector<int64_t>{kD, kFf}));
+  EXPECT_EQ(Shape(tensors, "blk.0.ffn_down.weight"), (std::vector<int64_t>{kFf, kD}));
+  EXPECT_EQ(Shape(tensors, "output_norm.weight"), (std::vector<int64_t>{kD}));
+  EXPECT_TRUE(Shape(tensors, "output.weight").empty());  // tied embeddings
+  const bool qwen = arch == "qwen2";
+  EXPECT_EQ(Shape(tensors, "blk.1.attn_v.bias"),
+            qwen ? std::vector<int64_t>{kKvHeads * kHeadDim} : std::vector<int64_t>{});
+
+  // Parameter count and bytes per type from the preset numbers.
+  const int64_t q = kHeads * kHeadDim, kv = kKvHeads * kHeadDim;
+  const int64_t weights_per_layer = kD * q + 2 * kD * kv + q * kD + 3 * kD * kFf;
+  const int64_t f32_per_layer = 2 * kD + (qwen ? q + 2 * kv : 0);
+  const int64_t weights = kVocab * kD + kLayers * weights_per_layer;
+  const int64_t f32_params = kLayers * f32_per_layer + kD;
+  EXPECT_EQ(j["parameter_count"].GetInt64(), weights + f32_params);
+  const int64_t n_f32_tensors = kLayers * (qwen ? 5 : 2) + 1;
+  const int64_t n_weight_tensors = 1 + kLayers * 7;
+  const auto& types = j["types"].GetArray();
+  if (wtype == "f32") {
+    ASSERT_EQ(types.Size(), 1u);
+    EXPECT_EQ(types[0]["tensors"].GetInt64(), n_f32_tensors + n_weight_tensors);
+    EXPECT_EQ(types[0]["n_bytes"].GetInt64(), 4 * (weights + f32_params));
+  } else {
+    ASSERT_EQ(types.Size(), 2u);
+    EXPECT_STREQ(types[0]["type"].GetString(), "f32");  // ascending ggml type id
+    EXPECT_EQ(types[0]["tensors"].GetInt64(), n_f32_tensors);
+    EXPECT_EQ(types[0]["n_bytes"].GetInt64(), 4 * f32_params);
+    EXPECT_STREQ(types[1]["type"].GetString(), wtype.c_str());
+    EXPECT_EQ(types[1]["tensors"].GetInt64(), n_weight_tensors);
+    EXPECT_EQ(types[1]["n_elements"].GetInt64(), weights);
+    EXPECT_EQ(types[1]["n_bytes"].GetInt64(), WeightBytes(wtype, weights));
+  }
+
+  // The text form works too.
+  auto text = RunProcess({GapbenchBin(), "model", "inspect", path, "--tensors"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("blk.1.ffn_down.weight"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllArchesAndTypes, ModelCli,
+                         ::testing::Combine(::testing::Values("llama", "qwen2"),
+                                            ::testing::Values("f32", "f16", "q8_0", "q4_0")));
+
+TEST(ModelCliErrors, TruncatedFileNamesFileAndTensor) {
+  testing::TempDir dir;
+  const std::string path = (dir / "full.gguf").string();
+  ASSERT_EQ(RunProcess({GapbenchBin(), "model", "random", "--preset", "tiny", "--wtype", "q8_0",
+                        "--out", path})
+                .exit_code,
+            0);
+  auto ins = RunProcess({GapbenchBin(), "model", "inspect", path, "--json"});
+  ASSERT_EQ(ins.exit_code, 0) << ins.err;
+  const rapidjson::Document j = ParseJson(ins.out, "inspect output");
+  uint64_t cut = 0;
+  for (const auto& t : j["tensors"].GetArray()) {
+    if (std::string(t["name"].GetString()) == "blk.1.ffn_down.weight") {
+      cut = j["data_offset"].GetUint64() + t["offset"].GetUint64() + 10;
+    }
+  }
+  ASSERT_GT(cut, 0u);
+  const std::string bytes = testing::ReadFile(path);
+  const std::string truncated = (dir / "cut.gguf").string();
+  testing::WriteFile(truncated, bytes.substr(0, cut));
+  auto bad = RunProcess({GapbenchBin(), "model", "inspect", truncated});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find(truncated), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("blk.1.ffn_down.weight"), std::string::npos) << bad.err;
+}
+
+TEST(ModelCliErrors, MissingFileAndBadOptions) {
+  testing::TempDir dir;
+  const std::string missing = (dir / "nope.gguf").string();
+  auto r = RunProcess({GapbenchBin(), "model", "inspect", missing, "--json"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(missing), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty());
+
+  auto p = RunProcess({GapbenchBin(), "model", "random", "--preset", "huge", "--out", missing});
+  EXPECT_EQ(p.exit_code, 1);
+  EXPECT_NE(p.err.find("huge"), std::string::npos) << p.err;
+  auto w = RunProcess(
+      {GapbenchBin(), "model", "random", "--preset", "tiny", "--wtype", "q4_k", "--out", missing});
+  EXPECT_EQ(w.exit_code, 1);
+  auto c = RunProcess({GapbenchBin(), "model", "inspect", missing, "--config", "{bad json"});
+  EXPECT_EQ(c.exit_code, 1);
+  EXPECT_NE(c.err.find("--config"), std::string::npos) << c.err;
+  EXPECT_FALSE(std::filesystem::exists(missing));
+}
+
+}  // namespace
+}  // namespace gapbench
