@@ -28,7 +28,9 @@ bool IsAsciiSpace(char c) {
 // occurrence (left to right, non-overlapping) is cut out. Same order as llama.cpp's
 // tokenizer_st_partition, so overlapping special tokens resolve identically.
 std::vector<Fragment> Partition(const Vocab& vocab, std::string_view text, bool parse_special) {
-  std::vector<Fragment> frags{{-1, 0, text.size()}};
+  std::vector<Fragment> frags;
+  if (text.empty()) return frags;  // llama.cpp: empty text yields no fragment at all
+  frags.push_back({-1, 0, text.size()});
   std::vector<Fragment> next;
   for (int32_t id : vocab.special) {
     const uint8_t attr = vocab.attr[id];
