@@ -1,5 +1,5 @@
 // Attention of query rows against a KV cache stored as f32 or f16 rows.
-// Plain loops; f16 rows are widened on the fly (the cache is read once per query head).
+// SIMD (Highway, run-time dispatch); f16 rows are widened on the fly.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +20,10 @@ struct KvView {
 // scratch must hold n_keys floats.
 void AttendOne(const float* q, const KvView& k, const KvView& v, int64_t n_keys, int64_t head_dim,
                float scale, float* scratch, float* out);
+
+// Plain scalar version in double precision (the tests' reference for AttendOne).
+void AttendOneReference(const float* q, const KvView& k, const KvView& v, int64_t n_keys,
+                        int64_t head_dim, float scale, float* scratch, float* out);
 
 // Stores n f32 values into a cache row of type t (f32 or f16).
 void StoreKvRow(GgmlType t, const float* x, void* dst, int64_t n);
