@@ -183,7 +183,9 @@ HWY_INLINE void RowTile(const SimdMatMulArgs& a, int64_t r, int64_t t0) {
 }
 
 void MatMulRowsImpl(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
-  constexpr int64_t kTile = 4;  // tokens per pass over a weight row
+  // Tokens per pass over a weight row. 2 measured faster than 4 on AVX2 (4 tokens x (int32
+  // sums + f32 accumulators) spill the 16 vector registers).
+  constexpr int64_t kTile = 2;
   for (int64_t r = row_begin; r < row_end; ++r) {
     int64_t t0 = 0;
     for (; t0 + kTile <= a.n_tokens; t0 += kTile) RowTile<kTile>(a, r, t0);

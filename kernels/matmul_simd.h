@@ -24,7 +24,7 @@ struct SimdMatMulArgs {
 };
 
 // Computes y for weight rows [row_begin, row_end) and all tokens, on the best SIMD target of
-// this CPU. Tokens are processed four at a time per weight row, so each row read from memory
+// this CPU. Tokens are processed two at a time per weight row, so each row read from memory
 // is reused across the tile while it sits in L1.
 void SimdMatMulRows(const SimdMatMulArgs& args, int64_t row_begin, int64_t row_end);
 
