@@ -183,8 +183,8 @@ HWY_INLINE void RowTile(const SimdMatMulArgs& a, int64_t r, int64_t t0) {
 }
 
 void MatMulRowsImpl(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
-  // Tokens per pass over a weight row. 2 measured faster than 4 on AVX2 (4 tokens x (int32
-  // sums + f32 accumulators) spill the 16 vector registers).
+  // Tokens per pass over a weight row: 2 measured faster than 4 on the dev VM (AVX-512 Xeon,
+  // noisy shared host); revisit with 2-row x 2-token tiles.
   constexpr int64_t kTile = 2;
   for (int64_t r = row_begin; r < row_end; ++r) {
     int64_t t0 = 0;
