@@ -22,6 +22,10 @@ constexpr int kMaxNesting = 4;           // arrays of arrays of ...
 constexpr uint64_t kMaxKeyBytes = 65535;
 constexpr uint64_t kMaxTensorNameBytes = 256;  // ggml allows 64; be lenient but bounded
 constexpr uint32_t kMaxDims = 4;
+// Metadata array elements in one file, all arrays together. Each parsed element costs about
+// 64 bytes, so this caps the metadata at ~1 GiB even for a multi-GB hostile file of u8 arrays;
+// real vocabularies (262k tokens, scores, types, ~500k merges) use a few million.
+constexpr uint64_t kMaxArrayElements = uint64_t{1} << 24;
 
 // Smallest encoded size of one value of a type: bounds array counts by the bytes left, so a
 // hostile count can never make us allocate more than the file could describe.
@@ -45,6 +49,15 @@ class Cursor {
 
   uint64_t pos() const { return pos_; }
   uint64_t left() const { return bytes_.size() - pos_; }
+
+  // Charges n array elements against the file's kMaxArrayElements budget.
+  void ChargeElements(uint64_t n, std::string_view what) {
+    if (n > kMaxArrayElements - elements_) {
+      Bad(what, StrCat("array of ", n, " elements exceeds the limit of ", kMaxArrayElements,
+                       " metadata array elements per file"));
+    }
+    elements_ += n;
+  }
 
   template <typename T>
   T Read(std::string_view what) {
@@ -82,6 +95,7 @@ class Cursor {
   const std::string& file_;
   std::span<const uint8_t> bytes_;
   uint64_t pos_ = 0;
+  uint64_t elements_ = 0;
 };
 
 GgufValue ReadValue(Cursor& c, GgufType type, const std::string& what, int depth) {
@@ -117,6 +131,7 @@ GgufValue ReadValue(Cursor& c, GgufType type, const std::string& what, int depth
         c.Bad(what, StrCat("array of ", n, " ", GgufTypeName(v.elem_type),
                            " elements cannot fit in the ", c.left(), " bytes that remain"));
       }
+      c.ChargeElements(n, what);
       v.elems.reserve(n);
       for (uint64_t i = 0; i < n; ++i) {
         v.elems.push_back(ReadValue(c, v.elem_type, what, depth + 1));

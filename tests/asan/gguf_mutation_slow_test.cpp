@@ -236,5 +236,35 @@ TEST(GgufMutation, HostileFilesNeverCrash) {
   EXPECT_GT(stats.rejected, total / 2);  // the mutations really damage the files
 }
 
+TEST(GgufMutation, MetadataArraysAreCappedPerFile) {
+  // Two u8 arrays of 2^23 + 1 elements: each fits in the file, together they pass the 2^24
+  // element budget that bounds parsed metadata memory (~64 bytes per element).
+  const uint64_t n = (uint64_t{1} << 23) + 1;
+  std::vector<uint8_t> b;
+  auto put = [&b](auto v) {
+    const auto* p = reinterpret_cast<const uint8_t*>(&v);
+    b.insert(b.end(), p, p + sizeof(v));
+  };
+  put(uint32_t{0x46554747});
+  put(uint32_t{3});
+  put(uint64_t{0});
+  put(uint64_t{2});
+  for (char key : {'a', 'b'}) {
+    put(uint64_t{1});
+    b.push_back(static_cast<uint8_t>(key));
+    put(uint32_t{9});
+    put(uint32_t{0});
+    put(n);
+    b.resize(b.size() + n, 7);
+  }
+  try {
+    GgufFile::FromBuffer(kName, b);
+    ADD_FAILURE() << "parsed";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("metadata 'b'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("exceeds the limit"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace gapbench::engine
