@@ -47,8 +47,10 @@ int CmdTokenize(const Argv& argv) {
   if (!args.positionals().empty()) {
     Fail("tokenize: unexpected argument '", args.positionals()[0], "'\n", kUsage);
   }
-  if (args.Has("text") == args.Has("file")) Fail("tokenize: give exactly one of --text, --file\n", kUsage);
-  if (args.Has("bos") && args.Has("no-bos")) Fail("tokenize: --bos and --no-bos exclude each other");
+  if (args.Has("text") == args.Has("file"))
+    Fail("tokenize: give exactly one of --text, --file\n", kUsage);
+  if (args.Has("bos") && args.Has("no-bos"))
+    Fail("tokenize: --bos and --no-bos exclude each other");
   const std::string model_path = args.Require("model");
   const std::string text = args.Has("text") ? *args.Get("text") : ReadWholeFile(*args.Get("file"));
 

@@ -13,11 +13,11 @@ namespace gapbench::engine {
 namespace {
 
 struct Symbol {
-  int32_t id;     // token id of the symbol's bytes, -1 if they are not a token
-  int32_t prev;   // index of the previous live symbol, -1 at the start
-  int32_t next;   // index of the next live symbol, -1 at the end
-  uint32_t begin; // byte range [begin, begin + len) of the word
-  uint32_t len;   // 0 once merged into its left neighbour
+  int32_t id;      // token id of the symbol's bytes, -1 if they are not a token
+  int32_t prev;    // index of the previous live symbol, -1 at the start
+  int32_t next;    // index of the next live symbol, -1 at the end
+  uint32_t begin;  // byte range [begin, begin + len) of the word
+  uint32_t len;    // 0 once merged into its left neighbour
 };
 
 struct Candidate {

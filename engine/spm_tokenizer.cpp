@@ -13,8 +13,8 @@ namespace gapbench::engine {
 namespace {
 
 struct Symbol {
-  int32_t prev, next;  // live neighbours, -1 at the ends
-  uint32_t begin, len; // byte range of the escaped text; len 0 once merged away
+  int32_t prev, next;   // live neighbours, -1 at the ends
+  uint32_t begin, len;  // byte range of the escaped text; len 0 once merged away
 };
 
 struct Candidate {

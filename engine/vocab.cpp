@@ -37,13 +37,20 @@ const GgufValue* NumericArray(const GgufFile& file, std::string_view key, size_t
 
 uint8_t AttrFromType(int64_t type) {
   switch (type) {  // GGUF token_type: 1 normal, 2 unknown, 3 control, 4 user, 5 unused, 6 byte
-    case 1: return kAttrNormal;
-    case 2: return kAttrUnknown;
-    case 3: return kAttrControl;
-    case 4: return kAttrUserDefined;
-    case 5: return kAttrUnused;
-    case 6: return kAttrByte;
-    default: return kAttrUndefined;
+    case 1:
+      return kAttrNormal;
+    case 2:
+      return kAttrUnknown;
+    case 3:
+      return kAttrControl;
+    case 4:
+      return kAttrUserDefined;
+    case 5:
+      return kAttrUnused;
+    case 6:
+      return kAttrByte;
+    default:
+      return kAttrUndefined;
   }
 }
 
@@ -141,11 +148,11 @@ void BuildByteTokens(Vocab& v) {
 // converters do not always mark them).
 void DetectEndTokens(Vocab& v) {
   static constexpr std::string_view kEotTexts[] = {
-      "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
-      "<|end_of_text|>", "<EOT>", "_<EOT>", "<｜end▁of▁sentence｜>", "<end_of_utterance>"};
+      "<|eot_id|>",      "<|im_end|>", "<|end|>", "<end_of_turn>",         "<|endoftext|>",
+      "<|end_of_text|>", "<EOT>",      "_<EOT>",  "<｜end▁of▁sentence｜>", "<end_of_utterance>"};
   static constexpr std::string_view kEogTexts[] = {
-      "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",
-      "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>"};
+      "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",   "<|endoftext|>",
+      "<|eom_id|>", "<EOT>",      "_<EOT>",  "<|end_of_text|>", "<end_of_utterance>"};
   if (v.eot < 0) {
     for (std::string_view t : kEotTexts) {
       if (int32_t id = v.Find(t); id >= 0) {
@@ -171,9 +178,8 @@ void BuildSpecialList(const GgufFile& file, Vocab& v) {
     if (v.attr[id] & (kAttrControl | kAttrUserDefined | kAttrUnknown)) v.special.push_back(id);
   }
   // Longest first, so that a special token containing another one wins.
-  std::stable_sort(v.special.begin(), v.special.end(), [&](int32_t a, int32_t b) {
-    return v.text[a].size() > v.text[b].size();
-  });
+  std::stable_sort(v.special.begin(), v.special.end(),
+                   [&](int32_t a, int32_t b) { return v.text[a].size() > v.text[b].size(); });
   // llama.cpp gives Phi-3's special tokens rstrip (HF's added-token flags), keyed by model name.
   std::string name(file.GetString("general.name").value_or(""));
   for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

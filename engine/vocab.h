@@ -43,10 +43,10 @@ struct StringHash {
 enum class VocabKind { kBpe, kSpm };  // tokenizer.ggml.model "gpt2" / "llama"
 
 struct Vocab {
-  std::string path;       // for messages
+  std::string path;  // for messages
   VocabKind kind = VocabKind::kBpe;
-  std::string model;      // "gpt2" | "llama"
-  std::string pre_name;   // tokenizer.ggml.pre as written ("" if absent)
+  std::string model;     // "gpt2" | "llama"
+  std::string pre_name;  // tokenizer.ggml.pre as written ("" if absent)
   PreTokenizerInfo pre;
 
   std::vector<std::string> text;  // [n_vocab]

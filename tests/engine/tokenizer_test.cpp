@@ -111,8 +111,15 @@ TEST_P(GoldenTest, PiecesConcatenateToDecode) {
 TEST_P(GoldenTest, InvalidUtf8DoesNotCrash) {
   GB_REQUIRE_SHARED_DATA(data);
   const auto tok = LoadShared(data, GetParam());
-  const std::string bad[] = {"\xff", "a\x80z", "\xc3", "\xe2\x82", "\xf0\x9f\x98", "\xed\xa0\x80",
-                             "\xf8\x88\x80\x80\x80", std::string("nul\0byte", 8), "\xc3\x28 x"};
+  const std::string bad[] = {"\xff",
+                             "a\x80z",
+                             "\xc3",
+                             "\xe2\x82",
+                             "\xf0\x9f\x98",
+                             "\xed\xa0\x80",
+                             "\xf8\x88\x80\x80\x80",
+                             std::string("nul\0byte", 8),
+                             "\xc3\x28 x"};
   for (const std::string& s : bad) {
     const auto ids = tok->Encode(s, true, true);
     EXPECT_FALSE(ids.empty());
@@ -127,7 +134,8 @@ INSTANTIATE_TEST_SUITE_P(SharedVocabs, GoldenTest,
                                            "ggml-vocab-qwen2.gguf"),
                          [](const auto& info) {
                            std::string n = info.param.substr(11, info.param.size() - 16);
-                           for (char& c : n) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+                           for (char& c : n)
+                             c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
                            return n;
                          });
 
@@ -305,7 +313,9 @@ RawGguf TinyBpe(const std::vector<std::string>& merges) {
   RawGguf g;
   g.Str("tokenizer.ggml.model", "gpt2");
   g.Str("tokenizer.ggml.pre", "gpt-2");
-  g.Strs("tokenizer.ggml.tokens", {"a", "b", "c", "\xC4\xA0", "ab", "bc", "abc", "\xC4\xA0" "a",
+  g.Strs("tokenizer.ggml.tokens", {"a", "b", "c", "\xC4\xA0", "ab", "bc", "abc",
+                                   "\xC4\xA0"
+                                   "a",
                                    "<|end|>"});
   g.I32s("tokenizer.ggml.token_type", {1, 1, 1, 1, 1, 1, 1, 1, 3});
   g.Strs("tokenizer.ggml.merges", merges);
@@ -342,8 +352,15 @@ TEST(TokenizerTiny, ControlTokenOnlyWithParseSpecial) {
 RawGguf TinySpm(float score_ab, float score_sp_a) {
   RawGguf g;
   g.Str("tokenizer.ggml.model", "llama");
-  std::vector<std::string> tokens = {"<unk>", "<s>", "</s>", "\xE2\x96\x81", "a", "b",
-                                     "ab", "\xE2\x96\x81" "a"};
+  std::vector<std::string> tokens = {"<unk>",
+                                     "<s>",
+                                     "</s>",
+                                     "\xE2\x96\x81",
+                                     "a",
+                                     "b",
+                                     "ab",
+                                     "\xE2\x96\x81"
+                                     "a"};
   std::vector<float> scores = {0, 0, 0, -1, -2, -2, score_ab, score_sp_a};
   std::vector<int32_t> types = {2, 3, 3, 1, 1, 1, 1, 1};
   for (int b = 0; b < 256; ++b) {
@@ -381,16 +398,7 @@ TEST(TokenizerTiny, SpmHonoursAddSpacePrefixFalse) {
 }
 
 TEST(TokenizerTiny, UnknownPreTokenizerWarnsAndFallsBack) {
-  RawGguf g = TinyBpe({"a b"});
-  g.Str("tokenizer.ggml.pre", "no-such-pre-tokenizer");  // the later key wins in our reader?
-  ::testing::internal::CaptureStderr();
   std::unique_ptr<Tokenizer> tok;
-  try {
-    tok = FromRaw(g);
-  } catch (const Error&) {
-    // A duplicated key may be rejected by the GGUF reader: build a clean file instead.
-  }
-  ::testing::internal::GetCapturedStderr();
   RawGguf clean;
   clean.Str("tokenizer.ggml.model", "gpt2");
   clean.Str("tokenizer.ggml.pre", "no-such-pre-tokenizer");

@@ -40,8 +40,8 @@ TEST(TokenizeCli, JsonMatchesGolden) {
   GB_REQUIRE_SHARED_DATA(data);
   const auto vocab = data / "tokenizer" / "ggml-vocab-qwen2.gguf";
   const std::string text = " Hello, world!";
-  const auto r = RunProcess({GapbenchBin(), "tokenize", "--model", vocab.string(), "--text", text,
-                             "--json"});
+  const auto r =
+      RunProcess({GapbenchBin(), "tokenize", "--model", vocab.string(), "--text", text, "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto doc = ParseJson(r.out, "tokenize output");
   ASSERT_TRUE(doc.IsObject());
@@ -68,13 +68,14 @@ TEST(TokenizeCli, PlainIdsWithBosAndDetokenize) {
     list += "," + std::to_string(id);
   }
   EXPECT_EQ(r.out, expected + "\n");
-  r = RunProcess({GapbenchBin(), "tokenize", "--model", vocab.string(), "--text", text, "--no-bos"});
+  r = RunProcess(
+      {GapbenchBin(), "tokenize", "--model", vocab.string(), "--text", text, "--no-bos"});
   EXPECT_EQ(r.out, expected.substr(2) + "\n");
 
   testing::TempDir dir;
   testing::WriteFile(dir / "in.txt", text);
-  r = RunProcess({GapbenchBin(), "tokenize", "--model", vocab.string(), "--file",
-                  (dir / "in.txt").string()});
+  r = RunProcess(
+      {GapbenchBin(), "tokenize", "--model", vocab.string(), "--file", (dir / "in.txt").string()});
   EXPECT_EQ(r.out, expected + "\n");
 
   r = RunProcess({GapbenchBin(), "detokenize", "--model", vocab.string(), "--tokens", list});
