@@ -32,7 +32,7 @@ fs::path SharedDataDir() {
 
 std::string GapbenchBin() {
   const char* s = std::getenv("GAPBENCH_BIN");
-  return s ? s : "gapbench";
+  return s ? s : GAPBENCH_TEST_BIN;
 }
 
 TempDir::TempDir() {
