@@ -1,0 +1,64 @@
+// EngineConfig: the engine settings a sweep varies (ARCHITECTURE.md), parsed from JSON with
+// errors that name the key and suggest the closest valid one, validated against a model, and
+// written back in a canonical form whose hash keys results.
+//   {"weights": "native|f32|f16|bf16|q8_0|q4_0|q4_k", "kv_cache": "f32|f16|q8_0",
+//    "kv_heads": 0, "sliding_window": {"window": 0, "layers": "none|alternate|all"},
+//    "kv_sharing": {"mode": "none|adjacent|tail", "group": 2, "from_layer": 0},
+//    "threads": 0, "context": 0, "batch": 0}
+// Not here: applying the settings (model.cpp applies weights and kv_heads, session.cpp the rest).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "kernels/types.h"
+
+namespace gapbench::engine {
+
+struct HParams;
+
+enum class WindowLayers { kNone, kAlternate, kAll };
+enum class KvSharingMode { kNone, kAdjacent, kTail };
+
+struct EngineConfig {
+  std::optional<kernels::GgmlType> weights;  // nullopt = native (the file's types)
+  kernels::GgmlType kv_cache = kernels::GgmlType::kF16;
+  int64_t kv_heads = 0;  // 0 = native; n < native = GQA by mean-pooling K/V heads
+  struct {
+    int64_t window = 0;
+    WindowLayers layers = WindowLayers::kNone;
+    bool specified = false;  // false: the model's native pattern (none for llama/qwen2)
+  } sliding_window;
+  struct {
+    KvSharingMode mode = KvSharingMode::kNone;
+    int64_t group = 2;       // adjacent: layers [g*k, g*k+g) use layer g*k's K/V
+    int64_t from_layer = 0;  // tail: layers >= from_layer use layer from_layer-1's K/V
+  } kv_sharing;
+  int threads = 0;      // 0 = all cores
+  int64_t context = 0;  // 0 = the model's training context, capped at 4096
+  int64_t batch = 0;    // 0 = 256 tokens per forward chunk
+
+  // Parses a JSON object; `source` names it in errors ("--config", a file name, ...).
+  static EngineConfig FromJson(std::string_view json, std::string_view source);
+  // `arg` is either inline JSON (starts with '{') or the path of a JSON file.
+  static EngineConfig FromArg(const std::string& arg);
+
+  // Checks the settings against a model; errors say why (e.g. "kv_heads: 3 does not divide the
+  // model's 8 KV heads"). `model_name` prefixes the messages.
+  void Validate(const HParams& hp, std::string_view model_name) const;
+
+  // Canonical JSON: every field, fixed key order, no whitespace. Equal configs give equal text.
+  std::string Canonical() const;
+  std::string Hash() const;  // 16 hex digits of the canonical form
+
+  // Per-layer view of the attention settings for a model of n_layer layers.
+  bool LayerWindowed(int64_t il) const;
+  int64_t KvSourceLayer(int64_t il) const;  // the layer whose K/V layer il uses (il if its own)
+};
+
+std::string_view WindowLayersName(WindowLayers l);
+std::string_view KvSharingModeName(KvSharingMode m);
+
+}  // namespace gapbench::engine
