@@ -1,7 +1,9 @@
 // MatMul throughput at the shapes of a Qwen2.5-0.5B-sized model (hidden 896, ffn 4864, vocab
 // 151936), for decode (1 token: memory-bound, read the `bytes_per_second` counter) and prefill
 // (64 tokens: compute-bound, read `FLOPS`), plus MatMulReference at one shape to show the
-// speed-up of the SIMD path. Threads: GB_BENCH_THREADS (default 2).
+// speed-up of the SIMD path, and the machine's memory read bandwidth (BM_MemRead, same threads)
+// as the ceiling for decode. Threads: GB_BENCH_THREADS (default 2). GB_BENCH_TARGET=AVX2 (or
+// AVX3, AVX3_DL, SSE4, ...) pins the Highway dispatch target to compare code paths.
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "kernels/matmul.h"
+#include "kernels/matmul_simd.h"
 #include "kernels/parallel.h"
 #include "kernels/quant.h"
 
@@ -21,6 +24,56 @@ int BenchThreads() {
   const char* env = std::getenv("GB_BENCH_THREADS");
   return env != nullptr ? std::atoi(env) : 2;
 }
+
+// Applies GB_BENCH_TARGET once; returns the name of the target the kernels dispatch to.
+std::string BenchTarget() {
+  static const std::string name = [] {
+    const std::vector<int64_t> targets = SimdMatMulTargets();
+    const char* env = std::getenv("GB_BENCH_TARGET");
+    if (env != nullptr) {
+      for (int64_t t : targets) {
+        if (SimdTargetName(t) == env) {
+          SimdForceTarget(t);
+          return SimdTargetName(t);
+        }
+      }
+    }
+    return targets.empty() ? std::string("?") : SimdTargetName(targets.front());
+  }();
+  return name;
+}
+
+// Read bandwidth ceiling: every thread sums its share of a buffer much larger than the caches
+// (the weights of a decode step are read once from DRAM, or from L3 when they fit). Arg: MiB.
+void BM_MemRead(benchmark::State& state) {
+  SetNumThreads(BenchThreads());
+  const auto n = static_cast<size_t>(state.range(0)) << 17;  // uint64 words
+  std::vector<uint64_t> buf(n, 1);
+  std::vector<uint64_t> sums(1024);
+  for (auto _ : state) {
+    ParallelFor(0, static_cast<int64_t>(n / 4096), 16, [&](int64_t begin, int64_t end) {
+      uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;  // 4 chains: the loop vectorises and pipelines
+      for (size_t i = static_cast<size_t>(begin) * 4096; i < static_cast<size_t>(end) * 4096;
+           i += 4) {
+        s0 += buf[i];
+        s1 += buf[i + 1];
+        s2 += buf[i + 2];
+        s3 += buf[i + 3];
+      }
+      sums[static_cast<size_t>(begin) % sums.size()] = s0 + s1 + s2 + s3;
+    });
+    benchmark::DoNotOptimize(sums.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(n * sizeof(uint64_t)));
+}
+BENCHMARK(BM_MemRead)
+    ->Arg(1)
+    ->Arg(16)
+    ->Arg(144)
+    ->Arg(1024)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 // A weight of `rows` x `cols` in `type`. 64 distinct random rows are repeated: the content does
 // not change the speed, and building 136M random elements would dominate the run.
@@ -49,6 +102,7 @@ void BM_MatMul(benchmark::State& state) {
   const auto type = static_cast<GgmlType>(state.range(0));
   const int64_t rows = state.range(1), cols = state.range(2), n_tokens = state.range(3);
   SetNumThreads(kReference ? 1 : BenchThreads());
+  const std::string target = BenchTarget();
   const std::vector<uint8_t> w = MakeWeight(type, rows, cols);
   std::vector<float> x(static_cast<size_t>(n_tokens * cols));
   std::mt19937 rng(2);
@@ -65,7 +119,7 @@ void BM_MatMul(benchmark::State& state) {
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
-  state.SetLabel(std::string(TypeName(type)) + (kReference ? " reference 1 thread" : ""));
+  state.SetLabel(std::string(TypeName(type)) + (kReference ? " reference 1 thread" : " " + target));
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(w.size()));
   state.counters["FLOPS"] = benchmark::Counter(static_cast<double>(2 * rows * cols * n_tokens),
                                                benchmark::Counter::kIsIterationInvariantRate);

@@ -1,10 +1,11 @@
 // MatMul driver and the scalar reference. MatMul quantises the activations once per call (int8
-// weight types), then splits the weight rows over ParallelFor; each task runs the SIMD row
-// kernels of matmul_simd.cpp, which reuse every weight row across a tile of tokens.
+// weight types), then splits the weight rows, in panels, over ParallelFor; each task runs the
+// SIMD tile kernels of matmul_simd.cpp (several rows x several tokens per register tile).
 // MatMulReference is the plain loop nest with the same numerics (see matmul.h).
 #include "kernels/matmul.h"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "common/error.h"
@@ -39,11 +40,11 @@ void CheckSupported(const MatrixView& w) {
   GB_CHECK(w.data != nullptr || w.rows * w.cols == 0, "MatMul: null weight data");
 }
 
-// Activations of the int8 paths: Q8_0-quantised exactly as QuantizeRowQ8_0, the scale as its
-// f16-rounded value, the quants widened to int16 for the SIMD multiply-add.
+// Activations of the int8 paths: Q8_0-quantised exactly as QuantizeRowQ8_0 (so the reference's
+// activations), split into f16-rounded scales and contiguous int8 quants for the SIMD loads.
 struct QuantizedActivations {
-  std::vector<float> d;    // [n_tokens, cols / 32]
-  std::vector<int16_t> q;  // [n_tokens, cols]
+  std::vector<float> d;   // [n_tokens, cols / 32]
+  std::vector<int8_t> q;  // [n_tokens, cols]
 };
 
 QuantizedActivations QuantizeActivations(const float* x, int64_t n_tokens, int64_t cols) {
@@ -58,8 +59,7 @@ QuantizedActivations QuantizeActivations(const float* x, int64_t n_tokens, int64
                   QuantizeRowQ8_0(x + t * cols, blocks.data(), cols);
                   for (int64_t b = 0; b < nb; ++b) {
                     acts.d[static_cast<size_t>(t * nb + b)] = F16ToF32(blocks[b].d);
-                    int16_t* q = acts.q.data() + t * cols + b * kQK;
-                    for (int64_t j = 0; j < kQK; ++j) q[j] = blocks[b].qs[j];
+                    std::memcpy(acts.q.data() + t * cols + b * kQK, blocks[b].qs, kQK);
                   }
                 }
               });
@@ -141,12 +141,15 @@ void MatMul(const MatrixView& w, const float* x, int64_t n_tokens, float* y) {
   QuantizedActivations acts;
   if (IsInt8Type(w.type)) acts = QuantizeActivations(x, n_tokens, w.cols);
   const QuantizedActivations* acts_ptr = IsInt8Type(w.type) ? &acts : nullptr;
-  // Grain: at least ~64K multiply-adds per task, so scheduling costs stay small next to the
-  // work even for the 896-wide rows of small models.
-  const int64_t macs_per_row = std::max<int64_t>(1, w.cols * n_tokens);
-  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / macs_per_row);
-  ParallelFor(0, w.rows, grain, [&](int64_t row_begin, int64_t row_end) {
-    RunRows(w, x, acts_ptr, n_tokens, y, w.rows, row_begin, row_end);
+  // Tasks are runs of whole row panels (the kernels' cache blocking) of at least ~64K
+  // multiply-adds (a few microseconds), so scheduling stays small next to the work while an
+  // 896x896 decode product still splits into 14 chunks that TBB balances over the threads.
+  const int64_t n_panels = (w.rows + kSimdRowPanel - 1) / kSimdRowPanel;
+  const int64_t macs_per_panel = std::max<int64_t>(1, kSimdRowPanel * w.cols * n_tokens);
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / macs_per_panel);
+  ParallelFor(0, n_panels, grain, [&](int64_t panel_begin, int64_t panel_end) {
+    RunRows(w, x, acts_ptr, n_tokens, y, w.rows, panel_begin * kSimdRowPanel,
+            std::min(w.rows, panel_end * kSimdRowPanel));
   });
 }
 

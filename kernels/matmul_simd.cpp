@@ -1,15 +1,29 @@
-// SIMD row kernels of MatMul, written once with Google Highway and compiled for every x86-64
-// target (SSE4, AVX2, AVX-512, ...); HWY_DYNAMIC_DISPATCH picks the best one at run time.
+// Tile kernels of MatMul, compiled once per x86-64 target with Google Highway (SSE4, AVX2,
+// AVX-512, AVX-512 VNNI = AVX3_DL) and picked at run time by HWY_DYNAMIC_DISPATCH.
 //
-// Float weights (f32, f16, bf16): widened to f32 lanes, FMA into two accumulators per token.
-// Int8 weights (q8_0, q4_0): unpacked to int16 lanes and multiplied with the activations (Q8_0
-// quants already widened to int16 by the caller) by pairwise widening multiply-add into int32
-// (vpmaddwd); per 32-block the int32 lanes are converted to f32 and scaled by d_w * d_x.
-// Int16 lanes instead of maddubs-style u8 x i8 keep the code portable Highway and free of
-// saturation; the kernel stays memory-bound at decode, which is what counts.
-// Left out: k-quant dot products, weight repacking (interleaving rows), AMX/VNNI.
+// Every kernel computes a register tile of kM weight rows x kN tokens (tinyBLAS-style): each
+// weight vector loaded is used kN times, each activation vector kM times. A task walks its rows
+// in panels of kSimdRowPanel rows; per panel it runs all token tiles, so the panel stays in L1
+// while the activations stream from L2.
+//
+// Float weights (f32, f16, bf16): widened to f32 lanes, one FMA accumulator per (row, token).
+// Int8 weights (q8_0, q4_0) against Q8_0 activations, per 32-block:
+//   - x86 (AVX2 / AVX-512): 32 int8 products in one register with the sign trick, u8 |w| times
+//     i8 sign(x, w) (exactly w * x), then `vpdpbusd` (VNNI) or `vpmaddubsw` + `vpmaddwd` with
+//     ones (no saturation: |x| <= 127, so a pair is at most 2 * 128 * 127 < 2^15). Lane l holds
+//     the exact int32 sum of elements 4l..4l+3 in both variants.
+//   - other targets: quants widened to int16, `ReorderWidenMulAccumulate` into int32.
+//   Then the int32 lanes (exact, < 2^24) are converted to f32 and FMA'd with d_w * d_x.
+// The operation sequence for one output element does not depend on the tile shape, the row
+// range or the token count, so MatMul is independent of the thread count and of batching.
+// Left out: k-quant dot products, weight repacking (interleaving rows), AMX, 512-bit int8 tiles.
+#ifndef HWY_WANT_AVX3_DL
+#define HWY_WANT_AVX3_DL  // VNNI (vpdpbusd) on Ice Lake / Zen 4 and later
+#endif
+
 #include "kernels/matmul_simd.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "kernels/fp16.h"
@@ -19,9 +33,26 @@
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
 
+#if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+#include <immintrin.h>
+#define GB_MATMUL_X86 1
+#else
+#define GB_MATMUL_X86 0
+#endif
+
 HWY_BEFORE_NAMESPACE();
 namespace gapbench::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
+
+// Tile shapes (rows x tokens), chosen so accumulators + operands fit the register file: 32
+// vector registers on AVX-512, 16 elsewhere.
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+constexpr int kFloatRows = 4, kFloatTokens = 4, kInt8Rows = 4, kInt8Tokens = 4;
+#elif HWY_TARGET == HWY_AVX2
+constexpr int kFloatRows = 4, kFloatTokens = 3, kInt8Rows = 4, kInt8Tokens = 2;
+#else
+constexpr int kFloatRows = 2, kFloatTokens = 2, kInt8Rows = 2, kInt8Tokens = 2;
+#endif
 
 // f16 bits -> f32 without branches for finite values: the magnitude bits shifted into an f32 are
 // the value times 2^-112 (also for subnormal halves), so one exact multiply restores it.
@@ -33,180 +64,330 @@ HWY_INLINE float HalfToFloat(uint16_t h) {
   return F32FromBits(BitsFromF32(mag) | (static_cast<uint32_t>(h & 0x8000u) << 16));
 }
 
-// kT tokens x one weight row of a float type. load_w(df, i) gives lanes [i, i + N) of the row
-// widened to f32, load_w1(i) element i (for the tail when cols is not a multiple of N).
-// x: [kT, cols] f32; y: kT outputs, y_stride apart.
-template <size_t kT, class LoadW, class LoadW1>
-HWY_INLINE void FloatTile(const LoadW& load_w, const LoadW1& load_w1, const float* x, int64_t cols,
-                          float* y, int64_t y_stride) {
-  const hn::ScalableTag<float> df;
-  using V = decltype(hn::Zero(df));
-  const auto n = static_cast<int64_t>(hn::Lanes(df));
-  V acc0[kT];
-  V acc1[kT];  // second accumulator hides FMA latency at decode (kT = 1)
-  for (size_t t = 0; t < kT; ++t) acc0[t] = acc1[t] = hn::Zero(df);
-  int64_t i = 0;
-  for (; i + 2 * n <= cols; i += 2 * n) {
-    const V w0 = load_w(df, i);
-    const V w1 = load_w(df, i + n);
-    for (size_t t = 0; t < kT; ++t) {
-      const float* xt = x + static_cast<int64_t>(t) * cols;
-      acc0[t] = hn::MulAdd(w0, hn::LoadU(df, xt + i), acc0[t]);
-      acc1[t] = hn::MulAdd(w1, hn::LoadU(df, xt + i + n), acc1[t]);
-    }
+HWY_INLINE float BlockScale(const uint8_t* block) {
+  uint16_t d_bits;
+  std::memcpy(&d_bits, block, sizeof(d_bits));
+  return HalfToFloat(d_bits);
+}
+
+// Runs tile.Run<m, n>(row, token) with the largest m <= kM, n <= kN not above (nr, nt).
+template <int kM, int kN, class Tile>
+HWY_INLINE void DispatchTile(const Tile& tile, int64_t nr, int64_t nt, int64_t row, int64_t token) {
+  if constexpr (kM > 1) {
+    if (nr < kM) return DispatchTile<kM - 1, kN>(tile, nr, nt, row, token);
   }
-  for (; i + n <= cols; i += n) {
-    const V w0 = load_w(df, i);
-    for (size_t t = 0; t < kT; ++t) {
-      acc0[t] = hn::MulAdd(w0, hn::LoadU(df, x + static_cast<int64_t>(t) * cols + i), acc0[t]);
-    }
+  if constexpr (kN > 1) {
+    if (nt < kN) return DispatchTile<kM, kN - 1>(tile, nr, nt, row, token);
   }
-  for (size_t t = 0; t < kT; ++t) {
-    float sum = hn::GetLane(hn::SumOfLanes(df, hn::Add(acc0[t], acc1[t])));
-    const float* xt = x + static_cast<int64_t>(t) * cols;
-    for (int64_t j = i; j < cols; ++j) sum += load_w1(j) * xt[j];
-    y[static_cast<int64_t>(t) * y_stride] = sum;
+  tile.template Run<kM, kN>(row, token);
+}
+
+// Rows [row_begin, row_end) x all tokens: row panels outside, token tiles, then row tiles.
+template <int kM, int kN, class Tile>
+HWY_INLINE void RunTiles(const Tile& tile, int64_t n_tokens, int64_t row_begin, int64_t row_end) {
+  for (int64_t panel = row_begin; panel < row_end; panel += kSimdRowPanel) {
+    const int64_t panel_end = std::min(row_end, panel + kSimdRowPanel);
+    for (int64_t t = 0; t < n_tokens; t += kN) {
+      const int64_t nt = std::min<int64_t>(kN, n_tokens - t);
+      for (int64_t r = panel; r < panel_end; r += kM) {
+        DispatchTile<kM, kN>(tile, std::min<int64_t>(kM, panel_end - r), nt, r, t);
+      }
+    }
   }
 }
 
-// Q8_0 weight quants [k, k + N16) of a block as int16 lanes.
-struct UnpackQ8_0 {
-  static constexpr int64_t kBlockBytes = 34;
-  template <class D16>
-  HWY_INLINE auto operator()(D16 d16, const uint8_t* qs, int64_t k) const {
-    const hn::Rebind<int8_t, D16> d8;
-    return hn::PromoteTo(d16, hn::LoadU(d8, reinterpret_cast<const int8_t*>(qs) + k));
+// ---- Float weights -------------------------------------------------------------------------
+
+// load_w(df, row, c): lanes [c, c + N) of a weight row widened to f32; load_w1(row, c): one
+// element (tail when cols is not a multiple of N).
+template <class LoadW, class LoadW1>
+struct FloatTiles {
+  const SimdMatMulArgs& a;
+  LoadW load_w;
+  LoadW1 load_w1;
+
+  template <int kM, int kN>
+  HWY_INLINE void Run(int64_t row, int64_t token) const {
+    const hn::ScalableTag<float> df;
+    using V = decltype(hn::Zero(df));
+    const auto n = static_cast<int64_t>(hn::Lanes(df));
+    const int64_t cols = a.cols;
+    const uint8_t* w = a.w + row * a.row_bytes;
+    const float* x = a.x + token * cols;
+    V acc[kM][kN];
+#pragma GCC unroll 8
+    for (int i = 0; i < kM; ++i) {
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) acc[i][j] = hn::Zero(df);
+    }
+    int64_t c = 0;
+    for (; c + n <= cols; c += n) {
+      V xv[kN];
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) xv[j] = hn::LoadU(df, x + j * cols + c);
+#pragma GCC unroll 8
+      for (int i = 0; i < kM; ++i) {
+        const V wv = load_w(df, w + i * a.row_bytes, c);
+#pragma GCC unroll 8
+        for (int j = 0; j < kN; ++j) acc[i][j] = hn::MulAdd(wv, xv[j], acc[i][j]);
+      }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < kM; ++i) {
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) {
+        float sum = hn::GetLane(hn::SumOfLanes(df, acc[i][j]));
+        for (int64_t k = c; k < cols; ++k) sum += load_w1(w + i * a.row_bytes, k) * x[j * cols + k];
+        a.y[(token + j) * a.y_stride + row + i] = sum;
+      }
+    }
   }
 };
 
-// Q4_0 weight quants [k, k + N16) of a block as int16 lanes in [-8, 7]: elements 0..15 are the
-// low nibbles of bytes 0..15, elements 16..31 the high nibbles. N16 <= 16, so a chunk never
-// straddles the two halves.
-struct UnpackQ4_0 {
+template <class LoadW, class LoadW1>
+HWY_INLINE void RunFloat(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end,
+                         const LoadW& load_w, const LoadW1& load_w1) {
+  const FloatTiles<LoadW, LoadW1> tiles{a, load_w, load_w1};
+  RunTiles<kFloatRows, kFloatTokens>(tiles, a.n_tokens, row_begin, row_end);
+}
+
+// ---- Int8 weights, x86 ---------------------------------------------------------------------
+#if GB_MATMUL_X86
+
+// The 32 quants of a Q8_0 block (2-byte scale, then 32 int8).
+struct LoadQ8_0X86 {
+  static constexpr int64_t kBlockBytes = 34;
+  HWY_INLINE __m256i operator()(const uint8_t* block) const {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 2));
+  }
+};
+
+// The 32 quants of a Q4_0 block as int8 in [-8, 7]: low nibbles are elements 0..15, high
+// nibbles 16..31.
+struct LoadQ4_0X86 {
+  static constexpr int64_t kBlockBytes = 18;
+  HWY_INLINE __m256i operator()(const uint8_t* block) const {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2));
+    const __m128i mask = _mm_set1_epi8(15);
+    const __m128i lo = _mm_and_si128(bytes, mask);
+    const __m128i hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), mask);
+    return _mm256_sub_epi8(_mm256_set_m128i(hi, lo), _mm256_set1_epi8(8));
+  }
+};
+
+// Exact int32 sums of 4 consecutive products |w| * sign(x, w) = w * x per lane.
+HWY_INLINE __m256i DotI8(__m256i abs_w, __m256i signed_x) {
+#if HWY_TARGET == HWY_AVX3_DL
+  return _mm256_dpbusd_epi32(_mm256_setzero_si256(), abs_w, signed_x);
+#else
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(abs_w, signed_x), _mm256_set1_epi16(1));
+#endif
+}
+
+HWY_INLINE float HorizontalSum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+template <class LoadW>
+struct Int8Tiles {
+  const SimdMatMulArgs& a;
+  LoadW load_w;
+
+  template <int kM, int kN>
+  HWY_INLINE void Run(int64_t row, int64_t token) const {
+    const int64_t cols = a.cols;
+    const int64_t nb = cols / 32;
+    const uint8_t* w = a.w + row * a.row_bytes;
+    const int8_t* xq = a.xq + token * cols;
+    const float* xd = a.xd + token * nb;
+    __m256 acc[kM][kN];
+#pragma GCC unroll 8
+    for (int i = 0; i < kM; ++i) {
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) acc[i][j] = _mm256_setzero_ps();
+    }
+    for (int64_t b = 0; b < nb; ++b) {
+      __m256i xv[kN];
+      float dx[kN];
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) {
+        xv[j] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + j * cols + b * 32));
+        dx[j] = xd[j * nb + b];
+      }
+#pragma GCC unroll 8
+      for (int i = 0; i < kM; ++i) {
+        const uint8_t* block = w + i * a.row_bytes + b * LoadW::kBlockBytes;
+        const float dw = BlockScale(block);
+        const __m256i wv = load_w(block);
+        const __m256i abs_w = _mm256_sign_epi8(wv, wv);
+#pragma GCC unroll 8
+        for (int j = 0; j < kN; ++j) {
+          const __m256i sums = DotI8(abs_w, _mm256_sign_epi8(xv[j], wv));
+          acc[i][j] =
+              _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(dw * dx[j]), acc[i][j]);
+        }
+      }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < kM; ++i) {
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) {
+        a.y[(token + j) * a.y_stride + row + i] = HorizontalSum(acc[i][j]);
+      }
+    }
+  }
+};
+
+template <class LoadW>
+HWY_INLINE void RunInt8(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
+  const Int8Tiles<LoadW> tiles{a, LoadW()};
+  RunTiles<kInt8Rows, kInt8Tokens>(tiles, a.n_tokens, row_begin, row_end);
+}
+
+#else  // !GB_MATMUL_X86: portable Highway int16 path
+
+// Q8_0 weight quants [k, k + N16) of a block as int16 lanes.
+struct LoadQ8_0 {
+  static constexpr int64_t kBlockBytes = 34;
+  template <class D16>
+  HWY_INLINE auto operator()(D16 d16, const uint8_t* block, int64_t k) const {
+    const hn::Rebind<int8_t, D16> d8;
+    return hn::PromoteTo(d16, hn::LoadU(d8, reinterpret_cast<const int8_t*>(block + 2) + k));
+  }
+};
+
+// Q4_0 weight quants [k, k + N16) as int16 lanes in [-8, 7]: elements 0..15 are the low nibbles
+// of bytes 0..15, elements 16..31 the high nibbles. N16 <= 16: no chunk straddles the halves.
+struct LoadQ4_0 {
   static constexpr int64_t kBlockBytes = 18;
   template <class D16>
-  HWY_INLINE auto operator()(D16 d16, const uint8_t* qs, int64_t k) const {
+  HWY_INLINE auto operator()(D16 d16, const uint8_t* block, int64_t k) const {
     const hn::Rebind<uint8_t, D16> d8;
-    const auto bytes = hn::PromoteTo(d16, hn::LoadU(d8, qs + (k & 15)));  // zero-extended
+    const auto bytes = hn::PromoteTo(d16, hn::LoadU(d8, block + 2 + (k & 15)));
     const auto nibbles = k < 16 ? hn::And(bytes, hn::Set(d16, 15)) : hn::ShiftRight<4>(bytes);
     return hn::Sub(nibbles, hn::Set(d16, 8));
   }
 };
 
-// kT tokens x one weight row of Q8_0 / Q4_0 blocks (a 2-byte f16 scale, then the quants).
-// xd: [kT, nb] activation scales; xq: [kT, cols] activation quants as int16.
-template <size_t kT, class Unpack>
-HWY_INLINE void Int8Tile(const Unpack& unpack, const uint8_t* w_row, int64_t nb, const float* xd,
-                         const int16_t* xq, int64_t cols, float* y, int64_t y_stride) {
-  // At most 16 int16 lanes (256 bits): a Q4_0 half-block is 16 values.
-  const hn::CappedTag<int16_t, 16> d16;
-  const hn::Repartition<int32_t, decltype(d16)> d32;
-  const hn::Rebind<float, decltype(d32)> df;
-  using VF = decltype(hn::Zero(df));
-  using VI = decltype(hn::Zero(d32));
-  const auto n16 = static_cast<int64_t>(hn::Lanes(d16));
-  VF acc[kT];
-  for (size_t t = 0; t < kT; ++t) acc[t] = hn::Zero(df);
-  for (int64_t b = 0; b < nb; ++b) {
-    const uint8_t* block = w_row + b * Unpack::kBlockBytes;
-    uint16_t d_bits;
-    std::memcpy(&d_bits, block, sizeof(d_bits));
-    const float dw = HalfToFloat(d_bits);
-    VI sum0[kT];
-    VI sum1[kT];  // the odd products on targets whose widening multiply-add reorders lanes
-    for (size_t t = 0; t < kT; ++t) sum0[t] = sum1[t] = hn::Zero(d32);
-    for (int64_t k = 0; k < 32; k += n16) {
-      const auto wq = unpack(d16, block + 2, k);
-      for (size_t t = 0; t < kT; ++t) {
-        const auto xv = hn::LoadU(d16, xq + static_cast<int64_t>(t) * cols + b * 32 + k);
-        sum0[t] = hn::ReorderWidenMulAccumulate(d32, wq, xv, sum0[t], sum1[t]);
+template <class LoadW>
+struct Int8Tiles {
+  const SimdMatMulArgs& a;
+  LoadW load_w;
+
+  template <int kM, int kN>
+  HWY_INLINE void Run(int64_t row, int64_t token) const {
+    const hn::CappedTag<int16_t, 16> d16;  // a Q4_0 half-block is 16 values
+    const hn::Rebind<int8_t, decltype(d16)> d8;
+    const hn::Repartition<int32_t, decltype(d16)> d32;
+    const hn::Rebind<float, decltype(d32)> df;
+    using VF = decltype(hn::Zero(df));
+    using VI = decltype(hn::Zero(d32));
+    const auto n16 = static_cast<int64_t>(hn::Lanes(d16));
+    const int64_t cols = a.cols;
+    const int64_t nb = cols / 32;
+    const uint8_t* w = a.w + row * a.row_bytes;
+    const int8_t* xq = a.xq + token * cols;
+    const float* xd = a.xd + token * nb;
+    VF acc[kM][kN];
+#pragma GCC unroll 8
+    for (int i = 0; i < kM; ++i) {
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) acc[i][j] = hn::Zero(df);
+    }
+    for (int64_t b = 0; b < nb; ++b) {
+#pragma GCC unroll 8
+      for (int i = 0; i < kM; ++i) {
+        const uint8_t* block = w + i * a.row_bytes + b * LoadW::kBlockBytes;
+        const float dw = BlockScale(block);
+#pragma GCC unroll 8
+        for (int j = 0; j < kN; ++j) {
+          VI sum0 = hn::Zero(d32);
+          VI sum1 = hn::Zero(d32);  // odd products where the multiply-add reorders lanes
+          for (int64_t k = 0; k < 32; k += n16) {
+            const auto xv = hn::PromoteTo(d16, hn::LoadU(d8, xq + j * cols + b * 32 + k));
+            sum0 = hn::ReorderWidenMulAccumulate(d32, load_w(d16, block, k), xv, sum0, sum1);
+          }
+          const VF s = hn::ConvertTo(df, hn::Add(sum0, sum1));  // exact: |lane| < 2^24
+          acc[i][j] = hn::MulAdd(s, hn::Set(df, dw * xd[j * nb + b]), acc[i][j]);
+        }
       }
     }
-    for (size_t t = 0; t < kT; ++t) {
-      // Each lane's int32 partial sum is below 2^24, so the conversion is exact.
-      const VF s = hn::ConvertTo(df, hn::Add(sum0[t], sum1[t]));
-      acc[t] = hn::MulAdd(s, hn::Set(df, dw * xd[static_cast<int64_t>(t) * nb + b]), acc[t]);
+#pragma GCC unroll 8
+    for (int i = 0; i < kM; ++i) {
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) {
+        a.y[(token + j) * a.y_stride + row + i] = hn::GetLane(hn::SumOfLanes(df, acc[i][j]));
+      }
     }
   }
-  for (size_t t = 0; t < kT; ++t) {
-    y[static_cast<int64_t>(t) * y_stride] = hn::GetLane(hn::SumOfLanes(df, acc[t]));
-  }
+};
+
+template <class LoadW>
+HWY_INLINE void RunInt8(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
+  const Int8Tiles<LoadW> tiles{a, LoadW()};
+  RunTiles<kInt8Rows, kInt8Tokens>(tiles, a.n_tokens, row_begin, row_end);
 }
 
-// Tokens [t0, t0 + kT) x weight row r.
-template <size_t kT>
-HWY_INLINE void RowTile(const SimdMatMulArgs& a, int64_t r, int64_t t0) {
-  const uint8_t* w_row = a.w + r * a.row_bytes;
-  float* y = a.y + t0 * a.y_stride + r;
-  const float* x = a.x + t0 * a.cols;  // only read on the float paths
-  const int64_t nb = a.cols / 32;
+using LoadQ8_0X86 = LoadQ8_0;  // same names as the x86 path for the dispatch below
+using LoadQ4_0X86 = LoadQ4_0;
+#endif  // GB_MATMUL_X86
+
+void MatMulRowsImpl(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
   switch (a.type) {
-    case GgmlType::kF32: {
-      const auto* w = reinterpret_cast<const float*>(w_row);
-      FloatTile<kT>([w](auto df, int64_t i) { return hn::LoadU(df, w + i); },
-                    [w](int64_t i) { return w[i]; }, x, a.cols, y, a.y_stride);
+    case GgmlType::kF32:
+      RunFloat(
+          a, row_begin, row_end,
+          [](auto df, const uint8_t* row, int64_t c) {
+            return hn::LoadU(df, reinterpret_cast<const float*>(row) + c);
+          },
+          [](const uint8_t* row, int64_t c) { return reinterpret_cast<const float*>(row)[c]; });
       return;
-    }
-    case GgmlType::kF16: {
-      const auto* w = reinterpret_cast<const hwy::float16_t*>(w_row);
-      const auto* w_bits = reinterpret_cast<const uint16_t*>(w_row);
-      FloatTile<kT>(
-          [w](auto df, int64_t i) {
+    case GgmlType::kF16:
+      RunFloat(
+          a, row_begin, row_end,
+          [](auto df, const uint8_t* row, int64_t c) {
             const hn::Rebind<hwy::float16_t, decltype(df)> dh;
-            return hn::PromoteTo(df, hn::LoadU(dh, w + i));
+            return hn::PromoteTo(df,
+                                 hn::LoadU(dh, reinterpret_cast<const hwy::float16_t*>(row) + c));
           },
-          [w_bits](int64_t i) { return F16ToF32(w_bits[i]); }, x, a.cols, y, a.y_stride);
+          [](const uint8_t* row, int64_t c) {
+            uint16_t bits;
+            std::memcpy(&bits, row + 2 * c, sizeof(bits));
+            return F16ToF32(bits);
+          });
       return;
-    }
-    case GgmlType::kBF16: {
-      const auto* w = reinterpret_cast<const hwy::bfloat16_t*>(w_row);
-      const auto* w_bits = reinterpret_cast<const uint16_t*>(w_row);
-      FloatTile<kT>(
-          [w](auto df, int64_t i) {
+    case GgmlType::kBF16:
+      RunFloat(
+          a, row_begin, row_end,
+          [](auto df, const uint8_t* row, int64_t c) {
             const hn::Rebind<hwy::bfloat16_t, decltype(df)> dh;
-            return hn::PromoteTo(df, hn::LoadU(dh, w + i));
+            return hn::PromoteTo(df,
+                                 hn::LoadU(dh, reinterpret_cast<const hwy::bfloat16_t*>(row) + c));
           },
-          [w_bits](int64_t i) { return BF16ToF32(w_bits[i]); }, x, a.cols, y, a.y_stride);
+          [](const uint8_t* row, int64_t c) {
+            uint16_t bits;
+            std::memcpy(&bits, row + 2 * c, sizeof(bits));
+            return BF16ToF32(bits);
+          });
       return;
-    }
     case GgmlType::kQ8_0:
-      Int8Tile<kT>(UnpackQ8_0(), w_row, nb, a.xd + t0 * nb, a.xq + t0 * a.cols, a.cols, y,
-                   a.y_stride);
+      RunInt8<LoadQ8_0X86>(a, row_begin, row_end);
       return;
     case GgmlType::kQ4_0:
-      Int8Tile<kT>(UnpackQ4_0(), w_row, nb, a.xd + t0 * nb, a.xq + t0 * a.cols, a.cols, y,
-                   a.y_stride);
+      RunInt8<LoadQ4_0X86>(a, row_begin, row_end);
       return;
     default:
       return;  // matmul.cpp rejects other types before dispatching
   }
 }
 
-void MatMulRowsImpl(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
-  // Tokens per pass over a weight row: 2 measured faster than 4 on the dev VM (AVX-512 Xeon,
-  // noisy shared host); revisit with 2-row x 2-token tiles.
-  constexpr int64_t kTile = 2;
-  for (int64_t r = row_begin; r < row_end; ++r) {
-    int64_t t0 = 0;
-    for (; t0 + kTile <= a.n_tokens; t0 += kTile) RowTile<kTile>(a, r, t0);
-    switch (a.n_tokens - t0) {
-      case 3:
-        RowTile<3>(a, r, t0);
-        break;
-      case 2:
-        RowTile<2>(a, r, t0);
-        break;
-      case 1:
-        RowTile<1>(a, r, t0);
-        break;
-      default:
-        break;
-    }
-  }
-}
-
 }  // namespace gapbench::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
+
+#undef GB_MATMUL_X86
 
 #if HWY_ONCE
 namespace gapbench::kernels {
@@ -215,6 +396,23 @@ HWY_EXPORT(MatMulRowsImpl);
 
 void SimdMatMulRows(const SimdMatMulArgs& args, int64_t row_begin, int64_t row_end) {
   HWY_DYNAMIC_DISPATCH(MatMulRowsImpl)(args, row_begin, row_end);
+}
+
+std::vector<int64_t> SimdMatMulTargets() {
+  std::vector<int64_t> targets;
+  // Best first: Highway's better targets have lower bits on x86.
+  for (int64_t bits = hwy::SupportedTargets() & HWY_TARGETS; bits != 0; bits &= bits - 1) {
+    targets.push_back(bits & -bits);
+  }
+  return targets;
+}
+
+std::string SimdTargetName(int64_t target) { return hwy::TargetName(target); }
+
+void SimdForceTarget(int64_t target) {
+  hwy::SetSupportedTargetsForTest(target);
+  // Re-resolve the dispatch table on the next call with the new mask.
+  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
 }
 
 }  // namespace gapbench::kernels

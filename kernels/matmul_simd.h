@@ -1,14 +1,17 @@
-// Internal entry point of the SIMD matmul (matmul_simd.cpp, Highway with run-time dispatch).
-// Only kernels/matmul.cpp uses it; the public API is kernels/matmul.h.
+// Internal entry points of the SIMD matmul (matmul_simd.cpp, Highway with run-time dispatch).
+// kernels/matmul.cpp drives them; tests and benchmarks may also pin the dispatch target. The
+// public API is kernels/matmul.h.
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "kernels/types.h"
 
 namespace gapbench::kernels {
 
-// Everything the row kernels need for one MatMul call. Exactly one activation form is set:
+// Everything the tile kernels need for one MatMul call. Exactly one activation form is set:
 // `x` for f32/f16/bf16 weights, (`xd`, `xq`) for q8_0/q4_0 weights.
 struct SimdMatMulArgs {
   GgmlType type = GgmlType::kF32;
@@ -16,16 +19,30 @@ struct SimdMatMulArgs {
   int64_t row_bytes = 0;
   int64_t cols = 0;
   int64_t n_tokens = 0;
-  const float* x = nullptr;     // [n_tokens, cols] f32 activations
-  const float* xd = nullptr;    // [n_tokens, cols / 32] Q8_0 activation scales (f16-rounded)
-  const int16_t* xq = nullptr;  // [n_tokens, cols] Q8_0 activation quants widened to int16
-  float* y = nullptr;           // [n_tokens, y_stride]; row r of token t at y[t * y_stride + r]
+  const float* x = nullptr;    // [n_tokens, cols] f32 activations
+  const float* xd = nullptr;   // [n_tokens, cols / 32] Q8_0 activation scales (f16-rounded)
+  const int8_t* xq = nullptr;  // [n_tokens, cols] Q8_0 activation quants, in [-127, 127]
+  float* y = nullptr;          // [n_tokens, y_stride]; row r of token t at y[t * y_stride + r]
   int64_t y_stride = 0;
 };
 
+// Weight rows per panel: a task's rows are processed in panels of this many rows, each panel
+// against all tokens, so the panel stays in L1 while the activations stream from L2. MatMul
+// splits work at panel boundaries.
+constexpr int64_t kSimdRowPanel = 16;
+
 // Computes y for weight rows [row_begin, row_end) and all tokens, on the best SIMD target of
-// this CPU. Tokens are processed two at a time per weight row, so each row read from memory
-// is reused across the tile while it sits in L1.
+// this CPU, in register tiles of several rows x several tokens. Every output element is
+// computed by the same sequence of operations whatever the tile, the row range or n_tokens, so
+// results do not depend on the thread split or on the batch a token is in.
 void SimdMatMulRows(const SimdMatMulArgs& args, int64_t row_begin, int64_t row_end);
+
+// Highway target bits that the matmul kernels were compiled for and this CPU supports, best
+// first, and a target's name ("AVX3_DL", "AVX2", ...).
+std::vector<int64_t> SimdMatMulTargets();
+std::string SimdTargetName(int64_t target);
+// Restricts run-time dispatch (process-wide, every Highway module) to `target`; 0 restores
+// the CPU's full set. For tests and benchmarks that compare targets; not thread-safe.
+void SimdForceTarget(int64_t target);
 
 }  // namespace gapbench::kernels

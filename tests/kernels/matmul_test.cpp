@@ -1,16 +1,21 @@
 // MatMul (SIMD, threaded) against MatMulReference (scalar) and against a double-precision dot of
 // the dequantised weights with the effective activations, for every supported type on awkward
-// shapes; DotRow against MatMul; thread-count independence; error reporting.
+// shapes, on every SIMD target this CPU supports (AVX-512 VNNI, AVX-512, AVX2, SSE4, ...);
+// DotRow against MatMul; independence of the thread count and of the batch a token is in;
+// extreme int8 quants (no saturation in the u8 x i8 multiply-adds); error reporting.
 #include "kernels/matmul.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
 
 #include "common/error.h"
+#include "kernels/fp16.h"
+#include "kernels/matmul_simd.h"
 #include "kernels/parallel.h"
 #include "kernels/quant.h"
 
@@ -135,10 +140,120 @@ TEST_P(MatMulTypes, IndependentOfThreadCount) {
   EXPECT_EQ(y1, y4);
 }
 
+// A token's outputs do not depend on the other tokens of the batch: every token computed alone
+// equals the batched product bit for bit (the tile kernels run the same operations per element
+// whatever the tile shape).
+TEST_P(MatMulTypes, IndependentOfBatch) {
+  const int64_t rows = 37, cols = 160, n_tokens = 11;
+  const Problem p = MakeProblem(GetParam(), rows, cols, n_tokens, 13);
+  std::vector<float> y(static_cast<size_t>(n_tokens * rows));
+  MatMul(p.view(), p.x.data(), n_tokens, y.data());
+  std::vector<float> y1(static_cast<size_t>(rows));
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    MatMul(p.view(), p.x.data() + t * cols, 1, y1.data());
+    for (int64_t r = 0; r < rows; ++r) {
+      ASSERT_EQ(y1[r], y[t * rows + r]) << "t=" << t << " r=" << r;
+    }
+  }
+}
+
+// Every compiled SIMD target the CPU supports (not only the best one) agrees with the reference
+// within the bound and keeps the thread-count and batch independence.
+TEST_P(MatMulTypes, EverySimdTarget) {
+  const GgmlType type = GetParam();
+  const std::vector<int64_t> targets = SimdMatMulTargets();
+  ASSERT_FALSE(targets.empty());
+  const int saved = NumThreads();
+  for (int64_t target : targets) {
+    SimdForceTarget(target);
+    const std::string name = SimdTargetName(target);
+    std::printf("%s: target %s\n", std::string(TypeName(type)).c_str(), name.c_str());
+    uint32_t seed = 100;
+    for (int64_t rows : {5, 70}) {
+      for (int64_t cols : {64, 96}) {
+        for (int64_t n_tokens : {1, 7}) {
+          const Problem p = MakeProblem(type, rows, cols, n_tokens, seed++);
+          std::vector<float> y(static_cast<size_t>(n_tokens * rows));
+          std::vector<float> y_ref(y.size()), y_threads(y.size());
+          SetNumThreads(1);
+          MatMul(p.view(), p.x.data(), n_tokens, y.data());
+          SetNumThreads(3);
+          MatMul(p.view(), p.x.data(), n_tokens, y_threads.data());
+          MatMulReference(p.view(), p.x.data(), n_tokens, y_ref.data());
+          EXPECT_EQ(y, y_threads) << name;
+          for (int64_t t = 0; t < n_tokens; ++t) {
+            std::vector<float> y1(static_cast<size_t>(rows));
+            MatMul(p.view(), p.x.data() + t * cols, 1, y1.data());
+            for (int64_t r = 0; r < rows; ++r) {
+              ASSERT_LE(std::fabs(y[t * rows + r] - y_ref[t * rows + r]), Bound(p, t, r))
+                  << name << " rows=" << rows << " cols=" << cols << " t=" << t << " r=" << r;
+              ASSERT_EQ(y1[r], y[t * rows + r]) << name << " batch dependence, t=" << t;
+            }
+          }
+        }
+      }
+    }
+  }
+  SimdForceTarget(0);
+  SetNumThreads(saved);
+}
+
 INSTANTIATE_TEST_SUITE_P(AllTypes, MatMulTypes,
                          ::testing::Values(GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16,
                                            GgmlType::kQ8_0, GgmlType::kQ4_0),
                          [](const auto& info) { return std::string(TypeName(info.param)); });
+
+// Extreme quants: Q8_0 weights of -128 and 127 (a hostile or foreign file may hold -128) with
+// activations that quantise to +-127. Products then reach 128 * 127 per element and 2^15 - 256
+// per pair, the edge of the int16 pair sums of the AVX2 path; with unit scales every partial sum
+// is an integer below 2^24, so MatMul must equal the reference exactly, on every target.
+TEST(MatMul, ExtremeInt8QuantsDoNotSaturate) {
+  const int64_t rows = 6, cols = 128, n_tokens = 3, nb = cols / kQK;
+  std::vector<BlockQ8_0> w(static_cast<size_t>(rows * nb));
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t b = 0; b < nb; ++b) {
+      BlockQ8_0& block = w[static_cast<size_t>(r * nb + b)];
+      block.d = F32ToF16(1.0f);
+      for (int64_t j = 0; j < kQK; ++j) {
+        // Row-dependent patterns of -128 / 127 / -127 / 0 (all -128 in row 0).
+        const int64_t k = (r * 7 + j * (r + 1) + b) % 4;
+        block.qs[j] = static_cast<int8_t>(r == 0 ? -128
+                                                 : (k == 0   ? -128
+                                                    : k == 1 ? 127
+                                                    : k == 2 ? -127
+                                                             : 0));
+      }
+    }
+  }
+  std::vector<float> x(static_cast<size_t>(n_tokens * cols));
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    for (int64_t c = 0; c < cols; ++c) {
+      // +-127 exactly (so the Q8_0 scale is 1), signs varying with t and c.
+      x[t * cols + c] = ((c + t) % 3 == 0 ? -127.0f : 127.0f);
+    }
+  }
+  const MatrixView view{GgmlType::kQ8_0, w.data(), rows, cols};
+  std::vector<float> y_ref(static_cast<size_t>(n_tokens * rows));
+  MatMulReference(view, x.data(), n_tokens, y_ref.data());
+  // The reference against exact integer arithmetic (the sums are below 2^24, so exact in f32).
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    for (int64_t r = 0; r < rows; ++r) {
+      int64_t exact = 0;
+      for (int64_t c = 0; c < cols; ++c) {
+        exact += int64_t{w[static_cast<size_t>(r * nb + c / kQK)].qs[c % kQK]} *
+                 static_cast<int64_t>(x[t * cols + c]);
+      }
+      ASSERT_EQ(y_ref[t * rows + r], static_cast<float>(exact)) << "t=" << t << " r=" << r;
+    }
+  }
+  for (int64_t target : SimdMatMulTargets()) {
+    SimdForceTarget(target);
+    std::vector<float> y(y_ref.size());
+    MatMul(view, x.data(), n_tokens, y.data());
+    EXPECT_EQ(y, y_ref) << SimdTargetName(target);
+  }
+  SimdForceTarget(0);
+}
 
 TEST(MatMul, RejectsUnsupportedTypesAndShapes) {
   std::vector<uint8_t> w(4096);
