@@ -1,61 +1,150 @@
 #include "engine/kv_cache.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/error.h"
+#include "engine/model.h"
+#include "kernels/quant.h"
 
 namespace gapbench::engine {
+namespace {
 
-KvCache::KvCache(int64_t n_layer, int64_t n_ctx, int64_t n_kv_heads, int64_t head_dim,
-                 kernels::GgmlType type)
-    : n_layer_(n_layer), n_ctx_(n_ctx), n_kv_heads_(n_kv_heads), head_dim_(head_dim), type_(type) {
-  if (type != kernels::GgmlType::kF32 && type != kernels::GgmlType::kF16) {
-    Fail("KV cache type ", kernels::TypeName(type), " is not supported (f32, f16)");
-  }
-  elem_bytes_ = type == kernels::GgmlType::kF32 ? 4 : 2;
-  const auto layer_bytes = static_cast<size_t>(n_ctx * row_elems() * elem_bytes_);
-  k_.assign(static_cast<size_t>(n_layer), std::vector<uint8_t>(layer_bytes));
-  v_.assign(static_cast<size_t>(n_layer), std::vector<uint8_t>(layer_bytes));
+// Window of layer il's K/V in a context of n_ctx (0 = global). A window that covers the whole
+// context is no window.
+int64_t LayerWindow(const EngineConfig& cfg, int64_t il, int64_t n_ctx) {
+  if (!cfg.LayerWindowed(il)) return 0;
+  const int64_t w = cfg.sliding_window.window;
+  return w >= n_ctx ? 0 : w;
 }
 
-int64_t KvCache::bytes_per_token() const { return 2 * n_layer_ * row_elems() * elem_bytes_; }
+}  // namespace
 
-int64_t KvCache::allocated_bytes() const {
+int64_t KvCache::BytesFor(const HParams& hp, const EngineConfig& cfg, int64_t n_ctx) {
+  const int64_t row = kernels::KvRowBytes(cfg.kv_cache, hp.n_kv());
   int64_t total = 0;
-  for (size_t i = 0; i < k_.size(); ++i) {
-    total += static_cast<int64_t>(k_[i].size() + v_[i].size());
+  for (int64_t il = 0; il < hp.n_layer; ++il) {
+    if (cfg.KvSourceLayer(il) != il) continue;
+    const int64_t w = LayerWindow(cfg, il, n_ctx);
+    total += 2 * (w > 0 ? w : n_ctx) * row;
   }
   return total;
 }
 
-size_t KvCache::Offset(int64_t pos) const {
-  return static_cast<size_t>(pos * row_elems() * elem_bytes_);
-}
-
-void KvCache::Store(int64_t il, int64_t pos, const float* k, const float* v) {
-  GB_CHECK(pos >= 0 && pos < n_ctx_, "KV position ", pos, " outside context ", n_ctx_);
-  const auto l = static_cast<size_t>(il);
-  kernels::StoreKvRow(type_, k, k_[l].data() + Offset(pos), row_elems());
-  kernels::StoreKvRow(type_, v, v_[l].data() + Offset(pos), row_elems());
-}
-
-kernels::KvView KvCache::Keys(int64_t il, int64_t kv_head) const {
-  const auto* base = k_[static_cast<size_t>(il)].data() + kv_head * head_dim_ * elem_bytes_;
-  return kernels::KvView{type_, base, row_elems()};
-}
-
-kernels::KvView KvCache::Values(int64_t il, int64_t kv_head) const {
-  const auto* base = v_[static_cast<size_t>(il)].data() + kv_head * head_dim_ * elem_bytes_;
-  return kernels::KvView{type_, base, row_elems()};
-}
-
-void KvCache::CopyPrefixFrom(const KvCache& other, int64_t n) {
-  GB_CHECK(other.type_ == type_ && other.row_elems() == row_elems() && n <= n_ctx_,
-           "incompatible KV caches");
-  for (size_t l = 0; l < k_.size(); ++l) {
-    std::memcpy(k_[l].data(), other.k_[l].data(), Offset(n));
-    std::memcpy(v_[l].data(), other.v_[l].data(), Offset(n));
+KvCache::KvCache(const HParams& hp, const EngineConfig& cfg, int64_t n_ctx, int64_t n_batch)
+    : n_ctx_(n_ctx), n_batch_(n_batch), n_kv_(hp.n_kv()), type_(cfg.kv_cache) {
+  if (type_ != kernels::GgmlType::kF32 && type_ != kernels::GgmlType::kF16 &&
+      type_ != kernels::GgmlType::kQ8_0) {
+    Fail("KV cache type ", kernels::TypeName(type_), " is not supported (f32, f16, q8_0)");
   }
+  if (type_ == kernels::GgmlType::kQ8_0 && hp.head_dim % kernels::kQK != 0) {
+    Fail("kv_cache q8_0 needs a head dimension that is a multiple of 32 (the model's is ",
+         hp.head_dim, ")");
+  }
+  row_bytes_ = kernels::KvRowBytes(type_, hp.n_kv());
+  head_bytes_ = kernels::KvRowBytes(type_, hp.head_dim);
+  source_.resize(static_cast<size_t>(hp.n_layer));
+  layers_.resize(static_cast<size_t>(hp.n_layer));
+  for (int64_t il = 0; il < hp.n_layer; ++il) {
+    const int64_t src = cfg.KvSourceLayer(il);
+    GB_CHECK(src >= 0 && src <= il, "KV source layer ", src, " for layer ", il);
+    source_[static_cast<size_t>(il)] = src;
+    if (src != il) continue;
+    Layer& L = layers_[static_cast<size_t>(il)];
+    L.window = LayerWindow(cfg, il, n_ctx);
+    L.ring = L.window > 0;
+    L.cap = L.ring ? L.window : n_ctx;
+    L.k.assign(static_cast<size_t>(L.cap * row_bytes_), 0);
+    L.v.assign(L.k.size(), 0);
+    L.k_stage.assign(static_cast<size_t>(n_batch * row_bytes_), 0);
+    L.v_stage.assign(L.k_stage.size(), 0);
+  }
+}
+
+int64_t KvCache::allocated_bytes() const {
+  int64_t total = 0;
+  for (const auto& L : layers_) total += static_cast<int64_t>(L.k.size() + L.v.size());
+  return total;
+}
+
+void KvCache::Stage(int64_t il, int64_t t, const float* k, const float* v) {
+  GB_CHECK(Owns(il) && t >= 0 && t < n_batch_, "Stage(", il, ", ", t, ")");
+  Layer& L = layers_[static_cast<size_t>(il)];
+  kernels::StoreKvRow(type_, k, L.k_stage.data() + t * row_bytes_, n_kv_);
+  kernels::StoreKvRow(type_, v, L.v_stage.data() + t * row_bytes_, n_kv_);
+}
+
+size_t KvCache::Segments(int64_t il, int64_t kv_head, int64_t n_past, int64_t t,
+                         std::array<kernels::KvSegment, 3>& out) const {
+  const Layer& L = layers_[static_cast<size_t>(source_[static_cast<size_t>(il)])];
+  const int64_t p = n_past + t;
+  const int64_t first = L.window > 0 ? std::max<int64_t>(0, p - L.window + 1) : 0;
+  const int64_t off = kv_head * head_bytes_;
+  size_t n = 0;
+  auto add = [&](const std::vector<uint8_t>& k, const std::vector<uint8_t>& v, int64_t row,
+                 int64_t count) {
+    if (count <= 0) return;
+    out[n++] = kernels::KvSegment{{type_, k.data() + row * row_bytes_ + off, row_bytes_},
+                                  {type_, v.data() + row * row_bytes_ + off, row_bytes_}, count};
+  };
+  // Cached positions [first, n_past).
+  if (first < n_past) {
+    const int64_t count = n_past - first;
+    if (!L.ring) {
+      add(L.k, L.v, first, count);
+    } else {
+      const int64_t a = first % L.cap;
+      const int64_t head = std::min(count, L.cap - a);
+      add(L.k, L.v, a, head);
+      add(L.k, L.v, 0, count - head);
+    }
+  }
+  // Staged positions [max(first, n_past), p].
+  const int64_t s0 = std::max(first, n_past) - n_past;
+  add(L.k_stage, L.v_stage, s0, t - s0 + 1);
+  return n;
+}
+
+void KvCache::Commit(int64_t n_past, int64_t n_tokens) {
+  GB_CHECK(n_past + n_tokens <= n_ctx_ && n_tokens <= n_batch_, "Commit beyond the context");
+  for (auto& L : layers_) {
+    if (L.k.empty()) continue;
+    // In a ring only the last cap positions survive; skip the rows they would overwrite.
+    const int64_t t0 = L.ring ? std::max<int64_t>(0, n_tokens - L.cap) : 0;
+    for (int64_t t = t0; t < n_tokens; ++t) {
+      const int64_t pos = n_past + t;
+      const int64_t row = L.ring ? pos % L.cap : pos;
+      std::memcpy(L.k.data() + row * row_bytes_, L.k_stage.data() + t * row_bytes_,
+                  static_cast<size_t>(row_bytes_));
+      std::memcpy(L.v.data() + row * row_bytes_, L.v_stage.data() + t * row_bytes_,
+                  static_cast<size_t>(row_bytes_));
+    }
+  }
+}
+
+void KvCache::CopyFrom(const KvCache& other, int64_t n_past) {
+  GB_CHECK(other.layers_.size() == layers_.size() && other.row_bytes_ == row_bytes_,
+           "incompatible KV caches");
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    Layer& L = layers_[l];
+    const Layer& O = other.layers_[l];
+    GB_CHECK(L.cap == O.cap && L.ring == O.ring, "incompatible KV cache layers");
+    if (L.k.empty()) continue;
+    const auto bytes = static_cast<size_t>((L.ring ? L.cap : n_past) * row_bytes_);
+    std::memcpy(L.k.data(), O.k.data(), bytes);
+    std::memcpy(L.v.data(), O.v.data(), bytes);
+  }
+}
+
+bool KvCache::CanTruncate(int64_t n_past, int64_t n) const {
+  for (const auto& L : layers_) {
+    // The next query (at n) needs positions [n - window + 1, n); a ring has overwritten every
+    // position <= n_past - 1 - cap.
+    if (L.ring && n < n_past && n_past - 1 - L.cap >= std::max<int64_t>(0, n - L.window + 1)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace gapbench::engine

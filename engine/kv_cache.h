@@ -1,44 +1,65 @@
-// KV cache: per layer, keys and values of every cached position, [n_ctx, n_kv_heads, head_dim]
-// in f32 or f16. Positions are appended in order; Truncate rewinds. Copyable on purpose
-// (Session::Fork) -- the copy is the cost of a fork and is explicit there.
+// KV cache laid out by the engine configuration: only layers that own their K/V store them
+// (KV sharing), windowed layers keep a ring of W positions (sliding window), rows are f32, f16
+// or Q8_0. A chunk being evaluated is first staged (rows [0, T) of a per-layer staging area), its
+// queries see cached positions plus the staged rows, and Commit moves the staged rows into the
+// cache -- so a ring of exactly W rows is enough however long the chunk is.
+// Copyable on purpose (Session::Fork); the copy is the cost of a fork.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
+#include "engine/engine_config.h"
 #include "kernels/attention.h"
 #include "kernels/types.h"
 
 namespace gapbench::engine {
 
+struct HParams;
+
 class KvCache {
  public:
-  KvCache(int64_t n_layer, int64_t n_ctx, int64_t n_kv_heads, int64_t head_dim,
-          kernels::GgmlType type);
+  // n_ctx: positions the session may hold; n_batch: the largest chunk passed to Stage/Commit.
+  KvCache(const HParams& hp, const EngineConfig& cfg, int64_t n_ctx, int64_t n_batch);
+
+  // Bytes the cache of a model with this configuration holds at a context of n_ctx positions
+  // (2 * sum over layers with their own K/V of rows * row bytes, rows = min(n_ctx, W) for
+  // windowed layers). allocated_bytes() equals BytesFor for the session's n_ctx.
+  static int64_t BytesFor(const HParams& hp, const EngineConfig& cfg, int64_t n_ctx);
+  int64_t allocated_bytes() const;
 
   int64_t n_ctx() const { return n_ctx_; }
   kernels::GgmlType type() const { return type_; }
-  int64_t row_elems() const { return n_kv_heads_ * head_dim_; }
-  // Bytes per cached token over all layers (K and V).
-  int64_t bytes_per_token() const;
-  int64_t allocated_bytes() const;
+  bool Owns(int64_t il) const { return source_[static_cast<size_t>(il)] == il; }
 
-  // Stores K and V rows ([n_kv_heads * head_dim] f32 each) for `pos` in layer `il`.
-  void Store(int64_t il, int64_t pos, const float* k, const float* v);
-  // Views of one KV head's keys / values in layer il (row j = position j).
-  kernels::KvView Keys(int64_t il, int64_t kv_head) const;
-  kernels::KvView Values(int64_t il, int64_t kv_head) const;
-
-  // Copies positions [0, n) of `other` (same shape) into this cache.
-  void CopyPrefixFrom(const KvCache& other, int64_t n);
+  // Stages chunk row t (position n_past + t) of layer il: K and V, [n_kv_heads * head_dim] f32.
+  void Stage(int64_t il, int64_t t, const float* k, const float* v);
+  // The positions a query of layer il at position n_past + t attends to (its window, causal),
+  // for one KV head, as at most 3 runs in position order. Returns the number of runs.
+  size_t Segments(int64_t il, int64_t kv_head, int64_t n_past, int64_t t,
+                  std::array<kernels::KvSegment, 3>& out) const;
+  // Moves staged rows [0, n_tokens) into the cache at positions n_past...
+  void Commit(int64_t n_past, int64_t n_tokens);
+  // Copies positions [0, n_past) (whole rings) from a cache of the same layout.
+  void CopyFrom(const KvCache& other, int64_t n_past);
+  // Whether positions >= n can be dropped (false once a ring has overwritten what n needs).
+  bool CanTruncate(int64_t n_past, int64_t n) const;
 
  private:
-  size_t Offset(int64_t pos) const;  // byte offset of a position's row within a layer buffer
+  struct Layer {
+    int64_t cap = 0;     // rows of storage
+    int64_t window = 0;  // 0: global
+    bool ring = false;   // window < n_ctx: position p lives in row p % cap
+    std::vector<uint8_t> k, v;              // [cap, row_bytes]
+    std::vector<uint8_t> k_stage, v_stage;  // [n_batch, row_bytes]
+  };
 
-  int64_t n_layer_, n_ctx_, n_kv_heads_, head_dim_;
+  int64_t n_ctx_, n_batch_, n_kv_;
   kernels::GgmlType type_;
-  int64_t elem_bytes_;
-  std::vector<std::vector<uint8_t>> k_, v_;  // per layer: [n_ctx, n_kv_heads, head_dim]
+  int64_t row_bytes_, head_bytes_;
+  std::vector<int64_t> source_;  // per layer: the layer whose K/V it uses
+  std::vector<Layer> layers_;    // per layer; empty storage for layers that share
 };
 
 }  // namespace gapbench::engine

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "kernels/parallel.h"
 #include "kernels/quant.h"
 
 namespace gapbench::engine {
@@ -15,13 +16,120 @@ std::string Shape2(int64_t cols, int64_t rows) { return StrCat("[", cols, ", ", 
 
 }  // namespace
 
-std::unique_ptr<Model> Model::Load(const std::string& path) {
+std::unique_ptr<Model> Model::Load(const std::string& path, const EngineConfig& config) {
   std::unique_ptr<Model> m(new Model());
+  m->config_ = config;
   m->file_ = GgufFile::Open(path);
   m->LoadHParams();
+  config.Validate(m->hp_, path);
   m->tokenizer_ = Tokenizer::FromGguf(*m->file_);
   m->BindWeights();
+  m->ApplyKvHeads();
+  m->ApplyWeightType();
+  m->CountBytes();
   return m;
+}
+
+kernels::MatrixView Model::OwnMatrix(const std::vector<float>& values, int64_t rows, int64_t cols,
+                                     kernels::GgmlType t) {
+  const auto& tr = kernels::Traits(t);
+  const int64_t row_bytes = kernels::RowBytes(tr, cols);
+  std::vector<uint8_t> buf(static_cast<size_t>(rows * row_bytes));
+  kernels::ParallelFor(0, rows, 16, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      kernels::QuantizeRow(t, values.data() + r * cols, buf.data() + r * row_bytes, cols);
+    }
+  });
+  owned_.push_back(std::move(buf));
+  return kernels::MatrixView{t, owned_.back().data(), rows, cols};
+}
+
+namespace {
+
+std::vector<float> Dequantize(const kernels::MatrixView& m) {
+  std::vector<float> out(static_cast<size_t>(m.rows * m.cols));
+  const int64_t row_bytes = kernels::RowBytes(kernels::Traits(m.type), m.cols);
+  kernels::ParallelFor(0, m.rows, 16, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      kernels::DequantizeRow(m.type, static_cast<const uint8_t*>(m.data) + r * row_bytes,
+                             out.data() + r * m.cols, m.cols);
+    }
+  });
+  return out;
+}
+
+// Mean of each group of `group` consecutive heads of head_dim rows (rows x cols, row-major).
+std::vector<float> PoolHeads(const std::vector<float>& w, int64_t n_heads, int64_t head_dim,
+                             int64_t cols, int64_t group) {
+  const int64_t out_heads = n_heads / group;
+  std::vector<float> out(static_cast<size_t>(out_heads * head_dim * cols), 0.0f);
+  for (int64_t h = 0; h < out_heads; ++h) {
+    for (int64_t g = 0; g < group; ++g) {
+      const float* src = w.data() + ((h * group + g) * head_dim) * cols;
+      float* dst = out.data() + h * head_dim * cols;
+      for (int64_t i = 0; i < head_dim * cols; ++i) dst[i] += src[i];
+    }
+    float* dst = out.data() + h * head_dim * cols;
+    for (int64_t i = 0; i < head_dim * cols; ++i) dst[i] /= static_cast<float>(group);
+  }
+  return out;
+}
+
+}  // namespace
+
+void Model::ApplyKvHeads() {
+  const int64_t target = config_.kv_heads;
+  if (target == 0 || target == hp_.n_head_kv) return;
+  // GQA by mean-pooling (Ainslie et al. 2023): K/V projection heads (and biases) of each group
+  // of n_head_kv / target heads are averaged; the pooled weights keep the file's type.
+  const int64_t group = hp_.n_head_kv / target;
+  for (auto& L : layers_) {
+    for (auto* m : {&L.wk, &L.wv}) {
+      const std::vector<float> pooled =
+          PoolHeads(Dequantize(*m), hp_.n_head_kv, hp_.head_dim, hp_.n_embd, group);
+      *m = OwnMatrix(pooled, target * hp_.head_dim, hp_.n_embd, m->type);
+    }
+    for (auto* b : {&L.bk, &L.bv}) {
+      if (!b->empty()) *b = PoolHeads(*b, hp_.n_head_kv, hp_.head_dim, 1, group);
+    }
+  }
+  hp_.n_head_kv = target;
+}
+
+void Model::ApplyWeightType() {
+  if (!config_.weights) return;
+  const kernels::GgmlType t = *config_.weights;
+  auto convert = [&](kernels::MatrixView& m) {
+    if (m.type != t) m = OwnMatrix(Dequantize(m), m.rows, m.cols, t);
+  };
+  const bool tied = tied_;
+  convert(token_embd_);
+  if (tied) {
+    output_ = token_embd_;
+  } else {
+    convert(output_);
+  }
+  for (auto& L : layers_) {
+    for (auto* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) convert(*m);
+  }
+}
+
+void Model::CountBytes() {
+  auto matrix_bytes = [](const kernels::MatrixView& m) {
+    return m.rows * kernels::RowBytes(kernels::Traits(m.type), m.cols);
+  };
+  auto vec_bytes = [](const std::vector<float>& v) {
+    return static_cast<int64_t>(v.size() * sizeof(float));
+  };
+  int64_t total = matrix_bytes(token_embd_) + (tied_ ? 0 : matrix_bytes(output_)) +
+                  vec_bytes(output_norm_) + vec_bytes(rope_freqs_);
+  for (const auto& L : layers_) {
+    for (const auto* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) {
+      total += matrix_bytes(*m);
+    }
+    for (const auto* v : {&L.attn_norm, &L.ffn_norm, &L.bq, &L.bk, &L.bv}) total += vec_bytes(*v);
+  }
+  weight_bytes_ = total;
 }
 
 void Model::LoadHParams() {
@@ -154,7 +262,7 @@ void Model::BindWeights() {
   }
   for (const auto& t : file_->tensors()) {
     n_params_ += t.n_elements;
-    weight_bytes_ += static_cast<int64_t>(t.n_bytes);
+    file_weight_bytes_ += static_cast<int64_t>(t.n_bytes);
   }
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/engine_config.h"
 #include "engine/family.h"
 #include "engine/gguf.h"
 #include "engine/tokenizer.h"
@@ -44,8 +45,12 @@ struct LayerWeights {
 
 class Model {
  public:
-  // Loads `path` (memory-mapped). Throws Error naming the file and tensor on any problem.
-  static std::unique_ptr<Model> Load(const std::string& path);
+  // Loads `path` (memory-mapped) and applies the load-time settings of `config`: weights
+  // re-quantised to config.weights, K/V heads mean-pooled to config.kv_heads (both into owned
+  // buffers). Throws Error naming the file and tensor on any problem.
+  static std::unique_ptr<Model> Load(const std::string& path, const EngineConfig& config = {});
+
+  const EngineConfig& config() const { return config_; }
 
   const std::string& path() const { return file_->path(); }
   const GgufFile& file() const { return *file_; }
@@ -64,16 +69,26 @@ class Model {
   void Embed(int32_t token, float* out) const;
 
   int64_t n_params() const { return n_params_; }
-  int64_t weight_bytes() const { return weight_bytes_; }  // bytes of all tensors as stored
+  // Bytes of the weights as the engine uses them (after re-quantisation and pooling), norms and
+  // biases as f32 included.
+  int64_t weight_bytes() const { return weight_bytes_; }
+  int64_t file_weight_bytes() const { return file_weight_bytes_; }  // as stored in the file
 
  private:
   Model() = default;
   void LoadHParams();
   void BindWeights();
+  void ApplyKvHeads();
+  void ApplyWeightType();
+  void CountBytes();
+  // Stores rows x cols f32 values as type t in a buffer the model owns.
+  kernels::MatrixView OwnMatrix(const std::vector<float>& values, int64_t rows, int64_t cols,
+                                kernels::GgmlType t);
   kernels::MatrixView Matrix(const std::string& name, int64_t cols, int64_t rows) const;
   std::vector<float> Vector(const std::string& name, int64_t n, bool required) const;
 
   std::unique_ptr<GgufFile> file_;
+  EngineConfig config_;
   HParams hp_;
   FamilySpec family_;
   std::unique_ptr<Tokenizer> tokenizer_;
@@ -83,6 +98,8 @@ class Model {
   std::vector<LayerWeights> layers_;
   int64_t n_params_ = 0;
   int64_t weight_bytes_ = 0;
+  int64_t file_weight_bytes_ = 0;
+  std::vector<std::vector<uint8_t>> owned_;  // storage of transformed matrices
 };
 
 }  // namespace gapbench::engine

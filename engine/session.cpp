@@ -1,6 +1,7 @@
 #include "engine/session.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "common/error.h"
@@ -11,11 +12,6 @@
 namespace gapbench::engine {
 namespace {
 
-int64_t ResolveContext(const Model& m, int64_t n_ctx) {
-  if (n_ctx > 0) return n_ctx;
-  return std::min<int64_t>(m.hparams().n_ctx_train, 4096);
-}
-
 void AddBias(float* y, const std::vector<float>& b, int64_t n_tokens) {
   if (b.empty()) return;
   const auto n = static_cast<int64_t>(b.size());
@@ -24,14 +20,23 @@ void AddBias(float* y, const std::vector<float>& b, int64_t n_tokens) {
 
 }  // namespace
 
+EngineConfig Session::ResolveConfig(const Model& model, const SessionOptions& opts) {
+  EngineConfig c = model.config();
+  if (opts.n_ctx > 0) c.context = opts.n_ctx;
+  if (c.context <= 0) c.context = std::min<int64_t>(model.hparams().n_ctx_train, 4096);
+  if (opts.n_batch > 0) c.batch = opts.n_batch;
+  if (c.batch <= 0) c.batch = 256;
+  c.batch = std::min(c.batch, c.context);
+  if (opts.kv_type) c.kv_cache = *opts.kv_type;
+  return c;
+}
+
 Session::Session(const Model& model, SessionOptions opts)
     : model_(model),
-      opts_(opts),
-      cache_(model.hparams().n_layer, ResolveContext(model, opts.n_ctx), model.hparams().n_head_kv,
-             model.hparams().head_dim, opts.kv_type) {
-  if (opts_.n_batch <= 0) opts_.n_batch = 256;
+      config_(ResolveConfig(model, opts)),
+      cache_(model.hparams(), config_, config_.context, config_.batch) {
   const HParams& hp = model_.hparams();
-  const auto T = static_cast<size_t>(opts_.n_batch);
+  const auto T = static_cast<size_t>(config_.batch);
   x_.resize(T * hp.n_embd);
   h_.resize(T * hp.n_embd);
   tmp_.resize(T * hp.n_embd);
@@ -66,8 +71,8 @@ void Session::Eval(std::span<const int32_t> tokens, LogitsMode mode) {
   const int64_t rows = mode == LogitsMode::kAll ? total : (mode == LogitsMode::kLast ? 1 : 0);
   logits_.resize(static_cast<size_t>(rows * n_vocab));
   n_logit_rows_ = 0;
-  for (int64_t start = 0; start < total; start += opts_.n_batch) {
-    const int64_t n = std::min(opts_.n_batch, total - start);
+  for (int64_t start = 0; start < total; start += config_.batch) {
+    const int64_t n = std::min(config_.batch, total - start);
     const bool last_chunk = start + n == total;
     LogitsMode chunk_mode = mode;
     if (mode == LogitsMode::kLast && !last_chunk) chunk_mode = LogitsMode::kNone;
@@ -82,15 +87,15 @@ void Session::Attention(int64_t il, int64_t n_tokens) {
   // One task per (token, head); each needs n_keys floats of scratch.
   kernels::ParallelFor(0, n_tokens * hp.n_head, 4, [&](int64_t begin, int64_t end) {
     std::vector<float> scratch(static_cast<size_t>(n_past_ + n_tokens));
+    std::array<kernels::KvSegment, 3> segs;
     for (int64_t idx = begin; idx < end; ++idx) {
       const int64_t t = idx / hp.n_head;
       const int64_t head = idx % hp.n_head;
-      const int64_t kv_head = head / group;
-      const int64_t n_keys = n_past_ + t + 1;  // causal: positions 0..n_past+t
-      kernels::AttendOne(q_.data() + t * hp.n_q() + head * hp.head_dim,
-                         cache_.Keys(il, kv_head), cache_.Values(il, kv_head), n_keys,
-                         hp.head_dim, scale, scratch.data(),
-                         attn_.data() + t * hp.n_q() + head * hp.head_dim);
+      // Causal, windowed per the layer's K/V source: positions the cache hands over.
+      const size_t n_segs = cache_.Segments(il, head / group, n_past_, t, segs);
+      kernels::Attend(q_.data() + t * hp.n_q() + head * hp.head_dim,
+                      std::span(segs.data(), n_segs), hp.head_dim, scale, scratch.data(),
+                      attn_.data() + t * hp.n_q() + head * hp.head_dim);
     }
   });
 }
@@ -110,19 +115,24 @@ void Session::Forward(std::span<const int32_t> tokens, LogitsMode mode) {
     for (int64_t t = 0; t < T; ++t) {
       kernels::RmsNorm(x_.data() + t * d, L.attn_norm.data(), h_.data() + t * d, d, hp.rms_eps);
     }
+    // Layers that share another layer's K/V (kv_sharing) compute and store none of their own.
+    const bool own_kv = cache_.Owns(il);
     kernels::MatMul(L.wq, h_.data(), T, q_.data());
-    kernels::MatMul(L.wk, h_.data(), T, k_.data());
-    kernels::MatMul(L.wv, h_.data(), T, v_.data());
     AddBias(q_.data(), L.bq, T);
-    AddBias(k_.data(), L.bk, T);
-    AddBias(v_.data(), L.bv, T);
+    if (own_kv) {
+      kernels::MatMul(L.wk, h_.data(), T, k_.data());
+      kernels::MatMul(L.wv, h_.data(), T, v_.data());
+      AddBias(k_.data(), L.bk, T);
+      AddBias(v_.data(), L.bv, T);
+    }
     for (int64_t t = 0; t < T; ++t) {
       const int64_t pos = n_past_ + t;
       kernels::Rope(q_.data() + t * hp.n_q(), hp.n_head, hp.head_dim, hp.n_rot, pos, hp.rope_base,
                     hp.rope_freq_scale, freq_factors, fam.rope_style);
+      if (!own_kv) continue;
       kernels::Rope(k_.data() + t * hp.n_kv(), hp.n_head_kv, hp.head_dim, hp.n_rot, pos,
                     hp.rope_base, hp.rope_freq_scale, freq_factors, fam.rope_style);
-      cache_.Store(il, pos, k_.data() + t * hp.n_kv(), v_.data() + t * hp.n_kv());
+      cache_.Stage(il, t, k_.data() + t * hp.n_kv(), v_.data() + t * hp.n_kv());
     }
     Attention(il, T);
     kernels::MatMul(L.wo, attn_.data(), T, tmp_.data());
@@ -138,6 +148,7 @@ void Session::Forward(std::span<const int32_t> tokens, LogitsMode mode) {
     kernels::MatMul(L.w_down, gate_.data(), T, tmp_.data());
     kernels::AddInPlace(x_.data(), tmp_.data(), T * d);
   }
+  cache_.Commit(n_past_, T);
   n_past_ += T;
 
   if (mode == LogitsMode::kNone) return;
@@ -154,8 +165,9 @@ void Session::Forward(std::span<const int32_t> tokens, LogitsMode mode) {
 }
 
 std::unique_ptr<Session> Session::Fork() const {
-  auto s = std::make_unique<Session>(model_, opts_);
-  s->cache_.CopyPrefixFrom(cache_, n_past_);
+  auto s = std::make_unique<Session>(
+      model_, SessionOptions{config_.context, config_.batch, config_.kv_cache});
+  s->cache_.CopyFrom(cache_, n_past_);
   s->n_past_ = n_past_;
   s->logits_ = logits_;
   s->n_logit_rows_ = n_logit_rows_;
@@ -164,6 +176,9 @@ std::unique_ptr<Session> Session::Fork() const {
 
 void Session::Truncate(int64_t n) {
   GB_CHECK(n >= 0 && n <= n_past_, "Truncate(", n, ") beyond n_past ", n_past_);
+  if (!cache_.CanTruncate(n_past_, n)) {
+    Fail("cannot rewind to position ", n, ": the sliding-window ring has overwritten what it needs");
+  }
   n_past_ = n;
   n_logit_rows_ = 0;
 }

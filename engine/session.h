@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -14,10 +15,11 @@
 
 namespace gapbench::engine {
 
+// Per-session overrides of the model's EngineConfig (context, batch, kv_cache).
 struct SessionOptions {
-  int64_t n_ctx = 0;    // 0: the model's training context, capped at 4096
-  int64_t n_batch = 256;  // tokens per forward chunk during prefill (bounds scratch memory)
-  kernels::GgmlType kv_type = kernels::GgmlType::kF16;
+  int64_t n_ctx = 0;    // 0: config.context, else the model's training context capped at 4096
+  int64_t n_batch = 0;  // 0: config.batch, else 256 tokens per forward chunk (bounds scratch)
+  std::optional<kernels::GgmlType> kv_type;  // default: config.kv_cache
 };
 
 enum class LogitsMode {
@@ -33,6 +35,8 @@ class Session {
   const Model& model() const { return model_; }
   int64_t n_past() const { return n_past_; }
   int64_t n_ctx() const { return cache_.n_ctx(); }
+  int64_t n_batch() const { return config_.batch; }
+  const EngineConfig& config() const { return config_; }
   const KvCache& cache() const { return cache_; }
 
   // Appends `tokens` at positions n_past.. and computes their hidden states. Errors (Error):
@@ -53,9 +57,10 @@ class Session {
  private:
   void Forward(std::span<const int32_t> tokens, LogitsMode mode);  // tokens.size() <= n_batch
   void Attention(int64_t il, int64_t n_tokens);
+  static EngineConfig ResolveConfig(const Model& model, const SessionOptions& opts);
 
   const Model& model_;
-  SessionOptions opts_;
+  EngineConfig config_;  // the model's, with this session's overrides applied
   KvCache cache_;
   int64_t n_past_ = 0;
 

@@ -1,7 +1,7 @@
-// Single-query attention over f32 / f16 cache rows. The two inner loops (q.K_j and the
+// Attention over f32 / f16 / Q8_0 cache rows. The two inner loops (q.K_j and the
 // probability-weighted sum of V_j) are Highway SIMD with run-time dispatch; f16 rows are widened
-// with PromoteTo (F16C where the CPU has it). The softmax between them is scalar: it touches
-// n_keys floats, not n_keys * head_dim.
+// with PromoteTo (F16C where the CPU has it) and Q8_0 blocks are widened int8 -> f32 and scaled.
+// The softmax between them is scalar: it touches n_keys floats, not n_keys * head_dim.
 #include "kernels/attention.h"
 
 #include <algorithm>
@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "kernels/fp16.h"
+#include "kernels/quant.h"
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/attention.cpp"
@@ -21,64 +22,139 @@ HWY_BEFORE_NAMESPACE();
 namespace gapbench::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// Lanes [i, i + Lanes(df)) of a row as f32.
-template <class D>
-HWY_INLINE hn::Vec<D> LoadRow(D df, const float* p, int64_t i) {
-  return hn::LoadU(df, p + i);
-}
-template <class D>
-HWY_INLINE hn::Vec<D> LoadRow(D df, const uint16_t* p, int64_t i) {
-  const hn::Rebind<hwy::float16_t, D> dh;
-  return hn::PromoteTo(df, hn::LoadU(dh, reinterpret_cast<const hwy::float16_t*>(p) + i));
-}
-HWY_INLINE float Scalar(const float* p, int64_t i) { return p[i]; }
-HWY_INLINE float Scalar(const uint16_t* p, int64_t i) { return F16ToF32(p[i]); }
-
-template <typename T>
-void AttendT(const float* q, const T* k, int64_t k_stride, const T* v, int64_t v_stride,
-             int64_t n_keys, int64_t head_dim, float scale, float* scratch, float* out) {
-  const hn::ScalableTag<float> df;
-  const auto n = static_cast<int64_t>(hn::Lanes(df));
-  const int64_t main = head_dim / n * n;
-  float mx = -INFINITY;
-  for (int64_t j = 0; j < n_keys; ++j) {
-    const T* kr = k + j * k_stride;
+// Row access for each cache type: Dot(q, row) and Axpy(p, row, out).
+struct RowF32 {
+  static float Dot(const float* q, const void* row, int64_t n) {
+    const auto* r = static_cast<const float*>(row);
+    const hn::ScalableTag<float> df;
+    const auto lanes = static_cast<int64_t>(hn::Lanes(df));
     auto acc = hn::Zero(df);
-    for (int64_t d = 0; d < main; d += n)
-      acc = hn::MulAdd(hn::LoadU(df, q + d), LoadRow(df, kr, d), acc);
+    int64_t d = 0;
+    for (; d + lanes <= n; d += lanes)
+      acc = hn::MulAdd(hn::LoadU(df, q + d), hn::LoadU(df, r + d), acc);
     float s = hn::GetLane(hn::SumOfLanes(df, acc));
-    for (int64_t d = main; d < head_dim; ++d) s += q[d] * Scalar(kr, d);
-    s *= scale;
-    scratch[j] = s;
-    mx = std::max(mx, s);
+    for (; d < n; ++d) s += q[d] * r[d];
+    return s;
   }
+  static void Axpy(float p, const void* row, float* out, int64_t n) {
+    const auto* r = static_cast<const float*>(row);
+    const hn::ScalableTag<float> df;
+    const auto lanes = static_cast<int64_t>(hn::Lanes(df));
+    const auto pv = hn::Set(df, p);
+    int64_t d = 0;
+    for (; d + lanes <= n; d += lanes) {
+      hn::StoreU(hn::MulAdd(pv, hn::LoadU(df, r + d), hn::LoadU(df, out + d)), df, out + d);
+    }
+    for (; d < n; ++d) out[d] += p * r[d];
+  }
+};
+
+struct RowF16 {
+  template <class D>
+  static hn::Vec<D> Load(D df, const uint16_t* r, int64_t i) {
+    const hn::Rebind<hwy::float16_t, D> dh;
+    return hn::PromoteTo(df, hn::LoadU(dh, reinterpret_cast<const hwy::float16_t*>(r) + i));
+  }
+  static float Dot(const float* q, const void* row, int64_t n) {
+    const auto* r = static_cast<const uint16_t*>(row);
+    const hn::ScalableTag<float> df;
+    const auto lanes = static_cast<int64_t>(hn::Lanes(df));
+    auto acc = hn::Zero(df);
+    int64_t d = 0;
+    for (; d + lanes <= n; d += lanes) acc = hn::MulAdd(hn::LoadU(df, q + d), Load(df, r, d), acc);
+    float s = hn::GetLane(hn::SumOfLanes(df, acc));
+    for (; d < n; ++d) s += q[d] * F16ToF32(r[d]);
+    return s;
+  }
+  static void Axpy(float p, const void* row, float* out, int64_t n) {
+    const auto* r = static_cast<const uint16_t*>(row);
+    const hn::ScalableTag<float> df;
+    const auto lanes = static_cast<int64_t>(hn::Lanes(df));
+    const auto pv = hn::Set(df, p);
+    int64_t d = 0;
+    for (; d + lanes <= n; d += lanes) {
+      hn::StoreU(hn::MulAdd(pv, Load(df, r, d), hn::LoadU(df, out + d)), df, out + d);
+    }
+    for (; d < n; ++d) out[d] += p * F16ToF32(r[d]);
+  }
+};
+
+// Q8_0 rows: n / 32 blocks; each block's int8 quants are widened to f32 8 (or 16) at a time.
+struct RowQ8 {
+  using DF = hn::CappedTag<float, 16>;
+  template <class D>
+  static hn::Vec<D> Load(D df, const int8_t* qs, int64_t i) {
+    const hn::Rebind<int32_t, D> di;
+    const hn::Rebind<int8_t, D> d8;
+    return hn::ConvertTo(df, hn::PromoteTo(di, hn::LoadU(d8, qs + i)));
+  }
+  static float Dot(const float* q, const void* row, int64_t n) {
+    const auto* b = static_cast<const BlockQ8_0*>(row);
+    const DF df;
+    const auto lanes = static_cast<int64_t>(hn::Lanes(df));
+    auto acc = hn::Zero(df);
+    for (int64_t blk = 0; blk < n / kQK; ++blk) {
+      auto part = hn::Zero(df);
+      for (int64_t i = 0; i < kQK; i += lanes) {
+        part = hn::MulAdd(hn::LoadU(df, q + blk * kQK + i), Load(df, b[blk].qs, i), part);
+      }
+      acc = hn::MulAdd(part, hn::Set(df, F16ToF32(b[blk].d)), acc);
+    }
+    return hn::GetLane(hn::SumOfLanes(df, acc));
+  }
+  static void Axpy(float p, const void* row, float* out, int64_t n) {
+    const auto* b = static_cast<const BlockQ8_0*>(row);
+    const DF df;
+    const auto lanes = static_cast<int64_t>(hn::Lanes(df));
+    for (int64_t blk = 0; blk < n / kQK; ++blk) {
+      const auto pd = hn::Set(df, p * F16ToF32(b[blk].d));
+      float* o = out + blk * kQK;
+      for (int64_t i = 0; i < kQK; i += lanes) {
+        hn::StoreU(hn::MulAdd(pd, Load(df, b[blk].qs, i), hn::LoadU(df, o + i)), df, o + i);
+      }
+    }
+  }
+};
+
+template <class Row>
+void AttendT(const float* q, const KvSegment* segs, size_t n_segs, int64_t head_dim, float scale,
+             float* scratch, float* out) {
+  float mx = -INFINITY;
+  int64_t j = 0;
+  for (size_t s = 0; s < n_segs; ++s) {
+    const auto* k = static_cast<const uint8_t*>(segs[s].k.data);
+    for (int64_t r = 0; r < segs[s].n; ++r, ++j) {
+      const float x = Row::Dot(q, k + r * segs[s].k.row_bytes, head_dim) * scale;
+      scratch[j] = x;
+      mx = std::max(mx, x);
+    }
+  }
+  const int64_t n_keys = j;
   double sum = 0.0;
-  for (int64_t j = 0; j < n_keys; ++j) {
+  for (j = 0; j < n_keys; ++j) {
     scratch[j] = std::exp(scratch[j] - mx);
     sum += scratch[j];
   }
   const auto inv = static_cast<float>(1.0 / sum);
   std::fill(out, out + head_dim, 0.0f);
-  for (int64_t j = 0; j < n_keys; ++j) {
-    const float p = scratch[j] * inv;
-    const T* vr = v + j * v_stride;
-    const auto pv = hn::Set(df, p);
-    for (int64_t d = 0; d < main; d += n) {
-      hn::StoreU(hn::MulAdd(pv, LoadRow(df, vr, d), hn::LoadU(df, out + d)), df, out + d);
+  j = 0;
+  for (size_t s = 0; s < n_segs; ++s) {
+    const auto* v = static_cast<const uint8_t*>(segs[s].v.data);
+    for (int64_t r = 0; r < segs[s].n; ++r, ++j) {
+      Row::Axpy(scratch[j] * inv, v + r * segs[s].v.row_bytes, out, head_dim);
     }
-    for (int64_t d = main; d < head_dim; ++d) out[d] += p * Scalar(vr, d);
   }
 }
 
-void AttendImpl(const float* q, const KvView& k, const KvView& v, int64_t n_keys, int64_t head_dim,
-                float scale, float* scratch, float* out) {
-  if (k.type == GgmlType::kF32) {
-    AttendT(q, static_cast<const float*>(k.data), k.row_stride, static_cast<const float*>(v.data),
-            v.row_stride, n_keys, head_dim, scale, scratch, out);
-  } else {
-    AttendT(q, static_cast<const uint16_t*>(k.data), k.row_stride,
-            static_cast<const uint16_t*>(v.data), v.row_stride, n_keys, head_dim, scale, scratch,
-            out);
+void AttendImpl(const float* q, const KvSegment* segs, size_t n_segs, int64_t head_dim, float scale,
+                float* scratch, float* out) {
+  switch (segs[0].k.type) {
+    case GgmlType::kF32:
+      return AttendT<RowF32>(q, segs, n_segs, head_dim, scale, scratch, out);
+    case GgmlType::kF16:
+      return AttendT<RowF16>(q, segs, n_segs, head_dim, scale, scratch, out);
+    default:
+      return AttendT<RowQ8>(q, segs, n_segs, head_dim, scale, scratch, out);
   }
 }
 
@@ -87,53 +163,98 @@ HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 namespace gapbench::kernels {
+namespace {
+
+bool SupportedKv(GgmlType t) {
+  return t == GgmlType::kF32 || t == GgmlType::kF16 || t == GgmlType::kQ8_0;
+}
+
+}  // namespace
 
 HWY_EXPORT(AttendImpl);
 
-void AttendOne(const float* q, const KvView& k, const KvView& v, int64_t n_keys, int64_t head_dim,
-               float scale, float* scratch, float* out) {
-  GB_CHECK(k.type == v.type, "K and V cache types differ");
-  GB_CHECK(k.type == GgmlType::kF32 || k.type == GgmlType::kF16, "unsupported KV cache type ",
-           TypeName(k.type));
-  HWY_DYNAMIC_DISPATCH(AttendImpl)(q, k, v, n_keys, head_dim, scale, scratch, out);
+void Attend(const float* q, std::span<const KvSegment> segments, int64_t head_dim, float scale,
+            float* scratch, float* out) {
+  GB_CHECK(!segments.empty(), "attention over no segments");
+  const GgmlType t = segments[0].k.type;
+  GB_CHECK(SupportedKv(t), "unsupported KV cache type ", TypeName(t));
+  GB_CHECK(t != GgmlType::kQ8_0 || head_dim % kQK == 0, "q8_0 KV needs head_dim % 32 == 0");
+  int64_t n = 0;
+  for (const auto& s : segments) {
+    GB_CHECK(s.k.type == t && s.v.type == t, "mixed KV cache types");
+    n += s.n;
+  }
+  GB_CHECK(n > 0, "attention over zero keys");
+  HWY_DYNAMIC_DISPATCH(AttendImpl)
+  (q, segments.data(), segments.size(), head_dim, scale, scratch, out);
 }
 
-void AttendOneReference(const float* q, const KvView& k, const KvView& v, int64_t n_keys,
-                        int64_t head_dim, float scale, float* scratch, float* out) {
-  auto load = [](const KvView& kv, int64_t i) {
-    return kv.type == GgmlType::kF32 ? static_cast<const float*>(kv.data)[i]
-                                     : F16ToF32(static_cast<const uint16_t*>(kv.data)[i]);
-  };
-  double mx = -INFINITY;
-  for (int64_t j = 0; j < n_keys; ++j) {
-    double s = 0.0;
-    for (int64_t d = 0; d < head_dim; ++d)
-      s += static_cast<double>(q[d]) * load(k, j * k.row_stride + d);
-    scratch[j] = static_cast<float>(s * scale);
-    mx = std::max(mx, static_cast<double>(scratch[j]));
+namespace {
+// One row of a cache segment, dequantised to f32.
+std::vector<float> RowValues(const KvView& view, int64_t r, int64_t n) {
+  std::vector<float> out(static_cast<size_t>(n));
+  DequantizeRow(view.type, static_cast<const uint8_t*>(view.data) + r * view.row_bytes, out.data(),
+                n);
+  return out;
+}
+}  // namespace
+
+void AttendReference(const float* q, std::span<const KvSegment> segments, int64_t head_dim,
+                     float scale, float* out) {
+  std::vector<double> logits;
+  std::vector<std::vector<float>> values;
+  for (const auto& s : segments) {
+    for (int64_t r = 0; r < s.n; ++r) {
+      const auto k = RowValues(s.k, r, head_dim);
+      double dot = 0.0;
+      for (int64_t d = 0; d < head_dim; ++d)
+        dot += static_cast<double>(q[d]) * k[static_cast<size_t>(d)];
+      logits.push_back(dot * scale);
+      values.push_back(RowValues(s.v, r, head_dim));
+    }
   }
+  const double mx = *std::max_element(logits.begin(), logits.end());
   double sum = 0.0;
-  std::vector<double> p(static_cast<size_t>(n_keys));
-  for (int64_t j = 0; j < n_keys; ++j) {
-    p[static_cast<size_t>(j)] = std::exp(scratch[j] - mx);
-    sum += p[static_cast<size_t>(j)];
+  for (auto& l : logits) {
+    l = std::exp(l - mx);
+    sum += l;
   }
   for (int64_t d = 0; d < head_dim; ++d) {
     double acc = 0.0;
-    for (int64_t j = 0; j < n_keys; ++j)
-      acc += p[static_cast<size_t>(j)] / sum * load(v, j * v.row_stride + d);
+    for (size_t j = 0; j < logits.size(); ++j)
+      acc += logits[j] / sum * values[j][static_cast<size_t>(d)];
     out[d] = static_cast<float>(acc);
   }
 }
 
+int64_t KvRowBytes(GgmlType t, int64_t n) {
+  switch (t) {
+    case GgmlType::kF32:
+      return 4 * n;
+    case GgmlType::kF16:
+      return 2 * n;
+    case GgmlType::kQ8_0:
+      return n / kQK * static_cast<int64_t>(sizeof(BlockQ8_0));
+    default:
+      GB_CHECK(false, "unsupported KV cache type ", TypeName(t));
+  }
+}
+
 void StoreKvRow(GgmlType t, const float* x, void* dst, int64_t n) {
-  if (t == GgmlType::kF32) {
-    std::memcpy(dst, x, static_cast<size_t>(n) * sizeof(float));
-  } else if (t == GgmlType::kF16) {
-    auto* d = static_cast<uint16_t*>(dst);
-    for (int64_t i = 0; i < n; ++i) d[i] = F32ToF16(x[i]);
-  } else {
-    GB_CHECK(false, "unsupported KV cache type ", TypeName(t));
+  switch (t) {
+    case GgmlType::kF32:
+      std::memcpy(dst, x, static_cast<size_t>(n) * sizeof(float));
+      return;
+    case GgmlType::kF16: {
+      auto* d = static_cast<uint16_t*>(dst);
+      for (int64_t i = 0; i < n; ++i) d[i] = F32ToF16(x[i]);
+      return;
+    }
+    case GgmlType::kQ8_0:
+      QuantizeRowQ8_0(x, static_cast<BlockQ8_0*>(dst), n);
+      return;
+    default:
+      GB_CHECK(false, "unsupported KV cache type ", TypeName(t));
   }
 }
 

@@ -1,5 +1,6 @@
-// AttendOne (SIMD) against the double-precision scalar reference, for f32 and f16 caches, at
-// awkward head sizes and key counts and with strided rows (several heads interleaved).
+// Attend (SIMD) against the double-precision scalar reference, for f32, f16 and q8_0 caches, at
+// awkward head sizes and key counts, with strided rows (several heads interleaved) and with the
+// positions split into several segments (a wrapped ring buffer plus chunk rows).
 #include "kernels/attention.h"
 
 #include <gtest/gtest.h>
@@ -8,44 +9,57 @@
 #include <random>
 #include <vector>
 
-#include "kernels/fp16.h"
-
 namespace gapbench::kernels {
 namespace {
 
-void CheckCase(GgmlType type, int64_t head_dim, int64_t n_keys, uint32_t seed) {
-  std::mt19937 rng(seed);
+struct Cache {
+  std::vector<uint8_t> k, v;
+  int64_t row_bytes = 0;
+};
+
+// n rows of n_heads heads, values N(0,1), stored as `type`.
+Cache MakeCache(GgmlType type, int64_t n, int64_t n_heads, int64_t head_dim, std::mt19937& rng) {
   std::normal_distribution<float> nd(0.0f, 1.0f);
-  const int64_t n_heads = 3;  // rows interleave 3 heads; we attend over head 1
-  const int64_t stride = n_heads * head_dim;
-  std::vector<float> kf(static_cast<size_t>(n_keys * stride)), vf(kf.size());
-  for (auto& x : kf) x = nd(rng);
-  for (auto& x : vf) x = nd(rng);
-  std::vector<uint16_t> kh(kf.size()), vh(vf.size());
-  std::vector<uint8_t> kb(kf.size() * 4), vb(vf.size() * 4);
-  const void* kd = kf.data();
-  const void* vd = vf.data();
-  int64_t elem = 4;
-  if (type == GgmlType::kF16) {
-    for (size_t i = 0; i < kf.size(); ++i) {
-      kh[i] = F32ToF16(kf[i]);
-      vh[i] = F32ToF16(vf[i]);
-    }
-    kd = kh.data();
-    vd = vh.data();
-    elem = 2;
+  Cache c;
+  c.row_bytes = KvRowBytes(type, n_heads * head_dim);
+  c.k.resize(static_cast<size_t>(n * c.row_bytes));
+  c.v.resize(c.k.size());
+  std::vector<float> row(static_cast<size_t>(n_heads * head_dim));
+  for (int64_t r = 0; r < n; ++r) {
+    for (auto& x : row) x = nd(rng);
+    StoreKvRow(type, row.data(), c.k.data() + r * c.row_bytes, n_heads * head_dim);
+    for (auto& x : row) x = nd(rng);
+    StoreKvRow(type, row.data(), c.v.data() + r * c.row_bytes, n_heads * head_dim);
   }
-  const auto* kbase = static_cast<const uint8_t*>(kd) + head_dim * elem;
-  const auto* vbase = static_cast<const uint8_t*>(vd) + head_dim * elem;
-  const KvView k{type, kbase, stride}, v{type, vbase, stride};
+  return c;
+}
+
+void CheckCase(GgmlType type, int64_t head_dim, int64_t n_keys, int n_splits, uint32_t seed) {
+  std::mt19937 rng(seed);
+  const int64_t n_heads = 3;  // rows interleave 3 heads; we attend over head 1
+  const Cache c = MakeCache(type, n_keys, n_heads, head_dim, rng);
+  const int64_t head_off = KvRowBytes(type, head_dim);
+  std::vector<KvSegment> segs;
+  int64_t done = 0;
+  for (int s = 0; s < n_splits; ++s) {
+    const int64_t n = s + 1 == n_splits ? n_keys - done : (n_keys - done) / 2;
+    if (n <= 0) continue;
+    KvSegment seg;
+    seg.k = {type, c.k.data() + done * c.row_bytes + head_off, c.row_bytes};
+    seg.v = {type, c.v.data() + done * c.row_bytes + head_off, c.row_bytes};
+    seg.n = n;
+    segs.push_back(seg);
+    done += n;
+  }
+  std::normal_distribution<float> nd(0.0f, 1.0f);
   std::vector<float> q(static_cast<size_t>(head_dim));
   for (auto& x : q) x = nd(rng);
   std::vector<float> scratch(static_cast<size_t>(n_keys)), out(q.size()), ref(q.size());
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-  AttendOne(q.data(), k, v, n_keys, head_dim, scale, scratch.data(), out.data());
-  AttendOneReference(q.data(), k, v, n_keys, head_dim, scale, scratch.data(), ref.data());
-  // Outputs are convex combinations of N(0,1) values (|ref| <~ 4); f32 summation over head_dim
-  // and n_keys terms in another order differs by a few ulps of the partial sums: 1e-4 absolute.
+  Attend(q.data(), segs, head_dim, scale, scratch.data(), out.data());
+  AttendReference(q.data(), segs, head_dim, scale, ref.data());
+  // Outputs are convex combinations of values of magnitude <~ 4; f32 summation over head_dim and
+  // n_keys terms in another order differs by a few ulps of the partial sums: 1e-4 absolute.
   for (int64_t d = 0; d < head_dim; ++d) {
     ASSERT_NEAR(out[static_cast<size_t>(d)], ref[static_cast<size_t>(d)], 1e-4)
         << TypeName(type) << " head_dim " << head_dim << " n_keys " << n_keys << " d " << d;
@@ -56,17 +70,39 @@ TEST(Attention, MatchesReferenceF32AndF16) {
   uint32_t seed = 1;
   for (GgmlType t : {GgmlType::kF32, GgmlType::kF16}) {
     for (int64_t hd : {1, 5, 16, 31, 64, 80, 128, 256}) {
-      for (int64_t nk : {1, 2, 7, 33, 300}) CheckCase(t, hd, nk, seed++);
+      for (int64_t nk : {1, 2, 7, 33, 300}) CheckCase(t, hd, nk, 1 + seed % 3, seed++);
     }
+  }
+}
+
+TEST(Attention, MatchesReferenceQ8_0) {
+  uint32_t seed = 100;
+  for (int64_t hd : {32, 64, 96, 128, 256}) {
+    for (int64_t nk : {1, 3, 40, 257}) CheckCase(GgmlType::kQ8_0, hd, nk, 1 + seed % 3, seed++);
   }
 }
 
 TEST(Attention, SingleKeyReturnsItsValue) {
   const float q[4] = {1, 2, 3, 4}, kk[4] = {0.5f, 0, 0, 1}, vv[4] = {9, -8, 7, -6};
   float scratch[1], out[4];
-  AttendOne(q, KvView{GgmlType::kF32, kk, 4}, KvView{GgmlType::kF32, vv, 4}, 1, 4, 0.5f, scratch,
-            out);
+  const KvSegment seg{{GgmlType::kF32, kk, 16}, {GgmlType::kF32, vv, 16}, 1};
+  Attend(q, std::span(&seg, 1), 4, 0.5f, scratch, out);
   for (int i = 0; i < 4; ++i) EXPECT_EQ(out[i], vv[i]);
+}
+
+TEST(Attention, SegmentsGiveTheSameBitsAsOneRun) {
+  std::mt19937 rng(9);
+  const Cache c = MakeCache(GgmlType::kF16, 50, 1, 64, rng);
+  std::vector<float> q(64, 0.1f), scratch(50), a(64), b(64);
+  const KvSegment whole{{GgmlType::kF16, c.k.data(), c.row_bytes},
+                        {GgmlType::kF16, c.v.data(), c.row_bytes}, 50};
+  const KvSegment parts[2] = {
+      {{GgmlType::kF16, c.k.data(), c.row_bytes}, {GgmlType::kF16, c.v.data(), c.row_bytes}, 20},
+      {{GgmlType::kF16, c.k.data() + 20 * c.row_bytes, c.row_bytes},
+       {GgmlType::kF16, c.v.data() + 20 * c.row_bytes, c.row_bytes}, 30}};
+  Attend(q.data(), std::span(&whole, 1), 64, 0.125f, scratch.data(), a.data());
+  Attend(q.data(), parts, 64, 0.125f, scratch.data(), b.data());
+  EXPECT_EQ(a, b);
 }
 
 }  // namespace
