@@ -41,13 +41,23 @@
 #endif
 
 HWY_BEFORE_NAMESPACE();
+// Highway 1.0.3 compiles AVX3_DL with "avxvnni" (the VEX form, absent on Ice Lake and Zen 4)
+// although its run-time check is for AVX512-VNNI. Enable AVX512-VNNI here and use only the
+// EVEX-only 512-bit vpdpbusd, so the code matches what the check guarantees.
+#if HWY_TARGET == HWY_AVX3_DL
+#if HWY_COMPILER_CLANG
+#pragma clang attribute push(__attribute__((target("avx512vnni"))), apply_to = function)
+#else
+#pragma GCC target("avx512vnni")
+#endif
+#endif
 namespace gapbench::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 // Tile shapes (rows x tokens), chosen so accumulators + operands fit the register file: 32
 // vector registers on AVX-512, 16 elsewhere.
 #if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
-constexpr int kFloatRows = 4, kFloatTokens = 4, kInt8Rows = 4, kInt8Tokens = 4;
+constexpr int kFloatRows = 4, kFloatTokens = 4, kInt8Rows = 4, kInt8Tokens = 3;
 #elif HWY_TARGET == HWY_AVX2
 constexpr int kFloatRows = 4, kFloatTokens = 3, kInt8Rows = 4, kInt8Tokens = 2;
 #else
@@ -177,11 +187,7 @@ struct LoadQ4_0X86 {
 
 // Exact int32 sums of 4 consecutive products |w| * sign(x, w) = w * x per lane.
 HWY_INLINE __m256i DotI8(__m256i abs_w, __m256i signed_x) {
-#if HWY_TARGET == HWY_AVX3_DL
-  return _mm256_dpbusd_epi32(_mm256_setzero_si256(), abs_w, signed_x);
-#else
   return _mm256_madd_epi16(_mm256_maddubs_epi16(abs_w, signed_x), _mm256_set1_epi16(1));
-#endif
 }
 
 HWY_INLINE float HorizontalSum(__m256 v) {
@@ -191,6 +197,8 @@ HWY_INLINE float HorizontalSum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+#if HWY_TARGET == HWY_AVX2
+// One 32-block per 256-bit register.
 template <class LoadW>
 struct Int8Tiles {
   const SimdMatMulArgs& a;
@@ -240,6 +248,112 @@ struct Int8Tiles {
     }
   }
 };
+
+#else  // AVX3, AVX3_DL
+
+// Two 32-blocks per 512-bit register: lanes 0..7 hold block b, lanes 8..15 block b + 1. The lane
+// sums are the same exact int32 partial sums as on AVX2 (4 products each).
+//   AVX3_DL: u = w + 128 (as u8) and vpdpbusd accumulating onto bias = -128 * (sum of the 4 x),
+//            so one instruction per (row, token) gives sum w * x per lane.
+//   AVX3:    |w| times x negated where w < 0 (a masked subtract), vpmaddubsw + vpmaddwd.
+// An odd last block runs in the low half with zero upper lanes (zero weights, zero scales).
+template <class LoadW>
+struct Int8Tiles {
+  const SimdMatMulArgs& a;
+  LoadW load_w;
+
+  // Weights of blocks b (low half) and b + 1 (high half, zero when !pair) of one row.
+  HWY_INLINE __m512i LoadPair(const uint8_t* block, bool pair) const {
+    const __m512i lo = _mm512_zextsi256_si512(load_w(block));
+    return pair ? _mm512_inserti64x4(lo, load_w(block + LoadW::kBlockBytes), 1) : lo;
+  }
+
+  // f16 scales of blocks b and b + 1 (0 when !pair) broadcast to their 8 lanes each.
+  HWY_INLINE __m512 WeightScales(const uint8_t* block, bool pair) const {
+    uint16_t d0, d1 = 0;
+    std::memcpy(&d0, block, sizeof(d0));
+    if (pair) std::memcpy(&d1, block + LoadW::kBlockBytes, sizeof(d1));
+    const __m128 d = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(d0 | (uint32_t{d1} << 16))));
+    return _mm512_permutexvar_ps(HalfIndex(), _mm512_castps128_ps512(d));
+  }
+
+  static HWY_INLINE __m512i HalfIndex() {
+    return _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+  }
+
+  template <int kM, int kN>
+  HWY_INLINE void Run(int64_t row, int64_t token) const {
+    const int64_t cols = a.cols;
+    const int64_t nb = cols / 32;
+    const uint8_t* w = a.w + row * a.row_bytes;
+    const int8_t* xq = a.xq + token * cols;
+    const float* xd = a.xd + token * nb;
+    __m512 acc[kM][kN];
+#pragma GCC unroll 8
+    for (int i = 0; i < kM; ++i) {
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) acc[i][j] = _mm512_setzero_ps();
+    }
+    for (int64_t b = 0; b < nb; b += 2) {
+      const bool pair = b + 1 < nb;
+      __m512i xv[kN];
+      __m512 dx[kN];
+#if HWY_TARGET == HWY_AVX3_DL
+      __m512i bias[kN];
+#endif
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) {
+        const int8_t* xb = xq + j * cols + b * 32;
+        xv[j] =
+            pair ? _mm512_loadu_si512(xb)
+                 : _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb)));
+        uint64_t d_bits = 0;
+        std::memcpy(&d_bits, xd + j * nb + b, pair ? 8 : 4);
+        dx[j] = _mm512_permutexvar_ps(
+            HalfIndex(), _mm512_castps128_ps512(
+                             _mm_castsi128_ps(_mm_cvtsi64_si128(static_cast<int64_t>(d_bits)))));
+#if HWY_TARGET == HWY_AVX3_DL
+        bias[j] = _mm512_sub_epi32(
+            _mm512_setzero_si512(),
+            _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(-128), xv[j]));
+#endif
+      }
+#pragma GCC unroll 8
+      for (int i = 0; i < kM; ++i) {
+        const uint8_t* block = w + i * a.row_bytes + b * LoadW::kBlockBytes;
+        const __m512 dw = WeightScales(block, pair);
+        const __m512i wv = LoadPair(block, pair);
+#if HWY_TARGET == HWY_AVX3_DL
+        const __m512i offset_w = _mm512_xor_si512(wv, _mm512_set1_epi8(-128));
+#else
+        const __m512i abs_w = _mm512_abs_epi8(wv);
+        const __mmask64 negative = _mm512_movepi8_mask(wv);
+#endif
+#pragma GCC unroll 8
+        for (int j = 0; j < kN; ++j) {
+#if HWY_TARGET == HWY_AVX3_DL
+          const __m512i sums = _mm512_dpbusd_epi32(bias[j], offset_w, xv[j]);
+#else
+          const __m512i signed_x =
+              _mm512_mask_sub_epi8(xv[j], negative, _mm512_setzero_si512(), xv[j]);
+          const __m512i sums =
+              _mm512_madd_epi16(_mm512_maddubs_epi16(abs_w, signed_x), _mm512_set1_epi16(1));
+#endif
+          acc[i][j] =
+              _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), _mm512_mul_ps(dw, dx[j]), acc[i][j]);
+        }
+      }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < kM; ++i) {
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) {
+        a.y[(token + j) * a.y_stride + row + i] = _mm512_reduce_add_ps(acc[i][j]);
+      }
+    }
+  }
+};
+#endif  // HWY_TARGET == HWY_AVX2
 
 template <class LoadW>
 HWY_INLINE void RunInt8(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
@@ -385,6 +499,9 @@ void MatMulRowsImpl(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end)
 }
 
 }  // namespace gapbench::kernels::HWY_NAMESPACE
+#if HWY_TARGET == HWY_AVX3_DL && HWY_COMPILER_CLANG
+#pragma clang attribute pop
+#endif
 HWY_AFTER_NAMESPACE();
 
 #undef GB_MATMUL_X86
