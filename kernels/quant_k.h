@@ -1,0 +1,68 @@
+// The Q4_K k-quant (ggml's block_q4_K) and the Q8_K activation blocks it is multiplied with:
+// a quantiser that follows ggml's quantize_row_q4_K_ref operation by operation, the Q8_K
+// quantiser (quantize_row_q8_K_ref), and the Q4_K x Q8_K dot product as a scalar reference plus
+// a Highway SIMD version dispatched at run time. Nothing is dequantised to float in the dot: the
+// sub-block mins enter through the Q8_K per-16 sums (bsums).
+// Left out: importance-matrix quantisation (quantize_row_q4_K_impl), other k-quants, matmul
+// integration (the matmul kernels call DotQ4_KQ8_K per weight row and token).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gapbench::kernels {
+
+constexpr int64_t kQK_K = 256;         // elements per k-quant super-block
+constexpr int64_t kQ4_KSubBlock = 32;  // elements sharing one 6-bit (scale, min) pair
+
+// 256 weights: y = d * sc_j * q - dmin * m_j for sub-block j = element / 32, q in [0, 15].
+struct BlockQ4_K {
+  uint16_t d;             // f16 scale of the 6-bit sub-block scales sc_j
+  uint16_t dmin;          // f16 scale of the 6-bit sub-block mins m_j
+  uint8_t scales[12];     // 8 (sc, m) pairs of 6 bits, packed as ggml's get_scale_min_k4 reads
+  uint8_t qs[kQK_K / 2];  // chunk c (64 values) = bytes [32c, 32c + 32): low nibbles are elements
+                          // 64c + l, high nibbles 64c + 32 + l
+};
+static_assert(sizeof(BlockQ4_K) == 144);
+
+// 256 activations: y = d * q. bsums[k] = sum of qs[16k .. 16k + 15].
+struct BlockQ8_K {
+  float d;
+  int8_t qs[kQK_K];
+  int16_t bsums[kQK_K / 16];
+};
+static_assert(sizeof(BlockQ8_K) == 292);
+
+// Quantisers; n must be a multiple of 256 (GB_CHECK). Q4_K bytes equal ggml's
+// quantize_row_q4_K_ref (the no-imatrix path of llama-quantize) evaluated in plain f32 without
+// FMA contraction; a ggml build that contracts a * b + c into FMAs can differ in rare ties.
+void QuantizeRowQ4_K(const float* x, BlockQ4_K* y, int64_t n);
+void QuantizeRowQ8_K(const float* x, BlockQ8_K* y, int64_t n);
+// y = d * q, n values (a multiple of 256). Q4_K rows decode through DequantizeRow (quant.h).
+void DequantizeRowQ8_K(const BlockQ8_K* x, float* y, int64_t n);
+
+// The 6-bit (scale, min) pairs of a Q4_K block: sc[j], m[j] in [0, 63] for sub-blocks j = 0..7.
+// Bytes 0..3 hold sc[0..3] in bits 0..5, bytes 4..7 hold m[0..3]; bytes 8..11 hold the low four
+// bits of sc[4..7] (bits 0..3) and m[4..7] (bits 4..7); the top two bits of sc[4..7] and
+// m[4..7] sit in bits 6..7 of bytes 0..3 and 4..7.
+void PackScaleMinK4(const uint8_t sc[8], const uint8_t m[8], uint8_t packed[12]);
+void UnpackScaleMinK4(const uint8_t packed[12], uint8_t sc[8], uint8_t m[8]);
+
+// sum_i w_i * x_i over n elements (a multiple of 256) with exact int32 sums per block:
+// sum_b [ d_w d_x sum_j sc_j sum_{i in j} q_w q_x - dmin_w d_x sum_j m_j (bsum_2j + bsum_2j+1) ].
+float DotQ4_KQ8_KReference(const BlockQ4_K* w, const BlockQ8_K* x, int64_t n);
+// Same value on the best Highway target of this CPU, bit for bit: the integer sums are exact,
+// the block scales d_w * d_x are rounded once in f32 (as ggml), and the rest runs in f64, where
+// the products (24-bit scale x 25-bit integer) are exact, so FMA contraction cannot change the
+// result on any target. The f64 accumulator also keeps long rows more accurate than ggml's f32.
+float DotQ4_KQ8_K(const BlockQ4_K* w, const BlockQ8_K* x, int64_t n);
+
+// Highway targets DotQ4_KQ8_K was compiled for and this CPU supports, best first, and a
+// target's name. QuantKForceTarget restricts dispatch (process-wide, every Highway module) to
+// one target, 0 restores the CPU's full set: for tests and benchmarks only, not thread-safe.
+std::vector<int64_t> QuantKTargets();
+std::string QuantKTargetName(int64_t target);
+void QuantKForceTarget(int64_t target);
+
+}  // namespace gapbench::kernels
