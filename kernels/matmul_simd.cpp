@@ -164,24 +164,33 @@ HWY_INLINE void RunFloat(const SimdMatMulArgs& a, int64_t row_begin, int64_t row
 // ---- Int8 weights, x86 ---------------------------------------------------------------------
 #if GB_MATMUL_X86
 
-// The 32 quants of a Q8_0 block (2-byte scale, then 32 int8).
+// The 32 quants of a Q8_0 block (2-byte scale, then 32 int8); Offset: as u8 w + kOffset.
 struct LoadQ8_0X86 {
   static constexpr int64_t kBlockBytes = 34;
+  static constexpr int kOffset = 128;
   HWY_INLINE __m256i operator()(const uint8_t* block) const {
     return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 2));
+  }
+  HWY_INLINE __m256i Offset(const uint8_t* block) const {
+    return _mm256_xor_si256((*this)(block), _mm256_set1_epi8(-128));
   }
 };
 
 // The 32 quants of a Q4_0 block as int8 in [-8, 7]: low nibbles are elements 0..15, high
 // nibbles 16..31.
+// Offset: the raw nibbles, w + 8.
 struct LoadQ4_0X86 {
   static constexpr int64_t kBlockBytes = 18;
+  static constexpr int kOffset = 8;
   HWY_INLINE __m256i operator()(const uint8_t* block) const {
+    return _mm256_sub_epi8(Offset(block), _mm256_set1_epi8(8));
+  }
+  HWY_INLINE __m256i Offset(const uint8_t* block) const {
     const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2));
     const __m128i mask = _mm_set1_epi8(15);
     const __m128i lo = _mm_and_si128(bytes, mask);
     const __m128i hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), mask);
-    return _mm256_sub_epi8(_mm256_set_m128i(hi, lo), _mm256_set1_epi8(8));
+    return _mm256_set_m128i(hi, lo);
   }
 };
 
@@ -253,8 +262,9 @@ struct Int8Tiles {
 
 // Two 32-blocks per 512-bit register: lanes 0..7 hold block b, lanes 8..15 block b + 1. The lane
 // sums are the same exact int32 partial sums as on AVX2 (4 products each).
-//   AVX3_DL: u = w + 128 (as u8) and vpdpbusd accumulating onto bias = -128 * (sum of the 4 x),
-//            so one instruction per (row, token) gives sum w * x per lane.
+//   AVX3_DL: u = w + kOffset as u8 (q8_0: w ^ 0x80, q4_0: the raw nibble) and vpdpbusd
+//            accumulating onto bias = -kOffset * (sum of the 4 x), so one instruction per
+//            (row, token) gives sum w * x per lane.
 //   AVX3:    |w| times x negated where w < 0 (a masked subtract), vpmaddubsw + vpmaddwd.
 // An odd last block runs in the low half with zero upper lanes (zero weights, zero scales).
 template <class LoadW>
@@ -262,10 +272,13 @@ struct Int8Tiles {
   const SimdMatMulArgs& a;
   LoadW load_w;
 
-  // Weights of blocks b (low half) and b + 1 (high half, zero when !pair) of one row.
+  // Weights of blocks b (low half) and b + 1 (high half, zero when !pair) of one row, as
+  // signed int8 or (kOffset) as u8 w + LoadW::kOffset.
+  template <bool kOffset>
   HWY_INLINE __m512i LoadPair(const uint8_t* block, bool pair) const {
-    const __m512i lo = _mm512_zextsi256_si512(load_w(block));
-    return pair ? _mm512_inserti64x4(lo, load_w(block + LoadW::kBlockBytes), 1) : lo;
+    const auto load = [this](const uint8_t* p) { return kOffset ? load_w.Offset(p) : load_w(p); };
+    const __m512i lo = _mm512_zextsi256_si512(load(block));
+    return pair ? _mm512_inserti64x4(lo, load(block + LoadW::kBlockBytes), 1) : lo;
   }
 
   // f16 scales of blocks b and b + 1 (0 when !pair) broadcast to their 8 lanes each.
@@ -315,17 +328,18 @@ struct Int8Tiles {
 #if HWY_TARGET == HWY_AVX3_DL
         bias[j] = _mm512_sub_epi32(
             _mm512_setzero_si512(),
-            _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(-128), xv[j]));
+            _mm512_dpbusd_epi32(_mm512_setzero_si512(),
+                                _mm512_set1_epi8(static_cast<char>(LoadW::kOffset)), xv[j]));
 #endif
       }
 #pragma GCC unroll 8
       for (int i = 0; i < kM; ++i) {
         const uint8_t* block = w + i * a.row_bytes + b * LoadW::kBlockBytes;
         const __m512 dw = WeightScales(block, pair);
-        const __m512i wv = LoadPair(block, pair);
 #if HWY_TARGET == HWY_AVX3_DL
-        const __m512i offset_w = _mm512_xor_si512(wv, _mm512_set1_epi8(-128));
+        const __m512i offset_w = LoadPair<true>(block, pair);
 #else
+        const __m512i wv = LoadPair<false>(block, pair);
         const __m512i abs_w = _mm512_abs_epi8(wv);
         const __mmask64 negative = _mm512_movepi8_mask(wv);
 #endif
