@@ -48,7 +48,7 @@ int CmdBench(const Argv& argv) {
   if (args.help()) {
     std::printf(
         "usage: gapbench bench --model FILE [-p 512] [-n 128] [-r 3] [--threads N] [--json]\n"
-        "         [--kv-type f32|f16] [--batch N]\n"
+        "         [--config FILE|JSON] [--kv-type f32|f16|q8_0] [--batch N]\n"
         "pp: tokens/s evaluating p prompt tokens in one batch; tg: tokens/s generating n tokens\n"
         "one at a time. Mean and standard deviation over r repetitions after one warm-up.\n");
     return 0;
@@ -59,7 +59,9 @@ int CmdBench(const Argv& argv) {
   if (n_prompt < 0 || n_gen < 0 || reps < 1) Fail("-p and -n must be >= 0 and -r >= 1");
   EngineSetup e = SetupEngine(args, kernels::GgmlType::kF16);
   e.session.n_ctx = std::max<int64_t>(n_prompt, n_gen) + 1;
-  e.session.n_batch = args.GetInt("batch", std::max<int64_t>(n_prompt, 1));
+  // llama-bench evaluates the whole prompt as one batch; --batch or the config's batch override.
+  const int64_t cfg_batch = e.model->config().batch;
+  e.session.n_batch = args.GetInt("batch", cfg_batch > 0 ? cfg_batch : std::max<int64_t>(n_prompt, 1));
   const engine::Model& model = *e.model;
   std::mt19937 rng(1234);
   std::uniform_int_distribution<int32_t> dist(0, static_cast<int32_t>(model.hparams().n_vocab - 1));
@@ -120,8 +122,15 @@ int CmdBench(const Argv& argv) {
     w.EndObject();
     w.Key("repetitions");
     w.Int64(reps);
+    w.Key("config");
+    {
+      rapidjson::Document cd = ParseJson(model.config().Canonical(), "config");
+      cd.Accept(w);
+    }
     w.Key("weight_bytes");
     w.Int64(model.weight_bytes());
+    w.Key("kv_bytes_per_token");
+    w.Double(static_cast<double>(kv_bytes) / static_cast<double>(e.session.n_ctx));
     w.Key("peak_rss_bytes");
     w.Int64(PeakRssBytes());
     w.Key("kv_cache_bytes");

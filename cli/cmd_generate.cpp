@@ -21,7 +21,7 @@ int CmdGenerate(const Argv& argv) {
         "usage: gapbench generate --model FILE --prompt S [--max-tokens N] [--temperature T]\n"
         "         [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--repeat-last-n N]\n"
         "         [--seed N] [--stop S] [--json] [--bos|--no-bos] [--special] [--threads N]\n"
-        "         [--ctx N] [--kv-type f32|f16]\n"
+        "         [--ctx N] [--kv-type f32|f16|q8_0] [--config FILE|JSON]\n"
         "Temperature 0 (the default) is greedy. --json prints {\"text\": ..., \"tokens\": [...]}\n"
         "(generated tokens only).\n");
     return 0;
@@ -47,7 +47,7 @@ int CmdGenerate(const Argv& argv) {
   if (args.Has("no-bos")) add_bos = false;
   std::vector<int32_t> ptoks = tok.Encode(prompt, add_bos, args.Has("special"));
   if (ptoks.empty()) Fail("the prompt encodes to no tokens; give a prompt or use --bos");
-  if (e.session.n_ctx == 0) {
+  if (e.model->config().context == 0) {
     e.session.n_ctx = std::min<int64_t>(e.model->hparams().n_ctx_train,
                                         static_cast<int64_t>(ptoks.size()) + go.max_tokens);
     e.session.n_ctx = std::max<int64_t>(e.session.n_ctx, static_cast<int64_t>(ptoks.size()) + 1);

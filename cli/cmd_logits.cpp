@@ -15,7 +15,7 @@ int CmdLogits(const Argv& argv) {
   if (args.help()) {
     std::printf(
         "usage: gapbench logits --model FILE --tokens 1,2,3 [--all-positions] [--threads N]\n"
-        "                       [--ctx N] [--kv-type f32|f16]\n"
+        "                       [--ctx N] [--kv-type f32|f16|q8_0] [--config FILE|JSON]\n"
         "Prints {\"n_vocab\": V, \"tokens\": [...], \"logits\": [[...], ...]}: one row per position\n"
         "with --all-positions, else only the last. No BOS is added.\n");
     return 0;
@@ -23,7 +23,7 @@ int CmdLogits(const Argv& argv) {
   const std::vector<int32_t> tokens = ParseIntList(args.Require("tokens"), "--tokens");
   if (tokens.empty()) Fail("--tokens: give at least one token id");
   EngineSetup e = SetupEngine(args, kernels::GgmlType::kF32);
-  if (e.session.n_ctx == 0) {
+  if (e.model->config().context == 0) {
     e.session.n_ctx = std::max<int64_t>(static_cast<int64_t>(tokens.size()), 1);
   }
   engine::Session session(*e.model, e.session);

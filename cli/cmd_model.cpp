@@ -1,7 +1,8 @@
 // `gapbench model inspect FILE [--json] [--tensors] [--config FILE|JSON]` and
 // `gapbench model random --arch A --preset P --wtype T --out FILE [--seed N]`.
 // Inspect parses only the GGUF header (no weights are read); random streams tensors to disk.
-// --config is accepted and echoed back for now; the engine settings it will carry live elsewhere.
+// With --config (engine settings) inspect loads the model with them applied and reports the
+// bytes the engine really uses: weights after re-quantisation / pooling, KV cache per token.
 #include <unistd.h>
 
 #include <chrono>
@@ -14,6 +15,8 @@
 #include "common/error.h"
 #include "common/json.h"
 #include "engine/gguf.h"
+#include "engine/kv_cache.h"
+#include "engine/model.h"
 #include "engine/model_info.h"
 #include "engine/random_model.h"
 #include "kernels/types.h"
@@ -27,45 +30,95 @@ constexpr const char* kUsage =
     "                             [--arch llama|qwen2] [--wtype f32|f16|bf16|q8_0|q4_0]\n"
     "                             --out FILE [--seed N]\n";
 
-// --config: inline JSON when it starts with '{', otherwise a JSON file.
-rapidjson::Document LoadConfig(const std::string& value) {
-  size_t first = value.find_first_not_of(" \t\r\n");
-  if (first != std::string::npos && value[first] == '{') return ParseJson(value, "--config");
-  std::ifstream in(value, std::ios::binary);
-  if (!in) Fail(value, ": cannot open --config file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return ParseJson(text.str(), value);
+// The engine's view of a model under a configuration: measured from a loaded Model.
+struct EngineFigures {
+  engine::EngineConfig config;
+  int64_t weight_bytes = 0;
+  int64_t context = 0;
+  int64_t kv_bytes = 0;  // at `context` positions
+  int64_t n_head_kv = 0;
+};
+
+EngineFigures Measure(const std::string& path, const engine::EngineConfig& config) {
+  EngineFigures f;
+  f.config = config;
+  const auto model = engine::Model::Load(path, config);
+  f.weight_bytes = model->weight_bytes();
+  f.context = config.context > 0 ? config.context
+                                 : std::min<int64_t>(model->hparams().n_ctx_train, 4096);
+  f.kv_bytes = engine::KvCache::BytesFor(model->hparams(), config, f.context);
+  f.n_head_kv = model->hparams().n_head_kv;
+  return f;
+}
+
+void WriteFigures(const EngineFigures& f, JsonWriter& w) {
+  w.Key("config");
+  const std::string canon = f.config.Canonical();
+  rapidjson::Document d = ParseJson(canon, "config");
+  d.Accept(w);
+  w.Key("config_hash");
+  w.String(f.config.Hash().c_str());
+  w.Key("engine");
+  w.StartObject();
+  w.Key("weight_bytes");
+  w.Int64(f.weight_bytes);
+  w.Key("kv_heads");
+  w.Int64(f.n_head_kv);
+  w.Key("context");
+  w.Int64(f.context);
+  w.Key("kv_cache_bytes");
+  w.Int64(f.kv_bytes);
+  w.Key("kv_bytes_per_token");
+  w.Double(static_cast<double>(f.kv_bytes) / static_cast<double>(f.context));
+  w.EndObject();
 }
 
 int Inspect(const Args& args) {
   if (args.positionals().size() != 2) Fail("model inspect: expected one FILE\n", kUsage);
   const std::string& path = args.positionals()[1];
-  std::optional<rapidjson::Document> config;
-  if (auto c = args.Get("config")) config = LoadConfig(*c);
+  std::optional<engine::EngineConfig> config;
+  if (auto c = args.Get("config")) config = engine::EngineConfig::FromArg(*c);
 
   const auto file = engine::GgufFile::Open(path);
   const engine::ModelInfo info = engine::SummarizeModel(*file);
+  // Engine figures need a model the engine can load: with --config any failure is an error;
+  // without it an unsupported architecture just leaves them out.
+  std::optional<EngineFigures> figures;
+  if (config) {
+    figures = Measure(path, *config);
+  } else {
+    try {
+      figures = Measure(path, engine::EngineConfig{});
+    } catch (const Error&) {
+      figures.reset();
+    }
+  }
   if (args.Has("json")) {
     rapidjson::StringBuffer buf;
     JsonWriter w(buf);
     w.StartObject();
     engine::WriteModelInfoJsonMembers(info, w);
-    w.Key("config");
-    if (config) {
-      config->Accept(w);
+    if (figures) {
+      WriteFigures(*figures, w);
     } else {
+      w.Key("config");
+      w.Null();
+      w.Key("engine");
       w.Null();
     }
     w.EndObject();
     std::printf("%s\n", buf.GetString());
   } else {
     std::fputs(engine::FormatModelInfo(info, args.Has("tensors")).c_str(), stdout);
-    if (config) {
-      rapidjson::StringBuffer buf;
-      JsonWriter w(buf);
-      config->Accept(w);
-      std::printf("config:          %s\n", buf.GetString());
+    if (figures) {
+      std::printf("engine config:   %s (hash %s)\n", figures->config.Canonical().c_str(),
+                  figures->config.Hash().c_str());
+      std::printf("engine weights:  %.2f MiB\n",
+                  static_cast<double>(figures->weight_bytes) / 1048576.0);
+      std::printf("engine KV cache: %.1f bytes/token, %.2f MiB at %lld positions\n",
+                  static_cast<double>(figures->kv_bytes) / static_cast<double>(figures->context),
+                  static_cast<double>(figures->kv_bytes) / 1048576.0,
+                  static_cast<long long>(figures->context));
     }
   }
   return 0;

@@ -6,7 +6,7 @@
 namespace gapbench::cli {
 
 const std::set<std::string>& EngineValueOptions() {
-  static const std::set<std::string> kOpts = {"model", "threads", "ctx", "kv-type"};
+  static const std::set<std::string> kOpts = {"model", "config", "threads", "ctx", "kv-type"};
   return kOpts;
 }
 
@@ -17,20 +17,28 @@ std::set<std::string> WithEngineOptions(std::set<std::string> opts) {
 
 EngineSetup SetupEngine(const Args& args, kernels::GgmlType default_kv) {
   EngineSetup s;
-  s.threads = static_cast<int>(args.GetInt("threads", 0));
-  if (s.threads < 0) Fail("--threads must be >= 0 (0 = all cores)");
-  kernels::SetNumThreads(s.threads);
-  s.session.kv_type = default_kv;
+  // --config (a file or inline JSON) first; the single-purpose flags override its fields.
+  engine::EngineConfig cfg;
+  const auto config_arg = args.Get("config");
+  if (config_arg) cfg = engine::EngineConfig::FromArg(*config_arg);
+  bool kv_given = config_arg && config_arg->find("kv_cache") != std::string::npos;
+  if (auto t = args.Get("threads")) cfg.threads = static_cast<int>(args.GetInt("threads", 0));
+  if (cfg.threads < 0) Fail("--threads must be >= 0 (0 = all cores)");
   if (auto kv = args.Get("kv-type")) {
     auto t = kernels::ParseTypeName(*kv);
-    if (!t || (*t != kernels::GgmlType::kF32 && *t != kernels::GgmlType::kF16)) {
-      Fail("--kv-type must be f32 or f16, got '", *kv, "'");
+    if (!t || (*t != kernels::GgmlType::kF32 && *t != kernels::GgmlType::kF16 &&
+               *t != kernels::GgmlType::kQ8_0)) {
+      Fail("--kv-type must be f32, f16 or q8_0, got '", *kv, "'");
     }
-    s.session.kv_type = *t;
+    cfg.kv_cache = *t;
+    kv_given = true;
   }
-  s.session.n_ctx = args.GetInt("ctx", 0);
-  if (s.session.n_ctx < 0) Fail("--ctx must be >= 0");
-  s.model = engine::Model::Load(args.Require("model"));
+  if (!kv_given) cfg.kv_cache = default_kv;
+  if (args.Get("ctx")) cfg.context = args.GetInt("ctx", 0);
+  if (cfg.context < 0) Fail("--ctx must be >= 0");
+  s.threads = cfg.threads;
+  kernels::SetNumThreads(s.threads);
+  s.model = engine::Model::Load(args.Require("model"), cfg);
   return s;
 }
 

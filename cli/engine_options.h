@@ -1,5 +1,5 @@
-// Options shared by the engine subcommands (logits, generate, bench): model path, threads,
-// context size and KV-cache type.
+// Options shared by the engine subcommands (logits, generate, bench, perplexity): model path,
+// engine configuration and its per-flag overrides.
 #pragma once
 
 #include <memory>
@@ -18,13 +18,14 @@ const std::set<std::string>& EngineValueOptions();
 std::set<std::string> WithEngineOptions(std::set<std::string> opts);
 
 struct EngineSetup {
-  std::unique_ptr<engine::Model> model;
-  engine::SessionOptions session;
+  std::unique_ptr<engine::Model> model;  // loaded with the EngineConfig (model->config())
+  engine::SessionOptions session;        // per-command overrides (empty: the config's)
   int threads = 0;
 };
 
-// Reads --model, --threads, --ctx, --kv-type; loads the model and sets the thread count.
-// default_kv is the KV type when --kv-type is absent.
+// Reads --model, --config FILE|JSON, and the overrides --threads, --ctx, --kv-type; loads the
+// model with the resulting EngineConfig and sets the thread count. default_kv is the KV cache
+// type when neither --config nor --kv-type names one.
 EngineSetup SetupEngine(const Args& args, kernels::GgmlType default_kv);
 
 }  // namespace gapbench::cli

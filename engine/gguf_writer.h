@@ -35,6 +35,8 @@ class GgufWriteValue {
   static GgufWriteValue String(std::string v);
   // Every element must have type `elem_type` (checked: a mismatch is a programmer bug).
   static GgufWriteValue Array(GgufType elem_type, std::vector<GgufWriteValue> elems);
+  // The same value as read by GgufFile (for copying or editing an existing file's metadata).
+  static GgufWriteValue FromValue(const GgufValue& v);
   static GgufWriteValue StringArray(const std::vector<std::string>& v);
   static GgufWriteValue I32Array(std::span<const int32_t> v);
   static GgufWriteValue F32Array(std::span<const float> v);

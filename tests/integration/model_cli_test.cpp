@@ -50,7 +50,7 @@ TEST_P(ModelCli, RandomThenInspect) {
                          "--wtype", wtype, "--out", path, "--seed", "5"});
   ASSERT_EQ(gen.exit_code, 0) << gen.err;
   auto ins = RunProcess({GapbenchBin(), "model", "inspect", path, "--json", "--config",
-                         R"({"threads": 2, "kv": "f16"})"});
+                         R"({"threads": 2, "kv_cache": "f16", "weights": "q8_0", "kv_heads": 1})"});
   ASSERT_EQ(ins.exit_code, 0) << ins.err;
   const rapidjson::Document j = ParseJson(ins.out, "inspect output");
 
@@ -75,8 +75,23 @@ TEST_P(ModelCli, RandomThenInspect) {
   EXPECT_EQ(tok["vocab_size"].GetInt64(), kVocab);
   EXPECT_LT(tok["bos_token_id"].GetInt64(), kVocab);
   EXPECT_LT(tok["eos_token_id"].GetInt64(), kVocab);
-  EXPECT_EQ(j["config"]["threads"].GetInt(), 2);  // echoed back
-  EXPECT_STREQ(j["config"]["kv"].GetString(), "f16");
+  EXPECT_EQ(j["config"]["threads"].GetInt(), 2);  // canonical form of the config
+  EXPECT_STREQ(j["config"]["kv_cache"].GetString(), "f16");
+  EXPECT_STREQ(j["config"]["weights"].GetString(), "q8_0");
+  EXPECT_EQ(j["config_hash"].GetStringLength(), 16u);
+  // Engine bytes under the config, computed here from the preset shapes: every 2-D weight in
+  // Q8_0 (34 bytes per 32 values), K/V pooled to one head, norms and biases f32.
+  auto q8 = [](int64_t rows, int64_t cols) { return rows * cols / 32 * 34; };
+  int64_t expect = q8(kVocab, kD) + 4 * kD;  // tied embedding + output norm
+  for (int64_t l = 0; l < kLayers; ++l) {
+    expect += q8(kHeads * kHeadDim, kD) + 2 * q8(kHeadDim, kD) + q8(kD, kHeads * kHeadDim) +
+              2 * q8(kFf, kD) + q8(kD, kFf) + 2 * 4 * kD;
+    if (arch == "qwen2") expect += 4 * (kHeads * kHeadDim + 2 * kHeadDim);
+  }
+  EXPECT_EQ(j["engine"]["weight_bytes"].GetInt64(), expect);
+  EXPECT_EQ(j["engine"]["kv_heads"].GetInt64(), 1);
+  // f16 K and V of one 16-dim head in each of the layers.
+  EXPECT_DOUBLE_EQ(j["engine"]["kv_bytes_per_token"].GetDouble(), 2.0 * kLayers * kHeadDim * 2);
 
   // Shapes in ggml order (ne[0] = input features).
   const auto& tensors = j["tensors"];
