@@ -15,5 +15,6 @@ int CmdDetokenize(const Argv& args);  // detokenize
 int CmdLogits(const Argv& args);      // logits
 int CmdGenerate(const Argv& args);    // generate
 int CmdBench(const Argv& args);       // bench
+int CmdPerplexity(const Argv& args);  // perplexity
 
 }  // namespace gapbench::cli

@@ -23,6 +23,7 @@ const Command kCommands[] = {
     {"logits", gapbench::cli::CmdLogits, "exact logits for a token sequence (JSON)"},
     {"generate", gapbench::cli::CmdGenerate, "generate text from a prompt"},
     {"bench", gapbench::cli::CmdBench, "prompt-processing and generation speed"},
+    {"perplexity", gapbench::cli::CmdPerplexity, "perplexity and KL divergence vs a base config"},
 };
 
 void PrintUsage() {
