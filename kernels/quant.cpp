@@ -7,6 +7,8 @@
 // importance-weighted searches of ggml) are deliberately left out.
 #include "kernels/quant.h"
 
+#include "kernels/quant_k.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -17,15 +19,7 @@
 namespace gapbench::kernels {
 namespace {
 
-constexpr int64_t kQK_K = 256;  // elements per k-quant super-block
-
-struct BlockQ4_K {
-  uint16_t d;             // f16 scale of the 6-bit sub-block scales
-  uint16_t dmin;          // f16 scale of the 6-bit sub-block mins
-  uint8_t scales[12];     // 8 (scale, min) pairs packed as 6 bits each
-  uint8_t qs[kQK_K / 2];  // 4-bit quants, 64 values per 32 bytes (low nibbles, then high)
-};
-static_assert(sizeof(BlockQ4_K) == 144);
+// BlockQ4_K and kQK_K come from kernels/quant_k.h.
 
 struct BlockQ6_K {
   uint8_t ql[kQK_K / 2];      // low 4 bits
@@ -168,8 +162,12 @@ void QuantizeRow(GgmlType t, const float* x, void* y, int64_t n) {
       CheckMultiple(t, n, kQK);
       QuantizeRowQ4_0(x, static_cast<BlockQ4_0*>(y), n);
       return;
+    case GgmlType::kQ4_K:
+      CheckMultiple(t, n, kQK_K);
+      QuantizeRowQ4_K(x, static_cast<BlockQ4_K*>(y), n);
+      return;
     default:
-      Fail("no quantiser for type ", TypeName(t), " (supported: f32, f16, bf16, q8_0, q4_0)");
+      Fail("no quantiser for type ", TypeName(t), " (supported: f32, f16, bf16, q8_0, q4_0, q4_k)");
   }
 }
 
