@@ -17,17 +17,25 @@ GenerateResult Generate(Session& session, std::span<const int32_t> prompt,
                         const GenerateOptions& opts,
                         const std::function<void(const std::string&)>& on_token) {
   if (prompt.empty()) Fail("generate: the prompt has no tokens");
+  const auto t0 = std::chrono::steady_clock::now();
+  session.Eval(prompt, LogitsMode::kLast);
+  const double prefill = Seconds(t0, std::chrono::steady_clock::now());
+  GenerateResult r = GenerateFromLogits(session, prompt, opts, on_token);
+  r.prefill_seconds = prefill;
+  return r;
+}
+
+GenerateResult GenerateFromLogits(Session& session, std::span<const int32_t> prompt,
+                                  const GenerateOptions& opts,
+                                  const std::function<void(const std::string&)>& on_token) {
   if (opts.max_tokens < 0) Fail("generate: max tokens must be >= 0");
+  if (session.n_logit_rows() == 0) Fail("generate: the prompt has not been evaluated");
   const Tokenizer& tok = session.model().tokenizer();
   Sampler sampler(opts.sampling);
   GenerateResult r;
   r.prompt_tokens = static_cast<int64_t>(prompt.size());
   std::vector<int32_t> history(prompt.begin(), prompt.end());
-
-  auto t0 = std::chrono::steady_clock::now();
-  session.Eval(prompt, LogitsMode::kLast);
-  auto t1 = std::chrono::steady_clock::now();
-  r.prefill_seconds = Seconds(t0, t1);
+  const auto t1 = std::chrono::steady_clock::now();
   r.finish_reason = "length";
   for (int64_t i = 0; i < opts.max_tokens; ++i) {
     const int32_t next = sampler.Sample(session.LastLogits(), history);

@@ -34,4 +34,11 @@ GenerateResult Generate(Session& session, std::span<const int32_t> prompt,
                         const GenerateOptions& opts,
                         const std::function<void(const std::string&)>& on_token = {});
 
+// The decode loop alone: `session` has already evaluated the prompt and its last logits predict
+// the first new token; `history` is the prompt (for the repetition penalty). Used when the
+// prompt was evaluated through a shared prefix.
+GenerateResult GenerateFromLogits(Session& session, std::span<const int32_t> history,
+                                  const GenerateOptions& opts,
+                                  const std::function<void(const std::string&)>& on_token = {});
+
 }  // namespace gapbench::engine

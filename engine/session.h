@@ -51,8 +51,11 @@ class Session {
   // A new session holding the same cached positions and last logits (an explicit copy of
   // n_past rows of KV cache).
   std::unique_ptr<Session> Fork() const;
-  // Forgets positions >= n (n <= n_past); logits become unavailable.
+  // Forgets positions >= n (n <= n_past); logits become unavailable. O(1): nothing is copied.
+  // Error when a sliding-window ring has already overwritten what position n needs
+  // (CanTruncate tells in advance).
   void Truncate(int64_t n);
+  bool CanTruncate(int64_t n) const { return n >= 0 && n <= n_past_ && cache_.CanTruncate(n_past_, n); }
 
  private:
   void Forward(std::span<const int32_t> tokens, LogitsMode mode);  // tokens.size() <= n_batch

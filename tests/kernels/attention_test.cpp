@@ -70,7 +70,10 @@ TEST(Attention, MatchesReferenceF32AndF16) {
   uint32_t seed = 1;
   for (GgmlType t : {GgmlType::kF32, GgmlType::kF16}) {
     for (int64_t hd : {1, 5, 16, 31, 64, 80, 128, 256}) {
-      for (int64_t nk : {1, 2, 7, 33, 300}) CheckCase(t, hd, nk, 1 + seed % 3, seed++);
+      for (int64_t nk : {1, 2, 7, 33, 300}) {
+        const int splits = 1 + static_cast<int>(seed % 3);
+        CheckCase(t, hd, nk, splits, seed++);
+      }
     }
   }
 }
@@ -78,7 +81,10 @@ TEST(Attention, MatchesReferenceF32AndF16) {
 TEST(Attention, MatchesReferenceQ8_0) {
   uint32_t seed = 100;
   for (int64_t hd : {32, 64, 96, 128, 256}) {
-    for (int64_t nk : {1, 3, 40, 257}) CheckCase(GgmlType::kQ8_0, hd, nk, 1 + seed % 3, seed++);
+    for (int64_t nk : {1, 3, 40, 257}) {
+      const int splits = 1 + static_cast<int>(seed % 3);
+      CheckCase(GgmlType::kQ8_0, hd, nk, splits, seed++);
+    }
   }
 }
 

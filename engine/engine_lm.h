@@ -1,0 +1,47 @@
+// EngineModel: the engine behind the LanguageModel interface (common/language_model.h) -- what a
+// suite evaluates for a single model. It reuses computed prefixes: requests are served in an
+// order that puts equal prefixes next to each other, one Session holds the last context, and a
+// new context only evaluates the tokens after its common prefix with it (a shared few-shot
+// header is computed once per shard; an item's context once for all its choices). Scoring a
+// continuation extends the session and rewinds it (Truncate, O(1)): no KV copies.
+// Not here: hybrid strategies (they wrap LanguageModels), suites, statistics.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "common/language_model.h"
+#include "engine/model.h"
+#include "engine/session.h"
+
+namespace gapbench::engine {
+
+class EngineModel : public LanguageModel {
+ public:
+  // `model` must outlive this object. Sessions use the model's EngineConfig.
+  explicit EngineModel(const Model& model, SessionOptions opts = {});
+
+  std::vector<LoglikResponse> Loglikelihood(std::span<const LoglikRequest> requests) override;
+  std::vector<Generation> Generate(std::span<const GenRequest> requests) override;
+  CostReport Cost() const override { return cost_; }
+
+  // LME's split: encode(context + continuation) cut at the length of encode(context), with a
+  // trailing space of the context moved to the continuation. BOS per the tokenizer's default.
+  // Returns {context tokens, continuation tokens}; an empty continuation is an Error.
+  std::pair<std::vector<int32_t>, std::vector<int32_t>> Split(const LoglikRequest& r) const;
+
+ private:
+  // Makes the session hold exactly `tokens` with their last logits available, evaluating only
+  // what follows the common prefix with what it holds.
+  void Prime(const std::vector<int32_t>& tokens);
+  void CountTokens(int64_t prompt, int64_t completion, double seconds);
+
+  const Model& model_;
+  SessionOptions opts_;
+  std::unique_ptr<Session> session_;
+  std::vector<int32_t> held_;        // the tokens the session holds
+  std::vector<float> held_logits_;   // logits after the last held token
+  CostReport cost_;
+};
+
+}  // namespace gapbench::engine
