@@ -27,7 +27,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: gapbench model inspect FILE [--json] [--tensors] [--config FILE|JSON]\n"
     "       gapbench model random --preset smollm2-135m|qwen2.5-0.5b|llama3.2-1b|tiny\n"
-    "                             [--arch llama|qwen2] [--wtype f32|f16|bf16|q8_0|q4_0]\n"
+    "                             [--arch llama|qwen2] [--wtype f32|f16|bf16|q8_0|q4_0|q4_k]\n"
     "                             --out FILE [--seed N]\n";
 
 // The engine's view of a model under a configuration: measured from a loaded Model.
@@ -140,8 +140,8 @@ int Random(const Args& args) {
   auto t = kernels::ParseTypeName(wtype);
   if (!t || (*t != kernels::GgmlType::kF32 && *t != kernels::GgmlType::kF16 &&
              *t != kernels::GgmlType::kBF16 && *t != kernels::GgmlType::kQ8_0 &&
-             *t != kernels::GgmlType::kQ4_0)) {
-    Fail("model random: --wtype '", wtype, "' is not one of f32, f16, bf16, q8_0, q4_0");
+             *t != kernels::GgmlType::kQ4_0 && *t != kernels::GgmlType::kQ4_K)) {
+    Fail("model random: --wtype '", wtype, "' is not one of f32, f16, bf16, q8_0, q4_0, q4_k");
   }
   o.wtype = *t;
   const int64_t seed = args.GetInt("seed", 0);

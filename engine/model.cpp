@@ -199,7 +199,7 @@ kernels::MatrixView Model::Matrix(const std::string& name, int64_t cols, int64_t
   }
   if (!kernels::Traits(t->type).computable) {
     Fail(file_->path(), ": tensor '", name, "' has type ", kernels::TypeName(t->type),
-         " which this engine cannot compute yet (supported: f32, f16, bf16, q8_0, q4_0)");
+         " which this engine cannot compute yet (supported: f32, f16, bf16, q8_0, q4_0, q4_K)");
   }
   return kernels::MatrixView{t->type, t->data, rows, cols};
 }

@@ -61,6 +61,8 @@ uint32_t FileType(GgmlType t) {
       return 7;
     case GgmlType::kBF16:
       return 32;
+    case GgmlType::kQ4_K:
+      return 14;  // LLAMA_FTYPE_MOSTLY_Q4_K_S: every 2-D weight q4_K
     default:
       Fail("model random: weight type ", kernels::TypeName(t), " is not supported");
   }

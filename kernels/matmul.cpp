@@ -13,6 +13,7 @@
 #include "kernels/matmul_simd.h"
 #include "kernels/parallel.h"
 #include "kernels/quant.h"
+#include "kernels/quant_k.h"
 
 namespace gapbench::kernels {
 namespace {
@@ -32,9 +33,14 @@ void CheckSupported(const MatrixView& w) {
              " columns, not a multiple of the block size 32");
       }
       break;
+    case GgmlType::kQ4_K:
+      if (w.cols % kQK_K != 0) {
+        Fail("MatMul: q4_K weight has ", w.cols, " columns, not a multiple of the block size 256");
+      }
+      break;
     default:
       Fail("MatMul: no kernel for weight type ", TypeName(w.type),
-           " (supported: f32, f16, bf16, q8_0, q4_0)");
+           " (supported: f32, f16, bf16, q8_0, q4_0, q4_K)");
   }
   GB_CHECK(w.rows >= 0 && w.cols >= 0, "MatMul: negative shape");
   GB_CHECK(w.data != nullptr || w.rows * w.cols == 0, "MatMul: null weight data");
@@ -133,11 +139,39 @@ void RunRows(const MatrixView& w, const float* x, const QuantizedActivations* ac
   SimdMatMulRows(args, row_begin, row_end);
 }
 
+// Q4_K weights pair with Q8_K activations (ggml's vec_dot_type): one DotQ4_KQ8_K per row and
+// token, rows split over threads. `reference` selects the scalar dot (same bits, see quant_k.h).
+void MatMulQ4K(const MatrixView& w, const float* x, int64_t n_tokens, float* y, bool reference) {
+  const int64_t nb = w.cols / kQK_K;
+  std::vector<BlockQ8_K> acts(static_cast<size_t>(n_tokens * nb));
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    QuantizeRowQ8_K(x + t * w.cols, acts.data() + t * nb, w.cols);
+  }
+  const auto* rows = static_cast<const BlockQ4_K*>(w.data);
+  auto run = [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        y[t * w.rows + r] = reference
+                                ? DotQ4_KQ8_KReference(rows + r * nb, acts.data() + t * nb, w.cols)
+                                : DotQ4_KQ8_K(rows + r * nb, acts.data() + t * nb, w.cols);
+      }
+    }
+  };
+  if (reference) {
+    run(0, w.rows);
+  } else {
+    const int64_t grain =
+        std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, w.cols * n_tokens));
+    ParallelFor(0, w.rows, grain, run);
+  }
+}
+
 }  // namespace
 
 void MatMul(const MatrixView& w, const float* x, int64_t n_tokens, float* y) {
   CheckSupported(w);
   if (n_tokens <= 0 || w.rows == 0) return;
+  if (w.type == GgmlType::kQ4_K) return MatMulQ4K(w, x, n_tokens, y, false);
   QuantizedActivations acts;
   if (IsInt8Type(w.type)) acts = QuantizeActivations(x, n_tokens, w.cols);
   const QuantizedActivations* acts_ptr = IsInt8Type(w.type) ? &acts : nullptr;
@@ -155,6 +189,7 @@ void MatMul(const MatrixView& w, const float* x, int64_t n_tokens, float* y) {
 
 void MatMulReference(const MatrixView& w, const float* x, int64_t n_tokens, float* y) {
   CheckSupported(w);
+  if (w.type == GgmlType::kQ4_K) return MatMulQ4K(w, x, n_tokens, y, true);
   const int64_t nb = w.cols / kQK;
   std::vector<BlockQ8_0> xq;
   for (int64_t t = 0; t < n_tokens; ++t) {
@@ -172,6 +207,14 @@ void MatMulReference(const MatrixView& w, const float* x, int64_t n_tokens, floa
 float DotRow(const MatrixView& w, int64_t row, const float* x) {
   CheckSupported(w);
   GB_CHECK(row >= 0 && row < w.rows, "DotRow: row ", row, " out of [0, ", w.rows, ")");
+  if (w.type == GgmlType::kQ4_K) {
+    MatrixView one_row = w;
+    one_row.data = static_cast<const uint8_t*>(w.data) + row * RowBytes(Traits(w.type), w.cols);
+    one_row.rows = 1;
+    float y = 0.0f;
+    MatMulQ4K(one_row, x, 1, &y, false);
+    return y;
+  }
   QuantizedActivations acts;
   if (IsInt8Type(w.type)) acts = QuantizeActivations(x, 1, w.cols);
   MatrixView one_row = w;  // the row alone, so the kernel writes y[0]

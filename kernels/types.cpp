@@ -20,7 +20,7 @@ constexpr std::array kTypes = {
     TypeTraits{GgmlType::kQ8_1, "q8_1", 32, 36, false},
     TypeTraits{GgmlType::kQ2_K, "q2_K", 256, 84, false},
     TypeTraits{GgmlType::kQ3_K, "q3_K", 256, 110, false},
-    TypeTraits{GgmlType::kQ4_K, "q4_K", 256, 144, false},
+    TypeTraits{GgmlType::kQ4_K, "q4_K", 256, 144, true},
     TypeTraits{GgmlType::kQ5_K, "q5_K", 256, 176, false},
     TypeTraits{GgmlType::kQ6_K, "q6_K", 256, 210, false},
     TypeTraits{GgmlType::kQ8_K, "q8_K", 256, 292, false},

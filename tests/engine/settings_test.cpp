@@ -230,6 +230,33 @@ TEST(Settings, RequantisedWeightsEqualOfflineFiles) {
   }
 }
 
+// q4_k needs rows of whole 256-blocks: a random model with 256-wide rows, written once as f32
+// and once quantised to q4_K by the writer (offline), then re-quantised at load (online).
+TEST(Settings, Q4KWeightsEqualOfflineQuantisedFile) {
+  testing::TempDir dir;
+  RandomModelOptions o;
+  o.arch = "llama";
+  o.preset = *FindPreset("tiny");
+  o.preset.n_embd = 256;
+  o.preset.n_ff = 512;
+  o.seed = 11;
+  const std::string f32_path = (dir / "f32.gguf").string();
+  const std::string q4k_path = (dir / "q4k.gguf").string();
+  WriteRandomModel(o, f32_path);
+  o.wtype = kernels::GgmlType::kQ4_K;
+  WriteRandomModel(o, q4k_path);
+  auto online = Model::Load(f32_path, EngineConfig::FromJson(R"({"weights": "q4_k"})", "test"));
+  auto offline = Model::Load(q4k_path);
+  EXPECT_EQ(online->token_embd().type, kernels::GgmlType::kQ4_K);
+  EXPECT_EQ(online->weight_bytes(), offline->weight_bytes());
+  const auto toks = Tokens(12, static_cast<int32_t>(online->hparams().n_vocab));
+  const auto a = EngineLogits(*online, toks, 5), b = EngineLogits(*offline, toks, 5);
+  EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0);
+  // ~4.5 bits per weight: the 2-D weights shrink about 7x from f32.
+  auto native = Model::Load(f32_path);
+  EXPECT_LT(online->weight_bytes() * 6, native->weight_bytes());
+}
+
 // Q8_0 KV cache: 34 bytes per 32 values, logits close to the f32 cache. The fixtures' heads are
 // 16 wide, so a random model with 32-wide heads (q8_0 blocks never straddle heads) is made here.
 TEST(Settings, Q8KvCacheIsSmallAndClose) {
