@@ -1,0 +1,242 @@
+// Few-shot selection, the prompt templates (prompt.h), requests, and scoring into records.
+#include "suites/prompt.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "common/error.h"
+#include "common/hash.h"
+#include "suites/scoring.h"
+
+namespace gapbench::suites {
+namespace {
+
+// splitmix64: a tiny, well-mixed generator; the same sequence on every platform.
+uint64_t SplitMix(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+// Decodes the code point starting at s[i] (len set); invalid bytes decode as themselves.
+uint32_t DecodeAt(std::string_view s, size_t i, size_t& len) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
+  if (i + len > s.size()) len = 1;
+  if (len == 1) return c;
+  uint32_t cp = c & (0x7f >> len);
+  for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
+  return cp;
+}
+
+// Python's str.isspace() set.
+bool IsPySpace(uint32_t cp) {
+  return (cp >= 0x09 && cp <= 0x0d) || (cp >= 0x1c && cp <= 0x20) || cp == 0x85 || cp == 0xa0 ||
+         cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 ||
+         cp == 0x202f || cp == 0x205f || cp == 0x3000;
+}
+
+std::string Letter(size_t i) { return std::string(1, static_cast<char>('A' + i)); }
+
+}  // namespace
+
+std::string PyStrip(std::string_view s) {
+  size_t b = 0;
+  while (b < s.size()) {
+    size_t len = 0;
+    if (!IsPySpace(DecodeAt(s, b, len))) break;
+    b += len;
+  }
+  size_t e = s.size();
+  while (e > b) {
+    // Step back to the start of the last code point.
+    size_t start = e - 1;
+    while (start > b && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) --start;
+    size_t len = 0;
+    const uint32_t cp = DecodeAt(s, start, len);
+    if (start + len != e || !IsPySpace(cp)) break;
+    e = start;
+  }
+  return std::string(s.substr(b, e - b));
+}
+
+std::string FormatHeader(const Item& item) {
+  if (item.style != PromptStyle::kLetters || item.tags.subject.empty()) return "";
+  std::string subject = item.tags.subject;
+  std::replace(subject.begin(), subject.end(), '_', ' ');
+  return StrCat("The following are multiple choice questions (with answers) about ", subject,
+                ".\n\n");
+}
+
+std::string FormatQuery(const Item& item) {
+  switch (item.style) {
+    case PromptStyle::kLetters: {
+      std::string out = PyStrip(item.question);
+      for (size_t i = 0; i < item.choices.size(); ++i) {
+        out += StrCat("\n", Letter(i), ". ", item.choices[i]);
+      }
+      out += "\nAnswer:";
+      return out;
+    }
+    case PromptStyle::kCloze:
+      return item.question;
+    case PromptStyle::kQuestionAnswer:
+      return StrCat("Question: ", item.prompt, "\nAnswer:");
+    case PromptStyle::kRaw:
+      return item.prompt;
+  }
+  return "";
+}
+
+std::vector<std::string> Continuations(const Item& item) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < item.choices.size(); ++i) {
+    out.push_back(item.style == PromptStyle::kLetters ? " " + Letter(i) : " " + item.choices[i]);
+  }
+  return out;
+}
+
+std::string FormatShot(const Item& shot) {
+  std::string target;
+  switch (shot.kind) {
+    case ItemKind::kMultipleChoice:
+      target = Continuations(shot).at(static_cast<size_t>(shot.gold));
+      break;
+    case ItemKind::kGeneration:
+    case ItemKind::kCode:
+      target = shot.style == PromptStyle::kQuestionAnswer ? " " + shot.solution : shot.solution;
+      break;
+  }
+  return StrCat(FormatQuery(shot), target, "\n\n");
+}
+
+std::vector<const Item*> SelectShots(const Suite& suite, size_t item_index,
+                                     const FewShotOptions& options) {
+  GB_CHECK(item_index < suite.items.size(), "item index out of range");
+  std::vector<const Item*> shots;
+  if (options.k <= 0) return shots;
+  const Item& item = suite.items[item_index];
+  const bool from_pool = options.source == ShotSource::kPool ||
+                         (options.source == ShotSource::kAuto && !suite.fewshot.empty());
+  if (from_pool && suite.fewshot.empty()) {
+    Fail(suite.manifest.name, ": few-shot from the pool requested but the suite has no pool");
+  }
+  const std::vector<Item>& pool = from_pool ? suite.fewshot : suite.items;
+  std::vector<const Item*> candidates;
+  for (size_t i = 0; i < pool.size(); ++i) {
+    const Item& c = pool[i];
+    if (!from_pool && i == item_index) continue;  // never the item itself
+    if (c.kind != item.kind || c.style != item.style) continue;
+    if (!item.tags.subject.empty() && c.tags.subject != item.tags.subject) continue;
+    candidates.push_back(&c);
+  }
+  const size_t k = static_cast<size_t>(options.k);
+  if (candidates.size() < k) {
+    Fail(item.source.empty() ? item.id : item.source, ": ", k, "-shot needs ", k,
+         " examples of the same kind", item.tags.subject.empty() ? "" : " and subject '",
+         item.tags.subject, item.tags.subject.empty() ? "" : "'", " in the ",
+         from_pool ? "few-shot pool" : "suite", ", found ", candidates.size());
+  }
+  if (from_pool && !options.shuffle_pool) {
+    shots.assign(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(k));
+    return shots;
+  }
+  // Partial Fisher-Yates seeded by (seed, item id): shard-independent and reproducible.
+  Fnv1a64 h;
+  h.Update(&options.seed, sizeof(options.seed));
+  h.Update(item.id);
+  uint64_t state = h.Digest();
+  for (size_t i = 0; i < k; ++i) {
+    const size_t j = i + static_cast<size_t>(SplitMix(state) % (candidates.size() - i));
+    std::swap(candidates[i], candidates[j]);
+  }
+  shots.assign(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(k));
+  return shots;
+}
+
+ItemPrompt BuildPrompt(const Suite& suite, size_t item_index, const FewShotOptions& options) {
+  const Item& item = suite.items.at(item_index);
+  ItemPrompt p;
+  p.context = FormatHeader(item);
+  for (const Item* shot : SelectShots(suite, item_index, options)) {
+    p.context += FormatShot(*shot);
+    p.shot_ids.push_back(shot->id);
+  }
+  p.context += FormatQuery(item);
+  if (item.kind == ItemKind::kMultipleChoice) p.continuations = Continuations(item);
+  p.prompt_hash = HashHex(p.context);
+  return p;
+}
+
+ItemRequests BuildRequests(const Suite& suite, size_t item_index, const FewShotOptions& options,
+                           const GenRequest& gen_defaults) {
+  ItemRequests r;
+  r.prompt = BuildPrompt(suite, item_index, options);
+  const Item& item = suite.items[item_index];
+  if (item.kind == ItemKind::kMultipleChoice) {
+    for (const auto& c : r.prompt.continuations) r.loglik.push_back({r.prompt.context, c});
+  } else {
+    GenRequest g = gen_defaults;
+    g.prompt = r.prompt.context;
+    g.stop = item.stop;
+    r.gen.push_back(std::move(g));
+  }
+  return r;
+}
+
+ItemRecord ScoreItem(const Suite& suite, size_t item_index, const ItemRequests& requests,
+                     std::span<const LoglikResponse> loglik, std::span<const Generation> gen) {
+  const Item& item = suite.items.at(item_index);
+  ItemRecord rec;
+  rec.item_id = item.id;
+  rec.suite = suite.manifest.name;
+  rec.suite_hash = suite.manifest.content_hash;
+  rec.prompt_hash = requests.prompt.prompt_hash;
+  rec.kind = item.kind;
+  rec.tags = item.tags;
+  rec.shot_ids = requests.prompt.shot_ids;
+  auto label = [&](int i) {
+    return item.style == PromptStyle::kLetters ? Letter(static_cast<size_t>(i)) : std::to_string(i);
+  };
+  if (item.kind == ItemKind::kMultipleChoice) {
+    if (loglik.size() != item.choices.size()) {
+      Fail(item.id, ": ", loglik.size(), " log-likelihoods for ", item.choices.size(), " choices");
+    }
+    for (size_t i = 0; i < loglik.size(); ++i) {
+      if (loglik[i].n_tokens <= 0) {
+        Fail(item.id, ": continuation '", requests.prompt.continuations[i],
+             "' scored with zero tokens (tokenisation boundary problem)");
+      }
+      rec.choice_logprobs.push_back(loglik[i].logprob);
+      rec.choice_tokens.push_back(loglik[i].n_tokens);
+      rec.tokens_in += loglik[i].n_tokens;
+    }
+    rec.tokens_in += loglik.empty() ? 0 : loglik[0].context_tokens;
+    rec.pred = ArgmaxAcc(rec.choice_logprobs);
+    rec.pred_norm = ArgmaxAccNorm(rec.choice_logprobs, requests.prompt.continuations);
+    rec.gold = item.gold;
+    rec.prediction = label(rec.pred);
+    rec.reference = label(item.gold);
+    rec.correct = rec.pred == item.gold;
+    rec.correct_norm = rec.pred_norm == item.gold;
+    return rec;
+  }
+  if (gen.size() != 1) Fail(item.id, ": expected one generation, got ", gen.size());
+  rec.generation = gen[0].text;
+  rec.finish_reason = gen[0].finish_reason;
+  rec.tokens_in = gen[0].prompt_tokens;
+  rec.tokens_out = gen[0].completion_tokens;
+  if (item.kind == ItemKind::kGeneration) {
+    const MatchResult m = MatchGeneration(item, gen[0].text);
+    rec.prediction = m.extracted;
+    rec.reference = item.reference;
+    rec.correct = m.correct;
+  } else {
+    rec.prediction = gen[0].text;
+    rec.reference = item.entry_point;
+  }
+  return rec;
+}
+
+}  // namespace gapbench::suites

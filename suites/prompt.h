@@ -1,0 +1,80 @@
+// Prompts: few-shot selection and formatting (LME-compatible MMLU and GSM8K templates), the
+// LanguageModel requests an item needs, and scoring the responses into an ItemRecord.
+//
+// Templates (byte-identical to lm-evaluation-harness, tests/suites/prompt_test.cpp):
+//   letters  header "The following are multiple choice questions (with answers) about
+//            {subject with '_' -> ' '}.\n\n" (only when the item has a subject), then each shot
+//            "{question.strip()}\nA. {A}\nB. {B}\nC. {C}\nD. {D}\nAnswer: {gold letter}\n\n",
+//            then the item the same way ending in "Answer:"; continuations " A", " B", ...
+//   cloze    "{question}"; continuations " {choice}"; shot "{question} {gold choice}\n\n"
+//   qa       "Question: {prompt}\nAnswer:"; shot "Question: {prompt}\nAnswer: {solution}\n\n"
+//   raw      "{prompt}"; shot "{prompt}{solution}\n\n"
+//
+// Not here: tokenisation (the LanguageModel's job), running code (sandbox.h).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/language_model.h"
+#include "suites/record.h"
+#include "suites/suite.h"
+
+namespace gapbench::suites {
+
+enum class ShotSource {
+  kAuto,   // the suite's few-shot pool when it has one (MMLU dev/), else the suite itself
+  kPool,   // the few-shot pool only (error when it is empty)
+  kSuite,  // the suite's own items, never the item itself
+};
+
+struct FewShotOptions {
+  int k = 0;
+  uint64_t seed = 1234;
+  ShotSource source = ShotSource::kAuto;
+  // Shots from the pool are its first k in file order (LME's first_n sampler for MMLU) unless
+  // this is set; shots from the suite itself are always drawn at random. Random draws depend only
+  // on (seed, item id), so an item gets the same shots in any shard.
+  bool shuffle_pool = false;
+};
+
+// The k shots for suite.items[item_index]: same kind and style, and the same subject when the
+// item has one (MMLU is 5-shot per subject). Error naming the item when fewer than k exist.
+std::vector<const Item*> SelectShots(const Suite& suite, size_t item_index,
+                                     const FewShotOptions& options);
+
+// Pieces of the templates above, exposed for tests and for the eval's prefix sharing.
+std::string FormatHeader(const Item& item);                // "" unless letters style with a subject
+std::string FormatQuery(const Item& item);                 // the item's text, without the answer
+std::string FormatShot(const Item& shot);                  // query + target + "\n\n"
+std::vector<std::string> Continuations(const Item& item);  // MC only
+std::string PyStrip(std::string_view s);  // Python's str.strip(): ASCII and Unicode spaces
+
+struct ItemPrompt {
+  std::string context;                     // header + shots + query: the whole prompt
+  std::vector<std::string> continuations;  // MC
+  std::vector<std::string> shot_ids;
+  std::string prompt_hash;  // HashHex(context)
+};
+ItemPrompt BuildPrompt(const Suite& suite, size_t item_index, const FewShotOptions& options);
+
+// What to ask the model for one item: one LoglikRequest per choice (MC) or one GenRequest
+// (generation, code; its stop sequences are the item's, the rest copied from `gen_defaults`).
+struct ItemRequests {
+  ItemPrompt prompt;
+  std::vector<LoglikRequest> loglik;
+  std::vector<GenRequest> gen;
+};
+ItemRequests BuildRequests(const Suite& suite, size_t item_index, const FewShotOptions& options,
+                           const GenRequest& gen_defaults = {});
+
+// Scores the model's answers: `loglik` (one per choice) for MC, `gen` (one) otherwise. Code items
+// come back with correct = nullopt: the caller runs AssembleProgram(item, record.generation) in
+// the sandbox and sets it. Error when the counts do not match or a continuation has zero tokens.
+ItemRecord ScoreItem(const Suite& suite, size_t item_index, const ItemRequests& requests,
+                     std::span<const LoglikResponse> loglik, std::span<const Generation> gen);
+
+}  // namespace gapbench::suites

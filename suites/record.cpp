@@ -1,0 +1,210 @@
+// JSON for items (native JSONL form), tags and item records.
+#include "suites/record.h"
+
+#include "common/error.h"
+#include "suites/loaders_internal.h"
+
+namespace gapbench::suites {
+namespace {
+
+void Str(JsonWriter& w, const char* key, std::string_view v) {
+  w.Key(key);
+  WriteJsonString(w, v);
+}
+
+void StrList(JsonWriter& w, const char* key, const std::vector<std::string>& v) {
+  w.Key(key);
+  w.StartArray();
+  for (const auto& s : v) WriteJsonString(w, s);
+  w.EndArray();
+}
+
+void OptBool(JsonWriter& w, const char* key, const std::optional<bool>& v) {
+  w.Key(key);
+  if (v) {
+    w.Bool(*v);
+  } else {
+    w.Null();
+  }
+}
+
+}  // namespace
+
+void WriteTags(JsonWriter& w, const Tags& tags) {
+  w.StartObject();
+  Str(w, "split", tags.split);
+  if (tags.steps) {
+    w.Key("steps");
+    w.Int64(*tags.steps);
+  }
+  if (tags.fact_frequency) {
+    w.Key("fact_frequency");
+    WriteJsonFloat(w, *tags.fact_frequency);
+  }
+  if (!tags.subject.empty()) Str(w, "subject", tags.subject);
+  if (!tags.family.empty()) Str(w, "family", tags.family);
+  for (const auto& [k, v] : tags.extra) Str(w, k.c_str(), v);
+  w.EndObject();
+}
+
+void WriteItemJson(JsonWriter& w, const Item& item) {
+  w.StartObject();
+  Str(w, "kind", KindName(item.kind));
+  Str(w, "id", item.id);
+  Str(w, "style", StyleName(item.style));
+  switch (item.kind) {
+    case ItemKind::kMultipleChoice:
+      Str(w, "question", item.question);
+      StrList(w, "choices", item.choices);
+      w.Key("gold");
+      w.Int(item.gold);
+      break;
+    case ItemKind::kGeneration:
+      Str(w, "prompt", item.prompt);
+      Str(w, "reference", item.reference);
+      Str(w, "match", MatchRuleName(item.match));
+      StrList(w, "stop", item.stop);
+      if (!item.solution.empty()) Str(w, "solution", item.solution);
+      break;
+    case ItemKind::kCode:
+      Str(w, "prompt", item.prompt);
+      Str(w, "test", item.test);
+      Str(w, "entry_point", item.entry_point);
+      StrList(w, "stop", item.stop);
+      if (!item.solution.empty()) Str(w, "solution", item.solution);
+      break;
+  }
+  w.Key("tags");
+  WriteTags(w, item.tags);
+  w.EndObject();
+}
+
+std::string ItemToJson(const Item& item) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  WriteItemJson(w, item);
+  return buf.GetString();
+}
+
+void WriteItemRecord(JsonWriter& w, const ItemRecord& r) {
+  w.StartObject();
+  Str(w, "item_id", r.item_id);
+  Str(w, "suite", r.suite);
+  Str(w, "suite_hash", r.suite_hash);
+  Str(w, "prompt_hash", r.prompt_hash);
+  Str(w, "kind", KindName(r.kind));
+  w.Key("tags");
+  WriteTags(w, r.tags);
+  StrList(w, "shot_ids", r.shot_ids);
+  Str(w, "prediction", r.prediction);
+  Str(w, "reference", r.reference);
+  if (r.kind == ItemKind::kMultipleChoice) {
+    w.Key("gold");
+    w.Int(r.gold);
+    w.Key("pred");
+    w.Int(r.pred);
+    w.Key("pred_norm");
+    w.Int(r.pred_norm);
+    w.Key("choice_logprobs");
+    w.StartArray();
+    for (double v : r.choice_logprobs) WriteJsonFloat(w, v);
+    w.EndArray();
+    w.Key("choice_tokens");
+    w.StartArray();
+    for (int64_t v : r.choice_tokens) w.Int64(v);
+    w.EndArray();
+  } else {
+    Str(w, "generation", r.generation);
+    Str(w, "finish_reason", r.finish_reason);
+  }
+  OptBool(w, "correct", r.correct);
+  if (r.kind == ItemKind::kMultipleChoice) OptBool(w, "correct_norm", r.correct_norm);
+  w.Key("tokens_in");
+  w.Int64(r.tokens_in);
+  w.Key("tokens_out");
+  w.Int64(r.tokens_out);
+  w.Key("latency_s");
+  WriteJsonFloat(w, r.latency_s);
+  w.EndObject();
+}
+
+std::string ItemRecordToJson(const ItemRecord& record) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  WriteItemRecord(w, record);
+  return buf.GetString();
+}
+
+ItemRecord ItemRecordFromJson(std::string_view line, std::string_view source) {
+  const auto doc = ParseJson(line, source);
+  if (!doc.IsObject()) Fail(source, ": an item record must be a JSON object");
+  ItemRecord r;
+  auto str = [&](const char* key, std::string& out, bool required) {
+    const auto it = doc.FindMember(key);
+    if (it == doc.MemberEnd()) {
+      if (required) Fail(source, ": item record lacks \"", key, "\"");
+      return;
+    }
+    if (!it->value.IsString()) Fail(source, ": \"", key, "\" must be a string");
+    out.assign(it->value.GetString(), it->value.GetStringLength());
+  };
+  auto i64 = [&](const char* key, int64_t def) -> int64_t {
+    const auto it = doc.FindMember(key);
+    if (it == doc.MemberEnd() || it->value.IsNull()) return def;
+    if (!it->value.IsInt64()) Fail(source, ": \"", key, "\" must be an integer");
+    return it->value.GetInt64();
+  };
+  auto opt_bool = [&](const char* key) -> std::optional<bool> {
+    const auto it = doc.FindMember(key);
+    if (it == doc.MemberEnd() || it->value.IsNull()) return std::nullopt;
+    if (!it->value.IsBool()) Fail(source, ": \"", key, "\" must be true, false or null");
+    return it->value.GetBool();
+  };
+  str("item_id", r.item_id, true);
+  str("suite", r.suite, false);
+  str("suite_hash", r.suite_hash, false);
+  str("prompt_hash", r.prompt_hash, false);
+  std::string kind;
+  str("kind", kind, true);
+  const auto k = ParseKind(kind);
+  if (!k) Fail(source, ": unknown kind '", kind, "'");
+  r.kind = *k;
+  if (doc.HasMember("tags")) {
+    const std::string err = detail::ParseTagsJson(doc["tags"], r.tags);
+    if (!err.empty()) Fail(source, ": ", err);
+  }
+  if (doc.HasMember("shot_ids") && doc["shot_ids"].IsArray()) {
+    for (const auto& s : doc["shot_ids"].GetArray()) {
+      if (!s.IsString()) Fail(source, ": \"shot_ids\" must hold strings");
+      r.shot_ids.emplace_back(s.GetString(), s.GetStringLength());
+    }
+  }
+  str("prediction", r.prediction, false);
+  str("reference", r.reference, false);
+  str("generation", r.generation, false);
+  str("finish_reason", r.finish_reason, false);
+  r.gold = static_cast<int>(i64("gold", -1));
+  r.pred = static_cast<int>(i64("pred", -1));
+  r.pred_norm = static_cast<int>(i64("pred_norm", -1));
+  if (doc.HasMember("choice_logprobs") && doc["choice_logprobs"].IsArray()) {
+    for (const auto& v : doc["choice_logprobs"].GetArray()) {
+      if (!v.IsNumber()) Fail(source, ": \"choice_logprobs\" must hold numbers");
+      r.choice_logprobs.push_back(v.GetDouble());
+    }
+  }
+  if (doc.HasMember("choice_tokens") && doc["choice_tokens"].IsArray()) {
+    for (const auto& v : doc["choice_tokens"].GetArray()) {
+      if (!v.IsInt64()) Fail(source, ": \"choice_tokens\" must hold integers");
+      r.choice_tokens.push_back(v.GetInt64());
+    }
+  }
+  r.correct = opt_bool("correct");
+  r.correct_norm = opt_bool("correct_norm");
+  r.tokens_in = i64("tokens_in", 0);
+  r.tokens_out = i64("tokens_out", 0);
+  if (doc.HasMember("latency_s") && doc["latency_s"].IsNumber())
+    r.latency_s = doc["latency_s"].GetDouble();
+  return r;
+}
+
+}  // namespace gapbench::suites

@@ -1,0 +1,58 @@
+// The per-item result record: what `gapbench eval` writes as one JSON line per item and what the
+// reports read back. Carries the item's tags so gap metrics group without reloading the suite.
+//
+// Not here: aggregation (reports/), the eval loop.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/json.h"
+#include "suites/suite.h"
+
+namespace gapbench::suites {
+
+struct ItemRecord {
+  std::string item_id;
+  std::string suite;        // manifest name
+  std::string suite_hash;   // manifest content_hash
+  std::string prompt_hash;  // HashHex of the full context/prompt (LME's prompt_hash idea)
+  ItemKind kind = ItemKind::kMultipleChoice;
+  Tags tags;
+  std::vector<std::string> shot_ids;  // few-shot examples used, in prompt order
+
+  // MC: the predicted label ("A" for letters style, else the choice index as text);
+  // generation: the extracted answer; code: the completion.
+  std::string prediction;
+  std::string reference;                // MC: gold label; generation: reference; code: entry point
+  std::string generation;               // generation/code: the raw generated text
+  std::string finish_reason;            // generation/code
+  int gold = -1;                        // MC
+  int pred = -1;                        // MC: argmax of summed log-likelihood (acc)
+  int pred_norm = -1;                   // MC: argmax per character (acc_norm, LME)
+  std::vector<double> choice_logprobs;  // MC: summed log-likelihood per choice
+  std::vector<int64_t> choice_tokens;   // MC: continuation tokens per choice
+  std::optional<bool> correct;          // nullopt: not scored yet (code before the sandbox ran)
+  std::optional<bool> correct_norm;     // MC only
+
+  int64_t tokens_in = 0;   // MC: context tokens + every continuation's tokens; else prompt tokens
+  int64_t tokens_out = 0;  // generated tokens
+  double latency_s = 0.0;  // wall time of this item's model calls (set by the caller)
+};
+
+// JSON forms of the schema. WriteItemJson writes the native JSONL line (docs/SUITES.md), so any
+// loaded suite can be saved as a gapbench suite; WriteTags writes the "tags" object.
+void WriteTags(JsonWriter& w, const Tags& tags);
+void WriteItemJson(JsonWriter& w, const Item& item);
+std::string ItemToJson(const Item& item);
+
+// One JSON object, keys in a fixed order, no newline. Doubles round-trip.
+std::string ItemRecordToJson(const ItemRecord& record);
+void WriteItemRecord(JsonWriter& w, const ItemRecord& record);
+// Parses what ItemRecordToJson wrote; Error naming `source` on anything else.
+ItemRecord ItemRecordFromJson(std::string_view line, std::string_view source);
+
+}  // namespace gapbench::suites

@@ -1,0 +1,165 @@
+// Scorers: MC argmax, number extraction, generation matching, HumanEval program, pass@k.
+#include "suites/scoring.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <regex>
+
+#include "common/error.h"
+
+namespace gapbench::suites {
+namespace {
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+
+std::string_view TrimWs(std::string_view s) {
+  const size_t b = s.find_first_not_of(" \t\r\n\v\f");
+  if (b == std::string_view::npos) return {};
+  return s.substr(b, s.find_last_not_of(" \t\r\n\v\f") - b + 1);
+}
+
+// Scans a number starting at text[i] (a digit, or '-' before a digit). Returns its end and the
+// digits with commas removed. Commas count only between digits ("1,234"; "5, 6" is two numbers).
+size_t ScanNumber(std::string_view text, size_t i, std::string& out) {
+  out.clear();
+  if (text[i] == '-') out.push_back(text[i++]);
+  while (i < text.size()) {
+    if (IsDigit(text[i])) {
+      out.push_back(text[i++]);
+    } else if (text[i] == ',' && i + 1 < text.size() && IsDigit(text[i + 1]) && !out.empty() &&
+               IsDigit(out.back())) {
+      ++i;
+    } else {
+      break;
+    }
+  }
+  if (i + 1 < text.size() && text[i] == '.' && IsDigit(text[i + 1])) {
+    out.push_back(text[i++]);
+    while (i < text.size() && IsDigit(text[i])) out.push_back(text[i++]);
+  }
+  return i;
+}
+
+}  // namespace
+
+int ArgmaxAcc(std::span<const double> logprobs) {
+  int best = -1;
+  for (size_t i = 0; i < logprobs.size(); ++i) {
+    if (best < 0 || logprobs[i] > logprobs[static_cast<size_t>(best)]) best = static_cast<int>(i);
+  }
+  return best;
+}
+
+size_t Utf8Length(std::string_view s) {
+  size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+int ArgmaxAccNorm(std::span<const double> logprobs, std::span<const std::string> continuations) {
+  GB_CHECK(logprobs.size() == continuations.size(), "one log-likelihood per continuation");
+  int best = -1;
+  double best_score = 0.0;
+  for (size_t i = 0; i < logprobs.size(); ++i) {
+    const size_t len = Utf8Length(continuations[i]);
+    const double score = logprobs[i] / static_cast<double>(len == 0 ? 1 : len);
+    if (best < 0 || score > best_score) {
+      best = static_cast<int>(i);
+      best_score = score;
+    }
+  }
+  return best;
+}
+
+std::optional<double> ParseNumber(std::string_view s) {
+  s = TrimWs(s);
+  if (!s.empty() && s.back() == '.') s.remove_suffix(1);
+  bool neg = false;
+  if (!s.empty() && s.front() == '-') {
+    neg = true;
+    s.remove_prefix(1);
+  }
+  if (!s.empty() && s.front() == '$') s.remove_prefix(1);
+  if (s.empty() || !IsDigit(s.front())) return std::nullopt;
+  std::string digits;
+  const size_t end = ScanNumber(s, 0, digits);
+  if (end != s.size()) return std::nullopt;
+  double v = 0.0;
+  const auto r = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+  if (r.ec != std::errc() || r.ptr != digits.data() + digits.size()) return std::nullopt;
+  return neg ? -v : v;
+}
+
+std::optional<std::string> LastNumber(std::string_view text) {
+  std::optional<std::string> last;
+  std::string cur;
+  size_t i = 0;
+  while (i < text.size()) {
+    const bool digit = IsDigit(text[i]);
+    const bool sign = text[i] == '-' && i + 1 < text.size() && IsDigit(text[i + 1]) &&
+                      (i == 0 || !IsAlnum(text[i - 1]));
+    // A digit glued to a preceding letter ("x2") still counts: "Answer:42" must give 42.
+    if (digit || sign) {
+      i = ScanNumber(text, i, cur);
+      last = cur;
+    } else {
+      ++i;
+    }
+  }
+  return last;
+}
+
+MatchResult MatchGeneration(const Item& item, std::string_view generation) {
+  MatchResult r;
+  switch (item.match) {
+    case MatchRule::kExact:
+      r.extracted = std::string(TrimWs(generation));
+      r.correct = r.extracted == TrimWs(item.reference);
+      break;
+    case MatchRule::kNumeric: {
+      const auto last = LastNumber(generation);
+      const auto ref = ParseNumber(item.reference);
+      if (!ref) Fail(item.source, ": reference '", item.reference, "' is not a number");
+      if (last) {
+        r.extracted = *last;
+        const auto got = ParseNumber(*last);
+        r.correct = got && std::fabs(*got - *ref) <= 1e-9 * std::max(1.0, std::fabs(*ref));
+      }
+      break;
+    }
+    case MatchRule::kRegex: {
+      std::regex re;
+      try {
+        re = std::regex(item.reference, std::regex::ECMAScript);
+      } catch (const std::regex_error& e) {
+        Fail(item.source, ": reference is not a valid regular expression: ", e.what());
+      }
+      std::match_results<std::string_view::const_iterator> m;
+      r.correct = std::regex_search(generation.begin(), generation.end(), m, re);
+      if (r.correct) r.extracted = m.str(0);
+      break;
+    }
+  }
+  return r;
+}
+
+std::string AssembleProgram(const Item& item, std::string_view completion) {
+  return StrCat(item.prompt, completion, "\n", item.test, "\n", "check(", item.entry_point, ")");
+}
+
+double PassAtK(int64_t n, int64_t c, int64_t k) {
+  if (n < 1 || c < 0 || c > n || k < 1 || k > n) {
+    Fail("pass@k: need 0 <= c <= n and 1 <= k <= n (n=", n, ", c=", c, ", k=", k, ")");
+  }
+  if (n - c < k) return 1.0;  // every k-subset holds a correct sample
+  // C(n-c, k) / C(n, k) = prod_{i=n-c+1}^{n} (1 - k/i).
+  double prod = 1.0;
+  for (int64_t i = n - c + 1; i <= n; ++i)
+    prod *= 1.0 - static_cast<double>(k) / static_cast<double>(i);
+  return 1.0 - prod;
+}
+
+}  // namespace gapbench::suites

@@ -1,0 +1,52 @@
+// Scorers for what a LanguageModel returns: multiple-choice argmax (acc, and LME's acc_norm by
+// character length), generation matching (exact / numeric / regex), the Python program a code
+// item runs, and the unbiased pass@k estimator.
+//
+// Not here: running the program (sandbox.h), turning responses into an item record (prompt.h's
+// ScoreItem), aggregation and confidence intervals (reports/).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "suites/suite.h"
+
+namespace gapbench::suites {
+
+// Index of the largest log-likelihood (first on ties, as numpy's argmax); -1 when empty.
+int ArgmaxAcc(std::span<const double> logprobs);
+// LME's acc_norm: argmax of logprob / len(continuation) with len in characters (Unicode code
+// points, as Python's len counts). Not llama.cpp's per-token normalisation.
+int ArgmaxAccNorm(std::span<const double> logprobs, std::span<const std::string> continuations);
+size_t Utf8Length(std::string_view s);  // code points (bytes that are not continuation bytes)
+
+// A number as people write it: optional sign, digits with thousands commas, optional decimals,
+// a leading '$' and a trailing '.' allowed ("$1,234.50", "-3", "18."). nullopt otherwise.
+std::optional<double> ParseNumber(std::string_view s);
+// The last number in `text` with its commas removed ("... is $1,234." -> "1234"), or nullopt.
+// A '-' is a sign only when it does not follow a letter or digit ("3-4" -> "3", "4").
+std::optional<std::string> LastNumber(std::string_view text);
+
+struct MatchResult {
+  bool correct = false;
+  std::string extracted;  // what was compared: the trimmed text, the last number, the regex match
+};
+// Compares a generation with item.reference under item.match:
+//   exact    both sides trimmed of surrounding whitespace, then equal
+//   numeric  LastNumber(generation) and the reference equal as numbers (relative 1e-9)
+//   regex    the reference is an ECMAScript regular expression found anywhere in the generation
+// A regex that does not compile is an Error (the loaders reject such items first).
+MatchResult MatchGeneration(const Item& item, std::string_view generation);
+
+// The HumanEval program: prompt + completion + "\n" + test + "\n" + "check(" + entry_point + ")".
+std::string AssembleProgram(const Item& item, std::string_view completion);
+
+// Chen et al. 2021 unbiased pass@k from n samples with c correct: 1 - C(n-c, k) / C(n, k),
+// computed as 1 - prod_{i=n-c+1}^{n} (1 - k / i) (no huge binomials). Error unless
+// 0 <= c <= n and 1 <= k <= n.
+double PassAtK(int64_t n, int64_t c, int64_t k);
+
+}  // namespace gapbench::suites
