@@ -15,6 +15,9 @@ int CmdDetokenize(const Argv& args);  // detokenize
 int CmdLogits(const Argv& args);      // logits
 int CmdGenerate(const Argv& args);    // generate
 int CmdBench(const Argv& args);       // bench
+int CmdEval(const Argv& args);        // eval
 int CmdPerplexity(const Argv& args);  // perplexity
+int CmdSuites(const Argv& args);      // suites list | show | validate | exec (cmd_suites.cpp)
+int CmdSuitesExec(const Argv& args);  // suites exec: code in the sandbox (cmd_suites_exec.cpp)
 
 }  // namespace gapbench::cli

@@ -23,7 +23,9 @@ const Command kCommands[] = {
     {"logits", gapbench::cli::CmdLogits, "exact logits for a token sequence (JSON)"},
     {"generate", gapbench::cli::CmdGenerate, "generate text from a prompt"},
     {"bench", gapbench::cli::CmdBench, "prompt-processing and generation speed"},
+    {"eval", gapbench::cli::CmdEval, "evaluate a model on a suite (accuracy, records)"},
     {"perplexity", gapbench::cli::CmdPerplexity, "perplexity and KL divergence vs a base config"},
+    {"suites", gapbench::cli::CmdSuites, "suites list | show | validate | exec: evaluation suites"},
 };
 
 void PrintUsage() {

@@ -1,0 +1,262 @@
+// gapbench eval: a single-process evaluation of one model (with an engine configuration) on one
+// suite -- the same code a worker runs on a shard. Prints accuracy with its standard error and
+// writes one JSON record per item. Multiple choice by log-likelihood (acc and LME's acc_norm),
+// generation by exact / numeric / regex match, code by running the completions in the sandbox
+// (pass@k with the unbiased estimator over --samples completions per item).
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "cli/engine_options.h"
+#include "common/error.h"
+#include "common/json.h"
+#include "engine/engine_lm.h"
+#include "suites/loaders.h"
+#include "suites/prompt.h"
+#include "suites/record.h"
+#include "suites/sandbox.h"
+#include "suites/scoring.h"
+
+namespace gapbench::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kUsage =
+    "usage: gapbench eval --model FILE --suite PATH [--format mmlu|humaneval|gsm8k|gapbench]\n"
+    "         [--config FILE|JSON] [--limit N] [--fewshot K] [--seed S] [--out records.jsonl]\n"
+    "         [--samples N] [--k 1,10] [--max-tokens N] [--temperature T] [--timeout S]\n"
+    "         [--parallel N] [--threads N] [--json]\n"
+    "Evaluates the model on the suite (format detected from the path when omitted) and prints\n"
+    "accuracy with its standard error; --out writes one JSON record per item (per sample for\n"
+    "code). --limit takes the first N items in file order.\n";
+
+struct Progress {
+  size_t total = 0;
+  Clock::time_point start = Clock::now();
+  Clock::time_point last{};
+  bool tty = ::isatty(2) != 0;
+
+  void Update(size_t done, size_t correct, bool force = false) {
+    const auto now = Clock::now();
+    if (!force && now - last < std::chrono::milliseconds(tty ? 200 : 5000)) return;
+    last = now;
+    const double secs = std::chrono::duration<double>(now - start).count();
+    const double rate = secs > 0 ? static_cast<double>(done) / secs : 0;
+    const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0;
+    std::fprintf(stderr, "%seval: %zu/%zu items, %.2f items/s, acc %.4f, ETA %.0f s%s",
+                 tty ? "\r" : "", done, total, rate,
+                 done ? static_cast<double>(correct) / static_cast<double>(done) : 0.0, eta,
+                 tty ? "   " : "\n");
+    if (tty && done == total) std::fputc('\n', stderr);
+  }
+};
+
+double StdErr(double p, double n) { return n > 1 ? std::sqrt(p * (1 - p) / (n - 1)) : 0.0; }
+
+}  // namespace
+
+int CmdEval(const Argv& argv) {
+  Args args("gapbench eval", argv,
+            WithEngineOptions({"suite", "format", "limit", "fewshot", "seed", "out", "samples",
+                               "k", "max-tokens", "temperature", "timeout", "parallel"}),
+            {"json"});
+  if (args.help()) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  const std::string suite_path = args.Require("suite");
+  suites::LoadOptions lo;
+  lo.format = args.Get("format").value_or("");
+  suites::Suite suite = suites::LoadSuite(suite_path, lo);
+  const int64_t limit = args.GetInt("limit", 0);
+  if (limit < 0) Fail("--limit must be >= 0");
+  if (limit > 0 && static_cast<size_t>(limit) < suite.items.size()) {
+    suite.items.resize(static_cast<size_t>(limit));
+    suites::FinishManifest(suite);
+  }
+  if (suite.items.empty()) Fail(suite_path, ": the suite has no items");
+  suites::FewShotOptions shots;
+  shots.k = static_cast<int>(args.GetInt("fewshot", 0));
+  shots.seed = static_cast<uint64_t>(args.GetInt("seed", 1234));
+  if (shots.k < 0) Fail("--fewshot must be >= 0");
+  const int64_t samples = args.GetInt("samples", 1);
+  if (samples < 1) Fail("--samples must be >= 1");
+  GenRequest gen_defaults;
+  gen_defaults.max_tokens = args.GetInt("max-tokens", 256);
+  gen_defaults.temperature = args.GetDouble("temperature", samples > 1 ? 0.8 : 0.0);
+  gen_defaults.seed = shots.seed;
+  if (samples > 1 && gen_defaults.temperature <= 0) {
+    Fail("--samples > 1 needs --temperature > 0 (greedy completions would all be equal)");
+  }
+  std::vector<int32_t> ks = ParseIntList(args.Get("k").value_or("1"), "--k");
+  for (int32_t k : ks) {
+    if (k < 1 || k > samples) Fail("--k ", k, " must be between 1 and --samples (", samples, ")");
+  }
+  const double timeout = args.GetDouble("timeout", 10.0);
+  const int parallel = static_cast<int>(args.GetInt("parallel", 2));
+  std::ofstream out;
+  if (auto o = args.Get("out")) {
+    out.open(*o, std::ios::binary | std::ios::trunc);
+    if (!out) Fail(*o, ": cannot write the records file");
+  }
+
+  EngineSetup e = SetupEngine(args, kernels::GgmlType::kF16);
+  engine::EngineModel lm(*e.model, e.session);
+  std::unique_ptr<suites::Sandbox> sandbox;
+
+  Progress progress;
+  progress.total = suite.items.size();
+  size_t n_correct = 0, n_scored = 0, n_norm_correct = 0, n_mc = 0, n_timeouts = 0;
+  std::map<std::string, std::pair<size_t, size_t>> by_subject;  // subject -> (correct, n)
+  std::vector<std::pair<int64_t, int64_t>> code_counts;          // (n, c) per code item
+  int64_t tokens_in = 0, tokens_out = 0;
+  for (size_t i = 0; i < suite.items.size(); ++i) {
+    const suites::Item& item = suite.items[i];
+    const auto t0 = Clock::now();
+    std::vector<suites::ItemRecord> records;
+    if (item.kind == suites::ItemKind::kMultipleChoice) {
+      const suites::ItemRequests req = suites::BuildRequests(suite, i, shots, gen_defaults);
+      const auto ll = lm.Loglikelihood(req.loglik);
+      records.push_back(suites::ScoreItem(suite, i, req, ll, {}));
+    } else {
+      for (int64_t s = 0; s < samples; ++s) {
+        GenRequest g = gen_defaults;
+        g.seed = gen_defaults.seed + static_cast<uint64_t>(s);
+        const suites::ItemRequests req = suites::BuildRequests(suite, i, shots, g);
+        const auto gens = lm.Generate(req.gen);
+        records.push_back(suites::ScoreItem(suite, i, req, {}, gens));
+      }
+    }
+    if (item.kind == suites::ItemKind::kCode) {
+      if (!sandbox) {
+        sandbox = std::make_unique<suites::Sandbox>();
+        if (!sandbox->isolation().warning.empty()) {
+          std::fprintf(stderr, "gapbench eval: warning: %s\n", sandbox->isolation().warning.c_str());
+        }
+      }
+      std::vector<suites::SandboxJob> jobs;
+      for (const auto& r : records) {
+        suites::SandboxJob job;
+        job.program = suites::AssembleProgram(item, r.generation);
+        job.limits.wall_seconds = timeout;
+        jobs.push_back(std::move(job));
+      }
+      const auto results = sandbox->RunAll(jobs, parallel);
+      int64_t c = 0;
+      for (size_t s = 0; s < records.size(); ++s) {
+        records[s].correct = results[s].status == suites::RunStatus::kPassed;
+        records[s].prediction = suites::RunStatusName(results[s].status);
+        if (results[s].status == suites::RunStatus::kTimeout) ++n_timeouts;
+        c += *records[s].correct ? 1 : 0;
+      }
+      code_counts.emplace_back(static_cast<int64_t>(records.size()), c);
+    }
+    const double latency = std::chrono::duration<double>(Clock::now() - t0).count();
+    const auto& first = records.front();
+    const bool ok = first.correct.value_or(false);
+    n_correct += ok ? 1 : 0;
+    ++n_scored;
+    if (first.correct_norm) {
+      ++n_mc;
+      n_norm_correct += *first.correct_norm ? 1 : 0;
+    }
+    auto& subj = by_subject[item.tags.subject];
+    subj.first += ok ? 1 : 0;
+    subj.second += 1;
+    for (auto& r : records) {
+      r.latency_s = latency / static_cast<double>(records.size());
+      tokens_in += r.tokens_in;
+      tokens_out += r.tokens_out;
+      if (out) out << suites::ItemRecordToJson(r) << '\n';
+    }
+    if (out) out.flush();  // a crash loses nothing already scored
+    progress.Update(i + 1, n_correct, i + 1 == suite.items.size());
+  }
+
+  const double secs = std::chrono::duration<double>(Clock::now() - progress.start).count();
+  const double n = static_cast<double>(n_scored);
+  const double acc = static_cast<double>(n_correct) / n;
+  double macro = 0;
+  for (const auto& [s, cn] : by_subject) macro += static_cast<double>(cn.first) / static_cast<double>(cn.second);
+  macro /= static_cast<double>(by_subject.size());
+  std::map<int32_t, double> pass_at;
+  for (int32_t k : ks) {
+    if (code_counts.empty()) break;
+    double sum = 0;
+    for (const auto& [nn, c] : code_counts) sum += suites::PassAtK(nn, c, k);
+    pass_at[k] = sum / static_cast<double>(code_counts.size());
+  }
+  const engine::Model& model = *e.model;
+  if (args.Has("json")) {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    w.Key("suite");
+    w.String(suite.manifest.name.c_str());
+    w.Key("suite_hash");
+    w.String(suite.manifest.content_hash.c_str());
+    w.Key("model");
+    w.String(model.path().c_str());
+    w.Key("config_hash");
+    w.String(model.config().Hash().c_str());
+    w.Key("n_items");
+    w.Uint64(n_scored);
+    w.Key("accuracy");
+    w.Double(acc);
+    w.Key("accuracy_se");
+    w.Double(StdErr(acc, n));
+    if (n_mc > 0) {
+      const double an = static_cast<double>(n_norm_correct) / static_cast<double>(n_mc);
+      w.Key("acc_norm");
+      w.Double(an);
+      w.Key("acc_norm_se");
+      w.Double(StdErr(an, static_cast<double>(n_mc)));
+    }
+    if (by_subject.size() > 1) {
+      w.Key("macro_accuracy");
+      w.Double(macro);
+    }
+    for (const auto& [k, v] : pass_at) {
+      w.Key(StrCat("pass@", k).c_str());
+      w.Double(v);
+    }
+    if (!code_counts.empty()) {
+      w.Key("timeouts");
+      w.Uint64(n_timeouts);
+    }
+    w.Key("seconds");
+    w.Double(secs);
+    w.Key("items_per_s");
+    w.Double(n / secs);
+    w.Key("tokens_in");
+    w.Int64(tokens_in);
+    w.Key("tokens_out");
+    w.Int64(tokens_out);
+    w.Key("tokens_evaluated");
+    w.Int64(lm.Cost().prompt_tokens + lm.Cost().completion_tokens);
+    w.EndObject();
+    std::printf("%s\n", buf.GetString());
+  } else {
+    std::printf("suite %s (%s, hash %s): %zu items\n", suite.manifest.name.c_str(),
+                suite.manifest.format.c_str(), suite.manifest.content_hash.c_str(), n_scored);
+    std::printf("accuracy (micro): %.4f ± %.4f\n", acc, StdErr(acc, n));
+    if (n_mc > 0) {
+      const double an = static_cast<double>(n_norm_correct) / static_cast<double>(n_mc);
+      std::printf("acc_norm (per character, LME): %.4f ± %.4f\n", an, StdErr(an, static_cast<double>(n_mc)));
+    }
+    if (by_subject.size() > 1) std::printf("accuracy (macro over %zu subjects): %.4f\n", by_subject.size(), macro);
+    for (const auto& [k, v] : pass_at) std::printf("pass@%d: %.4f\n", k, v);
+    if (!code_counts.empty()) std::printf("timeouts: %zu\n", n_timeouts);
+    std::printf("%.1f s, %.2f items/s, %lld tokens evaluated (%lld in prompts before reuse)\n", secs,
+                n / secs, static_cast<long long>(lm.Cost().prompt_tokens + lm.Cost().completion_tokens),
+                static_cast<long long>(tokens_in));
+  }
+  return 0;
+}
+
+}  // namespace gapbench::cli
