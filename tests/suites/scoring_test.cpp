@@ -1,0 +1,140 @@
+// Scorers on hand examples, pass@k on values computed by hand from the binomial formula, the
+// HumanEval program layout, and the item record's JSON round trip.
+#include "suites/scoring.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "common/error.h"
+#include "suites/record.h"
+
+namespace gapbench::suites {
+namespace {
+
+TEST(Scoring, AccAndAccNormByCharacters) {
+  const std::vector<double> lp = {-4.0, -6.0, -3.5};
+  const std::vector<std::string> cont = {" cat", " elephant", " ox"};
+  EXPECT_EQ(ArgmaxAcc(lp), 2);
+  // per character: -4/4 = -1.0, -6/9 = -0.667, -3.5/3 = -1.167 -> " elephant"
+  EXPECT_EQ(ArgmaxAccNorm(lp, cont), 1);
+  // Characters are code points, as Python's len: " été" is 4 characters (6 bytes).
+  EXPECT_EQ(Utf8Length(" \u00e9t\u00e9"), 4u);
+  const std::vector<double> lp2 = {-4.0, -4.2};
+  const std::vector<std::string> cont2 = {" abcd", " \u00e9t\u00e9!"};  // 5 chars vs 5 chars
+  EXPECT_EQ(ArgmaxAccNorm(lp2, cont2), 0);
+  EXPECT_EQ(ArgmaxAcc(std::vector<double>{-1.0, -1.0}), 0);  // ties: first, as numpy
+  EXPECT_EQ(ArgmaxAcc({}), -1);
+}
+
+TEST(Scoring, NumbersAsPeopleWriteThem) {
+  EXPECT_EQ(ParseNumber("1,234"), 1234.0);
+  EXPECT_EQ(ParseNumber(" $18 "), 18.0);
+  EXPECT_EQ(ParseNumber("-3.50"), -3.5);
+  EXPECT_EQ(ParseNumber("18."), 18.0);
+  EXPECT_FALSE(ParseNumber("18 apples"));
+  EXPECT_FALSE(ParseNumber("abc"));
+  EXPECT_FALSE(ParseNumber(""));
+  EXPECT_EQ(LastNumber("She makes 9 * 2 = $18 every day.\n#### 18"), "18");
+  EXPECT_EQ(LastNumber("The total is $1,234.50."), "1234.50");
+  EXPECT_EQ(LastNumber("from 3-4 degrees to -7"), "-7");
+  EXPECT_EQ(LastNumber("pages 3-4"), "4");
+  EXPECT_EQ(LastNumber("items 5, 6"), "6");
+  EXPECT_EQ(LastNumber("Answer:42"), "42");
+  EXPECT_FALSE(LastNumber("no digits here"));
+}
+
+Item Gen(std::string reference, MatchRule rule) {
+  Item item;
+  item.kind = ItemKind::kGeneration;
+  item.reference = std::move(reference);
+  item.match = rule;
+  return item;
+}
+
+TEST(Scoring, GenerationMatchRules) {
+  EXPECT_TRUE(MatchGeneration(Gen("Paris", MatchRule::kExact), "  Paris\n").correct);
+  EXPECT_FALSE(MatchGeneration(Gen("Paris", MatchRule::kExact), "paris").correct);
+  const Item gsm = Gen("1,200", MatchRule::kNumeric);
+  EXPECT_TRUE(MatchGeneration(gsm, "12 * 100 = 1200 so the answer is 1200.").correct);
+  EXPECT_TRUE(MatchGeneration(gsm, "#### 1,200").correct);
+  EXPECT_FALSE(MatchGeneration(gsm, "1200 then 12").correct);  // the LAST number counts
+  EXPECT_FALSE(MatchGeneration(gsm, "I don't know").correct);
+  EXPECT_TRUE(MatchGeneration(Gen("18", MatchRule::kNumeric), "18.0").correct);
+  const MatchResult r = MatchGeneration(Gen("colou?r", MatchRule::kRegex), "Its color is red");
+  EXPECT_TRUE(r.correct);
+  EXPECT_EQ(r.extracted, "color");
+  EXPECT_FALSE(MatchGeneration(Gen("^red$", MatchRule::kRegex), "dark red").correct);
+  EXPECT_THROW(MatchGeneration(Gen("(", MatchRule::kRegex), "x"), Error);
+}
+
+TEST(Scoring, HumanEvalProgram) {
+  Item item;
+  item.kind = ItemKind::kCode;
+  item.prompt = "def add(a, b):\n";
+  item.test = "def check(candidate):\n    assert candidate(1, 2) == 3\n";
+  item.entry_point = "add";
+  EXPECT_EQ(AssembleProgram(item, "    return a + b"),
+            "def add(a, b):\n    return a + b\n"
+            "def check(candidate):\n    assert candidate(1, 2) == 3\n"
+            "\ncheck(add)");
+}
+
+TEST(Scoring, PassAtKHandComputed) {
+  // 1 - C(n-c,k)/C(n,k), by hand:
+  EXPECT_NEAR(PassAtK(5, 2, 1), 1.0 - 3.0 / 5.0, 1e-15);      // C(3,1)/C(5,1) = 3/5
+  EXPECT_NEAR(PassAtK(5, 2, 2), 1.0 - 3.0 / 10.0, 1e-15);     // C(3,2)/C(5,2) = 3/10
+  EXPECT_NEAR(PassAtK(10, 3, 5), 1.0 - 21.0 / 252.0, 1e-15);  // C(7,5)/C(10,5) = 21/252
+  EXPECT_NEAR(PassAtK(200, 1, 1), 1.0 / 200.0, 1e-15);
+  EXPECT_NEAR(PassAtK(20, 4, 10), 1.0 - 8008.0 / 184756.0, 1e-14);  // C(16,10)/C(20,10)
+  EXPECT_EQ(PassAtK(4, 0, 2), 0.0);
+  EXPECT_EQ(PassAtK(3, 2, 2), 1.0);  // n - c < k: every pair holds a pass
+  EXPECT_EQ(PassAtK(7, 7, 1), 1.0);
+  // Huge binomials (C(200,100) ~ 9e58) stay finite.
+  EXPECT_NEAR(PassAtK(200, 100, 100), 1.0, 1e-12);
+  EXPECT_THROW(PassAtK(5, 6, 1), Error);
+  EXPECT_THROW(PassAtK(5, 1, 0), Error);
+  EXPECT_THROW(PassAtK(5, 1, 6), Error);
+}
+
+TEST(Record, JsonRoundTrip) {
+  ItemRecord r;
+  r.item_id = "abstract_algebra/0";
+  r.suite = "mmlu";
+  r.suite_hash = "0123456789abcdef";
+  r.prompt_hash = "fedcba9876543210";
+  r.kind = ItemKind::kMultipleChoice;
+  r.tags.subject = "abstract_algebra";
+  r.tags.steps = 3;
+  r.tags.extra["source"] = "hand";
+  r.shot_ids = {"abstract_algebra/dev/0"};
+  r.prediction = "B";
+  r.reference = "B";
+  r.gold = 1;
+  r.pred = 1;
+  r.pred_norm = 2;
+  r.choice_logprobs = {-1.25, -0.1, -0.30000000000000004, -7.0};
+  r.choice_tokens = {1, 1, 1, 1};
+  r.correct = true;
+  r.correct_norm = false;
+  r.tokens_in = 321;
+  r.latency_s = 0.125;
+  const std::string json = ItemRecordToJson(r);
+  EXPECT_EQ(json.find('\n'), std::string::npos);
+  const ItemRecord b = ItemRecordFromJson(json, "test");
+  EXPECT_EQ(ItemRecordToJson(b), json);
+  EXPECT_EQ(b.choice_logprobs, r.choice_logprobs);  // doubles round-trip exactly
+  EXPECT_EQ(b.correct_norm, false);
+  EXPECT_EQ(b.tags.steps, 3);
+  ItemRecord code;
+  code.item_id = "HumanEval/0";
+  code.kind = ItemKind::kCode;
+  code.generation = "    return True\n";
+  const ItemRecord c = ItemRecordFromJson(ItemRecordToJson(code), "test");
+  EXPECT_FALSE(c.correct.has_value());  // not yet run in the sandbox
+  EXPECT_EQ(c.generation, code.generation);
+  EXPECT_THROW(ItemRecordFromJson("{\"kind\":\"code\"}", "rec.jsonl:3"), Error);
+}
+
+}  // namespace
+}  // namespace gapbench::suites
