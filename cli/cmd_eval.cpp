@@ -106,6 +106,9 @@ int CmdEval(const Argv& argv) {
   }
 
   EngineSetup e = SetupEngine(args, kernels::GgmlType::kF16);
+  // Few-shot prompts can outgrow a small model's training context; the session holds 4096
+  // positions unless the config says otherwise.
+  if (e.model->config().context == 0) e.session.n_ctx = 4096;
   engine::EngineModel lm(*e.model, e.session);
   std::unique_ptr<suites::Sandbox> sandbox;
 

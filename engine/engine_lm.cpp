@@ -68,7 +68,7 @@ std::pair<std::vector<int32_t>, std::vector<int32_t>> EngineModel::Split(
   return {std::move(whole), std::move(cont)};
 }
 
-void EngineModel::Prime(const std::vector<int32_t>& tokens) {
+void EngineModel::Prime(const std::vector<int32_t>& tokens, bool session_logits) {
   if (static_cast<int64_t>(tokens.size()) > model_.config().context && model_.config().context > 0) {
     Fail("context of ", tokens.size(), " tokens exceeds the configured context of ",
          model_.config().context);
@@ -81,7 +81,10 @@ void EngineModel::Prime(const std::vector<int32_t>& tokens) {
   size_t common = 0;
   const size_t n = std::min(held_.size(), tokens.size());
   while (common < n && held_[common] == tokens[common]) ++common;
-  if (common == tokens.size() && common == held_.size() && !held_logits_.empty()) return;
+  if (common == tokens.size() && common == held_.size() && !held_logits_.empty() &&
+      (!session_logits || session_->n_logit_rows() > 0)) {
+    return;
+  }
   // Re-evaluate at least the last token so its logits are fresh.
   if (common == tokens.size()) --common;
   if (!session_->CanTruncate(static_cast<int64_t>(common))) {
@@ -111,7 +114,7 @@ std::vector<LoglikResponse> EngineModel::Loglikelihood(std::span<const LoglikReq
   std::vector<LoglikResponse> out(requests.size());
   for (size_t i : order) {
     const auto& [ctx, cont] = split[i];
-    Prime(ctx);
+    Prime(ctx, false);
     LoglikResponse r;
     r.context_tokens = static_cast<int64_t>(ctx.size());
     r.n_tokens = static_cast<int64_t>(cont.size());
@@ -150,7 +153,7 @@ std::vector<Generation> EngineModel::Generate(std::span<const GenRequest> reques
   for (const auto& req : requests) {
     std::vector<int32_t> prompt = tok.Encode(req.prompt, tok.add_bos_default());
     if (prompt.empty()) prompt.push_back(tok.bos() >= 0 ? tok.bos() : (tok.eos() >= 0 ? tok.eos() : 0));
-    Prime(prompt);
+    Prime(prompt, true);
     GenerateOptions go;
     go.max_tokens = std::min<int64_t>(req.max_tokens, session_->n_ctx() - session_->n_past());
     go.sampling.temperature = static_cast<float>(req.temperature);

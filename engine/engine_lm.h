@@ -31,9 +31,10 @@ class EngineModel : public LanguageModel {
   std::pair<std::vector<int32_t>, std::vector<int32_t>> Split(const LoglikRequest& r) const;
 
  private:
-  // Makes the session hold exactly `tokens` with their last logits available, evaluating only
-  // what follows the common prefix with what it holds.
-  void Prime(const std::vector<int32_t>& tokens);
+  // Makes the session hold exactly `tokens` with their last logits in held_logits_ (and, with
+  // session_logits, also in the session itself), evaluating only what follows the common prefix
+  // with what it holds.
+  void Prime(const std::vector<int32_t>& tokens, bool session_logits);
   void CountTokens(int64_t prompt, int64_t completion, double seconds);
 
   const Model& model_;
