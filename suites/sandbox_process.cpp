@@ -131,16 +131,9 @@ void SetUpMounts(const ChildPlan& p) {
   }
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) SetupFailed(p, "no_new_privs");
   if (chdir(p.workdir) != 0) SetupFailed(p, "chdir workdir");
-  // Keep only 0-2 and the status pipe (as fd 3, close-on-exec): descriptors another thread of
-  // the supervisor opened without O_CLOEXEC must not leak into the program.
-  if (p.status_fd != 3) {
-    if (dup3(p.status_fd, 3, O_CLOEXEC) < 0) SetupFailed(p, "dup status");
-  }
-  ChildPlan q = p;
-  q.status_fd = 3;
-  syscall(SYS_close_range, 4u, ~0u, 0u);
+  // Init left only 0-2 and the status pipe (fd 3, close-on-exec, so gone at exec).
   execve(p.python, p.argv, p.envp);
-  SetupFailed(q, "execve python");
+  SetupFailed(p, "execve python");
 }
 
 // Init of a run: pid 1 of the namespaces (or a plain child in weak mode) and a subreaper, so
@@ -153,18 +146,24 @@ void SetUpMounts(const ChildPlan& p) {
   int devnull = open("/dev/null", O_RDONLY);
   if (devnull < 0 || dup2(devnull, 0) < 0) SetupFailed(p, "stdin /dev/null");
   if (dup2(p.out_fd, 1) < 0 || dup2(p.out_fd, 2) < 0) SetupFailed(p, "dup output");
-  close(p.out_fd);
-  close(devnull);
+  if (p.status_fd != 3 && dup3(p.status_fd, 3, O_CLOEXEC) < 0) SetupFailed(p, "dup status");
+  ChildPlan q = p;
+  q.out_fd = 1;
+  q.status_fd = 3;
+  // Drop every other inherited descriptor now: the pipes of runs that other supervisor threads
+  // started are in our copy of the table, and holding their write ends would delay their EOF
+  // until this run ends.
+  syscall(SYS_close_range, 4u, ~0u, 0u);
 
   pid_t python = RawClone(0);
-  if (python < 0) SetupFailed(p, "fork python");
-  if (python == 0) PythonMain(p);
+  if (python < 0) SetupFailed(q, "fork python");
+  if (python == 0) PythonMain(q);
 
   int status = 0;
   for (;;) {
     pid_t w = wait4(-1, &status, 0, nullptr);
     if (w == python) break;
-    if (w < 0 && errno != EINTR) SetupFailed(p, "wait python");
+    if (w < 0 && errno != EINTR) SetupFailed(q, "wait python");
   }
   // Python is gone: kill everything it left behind. In a pid namespace pid 1's kill(-1) reaches
   // every other process of the namespace; outside, only as the run's uid is kill(-1) safe.
@@ -181,9 +180,9 @@ void SetUpMounts(const ChildPlan& p) {
     if (w <= 0) SleepMs(1);
   }
   if (WIFSIGNALED(status)) {
-    Report(p.status_fd, InitReport::kSignaled, WTERMSIG(status), "");
+    Report(q.status_fd, InitReport::kSignaled, WTERMSIG(status), "");
   } else {
-    Report(p.status_fd, InitReport::kExited, WEXITSTATUS(status), "");
+    Report(q.status_fd, InitReport::kExited, WEXITSTATUS(status), "");
   }
   _exit(0);
 }

@@ -120,6 +120,8 @@ assert stat.S_IMODE(st.st_mode) == 0o700, oct(st.st_mode)
 assert st.st_uid == os.getuid()
 open('scratch.txt', 'w').write('ok')
 assert open('scratch.txt').read() == 'ok'
+fds = sorted(int(fd) for fd in os.listdir('/proc/self/fd'))
+assert fds[:3] == [0, 1, 2] and len(fds) <= 4, fds  # + the one listdir opened
 print('uid', os.getuid(), os.getgid())
 )";
   for (const Sandbox* sandbox : {&Strong(), &Weak()}) {
