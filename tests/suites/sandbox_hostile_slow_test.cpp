@@ -21,11 +21,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The default uid range of Sandbox (sandbox.cpp): base 1'900'000'000, 4096 * 256 uids.
-constexpr uint64_t kUidLow = 1'900'000'000, kUidHigh = kUidLow + 4096ull * 256;
+// The uids this process's sandboxes use (docs/SANDBOX.md): 1'900'000'000 + (pid % 4096) * 256
+// + slot. Only this block: other test processes may run sandboxes at the same time.
+uint64_t UidLow() { return 1'900'000'000ull + static_cast<uint64_t>(getpid() % 4096) * 256; }
 
-// Live (non-zombie) processes whose real uid is a sandbox uid, read independently from /proc.
+// Live (non-zombie) processes whose real uid is one of ours, read independently from /proc.
 int LiveSandboxProcesses() {
+  const uint64_t low = UidLow(), high = low + 256;
   int count = 0;
   for (const auto& entry : fs::directory_iterator("/proc")) {
     const std::string name = entry.path().filename();
@@ -38,7 +40,7 @@ int LiveSandboxProcesses() {
       if (line.rfind("State:", 0) == 0) state = line[line.find_first_not_of(" \t", 6)];
       if (line.rfind("Uid:", 0) == 0) uid = std::strtoull(line.c_str() + 4, nullptr, 10);
     }
-    if (uid >= kUidLow && uid < kUidHigh && state != 'Z' && state != 'X') ++count;
+    if (uid >= low && uid < high && state != 'Z' && state != 'X') ++count;
   }
   return count;
 }
