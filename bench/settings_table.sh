@@ -10,7 +10,7 @@ TEXT=${2:-tests/fixtures/text/lighthouse.txt}
 THREADS=${3:-2}
 PP=${4:-128}
 TG=${5:-32}
-BIN=./build/cli/gapbench
+BIN=${GAPBENCH:-./build/cli/gapbench}
 SETTINGS=(
   '{}'
   '{"weights": "q8_0"}'
