@@ -28,7 +28,7 @@ constexpr const char* kUsage =
     "usage: gapbench model inspect FILE [--json] [--tensors] [--config FILE|JSON]\n"
     "       gapbench model random --preset smollm2-135m|qwen2.5-0.5b|llama3.2-1b|tiny\n"
     "                             [--arch llama|qwen2] [--wtype f32|f16|bf16|q8_0|q4_0|q4_k]\n"
-    "                             --out FILE [--seed N]\n";
+    "                             --out FILE [--seed N] [--vocab VOCAB.gguf]\n";
 
 // The engine's view of a model under a configuration: measured from a loaded Model.
 struct EngineFigures {
@@ -144,6 +144,7 @@ int Random(const Args& args) {
     Fail("model random: --wtype '", wtype, "' is not one of f32, f16, bf16, q8_0, q4_0, q4_k");
   }
   o.wtype = *t;
+  o.vocab_path = args.Get("vocab").value_or("");
   const int64_t seed = args.GetInt("seed", 0);
   if (seed < 0) Fail("model random: --seed must be non-negative, got ", seed);
   o.seed = static_cast<uint64_t>(seed);
@@ -173,7 +174,7 @@ int Random(const Args& args) {
 }  // namespace
 
 int CmdModel(const Argv& argv) {
-  const Args args("model", argv, {"config", "arch", "preset", "wtype", "out", "seed"},
+  const Args args("model", argv, {"config", "arch", "preset", "wtype", "out", "seed", "vocab"},
                   {"json", "tensors"});
   if (args.help() || args.positionals().empty()) {
     std::fputs(kUsage, args.help() ? stdout : stderr);

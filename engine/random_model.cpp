@@ -152,7 +152,15 @@ void AddTokenizer(GgufWriter& w, int64_t n_vocab) {
 }
 
 // Metadata and tensor list; `inits` receives how each tensor is filled.
-GgufWriter Plan(const RandomModelOptions& o, std::vector<PlannedTensor>* inits) {
+GgufWriter Plan(const RandomModelOptions& options, std::vector<PlannedTensor>* inits) {
+  RandomModelOptions o = options;
+  std::unique_ptr<GgufFile> vocab;
+  if (!o.vocab_path.empty()) {
+    vocab = GgufFile::Open(o.vocab_path);
+    const GgufValue* toks = vocab->GetArray("tokenizer.ggml.tokens", GgufType::kString);
+    if (toks == nullptr) Fail(o.vocab_path, ": no tokenizer.ggml.tokens to copy");
+    o.preset.n_vocab = static_cast<int64_t>(toks->elems.size());
+  }
   Validate(o);
   const ModelPreset& p = o.preset;
   const std::string& a = o.arch;
@@ -174,7 +182,15 @@ GgufWriter Plan(const RandomModelOptions& o, std::vector<PlannedTensor>* inits) 
   w.SetF32(a + ".rope.freq_base", static_cast<float>(p.rope_base));
   w.SetU32(a + ".rope.dimension_count", static_cast<uint32_t>(hd));
   w.SetU32(a + ".vocab_size", static_cast<uint32_t>(p.n_vocab));
-  AddTokenizer(w, p.n_vocab);
+  if (vocab) {
+    for (const auto& kv : vocab->metadata()) {
+      if (kv.key.rfind("tokenizer.", 0) == 0) {
+        w.Set(std::string(kv.key), GgufWriteValue::FromValue(kv.value));
+      }
+    }
+  } else {
+    AddTokenizer(w, p.n_vocab);
+  }
 
   auto add = [&](std::string name, std::vector<int64_t> ne, GgmlType t, Init init) {
     w.AddTensor(GgufTensorSpec{std::move(name), std::move(ne), t});

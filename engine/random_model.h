@@ -60,6 +60,9 @@ struct RandomModelOptions {
   ModelPreset preset;
   kernels::GgmlType wtype = kernels::GgmlType::kF32;  // 2-D weights; norms and biases stay f32
   uint64_t seed = 0;
+  // Optional: a GGUF whose tokenizer.* metadata is copied (a real vocabulary, e.g. llama.cpp's
+  // ggml-vocab-qwen2.gguf); its token count then sets the vocabulary size of the model.
+  std::string vocab_path;
   std::function<void(const RandomModelProgress&)> progress;  // optional, called per chunk
 };
 
