@@ -191,3 +191,30 @@ TEST(ModelCliErrors, MissingFileAndBadOptions) {
 
 }  // namespace
 }  // namespace gapbench
+
+namespace gapbench {
+namespace {
+
+// --vocab copies a real tokenizer: the model then tokenizes exactly as the published vocabulary.
+TEST(ModelCliVocab, RandomModelWithARealVocabulary) {
+  GB_REQUIRE_SHARED_DATA(data);
+  testing::TempDir dir;
+  const std::string path = (dir / "q.gguf").string();
+  const std::string vocab = (data / "tokenizer" / "ggml-vocab-qwen2.gguf").string();
+  auto gen = testing::RunProcess({testing::GapbenchBin(), "model", "random", "--arch", "qwen2",
+                                  "--preset", "tiny", "--wtype", "q8_0", "--vocab", vocab,
+                                  "--out", path});
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  auto a = testing::RunProcess({testing::GapbenchBin(), "tokenize", "--model", path, "--text",
+                                "Hello world 123", "--json"});
+  auto b = testing::RunProcess({testing::GapbenchBin(), "tokenize", "--model", vocab, "--text",
+                                "Hello world 123", "--json"});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_EQ(a.out, b.out);
+  auto ins = testing::RunProcess({testing::GapbenchBin(), "model", "inspect", path, "--json"});
+  ASSERT_EQ(ins.exit_code, 0) << ins.err;
+  EXPECT_EQ(ParseJson(ins.out, "inspect")["tokenizer"]["vocab_size"].GetInt64(), 151936);
+}
+
+}  // namespace
+}  // namespace gapbench
