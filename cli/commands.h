@@ -19,5 +19,6 @@ int CmdEval(const Argv& args);        // eval
 int CmdPerplexity(const Argv& args);  // perplexity
 int CmdSuites(const Argv& args);      // suites list | show | validate | exec (cmd_suites.cpp)
 int CmdSuitesExec(const Argv& args);  // suites exec: code in the sandbox (cmd_suites_exec.cpp)
+int CmdSweep(const Argv& args);       // sweep validate | expand (cmd_sweep.cpp)
 
 }  // namespace gapbench::cli

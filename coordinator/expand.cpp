@@ -1,0 +1,127 @@
+#include "coordinator/expand.h"
+
+#include <algorithm>
+#include <charconv>
+#include <unordered_set>
+
+#include "common/error.h"
+#include "common/hash.h"
+#include "common/json.h"
+
+namespace gapbench::coordinator {
+namespace {
+
+void WriteCanonical(const rapidjson::Value& v, JsonWriter& w) {
+  if (v.IsObject()) {
+    std::vector<const rapidjson::Value::Member*> members;
+    for (const auto& m : v.GetObject()) members.push_back(&m);
+    std::sort(members.begin(), members.end(), [](const auto* a, const auto* b) {
+      return std::string_view(a->name.GetString(), a->name.GetStringLength()) <
+             std::string_view(b->name.GetString(), b->name.GetStringLength());
+    });
+    w.StartObject();
+    for (const auto* m : members) {
+      w.Key(m->name.GetString(), m->name.GetStringLength());
+      WriteCanonical(m->value, w);
+    }
+    w.EndObject();
+  } else if (v.IsArray()) {
+    w.StartArray();
+    for (const auto& e : v.GetArray()) WriteCanonical(e, w);
+    w.EndArray();
+  } else if (v.IsDouble()) {
+    WriteJsonFloat(w, v.GetDouble());
+  } else {
+    v.Accept(w);  // strings, integers, booleans, null: one canonical spelling each
+  }
+}
+
+// Shortest decimal that round-trips: 0.8 -> "0.8", 0 -> "0".
+std::string ShortestDecimal(double x) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof(buf), x);
+  return std::string(buf, r.ptr);
+}
+
+}  // namespace
+
+std::string CanonicalJson(const rapidjson::Value& v) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  WriteCanonical(v, w);
+  return buf.GetString();
+}
+
+std::string ShardKey(const Sweep& sweep, const Combination& c, uint64_t seed, size_t begin,
+                     size_t end) {
+  const ModelSpec& model = sweep.models.at(c.model);
+  const EngineSpec& engine = sweep.engines.at(c.engine);
+  const StrategySpec& strategy = sweep.strategies.at(c.strategy);
+  const SuiteSpec& suite = sweep.suites.at(c.suite);
+  GB_CHECK(!model.identity.hash.empty() && !suite.content_hash.empty(),
+           "ShardKey on an unvalidated sweep");
+
+  rapidjson::Document doc(rapidjson::kObjectType);
+  auto& a = doc.GetAllocator();
+  auto str = [&](const std::string& s) { return rapidjson::Value(s.c_str(), a); };
+
+  rapidjson::Value m(rapidjson::kObjectType);
+  m.AddMember("bytes", model.identity.size, a);
+  m.AddMember("hash", str(model.identity.hash), a);
+  m.AddMember("scheme", str(std::string(kModelIdentityScheme)), a);
+  doc.AddMember("model", m, a);
+
+  rapidjson::Document engine_doc(&a);
+  engine_doc.Parse(engine.config.Canonical().c_str());
+  GB_CHECK(!engine_doc.HasParseError(), "EngineConfig::Canonical() is not JSON");
+  doc.AddMember("engine", rapidjson::Value(engine_doc, a), a);
+
+  rapidjson::Document strategy_doc(&a);
+  strategy_doc.Parse(strategy.canonical.c_str());
+  GB_CHECK(!strategy_doc.HasParseError(), "strategy canonical form is not JSON");
+  doc.AddMember("strategy", rapidjson::Value(strategy_doc, a), a);
+
+  doc.AddMember("suite", str(suite.content_hash), a);
+  rapidjson::Value items(rapidjson::kArrayType);
+  items.PushBack(static_cast<uint64_t>(begin), a).PushBack(static_cast<uint64_t>(end), a);
+  doc.AddMember("items", items, a);
+  doc.AddMember("seed", seed, a);
+  doc.AddMember("samples", suite.samples, a);
+  doc.AddMember("fewshot", suite.fewshot, a);
+  doc.AddMember("max_tokens", suite.max_tokens, a);
+  // A string, not a number: keys hold no floats, whose spelling varies between writers.
+  doc.AddMember("temperature", str(ShortestDecimal(suite.temperature)), a);
+  doc.AddMember("result_format", kResultFormatVersion, a);
+  return CanonicalJson(doc);
+}
+
+Expansion ExpandSweep(const Sweep& sweep) {
+  GB_CHECK(sweep.shard_size > 0, "ExpandSweep on an unvalidated sweep");
+  Expansion out;
+  std::unordered_set<std::string> seen;
+  const auto shard_size = static_cast<size_t>(sweep.shard_size);
+  for (const Combination& c : sweep.combinations) {
+    const SuiteSpec& suite = sweep.suites.at(c.suite);
+    for (uint64_t seed : sweep.seeds) {
+      for (size_t begin = 0; begin < suite.n_items; begin += shard_size) {
+        Shard s;
+        s.combination = c;
+        s.begin = begin;
+        s.end = std::min(suite.n_items, begin + shard_size);
+        s.seed = seed;
+        s.samples = suite.samples;
+        s.key = ShardKey(sweep, c, seed, s.begin, s.end);
+        s.id = HashHex(s.key);
+        if (!seen.insert(s.id).second) {
+          ++out.n_duplicates;
+          continue;
+        }
+        out.n_items += s.end - s.begin;
+        out.shards.push_back(std::move(s));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace gapbench::coordinator

@@ -1,0 +1,660 @@
+#include "coordinator/sweep.h"
+
+#include <rapidjson/error/en.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "common/error.h"
+#include "common/json.h"
+#include "coordinator/expand.h"
+#include "suites/loaders.h"
+
+namespace gapbench::coordinator {
+namespace {
+
+namespace fs = std::filesystem;
+using Value = rapidjson::Value;
+
+constexpr size_t kMaxSweepBytes = size_t{16} << 20;  // a sweep is a small hand-written file
+constexpr size_t kMaxIssuesPerSuite = 5;             // bad suite lines shown per suite
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+// " (did you mean 'x'?)" when some candidate is close to `word`, else "".
+std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates) {
+  const std::string* best = nullptr;
+  size_t best_d = SIZE_MAX;
+  for (const auto& c : candidates) {
+    const size_t d = EditDistance(word, c);
+    if (d < best_d) {
+      best_d = d;
+      best = &c;
+    }
+  }
+  if (best == nullptr || best_d > std::max<size_t>(2, word.size() / 3)) return "";
+  return StrCat(" (did you mean '", *best, "'?)");
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+std::string_view TypeName(const Value& v) {
+  if (v.IsNull()) return "null";
+  if (v.IsBool()) return "a boolean";
+  if (v.IsString()) return "a string";
+  if (v.IsArray()) return "an array";
+  if (v.IsObject()) return "an object";
+  if (v.IsInt64() || v.IsUint64()) return "an integer";
+  return "a number";
+}
+
+std::string Quoted(const Value& v) {
+  if (v.IsString()) return StrCat("\"", std::string_view(v.GetString(), v.GetStringLength()), "\"");
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  v.Accept(w);
+  std::string s = buf.GetString();
+  return s.size() > 40 ? s.substr(0, 37) + "..." : s;
+}
+
+// Collects errors as "SOURCE: $.path: message" and reads typed fields, recording a message for
+// every missing or ill-typed one instead of stopping.
+class Checker {
+ public:
+  explicit Checker(std::string source) : source_(std::move(source)) {}
+
+  void Add(std::string_view path, std::string_view message) {
+    errors_.push_back(StrCat(source_, ": ", path, ": ", message));
+  }
+  void AddRaw(std::string message) { errors_.push_back(std::move(message)); }
+  std::vector<std::string> TakeErrors() { return std::move(errors_); }
+  size_t n_errors() const { return errors_.size(); }
+  const std::string& source() const { return source_; }
+
+  // Reports every key of `obj` not in `valid`.
+  void CheckKeys(const Value& obj, std::string_view path, const std::vector<std::string>& valid) {
+    for (const auto& m : obj.GetObject()) {
+      const std::string key(m.name.GetString(), m.name.GetStringLength());
+      if (std::find(valid.begin(), valid.end(), key) != valid.end()) continue;
+      Add(StrCat(path, ".", key),
+          StrCat("unknown key", DidYouMean(key, valid), "; expected one of ", Join(valid)));
+    }
+  }
+
+  // The member `key` of `obj`, or nullptr (recording an error when it is required).
+  const Value* Member(const Value& obj, std::string_view path, const char* key, bool required) {
+    const auto it = obj.FindMember(key);
+    if (it == obj.MemberEnd()) {
+      if (required) Add(StrCat(path, ".", key), "missing (required)");
+      return nullptr;
+    }
+    return &it->value;
+  }
+
+  std::optional<std::string> String(const Value& obj, std::string_view path, const char* key,
+                                    bool required, std::string_view what) {
+    const Value* v = Member(obj, path, key, required);
+    if (v == nullptr) return std::nullopt;
+    if (!v->IsString() || v->GetStringLength() == 0) {
+      Add(StrCat(path, ".", key), StrCat("expected ", what, " (a non-empty string), got ",
+                                         v->IsString() ? "an empty string" : TypeName(*v)));
+      return std::nullopt;
+    }
+    return std::string(v->GetString(), v->GetStringLength());
+  }
+
+  std::optional<int64_t> Int(const Value& obj, std::string_view path, const char* key, int64_t min,
+                             std::string_view what) {
+    const Value* v = Member(obj, path, key, false);
+    if (v == nullptr) return std::nullopt;
+    return IntValue(*v, StrCat(path, ".", key), min, what);
+  }
+
+  std::optional<int64_t> IntValue(const Value& v, const std::string& path, int64_t min,
+                                  std::string_view what) {
+    if (!v.IsInt64()) {
+      Add(path, StrCat("expected ", what, " (an integer >= ", min, "), got ", TypeName(v), " ",
+                       Quoted(v)));
+      return std::nullopt;
+    }
+    if (v.GetInt64() < min) {
+      Add(path, StrCat("expected ", what, " (an integer >= ", min, "), got ", v.GetInt64()));
+      return std::nullopt;
+    }
+    return v.GetInt64();
+  }
+
+  // An array member; records an error when it is present but not an array (or empty).
+  const Value* Array(const Value& obj, std::string_view path, const char* key, bool required,
+                     std::string_view what) {
+    const Value* v = Member(obj, path, key, required);
+    if (v == nullptr) return nullptr;
+    if (!v->IsArray() || v->Empty()) {
+      Add(StrCat(path, ".", key), StrCat("expected a non-empty array of ", what, ", got ",
+                                         v->IsArray() ? "an empty array" : TypeName(*v)));
+      return nullptr;
+    }
+    return v;
+  }
+
+  bool IsObject(const Value& v, std::string_view path, std::string_view what) {
+    if (v.IsObject()) return true;
+    Add(path, StrCat("expected ", what, " (an object), got ", TypeName(v)));
+    return false;
+  }
+
+ private:
+  std::string source_;
+  std::vector<std::string> errors_;
+};
+
+// Names declared in one section, for duplicate detection and for resolving references.
+class NameTable {
+ public:
+  explicit NameTable(std::string_view kind) : kind_(kind) {}
+  // Records `name` at `path`; reports a duplicate. Returns false for a duplicate.
+  bool Declare(Checker& ck, const std::string& name, const std::string& path, size_t index) {
+    const auto [it, fresh] = first_.emplace(name, std::make_pair(path, index));
+    if (!fresh) {
+      ck.Add(path, StrCat("duplicate ", kind_, " name '", name, "' (first at ", it->second.first,
+                          "); names must be unique"));
+    }
+    return fresh;
+  }
+  // The index of `name`, or nullopt after reporting an unknown reference at `path`.
+  std::optional<size_t> Resolve(Checker& ck, const std::string& name, const std::string& path) {
+    const auto it = first_.find(name);
+    if (it != first_.end()) return it->second.second;
+    std::vector<std::string> names;
+    for (const auto& [n, _] : first_) names.push_back(n);
+    ck.Add(path, StrCat("unknown ", kind_, " '", name, "'", DidYouMean(name, names),
+                        names.empty() ? StrCat("; no ", kind_, " is declared")
+                                      : StrCat("; declared: ", Join(names))));
+    return std::nullopt;
+  }
+  size_t size() const { return first_.size(); }
+
+ private:
+  std::string kind_;
+  std::map<std::string, std::pair<std::string, size_t>> first_;  // name -> (path, index)
+};
+
+// EngineConfig::FromJson says "PREFIX: unknown key 'kv_head' (did you mean ...)" or
+// "PREFIX: 'kv_heads' = 5 is out of range ...". Moves the key into the JSON path so every sweep
+// error reads "FILE: $.path.to.key: message".
+std::string ConfigErrorWithPath(const std::string& msg, const std::string& prefix) {
+  if (msg.rfind(prefix + ": ", 0) != 0) return msg;
+  std::string_view rest(msg);
+  rest.remove_prefix(prefix.size() + 2);
+  std::string_view what;
+  if (rest.rfind("unknown key '", 0) == 0) {
+    what = "unknown key";
+    rest.remove_prefix(what.size() + 1);
+  }
+  if (rest.empty() || rest[0] != '\'') return msg;
+  const size_t close = rest.find('\'', 1);
+  if (close == std::string_view::npos) return msg;
+  const std::string_view key = rest.substr(1, close - 1);
+  rest.remove_prefix(close + 1);
+  if (!what.empty()) return StrCat(prefix, ".", key, ": ", what, rest);
+  while (!rest.empty() && rest[0] == ' ') rest.remove_prefix(1);
+  if (rest.rfind("= ", 0) == 0) return StrCat(prefix, ".", key, ": value ", rest.substr(2));
+  return StrCat(prefix, ".", key, ": ", rest);
+}
+
+std::string ResolvePath(const std::string& dir, const std::string& p) {
+  fs::path path(p);
+  if (path.is_relative()) path = fs::path(dir) / path;
+  return path.lexically_normal().string();
+}
+
+// Where a missing path was looked for, so a user sees how relative paths resolved.
+std::string NotFound(const std::string& given, const std::string& resolved) {
+  if (given == resolved) return StrCat("not found: ", resolved);
+  return StrCat("not found: ", resolved, " ('", given, "' relative to the sweep file's folder)");
+}
+
+void ParseModels(const Value& root, Checker& ck, Sweep& sw, NameTable& names) {
+  const Value* arr = ck.Array(root, "$", "models", true, "models {\"path\", \"alias\"}");
+  if (arr == nullptr) return;
+  for (rapidjson::SizeType i = 0; i < arr->Size(); ++i) {
+    const std::string path = StrCat("$.models[", i, "]");
+    const Value& m = (*arr)[i];
+    ModelSpec spec;
+    if (!ck.IsObject(m, path, "a model {\"path\", \"alias\"}")) continue;
+    ck.CheckKeys(m, path, {"path", "alias"});
+    const auto file = ck.String(m, path, "path", true, "the model's GGUF file");
+    const auto alias = ck.String(m, path, "alias", false, "a short name for the model");
+    if (file) {
+      spec.path = ResolvePath(sw.dir, *file);
+      std::error_code ec;
+      if (!fs::is_regular_file(spec.path, ec)) {
+        ck.Add(path + ".path", NotFound(*file, spec.path));
+      } else {
+        try {
+          spec.identity = IdentifyModelFile(spec.path);
+        } catch (const Error& e) {
+          ck.Add(path + ".path", StrCat("not a usable GGUF model: ", e.what()));
+        }
+      }
+    }
+    if (alias) {
+      spec.alias = *alias;
+    } else if (file) {
+      spec.alias = fs::path(*file).stem().string();
+    }
+    if (!spec.alias.empty()) names.Declare(ck, spec.alias, path + (alias ? ".alias" : ".path"), i);
+    sw.models.push_back(std::move(spec));
+  }
+}
+
+void ParseEngines(const Value& root, Checker& ck, Sweep& sw, NameTable& names) {
+  const Value* arr = ck.Array(root, "$", "engines", true, "engines {\"name\", \"config\"}");
+  if (arr == nullptr) return;
+  for (rapidjson::SizeType i = 0; i < arr->Size(); ++i) {
+    const std::string path = StrCat("$.engines[", i, "]");
+    const Value& e = (*arr)[i];
+    EngineSpec spec;
+    if (!ck.IsObject(e, path, "an engine {\"name\", \"config\"}")) continue;
+    ck.CheckKeys(e, path, {"name", "config"});
+    if (auto name = ck.String(e, path, "name", true, "a name for this configuration")) {
+      spec.name = *name;
+      names.Declare(ck, spec.name, path + ".name", i);
+    }
+    // "config": an EngineConfig object inline, or the path of a JSON file holding one; absent
+    // means the defaults ({}). EngineConfig::FromJson stops at its first problem, so one
+    // config contributes at most one error.
+    if (const Value* c = ck.Member(e, path, "config", false)) {
+      const std::string cpath = path + ".config";
+      try {
+        if (c->IsObject()) {
+          rapidjson::StringBuffer buf;
+          JsonWriter w(buf);
+          c->Accept(w);
+          spec.config =
+              engine::EngineConfig::FromJson(buf.GetString(), StrCat(ck.source(), ": ", cpath));
+        } else if (c->IsString()) {
+          const std::string file = ResolvePath(sw.dir, c->GetString());
+          std::ifstream in(file, std::ios::binary);
+          if (!in) {
+            ck.Add(cpath, NotFound(c->GetString(), file));
+          } else {
+            std::ostringstream s;
+            s << in.rdbuf();
+            spec.config = engine::EngineConfig::FromJson(
+                s.str(), StrCat(ck.source(), ": ", cpath, " (", file, ")"));
+          }
+        } else {
+          ck.Add(cpath, StrCat("expected an engine configuration (an object, or the path of a JSON "
+                               "file), got ",
+                               TypeName(*c)));
+        }
+      } catch (const Error& err) {
+        ck.AddRaw(ConfigErrorWithPath(err.what(), StrCat(ck.source(), ": ", cpath)));
+      }
+    }
+    sw.engines.push_back(std::move(spec));
+  }
+}
+
+void ParseStrategies(const Value& root, Checker& ck, Sweep& sw, NameTable& names) {
+  const Value* arr = ck.Array(root, "$", "strategies", false, "strategies {\"name\"}");
+  if (arr == nullptr) {
+    if (root.HasMember("strategies")) return;  // error already recorded
+    sw.strategies.push_back({"single", R"({"name":"single"})"});
+    names.Declare(ck, "single", "$.strategies (default)", 0);
+    return;
+  }
+  const std::vector<std::string> kKnown = {"single"};
+  for (rapidjson::SizeType i = 0; i < arr->Size(); ++i) {
+    const std::string path = StrCat("$.strategies[", i, "]");
+    const Value& s = (*arr)[i];
+    StrategySpec spec;
+    if (!ck.IsObject(s, path, "a strategy {\"name\"}")) continue;
+    ck.CheckKeys(s, path, {"name"});
+    if (auto name = ck.String(s, path, "name", true, "a strategy name")) {
+      if (std::find(kKnown.begin(), kKnown.end(), *name) == kKnown.end()) {
+        ck.Add(path + ".name", StrCat("unknown strategy \"", *name, "\"", DidYouMean(*name, kKnown),
+                                      "; expected one of ", Join(kKnown)));
+      }
+      spec.name = *name;
+      spec.canonical = CanonicalJson(s);
+      names.Declare(ck, spec.name, path + ".name", i);
+    }
+    sw.strategies.push_back(std::move(spec));
+  }
+}
+
+// Loads one suite to learn its size and content hash; records every problem.
+void LoadSuiteSpec(Checker& ck, const std::string& path, const std::string& given,
+                   SuiteSpec& spec) {
+  std::error_code ec;
+  if (!fs::exists(spec.path, ec)) {
+    ck.Add(path + ".path", NotFound(given, spec.path));
+    return;
+  }
+  try {
+    suites::LoadOptions lo;
+    lo.format = spec.format;
+    lo.split = spec.split;
+    const suites::LoadResult r = suites::LoadSuiteChecked(spec.path, lo);
+    for (size_t k = 0; k < r.issues.size() && k < kMaxIssuesPerSuite; ++k) {
+      ck.Add(path + ".path", StrCat("bad suite item: ", r.issues[k].ToString()));
+    }
+    if (r.issues.size() > kMaxIssuesPerSuite) {
+      ck.Add(path + ".path",
+             StrCat("... and ", r.issues.size() - kMaxIssuesPerSuite,
+                    " more bad items (gapbench suites validate ", spec.path, " lists them all)"));
+    }
+    if (!r.issues.empty()) return;
+    if (r.suite.items.empty()) {
+      ck.Add(path + ".path", StrCat("the suite at ", spec.path, " has no items"));
+      return;
+    }
+    spec.format = r.suite.manifest.format;
+    spec.content_hash = r.suite.manifest.content_hash;
+    spec.n_loaded = r.suite.items.size();
+    spec.n_items = spec.limit ? std::min<size_t>(spec.n_loaded, static_cast<size_t>(*spec.limit))
+                              : spec.n_loaded;
+  } catch (const Error& e) {
+    ck.Add(path + ".path", StrCat("cannot load the suite: ", e.what()));
+  }
+}
+
+void ParseSuites(const Value& root, Checker& ck, Sweep& sw, NameTable& names, int64_t samples) {
+  const Value* arr = ck.Array(root, "$", "suites", true, "suites {\"name\", \"path\", ...}");
+  if (arr == nullptr) return;
+  const std::vector<std::string> kFormats = {"mmlu", "humaneval", "gsm8k", "gapbench"};
+  for (rapidjson::SizeType i = 0; i < arr->Size(); ++i) {
+    const std::string path = StrCat("$.suites[", i, "]");
+    const Value& s = (*arr)[i];
+    SuiteSpec spec;
+    if (!ck.IsObject(s, path, "a suite {\"name\", \"path\", ...}")) continue;
+    ck.CheckKeys(s, path,
+                 {"name", "path", "format", "fewshot", "limit", "split", "samples", "max_tokens",
+                  "temperature"});
+    const size_t errors_before = ck.n_errors();
+    if (auto name = ck.String(s, path, "name", true, "a name for the suite")) {
+      spec.name = *name;
+      names.Declare(ck, spec.name, path + ".name", i);
+    }
+    const auto file = ck.String(s, path, "path", true, "the suite's file or folder");
+    if (auto format = ck.String(s, path, "format", false, "the suite's format")) {
+      if (std::find(kFormats.begin(), kFormats.end(), *format) == kFormats.end()) {
+        ck.Add(path + ".format",
+               StrCat("unknown format \"", *format, "\"", DidYouMean(*format, kFormats),
+                      "; expected one of ", Join(kFormats)));
+      } else {
+        spec.format = *format;
+      }
+    }
+    if (auto split = ck.String(s, path, "split", false, "the MMLU split to score"))
+      spec.split = *split;
+    spec.fewshot = ck.Int(s, path, "fewshot", 0, "the number of few-shot examples").value_or(0);
+    spec.limit = ck.Int(s, path, "limit", 1, "the number of items to take");
+    spec.samples = ck.Int(s, path, "samples", 1, "completions per item").value_or(samples);
+    spec.max_tokens = ck.Int(s, path, "max_tokens", 1, "tokens per completion").value_or(256);
+    spec.temperature = spec.samples > 1 ? 0.8 : 0.0;
+    if (const Value* t = ck.Member(s, path, "temperature", false)) {
+      if (!t->IsNumber() || t->GetDouble() < 0 || t->GetDouble() > 100) {
+        ck.Add(path + ".temperature", StrCat("expected a sampling temperature (a number in "
+                                             "[0, 100]), got ",
+                                             TypeName(*t), " ", Quoted(*t)));
+      } else {
+        spec.temperature = t->GetDouble();
+        if (spec.samples > 1 && spec.temperature == 0) {
+          ck.Add(path + ".temperature", StrCat("must be > 0 when samples is ", spec.samples,
+                                               " (greedy completions would all be equal)"));
+        }
+      }
+    }
+    if (file) {
+      spec.path = ResolvePath(sw.dir, *file);
+      // A suite whose own fields are wrong is not loaded: its format or split may be the cause.
+      if (ck.n_errors() == errors_before || !fs::exists(spec.path)) {
+        LoadSuiteSpec(ck, path, *file, spec);
+      }
+    }
+    sw.suites.push_back(std::move(spec));
+  }
+}
+
+// Reads a list of names (grid axis) or, when `axis` is absent, all declared indices.
+std::vector<size_t> ReadAxis(const Value& grid, Checker& ck, const char* axis, NameTable& names,
+                             size_t n_declared) {
+  std::vector<size_t> out;
+  const std::string path = StrCat("$.grid.", axis);
+  const auto it = grid.FindMember(axis);
+  if (it == grid.MemberEnd()) {
+    for (size_t i = 0; i < n_declared; ++i) out.push_back(i);
+    return out;
+  }
+  const Value& v = it->value;
+  if (!v.IsArray() || v.Empty()) {
+    ck.Add(path, StrCat("expected a non-empty array of ", axis, " names, got ",
+                        v.IsArray() ? "an empty array" : TypeName(v)));
+    return out;
+  }
+  std::set<std::string> seen;
+  for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+    const std::string ipath = StrCat(path, "[", i, "]");
+    if (!v[i].IsString()) {
+      ck.Add(ipath, StrCat("expected a ", axis, " name (a string), got ", TypeName(v[i])));
+      continue;
+    }
+    const std::string name = v[i].GetString();
+    if (!seen.insert(name).second) {
+      ck.Add(ipath, StrCat("'", name, "' is listed twice"));
+      continue;
+    }
+    if (auto idx = names.Resolve(ck, name, ipath)) out.push_back(*idx);
+  }
+  return out;
+}
+
+struct Tables {
+  NameTable models{"model"}, engines{"engine"}, strategies{"strategy"}, suites{"suite"};
+};
+
+void ParseGrid(const Value& grid, Checker& ck, Sweep& sw, Tables& t) {
+  if (!ck.IsObject(grid, "$.grid", "a grid {\"model\": [..], \"engine\": [..], \"suite\": [..]}")) {
+    return;
+  }
+  ck.CheckKeys(grid, "$.grid", {"model", "engine", "strategy", "suite"});
+  const auto models = ReadAxis(grid, ck, "model", t.models, sw.models.size());
+  const auto engines = ReadAxis(grid, ck, "engine", t.engines, sw.engines.size());
+  const auto strategies = ReadAxis(grid, ck, "strategy", t.strategies, sw.strategies.size());
+  const auto suites = ReadAxis(grid, ck, "suite", t.suites, sw.suites.size());
+  for (size_t m : models)
+    for (size_t e : engines)
+      for (size_t st : strategies)
+        for (size_t su : suites) sw.combinations.push_back({m, e, st, su});
+}
+
+void ParseCombinations(const Value& list, Checker& ck, Sweep& sw, Tables& t) {
+  if (!list.IsArray() || list.Empty()) {
+    ck.Add("$.combinations", StrCat("expected a non-empty array of {\"model\", \"engine\", "
+                                    "\"suite\"[, \"strategy\"]}, got ",
+                                    list.IsArray() ? "an empty array" : TypeName(list)));
+    return;
+  }
+  for (rapidjson::SizeType i = 0; i < list.Size(); ++i) {
+    const std::string path = StrCat("$.combinations[", i, "]");
+    const Value& c = list[i];
+    if (!ck.IsObject(c, path, "a combination {\"model\", \"engine\", \"suite\"}")) continue;
+    ck.CheckKeys(c, path, {"model", "engine", "strategy", "suite"});
+    Combination comb;
+    bool ok = true;
+    auto ref = [&](const char* key, NameTable& names, size_t& out) {
+      const bool required = std::string_view(key) != "strategy" || sw.strategies.size() != 1;
+      const auto name = ck.String(c, path, key, required, StrCat("a ", key, " name"));
+      if (!name) {
+        ok = ok && !required && !c.HasMember(key);
+        return;
+      }
+      if (auto idx = names.Resolve(ck, *name, StrCat(path, ".", key))) {
+        out = *idx;
+      } else {
+        ok = false;
+      }
+    };
+    ref("model", t.models, comb.model);
+    ref("engine", t.engines, comb.engine);
+    ref("strategy", t.strategies, comb.strategy);
+    ref("suite", t.suites, comb.suite);
+    if (!ok) continue;
+    if (std::find(sw.combinations.begin(), sw.combinations.end(), comb) != sw.combinations.end()) {
+      ck.Add(path, "the same combination is listed twice");
+      continue;
+    }
+    sw.combinations.push_back(comb);
+  }
+}
+
+void ParseSeeds(const Value& root, Checker& ck, Sweep& sw) {
+  const bool has_seed = root.HasMember("seed"), has_seeds = root.HasMember("seeds");
+  if (has_seed && has_seeds) {
+    ck.Add("$.seeds", "give either \"seed\": N or \"seeds\": [N, ...], not both");
+    return;
+  }
+  if (has_seed) {
+    if (auto s = ck.IntValue(root["seed"], "$.seed", 0, "a seed")) {
+      sw.seeds.push_back(static_cast<uint64_t>(*s));
+    }
+  } else if (has_seeds) {
+    const Value* arr = ck.Array(root, "$", "seeds", false, "seeds");
+    if (arr == nullptr) return;
+    std::set<int64_t> seen;
+    for (rapidjson::SizeType i = 0; i < arr->Size(); ++i) {
+      const std::string path = StrCat("$.seeds[", i, "]");
+      if (auto s = ck.IntValue((*arr)[i], path, 0, "a seed")) {
+        if (!seen.insert(*s).second) {
+          ck.Add(path, StrCat("seed ", *s, " is listed twice"));
+        } else {
+          sw.seeds.push_back(static_cast<uint64_t>(*s));
+        }
+      }
+    }
+  } else {
+    sw.seeds.push_back(1);
+  }
+}
+
+}  // namespace
+
+SweepCheck CheckSweepText(std::string_view text, const std::string& source,
+                          const std::string& base_dir) {
+  SweepCheck out;
+  Sweep& sw = out.sweep;
+  sw.file = source;
+  sw.dir = fs::absolute(base_dir.empty() ? "." : base_dir).lexically_normal().string();
+  Checker ck(source);
+  if (text.size() > kMaxSweepBytes) {
+    ck.Add("$", StrCat("the file is ", text.size(), " bytes; a sweep may be at most ",
+                       kMaxSweepBytes, " bytes"));
+    out.errors = ck.TakeErrors();
+    return out;
+  }
+  rapidjson::Document doc;
+  // Iterative parsing: deeply nested input cannot overflow the stack.
+  doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag>(text.data(),
+                                                                                 text.size());
+  if (doc.HasParseError()) {
+    ck.Add("$", StrCat("invalid JSON at byte ", doc.GetErrorOffset(), ": ",
+                       rapidjson::GetParseError_En(doc.GetParseError())));
+    out.errors = ck.TakeErrors();
+    return out;
+  }
+  if (!ck.IsObject(doc, "$", "a sweep")) {
+    out.errors = ck.TakeErrors();
+    return out;
+  }
+  ck.CheckKeys(doc, "$",
+               {"name", "models", "engines", "strategies", "suites", "grid", "combinations", "seed",
+                "seeds", "samples", "shard_size", "priority"});
+  sw.name = ck.String(doc, "$", "name", false, "the sweep's name")
+                .value_or(fs::path(source).stem().string());
+  const int64_t samples = ck.Int(doc, "$", "samples", 1, "completions per item").value_or(1);
+  sw.shard_size = ck.Int(doc, "$", "shard_size", 1, "items per shard").value_or(10);
+  sw.priority = ck.Int(doc, "$", "priority", 0, "a priority (higher runs first)").value_or(0);
+  ParseSeeds(doc, ck, sw);
+  Tables t;
+  ParseModels(doc, ck, sw, t.models);
+  ParseEngines(doc, ck, sw, t.engines);
+  ParseStrategies(doc, ck, sw, t.strategies);
+  ParseSuites(doc, ck, sw, t.suites, samples);
+  const bool has_grid = doc.HasMember("grid"), has_list = doc.HasMember("combinations");
+  if (has_grid && has_list) {
+    ck.Add("$", "give either \"grid\" or \"combinations\", not both");
+  } else if (has_grid) {
+    ParseGrid(doc["grid"], ck, sw, t);
+  } else if (has_list) {
+    ParseCombinations(doc["combinations"], ck, sw, t);
+  } else {
+    ck.Add("$.grid",
+           "missing: give \"grid\": {\"model\": [..], \"engine\": [..], \"suite\": "
+           "[..]} or \"combinations\": [{\"model\", \"engine\", \"suite\"}, ...]");
+  }
+  out.errors = ck.TakeErrors();
+  return out;
+}
+
+SweepCheck CheckSweepFile(const std::string& file) {
+  std::error_code ec;
+  const fs::path p(file);
+  if (!fs::is_regular_file(p, ec)) {
+    SweepCheck out;
+    out.errors.push_back(StrCat(file, ": cannot read the sweep file (",
+                                ec              ? ec.message()
+                                : fs::exists(p) ? "not a regular file"
+                                                : "no such file",
+                                ")"));
+    return out;
+  }
+  if (fs::file_size(p, ec) > kMaxSweepBytes) {
+    SweepCheck out;
+    out.errors.push_back(StrCat(file, ": a sweep may be at most ", kMaxSweepBytes, " bytes"));
+    return out;
+  }
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  if (!in && !in.eof()) {
+    SweepCheck out;
+    out.errors.push_back(StrCat(file, ": cannot read the sweep file"));
+    return out;
+  }
+  return CheckSweepText(s.str(), file, fs::absolute(p).parent_path().string());
+}
+
+Sweep LoadSweep(const std::string& file) {
+  SweepCheck c = CheckSweepFile(file);
+  if (!c.ok()) {
+    std::string msg =
+        StrCat(c.errors.size(), " error", c.errors.size() == 1 ? "" : "s", " in the sweep:");
+    for (const auto& e : c.errors) msg += "\n  " + e;
+    throw Error(msg);
+  }
+  return std::move(c.sweep);
+}
+
+}  // namespace gapbench::coordinator

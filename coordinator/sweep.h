@@ -1,0 +1,95 @@
+// Sweep files (docs/SWEEP.md): which models, engine configurations, strategies and suites to
+// evaluate together, with which seeds, samples and shard size. Loading a sweep validates all of
+// it before anything runs: every JSON field, every name a grid or combination refers to, and every
+// model and suite file on disk (models are identified by content, suites are loaded and hashed).
+// All problems are collected, each naming the sweep file and the JSON path ("$.engines[1].config")
+// and saying what was expected, so one run of `gapbench sweep validate` shows them all.
+//
+// Not here: expansion into shards (expand.h), scheduling and persistence (the coordinator).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "coordinator/model_identity.h"
+#include "engine/engine_config.h"
+
+namespace gapbench::coordinator {
+
+struct ModelSpec {
+  std::string alias;  // defaults to the file name without ".gguf"
+  std::string path;   // resolved against the sweep file's folder, lexically normal
+  ModelIdentity identity;
+};
+
+struct EngineSpec {
+  std::string name;
+  engine::EngineConfig config;
+};
+
+// A decoding strategy. Only {"name": "single"} (one model, no drafting or routing) exists now;
+// the hybrid-strategies issue adds the others and their parameters.
+struct StrategySpec {
+  std::string name;
+  std::string canonical;  // canonical JSON of the whole entry (sorted keys), part of shard keys
+};
+
+struct SuiteSpec {
+  std::string name;
+  std::string path;    // resolved like model paths
+  std::string format;  // "mmlu" | "humaneval" | "gsm8k" | "gapbench" (detected when omitted)
+  std::string split = "test";
+  int64_t fewshot = 0;
+  std::optional<int64_t> limit;  // the first N items in file order
+  int64_t samples = 1;           // completions per generation/code item (the sweep's default)
+  int64_t max_tokens = 256;      // generation budget per completion
+  double temperature = 0.0;      // default: 0 when samples == 1, else 0.8 (as `gapbench eval`)
+  std::string content_hash;      // Manifest::content_hash of the whole suite as loaded
+  size_t n_loaded = 0;           // items in the suite
+  size_t n_items = 0;            // items evaluated: min(limit, n_loaded)
+};
+
+// One cell of the grid: indices into Sweep's vectors.
+struct Combination {
+  size_t model = 0;
+  size_t engine = 0;
+  size_t strategy = 0;
+  size_t suite = 0;
+  bool operator==(const Combination&) const = default;
+};
+
+struct Sweep {
+  std::string name;
+  std::string file;  // as given
+  std::string dir;   // absolute folder of the file: relative paths resolve against it
+  std::vector<ModelSpec> models;
+  std::vector<EngineSpec> engines;
+  std::vector<StrategySpec> strategies;  // default: [{"name": "single"}]
+  std::vector<SuiteSpec> suites;
+  std::vector<Combination> combinations;  // grid order: model, engine, strategy, suite
+  std::vector<uint64_t> seeds;            // "seed": N or "seeds": [..]; default [1]
+  int64_t shard_size = 10;                // items per shard
+  int64_t priority = 0;                   // higher runs first; does not change results
+};
+
+struct SweepCheck {
+  Sweep sweep;                      // complete only when errors is empty
+  std::vector<std::string> errors;  // "FILE: $.path: message", in document order
+  bool ok() const { return errors.empty(); }
+};
+
+// Validates a sweep file, collecting every problem. Never throws on bad input.
+SweepCheck CheckSweepFile(const std::string& file);
+// The same for text already in memory: `source` names it in messages, `base_dir` is where relative
+// paths resolve.
+SweepCheck CheckSweepText(std::string_view text, const std::string& source,
+                          const std::string& base_dir);
+
+// A sweep that must be valid: throws Error listing every problem.
+Sweep LoadSweep(const std::string& file);
+
+}  // namespace gapbench::coordinator

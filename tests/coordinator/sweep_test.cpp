@@ -1,0 +1,238 @@
+// Sweep validation: the documented example is accepted with real files; every error is reported
+// at once with its JSON path; relative paths resolve against the sweep file's folder.
+#include "coordinator/sweep.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+
+#include "coordinator/expand.h"
+#include "tests/coordinator/sweep_fixture.h"
+
+namespace gapbench::coordinator {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::TempDir;
+using testing::WriteFile;
+
+std::string AllErrors(const SweepCheck& c) {
+  std::string out;
+  for (const auto& e : c.errors) out += e + "\n";
+  return out;
+}
+
+// Whether some error contains every one of `parts`.
+bool HasError(const SweepCheck& c, std::initializer_list<std::string_view> parts) {
+  return std::any_of(c.errors.begin(), c.errors.end(), [&](const std::string& e) {
+    return std::all_of(parts.begin(), parts.end(),
+                       [&](std::string_view p) { return e.find(p) != std::string::npos; });
+  });
+}
+
+TEST(Sweep, ExampleShapeIsAccepted) {
+  TempDir dir;
+  testing::WriteExampleFiles(dir.path());
+  WriteFile(dir / "sweep.json", testing::kExampleSweep);
+  const SweepCheck c = CheckSweepFile((dir / "sweep.json").string());
+  ASSERT_TRUE(c.ok()) << AllErrors(c);
+  const Sweep& sw = c.sweep;
+  EXPECT_EQ(sw.name, "example");
+  ASSERT_EQ(sw.models.size(), 1u);
+  EXPECT_EQ(sw.models[0].alias, "small");
+  EXPECT_EQ(sw.models[0].path, (dir.path() / "models" / "small.gguf").lexically_normal().string());
+  EXPECT_EQ(sw.models[0].identity.size, fs::file_size(testing::FixtureModel()));
+  ASSERT_EQ(sw.engines.size(), 2u);
+  EXPECT_TRUE(sw.engines[0].config.Canonical() == engine::EngineConfig{}.Canonical());
+  EXPECT_TRUE(sw.engines[1].config.weights == kernels::GgmlType::kQ8_0);
+  ASSERT_EQ(sw.strategies.size(), 1u);
+  EXPECT_EQ(sw.strategies[0].name, "single");
+  ASSERT_EQ(sw.suites.size(), 1u);
+  EXPECT_EQ(sw.suites[0].format, "mmlu");
+  EXPECT_EQ(sw.suites[0].fewshot, 5);
+  EXPECT_EQ(sw.suites[0].n_loaded, 250u);
+  EXPECT_EQ(sw.suites[0].n_items, 200u);
+  EXPECT_EQ(sw.suites[0].samples, 1);
+  EXPECT_EQ(sw.seeds, std::vector<uint64_t>{1});
+  EXPECT_EQ(sw.shard_size, 10);
+  ASSERT_EQ(sw.combinations.size(), 2u);
+  EXPECT_EQ(sw.combinations[0].engine, 0u);
+  EXPECT_EQ(sw.combinations[1].engine, 1u);
+
+  const Expansion x = ExpandSweep(sw);
+  EXPECT_EQ(x.shards.size(), 40u);  // 2 engines x 200 items / 10
+  EXPECT_EQ(x.n_items, 400u);
+  EXPECT_EQ(x.n_duplicates, 0u);
+  // LoadSweep accepts it too.
+  EXPECT_EQ(LoadSweep((dir / "sweep.json").string()).combinations.size(), 2u);
+}
+
+TEST(Sweep, EveryErrorIsReportedAtOnceWithItsJsonPath) {
+  TempDir dir;
+  testing::CopyModel(dir / "models" / "ok.gguf");
+  WriteFile(dir / "sweep.json", R"({
+    "name": "broken",
+    "models": [{"alias": "ok", "path": "models/ok.gguf"},
+               {"alias": "gone", "path": "models/missing.gguf"},
+               {"alias": "ok", "path": "models/also_missing.gguf"},
+               {"alias": "notgguf", "path": "sweep.json"}],
+    "engines": [{"name": "base", "config": {}},
+                {"name": "typo", "config": {"kv_head": 2}},
+                {"name": "base", "config": {"kv_heads": -1}},
+                {"nam": "x"}],
+    "suites": [{"name": "mmlu", "path": "data/nowhere", "format": "mmlu", "fewshot": -5},
+               {"name": "g", "path": "data/g.jsonl", "format": "gsm9k", "limit": 0},
+               {"name": "h", "path": "data/h.jsonl", "samples": 4, "temperature": 0}],
+    "grid": {"model": ["ok", "smal"], "engine": ["base", "q8"], "suite": ["mmlu", 3]},
+    "seeds": [1, 1, -2],
+    "shard_size": "10",
+    "priority": -1,
+    "extra": true
+  })");
+  const SweepCheck c = CheckSweepFile((dir / "sweep.json").string());
+  ASSERT_FALSE(c.ok());
+  const std::string f = (dir / "sweep.json").string();
+  for (const auto& e : c.errors) EXPECT_EQ(e.rfind(f + ": $", 0), 0u) << e;  // FILE: $.path
+  // Both missing model files and the missing suite file, each with its path.
+  EXPECT_TRUE(HasError(c, {"$.models[1].path: not found", "missing.gguf"})) << AllErrors(c);
+  EXPECT_TRUE(HasError(c, {"$.models[2].path: not found", "also_missing.gguf"})) << AllErrors(c);
+  EXPECT_TRUE(HasError(c, {"$.models[3].path: not a usable GGUF model"})) << AllErrors(c);
+  EXPECT_TRUE(HasError(c, {"$.suites[0].fewshot", "integer >= 0", "-5"})) << AllErrors(c);
+  EXPECT_TRUE(HasError(c, {"$.suites[2].path: not found", "h.jsonl"})) << AllErrors(c);
+  // The engine config's unknown key, with the key in the path and a suggestion.
+  EXPECT_TRUE(HasError(c, {"$.engines[1].config.kv_head: unknown key", "did you mean 'kv_heads'"}))
+      << AllErrors(c);
+  EXPECT_TRUE(HasError(c, {"$.engines[2].config.kv_heads: value -1 is out of range"}))
+      << AllErrors(c);
+  // Duplicates, unknown keys, missing fields.
+  EXPECT_TRUE(HasError(c, {"$.models[2].alias: duplicate model name 'ok'", "$.models[0].alias"}))
+      << AllErrors(c);
+  EXPECT_TRUE(HasError(c, {"$.engines[2].name: duplicate engine name 'base'"})) << AllErrors(c);
+  EXPECT_TRUE(HasError(c, {"$.engines[3].nam: unknown key", "did you mean 'name'"}))
+      << AllErrors(c);
+  EXPECT_TRUE(HasError(c, {"$.engines[3].name: missing"})) << AllErrors(c);
+  EXPECT_TRUE(HasError(c, {"$.extra: unknown key"})) << AllErrors(c);
+  // Bad values.
+  EXPECT_TRUE(HasError(c, {"$.suites[0].path: not found"})) << AllErrors(c);
+  EXPECT_TRUE(HasError(c, {"$.suites[1].format: unknown format \"gsm9k\"", "gsm8k"}))
+      << AllErrors(c);
+  EXPECT_TRUE(HasError(c, {"$.suites[1].limit", ">= 1", "got 0"})) << AllErrors(c);
+  EXPECT_TRUE(HasError(c, {"$.suites[2].temperature: must be > 0"})) << AllErrors(c);
+  EXPECT_TRUE(HasError(c, {"$.shard_size", "integer >= 1", "got a string"})) << AllErrors(c);
+  EXPECT_TRUE(HasError(c, {"$.priority", "got -1"})) << AllErrors(c);
+  EXPECT_TRUE(HasError(c, {"$.seeds[1]: seed 1 is listed twice"})) << AllErrors(c);
+  EXPECT_TRUE(HasError(c, {"$.seeds[2]", "got -2"})) << AllErrors(c);
+  // Grid references to undeclared names.
+  EXPECT_TRUE(HasError(c, {"$.grid.model[1]: unknown model 'smal'"})) << AllErrors(c);
+  EXPECT_TRUE(HasError(c, {"$.grid.engine[1]: unknown engine 'q8'", "declared: base"}))
+      << AllErrors(c);
+  EXPECT_TRUE(HasError(c, {"$.grid.suite[1]: expected a suite name (a string), got an integer"}))
+      << AllErrors(c);
+  EXPECT_GE(c.errors.size(), 24u) << AllErrors(c);
+  // LoadSweep throws one Error holding them all.
+  try {
+    LoadSweep(f);
+    FAIL() << "LoadSweep accepted a broken sweep";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find(StrCat(c.errors.size(), " errors")), std::string::npos) << msg;
+    for (const auto& err : c.errors) EXPECT_NE(msg.find(err), std::string::npos) << err;
+  }
+}
+
+TEST(Sweep, CombinationsListStrategiesAndDuplicates) {
+  TempDir dir;
+  testing::WriteExampleFiles(dir.path(), 20);
+  WriteFile(dir / "s.json", R"({
+    "models": [{"path": "models/small.gguf"}],
+    "engines": [{"name": "base"}, {"name": "f32kv", "config": {"kv_cache": "f32"}}],
+    "strategies": [{"name": "single"}],
+    "suites": [{"name": "mmlu", "path": "data/mmlu"}],
+    "combinations": [{"model": "small", "engine": "f32kv", "suite": "mmlu"},
+                     {"model": "small", "engine": "base", "suite": "mmlu", "strategy": "single"},
+                     {"model": "small", "engine": "f32kv", "suite": "mmlu"}]
+  })");
+  SweepCheck c = CheckSweepFile((dir / "s.json").string());
+  ASSERT_EQ(c.errors.size(), 1u) << AllErrors(c);
+  EXPECT_TRUE(HasError(c, {"$.combinations[2]: the same combination is listed twice"}));
+  ASSERT_EQ(c.sweep.combinations.size(), 2u);
+  EXPECT_EQ(c.sweep.combinations[0].engine, 1u);  // list order is kept
+  EXPECT_EQ(c.sweep.models[0].alias, "small");    // alias defaults to the file's stem
+  EXPECT_EQ(c.sweep.name, "s");                   // name defaults to the sweep file's stem
+  EXPECT_EQ(c.sweep.suites[0].format, "mmlu");    // detected
+
+  WriteFile(dir / "t.json", R"({"models": [{"path": "models/small.gguf"}],
+    "engines": [{"name": "base"}], "strategies": [{"name": "speculative"}, {"name": "single"}],
+    "suites": [{"name": "mmlu", "path": "data/mmlu"}],
+    "grid": {}, "combinations": []})");
+  c = CheckSweepFile((dir / "t.json").string());
+  EXPECT_TRUE(HasError(c, {"$.strategies[0].name: unknown strategy \"speculative\"", "single"}))
+      << AllErrors(c);
+  EXPECT_TRUE(HasError(c, {"$: give either \"grid\" or \"combinations\""})) << AllErrors(c);
+
+  WriteFile(dir / "u.json", R"({"models": [{"path": "models/small.gguf"}],
+    "engines": [{"name": "base"}], "suites": [{"name": "mmlu", "path": "data/mmlu"}]})");
+  c = CheckSweepFile((dir / "u.json").string());
+  EXPECT_TRUE(HasError(c, {"$.grid: missing"})) << AllErrors(c);
+}
+
+TEST(Sweep, RelativePathsResolveAgainstTheSweepFilesFolder) {
+  TempDir dir;
+  testing::CopyModel(dir / "models" / "m.gguf");
+  testing::WriteGsm8k(dir / "data" / "g.jsonl", 7);
+  fs::create_directories(dir / "sweeps" / "nested");
+  const std::string abs_model = (dir / "models" / "m.gguf").string();
+  WriteFile(dir / "sweeps" / "nested" / "s.json",
+            StrCat(R"({"models": [{"alias": "a", "path": "../../models/m.gguf"},
+                                  {"alias": "b", "path": ")",
+                   abs_model, R"("}],
+              "engines": [{"name": "e", "config": "../engine.json"}],
+              "suites": [{"name": "g", "path": "../../data/g.jsonl"}],
+              "grid": {"model": ["a"]}})"));
+  WriteFile(dir / "sweeps" / "engine.json", R"({"weights": "f16"})");
+  const SweepCheck c = CheckSweepFile((dir / "sweeps" / "nested" / "s.json").string());
+  ASSERT_TRUE(c.ok()) << AllErrors(c);
+  EXPECT_EQ(c.sweep.models[0].path, fs::path(abs_model).lexically_normal().string());
+  EXPECT_EQ(c.sweep.models[1].path, abs_model);
+  EXPECT_EQ(c.sweep.suites[0].path, (dir.path() / "data" / "g.jsonl").lexically_normal().string());
+  EXPECT_EQ(c.sweep.suites[0].format, "gsm8k");
+  EXPECT_EQ(c.sweep.suites[0].n_items, 7u);
+  EXPECT_TRUE(c.sweep.engines[0].config.weights == kernels::GgmlType::kF16);
+  EXPECT_EQ(c.sweep.combinations.size(), 1u);  // omitted axes take every entry
+
+  // The same relative names from a sweep in another folder are looked up there, and the message
+  // shows the resolved path next to the given one.
+  WriteFile(dir / "s2.json", R"({"models": [{"path": "../../models/m.gguf"}],
+    "engines": [{"name": "e"}], "suites": [{"name": "g", "path": "data/g.jsonl"}], "grid": {}})");
+  const SweepCheck c2 = CheckSweepFile((dir / "s2.json").string());
+  ASSERT_EQ(c2.errors.size(), 1u) << AllErrors(c2);
+  EXPECT_TRUE(HasError(c2, {"$.models[0].path: not found", "'../../models/m.gguf' relative to"}));
+}
+
+TEST(Sweep, MalformedInputIsOneClearErrorNeverACrash) {
+  TempDir dir;
+  const auto check = [&](const std::string& text) {
+    WriteFile(dir / "x.json", text);
+    return CheckSweepFile((dir / "x.json").string());
+  };
+  SweepCheck c = check("{\"models\": [");
+  ASSERT_EQ(c.errors.size(), 1u);
+  EXPECT_TRUE(HasError(c, {"x.json: $: invalid JSON at byte"})) << AllErrors(c);
+  c = check(std::string(100000, '['));  // iterative parsing: no stack overflow
+  ASSERT_EQ(c.errors.size(), 1u);
+  c = check("[1, 2]");
+  EXPECT_TRUE(HasError(c, {"$: expected a sweep (an object), got an array"})) << AllErrors(c);
+  c = check(R"({"models": {}, "engines": [], "suites": [1], "grid": []})");
+  EXPECT_TRUE(HasError(c, {"$.models: expected a non-empty array", "got an object"}));
+  EXPECT_TRUE(HasError(c, {"$.engines: expected a non-empty array", "got an empty array"}));
+  EXPECT_TRUE(HasError(c, {"$.suites[0]: expected a suite", "got an integer"}));
+  EXPECT_TRUE(HasError(c, {"$.grid: expected a grid", "got an array"}));
+  c = CheckSweepFile((dir / "absent.json").string());
+  ASSERT_EQ(c.errors.size(), 1u);
+  EXPECT_TRUE(HasError(c, {"absent.json: cannot read the sweep file"})) << AllErrors(c);
+}
+
+}  // namespace
+}  // namespace gapbench::coordinator
