@@ -78,7 +78,7 @@ struct Sweep {
 
 struct SweepCheck {
   Sweep sweep;                      // complete only when errors is empty
-  std::vector<std::string> errors;  // "FILE: $.path: message", in document order
+  std::vector<std::string> errors;  // "FILE: $.path: message", grouped by section
   bool ok() const { return errors.empty(); }
 };
 
