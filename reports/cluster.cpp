@@ -9,8 +9,8 @@
 
 namespace gapbench::reports {
 
-ClusteredMean ClusteredMeanOf(std::span<const double> scores,
-                              std::span<const std::string> clusters, double confidence) {
+ClusteredMean ClusteredMeanOf(std::span<const double> scores, std::span<const std::string> clusters,
+                              double confidence) {
   if (scores.size() != clusters.size()) {
     Fail("clustered mean: ", scores.size(), " scores but ", clusters.size(), " cluster ids");
   }

@@ -30,7 +30,7 @@ struct ClusteredMean {
 // scores[i] belongs to cluster clusters[i] (any string id; items of one cluster need not be
 // adjacent). Throws Error when empty, when the spans differ in length, or on a non-finite
 // score. With a single cluster the SE is undefined: `mean.se` is empty and `mean.note` says so.
-ClusteredMean ClusteredMeanOf(std::span<const double> scores,
-                              std::span<const std::string> clusters, double confidence = 0.95);
+ClusteredMean ClusteredMeanOf(std::span<const double> scores, std::span<const std::string> clusters,
+                              double confidence = 0.95);
 
 }  // namespace gapbench::reports

@@ -20,7 +20,7 @@ struct PairedDifference {
   // mean(a) − mean(b) = mean(d), d_i = a_i − b_i, with SE sqrt(Σ(d − d̄)²/n / n) (or the
   // cluster-robust SE of mean(d) when clusters are given; see cluster.h).
   Estimate diff;
-  double sd_diff = 0;  // plug-in SD of d_i (divide by n); feeds the paired power calculation
+  double sd_diff = 0;    // plug-in SD of d_i (divide by n); feeds the paired power calculation
   int64_t clusters = 0;  // 0 when unclustered
 };
 
@@ -28,8 +28,7 @@ struct PairedDifference {
 // lengths differ, or on a non-finite score. With `clusters` (same length, any string ids) the
 // SE is cluster-robust; with a single cluster it is undefined and `diff.note` says so.
 PairedDifference PairedDiff(std::span<const double> a, std::span<const double> b,
-                            double confidence = 0.95,
-                            std::span<const std::string> clusters = {});
+                            double confidence = 0.95, std::span<const std::string> clusters = {});
 
 // McNemar's exact test of "a and b are equally accurate" on binary paired outcomes:
 // only_a = items a got right and b wrong, only_b the reverse. Under H0 only_a ~ Bin(N, 1/2)

@@ -48,8 +48,8 @@ double MinimumDetectableDifferenceUnpaired(double p, int64_t n1, int64_t n2, dou
                                            double power) {
   if (!(p >= 0 && p <= 1)) Fail("power: baseline accuracy ", p, " must lie in [0, 1]");
   if (n1 < 1 || n2 < 1) Fail("power: both groups need >= 1 item, got ", n1, " and ", n2);
-  const double se = std::sqrt(p * (1 - p) *
-                              (1 / static_cast<double>(n1) + 1 / static_cast<double>(n2)));
+  const double se =
+      std::sqrt(p * (1 - p) * (1 / static_cast<double>(n1) + 1 / static_cast<double>(n2)));
   return MinimumDetectableDifference(se, alpha, power);
 }
 

@@ -11,7 +11,7 @@ namespace gapbench::reports {
 
 // The noncentrality δ that gives a two-sided z test at level `alpha` the requested power:
 // Φ(δ − z) + Φ(−δ − z) = power, z = Φ⁻¹(1 − alpha/2). Both tails are counted, so δ is a hair
-// below the textbook z + Φ⁻¹(power) (2.8016 vs 2.8016 + 3e-7 at 0.05 / 0.8). Throws Error
+// below the textbook z + Φ⁻¹(power) (2.8015818 vs 2.8015852 at 0.05 / 0.8). Throws Error
 // unless 0 < alpha < 1 and alpha < power < 1.
 double Noncentrality(double alpha, double power);
 

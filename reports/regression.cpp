@@ -16,8 +16,8 @@ SlopeFit OlsSlope(std::span<const double> x, std::span<const double> y, double c
   const Moments my = ComputeMoments(y, "slope (scores)");
   const double nn = static_cast<double>(mx.n);
   const double sxx = mx.variance * nn;
-  if (!(sxx > 0)) Fail("slope: every item has the same covariate value ", x[0],
-                       "; the slope is undefined");
+  if (!(sxx > 0))
+    Fail("slope: every item has the same covariate value ", x[0], "; the slope is undefined");
   double sxy = 0;
   for (size_t i = 0; i < x.size(); ++i) sxy += (x[i] - mx.mean) * (y[i] - my.mean);
   SlopeFit fit;

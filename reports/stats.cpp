@@ -41,10 +41,10 @@ double NormalQuantile(double p) {
         ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
   }
   // ... refined by one Halley step on Φ(x) − p, which brings it to full double precision.
-  // In the upper tail the residual is taken as (1 − p) − Φ(−x) to avoid cancellation.
+  // The residual Φ(x) − p is taken as (1 − p) − Φ(−x) for p ≥ 0.5 (the same quantity; 1 − p
+  // is exact there), which avoids cancellation in the upper tail.
   const double e = p < 0.5 ? NormalCdf(x) - p : (1 - p) - NormalCdf(-x);
-  const double sign = p < 0.5 ? 1.0 : -1.0;
-  const double u = sign * e * std::sqrt(2 * std::numbers::pi) * std::exp(x * x / 2);
+  const double u = e * std::sqrt(2 * std::numbers::pi) * std::exp(x * x / 2);
   return x - u / (1 + x * u / 2);
 }
 

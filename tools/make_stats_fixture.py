@@ -18,7 +18,7 @@ import numpy as np
 import scipy
 import statsmodels
 import statsmodels.api as sm
-from scipy import stats
+from scipy import optimize, stats
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
@@ -79,7 +79,7 @@ def cluster_section(rng):
         if n == g:  # one item per cluster: clustered must equal the plain CLT SE (x sqrt(G/(G-1)))
             ids = [f"item-{i}" for i in range(n)]
         # Correlated within cluster: a per-cluster difficulty shifts the success probability.
-        shift = {c: rng.normal(0, 0.25) for c in set(ids)}
+        shift = {c: rng.normal(0, 0.25) for c in dict.fromkeys(ids)}  # first-seen order
         s = (rng.random(n) < np.clip([p + shift[c] for c in ids], 0, 1)).astype(float)
         codes = cluster_codes(ids)
         mean, se = ols_intercept_se(s, "cluster", cov_kwds={"groups": codes})
@@ -145,22 +145,34 @@ def pass_at_k_section(rng):
     return out
 
 
+def solve_effect(nobs1, alpha, power, ratio):
+    """Effect size (SD units) at which statsmodels' NormalIndPower reaches `power`.
+
+    solve_power alone stops at ~1e-6 relative (its root finder's default tolerance), so its answer
+    only brackets the root; scipy's brentq on statsmodels' own power function (both tails of the
+    two-sided test) then solves it to full precision."""
+    ip = NormalIndPower()
+    rough = float(ip.solve_power(effect_size=None, nobs1=nobs1, alpha=alpha, power=power,
+                                 ratio=ratio))
+    f = lambda d: float(ip.power(d, nobs1, alpha, ratio=ratio)) - power
+    exact = optimize.brentq(f, rough * 0.99, rough * 1.01, xtol=1e-16, rtol=1e-15, maxiter=200)
+    return exact, rough
+
+
 def power_section():
     out = []
     for alpha, power in [(0.05, 0.8), (0.05, 0.9), (0.01, 0.8), (0.1, 0.5), (0.05, 0.2)]:
         # One-sample normal test (ratio=0): effect in SD units at nobs=1 is the noncentrality.
-        delta = float(NormalIndPower().solve_power(effect_size=None, nobs1=1, alpha=alpha,
-                                                   power=power, ratio=0))
-        out.append({"alpha": alpha, "power": power, "noncentrality": delta})
+        delta, rough = solve_effect(1, alpha, power, 0)
+        out.append({"alpha": alpha, "power": power, "noncentrality": delta,
+                    "solve_power": rough})
     paired = []
     for sd, n in [(0.4, 100), (0.2, 1000), (0.55, 30)]:
-        d = float(NormalIndPower().solve_power(effect_size=None, nobs1=n, alpha=0.05, power=0.8,
-                                               ratio=0))
+        d, _ = solve_effect(n, 0.05, 0.8, 0)
         paired.append({"sd_diff": sd, "n": n, "alpha": 0.05, "power": 0.8, "mdd": d * sd})
     unpaired = []
     for p, n1, n2 in [(0.5, 100, 100), (0.8, 500, 250), (0.3, 57, 57)]:
-        d = float(NormalIndPower().solve_power(effect_size=None, nobs1=n1, alpha=0.05, power=0.8,
-                                               ratio=n2 / n1))
+        d, _ = solve_effect(n1, 0.05, 0.8, n2 / n1)
         unpaired.append({"p": p, "n1": n1, "n2": n2, "alpha": 0.05, "power": 0.8,
                          "mdd": d * math.sqrt(p * (1 - p))})
     return {"noncentrality": out, "paired": paired, "unpaired": unpaired}
