@@ -1,6 +1,7 @@
 // Wald and Wilson intervals for an accuracy; formulas in docs/STATISTICS.md §1.
 #include "reports/proportion.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/error.h"
@@ -11,8 +12,11 @@ const char* IntervalMethodName(IntervalMethod m) {
   return m == IntervalMethod::kWilson ? "wilson" : "wald";
 }
 
-bool UseWilson(int64_t successes, int64_t n) {
-  return n < 30 || successes < 5 || n - successes < 5;
+bool UseWilson(int64_t successes, int64_t n, double confidence) {
+  const double z = ZForConfidence(confidence);
+  const double min_count = std::max(5.0, z * z);
+  return n < 30 || static_cast<double>(successes) < min_count ||
+         static_cast<double>(n - successes) < min_count;
 }
 
 Interval WilsonInterval(int64_t successes, int64_t n, double confidence) {
@@ -45,7 +49,7 @@ AccuracySummary AccuracyFromCounts(int64_t successes, int64_t n, double confiden
   s.binary = true;
   s.mean = MakeEstimate(p, std::sqrt(p * (1 - p) / static_cast<double>(n)), confidence);
   s.wilson = WilsonInterval(successes, n, confidence);
-  if (UseWilson(successes, n)) {
+  if (UseWilson(successes, n, confidence)) {
     s.ci = *s.wilson;
     s.method = IntervalMethod::kWilson;
   } else {

@@ -22,16 +22,17 @@ struct AccuracySummary {
   // sqrt(p(1 − p)/n) — and the Wald interval mean ± z·se.
   Estimate mean;
   std::optional<Interval> wilson;  // binary scores only
-  // The interval to show: Wilson when binary and (n < 30 or n·p < 5 or n·(1 − p) < 5),
-  // otherwise Wald (see UseWilson).
+  // The interval to show: Wilson when binary and (n < 30 or n·p < 5 or n·(1 − p) < 5, at
+  // 95%), otherwise Wald (see UseWilson).
   Interval ci;
   IntervalMethod method = IntervalMethod::kWald;
 };
 
 // True when the Wilson interval should be shown instead of Wald for `successes` of `n`: small
-// n (< 30) or an expected count below 5 on either side (p near 0 or 1), where the Wald interval
-// under-covers and can leave [0, 1].
-bool UseWilson(int64_t successes, int64_t n);
+// n (< 30) or fewer than max(5, z²) successes or failures (p near 0 or 1), where the Wald
+// interval under-covers. Above that count the Wald interval stays inside [0, 1]
+// (k − z·sqrt(k(1 − p)) ≥ 0 when k ≥ z²); z² = 3.84 at 95%, so there the threshold is 5.
+bool UseWilson(int64_t successes, int64_t n, double confidence = 0.95);
 
 // Wilson score interval for `successes` of `n` (Wilson 1927):
 //   centre = (p + z²/2n) / (1 + z²/n),  half = z/(1 + z²/n) · sqrt(p(1 − p)/n + z²/4n²).

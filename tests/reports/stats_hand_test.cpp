@@ -48,6 +48,13 @@ TEST(Proportion, RulePicksWilsonForSmallNOrExtremeP) {
   EXPECT_TRUE(UseWilson(97, 100));  // only 3 failures: n(1 − p) < 5
   EXPECT_TRUE(UseWilson(4, 1000));  // n·p < 5
   EXPECT_FALSE(UseWilson(5, 1000));
+  // At 99.9% z² = 10.83: 6 successes would let the Wald interval dip below 0, so Wilson.
+  EXPECT_TRUE(UseWilson(6, 1000, 0.999));
+  EXPECT_FALSE(UseWilson(11, 1000, 0.999));
+  const AccuracySummary s = AccuracyFromCounts(6, 1000, 0.999);
+  EXPECT_LT(s.mean.ci->lo, 0);  // what Wald would have shown
+  EXPECT_EQ(s.method, IntervalMethod::kWilson);
+  EXPECT_GT(s.ci.lo, 0);
 }
 
 TEST(Proportion, AllCorrectAndAllWrongHaveClosedFormWilsonBounds) {
