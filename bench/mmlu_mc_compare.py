@@ -4,7 +4,7 @@ on the same model, the same prompts (LME's MMLU template, first 5 dev rows as sh
 threads. llama-perplexity recomputes the whole prompt for every item; gapbench computes the
 few-shot prefix once and each item's context once for its four choices.
 
-usage: bench/mmlu_mc_compare.py --model M.gguf --mmlu ../shared/data/mmlu [--per-subject 4]
+usage: bench/mmlu_mc_compare.py --model M.gguf --mmlu ../shared/data/mmlu [--per-subject 4] [--subjects N]
            [--threads 2] [--gapbench build/cli/gapbench] [--llama .peer/llama.cpp/bin/llama-perplexity]
 Prints a Markdown table (seconds, items/s, peak RSS, accuracy) and the ratio.
 """
@@ -40,6 +40,7 @@ def main():
     ap.add_argument("--model", required=True)
     ap.add_argument("--mmlu", required=True)
     ap.add_argument("--per-subject", type=int, default=4)
+    ap.add_argument("--subjects", type=int, default=0, help="first N subjects only (0: all 57)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--gapbench", default="build/cli/gapbench")
     ap.add_argument("--llama", default=".peer/llama.cpp/bin/llama-perplexity")
@@ -47,7 +48,8 @@ def main():
     tmp = tempfile.mkdtemp(prefix="mmlu-mc-")
     os.makedirs(f"{tmp}/mmlu/dev"); os.makedirs(f"{tmp}/mmlu/test")
     tasks = []
-    for name in sorted(os.listdir(f"{a.mmlu}/test")):
+    names = sorted(os.listdir(f"{a.mmlu}/test"))
+    for name in names[: a.subjects] if a.subjects else names:
         subject = name[: -len("_test.csv")]
         dev = read_csv(f"{a.mmlu}/dev/{subject}_dev.csv")
         test = read_csv(f"{a.mmlu}/test/{name}")[: a.per_subject]

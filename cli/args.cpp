@@ -73,6 +73,14 @@ int64_t Args::GetInt(const std::string& name, int64_t def) const {
   return x;
 }
 
+int64_t Args::GetInt(const std::string& name, int64_t def, int64_t min, int64_t max) const {
+  const int64_t x = GetInt(name, def);
+  if (x < min || x > max) {
+    Fail(command_, ": option --", name, " = ", x, " is out of range (", min, "..", max, ")");
+  }
+  return x;
+}
+
 double Args::GetDouble(const std::string& name, double def) const {
   auto v = Get(name);
   if (!v) return def;

@@ -20,6 +20,8 @@ class Args {
   std::optional<std::string> Get(const std::string& name) const;
   std::string Require(const std::string& name) const;
   int64_t GetInt(const std::string& name, int64_t def) const;
+  // As GetInt, and an Error naming the option when the value is outside [min, max].
+  int64_t GetInt(const std::string& name, int64_t def, int64_t min, int64_t max) const;
   double GetDouble(const std::string& name, double def) const;
   const std::vector<std::string>& positionals() const { return positionals_; }
   bool help() const { return help_; }

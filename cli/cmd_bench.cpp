@@ -53,15 +53,16 @@ int CmdBench(const Argv& argv) {
         "one at a time. Mean and standard deviation over r repetitions after one warm-up.\n");
     return 0;
   }
-  const int64_t n_prompt = args.GetInt("p", 512);
-  const int64_t n_gen = args.GetInt("n", 128);
-  const int64_t reps = args.GetInt("r", 3);
-  if (n_prompt < 0 || n_gen < 0 || reps < 1) Fail("-p and -n must be >= 0 and -r >= 1");
+  const int64_t n_prompt = args.GetInt("p", 512, 0, 1 << 20);
+  const int64_t n_gen = args.GetInt("n", 128, 0, 1 << 20);
+  const int64_t reps = args.GetInt("r", 3, 1, 1000);
+  if (args.Get("ctx")) Fail("gapbench bench: --ctx is not used: the context is -p/-n + 1");
   EngineSetup e = SetupEngine(args, kernels::GgmlType::kF16);
   e.session.n_ctx = std::max<int64_t>(n_prompt, n_gen) + 1;
   // llama-bench evaluates the whole prompt as one batch; --batch or the config's batch override.
   const int64_t cfg_batch = e.model->config().batch;
-  e.session.n_batch = args.GetInt("batch", cfg_batch > 0 ? cfg_batch : std::max<int64_t>(n_prompt, 1));
+  e.session.n_batch =
+      args.GetInt("batch", cfg_batch > 0 ? cfg_batch : std::max<int64_t>(n_prompt, 1), 1, 1 << 20);
   const engine::Model& model = *e.model;
   std::mt19937 rng(1234);
   std::uniform_int_distribution<int32_t> dist(0, static_cast<int32_t>(model.hparams().n_vocab - 1));

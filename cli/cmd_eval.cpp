@@ -73,21 +73,18 @@ int CmdEval(const Argv& argv) {
   suites::LoadOptions lo;
   lo.format = args.Get("format").value_or("");
   suites::Suite suite = suites::LoadSuite(suite_path, lo);
-  const int64_t limit = args.GetInt("limit", 0);
-  if (limit < 0) Fail("--limit must be >= 0");
+  const int64_t limit = args.GetInt("limit", 0, 0, INT64_MAX);
   if (limit > 0 && static_cast<size_t>(limit) < suite.items.size()) {
     suite.items.resize(static_cast<size_t>(limit));
     suites::FinishManifest(suite);
   }
   if (suite.items.empty()) Fail(suite_path, ": the suite has no items");
   suites::FewShotOptions shots;
-  shots.k = static_cast<int>(args.GetInt("fewshot", 0));
+  shots.k = static_cast<int>(args.GetInt("fewshot", 0, 0, 1000));
   shots.seed = static_cast<uint64_t>(args.GetInt("seed", 1234));
-  if (shots.k < 0) Fail("--fewshot must be >= 0");
-  const int64_t samples = args.GetInt("samples", 1);
-  if (samples < 1) Fail("--samples must be >= 1");
+  const int64_t samples = args.GetInt("samples", 1, 1, 100000);
   GenRequest gen_defaults;
-  gen_defaults.max_tokens = args.GetInt("max-tokens", 256);
+  gen_defaults.max_tokens = args.GetInt("max-tokens", 256, 1, engine::kMaxContext);
   gen_defaults.temperature = args.GetDouble("temperature", samples > 1 ? 0.8 : 0.0);
   gen_defaults.seed = shots.seed;
   if (samples > 1 && gen_defaults.temperature <= 0) {
@@ -98,7 +95,7 @@ int CmdEval(const Argv& argv) {
     if (k < 1 || k > samples) Fail("--k ", k, " must be between 1 and --samples (", samples, ")");
   }
   const double timeout = args.GetDouble("timeout", 10.0);
-  const int parallel = static_cast<int>(args.GetInt("parallel", 2));
+  const int parallel = static_cast<int>(args.GetInt("parallel", 2, 1, 256));
   std::ofstream out;
   if (auto o = args.Get("out")) {
     out.open(*o, std::ios::binary | std::ios::trunc);

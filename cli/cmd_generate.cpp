@@ -27,13 +27,13 @@ int CmdGenerate(const Argv& argv) {
     return 0;
   }
   engine::GenerateOptions go;
-  go.max_tokens = args.GetInt("max-tokens", 128);
+  go.max_tokens = args.GetInt("max-tokens", 128, 0, engine::kMaxContext);
   go.sampling.temperature = static_cast<float>(args.GetDouble("temperature", 0.0));
-  go.sampling.top_k = static_cast<int32_t>(args.GetInt("top-k", 0));
+  go.sampling.top_k = static_cast<int32_t>(args.GetInt("top-k", 0, 0, INT32_MAX));
   go.sampling.top_p = static_cast<float>(args.GetDouble("top-p", 1.0));
   go.sampling.min_p = static_cast<float>(args.GetDouble("min-p", 0.0));
   go.sampling.repeat_penalty = static_cast<float>(args.GetDouble("repeat-penalty", 1.0));
-  go.sampling.repeat_last_n = static_cast<int32_t>(args.GetInt("repeat-last-n", 64));
+  go.sampling.repeat_last_n = static_cast<int32_t>(args.GetInt("repeat-last-n", 64, 0, INT32_MAX));
   go.sampling.seed = static_cast<uint64_t>(args.GetInt("seed", 0));
   if (auto s = args.Get("stop")) go.stop.push_back(*s);
   engine::ValidateSampling(go.sampling);

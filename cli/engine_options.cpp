@@ -21,9 +21,8 @@ EngineSetup SetupEngine(const Args& args, kernels::GgmlType default_kv) {
   engine::EngineConfig cfg;
   const auto config_arg = args.Get("config");
   if (config_arg) cfg = engine::EngineConfig::FromArg(*config_arg);
-  bool kv_given = config_arg && config_arg->find("kv_cache") != std::string::npos;
-  if (auto t = args.Get("threads")) cfg.threads = static_cast<int>(args.GetInt("threads", 0));
-  if (cfg.threads < 0) Fail("--threads must be >= 0 (0 = all cores)");
+  bool kv_given = cfg.kv_cache_set;
+  if (args.Get("threads")) cfg.threads = static_cast<int>(args.GetInt("threads", 0, 0, 4096));
   if (auto kv = args.Get("kv-type")) {
     auto t = kernels::ParseTypeName(*kv);
     if (!t || (*t != kernels::GgmlType::kF32 && *t != kernels::GgmlType::kF16 &&
@@ -34,8 +33,7 @@ EngineSetup SetupEngine(const Args& args, kernels::GgmlType default_kv) {
     kv_given = true;
   }
   if (!kv_given) cfg.kv_cache = default_kv;
-  if (args.Get("ctx")) cfg.context = args.GetInt("ctx", 0);
-  if (cfg.context < 0) Fail("--ctx must be >= 0");
+  if (args.Get("ctx")) cfg.context = args.GetInt("ctx", 0, 0, engine::kMaxContext);
   s.threads = cfg.threads;
   kernels::SetNumThreads(s.threads);
   s.model = engine::Model::Load(args.Require("model"), cfg);

@@ -98,20 +98,22 @@ EngineConfig EngineConfig::FromJson(std::string_view json, std::string_view sour
     const std::string_view key(m.name.GetString(), m.name.GetStringLength());
     const auto& v = m.value;
     if (key == "weights") {
-      const std::string s = GetString(v, source, key);
+      std::string s = GetString(v, source, key);
+      for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
       if (s == "native") {
         c.weights.reset();
       } else {
-        c.weights = ParseType(s, source, key, {"native", "f32", "f16", "bf16", "q8_0", "q4_0", "q4_k"});
+        c.weights = ParseType(s, source, key, {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_k"});
       }
     } else if (key == "kv_cache") {
       c.kv_cache = ParseType(GetString(v, source, key), source, key, {"f32", "f16", "q8_0"});
+      c.kv_cache_set = true;
     } else if (key == "kv_heads") {
       c.kv_heads = GetInt(v, source, key, 0, 4096);
     } else if (key == "threads") {
       c.threads = static_cast<int>(GetInt(v, source, key, 0, 4096));
     } else if (key == "context") {
-      c.context = GetInt(v, source, key, 0, kBig);
+      c.context = GetInt(v, source, key, 0, kMaxContext);
     } else if (key == "batch") {
       c.batch = GetInt(v, source, key, 0, 1 << 20);
     } else if (key == "sliding_window") {

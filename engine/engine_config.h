@@ -22,9 +22,13 @@ struct HParams;
 enum class WindowLayers { kNone, kAlternate, kAll };
 enum class KvSharingMode { kNone, kAdjacent, kTail };
 
+// Largest context a session may hold (positions); larger values are an error, not a wrapped size.
+constexpr int64_t kMaxContext = int64_t{1} << 24;
+
 struct EngineConfig {
   std::optional<kernels::GgmlType> weights;  // nullopt = native (the file's types)
   kernels::GgmlType kv_cache = kernels::GgmlType::kF16;
+  bool kv_cache_set = false;  // "kv_cache" was given (not part of the canonical form)
   int64_t kv_heads = 0;  // 0 = native; n < native = GQA by mean-pooling K/V heads
   struct {
     int64_t window = 0;

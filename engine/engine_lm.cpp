@@ -38,12 +38,16 @@ void EngineModel::CountTokens(int64_t prompt, int64_t completion, double seconds
 
 std::pair<std::vector<int32_t>, std::vector<int32_t>> EngineModel::Split(
     const LoglikRequest& r) const {
+  // lm-evaluation-harness's _encode_pair: the context's trailing whitespace (rstrip) moves to the
+  // continuation ("Answer:" + " A", never "Answer: " + "A"); the continuation is
+  // encode(context + continuation) from position len(encode(context)) on, and the scored
+  // sequence is encode(context) followed by it.
   std::string context = r.context;
-  std::string continuation = r.continuation;
-  // LME: "Answer:" + " A", never "Answer: " + "A" -- the space belongs to the continuation.
   size_t cut = context.size();
-  while (cut > 0 && (context[cut - 1] == ' ' || context[cut - 1] == '\t')) --cut;
-  continuation = context.substr(cut) + continuation;
+  while (cut > 0 && std::string_view(" \t\n\r\v\f").find(context[cut - 1]) != std::string_view::npos) {
+    --cut;
+  }
+  const std::string continuation = context.substr(cut) + r.continuation;
   context.resize(cut);
   const Tokenizer& tok = model_.tokenizer();
   const bool bos = tok.add_bos_default() && tok.bos() >= 0;
@@ -54,18 +58,12 @@ std::pair<std::vector<int32_t>, std::vector<int32_t>> EngineModel::Split(
     ctx.push_back(tok.eos() >= 0 ? tok.eos() : 0);
     whole.insert(whole.begin(), ctx[0]);
   }
-  // Encoding the pair may merge across the boundary; the context part is the common prefix.
-  size_t n = std::min(ctx.size(), whole.size());
-  size_t common = 0;
-  while (common < n && ctx[common] == whole[common]) ++common;
-  if (common == 0) common = 1;  // keep at least BOS / the first token as context
-  std::vector<int32_t> cont(whole.begin() + static_cast<long>(common), whole.end());
-  whole.resize(common);
-  if (cont.empty()) {
+  if (whole.size() <= ctx.size()) {
     Fail("log-likelihood request: the continuation '", r.continuation,
          "' encodes to no tokens after the context");
   }
-  return {std::move(whole), std::move(cont)};
+  std::vector<int32_t> cont(whole.begin() + static_cast<long>(ctx.size()), whole.end());
+  return {std::move(ctx), std::move(cont)};
 }
 
 void EngineModel::Prime(const std::vector<int32_t>& tokens, bool session_logits) {

@@ -25,8 +25,9 @@ class EngineModel : public LanguageModel {
   std::vector<Generation> Generate(std::span<const GenRequest> requests) override;
   CostReport Cost() const override { return cost_; }
 
-  // LME's split: encode(context + continuation) cut at the length of encode(context), with a
-  // trailing space of the context moved to the continuation. BOS per the tokenizer's default.
+  // LME's split (_encode_pair): the context's trailing whitespace moves to the continuation;
+  // the continuation is encode(context + continuation)[len(encode(context)):]. BOS per the
+  // tokenizer's default (LME adds none by default; llama.cpp does for vocabularies that ask).
   // Returns {context tokens, continuation tokens}; an empty continuation is an Error.
   std::pair<std::vector<int32_t>, std::vector<int32_t>> Split(const LoglikRequest& r) const;
 

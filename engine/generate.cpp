@@ -1,5 +1,6 @@
 #include "engine/generate.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/error.h"
@@ -38,7 +39,11 @@ GenerateResult GenerateFromLogits(Session& session, std::span<const int32_t> pro
   const auto t1 = std::chrono::steady_clock::now();
   r.finish_reason = "length";
   for (int64_t i = 0; i < opts.max_tokens; ++i) {
-    const int32_t next = sampler.Sample(session.LastLogits(), history);
+    // Only ids the tokenizer knows: embedding matrices may have padding rows beyond it.
+    const int32_t next = sampler.Sample(
+        session.LastLogits().first(static_cast<size_t>(std::min<int64_t>(
+            tok.n_vocab(), static_cast<int64_t>(session.LastLogits().size())))),
+        history);
     if (opts.stop_at_eog && tok.IsEog(next)) {
       r.finish_reason = "eog";
       break;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -271,7 +272,7 @@ void GgufFile::Parse() {
     Fail(path_, ": header claims ", n_kv, " metadata entries but only ", c.left(),
          " bytes follow");
   }
-  kvs_.reserve(n_kv);
+  kvs_.reserve(std::min<uint64_t>(n_kv, 4096));  // grows as entries really parse
   std::unordered_set<std::string_view> seen_keys;
   for (uint64_t i = 0; i < n_kv; ++i) {
     const std::string where = StrCat("metadata entry ", i);
@@ -297,7 +298,7 @@ void GgufFile::Parse() {
     Fail(path_, ": header claims ", n_tensors, " tensors but only ", c.left(),
          " bytes follow");
   }
-  tensors_.reserve(n_tensors);
+  tensors_.reserve(std::min<uint64_t>(n_tensors, 4096));
   for (uint64_t i = 0; i < n_tensors; ++i) {
     GgufTensorInfo ti;
     ti.name = std::string(c.ReadString(StrCat("tensor ", i, " name"), kMaxTensorNameBytes));

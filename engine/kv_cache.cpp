@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <unistd.h>
+
 #include "common/error.h"
 #include "engine/model.h"
 #include "kernels/quant.h"
@@ -26,7 +28,11 @@ int64_t KvCache::BytesFor(const HParams& hp, const EngineConfig& cfg, int64_t n_
   for (int64_t il = 0; il < hp.n_layer; ++il) {
     if (cfg.KvSourceLayer(il) != il) continue;
     const int64_t w = LayerWindow(cfg, il, n_ctx);
-    total += 2 * (w > 0 ? w : n_ctx) * row;
+    int64_t layer = 0;
+    if (__builtin_mul_overflow(2 * (w > 0 ? w : n_ctx), row, &layer) ||
+        __builtin_add_overflow(total, layer, &total)) {
+      Fail("a KV cache of ", n_ctx, " positions does not fit in 64-bit sizes (lower the context)");
+    }
   }
   return total;
 }
@@ -42,6 +48,15 @@ KvCache::KvCache(const HParams& hp, const EngineConfig& cfg, int64_t n_ctx, int6
          hp.head_dim, ")");
   }
   row_bytes_ = kernels::KvRowBytes(type_, hp.n_kv());
+  // Refuse up front what cannot be allocated, with the size in the message (never a wrapped
+  // size or an OOM kill half-way through zero-filling).
+  const int64_t need = BytesFor(hp, cfg, n_ctx);
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  if (pages > 0 && page > 0 && need / page > pages) {
+    Fail("a KV cache of ", n_ctx, " positions needs ", need / (1 << 20),
+         " MiB, more than this machine's memory (", pages / (1 << 20) * page, " MiB); lower the "
+         "context or use a smaller kv_cache type");
+  }
   head_bytes_ = kernels::KvRowBytes(type_, hp.head_dim);
   source_.resize(static_cast<size_t>(hp.n_layer));
   layers_.resize(static_cast<size_t>(hp.n_layer));

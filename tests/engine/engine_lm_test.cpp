@@ -61,6 +61,11 @@ TEST(EngineModel, TrailingContextSpaceMovesToTheContinuation) {
   const auto a = lm.Split({"Answer: ", "A"});
   const auto b = lm.Split({"Answer:", " A"});
   EXPECT_EQ(a, b);
+  // Any trailing whitespace moves (Python's rstrip), newlines included.
+  EXPECT_EQ(lm.Split({"Question\n", "Answer"}), lm.Split({"Question", "\nAnswer"}));
+  // The context part is encode(context) exactly; the continuation is what follows it.
+  const auto [ctx, cont] = lm.Split({"Hello", " world"});
+  EXPECT_EQ(ctx, model->tokenizer().Encode("Hello", model->tokenizer().add_bos_default()));
   EXPECT_THROW(lm.Split({"Answer:", ""}), Error);
 }
 

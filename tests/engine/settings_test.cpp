@@ -326,6 +326,13 @@ TEST(Settings, ConfigErrorsAreClear) {
   EXPECT_EQ(vmsg(R"({"kv_heads": 1})"), "");
 }
 
+TEST(Settings, NativeIsCaseInsensitiveAndKvCacheIsTracked) {
+  EXPECT_FALSE(EngineConfig::FromJson(R"({"weights": "NATIVE"})", "t").weights.has_value());
+  EXPECT_FALSE(EngineConfig::FromJson(R"({"weights": "native"})", "t").kv_cache_set);
+  EXPECT_TRUE(EngineConfig::FromJson(R"({"kv_cache": "f32"})", "t").kv_cache_set);
+  EXPECT_THROW(EngineConfig::FromJson(R"({"context": 100000000000})", "t"), Error);
+}
+
 TEST(Settings, CanonicalFormAndHashAreStable) {
   const auto a = EngineConfig::FromJson(R"({"kv_heads": 2, "weights": "q8_0"})", "a");
   const auto b = EngineConfig::FromJson(R"({"weights": "Q8_0", "kv_heads": 2, "threads": 0})", "b");

@@ -129,6 +129,17 @@ TEST(EngineCli, BadInputGivesCleanErrors) {
   EXPECT_EQ(tr.exit_code, 1);
   EXPECT_NE(tr.err.find(cut.string()), std::string::npos) << tr.err;
   EXPECT_NE(tr.err.find("runs past the end of the file"), std::string::npos) << tr.err;
+  // A config FILE's kv_cache is honoured (q8_0 needs 32-wide heads; these are 16 wide).
+  testing::WriteFile(dir / "cfg.json", R"({"kv_cache": "q8_0"})");
+  auto cfg = RunProcess({GapbenchBin(), "generate", "--model", path, "--prompt", "a", "--config",
+                         (dir / "cfg.json").string()});
+  EXPECT_EQ(cfg.exit_code, 1);
+  EXPECT_NE(cfg.err.find("q8_0"), std::string::npos) << cfg.err;
+  // An absurd context is refused with a reason, never a crash or an OOM kill.
+  auto huge = RunProcess({GapbenchBin(), "generate", "--model", path, "--prompt", "a", "--ctx",
+                          "4611686018427387904"});
+  EXPECT_EQ(huge.exit_code, 1);
+  EXPECT_NE(huge.err.find("--ctx"), std::string::npos) << huge.err;
   auto missing = RunProcess({GapbenchBin(), "bench", "--model", (dir / "nope.gguf").string()});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("nope.gguf: cannot open"), std::string::npos) << missing.err;

@@ -167,7 +167,7 @@ std::vector<Hostile> HostilePrograms(const Secret& secret, const std::string& ou
       {"write_outside",
        "import os\nok = []\n"
        "for p in ['" +
-           out + "/escaped', '/var/tmp/gb-escaped-" + MakeNonce() +
+           out + "/escaped', '/var/tmp/gb-escaped-" + fs::path(outside_dir).filename().string() +
            "', '/escaped']:\n"
            "    try:\n        open(p, 'w').write('x'); ok.append(p)\n"
            "    except OSError:\n        pass\n"
@@ -205,6 +205,7 @@ void RunHostileSet(const Sandbox& sandbox, bool strong) {
     EXPECT_EQ(LiveSandboxProcesses(), 0) << "a process of the run survived";
     EXPECT_FALSE(fs::exists(outside.path() / "escaped"));
     EXPECT_FALSE(fs::exists("/escaped"));
+    EXPECT_FALSE(fs::exists("/var/tmp/gb-escaped-" + outside.path().filename().string()));
     std::printf("  %-22s %-7s %.2fs exit=%d sig=%d%s\n", h.name, RunStatusName(r.status),
                 r.duration_seconds, r.exit_code, r.term_signal, r.truncated ? " truncated" : "");
   }
