@@ -17,7 +17,8 @@ Args::Args(const std::string& command, const std::vector<std::string>& argv,
       help_ = true;
       continue;
     }
-    const bool short_opt = a.size() == 2 && a[0] == '-' && std::isalpha(static_cast<unsigned char>(a[1]));
+    const bool short_opt =
+        a.size() == 2 && a[0] == '-' && std::isalpha(static_cast<unsigned char>(a[1]));
     if ((a.size() > 2 && a.rfind("--", 0) == 0) || short_opt) {
       // "-p" is the same option as "--p" (llama-bench style short options).
       std::string name = a.substr(short_opt ? 1 : 2);

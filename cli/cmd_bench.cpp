@@ -149,7 +149,8 @@ int CmdBench(const Argv& argv) {
       std::printf("| %s | %.1fM | %d | tg%lld | %.2f ± %.2f |\n", model.path().c_str(), params,
                   kernels::NumThreads(), static_cast<long long>(n_gen), sg.mean, sg.sd);
     }
-    std::printf("peak RSS %.1f MiB, KV cache %.1f MiB\n", static_cast<double>(PeakRssBytes()) / 1048576.0,
+    std::printf("peak RSS %.1f MiB, KV cache %.1f MiB\n",
+                static_cast<double>(PeakRssBytes()) / 1048576.0,
                 static_cast<double>(kv_bytes) / 1048576.0);
   }
   return 0;

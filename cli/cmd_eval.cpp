@@ -3,12 +3,13 @@
 // writes one JSON record per item. Multiple choice by log-likelihood (acc and LME's acc_norm),
 // generation by exact / numeric / regex match, code by running the completions in the sandbox
 // (pass@k with the unbiased estimator over --samples completions per item).
+#include <unistd.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <map>
-#include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/engine_options.h"
@@ -62,8 +63,8 @@ double StdErr(double p, double n) { return n > 1 ? std::sqrt(p * (1 - p) / (n - 
 
 int CmdEval(const Argv& argv) {
   Args args("gapbench eval", argv,
-            WithEngineOptions({"suite", "format", "limit", "fewshot", "seed", "out", "samples",
-                               "k", "max-tokens", "temperature", "timeout", "parallel"}),
+            WithEngineOptions({"suite", "format", "limit", "fewshot", "seed", "out", "samples", "k",
+                               "max-tokens", "temperature", "timeout", "parallel"}),
             {"json"});
   if (args.help()) {
     std::fputs(kUsage, stdout);
@@ -113,7 +114,7 @@ int CmdEval(const Argv& argv) {
   progress.total = suite.items.size();
   size_t n_correct = 0, n_scored = 0, n_norm_correct = 0, n_mc = 0, n_timeouts = 0;
   std::map<std::string, std::pair<size_t, size_t>> by_subject;  // subject -> (correct, n)
-  std::vector<std::pair<int64_t, int64_t>> code_counts;          // (n, c) per code item
+  std::vector<std::pair<int64_t, int64_t>> code_counts;         // (n, c) per code item
   int64_t tokens_in = 0, tokens_out = 0;
   for (size_t i = 0; i < suite.items.size(); ++i) {
     const suites::Item& item = suite.items[i];
@@ -136,7 +137,8 @@ int CmdEval(const Argv& argv) {
       if (!sandbox) {
         sandbox = std::make_unique<suites::Sandbox>();
         if (!sandbox->isolation().warning.empty()) {
-          std::fprintf(stderr, "gapbench eval: warning: %s\n", sandbox->isolation().warning.c_str());
+          std::fprintf(stderr, "gapbench eval: warning: %s\n",
+                       sandbox->isolation().warning.c_str());
         }
       }
       std::vector<suites::SandboxJob> jobs;
@@ -182,7 +184,8 @@ int CmdEval(const Argv& argv) {
   const double n = static_cast<double>(n_scored);
   const double acc = static_cast<double>(n_correct) / n;
   double macro = 0;
-  for (const auto& [s, cn] : by_subject) macro += static_cast<double>(cn.first) / static_cast<double>(cn.second);
+  for (const auto& [s, cn] : by_subject)
+    macro += static_cast<double>(cn.first) / static_cast<double>(cn.second);
   macro /= static_cast<double>(by_subject.size());
   std::map<int32_t, double> pass_at;
   for (int32_t k : ks) {
@@ -247,13 +250,16 @@ int CmdEval(const Argv& argv) {
     std::printf("accuracy (micro): %.4f ± %.4f\n", acc, StdErr(acc, n));
     if (n_mc > 0) {
       const double an = static_cast<double>(n_norm_correct) / static_cast<double>(n_mc);
-      std::printf("acc_norm (per character, LME): %.4f ± %.4f\n", an, StdErr(an, static_cast<double>(n_mc)));
+      std::printf("acc_norm (per character, LME): %.4f ± %.4f\n", an,
+                  StdErr(an, static_cast<double>(n_mc)));
     }
-    if (by_subject.size() > 1) std::printf("accuracy (macro over %zu subjects): %.4f\n", by_subject.size(), macro);
+    if (by_subject.size() > 1)
+      std::printf("accuracy (macro over %zu subjects): %.4f\n", by_subject.size(), macro);
     for (const auto& [k, v] : pass_at) std::printf("pass@%d: %.4f\n", k, v);
     if (!code_counts.empty()) std::printf("timeouts: %zu\n", n_timeouts);
-    std::printf("%.1f s, %.2f items/s, %lld tokens evaluated (%lld in prompts before reuse)\n", secs,
-                n / secs, static_cast<long long>(lm.Cost().prompt_tokens + lm.Cost().completion_tokens),
+    std::printf("%.1f s, %.2f items/s, %lld tokens evaluated (%lld in prompts before reuse)\n",
+                secs, n / secs,
+                static_cast<long long>(lm.Cost().prompt_tokens + lm.Cost().completion_tokens),
                 static_cast<long long>(tokens_in));
   }
   return 0;

@@ -6,8 +6,8 @@
 #include "cli/engine_options.h"
 #include "common/error.h"
 #include "common/json.h"
-#include "engine/sampler.h"
 #include "engine/generate.h"
+#include "engine/sampler.h"
 
 namespace gapbench::cli {
 
@@ -54,13 +54,12 @@ int CmdGenerate(const Argv& argv) {
   }
   engine::Session session(*e.model, e.session);
   const bool json = args.Has("json");
-  engine::GenerateResult r = engine::Generate(
-      session, ptoks, go, [&](const std::string& piece) {
-        if (!json) {
-          std::fwrite(piece.data(), 1, piece.size(), stdout);
-          std::fflush(stdout);
-        }
-      });
+  engine::GenerateResult r = engine::Generate(session, ptoks, go, [&](const std::string& piece) {
+    if (!json) {
+      std::fwrite(piece.data(), 1, piece.size(), stdout);
+      std::fflush(stdout);
+    }
+  });
   if (json) {
     rapidjson::StringBuffer buf;
     JsonWriter w(buf);
@@ -79,10 +78,11 @@ int CmdGenerate(const Argv& argv) {
     std::printf("%s\n", buf.GetString());
   } else {
     std::printf("\n");
-    const double tps = r.decode_seconds > 0 ? static_cast<double>(r.tokens.size()) / r.decode_seconds : 0;
+    const double tps =
+        r.decode_seconds > 0 ? static_cast<double>(r.tokens.size()) / r.decode_seconds : 0;
     std::fprintf(stderr, "[%zu tokens, %s, prompt %lld tokens in %.3f s, decode %.2f tokens/s]\n",
-                 r.tokens.size(), r.finish_reason.c_str(),
-                 static_cast<long long>(r.prompt_tokens), r.prefill_seconds, tps);
+                 r.tokens.size(), r.finish_reason.c_str(), static_cast<long long>(r.prompt_tokens),
+                 r.prefill_seconds, tps);
   }
   return 0;
 }

@@ -16,7 +16,8 @@ int CmdLogits(const Argv& argv) {
     std::printf(
         "usage: gapbench logits --model FILE --tokens 1,2,3 [--all-positions] [--threads N]\n"
         "                       [--ctx N] [--kv-type f32|f16|q8_0] [--config FILE|JSON]\n"
-        "Prints {\"n_vocab\": V, \"tokens\": [...], \"logits\": [[...], ...]}: one row per position\n"
+        "Prints {\"n_vocab\": V, \"tokens\": [...], \"logits\": [[...], ...]}: one row per "
+        "position\n"
         "with --all-positions, else only the last. No BOS is added.\n");
     return 0;
   }

@@ -44,8 +44,8 @@ EngineFigures Measure(const std::string& path, const engine::EngineConfig& confi
   f.config = config;
   const auto model = engine::Model::Load(path, config);
   f.weight_bytes = model->weight_bytes();
-  f.context = config.context > 0 ? config.context
-                                 : std::min<int64_t>(model->hparams().n_ctx_train, 4096);
+  f.context =
+      config.context > 0 ? config.context : std::min<int64_t>(model->hparams().n_ctx_train, 4096);
   f.kv_bytes = engine::KvCache::BytesFor(model->hparams(), config, f.context);
   f.n_head_kv = model->hparams().n_head_kv;
   return f;

@@ -26,7 +26,8 @@ const Command kCommands[] = {
     {"eval", gapbench::cli::CmdEval, "evaluate a model on a suite (accuracy, records)"},
     {"perplexity", gapbench::cli::CmdPerplexity, "perplexity and KL divergence vs a base config"},
     {"suites", gapbench::cli::CmdSuites, "suites list | show | validate | exec: evaluation suites"},
-    {"sweep", gapbench::cli::CmdSweep, "sweep validate | expand: check a sweep file, list its shards"},
+    {"sweep", gapbench::cli::CmdSweep,
+     "sweep validate | expand: check a sweep file, list its shards"},
 };
 
 void PrintUsage() {

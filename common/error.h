@@ -35,8 +35,8 @@ template <typename... Args>
 }  // namespace gapbench
 
 // Always-on invariant check for programmer bugs (never for user input).
-#define GB_CHECK(cond, ...)                                                           \
-  do {                                                                                \
-    if (!(cond)) [[unlikely]]                                                         \
+#define GB_CHECK(cond, ...)                                                                \
+  do {                                                                                     \
+    if (!(cond)) [[unlikely]]                                                              \
       ::gapbench::CheckFailed(__FILE__, __LINE__, #cond, ::gapbench::StrCat(__VA_ARGS__)); \
   } while (0)

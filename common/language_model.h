@@ -19,9 +19,9 @@ struct LoglikRequest {
 };
 
 struct LoglikResponse {
-  double logprob = 0.0;     // sum of the continuation tokens' log-probabilities
-  bool greedy = false;      // every continuation token was the argmax
-  int64_t n_tokens = 0;     // continuation tokens
+  double logprob = 0.0;  // sum of the continuation tokens' log-probabilities
+  bool greedy = false;   // every continuation token was the argmax
+  int64_t n_tokens = 0;  // continuation tokens
   int64_t context_tokens = 0;
 };
 

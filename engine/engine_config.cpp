@@ -48,7 +48,8 @@ int64_t GetInt(const rapidjson::Value& v, std::string_view source, std::string_v
                int64_t min, int64_t max) {
   if (!v.IsInt64()) Fail(source, ": '", path, "' must be an integer");
   const int64_t x = v.GetInt64();
-  if (x < min || x > max) Fail(source, ": '", path, "' = ", x, " is out of range (", min, "..", max, ")");
+  if (x < min || x > max)
+    Fail(source, ": '", path, "' = ", x, " is out of range (", min, "..", max, ")");
   return x;
 }
 
@@ -73,18 +74,24 @@ kernels::GgmlType ParseType(const std::string& s, std::string_view source, std::
 
 std::string_view WindowLayersName(WindowLayers l) {
   switch (l) {
-    case WindowLayers::kNone: return "none";
-    case WindowLayers::kAlternate: return "alternate";
-    case WindowLayers::kAll: return "all";
+    case WindowLayers::kNone:
+      return "none";
+    case WindowLayers::kAlternate:
+      return "alternate";
+    case WindowLayers::kAll:
+      return "all";
   }
   return "none";
 }
 
 std::string_view KvSharingModeName(KvSharingMode m) {
   switch (m) {
-    case KvSharingMode::kNone: return "none";
-    case KvSharingMode::kAdjacent: return "adjacent";
-    case KvSharingMode::kTail: return "tail";
+    case KvSharingMode::kNone:
+      return "none";
+    case KvSharingMode::kAdjacent:
+      return "adjacent";
+    case KvSharingMode::kTail:
+      return "tail";
   }
   return "none";
 }
@@ -117,7 +124,8 @@ EngineConfig EngineConfig::FromJson(std::string_view json, std::string_view sour
     } else if (key == "batch") {
       c.batch = GetInt(v, source, key, 0, 1 << 20);
     } else if (key == "sliding_window") {
-      if (!v.IsObject()) Fail(source, ": 'sliding_window' must be an object {\"window\", \"layers\"}");
+      if (!v.IsObject())
+        Fail(source, ": 'sliding_window' must be an object {\"window\", \"layers\"}");
       c.sliding_window.specified = true;
       c.sliding_window.layers = WindowLayers::kAll;
       bool has_layers = false;
@@ -128,10 +136,15 @@ EngineConfig EngineConfig::FromJson(std::string_view json, std::string_view sour
         } else if (k == "layers") {
           has_layers = true;
           const std::string s = GetString(w.value, source, "sliding_window.layers");
-          if (s == "none") c.sliding_window.layers = WindowLayers::kNone;
-          else if (s == "alternate") c.sliding_window.layers = WindowLayers::kAlternate;
-          else if (s == "all") c.sliding_window.layers = WindowLayers::kAll;
-          else Fail(source, ": 'sliding_window.layers' = \"", s, "\" is not one of none, alternate, all");
+          if (s == "none")
+            c.sliding_window.layers = WindowLayers::kNone;
+          else if (s == "alternate")
+            c.sliding_window.layers = WindowLayers::kAlternate;
+          else if (s == "all")
+            c.sliding_window.layers = WindowLayers::kAll;
+          else
+            Fail(source, ": 'sliding_window.layers' = \"", s,
+                 "\" is not one of none, alternate, all");
         } else {
           UnknownKey(source, "sliding_window.", k, {"window", "layers"});
         }
@@ -145,15 +158,20 @@ EngineConfig EngineConfig::FromJson(std::string_view json, std::string_view sour
       }
       if (c.sliding_window.layers == WindowLayers::kNone) c.sliding_window.window = 0;
     } else if (key == "kv_sharing") {
-      if (!v.IsObject()) Fail(source, ": 'kv_sharing' must be an object {\"mode\", \"group\", \"from_layer\"}");
+      if (!v.IsObject())
+        Fail(source, ": 'kv_sharing' must be an object {\"mode\", \"group\", \"from_layer\"}");
       for (const auto& w : v.GetObject()) {
         const std::string_view k(w.name.GetString(), w.name.GetStringLength());
         if (k == "mode") {
           const std::string s = GetString(w.value, source, "kv_sharing.mode");
-          if (s == "none") c.kv_sharing.mode = KvSharingMode::kNone;
-          else if (s == "adjacent") c.kv_sharing.mode = KvSharingMode::kAdjacent;
-          else if (s == "tail") c.kv_sharing.mode = KvSharingMode::kTail;
-          else Fail(source, ": 'kv_sharing.mode' = \"", s, "\" is not one of none, adjacent, tail");
+          if (s == "none")
+            c.kv_sharing.mode = KvSharingMode::kNone;
+          else if (s == "adjacent")
+            c.kv_sharing.mode = KvSharingMode::kAdjacent;
+          else if (s == "tail")
+            c.kv_sharing.mode = KvSharingMode::kTail;
+          else
+            Fail(source, ": 'kv_sharing.mode' = \"", s, "\" is not one of none, adjacent, tail");
         } else if (k == "group") {
           c.kv_sharing.group = GetInt(w.value, source, "kv_sharing.group", 1, 4096);
         } else if (k == "from_layer") {
@@ -163,7 +181,8 @@ EngineConfig EngineConfig::FromJson(std::string_view json, std::string_view sour
         }
       }
       if (c.kv_sharing.mode == KvSharingMode::kTail && c.kv_sharing.from_layer < 1) {
-        Fail(source, ": 'kv_sharing.from_layer' must be >= 1 for mode \"tail\" (layer 0 has no "
+        Fail(source,
+             ": 'kv_sharing.from_layer' must be >= 1 for mode \"tail\" (layer 0 has no "
              "earlier layer to share)");
       }
     } else {
@@ -197,8 +216,10 @@ void EngineConfig::Validate(const HParams& hp, std::string_view model_name) cons
     }
   }
   if (kv_cache == kernels::GgmlType::kQ8_0 && hp.head_dim % 32 != 0) {
-    Fail(model_name, ": kv_cache q8_0 needs a head dimension that is a multiple of 32 (the "
-         "model's is ", hp.head_dim, ")");
+    Fail(model_name,
+         ": kv_cache q8_0 needs a head dimension that is a multiple of 32 (the "
+         "model's is ",
+         hp.head_dim, ")");
   }
   if (kv_sharing.mode == KvSharingMode::kTail && kv_sharing.from_layer >= hp.n_layer) {
     Fail(model_name, ": kv_sharing.from_layer ", kv_sharing.from_layer, " >= ", hp.n_layer,
@@ -207,26 +228,34 @@ void EngineConfig::Validate(const HParams& hp, std::string_view model_name) cons
   if (weights) {
     const int64_t block = kernels::Traits(*weights).block_size;
     if (hp.n_embd % block != 0 || hp.n_ff % block != 0 || hp.n_q() % block != 0) {
-      Fail(model_name, ": weights ", kernels::TypeName(*weights), " need row lengths that are "
-           "multiples of ", block, " (n_embd ", hp.n_embd, ", n_ff ", hp.n_ff, ")");
+      Fail(model_name, ": weights ", kernels::TypeName(*weights),
+           " need row lengths that are "
+           "multiples of ",
+           block, " (n_embd ", hp.n_embd, ", n_ff ", hp.n_ff, ")");
     }
   }
 }
 
 bool EngineConfig::LayerWindowed(int64_t il) const {
   switch (sliding_window.layers) {
-    case WindowLayers::kNone: return false;
-    case WindowLayers::kAll: return true;
-    case WindowLayers::kAlternate: return il % 2 == 0;
+    case WindowLayers::kNone:
+      return false;
+    case WindowLayers::kAll:
+      return true;
+    case WindowLayers::kAlternate:
+      return il % 2 == 0;
   }
   return false;
 }
 
 int64_t EngineConfig::KvSourceLayer(int64_t il) const {
   switch (kv_sharing.mode) {
-    case KvSharingMode::kNone: return il;
-    case KvSharingMode::kAdjacent: return il / kv_sharing.group * kv_sharing.group;
-    case KvSharingMode::kTail: return il >= kv_sharing.from_layer ? kv_sharing.from_layer - 1 : il;
+    case KvSharingMode::kNone:
+      return il;
+    case KvSharingMode::kAdjacent:
+      return il / kv_sharing.group * kv_sharing.group;
+    case KvSharingMode::kTail:
+      return il >= kv_sharing.from_layer ? kv_sharing.from_layer - 1 : il;
   }
   return il;
 }

@@ -29,7 +29,7 @@ struct EngineConfig {
   std::optional<kernels::GgmlType> weights;  // nullopt = native (the file's types)
   kernels::GgmlType kv_cache = kernels::GgmlType::kF16;
   bool kv_cache_set = false;  // "kv_cache" was given (not part of the canonical form)
-  int64_t kv_heads = 0;  // 0 = native; n < native = GQA by mean-pooling K/V heads
+  int64_t kv_heads = 0;       // 0 = native; n < native = GQA by mean-pooling K/V heads
   struct {
     int64_t window = 0;
     WindowLayers layers = WindowLayers::kNone;

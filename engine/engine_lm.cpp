@@ -24,8 +24,8 @@ double Since(Clock::time_point t0) {
 EngineModel::EngineModel(const Model& model, SessionOptions opts) : model_(model), opts_(opts) {
   cost_.weight_bytes = model.weight_bytes();
   Session probe(model, opts_);
-  cost_.kv_bytes_per_token = static_cast<double>(probe.cache().allocated_bytes()) /
-                             static_cast<double>(probe.n_ctx());
+  cost_.kv_bytes_per_token =
+      static_cast<double>(probe.cache().allocated_bytes()) / static_cast<double>(probe.n_ctx());
 }
 
 void EngineModel::CountTokens(int64_t prompt, int64_t completion, double seconds) {
@@ -33,7 +33,8 @@ void EngineModel::CountTokens(int64_t prompt, int64_t completion, double seconds
   cost_.completion_tokens += completion;
   cost_.seconds += seconds;
   // Forward FLOPs ~ 2 x parameters per token (attention over the context is extra, ignored).
-  cost_.flops += 2.0 * static_cast<double>(model_.n_params()) * static_cast<double>(prompt + completion);
+  cost_.flops +=
+      2.0 * static_cast<double>(model_.n_params()) * static_cast<double>(prompt + completion);
 }
 
 std::pair<std::vector<int32_t>, std::vector<int32_t>> EngineModel::Split(
@@ -44,7 +45,8 @@ std::pair<std::vector<int32_t>, std::vector<int32_t>> EngineModel::Split(
   // sequence is encode(context) followed by it.
   std::string context = r.context;
   size_t cut = context.size();
-  while (cut > 0 && std::string_view(" \t\n\r\v\f").find(context[cut - 1]) != std::string_view::npos) {
+  while (cut > 0 &&
+         std::string_view(" \t\n\r\v\f").find(context[cut - 1]) != std::string_view::npos) {
     --cut;
   }
   const std::string continuation = context.substr(cut) + r.continuation;
@@ -67,7 +69,8 @@ std::pair<std::vector<int32_t>, std::vector<int32_t>> EngineModel::Split(
 }
 
 void EngineModel::Prime(const std::vector<int32_t>& tokens, bool session_logits) {
-  if (static_cast<int64_t>(tokens.size()) > model_.config().context && model_.config().context > 0) {
+  if (static_cast<int64_t>(tokens.size()) > model_.config().context &&
+      model_.config().context > 0) {
     Fail("context of ", tokens.size(), " tokens exceeds the configured context of ",
          model_.config().context);
   }
@@ -150,7 +153,8 @@ std::vector<Generation> EngineModel::Generate(std::span<const GenRequest> reques
   out.reserve(requests.size());
   for (const auto& req : requests) {
     std::vector<int32_t> prompt = tok.Encode(req.prompt, tok.add_bos_default());
-    if (prompt.empty()) prompt.push_back(tok.bos() >= 0 ? tok.bos() : (tok.eos() >= 0 ? tok.eos() : 0));
+    if (prompt.empty())
+      prompt.push_back(tok.bos() >= 0 ? tok.bos() : (tok.eos() >= 0 ? tok.eos() : 0));
     Prime(prompt, true);
     GenerateOptions go;
     go.max_tokens = std::min<int64_t>(req.max_tokens, session_->n_ctx() - session_->n_past());

@@ -41,8 +41,8 @@ class EngineModel : public LanguageModel {
   const Model& model_;
   SessionOptions opts_;
   std::unique_ptr<Session> session_;
-  std::vector<int32_t> held_;        // the tokens the session holds
-  std::vector<float> held_logits_;   // logits after the last held token
+  std::vector<int32_t> held_;       // the tokens the session holds
+  std::vector<float> held_logits_;  // logits after the last held token
   CostReport cost_;
 };
 

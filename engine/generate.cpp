@@ -40,10 +40,10 @@ GenerateResult GenerateFromLogits(Session& session, std::span<const int32_t> pro
   r.finish_reason = "length";
   for (int64_t i = 0; i < opts.max_tokens; ++i) {
     // Only ids the tokenizer knows: embedding matrices may have padding rows beyond it.
-    const int32_t next = sampler.Sample(
-        session.LastLogits().first(static_cast<size_t>(std::min<int64_t>(
-            tok.n_vocab(), static_cast<int64_t>(session.LastLogits().size())))),
-        history);
+    const int32_t next =
+        sampler.Sample(session.LastLogits().first(static_cast<size_t>(std::min<int64_t>(
+                           tok.n_vocab(), static_cast<int64_t>(session.LastLogits().size())))),
+                       history);
     if (opts.stop_at_eog && tok.IsEog(next)) {
       r.finish_reason = "eog";
       break;
@@ -56,7 +56,8 @@ GenerateResult GenerateFromLogits(Session& session, std::span<const int32_t> pro
     for (const auto& s : opts.stop) {
       if (s.empty()) continue;
       // A stop sequence may span token boundaries: search only the tail that could contain it.
-      const size_t from = r.text.size() >= s.size() + piece.size() ? r.text.size() - s.size() - piece.size() : 0;
+      const size_t from =
+          r.text.size() >= s.size() + piece.size() ? r.text.size() - s.size() - piece.size() : 0;
       const size_t at = r.text.find(s, from);
       if (at != std::string::npos) {
         r.text.resize(at);

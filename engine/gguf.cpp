@@ -32,12 +32,25 @@ constexpr uint64_t kMaxArrayElements = uint64_t{1} << 24;
 // hostile count can never make us allocate more than the file could describe.
 uint64_t MinEncodedSize(GgufType t) {
   switch (t) {
-    case GgufType::kU8: case GgufType::kI8: case GgufType::kBool: return 1;
-    case GgufType::kU16: case GgufType::kI16: return 2;
-    case GgufType::kU32: case GgufType::kI32: case GgufType::kF32: return 4;
-    case GgufType::kU64: case GgufType::kI64: case GgufType::kF64: return 8;
-    case GgufType::kString: return 8;
-    case GgufType::kArray: return 12;
+    case GgufType::kU8:
+    case GgufType::kI8:
+    case GgufType::kBool:
+      return 1;
+    case GgufType::kU16:
+    case GgufType::kI16:
+      return 2;
+    case GgufType::kU32:
+    case GgufType::kI32:
+    case GgufType::kF32:
+      return 4;
+    case GgufType::kU64:
+    case GgufType::kI64:
+    case GgufType::kF64:
+      return 8;
+    case GgufType::kString:
+      return 8;
+    case GgufType::kArray:
+      return 12;
   }
   return 1;
 }
@@ -72,8 +85,7 @@ class Cursor {
   std::string_view ReadString(std::string_view what, uint64_t max_len) {
     const uint64_t len = Read<uint64_t>(what);
     if (len > max_len) {
-      Fail(file_, ": ", what, " at byte ", pos_ - 8, " has length ", len, " (limit ", max_len,
-           ")");
+      Fail(file_, ": ", what, " at byte ", pos_ - 8, " has length ", len, " (limit ", max_len, ")");
     }
     Need(len, what);
     std::string_view s(reinterpret_cast<const char*>(bytes_.data() + pos_), len);
@@ -103,16 +115,36 @@ GgufValue ReadValue(Cursor& c, GgufType type, const std::string& what, int depth
   GgufValue v;
   v.type = type;
   switch (type) {
-    case GgufType::kU8: v.num.u = c.Read<uint8_t>(what); break;
-    case GgufType::kI8: v.num.i = c.Read<int8_t>(what); break;
-    case GgufType::kU16: v.num.u = c.Read<uint16_t>(what); break;
-    case GgufType::kI16: v.num.i = c.Read<int16_t>(what); break;
-    case GgufType::kU32: v.num.u = c.Read<uint32_t>(what); break;
-    case GgufType::kI32: v.num.i = c.Read<int32_t>(what); break;
-    case GgufType::kU64: v.num.u = c.Read<uint64_t>(what); break;
-    case GgufType::kI64: v.num.i = c.Read<int64_t>(what); break;
-    case GgufType::kF32: v.num.f = c.Read<float>(what); break;
-    case GgufType::kF64: v.num.f = c.Read<double>(what); break;
+    case GgufType::kU8:
+      v.num.u = c.Read<uint8_t>(what);
+      break;
+    case GgufType::kI8:
+      v.num.i = c.Read<int8_t>(what);
+      break;
+    case GgufType::kU16:
+      v.num.u = c.Read<uint16_t>(what);
+      break;
+    case GgufType::kI16:
+      v.num.i = c.Read<int16_t>(what);
+      break;
+    case GgufType::kU32:
+      v.num.u = c.Read<uint32_t>(what);
+      break;
+    case GgufType::kI32:
+      v.num.i = c.Read<int32_t>(what);
+      break;
+    case GgufType::kU64:
+      v.num.u = c.Read<uint64_t>(what);
+      break;
+    case GgufType::kI64:
+      v.num.i = c.Read<int64_t>(what);
+      break;
+    case GgufType::kF32:
+      v.num.f = c.Read<float>(what);
+      break;
+    case GgufType::kF64:
+      v.num.f = c.Read<double>(what);
+      break;
     case GgufType::kBool: {
       const uint8_t b = c.Read<uint8_t>(what);
       if (b > 1) c.Bad(what, StrCat("bool value ", int{b}, " is neither 0 nor 1"));
@@ -148,8 +180,8 @@ bool MulOverflows(int64_t a, int64_t b, int64_t* out) { return __builtin_mul_ove
 }  // namespace
 
 std::string_view GgufTypeName(GgufType t) {
-  static constexpr std::string_view kNames[] = {"u8",  "i8",  "u16",   "i16",   "u32",
-                                                "i32", "f32", "bool",  "string", "array",
+  static constexpr std::string_view kNames[] = {"u8",  "i8",  "u16",  "i16",    "u32",
+                                                "i32", "f32", "bool", "string", "array",
                                                 "u64", "i64", "f64"};
   const auto i = static_cast<uint32_t>(t);
   return i < 13 ? kNames[i] : "invalid";
@@ -157,8 +189,14 @@ std::string_view GgufTypeName(GgufType t) {
 
 bool GgufValue::IsInteger() const {
   switch (type) {
-    case GgufType::kU8: case GgufType::kI8: case GgufType::kU16: case GgufType::kI16:
-    case GgufType::kU32: case GgufType::kI32: case GgufType::kU64: case GgufType::kI64:
+    case GgufType::kU8:
+    case GgufType::kI8:
+    case GgufType::kU16:
+    case GgufType::kI16:
+    case GgufType::kU32:
+    case GgufType::kI32:
+    case GgufType::kU64:
+    case GgufType::kI64:
       return true;
     default:
       return false;
@@ -166,29 +204,38 @@ bool GgufValue::IsInteger() const {
 }
 
 bool GgufValue::IsNumber() const {
-  return IsInteger() || type == GgufType::kF32 || type == GgufType::kF64 ||
-         type == GgufType::kBool;
+  return IsInteger() || type == GgufType::kF32 || type == GgufType::kF64 || type == GgufType::kBool;
 }
 
 double GgufValue::AsDouble() const {
   switch (type) {
-    case GgufType::kF32: case GgufType::kF64: return num.f;
-    case GgufType::kI8: case GgufType::kI16: case GgufType::kI32: case GgufType::kI64:
+    case GgufType::kF32:
+    case GgufType::kF64:
+      return num.f;
+    case GgufType::kI8:
+    case GgufType::kI16:
+    case GgufType::kI32:
+    case GgufType::kI64:
       return static_cast<double>(num.i);
-    default: return static_cast<double>(num.u);
+    default:
+      return static_cast<double>(num.u);
   }
 }
 
 int64_t GgufValue::AsInt() const {
   switch (type) {
-    case GgufType::kF32: case GgufType::kF64:
+    case GgufType::kF32:
+    case GgufType::kF64:
       // Saturate: casting NaN or an out-of-range double to int64 is undefined behaviour, and
       // hostile files may hold either.
       if (std::isnan(num.f)) return 0;
       if (num.f >= 9.2233720368547758e18) return std::numeric_limits<int64_t>::max();
       if (num.f <= -9.2233720368547758e18) return std::numeric_limits<int64_t>::min();
       return static_cast<int64_t>(num.f);
-    case GgufType::kI8: case GgufType::kI16: case GgufType::kI32: case GgufType::kI64:
+    case GgufType::kI8:
+    case GgufType::kI16:
+    case GgufType::kI32:
+    case GgufType::kI64:
       return num.i;
     default:
       return num.u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
@@ -269,8 +316,7 @@ void GgufFile::Parse() {
   const uint64_t n_kv = c.Read<uint64_t>("metadata count");
   // Each kv needs at least key length (8) + type (4) + 1 byte; each tensor info at least 8+4+8+4+8.
   if (n_kv > c.left() / 13) {
-    Fail(path_, ": header claims ", n_kv, " metadata entries but only ", c.left(),
-         " bytes follow");
+    Fail(path_, ": header claims ", n_kv, " metadata entries but only ", c.left(), " bytes follow");
   }
   kvs_.reserve(std::min<uint64_t>(n_kv, 4096));  // grows as entries really parse
   std::unordered_set<std::string_view> seen_keys;
@@ -295,8 +341,7 @@ void GgufFile::Parse() {
   }
 
   if (n_tensors > c.left() / 32) {
-    Fail(path_, ": header claims ", n_tensors, " tensors but only ", c.left(),
-         " bytes follow");
+    Fail(path_, ": header claims ", n_tensors, " tensors but only ", c.left(), " bytes follow");
   }
   tensors_.reserve(std::min<uint64_t>(n_tensors, 4096));
   for (uint64_t i = 0; i < n_tensors; ++i) {
@@ -325,8 +370,8 @@ void GgufFile::Parse() {
     ti.type = traits->type;
     ti.offset = c.Read<uint64_t>(what + " offset");
     if (ti.ne[0] % traits->block_size != 0) {
-      Fail(path_, ": ", what, ": row length ", ti.ne[0], " is not a multiple of the ",
-           traits->name, " block size ", traits->block_size);
+      Fail(path_, ": ", what, ": row length ", ti.ne[0], " is not a multiple of the ", traits->name,
+           " block size ", traits->block_size);
     }
     int64_t n_bytes = 0;
     if (MulOverflows(n_el / traits->block_size, traits->type_size, &n_bytes)) {

@@ -17,8 +17,19 @@
 namespace gapbench::engine {
 
 enum class GgufType : uint32_t {
-  kU8 = 0, kI8 = 1, kU16 = 2, kI16 = 3, kU32 = 4, kI32 = 5, kF32 = 6, kBool = 7,
-  kString = 8, kArray = 9, kU64 = 10, kI64 = 11, kF64 = 12,
+  kU8 = 0,
+  kI8 = 1,
+  kU16 = 2,
+  kI16 = 3,
+  kU32 = 4,
+  kI32 = 5,
+  kF32 = 6,
+  kBool = 7,
+  kString = 8,
+  kArray = 9,
+  kU64 = 10,
+  kI64 = 11,
+  kF64 = 12,
 };
 std::string_view GgufTypeName(GgufType t);
 
@@ -30,9 +41,9 @@ struct GgufValue {
     int64_t i;
     double f;
   } num{};
-  std::string_view str;              // kString
+  std::string_view str;                // kString
   GgufType elem_type = GgufType::kU8;  // kArray
-  std::vector<GgufValue> elems;      // kArray
+  std::vector<GgufValue> elems;        // kArray
 
   bool IsInteger() const;
   bool IsNumber() const;  // integer, float or bool
@@ -50,12 +61,12 @@ struct GgufTensorInfo {
   std::string name;
   std::vector<int64_t> ne;  // ggml order: ne[0] is the contiguous dimension
   kernels::GgmlType type;
-  uint64_t offset = 0;      // relative to the data section
+  uint64_t offset = 0;  // relative to the data section
   uint64_t n_bytes = 0;
   int64_t n_elements = 0;
   const uint8_t* data = nullptr;  // into the mapping
 
-  int64_t rows() const;  // product of ne[1..]
+  int64_t rows() const;             // product of ne[1..]
   std::string ShapeString() const;  // "[576, 49152]"
 };
 

@@ -13,16 +13,20 @@ namespace gapbench::engine {
 
 GgufWriteValue GgufWriteValue::FromValue(const GgufValue& v) {
   switch (v.type) {
-    case GgufType::kF32: return F32(static_cast<float>(v.num.f));
-    case GgufType::kF64: return F64(v.num.f);
-    case GgufType::kString: return String(std::string(v.str));
+    case GgufType::kF32:
+      return F32(static_cast<float>(v.num.f));
+    case GgufType::kF64:
+      return F64(v.num.f);
+    case GgufType::kString:
+      return String(std::string(v.str));
     case GgufType::kArray: {
       std::vector<GgufWriteValue> elems;
       elems.reserve(v.elems.size());
       for (const auto& e : v.elems) elems.push_back(FromValue(e));
       return Array(v.elem_type, std::move(elems));
     }
-    default: return Num(v.type, v.num.u);  // integers and bool: the low bytes of the payload
+    default:
+      return Num(v.type, v.num.u);  // integers and bool: the low bytes of the payload
   }
 }
 namespace {

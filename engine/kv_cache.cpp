@@ -1,9 +1,9 @@
 #include "engine/kv_cache.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
-
-#include <unistd.h>
 
 #include "common/error.h"
 #include "engine/model.h"
@@ -54,7 +54,8 @@ KvCache::KvCache(const HParams& hp, const EngineConfig& cfg, int64_t n_ctx, int6
   const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
   if (pages > 0 && page > 0 && need / page > pages) {
     Fail("a KV cache of ", n_ctx, " positions needs ", need / (1 << 20),
-         " MiB, more than this machine's memory (", pages / (1 << 20) * page, " MiB); lower the "
+         " MiB, more than this machine's memory (", pages / (1 << 20) * page,
+         " MiB); lower the "
          "context or use a smaller kv_cache type");
   }
   head_bytes_ = kernels::KvRowBytes(type_, hp.head_dim);
@@ -100,7 +101,8 @@ size_t KvCache::Segments(int64_t il, int64_t kv_head, int64_t n_past, int64_t t,
                  int64_t count) {
     if (count <= 0) return;
     out[n++] = kernels::KvSegment{{type_, k.data() + row * row_bytes_ + off, row_bytes_},
-                                  {type_, v.data() + row * row_bytes_ + off, row_bytes_}, count};
+                                  {type_, v.data() + row * row_bytes_ + off, row_bytes_},
+                                  count};
   };
   // Cached positions [first, n_past).
   if (first < n_past) {

@@ -48,9 +48,9 @@ class KvCache {
 
  private:
   struct Layer {
-    int64_t cap = 0;     // rows of storage
-    int64_t window = 0;  // 0: global
-    bool ring = false;   // window < n_ctx: position p lives in row p % cap
+    int64_t cap = 0;                        // rows of storage
+    int64_t window = 0;                     // 0: global
+    bool ring = false;                      // window < n_ctx: position p lives in row p % cap
     std::vector<uint8_t> k, v;              // [cap, row_bytes]
     std::vector<uint8_t> k_stage, v_stage;  // [n_batch, row_bytes]
   };

@@ -10,8 +10,8 @@
 namespace gapbench::engine {
 
 struct LoglikResult {
-  double logprob = 0.0;   // sum over continuation tokens of log p(token | everything before)
-  bool greedy = true;     // every continuation token was the argmax of its distribution
+  double logprob = 0.0;  // sum over continuation tokens of log p(token | everything before)
+  bool greedy = true;    // every continuation token was the argmax of its distribution
   int64_t n_tokens = 0;
   std::vector<double> token_logprobs;
 };

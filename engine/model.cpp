@@ -144,15 +144,16 @@ void Model::LoadHParams() {
   hp_.arch = arch;
   auto key = [&](const char* k) { return arch + "." + k; };
   auto positive = [&](const std::string& k, int64_t v, int64_t max) {
-    if (v <= 0 || v > max) Fail(f.path(), ": metadata '", k, "' = ", v, " is out of range (1..", max, ")");
+    if (v <= 0 || v > max)
+      Fail(f.path(), ": metadata '", k, "' = ", v, " is out of range (1..", max, ")");
     return v;
   };
   hp_.n_embd = positive(key("embedding_length"), f.RequireInt(key("embedding_length")), kMaxDim);
   hp_.n_layer = positive(key("block_count"), f.RequireInt(key("block_count")), kMaxLayers);
-  hp_.n_ff = positive(key("feed_forward_length"), f.RequireInt(key("feed_forward_length")),
-                      kMaxDim * 8);
-  hp_.n_head = positive(key("attention.head_count"), f.RequireInt(key("attention.head_count")),
-                        4096);
+  hp_.n_ff =
+      positive(key("feed_forward_length"), f.RequireInt(key("feed_forward_length")), kMaxDim * 8);
+  hp_.n_head =
+      positive(key("attention.head_count"), f.RequireInt(key("attention.head_count")), 4096);
   hp_.n_head_kv = positive(key("attention.head_count_kv"),
                            f.GetInt(key("attention.head_count_kv")).value_or(hp_.n_head), 4096);
   if (hp_.n_head % hp_.n_head_kv != 0) {
@@ -174,7 +175,8 @@ void Model::LoadHParams() {
   }
   hp_.n_ctx_train = f.GetInt(key("context_length")).value_or(4096);
   if (hp_.n_ctx_train <= 0) hp_.n_ctx_train = 4096;
-  hp_.rope_base = static_cast<float>(f.GetFloat(key("rope.freq_base")).value_or(family_.default_rope_base));
+  hp_.rope_base =
+      static_cast<float>(f.GetFloat(key("rope.freq_base")).value_or(family_.default_rope_base));
   hp_.rms_eps = static_cast<float>(
       f.GetFloat(key("attention.layer_norm_rms_epsilon")).value_or(family_.default_rms_eps));
   if (!(hp_.rope_base > 0.0f) || !(hp_.rms_eps >= 0.0f)) {

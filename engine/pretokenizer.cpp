@@ -47,8 +47,8 @@ bool IsDeepseekPunct(uint32_t cp) {
                                       {0xFF1A, 0xFF5E}, {0x2018, 0x201F}, {0x3000, 0x3002}};
   return InRanges(kRanges, cp);
 }
-// The cased-letter class of deepseek-llm ([A-Za-zµÀ-ÖØ-ö...𞤀-𞥃]), written as code points so
-// no editor normalisation (Ω U+2126, K U+212A, ...) can change it.
+// The cased-letter class of deepseek-llm ([A-Za-zµÀ-ÖØ-ö...𞤀-𞥃]), written as code points
+// so no editor normalisation (Ω U+2126, K U+212A, ...) can change it.
 bool IsDeepseekLetter(uint32_t cp) {
   static constexpr Range kRanges[] = {
       {0x41, 0x5A},       {0x61, 0x7A},       {0xB5, 0xB5},       {0xC0, 0xD6},

@@ -93,8 +93,8 @@ void Session::Attention(int64_t il, int64_t n_tokens) {
       const int64_t head = idx % hp.n_head;
       // Causal, windowed per the layer's K/V source: positions the cache hands over.
       const size_t n_segs = cache_.Segments(il, head / group, n_past_, t, segs);
-      kernels::Attend(q_.data() + t * hp.n_q() + head * hp.head_dim,
-                      std::span(segs.data(), n_segs), hp.head_dim, scale, scratch.data(),
+      kernels::Attend(q_.data() + t * hp.n_q() + head * hp.head_dim, std::span(segs.data(), n_segs),
+                      hp.head_dim, scale, scratch.data(),
                       attn_.data() + t * hp.n_q() + head * hp.head_dim);
     }
   });
@@ -156,8 +156,8 @@ void Session::Forward(std::span<const int32_t> tokens, LogitsMode mode) {
   const int64_t first = mode == LogitsMode::kAll ? 0 : T - 1;
   const int64_t n_rows = T - first;
   for (int64_t t = first; t < T; ++t) {
-    kernels::RmsNorm(x_.data() + t * d, model_.output_norm().data(), h_.data() + (t - first) * d,
-                     d, hp.rms_eps);
+    kernels::RmsNorm(x_.data() + t * d, model_.output_norm().data(), h_.data() + (t - first) * d, d,
+                     hp.rms_eps);
   }
   const int64_t nv = hp.n_vocab;
   kernels::MatMul(model_.output(), h_.data(), n_rows, logits_.data() + n_logit_rows_ * nv);
@@ -177,7 +177,8 @@ std::unique_ptr<Session> Session::Fork() const {
 void Session::Truncate(int64_t n) {
   GB_CHECK(n >= 0 && n <= n_past_, "Truncate(", n, ") beyond n_past ", n_past_);
   if (!cache_.CanTruncate(n_past_, n)) {
-    Fail("cannot rewind to position ", n, ": the sliding-window ring has overwritten what it needs");
+    Fail("cannot rewind to position ", n,
+         ": the sliding-window ring has overwritten what it needs");
   }
   n_past_ = n;
   n_logit_rows_ = 0;

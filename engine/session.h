@@ -55,7 +55,9 @@ class Session {
   // Error when a sliding-window ring has already overwritten what position n needs
   // (CanTruncate tells in advance).
   void Truncate(int64_t n);
-  bool CanTruncate(int64_t n) const { return n >= 0 && n <= n_past_ && cache_.CanTruncate(n_past_, n); }
+  bool CanTruncate(int64_t n) const {
+    return n >= 0 && n <= n_past_ && cache_.CanTruncate(n_past_, n);
+  }
 
  private:
   void Forward(std::span<const int32_t> tokens, LogitsMode mode);  // tokens.size() <= n_batch
@@ -68,14 +70,14 @@ class Session {
   int64_t n_past_ = 0;
 
   // Scratch for a chunk of up to n_batch tokens (shapes in comments are [tokens, features]).
-  std::vector<float> x_;      // [T, n_embd] residual stream
-  std::vector<float> h_;      // [T, n_embd] normed input
-  std::vector<float> q_;      // [T, n_q]
-  std::vector<float> k_, v_;  // [T, n_kv]
-  std::vector<float> attn_;   // [T, n_q]
+  std::vector<float> x_;          // [T, n_embd] residual stream
+  std::vector<float> h_;          // [T, n_embd] normed input
+  std::vector<float> q_;          // [T, n_q]
+  std::vector<float> k_, v_;      // [T, n_kv]
+  std::vector<float> attn_;       // [T, n_q]
   std::vector<float> gate_, up_;  // [T, n_ff]
-  std::vector<float> tmp_;    // [T, n_embd]
-  std::vector<float> logits_;  // [rows, n_vocab]
+  std::vector<float> tmp_;        // [T, n_embd]
+  std::vector<float> logits_;     // [rows, n_vocab]
   int64_t n_logit_rows_ = 0;
 };
 

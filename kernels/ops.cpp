@@ -22,8 +22,8 @@ void Rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t po
   // theta_i computed in double: positions up to 1e6 times frequencies near 1 lose accuracy in f32.
   for (int64_t i = 0; i < half; ++i) {
     double theta = static_cast<double>(pos) * freq_scale *
-                   std::pow(static_cast<double>(base), -2.0 * static_cast<double>(i) /
-                                                           static_cast<double>(n_rot));
+                   std::pow(static_cast<double>(base),
+                            -2.0 * static_cast<double>(i) / static_cast<double>(n_rot));
     if (freq_factors != nullptr) theta /= freq_factors[i];
     const auto c = static_cast<float>(std::cos(theta));
     const auto s = static_cast<float>(std::sin(theta));

@@ -7,14 +7,13 @@
 // importance-weighted searches of ggml) are deliberately left out.
 #include "kernels/quant.h"
 
-#include "kernels/quant_k.h"
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "common/error.h"
 #include "kernels/fp16.h"
+#include "kernels/quant_k.h"
 
 namespace gapbench::kernels {
 namespace {

@@ -12,14 +12,14 @@ namespace gapbench::kernels {
 constexpr int64_t kQK = 32;  // elements per Q8_0 / Q4_0 block
 
 struct BlockQ8_0 {
-  uint16_t d;       // f16 scale
-  int8_t qs[kQK];   // y = d * q
+  uint16_t d;      // f16 scale
+  int8_t qs[kQK];  // y = d * q
 };
 static_assert(sizeof(BlockQ8_0) == 34);
 
 struct BlockQ4_0 {
-  uint16_t d;            // f16 scale
-  uint8_t qs[kQK / 2];   // low nibbles: elements 0..15, high nibbles: 16..31; y = d * (q - 8)
+  uint16_t d;           // f16 scale
+  uint8_t qs[kQK / 2];  // low nibbles: elements 0..15, high nibbles: 16..31; y = d * (q - 8)
 };
 static_assert(sizeof(BlockQ4_0) == 18);
 

@@ -42,8 +42,8 @@ void WriteFile(const std::filesystem::path& p, const std::string& data);
 }  // namespace gapbench::testing
 
 // Skips the current test when ../shared/data is absent, with a clear message.
-#define GB_REQUIRE_SHARED_DATA(var)                                                   \
-  const auto var = ::gapbench::testing::SharedDataDir();                              \
-  if (var.empty()) {                                                                  \
+#define GB_REQUIRE_SHARED_DATA(var)                                                      \
+  const auto var = ::gapbench::testing::SharedDataDir();                                 \
+  if (var.empty()) {                                                                     \
     GTEST_SKIP() << "../shared/data is absent (only developer machines and CI have it)"; \
   }

@@ -74,7 +74,8 @@ TEST(EngineModel, GenerationMatchesAFreshSession) {
   EngineModel lm(*model, SessionOptions{0, 0, kernels::GgmlType::kF32});
   std::vector<GenRequest> reqs;
   // The repeated prompt is served from the held prefix (its logits were dropped by the rewind).
-  for (const char* p : {"Question: 2+2?\nAnswer:", "Question: 3+5?\nAnswer:", "Question: 3+5?\nAnswer:"}) {
+  for (const char* p :
+       {"Question: 2+2?\nAnswer:", "Question: 3+5?\nAnswer:", "Question: 3+5?\nAnswer:"}) {
     GenRequest r;
     r.prompt = std::string("Solve these.\n\n") + p;
     r.max_tokens = 8;

@@ -40,8 +40,12 @@ Bytes ValidFile() {
   b.Put<uint32_t>(0x46554747).Put<uint32_t>(3).Put<uint64_t>(1).Put<uint64_t>(3);
   b.Str("general.architecture").Put<uint32_t>(8).Str("llama");
   b.Str("llama.block_count").Put<uint32_t>(4).Put<uint32_t>(7);
-  b.Str("tokenizer.ggml.tokens").Put<uint32_t>(9).Put<uint32_t>(8).Put<uint64_t>(2).Str("a").Str(
-      "bc");
+  b.Str("tokenizer.ggml.tokens")
+      .Put<uint32_t>(9)
+      .Put<uint32_t>(8)
+      .Put<uint64_t>(2)
+      .Str("a")
+      .Str("bc");
   b.Str("w").Put<uint32_t>(2).Put<uint64_t>(4).Put<uint64_t>(2).Put<uint32_t>(0).Put<uint64_t>(0);
   b.PadTo(32);
   for (int i = 0; i < 8; ++i) b.Put<float>(static_cast<float>(i) * 0.5f);

@@ -15,8 +15,8 @@
 namespace gapbench::testing {
 
 struct ReferenceAttention {
-  std::vector<int64_t> window;      // per layer: 0 = global, else a query at p sees p-W+1..p
-  std::vector<int64_t> kv_source;   // per layer: the layer whose K/V it uses
+  std::vector<int64_t> window;     // per layer: 0 = global, else a query at p sees p-W+1..p
+  std::vector<int64_t> kv_source;  // per layer: the layer whose K/V it uses
 };
 
 inline std::vector<double> RefMatrix(const kernels::MatrixView& m) {
@@ -38,7 +38,8 @@ inline std::vector<double> RefMul(const std::vector<double>& w, int64_t rows, in
   std::vector<double> y(static_cast<size_t>(rows), 0.0);
   for (int64_t r = 0; r < rows; ++r) {
     double s = 0;
-    for (int64_t c = 0; c < cols; ++c) s += w[static_cast<size_t>(r * cols + c)] * x[static_cast<size_t>(c)];
+    for (int64_t c = 0; c < cols; ++c)
+      s += w[static_cast<size_t>(r * cols + c)] * x[static_cast<size_t>(c)];
     y[static_cast<size_t>(r)] = s;
   }
   return y;
@@ -54,17 +55,18 @@ inline std::vector<double> RefNorm(const std::vector<double>& x, const std::vect
   return y;
 }
 
-inline void RefRope(std::vector<double>& v, int64_t n_heads, const engine::HParams& hp,
-                    int64_t pos, kernels::RopeStyle style, const std::vector<float>& factors) {
+inline void RefRope(std::vector<double>& v, int64_t n_heads, const engine::HParams& hp, int64_t pos,
+                    kernels::RopeStyle style, const std::vector<float>& factors) {
   const int64_t half = hp.n_rot / 2;
   for (int64_t h = 0; h < n_heads; ++h) {
     for (int64_t i = 0; i < half; ++i) {
       double theta = static_cast<double>(pos) * hp.rope_freq_scale *
-                     std::pow(static_cast<double>(hp.rope_base), -2.0 * static_cast<double>(i) /
-                                                                    static_cast<double>(hp.n_rot));
+                     std::pow(static_cast<double>(hp.rope_base),
+                              -2.0 * static_cast<double>(i) / static_cast<double>(hp.n_rot));
       if (!factors.empty()) theta /= factors[static_cast<size_t>(i)];
       const int64_t a = h * hp.head_dim + (style == kernels::RopeStyle::kNorm ? 2 * i : i);
-      const int64_t b = h * hp.head_dim + (style == kernels::RopeStyle::kNorm ? 2 * i + 1 : i + half);
+      const int64_t b =
+          h * hp.head_dim + (style == kernels::RopeStyle::kNorm ? 2 * i + 1 : i + half);
       const double x0 = v[static_cast<size_t>(a)], x1 = v[static_cast<size_t>(b)];
       v[static_cast<size_t>(a)] = x0 * std::cos(theta) - x1 * std::sin(theta);
       v[static_cast<size_t>(b)] = x0 * std::sin(theta) + x1 * std::cos(theta);
@@ -79,17 +81,20 @@ inline std::vector<std::vector<double>> ReferenceForward(const engine::Model& mo
   const engine::HParams& hp = model.hparams();
   const auto T = static_cast<int64_t>(tokens.size());
   const int64_t d = hp.n_embd;
-  std::vector<std::vector<double>> x(static_cast<size_t>(T), std::vector<double>(static_cast<size_t>(d)));
+  std::vector<std::vector<double>> x(static_cast<size_t>(T),
+                                     std::vector<double>(static_cast<size_t>(d)));
   std::vector<float> row(static_cast<size_t>(d));
   for (int64_t t = 0; t < T; ++t) {
     model.Embed(tokens[static_cast<size_t>(t)], row.data());
-    for (int64_t i = 0; i < d; ++i) x[static_cast<size_t>(t)][static_cast<size_t>(i)] = row[static_cast<size_t>(i)];
+    for (int64_t i = 0; i < d; ++i)
+      x[static_cast<size_t>(t)][static_cast<size_t>(i)] = row[static_cast<size_t>(i)];
   }
   // K/V (after RoPE) per layer and position, kept for layers that others share.
   std::vector<std::vector<std::vector<double>>> K(static_cast<size_t>(hp.n_layer)), V(K.size());
   for (int64_t il = 0; il < hp.n_layer; ++il) {
     const engine::LayerWeights& L = model.layer(il);
-    const auto wq = RefMatrix(L.wq), wk = RefMatrix(L.wk), wv = RefMatrix(L.wv), wo = RefMatrix(L.wo);
+    const auto wq = RefMatrix(L.wq), wk = RefMatrix(L.wk), wv = RefMatrix(L.wv),
+               wo = RefMatrix(L.wo);
     const auto wg = RefMatrix(L.w_gate), wu = RefMatrix(L.w_up), wd = RefMatrix(L.w_down);
     const int64_t src = att.kv_source[static_cast<size_t>(il)];
     const int64_t window = att.window[static_cast<size_t>(il)];
@@ -98,7 +103,8 @@ inline std::vector<std::vector<double>> ReferenceForward(const engine::Model& mo
       const auto h = RefNorm(x[static_cast<size_t>(t)], L.attn_norm, hp.rms_eps);
       q[static_cast<size_t>(t)] = RefMul(wq, hp.n_q(), d, h);
       for (size_t i = 0; i < L.bq.size(); ++i) q[static_cast<size_t>(t)][i] += L.bq[i];
-      RefRope(q[static_cast<size_t>(t)], hp.n_head, hp, t, model.family().rope_style, model.rope_freqs());
+      RefRope(q[static_cast<size_t>(t)], hp.n_head, hp, t, model.family().rope_style,
+              model.rope_freqs());
       if (src == il) {
         auto k = RefMul(wk, hp.n_kv(), d, h), v = RefMul(wv, hp.n_kv(), d, h);
         for (size_t i = 0; i < L.bk.size(); ++i) k[i] += L.bk[i];
@@ -137,19 +143,22 @@ inline std::vector<std::vector<double>> ReferenceForward(const engine::Model& mo
         }
       }
       const auto o = RefMul(wo, d, hp.n_q(), a);
-      for (int64_t i = 0; i < d; ++i) x[static_cast<size_t>(t)][static_cast<size_t>(i)] += o[static_cast<size_t>(i)];
+      for (int64_t i = 0; i < d; ++i)
+        x[static_cast<size_t>(t)][static_cast<size_t>(i)] += o[static_cast<size_t>(i)];
       const auto h2 = RefNorm(x[static_cast<size_t>(t)], L.ffn_norm, hp.rms_eps);
       auto g = RefMul(wg, hp.n_ff, d, h2);
       const auto u = RefMul(wu, hp.n_ff, d, h2);
       for (size_t i = 0; i < g.size(); ++i) g[i] = g[i] / (1.0 + std::exp(-g[i])) * u[i];
       const auto dn = RefMul(wd, d, hp.n_ff, g);
-      for (int64_t i = 0; i < d; ++i) x[static_cast<size_t>(t)][static_cast<size_t>(i)] += dn[static_cast<size_t>(i)];
+      for (int64_t i = 0; i < d; ++i)
+        x[static_cast<size_t>(t)][static_cast<size_t>(i)] += dn[static_cast<size_t>(i)];
     }
   }
   const auto wout = RefMatrix(model.output());
   std::vector<std::vector<double>> logits;
   for (int64_t t = 0; t < T; ++t) {
-    logits.push_back(RefMul(wout, hp.n_vocab, d, RefNorm(x[static_cast<size_t>(t)], model.output_norm(), hp.rms_eps)));
+    logits.push_back(RefMul(wout, hp.n_vocab, d,
+                            RefNorm(x[static_cast<size_t>(t)], model.output_norm(), hp.rms_eps)));
   }
   return logits;
 }

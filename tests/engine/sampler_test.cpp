@@ -81,7 +81,7 @@ TEST(Sampler, RepetitionPenaltyDemotesSeenTokens) {
   p.repeat_penalty = 2.0f;
   Sampler s(p);
   const std::vector<int32_t> history = {0};
-  EXPECT_EQ(s.Sample(std::vector<float>{1.0f, 0.9f}, history), 1);   // 1/2 < 0.9
+  EXPECT_EQ(s.Sample(std::vector<float>{1.0f, 0.9f}, history), 1);    // 1/2 < 0.9
   EXPECT_EQ(s.Sample(std::vector<float>{-1.0f, -1.5f}, history), 1);  // -2 < -1.5
 }
 

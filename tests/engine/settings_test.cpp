@@ -133,10 +133,9 @@ TEST(Settings, SlidingWindowMatchesMaskedReference) {
 
 TEST(Settings, KvSharingMatchesReferenceWithSourceLayer) {
   for (const char* name : {"llama-rope3-f32", "qwen2-tied-f32"}) {
-    for (const char* json :
-         {R"({"kv_sharing": {"mode": "adjacent", "group": 2}})",
-          R"({"kv_sharing": {"mode": "tail", "from_layer": 1}})",
-          R"({"kv_sharing": {"mode": "adjacent", "group": 2},
+    for (const char* json : {R"({"kv_sharing": {"mode": "adjacent", "group": 2}})",
+                             R"({"kv_sharing": {"mode": "tail", "from_layer": 1}})",
+                             R"({"kv_sharing": {"mode": "adjacent", "group": 2},
               "sliding_window": {"window": 4, "layers": "alternate"}})"}) {
       const auto cfg = EngineConfig::FromJson(json, "test");
       auto m = Model::Load(FixturePath(name), cfg);
@@ -146,7 +145,8 @@ TEST(Settings, KvSharingMatchesReferenceWithSourceLayer) {
         const int64_t src = cfg.KvSourceLayer(il);
         att.kv_source[static_cast<size_t>(il)] = src;
         // A layer that reuses another layer's K/V also uses its attention span.
-        att.window[static_cast<size_t>(il)] = cfg.LayerWindowed(src) ? cfg.sliding_window.window : 0;
+        att.window[static_cast<size_t>(il)] =
+            cfg.LayerWindowed(src) ? cfg.sliding_window.window : 0;
       }
       const auto ref = testing::ReferenceForward(*m, toks, att);
       for (int64_t batch : {1, 4}) {
@@ -154,8 +154,7 @@ TEST(Settings, KvSharingMatchesReferenceWithSourceLayer) {
       }
       // Shared layers store nothing: the fixtures have 2 layers, one of which owns K/V.
       Session s(*m, SessionOptions{32, 4, kernels::GgmlType::kF32});
-      EXPECT_EQ(s.cache().allocated_bytes(),
-                KvCache::BytesFor(m->hparams(), s.config(), 32));
+      EXPECT_EQ(s.cache().allocated_bytes(), KvCache::BytesFor(m->hparams(), s.config(), 32));
       EXPECT_LE(s.cache().allocated_bytes(), 2 * 4 * m->hparams().n_kv() * 32);
     }
   }
@@ -171,7 +170,8 @@ TEST(Settings, GqaPoolingEqualsOfflinePooledFile) {
     const int64_t n_embd = src->RequireInt(arch + ".embedding_length");
     const int64_t head_dim = n_embd / src->RequireInt(arch + ".attention.head_count");
     GgufWriter w;
-    for (const auto& kv : src->metadata()) w.Set(std::string(kv.key), GgufWriteValue::FromValue(kv.value));
+    for (const auto& kv : src->metadata())
+      w.Set(std::string(kv.key), GgufWriteValue::FromValue(kv.value));
     w.SetU32(arch + ".attention.head_count_kv", 1);
     for (const auto& t : src->tensors()) {
       ASSERT_EQ(t.type, kernels::GgmlType::kF32);
@@ -185,7 +185,8 @@ TEST(Settings, GqaPoolingEqualsOfflinePooledFile) {
         const int64_t cols = t.ne.size() == 2 ? t.ne[0] : 1;
         std::vector<float> pooled(static_cast<size_t>(head_dim * cols), 0.0f);
         for (int64_t h = 0; h < n_kv; ++h) {
-          for (int64_t i = 0; i < head_dim * cols; ++i) pooled[static_cast<size_t>(i)] += values[static_cast<size_t>(h * head_dim * cols + i)];
+          for (int64_t i = 0; i < head_dim * cols; ++i)
+            pooled[static_cast<size_t>(i)] += values[static_cast<size_t>(h * head_dim * cols + i)];
         }
         for (auto& v : pooled) v /= static_cast<float>(n_kv);
         values = pooled;
@@ -219,8 +220,9 @@ TEST(Settings, GqaPoolingEqualsOfflinePooledFile) {
 TEST(Settings, RequantisedWeightsEqualOfflineFiles) {
   for (const char* arch : {"llama-untied", "qwen2-tied"}) {
     for (const char* t : {"f16", "bf16", "q8_0", "q4_0"}) {
-      auto online = Model::Load(FixturePath(StrCat(arch, "-f32")),
-                                EngineConfig::FromJson(StrCat(R"({"weights": ")", t, R"("})"), "test"));
+      auto online =
+          Model::Load(FixturePath(StrCat(arch, "-f32")),
+                      EngineConfig::FromJson(StrCat(R"({"weights": ")", t, R"("})"), "test"));
       auto offline = Model::Load(FixturePath(StrCat(arch, "-", t)));
       EXPECT_EQ(online->weight_bytes(), offline->weight_bytes()) << arch << " " << t;
       const auto toks = Tokens(10, static_cast<int32_t>(online->hparams().n_vocab));
@@ -277,7 +279,8 @@ TEST(Settings, Q8KvCacheIsSmallAndClose) {
   EXPECT_EQ(s.cache().allocated_bytes(), o.preset.n_layer * 2 * 64 * 34);
   EXPECT_EQ(s.cache().allocated_bytes(), KvCache::BytesFor(q8->hparams(), s.config(), 64));
   const auto toks = Tokens(30, static_cast<int32_t>(q8->hparams().n_vocab));
-  Session a(*q8, SessionOptions{64, 16, std::nullopt}), b(*f32, SessionOptions{64, 16, std::nullopt});
+  Session a(*q8, SessionOptions{64, 16, std::nullopt}),
+      b(*f32, SessionOptions{64, 16, std::nullopt});
   a.Eval(toks, LogitsMode::kAll);
   b.Eval(toks, LogitsMode::kAll);
   double scale = 0, err = 0;
@@ -303,8 +306,9 @@ TEST(Settings, ConfigErrorsAreClear) {
   };
   EXPECT_NE(msg(R"({"kv_head": 2})").find("did you mean 'kv_heads'"), std::string::npos);
   EXPECT_NE(msg(R"({"weights": "q3"})").find("not one of"), std::string::npos);
-  EXPECT_NE(msg(R"({"sliding_window": {"window": 4, "layer": "all"}})").find("did you mean 'layers'"),
-            std::string::npos);
+  EXPECT_NE(
+      msg(R"({"sliding_window": {"window": 4, "layer": "all"}})").find("did you mean 'layers'"),
+      std::string::npos);
   EXPECT_NE(msg(R"({"kv_sharing": {"mode": "tail", "from_layer": 0}})").find("from_layer"),
             std::string::npos);
   EXPECT_NE(msg("[1]").find("must be a JSON object"), std::string::npos);

@@ -45,8 +45,8 @@ TEST(EngineCli, LogitsAllPositionsMatchTransformers) {
   EXPECT_LE(err / scale, 1e-3);
 
   // Without --all-positions: only the last row, equal to the last row above.
-  auto last = RunProcess({GapbenchBin(), "logits", "--model", f.gguf_path, "--tokens",
-                          Join(seq.tokens)});
+  auto last =
+      RunProcess({GapbenchBin(), "logits", "--model", f.gguf_path, "--tokens", Join(seq.tokens)});
   ASSERT_EQ(last.exit_code, 0) << last.err;
   auto ldoc = ParseJson(last.out, "logits output");
   ASSERT_EQ(ldoc["logits"].Size(), 1u);
@@ -63,8 +63,8 @@ TEST(EngineCli, GreedyGenerationFollowsTheLogits) {
   ASSERT_GT(gd["tokens"].Size(), 0u);
   ASSERT_TRUE(gd["text"].IsString());
   // The first generated token is the argmax of the prompt's last logits.
-  auto t = RunProcess({GapbenchBin(), "tokenize", "--model", f.gguf_path, "--text", "Hello",
-                       "--json"});
+  auto t =
+      RunProcess({GapbenchBin(), "tokenize", "--model", f.gguf_path, "--text", "Hello", "--json"});
   ASSERT_EQ(t.exit_code, 0) << t.err;
   auto td = ParseJson(t.out, "tokenize output");
   std::vector<int32_t> prompt;
@@ -84,8 +84,8 @@ TEST(EngineCli, SameSeedSameTokens) {
   const auto path = testing::LoadLogitsFixture("qwen2-tied-q8_0").gguf_path;
   auto run = [&](const char* seed) {
     auto r = RunProcess({GapbenchBin(), "generate", "--model", path, "--prompt", "abc",
-                         "--max-tokens", "12", "--temperature", "1.0", "--top-k", "40",
-                         "--top-p", "0.95", "--seed", seed, "--json"});
+                         "--max-tokens", "12", "--temperature", "1.0", "--top-k", "40", "--top-p",
+                         "0.95", "--seed", seed, "--json"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r.out;
   };
@@ -115,8 +115,8 @@ TEST(EngineCli, BadInputGivesCleanErrors) {
   auto junk = RunProcess({GapbenchBin(), "logits", "--model", path, "--tokens", "1,x"});
   EXPECT_EQ(junk.exit_code, 1);
   EXPECT_NE(junk.err.find("'x' is not an integer"), std::string::npos) << junk.err;
-  auto opt = RunProcess({GapbenchBin(), "generate", "--model", path, "--prompt", "a",
-                         "--top-p", "2"});
+  auto opt =
+      RunProcess({GapbenchBin(), "generate", "--model", path, "--prompt", "a", "--top-p", "2"});
   EXPECT_EQ(opt.exit_code, 1);
   EXPECT_NE(opt.err.find("top-p"), std::string::npos) << opt.err;
 

@@ -69,7 +69,8 @@ TEST(EvalCli, MmluFolderFewShotRecordsAreConsistent) {
     int best = 0;
     for (rapidjson::SizeType c = 0; c < 4; ++c) {
       EXPECT_LT(rec["choice_logprobs"][c].GetDouble(), 0.0);
-      if (rec["choice_logprobs"][c].GetDouble() > rec["choice_logprobs"][best].GetDouble()) best = static_cast<int>(c);
+      if (rec["choice_logprobs"][c].GetDouble() > rec["choice_logprobs"][best].GetDouble())
+        best = static_cast<int>(c);
     }
     EXPECT_EQ(rec["pred"].GetInt(), best);
     EXPECT_EQ(rec["correct"].GetBool(), best == rec["gold"].GetInt());
@@ -84,11 +85,12 @@ TEST(EvalCli, MmluFolderFewShotRecordsAreConsistent) {
 
 TEST(EvalCli, Gsm8kGenerationAndHumanEvalInTheSandbox) {
   testing::TempDir dir;
-  testing::WriteFile(dir / "gsm.jsonl",
-                     R"({"question": "Tom has 2 apples and buys 3. How many?", "answer": "2+3=5\n#### 5"})"
-                     "\n"
-                     R"({"question": "What is 10 minus 4?", "answer": "10-4=6\n#### 6"})"
-                     "\n");
+  testing::WriteFile(
+      dir / "gsm.jsonl",
+      R"({"question": "Tom has 2 apples and buys 3. How many?", "answer": "2+3=5\n#### 5"})"
+      "\n"
+      R"({"question": "What is 10 minus 4?", "answer": "10-4=6\n#### 6"})"
+      "\n");
   auto g = RunProcess({GapbenchBin(), "eval", "--model", Model("qwen2-tied-f32"), "--suite",
                        (dir / "gsm.jsonl").string(), "--format", "gsm8k", "--max-tokens", "16",
                        "--json", "--out", (dir / "g.jsonl").string()});
@@ -121,7 +123,8 @@ TEST(EvalCli, BadInputIsAClearError) {
                              (dir / "none.jsonl").string()});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("none.jsonl"), std::string::npos) << missing.err;
-  testing::WriteFile(dir / "x.jsonl", R"({"question": "q", "answer": "no marker"})" "\n");
+  testing::WriteFile(dir / "x.jsonl", R"({"question": "q", "answer": "no marker"})"
+                                      "\n");
   auto bad = RunProcess({GapbenchBin(), "eval", "--model", Model("llama-tied-f32"), "--suite",
                          (dir / "x.jsonl").string(), "--format", "gsm8k"});
   EXPECT_NE(bad.exit_code, 0);

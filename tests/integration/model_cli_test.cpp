@@ -201,12 +201,12 @@ TEST(ModelCliVocab, RandomModelWithARealVocabulary) {
   testing::TempDir dir;
   const std::string path = (dir / "q.gguf").string();
   const std::string vocab = (data / "tokenizer" / "ggml-vocab-qwen2.gguf").string();
-  auto gen = testing::RunProcess({testing::GapbenchBin(), "model", "random", "--arch", "qwen2",
-                                  "--preset", "tiny", "--wtype", "q8_0", "--vocab", vocab,
-                                  "--out", path});
+  auto gen =
+      testing::RunProcess({testing::GapbenchBin(), "model", "random", "--arch", "qwen2", "--preset",
+                           "tiny", "--wtype", "q8_0", "--vocab", vocab, "--out", path});
   ASSERT_EQ(gen.exit_code, 0) << gen.err;
-  auto a = testing::RunProcess({testing::GapbenchBin(), "tokenize", "--model", path, "--text",
-                                "Hello world 123", "--json"});
+  auto a = testing::RunProcess(
+      {testing::GapbenchBin(), "tokenize", "--model", path, "--text", "Hello world 123", "--json"});
   auto b = testing::RunProcess({testing::GapbenchBin(), "tokenize", "--model", vocab, "--text",
                                 "Hello world 123", "--json"});
   ASSERT_EQ(a.exit_code, 0) << a.err;

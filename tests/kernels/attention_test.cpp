@@ -100,12 +100,13 @@ TEST(Attention, SegmentsGiveTheSameBitsAsOneRun) {
   std::mt19937 rng(9);
   const Cache c = MakeCache(GgmlType::kF16, 50, 1, 64, rng);
   std::vector<float> q(64, 0.1f), scratch(50), a(64), b(64);
-  const KvSegment whole{{GgmlType::kF16, c.k.data(), c.row_bytes},
-                        {GgmlType::kF16, c.v.data(), c.row_bytes}, 50};
+  const KvSegment whole{
+      {GgmlType::kF16, c.k.data(), c.row_bytes}, {GgmlType::kF16, c.v.data(), c.row_bytes}, 50};
   const KvSegment parts[2] = {
       {{GgmlType::kF16, c.k.data(), c.row_bytes}, {GgmlType::kF16, c.v.data(), c.row_bytes}, 20},
       {{GgmlType::kF16, c.k.data() + 20 * c.row_bytes, c.row_bytes},
-       {GgmlType::kF16, c.v.data() + 20 * c.row_bytes, c.row_bytes}, 30}};
+       {GgmlType::kF16, c.v.data() + 20 * c.row_bytes, c.row_bytes},
+       30}};
   Attend(q.data(), std::span(&whole, 1), 64, 0.125f, scratch.data(), a.data());
   Attend(q.data(), parts, 64, 0.125f, scratch.data(), b.data());
   EXPECT_EQ(a, b);

@@ -50,7 +50,8 @@ TEST(MatMulQ4K, MatchesReferenceAndDoubleDot) {
             double dot = 0, mag = 0;
             for (int64_t c = 0; c < cols; ++c) {
               dot += static_cast<double>(wd[static_cast<size_t>(c)]) * xd[static_cast<size_t>(c)];
-              mag += std::fabs(static_cast<double>(wd[static_cast<size_t>(c)]) * xd[static_cast<size_t>(c)]);
+              mag += std::fabs(static_cast<double>(wd[static_cast<size_t>(c)]) *
+                               xd[static_cast<size_t>(c)]);
             }
             // Integer sums are exact; the scales are f32-rounded: a few f32 ulps of sum |w x|.
             EXPECT_NEAR(y[static_cast<size_t>(t * rows + r)], dot, 1e-5 * mag + 1e-6);
