@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/text.h"
 #include "common/json.h"
 #include "coordinator/expand.h"
 #include "suites/loaders.h"
@@ -23,18 +24,6 @@ using Value = rapidjson::Value;
 constexpr size_t kMaxSweepBytes = size_t{16} << 20;  // a sweep is a small hand-written file
 constexpr size_t kMaxIssuesPerSuite = 5;             // bad suite lines shown per suite
 
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
 
 // " (did you mean 'x'?)" when some candidate is close to `word`, else "".
 std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates) {

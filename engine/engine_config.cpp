@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/text.h"
 #include "common/hash.h"
 #include "common/json.h"
 #include "engine/model.h"
@@ -13,18 +14,6 @@
 namespace gapbench::engine {
 namespace {
 
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
 
 [[noreturn]] void UnknownKey(std::string_view source, std::string_view path, std::string_view key,
                              const std::vector<std::string_view>& valid) {
