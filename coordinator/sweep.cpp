@@ -10,8 +10,8 @@
 #include <sstream>
 
 #include "common/error.h"
-#include "common/text.h"
 #include "common/json.h"
+#include "common/text.h"
 #include "coordinator/expand.h"
 #include "suites/loaders.h"
 
@@ -23,7 +23,6 @@ using Value = rapidjson::Value;
 
 constexpr size_t kMaxSweepBytes = size_t{16} << 20;  // a sweep is a small hand-written file
 constexpr size_t kMaxIssuesPerSuite = 5;             // bad suite lines shown per suite
-
 
 // " (did you mean 'x'?)" when some candidate is close to `word`, else "".
 std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates) {

@@ -6,14 +6,13 @@
 #include <vector>
 
 #include "common/error.h"
-#include "common/text.h"
 #include "common/hash.h"
 #include "common/json.h"
+#include "common/text.h"
 #include "engine/model.h"
 
 namespace gapbench::engine {
 namespace {
-
 
 [[noreturn]] void UnknownKey(std::string_view source, std::string_view path, std::string_view key,
                              const std::vector<std::string_view>& valid) {

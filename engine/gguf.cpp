@@ -32,27 +32,13 @@ constexpr uint64_t kMaxArrayElements = uint64_t{1} << 24;
 // hostile count can never make us allocate more than the file could describe.
 uint64_t MinEncodedSize(GgufType t) {
   switch (t) {
-    case GgufType::kU8:
-    case GgufType::kI8:
-    case GgufType::kBool:
-      return 1;
-    case GgufType::kU16:
-    case GgufType::kI16:
-      return 2;
-    case GgufType::kU32:
-    case GgufType::kI32:
-    case GgufType::kF32:
-      return 4;
-    case GgufType::kU64:
-    case GgufType::kI64:
-    case GgufType::kF64:
-      return 8;
     case GgufType::kString:
-      return 8;
+      return 8;  // the length prefix
     case GgufType::kArray:
-      return 12;
+      return 12;  // element type + count
+    default:
+      return GgufScalarBytes(t);
   }
-  return 1;
 }
 
 bool ValidType(uint32_t t) { return t <= 12; }
@@ -178,6 +164,28 @@ GgufValue ReadValue(Cursor& c, GgufType type, const std::string& what, int depth
 bool MulOverflows(int64_t a, int64_t b, int64_t* out) { return __builtin_mul_overflow(a, b, out); }
 
 }  // namespace
+
+size_t GgufScalarBytes(GgufType t) {
+  switch (t) {
+    case GgufType::kU8:
+    case GgufType::kI8:
+    case GgufType::kBool:
+      return 1;
+    case GgufType::kU16:
+    case GgufType::kI16:
+      return 2;
+    case GgufType::kU32:
+    case GgufType::kI32:
+    case GgufType::kF32:
+      return 4;
+    case GgufType::kU64:
+    case GgufType::kI64:
+    case GgufType::kF64:
+      return 8;
+    default:
+      return 0;
+  }
+}
 
 std::string_view GgufTypeName(GgufType t) {
   static constexpr std::string_view kNames[] = {"u8",  "i8",  "u16",  "i16",    "u32",

@@ -32,6 +32,8 @@ enum class GgufType : uint32_t {
   kF64 = 12,
 };
 std::string_view GgufTypeName(GgufType t);
+// Encoded bytes of a scalar value type; 0 for strings and arrays.
+size_t GgufScalarBytes(GgufType t);
 
 // One metadata value. Strings are views into the mapped file (valid while the GgufFile lives).
 struct GgufValue {

@@ -48,28 +48,6 @@ void PutString(std::vector<uint8_t>& out, std::string_view s) {
 
 uint64_t AlignUp(uint64_t x, uint64_t a) { return x + (a - x % a) % a; }
 
-size_t ScalarBytes(GgufType t) {
-  switch (t) {
-    case GgufType::kU8:
-    case GgufType::kI8:
-    case GgufType::kBool:
-      return 1;
-    case GgufType::kU16:
-    case GgufType::kI16:
-      return 2;
-    case GgufType::kU32:
-    case GgufType::kI32:
-    case GgufType::kF32:
-      return 4;
-    case GgufType::kU64:
-    case GgufType::kI64:
-    case GgufType::kF64:
-      return 8;
-    default:
-      return 0;
-  }
-}
-
 struct FileCloser {
   void operator()(std::FILE* f) const {
     if (f != nullptr) std::fclose(f);
@@ -150,7 +128,7 @@ void GgufWriteValue::Encode(std::vector<uint8_t>& out) const {
     default: {
       // Scalars: the low bytes of bits_ (little-endian host, as GGUF).
       const auto* p = reinterpret_cast<const uint8_t*>(&bits_);
-      out.insert(out.end(), p, p + ScalarBytes(type_));
+      out.insert(out.end(), p, p + GgufScalarBytes(type_));
       return;
     }
   }
