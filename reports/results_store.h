@@ -32,16 +32,16 @@ const char* ShardStateName(ShardState s);  // "pending" | "running" | "done" | "
 ShardState ParseShardState(std::string_view s);
 
 struct SweepRow {
-  std::string id;         // the sweep's content id (hash of its canonical shard list + name)
+  std::string id;  // the sweep's content id (hash of its canonical shard list + name)
   std::string name;
   std::string file;       // the sweep file as given
   std::string spec_json;  // the sweep file's JSON as loaded (for the report's provenance)
   int64_t priority = 0;
-  std::string git_commit;        // of gapbench's source, "" when unknown
+  std::string git_commit;  // of gapbench's source, "" when unknown
   std::string gapbench_version;
-  std::string machine;           // host name, CPU model, cores
-  std::string started_at;        // ISO-8601 UTC, set when first queued
-  std::string ended_at;          // "" until every shard is done or poison
+  std::string machine;     // host name, CPU model, cores
+  std::string started_at;  // ISO-8601 UTC, set when first queued
+  std::string ended_at;    // "" until every shard is done or poison
 };
 
 struct ModelRow {
@@ -86,7 +86,7 @@ struct ShardRow {
   ShardState state = ShardState::kPending;
   int64_t attempts = 0;
   std::string last_error;
-  std::string worker;  // last worker that held it
+  std::string worker;        // last worker that held it
   int64_t n_items_done = 0;  // distinct item indices with results (maintained by InsertItems)
 };
 
@@ -101,6 +101,16 @@ struct ItemRow {
   std::string timing_json = "{}";
   std::string digest;  // HashHex(record_json): write-once check
   std::string worker;
+};
+
+// One entry of the event log (state changes, refusals, alarms), oldest first by `id`.
+struct EventRow {
+  int64_t id = 0;
+  std::string at;  // ISO-8601 UTC with milliseconds
+  std::string kind;
+  std::string shard_id;  // "" when the event concerns no shard
+  std::string worker;
+  std::string detail_json;
 };
 
 struct InsertResult {
@@ -142,6 +152,8 @@ class ResultsStore {
   // Appends to the event log (state changes, refusals, alarms); `at` is filled in when empty.
   void LogEvent(std::string_view kind, std::string_view shard_id, std::string_view worker,
                 std::string_view detail_json);
+  // The `meta` key/value table (e.g. the coordinator's lease counter): insert or replace.
+  void SetMeta(std::string_view key, std::string_view value);
 
   // --- reads ---
   std::vector<SweepRow> Sweeps() const;  // by priority desc, then started_at
@@ -157,6 +169,9 @@ class ResultsStore {
   std::vector<ItemRow> Items(const std::optional<std::string>& sweep_id = std::nullopt) const;
   // (item_index, sample) pairs already stored for a shard: a resumed shard skips them.
   std::vector<std::pair<int64_t, int64_t>> DoneItems(const std::string& shard_id) const;
+  // The event log by id (oldest first), all kinds or one.
+  std::vector<EventRow> Events(const std::optional<std::string>& kind = std::nullopt) const;
+  std::optional<std::string> GetMeta(std::string_view key) const;
 
   sqlite3* handle() const { return db_; }  // for the coordinator's own statements; not owned
 
