@@ -21,6 +21,7 @@
 #include "suites/record.h"
 #include "suites/sandbox.h"
 #include "suites/scoring.h"
+#include "worker/runner.h"
 
 namespace gapbench::cli {
 namespace {
@@ -108,7 +109,15 @@ int CmdEval(const Argv& argv) {
   // positions unless the config says otherwise.
   if (e.model->config().context == 0) e.session.n_ctx = 4096;
   engine::EngineModel lm(*e.model, e.session);
-  std::unique_ptr<suites::Sandbox> sandbox;
+  worker::LazySandbox sandbox([](const std::string& warning) {
+    std::fprintf(stderr, "gapbench eval: warning: %s\n", warning.c_str());
+  });
+  worker::RunOptions run;
+  run.shots = shots;
+  run.samples = samples;
+  run.gen_defaults = gen_defaults;
+  run.sandbox_timeout_s = timeout;
+  run.sandbox_parallel = parallel;
 
   Progress progress;
   progress.total = suite.items.size();
@@ -116,69 +125,37 @@ int CmdEval(const Argv& argv) {
   std::map<std::string, std::pair<size_t, size_t>> by_subject;  // subject -> (correct, n)
   std::vector<std::pair<int64_t, int64_t>> code_counts;         // (n, c) per code item
   int64_t tokens_in = 0, tokens_out = 0;
-  for (size_t i = 0; i < suite.items.size(); ++i) {
-    const suites::Item& item = suite.items[i];
-    const auto t0 = Clock::now();
-    std::vector<suites::ItemRecord> records;
-    if (item.kind == suites::ItemKind::kMultipleChoice) {
-      const suites::ItemRequests req = suites::BuildRequests(suite, i, shots, gen_defaults);
-      const auto ll = lm.Loglikelihood(req.loglik);
-      records.push_back(suites::ScoreItem(suite, i, req, ll, {}));
-    } else {
-      for (int64_t s = 0; s < samples; ++s) {
-        GenRequest g = gen_defaults;
-        g.seed = gen_defaults.seed + static_cast<uint64_t>(s);
-        const suites::ItemRequests req = suites::BuildRequests(suite, i, shots, g);
-        const auto gens = lm.Generate(req.gen);
-        records.push_back(suites::ScoreItem(suite, i, req, {}, gens));
-      }
-    }
-    if (item.kind == suites::ItemKind::kCode) {
-      if (!sandbox) {
-        sandbox = std::make_unique<suites::Sandbox>();
-        if (!sandbox->isolation().warning.empty()) {
-          std::fprintf(stderr, "gapbench eval: warning: %s\n",
-                       sandbox->isolation().warning.c_str());
-        }
-      }
-      std::vector<suites::SandboxJob> jobs;
-      for (const auto& r : records) {
-        suites::SandboxJob job;
-        job.program = suites::AssembleProgram(item, r.generation);
-        job.limits.wall_seconds = timeout;
-        jobs.push_back(std::move(job));
-      }
-      const auto results = sandbox->RunAll(jobs, parallel);
-      int64_t c = 0;
-      for (size_t s = 0; s < records.size(); ++s) {
-        records[s].correct = results[s].status == suites::RunStatus::kPassed;
-        records[s].prediction = suites::RunStatusName(results[s].status);
-        if (results[s].status == suites::RunStatus::kTimeout) ++n_timeouts;
-        c += *records[s].correct ? 1 : 0;
-      }
-      code_counts.emplace_back(static_cast<int64_t>(records.size()), c);
-    }
-    const double latency = std::chrono::duration<double>(Clock::now() - t0).count();
-    const auto& first = records.front();
-    const bool ok = first.correct.value_or(false);
-    n_correct += ok ? 1 : 0;
-    ++n_scored;
-    if (first.correct_norm) {
-      ++n_mc;
-      n_norm_correct += *first.correct_norm ? 1 : 0;
-    }
-    auto& subj = by_subject[item.tags.subject];
-    subj.first += ok ? 1 : 0;
-    subj.second += 1;
-    for (auto& r : records) {
-      r.latency_s = latency / static_cast<double>(records.size());
-      tokens_in += r.tokens_in;
-      tokens_out += r.tokens_out;
-      if (out) out << suites::ItemRecordToJson(r) << '\n';
-    }
-    if (out) out.flush();  // a crash loses nothing already scored
-    progress.Update(i + 1, n_correct, i + 1 == suite.items.size());
-  }
+  const std::string timeout_name = suites::RunStatusName(suites::RunStatus::kTimeout);
+  worker::RunItems(suite, 0, static_cast<int64_t>(suite.items.size()), run, lm, sandbox, {},
+                   nullptr, [&](worker::ItemResult& result) {
+                     const suites::Item& item = suite.items[static_cast<size_t>(result.item_index)];
+                     if (item.kind == suites::ItemKind::kCode) {
+                       int64_t c = 0;
+                       for (const auto& sr : result.samples) {
+                         c += sr.record.correct.value_or(false) ? 1 : 0;
+                         if (sr.record.prediction == timeout_name) ++n_timeouts;
+                       }
+                       code_counts.emplace_back(static_cast<int64_t>(result.samples.size()), c);
+                     }
+                     const auto& first = result.samples.front().record;
+                     const bool ok = first.correct.value_or(false);
+                     n_correct += ok ? 1 : 0;
+                     ++n_scored;
+                     if (first.correct_norm) {
+                       ++n_mc;
+                       n_norm_correct += *first.correct_norm ? 1 : 0;
+                     }
+                     auto& subj = by_subject[item.tags.subject];
+                     subj.first += ok ? 1 : 0;
+                     subj.second += 1;
+                     for (const auto& sr : result.samples) {
+                       tokens_in += sr.record.tokens_in;
+                       tokens_out += sr.record.tokens_out;
+                       if (out) out << suites::ItemRecordToJson(sr.record) << '\n';
+                     }
+                     if (out) out.flush();  // a crash loses nothing already scored
+                     progress.Update(n_scored, n_correct, n_scored == suite.items.size());
+                   });
 
   const double secs = std::chrono::duration<double>(Clock::now() - progress.start).count();
   const double n = static_cast<double>(n_scored);

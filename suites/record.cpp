@@ -86,7 +86,7 @@ std::string ItemToJson(const Item& item) {
   return buf.GetString();
 }
 
-void WriteItemRecord(JsonWriter& w, const ItemRecord& r) {
+void WriteItemRecord(JsonWriter& w, const ItemRecord& r, RecordTiming timing) {
   w.StartObject();
   Str(w, "item_id", r.item_id);
   Str(w, "suite", r.suite);
@@ -123,16 +123,37 @@ void WriteItemRecord(JsonWriter& w, const ItemRecord& r) {
   w.Int64(r.tokens_in);
   w.Key("tokens_out");
   w.Int64(r.tokens_out);
-  w.Key("latency_s");
-  WriteJsonFloat(w, r.latency_s);
+  if (timing == RecordTiming::kInclude) {
+    w.Key("latency_s");
+    WriteJsonFloat(w, r.latency_s);
+  }
   w.EndObject();
 }
 
-std::string ItemRecordToJson(const ItemRecord& record) {
+std::string ItemRecordToJson(const ItemRecord& record, RecordTiming timing) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
-  WriteItemRecord(w, record);
+  WriteItemRecord(w, record, timing);
   return buf.GetString();
+}
+
+std::string ItemTimingToJson(const ItemRecord& record) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("latency_s");
+  WriteJsonFloat(w, record.latency_s);
+  w.EndObject();
+  return buf.GetString();
+}
+
+void ApplyItemTiming(std::string_view json, std::string_view source, ItemRecord& record) {
+  const auto doc = ParseJson(json, source);
+  if (!doc.IsObject()) Fail(source, ": item timing must be a JSON object");
+  const auto it = doc.FindMember("latency_s");
+  if (it == doc.MemberEnd() || it->value.IsNull()) return;
+  if (!it->value.IsNumber()) Fail(source, ": \"latency_s\" must be a number");
+  record.latency_s = it->value.GetDouble();
 }
 
 ItemRecord ItemRecordFromJson(std::string_view line, std::string_view source) {

@@ -49,10 +49,23 @@ void WriteTags(JsonWriter& w, const Tags& tags);
 void WriteItemJson(JsonWriter& w, const Item& item);
 std::string ItemToJson(const Item& item);
 
+// Whether a record's JSON carries its timing fields (latency_s). The results store keeps records
+// without them and the timing apart (ItemTimingToJson), so two runs of the same item compare equal
+// byte for byte; `gapbench eval --out` writes them inline.
+enum class RecordTiming { kInclude, kOmit };
+
 // One JSON object, keys in a fixed order, no newline. Doubles round-trip.
-std::string ItemRecordToJson(const ItemRecord& record);
-void WriteItemRecord(JsonWriter& w, const ItemRecord& record);
-// Parses what ItemRecordToJson wrote; Error naming `source` on anything else.
+std::string ItemRecordToJson(const ItemRecord& record,
+                             RecordTiming timing = RecordTiming::kInclude);
+void WriteItemRecord(JsonWriter& w, const ItemRecord& record,
+                     RecordTiming timing = RecordTiming::kInclude);
+// Parses what ItemRecordToJson wrote (with or without timing; latency_s defaults to 0); Error
+// naming `source` on anything else.
 ItemRecord ItemRecordFromJson(std::string_view line, std::string_view source);
+
+// The timing fields alone: {"latency_s": x}. ApplyItemTiming sets them on `record` from such an
+// object (absent fields are left alone); Error naming `source` when it is not one.
+std::string ItemTimingToJson(const ItemRecord& record);
+void ApplyItemTiming(std::string_view json, std::string_view source, ItemRecord& record);
 
 }  // namespace gapbench::suites
