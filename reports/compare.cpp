@@ -1,0 +1,678 @@
+// The regression gate: matching records, the per-group paired test, the correction across
+// groups, the speed comparison, and the Markdown / JSON renderings. Choices and formulas:
+// docs/COMPARE.md.
+#include "reports/compare.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <random>
+#include <tuple>
+#include <utility>
+
+#include "common/error.h"
+#include "common/json.h"
+#include "reports/paired.h"
+#include "reports/power.h"
+
+namespace gapbench::reports {
+namespace {
+
+using GroupId = std::tuple<std::string, std::string, std::string, std::string>;
+using RecordId = std::pair<std::string, int64_t>;  // (item_id, sample)
+
+GroupId IdOf(const CompareKey& k) { return {k.model_id, k.config_hash, k.strategy, k.suite_hash}; }
+
+// Indexes a group's records by (item_id, sample); the first of a repeated pair is kept.
+std::map<RecordId, const CompareItem*> IndexRecords(const CompareGroup& g, int64_t* duplicates) {
+  std::map<RecordId, const CompareItem*> out;
+  for (const CompareItem& item : g.items) {
+    if (!out.emplace(RecordId{item.item_id, item.sample}, &item).second) ++*duplicates;
+  }
+  return out;
+}
+
+double Median(std::vector<double> v) {  // by value: nth_element reorders
+  GB_CHECK(!v.empty(), "median of nothing");
+  const size_t mid = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
+  const double hi = v[mid];
+  if (v.size() % 2 == 1) return hi;
+  const double lo = *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid));
+  return (lo + hi) / 2;
+}
+
+// Uniform index in [0, n) without modulo bias, specified here so a seed gives the same
+// resamples with every standard library (as paired.cpp does for the accuracy bootstrap).
+uint64_t UniformIndex(std::mt19937_64& rng, uint64_t n) {
+  const uint64_t limit =
+      std::numeric_limits<uint64_t>::max() - std::numeric_limits<uint64_t>::max() % n;
+  uint64_t x;
+  do {
+    x = rng();
+  } while (x >= limit);
+  return x % n;
+}
+
+// numpy's default (type 7) quantile of sorted values.
+double Quantile(const std::vector<double>& sorted, double q) {
+  const double h = (static_cast<double>(sorted.size()) - 1) * q;
+  const size_t lo = static_cast<size_t>(std::floor(h));
+  const size_t hi = std::min(lo + 1, sorted.size() - 1);
+  return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+}
+
+// The fewest one-directional flips McNemar's exact test can call significant at `alpha`:
+// the smallest k with 2·(1/2)^k < alpha. No binary comparison of n items can detect a
+// difference below k/n, whatever the variance says (it matters when nothing flipped).
+int64_t McNemarMinFlips(double alpha) {
+  int64_t k = 1;
+  while (std::ldexp(2.0, static_cast<int>(-k)) >= alpha && k < 1100) ++k;
+  return k;
+}
+
+struct PairedRecord {
+  const CompareItem* base;
+  const CompareItem* cand;
+};
+
+std::string FlipLabel(const CompareItem& item, bool with_sample) {
+  return with_sample ? StrCat(item.item_id, "#", item.sample) : item.item_id;
+}
+
+void CompareSpeed(const std::vector<PairedRecord>& pairs, const CompareOptions& o,
+                  SpeedComparison* s) {
+  std::vector<double> base, cand, base_tps, cand_tps;  // [n timed pairs]
+  for (const PairedRecord& p : pairs) {
+    if (!(p.base->latency_s > 0) || !(p.cand->latency_s > 0)) continue;
+    base.push_back(p.base->latency_s);
+    cand.push_back(p.cand->latency_s);
+    if (p.base->tokens > 0 && p.cand->tokens > 0) {
+      base_tps.push_back(static_cast<double>(p.base->tokens) / p.base->latency_s);
+      cand_tps.push_back(static_cast<double>(p.cand->tokens) / p.cand->latency_s);
+    }
+  }
+  s->n = static_cast<int64_t>(base.size());
+  if (s->n < o.speed_min_items) {
+    s->note = StrCat(s->n, " item pairs with a latency on both sides (speed needs ",
+                     o.speed_min_items, ")");
+    return;
+  }
+  s->base_median_latency_s = Median(base);
+  s->cand_median_latency_s = Median(cand);
+  if (!base_tps.empty()) {
+    s->base_median_tokens_per_s = Median(base_tps);
+    s->cand_median_tokens_per_s = Median(cand_tps);
+  }
+  s->latency_ratio = s->cand_median_latency_s / s->base_median_latency_s;
+  // Paired bootstrap of the ratio of medians: items resampled with their two latencies.
+  std::mt19937_64 rng(o.seed ^ 0x5eedULL);
+  const uint64_t n = base.size();
+  std::vector<double> rb(n), rc(n), ratios(static_cast<size_t>(o.speed_resamples));
+  for (double& ratio : ratios) {
+    for (uint64_t i = 0; i < n; ++i) {
+      const uint64_t j = UniformIndex(rng, n);
+      rb[i] = base[j];
+      rc[i] = cand[j];
+    }
+    ratio = Median(rc) / Median(rb);
+  }
+  std::sort(ratios.begin(), ratios.end());
+  const Interval ci{Quantile(ratios, 0.025), Quantile(ratios, 0.975)};
+  s->ratio_ci = ci;
+  const double slow = 1 + o.speed_threshold;
+  if (s->latency_ratio >= slow && ci.lo > 1) {
+    s->verdict = Verdict::kRegression;
+  } else if (s->latency_ratio <= 1 / slow && ci.hi < 1) {
+    s->verdict = Verdict::kImprovement;
+  } else {
+    s->verdict = Verdict::kNoChange;
+  }
+}
+
+// Everything of one group except the verdict, which needs the correction across groups.
+GroupComparison CompareGroupPair(const CompareGroup& base, const CompareGroup& cand,
+                                 const CompareOptions& o) {
+  GroupComparison g;
+  g.key = base.key;
+  g.base_records = static_cast<int64_t>(base.items.size());
+  g.cand_records = static_cast<int64_t>(cand.items.size());
+  const auto base_index = IndexRecords(base, &g.duplicates);
+  const auto cand_index = IndexRecords(cand, &g.duplicates);
+
+  std::vector<PairedRecord> matched;  // both sides, scored or not (speed uses all of them)
+  std::vector<PairedRecord> scored;
+  bool with_sample = false;
+  for (const auto& [id, b] : base_index) {
+    auto it = cand_index.find(id);
+    if (it == cand_index.end()) {
+      ++g.base_only;
+      continue;
+    }
+    matched.push_back({b, it->second});
+    if (!b->score || !it->second->score) {
+      ++g.unscored;
+      continue;
+    }
+    scored.push_back({b, it->second});
+    with_sample = with_sample || id.second != 0;
+  }
+  for (const auto& entry : cand_index) g.cand_only += base_index.count(entry.first) ? 0 : 1;
+  g.paired_records = static_cast<int64_t>(scored.size());
+  CompareSpeed(matched, o, &g.speed);
+  if (scored.empty()) {
+    g.diff = UndefinedSe(0, 0.95, "no record is scored on both sides");
+    return g;
+  }
+
+  // Items are the unit: samples of one item are averaged (they share the item's difficulty).
+  // `scored` is in (item_id, sample) order, so an item's samples are adjacent.
+  std::vector<double> a, b;  // [n_items] candidate, base
+  size_t begin = 0;
+  while (begin < scored.size()) {
+    size_t end = begin;
+    double sum_a = 0, sum_b = 0;
+    while (end < scored.size() && scored[end].base->item_id == scored[begin].base->item_id) {
+      sum_a += *scored[end].cand->score;
+      sum_b += *scored[end].base->score;
+      ++end;
+    }
+    const double k = static_cast<double>(end - begin);
+    if (end - begin != 1) g.binary = false;
+    a.push_back(sum_a / k);
+    b.push_back(sum_b / k);
+    begin = end;
+  }
+  for (size_t i = 0; i < a.size() && g.binary; ++i) {
+    g.binary = (a[i] == 0 || a[i] == 1) && (b[i] == 0 || b[i] == 1);
+  }
+  for (const PairedRecord& p : scored) {
+    const double sb = *p.base->score, sc = *p.cand->score;
+    if (sb == 1 && sc == 0) g.correct_to_wrong.push_back(FlipLabel(*p.base, with_sample));
+    if (sb == 0 && sc == 1) g.wrong_to_correct.push_back(FlipLabel(*p.base, with_sample));
+  }
+
+  g.n_items = static_cast<int64_t>(a.size());
+  const PairedDifference pd = PairedDiff(a, b, 0.95);
+  g.cand_accuracy = pd.mean_a;
+  g.base_accuracy = pd.mean_b;
+  g.mdd = MinimumDetectableDifferencePaired(pd.sd_diff, g.n_items, o.alpha, o.power);
+  if (g.binary) {
+    g.test = "mcnemar";
+    g.diff = pd.diff;
+    g.p_value = McNemar(a, b).p_exact;
+    g.mdd = std::max(
+        g.mdd, static_cast<double>(McNemarMinFlips(o.alpha)) / static_cast<double>(g.n_items));
+  } else {
+    g.test = "bootstrap";
+    BootstrapOptions bo;
+    bo.resamples = o.bootstrap_resamples;
+    bo.seed = o.seed;
+    const PairedBootstrapResult pb = PairedBootstrap(a, b, bo);
+    g.p_value = pb.p_value;
+    g.diff = pd.diff;
+    g.diff.ci = pb.ci;  // percentile interval, consistent with the bootstrap p-value
+  }
+  return g;
+}
+
+void CheckOptions(const CompareOptions& o) {
+  if (!(o.alpha > 0 && o.alpha < 1)) Fail("compare: --alpha must be in (0, 1), got ", o.alpha);
+  if (!(o.power > o.alpha && o.power < 1)) {
+    Fail("compare: power must be in (alpha, 1), got ", o.power);
+  }
+  if (!(o.min_effect >= 0 && o.min_effect < 1)) {
+    Fail("compare: --min-effect must be in [0, 1) (accuracy points), got ", o.min_effect);
+  }
+  if (!(o.speed_threshold >= 0 && std::isfinite(o.speed_threshold))) {
+    Fail("compare: --speed-threshold must be >= 0, got ", o.speed_threshold);
+  }
+  if (o.bootstrap_resamples < 1 || o.speed_resamples < 1) {
+    Fail("compare: bootstrap resamples must be >= 1");
+  }
+  if (o.max_flips_listed < 0) Fail("compare: --max-flips must be >= 0");
+}
+
+}  // namespace
+
+std::string CompareKey::Describe() const {
+  std::string s = StrCat(model_label, " / ", config_label);
+  if (!strategy.empty() && strategy != "{}" && strategy != "null") s += StrCat(" / ", strategy);
+  return StrCat(s, " / ", suite_label);
+}
+
+const char* CorrectionName(Correction c) {
+  switch (c) {
+    case Correction::kHolm:
+      return "holm";
+    case Correction::kBonferroni:
+      return "bonferroni";
+    case Correction::kNone:
+      return "none";
+  }
+  return "?";
+}
+
+Correction ParseCorrection(const std::string& s) {
+  if (s == "holm") return Correction::kHolm;
+  if (s == "bonferroni") return Correction::kBonferroni;
+  if (s == "none") return Correction::kNone;
+  Fail("compare: --correction must be holm, bonferroni or none, got '", s, "'");
+}
+
+const char* VerdictName(Verdict v) {
+  switch (v) {
+    case Verdict::kNoChange:
+      return "no significant change";
+    case Verdict::kRegression:
+      return "regression";
+    case Verdict::kImprovement:
+      return "improvement";
+    case Verdict::kNotTested:
+      return "not tested";
+  }
+  return "?";
+}
+
+std::vector<double> AdjustPValues(const std::vector<double>& p, Correction correction) {
+  const size_t m = p.size();
+  std::vector<double> out(p);
+  if (correction == Correction::kNone || m == 0) return out;
+  if (correction == Correction::kBonferroni) {
+    for (double& x : out) x = std::min(1.0, x * static_cast<double>(m));
+    return out;
+  }
+  std::vector<size_t> order(m);
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t i, size_t j) { return p[i] < p[j]; });
+  double running = 0;  // the step-down maximum keeps adjusted p monotone in the raw order
+  for (size_t rank = 0; rank < m; ++rank) {
+    const double adj = std::min(1.0, static_cast<double>(m - rank) * p[order[rank]]);
+    running = std::max(running, adj);
+    out[order[rank]] = running;
+  }
+  return out;
+}
+
+Comparison CompareRuns(const CompareRun& base, const CompareRun& cand,
+                       const CompareOptions& options) {
+  CheckOptions(options);
+  Comparison c;
+  c.base_source = base.source;
+  c.cand_source = cand.source;
+  c.options = options;
+  std::map<GroupId, const CompareGroup*> base_groups, cand_groups;
+  for (const CompareGroup& g : base.groups) base_groups.emplace(IdOf(g.key), &g);
+  for (const CompareGroup& g : cand.groups) cand_groups.emplace(IdOf(g.key), &g);
+  for (const auto& [id, g] : base_groups) {
+    auto it = cand_groups.find(id);
+    if (it == cand_groups.end()) {
+      c.base_only_groups.push_back(g->key);
+    } else {
+      c.groups.push_back(CompareGroupPair(*g, *it->second, options));
+    }
+  }
+  for (const auto& [id, g] : cand_groups) {
+    if (!base_groups.count(id)) c.cand_only_groups.push_back(g->key);
+  }
+  if (c.groups.empty()) {
+    Fail("compare: ", base.source, " (", base.groups.size(), " groups) and ", cand.source, " (",
+         cand.groups.size(),
+         " groups) share no model x configuration x strategy x suite group; nothing to compare "
+         "(were they run from the same sweep?)");
+  }
+
+  // The family: every group with a test. Holm controls the family-wise error rate under any
+  // dependence between groups (they share a model, or items across configurations).
+  std::vector<double> p;
+  std::vector<size_t> tested;
+  for (size_t i = 0; i < c.groups.size(); ++i) {
+    if (c.groups[i].test.empty()) continue;
+    p.push_back(c.groups[i].p_value);
+    tested.push_back(i);
+  }
+  const std::vector<double> adjusted = AdjustPValues(p, options.correction);
+  for (size_t k = 0; k < tested.size(); ++k) {
+    GroupComparison& g = c.groups[tested[k]];
+    g.p_adjusted = adjusted[k];
+    const bool significant = g.p_adjusted < options.alpha;
+    if (significant && -g.diff.value > options.min_effect) {
+      g.verdict = Verdict::kRegression;
+      ++c.regressions;
+    } else if (significant && g.diff.value > options.min_effect) {
+      g.verdict = Verdict::kImprovement;
+      ++c.improvements;
+    } else {
+      g.verdict = Verdict::kNoChange;
+    }
+  }
+  for (const GroupComparison& g : c.groups) {
+    c.speed_regressions += g.speed.verdict == Verdict::kRegression ? 1 : 0;
+  }
+  return c;
+}
+
+// --- rendering ---
+
+namespace {
+
+std::string Fmt(const char* format, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+std::string Acc(double v) { return Fmt("%.4f", v); }
+std::string Signed(double v) { return Fmt("%+.4f", v); }
+std::string PValue(double p) { return p < 1e-4 ? Fmt("%.2e", p) : Fmt("%.4f", p); }
+
+// A table cell: '|' would end the cell and a newline the row.
+std::string Cell(std::string_view s) {
+  std::string out;
+  for (char ch : s) {
+    if (ch == '|') {
+      out += "\\|";
+    } else if (ch == '\n' || ch == '\r') {
+      out += ' ';
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+std::string Strategy(const CompareKey& k) {
+  return k.strategy.empty() || k.strategy == "{}" || k.strategy == "null" ? "-" : k.strategy;
+}
+
+std::string DiffWithCi(const Estimate& d) {
+  std::string s = Signed(d.value);
+  if (d.ci) s += StrCat(" [", Signed(d.ci->lo), ", ", Signed(d.ci->hi), "]");
+  return s;
+}
+
+// "a, b, c and 17 more" (at most `cap` ids).
+std::string IdList(const std::vector<std::string>& ids, int64_t cap) {
+  if (ids.empty()) return "none";
+  std::string s;
+  const size_t shown = std::min(ids.size(), static_cast<size_t>(cap));
+  for (size_t i = 0; i < shown; ++i) s += StrCat(i ? ", " : "", "`", Cell(ids[i]), "`");
+  if (shown < ids.size()) s += StrCat(shown ? " and " : "", ids.size() - shown, " more");
+  return s;
+}
+
+std::string SpeedCell(const SpeedComparison& s) {
+  if (s.verdict == Verdict::kNotTested) return "-";
+  std::string out = Fmt("x%.3f", s.latency_ratio);
+  if (s.ratio_ci)
+    out += StrCat(" [", Fmt("%.3f", s.ratio_ci->lo), ", ", Fmt("%.3f", s.ratio_ci->hi), "]");
+  return out;
+}
+
+std::string TestName(const GroupComparison& g) {
+  return g.test == "mcnemar" ? "McNemar exact" : g.test == "bootstrap" ? "paired bootstrap" : "-";
+}
+
+void AppendVerdictLine(std::string& md, const Comparison& c, const GroupComparison& g) {
+  const bool regression = g.verdict == Verdict::kRegression;
+  md += StrCat("- **", regression ? "REGRESSION" : "IMPROVEMENT", "**: model `",
+               Cell(g.key.model_label), "`, configuration `", Cell(g.key.config_label),
+               "`, strategy `", Cell(Strategy(g.key)), "`, suite `", Cell(g.key.suite_label),
+               "`: accuracy ", Acc(g.base_accuracy), " -> ", Acc(g.cand_accuracy), " (",
+               DiffWithCi(g.diff), ", ", TestName(g), " p = ", PValue(g.p_value), ", ",
+               CorrectionName(c.options.correction), "-adjusted p = ", PValue(g.p_adjusted),
+               ", n = ", g.n_items, "); ");
+  const auto& flips = regression ? g.correct_to_wrong : g.wrong_to_correct;
+  md += StrCat(flips.size(), " flipped ", regression ? "correct -> wrong" : "wrong -> correct",
+               ": ", IdList(flips, c.options.max_flips_listed), "\n");
+}
+
+void AppendGroupSection(std::string& md, const Comparison& c, const GroupComparison& g) {
+  md += StrCat("\n### ", Cell(g.key.Describe()), "\n\n| | |\n|---|---|\n");
+  auto row = [&md](std::string_view name, const std::string& value) {
+    md += StrCat("| ", name, " | ", value, " |\n");
+  };
+  row("model", StrCat("`", Cell(g.key.model_label), "` (", Cell(g.key.model_id), ")"));
+  row("configuration", StrCat("`", Cell(g.key.config_label), "` (", Cell(g.key.config_hash), ")"));
+  row("strategy", StrCat("`", Cell(Strategy(g.key)), "`"));
+  row("suite", StrCat("`", Cell(g.key.suite_label), "` (", Cell(g.key.suite_hash), ")"));
+  row("records", StrCat(g.base_records, " base, ", g.cand_records, " candidate; ", g.paired_records,
+                        " paired, ", g.base_only, " base only, ", g.cand_only, " candidate only, ",
+                        g.unscored, " unscored, ", g.duplicates, " duplicates"));
+  row("items compared",
+      StrCat(g.n_items, g.binary ? " (binary, one sample each)" : " (per-item mean over samples)"));
+  row("accuracy base", Acc(g.base_accuracy));
+  row("accuracy candidate", Acc(g.cand_accuracy));
+  row("difference (candidate - base), 95% CI", DiffWithCi(g.diff));
+  row("test", StrCat(TestName(g), " p = ", PValue(g.p_value), "; ",
+                     CorrectionName(c.options.correction), "-adjusted p = ", PValue(g.p_adjusted)));
+  row("minimum detectable difference",
+      StrCat(Acc(g.mdd), " (alpha ", c.options.alpha, ", power ", c.options.power, ")"));
+  row("flipped", StrCat(g.correct_to_wrong.size(), " correct -> wrong, ", g.wrong_to_correct.size(),
+                        " wrong -> correct"));
+  const SpeedComparison& s = g.speed;
+  if (s.verdict == Verdict::kNotTested) {
+    row("latency", StrCat("not judged: ", s.note));
+  } else {
+    row("median latency per item",
+        StrCat(Fmt("%.4g", s.base_median_latency_s), " s -> ", Fmt("%.4g", s.cand_median_latency_s),
+               " s, ratio ", SpeedCell(s), " (", s.n, " pairs)"));
+    if (s.base_median_tokens_per_s > 0) {
+      row("median tokens/s", StrCat(Fmt("%.4g", s.base_median_tokens_per_s), " -> ",
+                                    Fmt("%.4g", s.cand_median_tokens_per_s)));
+    }
+    row("speed verdict", VerdictName(s.verdict));
+  }
+  row("verdict", StrCat("**", VerdictName(g.verdict), "**"));
+  md += StrCat("\ncorrect -> wrong (", g.correct_to_wrong.size(),
+               "): ", IdList(g.correct_to_wrong, c.options.max_flips_listed), "\n\n",
+               "wrong -> correct (", g.wrong_to_correct.size(),
+               "): ", IdList(g.wrong_to_correct, c.options.max_flips_listed), "\n");
+}
+
+void WriteKey(JsonWriter& w, const CompareKey& k) {
+  w.StartObject();
+  for (const auto& [name, value] :
+       {std::pair<const char*, const std::string*>{"model_id", &k.model_id},
+        {"model", &k.model_label},
+        {"config_hash", &k.config_hash},
+        {"config", &k.config_label},
+        {"strategy", &k.strategy},
+        {"suite_hash", &k.suite_hash},
+        {"suite", &k.suite_label}}) {
+    w.Key(name);
+    WriteJsonString(w, *value);
+  }
+  w.EndObject();
+}
+
+void WriteStrings(JsonWriter& w, const std::vector<std::string>& v) {
+  w.StartArray();
+  for (const auto& s : v) WriteJsonString(w, s);
+  w.EndArray();
+}
+
+void WriteGroup(JsonWriter& w, const GroupComparison& g) {
+  w.StartObject();
+  w.Key("key");
+  WriteKey(w, g.key);
+  for (const auto& [name, value] : {std::pair<const char*, int64_t>{"base_records", g.base_records},
+                                    {"cand_records", g.cand_records},
+                                    {"paired_records", g.paired_records},
+                                    {"base_only", g.base_only},
+                                    {"cand_only", g.cand_only},
+                                    {"unscored", g.unscored},
+                                    {"duplicates", g.duplicates},
+                                    {"n_items", g.n_items}}) {
+    w.Key(name);
+    w.Int64(value);
+  }
+  w.Key("binary");
+  w.Bool(g.binary);
+  w.Key("test");
+  WriteJsonString(w, g.test);
+  for (const auto& [name, value] :
+       {std::pair<const char*, double>{"base_accuracy", g.base_accuracy},
+        {"cand_accuracy", g.cand_accuracy},
+        {"diff", g.diff.value},
+        {"p_value", g.p_value},
+        {"p_adjusted", g.p_adjusted},
+        {"mdd", g.mdd}}) {
+    w.Key(name);
+    WriteJsonFloat(w, value);
+  }
+  w.Key("diff_ci");
+  if (g.diff.ci) {
+    w.StartArray();
+    WriteJsonFloat(w, g.diff.ci->lo);
+    WriteJsonFloat(w, g.diff.ci->hi);
+    w.EndArray();
+  } else {
+    w.Null();
+  }
+  w.Key("correct_to_wrong");
+  WriteStrings(w, g.correct_to_wrong);
+  w.Key("wrong_to_correct");
+  WriteStrings(w, g.wrong_to_correct);
+  w.Key("verdict");
+  WriteJsonString(w, VerdictName(g.verdict));
+  const SpeedComparison& s = g.speed;
+  w.Key("speed");
+  w.StartObject();
+  w.Key("n");
+  w.Int64(s.n);
+  for (const auto& [name, value] :
+       {std::pair<const char*, double>{"base_median_latency_s", s.base_median_latency_s},
+        {"cand_median_latency_s", s.cand_median_latency_s},
+        {"latency_ratio", s.latency_ratio},
+        {"base_median_tokens_per_s", s.base_median_tokens_per_s},
+        {"cand_median_tokens_per_s", s.cand_median_tokens_per_s}}) {
+    w.Key(name);
+    WriteJsonFloat(w, value);
+  }
+  w.Key("ratio_ci");
+  if (s.ratio_ci) {
+    w.StartArray();
+    WriteJsonFloat(w, s.ratio_ci->lo);
+    WriteJsonFloat(w, s.ratio_ci->hi);
+    w.EndArray();
+  } else {
+    w.Null();
+  }
+  w.Key("verdict");
+  WriteJsonString(w, VerdictName(s.verdict));
+  w.Key("note");
+  WriteJsonString(w, s.note);
+  w.EndObject();
+  w.EndObject();
+}
+
+}  // namespace
+
+std::string RenderCompareMarkdown(const Comparison& c) {
+  const CompareOptions& o = c.options;
+  std::string md = "## gapbench compare\n\n";
+  md += StrCat("- base: `", c.base_source, "`\n- candidate: `", c.cand_source, "`\n");
+  md += StrCat("- ", c.groups.size(), " shared group(s); alpha ", o.alpha, " (",
+               CorrectionName(o.correction), " correction across groups), minimum effect ",
+               o.min_effect, ", power ", o.power, "; speed threshold ",
+               Fmt("%.0f%%", 100 * o.speed_threshold), "\n");
+  if (!c.base_only_groups.empty() || !c.cand_only_groups.empty()) {
+    md += StrCat("- not compared: ", c.base_only_groups.size(), " group(s) only in base, ",
+                 c.cand_only_groups.size(), " only in candidate (listed below)\n");
+  }
+  md += "\n";
+  if (c.regressions > 0) {
+    md += StrCat("**Verdict: REGRESSION** in ", c.regressions, " of ", c.groups.size(),
+                 " group(s)\n\n");
+  } else {
+    md += StrCat("**Verdict: no significant regression** in ", c.groups.size(), " group(s) (",
+                 c.improvements, " improvement(s))\n\n");
+  }
+  for (const GroupComparison& g : c.groups) {
+    if (g.verdict == Verdict::kRegression || g.verdict == Verdict::kImprovement) {
+      AppendVerdictLine(md, c, g);
+    }
+  }
+  for (const GroupComparison& g : c.groups) {
+    if (g.speed.verdict == Verdict::kRegression || g.speed.verdict == Verdict::kImprovement) {
+      md +=
+          StrCat("- speed ", g.speed.verdict == Verdict::kRegression ? "REGRESSION" : "improvement",
+                 ": ", Cell(g.key.Describe()), ": median latency ratio ", SpeedCell(g.speed), "\n");
+    }
+  }
+  md +=
+      "\n| model | configuration | strategy | suite | items | base | candidate | difference "
+      "[95% CI] | p (adj.) | MDD | correct->wrong | wrong->correct | latency ratio | verdict "
+      "|\n|---|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|---|---|\n";
+  for (const GroupComparison& g : c.groups) {
+    md += StrCat("| ", Cell(g.key.model_label), " | ", Cell(g.key.config_label), " | ",
+                 Cell(Strategy(g.key)), " | ", Cell(g.key.suite_label), " | ", g.n_items, " | ",
+                 Acc(g.base_accuracy), " | ", Acc(g.cand_accuracy), " | ", DiffWithCi(g.diff),
+                 " | ", PValue(g.p_adjusted), " | ", Acc(g.mdd), " | ", g.correct_to_wrong.size(),
+                 " | ", g.wrong_to_correct.size(), " | ", SpeedCell(g.speed), " | ",
+                 VerdictName(g.verdict), " |\n");
+  }
+  for (const GroupComparison& g : c.groups) AppendGroupSection(md, c, g);
+  if (!c.base_only_groups.empty() || !c.cand_only_groups.empty()) {
+    md += "\n### Groups not compared\n\n";
+    for (const CompareKey& k : c.base_only_groups)
+      md += StrCat("- only in base: ", Cell(k.Describe()), "\n");
+    for (const CompareKey& k : c.cand_only_groups) {
+      md += StrCat("- only in candidate: ", Cell(k.Describe()), "\n");
+    }
+  }
+  return md;
+}
+
+std::string RenderCompareJson(const Comparison& c) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("schema");
+  WriteJsonString(w, "gapbench.compare/1");
+  w.Key("base");
+  WriteJsonString(w, c.base_source);
+  w.Key("candidate");
+  WriteJsonString(w, c.cand_source);
+  w.Key("options");
+  w.StartObject();
+  for (const auto& [name, value] : {std::pair<const char*, double>{"alpha", c.options.alpha},
+                                    {"min_effect", c.options.min_effect},
+                                    {"power", c.options.power},
+                                    {"speed_threshold", c.options.speed_threshold}}) {
+    w.Key(name);
+    WriteJsonFloat(w, value);
+  }
+  w.Key("correction");
+  WriteJsonString(w, CorrectionName(c.options.correction));
+  w.Key("bootstrap_resamples");
+  w.Int64(c.options.bootstrap_resamples);
+  w.Key("seed");
+  w.Uint64(c.options.seed);
+  w.EndObject();
+  w.Key("regressions");
+  w.Int64(c.regressions);
+  w.Key("improvements");
+  w.Int64(c.improvements);
+  w.Key("speed_regressions");
+  w.Int64(c.speed_regressions);
+  w.Key("groups");
+  w.StartArray();
+  for (const GroupComparison& g : c.groups) WriteGroup(w, g);
+  w.EndArray();
+  w.Key("base_only_groups");
+  w.StartArray();
+  for (const CompareKey& k : c.base_only_groups) WriteKey(w, k);
+  w.EndArray();
+  w.Key("cand_only_groups");
+  w.StartArray();
+  for (const CompareKey& k : c.cand_only_groups) WriteKey(w, k);
+  w.EndArray();
+  w.EndObject();
+  return std::string(buf.GetString()) + "\n";
+}
+
+}  // namespace gapbench::reports

@@ -1,0 +1,145 @@
+// The regression gate: a paired, item-level comparison of two runs of the same sweep (a base and
+// a candidate), group by group (model identity × configuration hash × strategy × suite content
+// hash), with the statistics of docs/STATISTICS.md §2 and §4 and a verdict per group:
+//   accuracy  paired difference (candidate − base) with its 95% CI, McNemar's exact test on the
+//             flipped items (binary, one sample per item) or the paired bootstrap over items
+//             (fractional per-item scores, e.g. several samples per item), a multiple-comparison
+//             correction across groups (Holm by default), the minimum detectable difference, and
+//             the flipped items themselves;
+//   speed     the ratio of median per-item latency (candidate / base) with a paired bootstrap
+//             interval, judged against that interval and a relative threshold.
+// Items (item_id, sample) present on one side only are counted per group, never dropped silently;
+// groups present on one side only are listed. Formulas, choices and exit codes: docs/COMPARE.md.
+//
+// Not here: loading a run (reports/run_data.h), command-line handling (cli/cmd_compare.cpp).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reports/stats.h"
+
+namespace gapbench::reports {
+
+// What identifies a group in both runs, plus labels for people.
+struct CompareKey {
+  std::string model_id;     // ModelIdentity content id
+  std::string config_hash;  // EngineConfig::Hash()
+  std::string strategy;     // canonical JSON of the strategy ("" when none)
+  std::string suite_hash;   // suite content hash
+  std::string model_label;  // alias, else a short id (display only)
+  std::string config_label;
+  std::string suite_label;
+  // "model / config / strategy / suite" for messages.
+  std::string Describe() const;
+};
+
+// One item record, reduced to what the comparison needs.
+struct CompareItem {
+  std::string item_id;
+  int64_t sample = 0;
+  std::optional<double> score;  // in [0, 1]; nullopt when the record was never scored
+  double latency_s = 0;         // 0 when unknown
+  int64_t tokens = 0;           // tokens_in + tokens_out (throughput = tokens / latency_s)
+};
+
+struct CompareGroup {
+  CompareKey key;
+  std::vector<CompareItem> items;
+};
+
+// One side of the comparison: where it came from and its groups.
+struct CompareRun {
+  std::string source;
+  std::vector<CompareGroup> groups;
+};
+
+enum class Correction { kHolm, kBonferroni, kNone };
+const char* CorrectionName(Correction c);          // "holm" | "bonferroni" | "none"
+Correction ParseCorrection(const std::string& s);  // Error naming the value otherwise
+
+struct CompareOptions {
+  double alpha = 0.05;       // family-wise level of the accuracy tests (after the correction)
+  double min_effect = 0.01;  // |candidate − base| a verdict needs, in accuracy points (0..1)
+  double power = 0.8;        // for the minimum detectable difference
+  Correction correction = Correction::kHolm;
+  int64_t max_flips_listed = 20;  // per direction and group; the rest is a count
+  int64_t bootstrap_resamples = 10000;
+  uint64_t seed = 20240101;       // bootstrap seed (accuracy and speed)
+  double speed_threshold = 0.10;  // relative slowdown a speed verdict needs (0.10 = 10%)
+  int64_t speed_resamples = 2000;
+  int64_t speed_min_items = 10;  // fewer timed pairs: speed not judged
+};
+
+enum class Verdict { kNoChange, kRegression, kImprovement, kNotTested };
+const char* VerdictName(Verdict v);  // "no significant change" | "regression" | ...
+
+struct SpeedComparison {
+  int64_t n = 0;  // item pairs with a latency on both sides
+  double base_median_latency_s = 0;
+  double cand_median_latency_s = 0;
+  double latency_ratio = 1;             // cand / base medians; > 1 is slower
+  std::optional<Interval> ratio_ci;     // paired bootstrap percentile interval
+  double base_median_tokens_per_s = 0;  // informational
+  double cand_median_tokens_per_s = 0;
+  Verdict verdict = Verdict::kNotTested;
+  std::string note;  // why it was not judged
+};
+
+struct GroupComparison {
+  CompareKey key;
+  // Records (item_id, sample) on each side, and how they matched.
+  int64_t base_records = 0;
+  int64_t cand_records = 0;
+  int64_t paired_records = 0;  // present and scored on both sides
+  int64_t base_only = 0;       // present in base only
+  int64_t cand_only = 0;       // present in candidate only
+  int64_t unscored = 0;        // present on both, unscored on at least one side (not compared)
+  int64_t duplicates = 0;      // repeated (item_id, sample) within one side (first one kept)
+  // Units of the test: items (their samples averaged); binary when every item has exactly one
+  // sample with a 0/1 score.
+  int64_t n_items = 0;
+  bool binary = true;
+  std::string test;  // "mcnemar" | "bootstrap" | "" (nothing paired)
+  double base_accuracy = 0;
+  double cand_accuracy = 0;
+  Estimate diff;          // cand − base over the paired items, with its CI
+  double p_value = 1;     // McNemar exact or bootstrap p, before the correction
+  double p_adjusted = 1;  // after the correction across groups
+  double mdd = 0;         // minimum detectable difference at this size (power.h)
+  std::vector<std::string> correct_to_wrong;  // "item_id" or "item_id#sample", sorted
+  std::vector<std::string> wrong_to_correct;
+  Verdict verdict = Verdict::kNotTested;
+  SpeedComparison speed;
+};
+
+struct Comparison {
+  std::string base_source;
+  std::string cand_source;
+  CompareOptions options;
+  std::vector<GroupComparison> groups;  // shared groups, in a stable (key) order
+  std::vector<CompareKey> base_only_groups;
+  std::vector<CompareKey> cand_only_groups;
+  int64_t regressions = 0;
+  int64_t improvements = 0;
+  int64_t speed_regressions = 0;
+};
+
+// Compares every group present in both runs. Throws Error when no group is shared (naming both
+// sources) or an option is out of range (alpha and power in (0, 1), min_effect in [0, 1),
+// speed_threshold >= 0, resamples >= 1).
+Comparison CompareRuns(const CompareRun& base, const CompareRun& cand,
+                       const CompareOptions& options = {});
+
+// The Holm (1979) step-down adjusted p-values, in the input order: with p sorted ascending,
+// p_adj(i) = max_{j <= i} min(1, (m − j + 1)·p(j)). Bonferroni: min(1, m·p). None: p.
+std::vector<double> AdjustPValues(const std::vector<double>& p, Correction correction);
+
+// The Markdown summary for CI logs: a verdict line, a table per group and the flipped items.
+std::string RenderCompareMarkdown(const Comparison& c);
+// The same as one JSON object (schema in docs/COMPARE.md), ending in a newline.
+std::string RenderCompareJson(const Comparison& c);
+
+}  // namespace gapbench::reports
