@@ -221,8 +221,13 @@ WorkerStatus ReadWorker(const Reader& r, const rapidjson::Value& v, const std::s
 std::string Number(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  // Shortest round-trip digits; plain decimals in the everyday range ("0.0005", not "5e-04"),
+  // so `le` label values read like other exporters' and stay stable across scrapes.
   char buf[64];
-  const auto res = std::to_chars(buf, buf + sizeof buf, v);
+  const double mag = std::fabs(v);
+  const auto format = (mag == 0 || (mag >= 1e-6 && mag < 1e15)) ? std::chars_format::fixed
+                                                                : std::chars_format::general;
+  const auto res = std::to_chars(buf, buf + sizeof buf, v, format);
   return std::string(buf, res.ptr);
 }
 
