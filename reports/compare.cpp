@@ -240,8 +240,37 @@ void CheckOptions(const CompareOptions& o) {
 
 std::string CompareKey::Describe() const {
   std::string s = StrCat(model_label, " / ", config_label);
-  if (!strategy.empty() && strategy != "{}" && strategy != "null") s += StrCat(" / ", strategy);
+  if (!strategy_label.empty()) s += StrCat(" / ", strategy_label);
   return StrCat(s, " / ", suite_label);
+}
+
+CompareRun ToCompareRun(const RunData& run) {
+  CompareRun out;
+  out.source = run.source;
+  out.groups.reserve(run.groups.size());
+  for (const RunGroup& rg : run.groups) {
+    CompareGroup g;
+    g.key.model_id = rg.key.model_id;
+    g.key.config_hash = rg.key.config_hash;
+    g.key.strategy = rg.key.strategy;
+    g.key.suite_hash = rg.key.suite_hash;
+    g.key.model_label = rg.model.alias.empty() ? rg.key.model_id.substr(0, 12) : rg.model.alias;
+    g.key.config_label = rg.config.name.empty() ? rg.key.config_hash : rg.config.name;
+    g.key.strategy_label = rg.strategy_name;
+    g.key.suite_label = rg.suite.name.empty() ? rg.key.suite_hash : rg.suite.name;
+    g.items.reserve(rg.items.size());
+    for (const RunItem& ri : rg.items) {
+      CompareItem item;
+      item.item_id = ri.item_id;
+      item.sample = ri.sample;
+      if (ri.record.correct) item.score = *ri.record.correct ? 1.0 : 0.0;
+      item.latency_s = ri.record.latency_s;
+      item.tokens = ri.record.tokens_in + ri.record.tokens_out;
+      g.items.push_back(std::move(item));
+    }
+    out.groups.push_back(std::move(g));
+  }
+  return out;
 }
 
 const char* CorrectionName(Correction c) {
@@ -384,7 +413,7 @@ std::string Cell(std::string_view s) {
 }
 
 std::string Strategy(const CompareKey& k) {
-  return k.strategy.empty() || k.strategy == "{}" || k.strategy == "null" ? "-" : k.strategy;
+  return k.strategy_label.empty() ? "-" : k.strategy_label;
 }
 
 std::string DiffWithCi(const Estimate& d) {
@@ -436,7 +465,7 @@ void AppendGroupSection(std::string& md, const Comparison& c, const GroupCompari
   };
   row("model", StrCat("`", Cell(g.key.model_label), "` (", Cell(g.key.model_id), ")"));
   row("configuration", StrCat("`", Cell(g.key.config_label), "` (", Cell(g.key.config_hash), ")"));
-  row("strategy", StrCat("`", Cell(Strategy(g.key)), "`"));
+  row("strategy", StrCat("`", Cell(Strategy(g.key)), "` (", Cell(g.key.strategy), ")"));
   row("suite", StrCat("`", Cell(g.key.suite_label), "` (", Cell(g.key.suite_hash), ")"));
   row("records", StrCat(g.base_records, " base, ", g.cand_records, " candidate; ", g.paired_records,
                         " paired, ", g.base_only, " base only, ", g.cand_only, " candidate only, ",
@@ -480,6 +509,7 @@ void WriteKey(JsonWriter& w, const CompareKey& k) {
         {"config_hash", &k.config_hash},
         {"config", &k.config_label},
         {"strategy", &k.strategy},
+        {"strategy_name", &k.strategy_label},
         {"suite_hash", &k.suite_hash},
         {"suite", &k.suite_label}}) {
     w.Key(name);

@@ -11,7 +11,8 @@
 // Items (item_id, sample) present on one side only are counted per group, never dropped silently;
 // groups present on one side only are listed. Formulas, choices and exit codes: docs/COMPARE.md.
 //
-// Not here: loading a run (reports/run_data.h), command-line handling (cli/cmd_compare.cpp).
+// Not here: loading a run (reports/run_data.h does; ToCompareRun adapts it), command-line
+// handling and exit codes (cli/cmd_compare.cpp).
 #pragma once
 
 #include <cstdint>
@@ -19,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "reports/run_data.h"
 #include "reports/stats.h"
 
 namespace gapbench::reports {
@@ -31,6 +33,7 @@ struct CompareKey {
   std::string suite_hash;   // suite content hash
   std::string model_label;  // alias, else a short id (display only)
   std::string config_label;
+  std::string strategy_label;  // the strategy's name ("" or "single": the plain model)
   std::string suite_label;
   // "model / config / strategy / suite" for messages.
   std::string Describe() const;
@@ -126,6 +129,10 @@ struct Comparison {
   int64_t improvements = 0;
   int64_t speed_regressions = 0;
 };
+
+// The comparison's view of a loaded run: a record's score is 1/0 from `correct` (nullopt when
+// unscored), its latency from the timing, its tokens tokens_in + tokens_out.
+CompareRun ToCompareRun(const RunData& run);
 
 // Compares every group present in both runs. Throws Error when no group is shared (naming both
 // sources) or an option is out of range (alpha and power in (0, 1), min_effect in [0, 1),
