@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <ctime>
 #include <map>
+#include <thread>
 #include <utility>
 
 #include "common/error.h"
@@ -183,10 +184,41 @@ int CheckedSchemaVersion(sqlite3* db, const std::string& path) {
   return static_cast<int>(version);
 }
 
-std::string PragmaText(sqlite3* db, const std::string& path, const char* pragma) {
-  Statement st(db, pragma, Where(path, pragma));
-  if (!st.Step()) return {};
-  return st.Text(0);
+// Switching to WAL takes an exclusive lock, and SQLite does not run the busy handler for it when
+// other connections are opening the same fresh file (it answers SQLITE_BUSY at once). Retry for
+// as long as busy_timeout would have waited. Returns the journal mode now in effect.
+std::string SwitchToWal(sqlite3* db, const std::string& path) {
+  const std::string where = Where(path, "PRAGMA journal_mode=WAL");
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+  for (;;) {
+    try {
+      Statement st(db, "PRAGMA journal_mode=WAL", where);
+      return st.Step() ? st.Text(0) : std::string();
+    } catch (const Error&) {
+      const int rc = sqlite3_errcode(db) & 0xff;
+      if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) ||
+          std::chrono::steady_clock::now() >= deadline) {
+        throw;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+// The pre-migration checks read a consistent snapshot: another process may be migrating the
+// same fresh file right now (its tables appear all at once, with its commit).
+int CheckedSchemaVersionSnapshot(sqlite3* db, const std::string& path) {
+  const std::string where = Where(path, "reading the schema");
+  sql::Exec(db, "BEGIN", where);
+  try {
+    const int version = CheckedSchemaVersion(db, path);
+    sql::Exec(db, "COMMIT", where);
+    return version;
+  } catch (...) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
 }
 
 void Migrate(sqlite3* db, const std::string& path) {
@@ -362,8 +394,8 @@ ResultsStore ResultsStore::Open(const std::string& path) {
   }
   // Refuse a newer or foreign database before changing anything in it (journal mode included).
   // This first read is also where a file that is not SQLite at all is reported.
-  CheckedSchemaVersion(db.get(), path);
-  const std::string mode = PragmaText(db.get(), path, "PRAGMA journal_mode=WAL");
+  CheckedSchemaVersionSnapshot(db.get(), path);
+  const std::string mode = SwitchToWal(db.get(), path);
   if (mode != "wal") {
     Fail("results store '", path, "': could not switch to WAL journal mode (SQLite reports '", mode,
          "'); the store needs a local file system with shared-memory support (not NFS ",
@@ -377,7 +409,7 @@ ResultsStore ResultsStore::Open(const std::string& path) {
 
 ResultsStore ResultsStore::OpenReadOnly(const std::string& path) {
   DbPtr db = OpenConnection(path, SQLITE_OPEN_READONLY, "open read-only");
-  const int version = CheckedSchemaVersion(db.get(), path);
+  const int version = CheckedSchemaVersionSnapshot(db.get(), path);
   if (version == 0) {
     Fail("results store '", path, "': no gapbench schema in it (an empty database, or a run ",
          "that never started)");

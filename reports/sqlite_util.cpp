@@ -7,11 +7,36 @@
 
 namespace gapbench::reports::sql {
 
+namespace {
+
+// What a user can do about the codes that reach them from the file system or other processes.
+const char* Hint(int rc) {
+  switch (rc & 0xff) {  // the primary code of an extended one
+    case SQLITE_NOTADB:
+      return "; the file is not a SQLite database, or it is corrupt";
+    case SQLITE_CORRUPT:
+      return "; the database is corrupt (restore it or start a new file)";
+    case SQLITE_BUSY:
+      return "; another connection held the database longer than the busy timeout";
+    case SQLITE_FULL:
+      return "; the disk is full";
+    case SQLITE_READONLY:
+      return "; opened read-only, or the file or its directory is not writable";
+    default:
+      return "";
+  }
+}
+
+[[noreturn]] void FailWith(std::string_view context, std::string_view message, int rc) {
+  Fail(context, ": ", message, " (SQLite code ", rc, ")", Hint(rc));
+}
+
+}  // namespace
+
 void FailSqlite(sqlite3* db, int rc, std::string_view context) {
-  // sqlite3_errmsg describes the most recent failure on the connection; when `rc` did not come
-  // from the connection (or there is none), fall back to the generic text of the code.
-  const char* message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  Fail(context, ": ", message, " (", sqlite3_errstr(rc), ", code ", rc, ")");
+  // sqlite3_errmsg describes the most recent failure on the connection; without a connection,
+  // fall back to the generic text of the code.
+  FailWith(context, db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc), rc);
 }
 
 void Exec(sqlite3* db, const char* sql, std::string_view context) {
@@ -20,7 +45,7 @@ void Exec(sqlite3* db, const char* sql, std::string_view context) {
   if (rc != SQLITE_OK) {
     const std::string message = error != nullptr ? error : sqlite3_errstr(rc);
     sqlite3_free(error);
-    Fail(context, ": ", message, " (", sqlite3_errstr(rc), ", code ", rc, ")");
+    FailWith(context, message, rc);
   }
 }
 

@@ -206,6 +206,14 @@ TEST(ResultsStore, RefusesNonSqliteAndForeignFiles) {
   EXPECT_FALSE(std::filesystem::exists(missing));  // read-only never creates
 }
 
+TEST(ResultsStore, RefusesADatabaseWithoutWal) {
+  // An in-memory database cannot use WAL (SQLite keeps it in "memory" mode): the same check
+  // that refuses a file system without shared-memory support.
+  const std::string e = ErrorOf([] { ResultsStore::Open(":memory:"); });
+  EXPECT_NE(e.find("could not switch to WAL"), std::string::npos) << e;
+  EXPECT_NE(e.find("'memory'"), std::string::npos) << e;
+}
+
 TEST(ResultsStore, RefusesUnwritableFile) {
   if (geteuid() == 0) GTEST_SKIP() << "root ignores file permissions";
   TempDir dir;
