@@ -241,6 +241,15 @@ void Scheduler::Progress(const std::string& peer, int64_t lease, int64_t items_d
   }
 }
 
+void Scheduler::Advance(const std::string& peer, int64_t lease, SchedTime now) {
+  auto it = workers_.find(peer);
+  if (it == workers_.end()) return;
+  it->second.last_seen = now;
+  if (it->second.shard && it->second.lease == lease) {
+    it->second.progress_deadline = now + std::chrono::milliseconds(options_.lease_ms);
+  }
+}
+
 std::vector<Transition> Scheduler::Complete(const std::string& shard_id,
                                             const std::string& by_peer) {
   std::vector<Transition> out;

@@ -134,6 +134,8 @@ class Scheduler {
   bool IsCurrentLease(const std::string& peer, const std::string& shard_id, int64_t lease) const;
   // HEARTBEAT/RESULTS progress in the current lease: advancing items_done pushes the deadline.
   void Progress(const std::string& peer, int64_t lease, int64_t items_done, SchedTime now);
+  // RESULTS in the current lease: stored results are progress whatever items_done says.
+  void Advance(const std::string& peer, int64_t lease, SchedTime now);
 
   // The shard has every result stored (DONE, or results completed it): done, whoever holds it.
   // A different peer holding a lease on it is told to cancel. No-op when already done.
