@@ -333,19 +333,23 @@ Comparison CompareRuns(const CompareRun& base, const CompareRun& cand,
   c.base_source = base.source;
   c.cand_source = cand.source;
   c.options = options;
+  // Groups keep the base run's order (run_data's canonical order); candidate-only ones the
+  // candidate's. A key repeated within one run keeps its first group.
   std::map<GroupId, const CompareGroup*> base_groups, cand_groups;
-  for (const CompareGroup& g : base.groups) base_groups.emplace(IdOf(g.key), &g);
   for (const CompareGroup& g : cand.groups) cand_groups.emplace(IdOf(g.key), &g);
-  for (const auto& [id, g] : base_groups) {
-    auto it = cand_groups.find(id);
+  for (const CompareGroup& g : base.groups) {
+    if (!base_groups.emplace(IdOf(g.key), &g).second) continue;
+    auto it = cand_groups.find(IdOf(g.key));
     if (it == cand_groups.end()) {
-      c.base_only_groups.push_back(g->key);
+      c.base_only_groups.push_back(g.key);
     } else {
-      c.groups.push_back(CompareGroupPair(*g, *it->second, options));
+      c.groups.push_back(CompareGroupPair(g, *it->second, options));
     }
   }
-  for (const auto& [id, g] : cand_groups) {
-    if (!base_groups.count(id)) c.cand_only_groups.push_back(g->key);
+  for (const CompareGroup& g : cand.groups) {
+    if (!base_groups.count(IdOf(g.key)) && cand_groups.at(IdOf(g.key)) == &g) {
+      c.cand_only_groups.push_back(g.key);
+    }
   }
   if (c.groups.empty()) {
     Fail("compare: ", base.source, " (", base.groups.size(), " groups) and ", cand.source, " (",

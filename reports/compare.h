@@ -122,7 +122,7 @@ struct Comparison {
   std::string base_source;
   std::string cand_source;
   CompareOptions options;
-  std::vector<GroupComparison> groups;  // shared groups, in a stable (key) order
+  std::vector<GroupComparison> groups;  // shared groups, in the base run's order
   std::vector<CompareKey> base_only_groups;
   std::vector<CompareKey> cand_only_groups;
   int64_t regressions = 0;
