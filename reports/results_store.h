@@ -119,6 +119,9 @@ struct InsertResult {
   int64_t conflicts = 0;   // different digest already stored: kept out, alarm
 };
 
+// One ResultsStore per thread: it owns one connection and its methods are not synchronised.
+// Several stores (threads, processes) may share a file; SQLite serialises their writes, waiting up
+// to a 5 s busy timeout. Read orders are documented in docs/RESULTS_DB.md.
 class ResultsStore {
  public:
   // Creates the file when missing and migrates it to kSchemaVersion. Error naming the path when
@@ -173,7 +176,9 @@ class ResultsStore {
   std::vector<EventRow> Events(const std::optional<std::string>& kind = std::nullopt) const;
   std::optional<std::string> GetMeta(std::string_view key) const;
 
-  sqlite3* handle() const { return db_; }  // for the coordinator's own statements; not owned
+  // For the coordinator's own statements; not owned. A transaction opened on it groups the
+  // store's calls: they join it as savepoints and are durable only at its COMMIT.
+  sqlite3* handle() const { return db_; }
 
  private:
   ResultsStore(std::string path, sqlite3* db);
