@@ -171,6 +171,11 @@ TEST_F(CompareCliTest, PlantedRegressionExitsOneNamingConfigurationSuiteAndItems
   EXPECT_TRUE(Contains(r.out, "and 10 more")) << r.out;  // 20 listed by default
   EXPECT_TRUE(Contains(r.err, "failing (exit 1)")) << r.err;
   EXPECT_EQ(testing::ReadFile(md_file), r.out);
+  // Significant, but smaller than a --min-effect of 0.1: not a regression.
+  const auto big_effect =
+      Compare({base_.string(), cand.string(), "--fail-on-regression", "--min-effect", "0.1"});
+  EXPECT_EQ(big_effect.exit_code, 0) << big_effect.out;
+  EXPECT_TRUE(Contains(big_effect.out, "**Verdict: no significant regression**"));
   // Report only without --fail-on-regression: same verdict, exit 0.
   const auto report_only = Compare({base_.string(), cand.string()});
   EXPECT_EQ(report_only.exit_code, 0) << report_only.err;
