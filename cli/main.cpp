@@ -28,6 +28,8 @@ const Command kCommands[] = {
     {"suites", gapbench::cli::CmdSuites, "suites list | show | validate | exec: evaluation suites"},
     {"sweep", gapbench::cli::CmdSweep,
      "sweep validate | expand: check a sweep file, list its shards"},
+    {"worker", gapbench::cli::CmdWorker,
+     "run shards for a coordinator (--connect tcp://HOST:PORT)"},
     {"status", gapbench::cli::CmdStatus, "a running coordinator's progress (--http HOST:PORT)"},
     {"compare", gapbench::cli::CmdCompare, "compare BASE CANDIDATE: paired regression gate (CI)"},
 };
