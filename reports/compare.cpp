@@ -247,6 +247,7 @@ std::string CompareKey::Describe() const {
 CompareRun ToCompareRun(const RunData& run) {
   CompareRun out;
   out.source = run.source;
+  out.duplicates = run.duplicates;
   out.groups.reserve(run.groups.size());
   for (const RunGroup& rg : run.groups) {
     CompareGroup g;
@@ -332,6 +333,8 @@ Comparison CompareRuns(const CompareRun& base, const CompareRun& cand,
   Comparison c;
   c.base_source = base.source;
   c.cand_source = cand.source;
+  c.base_duplicates = base.duplicates;
+  c.cand_duplicates = cand.duplicates;
   c.options = options;
   // Groups keep the base run's order (run_data's canonical order); candidate-only ones the
   // candidate's. A key repeated within one run keeps its first group.
@@ -617,6 +620,10 @@ std::string RenderCompareMarkdown(const Comparison& c) {
     md += StrCat("- not compared: ", c.base_only_groups.size(), " group(s) only in base, ",
                  c.cand_only_groups.size(), " only in candidate (listed below)\n");
   }
+  if (c.base_duplicates > 0 || c.cand_duplicates > 0) {
+    md += StrCat("- repeated records kept once by the loader: ", c.base_duplicates, " in base, ",
+                 c.cand_duplicates, " in candidate\n");
+  }
   md += "\n";
   if (c.regressions > 0) {
     md += StrCat("**Verdict: REGRESSION** in ", c.regressions, " of ", c.groups.size(),
@@ -687,6 +694,10 @@ std::string RenderCompareJson(const Comparison& c) {
   w.Key("seed");
   w.Uint64(c.options.seed);
   w.EndObject();
+  w.Key("base_duplicates");
+  w.Int64(c.base_duplicates);
+  w.Key("cand_duplicates");
+  w.Int64(c.cand_duplicates);
   w.Key("regressions");
   w.Int64(c.regressions);
   w.Key("improvements");

@@ -57,6 +57,7 @@ struct CompareGroup {
 struct CompareRun {
   std::string source;
   std::vector<CompareGroup> groups;
+  int64_t duplicates = 0;  // records the loader already dropped as repeats (run_data.h)
 };
 
 enum class Correction { kHolm, kBonferroni, kNone };
@@ -125,6 +126,8 @@ struct Comparison {
   std::vector<GroupComparison> groups;  // shared groups, in the base run's order
   std::vector<CompareKey> base_only_groups;
   std::vector<CompareKey> cand_only_groups;
+  int64_t base_duplicates = 0;  // CompareRun::duplicates of each side
+  int64_t cand_duplicates = 0;
   int64_t regressions = 0;
   int64_t improvements = 0;
   int64_t speed_regressions = 0;
