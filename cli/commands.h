@@ -23,5 +23,7 @@ int CmdSweep(const Argv& args);       // sweep validate | expand (cmd_sweep.cpp)
 int CmdWorker(const Argv& args);      // worker: runs shards for a coordinator (cmd_worker.cpp)
 int CmdStatus(const Argv& args);      // status: a coordinator's /status (cmd_status.cpp)
 int CmdCompare(const Argv& args);     // compare BASE CANDIDATE: regression gate (cmd_compare.cpp)
+int CmdReport(const Argv& args);      // report RUN: results.json, report.md, ... (cmd_report.cpp)
+int CmdLeaderboard(const Argv& args); // leaderboard RUN... --out DIR (cmd_leaderboard.cpp)
 
 }  // namespace gapbench::cli

@@ -501,6 +501,28 @@ RunMetrics ComputeMetrics(const RunData& run, const MetricsOptions& options) {
   Reasoning(run, out);
   Knowledge(run, out);
   Pareto(run, out);
+  // Rows by the names people read (the maps above are keyed by ids and hashes).
+  std::stable_sort(
+      out.generalisation.begin(), out.generalisation.end(),
+      [](const GeneralisationGap& a, const GeneralisationGap& b) {
+        return std::tie(a.arm.model_alias, a.arm.config_name, a.arm.strategy, a.family) <
+               std::tie(b.arm.model_alias, b.arm.config_name, b.arm.strategy, b.family);
+      });
+  std::stable_sort(out.generalisation_diff.begin(), out.generalisation_diff.end(),
+                   [](const GeneralisationDiff& a, const GeneralisationDiff& b) {
+                     return std::tie(a.config_name, a.strategy, a.family) <
+                            std::tie(b.config_name, b.strategy, b.family);
+                   });
+  std::stable_sort(out.reasoning_diff.begin(), out.reasoning_diff.end(),
+                   [](const ReasoningDiff& a, const ReasoningDiff& b) {
+                     return std::tie(a.config_name, a.strategy, a.suite) <
+                            std::tie(b.config_name, b.strategy, b.suite);
+                   });
+  std::stable_sort(out.knowledge_diff.begin(), out.knowledge_diff.end(),
+                   [](const KnowledgeDiff& a, const KnowledgeDiff& b) {
+                     return std::tie(a.config_name, a.strategy, a.suite) <
+                            std::tie(b.config_name, b.strategy, b.suite);
+                   });
   if (run.duplicates > 0) {
     out.notes.push_back(StrCat(run.duplicates,
                                " item records were stored by more than one shard; each is "

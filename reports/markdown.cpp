@@ -1,0 +1,258 @@
+// report.md writer (see markdown.h).
+#include "reports/markdown.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "common/error.h"
+
+namespace gapbench::reports {
+namespace {
+
+// Table cells: '|' would split the cell and a newline would end the table.
+std::string Cell(std::string s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|') {
+      out += "\\|";
+    } else if (c == '\n' || c == '\r') {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+void Row(std::ostringstream& o, const std::vector<std::string>& cells) {
+  o << '|';
+  for (const auto& c : cells) o << ' ' << Cell(c) << " |";
+  o << '\n';
+}
+
+void Header(std::ostringstream& o, const std::vector<std::string>& cells) {
+  Row(o, cells);
+  o << '|';
+  for (size_t i = 0; i < cells.size(); ++i) o << "---|";
+  o << '\n';
+}
+
+std::string Int(int64_t v) { return std::to_string(v); }
+
+}  // namespace
+
+std::string FormatFixed(std::optional<double> v, int decimals) {
+  if (!v || !std::isfinite(*v)) return "-";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, *v);
+  // "-0.000" reads as a sign where there is none.
+  if (std::string(buf).find_first_not_of("-0.") == std::string::npos && buf[0] == '-') {
+    return buf + 1;
+  }
+  return buf;
+}
+
+std::string FormatInterval(const Interval& i, int decimals) {
+  return StrCat("[", FormatFixed(i.lo, decimals), ", ", FormatFixed(i.hi, decimals), "]");
+}
+
+std::string FormatEstimate(const Estimate& e, int decimals) {
+  if (e.ci) return StrCat(FormatFixed(e.value, decimals), " ", FormatInterval(*e.ci, decimals));
+  return StrCat(FormatFixed(e.value, decimals), " (no CI", e.note.empty() ? "" : ": ", e.note, ")");
+}
+
+std::string FormatSi(std::optional<double> v) {
+  if (!v || !std::isfinite(*v)) return "-";
+  const char* units[] = {"", " k", " M", " G", " T", " P", " E"};
+  double x = *v;
+  int u = 0;
+  while (std::fabs(x) >= 1000 && u < 6) x /= 1000, ++u;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.3g%s" : "%.3g%s", x, units[u]);
+  return buf;
+}
+
+std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
+  std::ostringstream o;
+  const int conf = static_cast<int>(std::lround(m.options.confidence * 100));
+  o << "# gapbench report\n\n";
+  if (!run.sweeps.empty()) {
+    Header(o, {"sweep", "id", "git commit", "gapbench", "machine", "started", "ended"});
+    for (const auto& s : run.sweeps) {
+      Row(o, {s.name, s.id, s.git_commit, s.gapbench_version, s.machine, s.started_at,
+              s.ended_at.empty() ? "(running)" : s.ended_at});
+    }
+    o << '\n';
+  }
+  o << "Shards: " << run.shards_done << " of " << run.shards_total << " done";
+  if (run.shards_poison > 0) o << ", " << run.shards_poison << " poison (not scored)";
+  o << ". Intervals are " << conf << "% (items are the sampling unit; see docs/REPORTS.md).\n\n";
+
+  o << "## Accuracy\n\n";
+  Header(o, {"model", "configuration", "strategy", "suite", "n", "accuracy", StrCat(conf, "% CI"),
+             "CI method", "acc_norm", "pass@k", "MDD"});
+  for (size_t i = 0; i < run.groups.size(); ++i) {
+    const auto& g = run.groups[i];
+    const auto& gm = m.groups[i];
+    std::string pass;
+    for (const auto& p : gm.pass_at_k) {
+      if (!pass.empty()) pass += "; ";
+      pass += StrCat("@", p.k, " ", FormatEstimate(p.estimate));
+    }
+    std::string method = gm.ci_method;
+    if (gm.ci_method == "clustered") {
+      method = StrCat("clustered by ", gm.cluster_by, " (", gm.clustered->clusters, ")");
+    }
+    const bool any = gm.n_items > 0;
+    Row(o, {g.model.alias, g.config.name, g.strategy_name, g.suite.name,
+            gm.n_unscored > 0 ? StrCat(gm.n_items, " (+", gm.n_unscored, " unscored)")
+                              : Int(gm.n_items),
+            any ? FormatFixed(gm.accuracy.mean.value) : "-", any ? FormatInterval(gm.ci) : "-",
+            any ? method : "-", gm.accuracy_norm ? FormatFixed(gm.accuracy_norm->mean.value) : "-",
+            pass.empty() ? "-" : pass, FormatFixed(gm.mdd)});
+  }
+  o << "\nMDD: the smallest accuracy difference between two configurations of this size that a "
+       "two-sided test at α = "
+    << FormatFixed(m.options.alpha, 2) << " would detect with power "
+    << FormatFixed(m.options.power, 2) << ".\n\n";
+
+  o << "## Cost\n\n";
+  Header(o, {"model", "configuration", "strategy", "suite", "tokens/s", "latency/item (s)",
+             "weight bytes", "KV bytes/token", "FLOPs/item"});
+  for (size_t i = 0; i < run.groups.size(); ++i) {
+    const auto& g = run.groups[i];
+    const auto& c = m.groups[i].cost;
+    Row(o, {g.model.alias, g.config.name, g.strategy_name, g.suite.name,
+            FormatFixed(c.tokens_per_s, 1), FormatFixed(c.latency_s_mean, 4),
+            FormatSi(c.weight_bytes), FormatSi(c.kv_bytes_per_token), FormatSi(c.flops_per_item)});
+  }
+  o << '\n';
+
+  o << "## Generalisation gap (in-distribution − out-of-distribution)\n\n";
+  if (m.generalisation.empty()) {
+    o << "No suite pair with split id/ood tags and a family in this run.\n\n";
+  } else {
+    Header(o, {"model", "configuration", "strategy", "family", "n id", "n ood", "acc id", "acc ood",
+               "gap"});
+    for (const auto& g : m.generalisation) {
+      Row(o, {g.arm.model_alias, g.arm.config_name, g.arm.strategy, g.family, Int(g.n_id),
+              Int(g.n_ood), FormatFixed(g.acc_id.value), FormatFixed(g.acc_ood.value),
+              FormatEstimate(g.gap)});
+    }
+    o << '\n';
+    if (!m.generalisation_diff.empty()) {
+      o << "Small (" << m.small_model_alias << ") − large (" << m.large_model_alias << "):\n\n";
+      Header(o, {"configuration", "strategy", "family", "gap small", "gap large", "difference",
+                 "paired"});
+      for (const auto& d : m.generalisation_diff) {
+        Row(o, {d.config_name, d.strategy, d.family, FormatEstimate(d.gap_small),
+                FormatEstimate(d.gap_large), FormatEstimate(d.diff),
+                d.paired ? StrCat("yes (", d.n_id, " id, ", d.n_ood, " ood items)") : "no"});
+      }
+      o << '\n';
+    }
+  }
+
+  o << "## Reasoning gap (accuracy by steps)\n\n";
+  if (m.reasoning.empty()) {
+    o << "No items with a `steps` tag in this run.\n\n";
+  } else {
+    Header(o, {"model", "configuration", "strategy", "suite", "accuracy by steps",
+               "slope per step (HC1)"});
+    for (const auto& r : m.reasoning) {
+      std::string by;
+      for (const auto& b : r.buckets) {
+        if (!by.empty()) by += ", ";
+        by +=
+            StrCat(b.steps, ": ", FormatFixed(b.accuracy.mean.value, 2), " (n=", b.accuracy.n, ")");
+      }
+      Row(o, {r.arm.model_alias, r.arm.config_name, r.arm.strategy, run.groups[r.group].suite.name,
+              by, r.fit ? FormatEstimate(r.fit->slope_hc1, 4) : StrCat("- (", r.note, ")")});
+    }
+    o << '\n';
+    if (!m.reasoning_diff.empty()) {
+      o << "Slope small (" << m.small_model_alias << ") − large (" << m.large_model_alias
+        << "):\n\n";
+      Header(o, {"configuration", "strategy", "suite", "slope small", "slope large", "difference"});
+      for (const auto& d : m.reasoning_diff) {
+        Row(o, {d.config_name, d.strategy, d.suite, FormatEstimate(d.slope_small, 4),
+                FormatEstimate(d.slope_large, 4), FormatEstimate(d.diff, 4)});
+      }
+      o << '\n';
+    }
+  }
+
+  o << "## Knowledge gap (accuracy by fact frequency or subject)\n\n";
+  if (m.knowledge.empty()) {
+    o << "No items with a `fact_frequency` or `subject` tag in this run.\n\n";
+  } else {
+    Header(o, {"model", "configuration", "strategy", "suite", "by", "bucket", "n", "accuracy",
+               StrCat(conf, "% CI")});
+    for (const auto& k : m.knowledge) {
+      for (const auto& b : k.buckets) {
+        Row(o, {k.arm.model_alias, k.arm.config_name, k.arm.strategy,
+                run.groups[k.group].suite.name, k.by, b.bucket, Int(b.accuracy.n),
+                FormatFixed(b.accuracy.mean.value), FormatInterval(b.accuracy.ci)});
+      }
+    }
+    o << '\n';
+    if (!m.knowledge_diff.empty()) {
+      o << "Small (" << m.small_model_alias << ") − large (" << m.large_model_alias
+        << "), paired by item:\n\n";
+      Header(o, {"configuration", "strategy", "suite", "bucket", "n", "difference", "MDD"});
+      for (const auto& d : m.knowledge_diff) {
+        for (const auto& r : d.rows) {
+          Row(o, {d.config_name, d.strategy, d.suite, r.bucket, Int(r.n),
+                  FormatEstimate(r.diff.diff), FormatFixed(r.mdd)});
+        }
+      }
+      o << '\n';
+    }
+  }
+
+  o << "## Accuracy versus cost (Pareto front)\n\n";
+  if (m.pareto.empty()) {
+    o << "No suite has a cost figure for every configuration.\n\n";
+  } else {
+    for (const auto& f : m.pareto) {
+      o << "Suite " << f.suite_name << ", cost = " << f.cost_metric << ":\n\n";
+      Header(o, {"model", "configuration", "strategy", "accuracy", "cost", "on front"});
+      for (const auto& p : f.points) {
+        const auto& g = run.groups[p.group];
+        Row(o, {g.model.alias, g.config.name, g.strategy_name, FormatFixed(p.accuracy),
+                FormatSi(p.cost), p.on_front ? "yes" : ""});
+      }
+      o << '\n';
+    }
+  }
+
+  o << "## Notes\n\n";
+  bool any_note = false;
+  for (const auto& n : m.notes) {
+    o << "- " << n << '\n';
+    any_note = true;
+  }
+  // Cost notes repeat across groups: one line per note with the groups it concerns.
+  std::vector<std::pair<std::string, std::vector<std::string>>> cost_notes;
+  for (size_t i = 0; i < run.groups.size(); ++i) {
+    for (const auto& n : m.groups[i].cost.notes) {
+      auto it = std::find_if(cost_notes.begin(), cost_notes.end(),
+                             [&](const auto& p) { return p.first == n; });
+      if (it == cost_notes.end()) it = cost_notes.insert(cost_notes.end(), {n, {}});
+      it->second.push_back(GroupLabel(run.groups[i]));
+    }
+  }
+  for (const auto& [note, groups] : cost_notes) {
+    o << "- " << note << " (" << groups.size() << (groups.size() == 1 ? " group: " : " groups: ");
+    for (size_t i = 0; i < groups.size() && i < 3; ++i) o << (i ? "; " : "") << groups[i];
+    if (groups.size() > 3) o << "; ...";
+    o << ")\n";
+    any_note = true;
+  }
+  if (!any_note) o << "None.\n";
+  return o.str();
+}
+
+}  // namespace gapbench::reports

@@ -1,0 +1,50 @@
+// Server-side SVG charts for the static HTML report: one small, dependency-free plotter for
+// points with optional interval whiskers, optional connecting lines, a categorical, linear or
+// log10 x axis and a linear y axis. Output is plain SVG text (all labels HTML-escaped),
+// deterministic (fixed decimals), readable without JavaScript.
+//
+// Not here: the page around it (html.h), data selection (which chart shows what).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "reports/stats.h"
+
+namespace gapbench::reports {
+
+// &, <, >, " and ' as entities: safe in element content and in quoted attributes.
+std::string HtmlEscape(std::string_view text);
+
+enum class XAxis { kCategorical, kLinear, kLog10 };
+
+struct ChartPoint {
+  double x = 0;  // the category index for kCategorical
+  double y = 0;
+  std::optional<Interval> ci;  // drawn as a vertical whisker
+  std::string tooltip;         // <title> of the marker
+  bool highlight = false;      // drawn larger and filled (e.g. on the Pareto front)
+};
+
+struct ChartSeries {
+  std::string name;  // legend entry; "" for none
+  std::vector<ChartPoint> points;
+  bool line = false;  // connect points in order
+};
+
+struct ChartSpec {
+  std::string id;  // element id (letters, digits, '-')
+  std::string title;
+  std::string x_label, y_label;
+  XAxis x_axis = XAxis::kCategorical;
+  std::vector<std::string> categories;  // kCategorical tick labels
+  std::optional<double> y_min, y_max;   // default: from the data (and whiskers)
+  bool zero_line = false;               // a horizontal rule at y = 0
+  std::vector<ChartSeries> series;
+};
+
+std::string SvgChart(const ChartSpec& spec);
+
+}  // namespace gapbench::reports
