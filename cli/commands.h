@@ -20,6 +20,7 @@ int CmdPerplexity(const Argv& args);  // perplexity
 int CmdSuites(const Argv& args);      // suites list | show | validate | exec (cmd_suites.cpp)
 int CmdSuitesExec(const Argv& args);  // suites exec: code in the sandbox (cmd_suites_exec.cpp)
 int CmdSweep(const Argv& args);       // sweep validate | expand (cmd_sweep.cpp)
+int CmdCoordinator(const Argv& args); // coordinator: ZeroMQ server (cmd_coordinator.cpp)
 int CmdWorker(const Argv& args);      // worker: runs shards for a coordinator (cmd_worker.cpp)
 int CmdStatus(const Argv& args);      // status: a coordinator's /status (cmd_status.cpp)
 int CmdCompare(const Argv& args);     // compare BASE CANDIDATE: regression gate (cmd_compare.cpp)

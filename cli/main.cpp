@@ -28,6 +28,7 @@ const Command kCommands[] = {
     {"suites", gapbench::cli::CmdSuites, "suites list | show | validate | exec: evaluation suites"},
     {"sweep", gapbench::cli::CmdSweep,
      "sweep validate | expand: check a sweep file, list its shards"},
+    {"coordinator", gapbench::cli::CmdCoordinator, "serve sweeps to workers (--sweep S.json --db DB)"},
     {"worker", gapbench::cli::CmdWorker,
      "run shards for a coordinator (--connect tcp://HOST:PORT)"},
     {"status", gapbench::cli::CmdStatus, "a running coordinator's progress (--http HOST:PORT)"},
