@@ -12,6 +12,7 @@
 #include <boost/beast/http.hpp>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "common/error.h"
 
@@ -47,6 +48,13 @@ class Session : public std::enable_shared_from_this<Session> {
   ~Session() { --shared_->connections; }
 
   void Start() { ReadRequest(); }
+
+  // Idempotent; cancels the pending operation and the stream's timer with the socket.
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.close();
+  }
 
  private:
   void ReadRequest() {
@@ -151,12 +159,6 @@ class Session : public std::enable_shared_from_this<Session> {
         });
   }
 
-  void Close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.socket().close(ignored);
-  }
-
   // After an error answer the client may still be sending (the rest of an oversized header):
   // closing with unread data would reset the connection and the client might never see the
   // answer. So: stop sending, discard what arrives for a short while (bounded), then close.
@@ -248,6 +250,21 @@ struct HttpServer::Impl {
   uint16_t port = 0;
   std::thread thread;
   bool stopped = false;
+  // Open connections, so Stop() can close them; touched only on the server's thread.
+  std::vector<std::weak_ptr<Session>> sessions;
+
+  // Runs on the server's thread: with the listener, the connections and the work guard gone,
+  // every pending operation completes (aborted) and run() returns.
+  void Shutdown() {
+    beast::error_code ignored;
+    acceptor.close(ignored);
+    accept_retry.cancel();
+    for (auto& weak : sessions) {
+      if (auto session = weak.lock()) session->Close();
+    }
+    sessions.clear();
+    work.reset();
+  }
 
   void Accept() {
     acceptor.async_accept([this](beast::error_code ec, tcp::socket s) {
@@ -264,7 +281,10 @@ struct HttpServer::Impl {
         beast::error_code ignored;
         s.close(ignored);
       } else {
-        std::make_shared<Session>(std::move(s), shared)->Start();
+        std::erase_if(sessions, [](const std::weak_ptr<Session>& w) { return w.expired(); });
+        auto session = std::make_shared<Session>(std::move(s), shared);
+        sessions.push_back(session);
+        session->Start();
       }
       Accept();
     });
@@ -301,12 +321,10 @@ const std::string& HttpServer::host() const { return impl_->host; }
 void HttpServer::Stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
-  // Stopping the loop abandons every pending operation; the sessions (and their sockets) are
-  // destroyed with the io_context's handlers, after the thread has gone.
-  impl_->ioc.stop();
+  // Closing on the server's own thread avoids racing its handlers; the loop then runs dry.
+  // (Must not be called from a handler: it joins the thread the handler runs on.)
+  asio::post(impl_->ioc, [impl = impl_.get()] { impl->Shutdown(); });
   if (impl_->thread.joinable()) impl_->thread.join();
-  beast::error_code ignored;
-  impl_->acceptor.close(ignored);
 }
 
 HttpHandler StatusHandler(std::function<StatusSnapshot()> snapshot) {

@@ -293,6 +293,9 @@ TEST_F(HttpServerTest, HandlerExceptionIs500) {
 TEST_F(HttpServerTest, StopClosesEverythingPromptly) {
   RawClient idle(port());
   ASSERT_TRUE(idle.connected());
+  RawClient mid_request(port());
+  mid_request.Send("GET /status HTTP/1.1\r\n");
+  std::this_thread::sleep_for(50ms);  // both accepted: Stop must close live connections too
   const uint16_t p = port();
   const auto t0 = Clock::now();
   server_->Stop();
@@ -301,8 +304,29 @@ TEST_F(HttpServerTest, StopClosesEverythingPromptly) {
   bool closed = false;
   idle.ReadAll(1000ms, &closed);
   EXPECT_TRUE(closed);
+  mid_request.ReadAll(1000ms, &closed);
+  EXPECT_TRUE(closed);
   EXPECT_THROW(HttpGet("127.0.0.1", p, "/healthz", 500ms), Error);
   server_.reset();  // destructor after Stop is fine
+}
+
+TEST(HttpServer, ConnectionsBeyondTheCapAreClosedAndServiceResumes) {
+  HttpServerOptions options;
+  options.max_connections = 2;
+  options.io_timeout = 300ms;
+  HttpServer s("127.0.0.1:0", StatusHandler([] { return Canned(); }), options);
+  RawClient a(s.port());
+  RawClient b(s.port());
+  // Let the server accept both before the third arrives.
+  std::this_thread::sleep_for(50ms);
+  RawClient c(s.port());
+  bool closed = false;
+  c.ReadAll(200ms, &closed);
+  EXPECT_TRUE(closed) << "a third connection was kept open past the cap of 2";
+  // The two silent ones time out; then the server serves again.
+  a.ReadAll(1000ms);
+  b.ReadAll(1000ms);
+  EXPECT_EQ(HttpGet("127.0.0.1", s.port(), "/healthz", 1000ms).status, 200);
 }
 
 TEST(HttpServer, BindsLoopbackByDefaultAndReportsBindErrors) {
