@@ -26,5 +26,6 @@ int CmdStatus(const Argv& args);      // status: a coordinator's /status (cmd_st
 int CmdCompare(const Argv& args);     // compare BASE CANDIDATE: regression gate (cmd_compare.cpp)
 int CmdReport(const Argv& args);      // report RUN: results.json, report.md, ... (cmd_report.cpp)
 int CmdLeaderboard(const Argv& args); // leaderboard RUN... --out DIR (cmd_leaderboard.cpp)
+int CmdRun(const Argv& args);         // run SWEEP.json: coordinator + local workers (cmd_run.cpp)
 
 }  // namespace gapbench::cli

@@ -32,6 +32,7 @@ const Command kCommands[] = {
     {"worker", gapbench::cli::CmdWorker,
      "run shards for a coordinator (--connect tcp://HOST:PORT)"},
     {"status", gapbench::cli::CmdStatus, "a running coordinator's progress (--http HOST:PORT)"},
+    {"run", gapbench::cli::CmdRun, "run SWEEP.json: a sweep on this machine (coordinator + workers)"},
     {"compare", gapbench::cli::CmdCompare, "compare BASE CANDIDATE: paired regression gate (CI)"},
     {"report", gapbench::cli::CmdReport, "report RUN: results.json, items.jsonl, report.md, index.html"},
     {"leaderboard", gapbench::cli::CmdLeaderboard, "leaderboard RUN... --out DIR: runs merged"},

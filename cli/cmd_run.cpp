@@ -1,0 +1,297 @@
+// `gapbench run SWEEP.json`: the distributed runtime on one machine. Runs a coordinator on a
+// thread of this process (results database DIR/results.sqlite) and N `gapbench worker` child
+// processes connected to it over loopback, shows progress (a live bar on a terminal, plain lines
+// otherwise), restarts workers that die, and writes the report into DIR when the sweep is done.
+// Re-running the same command resumes: finished shards are never re-run.
+//
+// Not here: scheduling and persistence (coordinator/), shard execution (worker/), report
+// rendering (`gapbench report`, run as a child process at the end).
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "common/error.h"
+#include "coordinator/server.h"
+
+namespace gapbench::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kUsage =
+    "usage: gapbench run SWEEP.json [--workers N] [--out DIR] [--threads N]\n"
+    "         [--bind tcp://127.0.0.1:0] [--http HOST:PORT] [--heartbeat-ms N] [--lease-ms N]\n"
+    "         [--max-attempts N] [--no-report]\n"
+    "Runs the sweep on this machine: a coordinator plus N worker processes (default 2).\n"
+    "Results go to DIR/results.sqlite (default DIR: runs/<sweep file name>), worker logs to\n"
+    "DIR/logs/, and the report (results.json, items.jsonl, report.md, index.html) to DIR.\n"
+    "Re-running the same command resumes where it stopped. --threads: engine threads per\n"
+    "worker (default: the machine's cores divided among the workers).\n"
+    "Exit: 0 when every shard finished, 1 when some shards failed for good (poison; see the\n"
+    "report and DIR/logs), 2 on bad input, 130 when interrupted.\n";
+
+std::atomic<bool> g_interrupted{false};
+void OnSignal(int) { g_interrupted.store(true); }
+
+struct WorkerProc {
+  std::string name;
+  pid_t pid = -1;
+  bool exited = false;
+  int status = 0;
+};
+
+pid_t Spawn(const std::vector<std::string>& argv, const fs::path& log) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  // Everything the child needs is prepared before fork: the coordinator thread is running, so the
+  // child may only make async-signal-safe calls until exec.
+  const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) Fail(log.string(), ": cannot open the log file");
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(fd);
+    Fail("gapbench run: cannot start a process (fork failed)");
+  }
+  if (pid == 0) {
+    // Own process group: a Ctrl-C reaches the workers through us (SIGTERM, a clean return of
+    // their shards), not straight from the terminal mid-item. If we die, so do they.
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(1);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    ::execv("/proc/self/exe", args.data());
+    ::_exit(127);
+  }
+  ::close(fd);
+  return pid;
+}
+
+std::string Duration(double s) {
+  if (s < 0 || !std::isfinite(s)) return "?";
+  const long t = std::lround(s);
+  if (t >= 3600) return StrCat(t / 3600, "h", (t % 3600) / 60, "m");
+  if (t >= 60) return StrCat(t / 60, "m", t % 60, "s");
+  return StrCat(t, "s");
+}
+
+void DrawProgress(const coordinator::StatusSnapshot& s, size_t workers_alive, bool tty,
+                  bool final_line) {
+  const double frac = s.items_total > 0
+                          ? static_cast<double>(s.items_done) / static_cast<double>(s.items_total)
+                          : 0.0;
+  char line[256];
+  std::snprintf(
+      line, sizeof line, "%lld/%lld items  %.2f items/s  ETA %s  workers %zu  failed %lld",
+      static_cast<long long>(s.items_done), static_cast<long long>(s.items_total), s.items_per_s,
+      Duration(s.eta_s).c_str(), workers_alive, static_cast<long long>(s.items_failed));
+  if (tty) {
+    constexpr int kWidth = 30;
+    const int filled = static_cast<int>(std::clamp(frac, 0.0, 1.0) * kWidth);
+    std::string bar(static_cast<size_t>(filled), '#');
+    bar.append(static_cast<size_t>(kWidth - filled), '.');
+    std::fprintf(stderr, "\r\033[K[%s] %3.0f%%  %s", bar.c_str(), frac * 100, line);
+    if (final_line) std::fputc('\n', stderr);
+  } else {
+    std::fprintf(stderr, "gapbench run: %s\n", line);
+  }
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+int CmdRun(const Argv& argv) {
+  Args args(
+      "gapbench run", argv,
+      {"workers", "out", "threads", "bind", "http", "heartbeat-ms", "lease-ms", "max-attempts"},
+      {"no-report"});
+  if (args.help()) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (args.positionals().size() != 1) {
+    std::fputs(kUsage, stderr);
+    Fail("gapbench run: expected exactly one sweep file");
+  }
+  const std::string sweep_path = args.positionals()[0];
+  if (!fs::exists(sweep_path)) Fail(sweep_path, ": no such sweep file");
+  const int n_workers = static_cast<int>(args.GetInt("workers", 2, 1, 1024));
+  const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
+  const int threads = static_cast<int>(
+      args.GetInt("threads", std::max<int64_t>(1, hw / static_cast<unsigned>(n_workers)), 1, 1024));
+  const fs::path out =
+      args.Get("out").value_or((fs::path("runs") / fs::path(sweep_path).stem()).string());
+  fs::create_directories(out / "logs");
+
+  coordinator::CoordinatorOptions co;
+  co.bind = args.Get("bind").value_or("tcp://127.0.0.1:0");
+  co.db_path = (out / "results.sqlite").string();
+  co.heartbeat_ms = args.GetInt("heartbeat-ms", 1000, 10, 600000);
+  co.lease_ms = args.GetInt("lease-ms", co.lease_ms, 100, INT64_MAX / 4);
+  co.max_attempts = args.GetInt("max-attempts", 3, 1, 1000);
+  co.exit_when_done = true;
+  co.http = args.Get("http").value_or("");
+  co.version = GAPBENCH_VERSION;
+  const bool tty = ::isatty(2) != 0;
+  co.log_events = false;  // the bar owns the terminal; events are in the database
+
+  coordinator::Coordinator coord(co);
+  const coordinator::RegisterResult reg = coord.AddSweep(sweep_path);
+  std::fprintf(stderr, "gapbench run: sweep %s %s (%lld new shards); results in %s\n",
+               reg.sweep_id.c_str(), reg.already_queued ? "resumed" : "queued",
+               static_cast<long long>(reg.new_shards), co.db_path.c_str());
+  if (coord.http_port() != 0) {
+    std::fprintf(stderr, "gapbench run: status at http://%s/status\n", co.http.c_str());
+  }
+
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  ::sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+
+  std::atomic<bool> stop{false};
+  bool all_done = false;
+  std::string run_error;
+  std::thread server([&] {
+    try {
+      all_done = coord.Run(stop);
+    } catch (const std::exception& e) {
+      run_error = e.what();
+    }
+    stop.store(true);
+  });
+
+  const std::string endpoint = coord.endpoint();
+  auto worker_argv = [&](const std::string& name) {
+    return std::vector<std::string>{"gapbench",       "worker",
+                                    "--connect",      endpoint,
+                                    "--threads",      std::to_string(threads),
+                                    "--name",         name,
+                                    "--heartbeat-ms", std::to_string(co.heartbeat_ms)};
+  };
+  std::vector<WorkerProc> workers;
+  for (int i = 0; i < n_workers; ++i) {
+    WorkerProc w;
+    w.name = StrCat("local-", i);
+    w.pid = Spawn(worker_argv(w.name), out / "logs" / (w.name + ".log"));
+    workers.push_back(w);
+  }
+  std::fprintf(stderr, "gapbench run: %d workers × %d threads on %s (logs in %s)\n", n_workers,
+               threads, endpoint.c_str(), (out / "logs").c_str());
+
+  int restarts = 0;
+  const int max_restarts = 3 * n_workers;
+  auto last_draw = Clock::now() - std::chrono::hours(1);
+  while (!stop.load()) {
+    if (g_interrupted.load()) break;
+    size_t alive = 0;
+    for (auto& w : workers) {
+      if (w.exited) continue;
+      int st = 0;
+      if (::waitpid(w.pid, &st, WNOHANG) == w.pid) {
+        w.exited = true;
+        w.status = st;
+        const bool clean = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+        if (!clean && !stop.load() && restarts < max_restarts) {
+          ++restarts;
+          std::fprintf(stderr, "%sgapbench run: worker %s ended (%s); restarting it (%d/%d)\n",
+                       tty ? "\n" : "", w.name.c_str(),
+                       WIFSIGNALED(st) ? StrCat("signal ", WTERMSIG(st)).c_str()
+                                       : StrCat("exit ", WEXITSTATUS(st)).c_str(),
+                       restarts, max_restarts);
+          w.pid = Spawn(worker_argv(w.name), out / "logs" / (w.name + ".log"));
+          w.exited = false;
+        }
+      }
+      if (!w.exited) ++alive;
+    }
+    if (alive == 0 && !stop.load()) {
+      std::fprintf(stderr, "\ngapbench run: every worker has stopped (see %s)\n",
+                   (out / "logs").c_str());
+      break;
+    }
+    const auto now = Clock::now();
+    if (now - last_draw >= std::chrono::milliseconds(tty ? 250 : 5000)) {
+      DrawProgress(coord.Status(), alive, tty, false);
+      last_draw = now;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  stop.store(true);
+  server.join();
+  const coordinator::StatusSnapshot final_status = coord.Status();
+  DrawProgress(final_status, 0, tty, true);
+
+  // Workers got SHUTDOWN when the sweep completed; otherwise ask them to return their shards.
+  for (auto& w : workers) {
+    if (!w.exited && !all_done) ::kill(w.pid, SIGTERM);
+  }
+  const auto deadline = Clock::now() + std::chrono::seconds(15);
+  for (auto& w : workers) {
+    while (!w.exited) {
+      int st = 0;
+      if (::waitpid(w.pid, &st, WNOHANG) == w.pid) {
+        w.exited = true;
+        break;
+      }
+      if (Clock::now() > deadline) {
+        ::kill(w.pid, SIGKILL);
+        ::waitpid(w.pid, &st, 0);
+        w.exited = true;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  if (!run_error.empty()) Fail("gapbench run: the coordinator stopped: ", run_error);
+  if (!all_done) {
+    std::fprintf(stderr,
+                 "gapbench run: stopped before the sweep finished; %lld/%lld items are stored in "
+                 "%s. Run the same command again to resume.\n",
+                 static_cast<long long>(final_status.items_done),
+                 static_cast<long long>(final_status.items_total), co.db_path.c_str());
+    return g_interrupted.load() ? 130 : 1;
+  }
+
+  if (!args.Has("no-report")) {
+    std::fprintf(stderr, "gapbench run: writing the report into %s\n", out.c_str());
+    const pid_t pid = Spawn({"gapbench", "report", out.string(), "--out", out.string()},
+                            out / "logs" / "report.log");
+    int st = 0;
+    ::waitpid(pid, &st, 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+      Fail("gapbench run: the sweep finished but writing the report failed (see ",
+           (out / "logs" / "report.log").string(), "); the results are safe in ", co.db_path);
+    }
+    std::printf("%s\n%s\n%s\n%s\n", (out / "report.md").c_str(), (out / "results.json").c_str(),
+                (out / "items.jsonl").c_str(), (out / "index.html").c_str());
+  }
+  if (final_status.shards_poisoned > 0 || final_status.items_failed > 0) {
+    std::fprintf(stderr,
+                 "gapbench run: %lld shards failed for good (%lld items); see the report and %s\n",
+                 static_cast<long long>(final_status.shards_poisoned),
+                 static_cast<long long>(final_status.items_failed), (out / "logs").c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace gapbench::cli
