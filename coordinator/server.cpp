@@ -11,6 +11,7 @@
 
 #include <zmq.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <deque>
@@ -719,7 +720,12 @@ bool Coordinator::Impl::Loop(const std::function<bool()>& stopped) {
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_beat - now);
     wait = std::clamp(wait, std::chrono::milliseconds(0), std::chrono::milliseconds(100));
     zmq::pollitem_t items[] = {{socket.handle(), 0, ZMQ_POLLIN, 0}};
-    zmq::poll(items, 1, wait);
+    try {
+      zmq::poll(items, 1, wait);
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+      continue;  // a signal: check `stopped` again
+    }
     if (items[0].revents & ZMQ_POLLIN) {
       for (int n = 0; n < kMaxMessagesPerRound; ++n) {
         std::vector<zmq::message_t> parts;
@@ -727,7 +733,7 @@ bool Coordinator::Impl::Loop(const std::function<bool()>& stopped) {
         try {
           got = zmq::recv_multipart(socket, std::back_inserter(parts), zmq::recv_flags::dontwait);
         } catch (const zmq::error_t& e) {
-          std::fprintf(stderr, "coordinator: receive failed: %s\n", e.what());
+          if (e.num() != EINTR) std::fprintf(stderr, "coordinator: receive failed: %s\n", e.what());
           break;
         }
         if (!got) break;
