@@ -18,6 +18,8 @@ namespace {
 
 // Tags that name a shared context, most specific first; "subject" (MMLU) last.
 constexpr const char* kClusterTags[] = {"cluster", "passage", "fact"};
+// Fewest clusters for which the clustered interval is the headline one (see ComputeGroup).
+constexpr int64_t kMinClusters = 10;
 
 std::vector<ItemScore> FoldSamples(const RunGroup& group, int64_t& n_unscored) {
   std::vector<ItemScore> out;
@@ -113,12 +115,18 @@ GroupMetrics ComputeGroup(const RunData& run, size_t index, const MetricsOptions
   const std::string tag = ClusterTag(m.items, cluster_ids);
   if (!tag.empty()) {
     auto cm = ClusteredMeanOf(scores, cluster_ids, o.confidence);
-    // Clustering matters only when some cluster holds two items; an undefined SE (one
-    // cluster) keeps the iid interval, with the clustered result still reported.
+    // Clustering matters only when some cluster holds two items. The cluster-robust SE is
+    // itself unreliable with few clusters (Cameron & Miller 2015: G well under ~20 understates
+    // or wildly overstates it; with 4 subjects the interval can leave [0, 1]), so the headline
+    // interval is clustered only from kMinClusters clusters on; below that the iid interval
+    // stays and the clustered result is still reported beside it.
     if (cm.clusters < m.n_items) {
       m.cluster_by = tag;
-      if (cm.mean.ci) {
+      if (cm.mean.ci && cm.clusters >= kMinClusters) {
         m.ci = *cm.mean.ci;
+        // An accuracy lies in [0, 1]; so does any interval we print for it.
+        m.ci.lo = std::clamp(m.ci.lo, 0.0, 1.0);
+        m.ci.hi = std::clamp(m.ci.hi, 0.0, 1.0);
         m.ci_method = "clustered";
       }
       m.clustered = std::move(cm);
