@@ -755,6 +755,7 @@ StatusSnapshot Coordinator::Impl::Snapshot() const {
   StatusSnapshot s = counters;
   const auto now = Clock::now();
   s.version = options.version;
+  if (zap) s.workers_refused += zap->rejected();  // CURVE keys not authorized
   s.uptime_s = std::chrono::duration<double>(now - started).count();
   const auto& slots = scheduler.shards();
   for (const SweepInfo& sweep : sweeps) {

@@ -423,6 +423,7 @@ TEST(CoordinatorServer, CurveRejectsUnlistedKey) {
   good.Hello("friend");
   good.Expect(kTypeWelcome);
   EXPECT_EQ(c.Status().workers.size(), 1u);
+  EXPECT_GE(c.Status().workers_refused, 1);
 }
 
 TEST(CoordinatorServer, ErrorsAreClear) {
