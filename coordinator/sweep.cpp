@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -13,6 +14,8 @@
 #include "common/json.h"
 #include "common/text.h"
 #include "coordinator/expand.h"
+#include "engine/gguf.h"
+#include "engine/model.h"
 #include "suites/loaders.h"
 
 namespace gapbench::coordinator {
@@ -549,6 +552,36 @@ void ParseSeeds(const Value& root, Checker& ck, Sweep& sw) {
 
 }  // namespace
 
+// Every engine configuration a combination uses must suit its model (head dimension for a q8_0
+// KV cache, divisors for kv_heads, layer indices for KV sharing, ...): checked here from the GGUF
+// metadata alone, so a sweep fails at validation instead of poisoning shards at run time.
+static void CheckConfigsAgainstModels(Checker& ck, const Sweep& sw) {
+  std::set<std::pair<size_t, size_t>> seen;
+  std::map<size_t, std::optional<engine::HParams>> hparams;
+  for (const Combination& c : sw.combinations) {
+    if (!seen.insert({c.model, c.engine}).second) continue;
+    const ModelSpec& m = sw.models[c.model];
+    auto it = hparams.find(c.model);
+    if (it == hparams.end()) {
+      std::optional<engine::HParams> hp;
+      try {
+        hp = engine::ReadHParams(*engine::GgufFile::Open(m.path));
+      } catch (const Error&) {
+        // Unusable files were reported with the model already.
+      }
+      it = hparams.emplace(c.model, std::move(hp)).first;
+    }
+    if (!it->second) continue;
+    try {
+      sw.engines[c.engine].config.Validate(*it->second, m.path);
+    } catch (const Error& e) {
+      ck.Add(StrCat("$.engines[", c.engine, "].config"),
+             StrCat("'", sw.engines[c.engine].name, "' does not suit model '", m.alias,
+                    "': ", e.what()));
+    }
+  }
+}
+
 SweepCheck CheckSweepText(std::string_view text, const std::string& source,
                           const std::string& base_dir) {
   SweepCheck out;
@@ -602,6 +635,7 @@ SweepCheck CheckSweepText(std::string_view text, const std::string& source,
            "missing: give \"grid\": {\"model\": [..], \"engine\": [..], \"suite\": "
            "[..]} or \"combinations\": [{\"model\", \"engine\", \"suite\"}, ...]");
   }
+  if (ck.n_errors() == 0) CheckConfigsAgainstModels(ck, sw);
   out.errors = ck.TakeErrors();
   return out;
 }

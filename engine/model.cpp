@@ -132,64 +132,70 @@ void Model::CountBytes() {
   weight_bytes_ = total;
 }
 
-void Model::LoadHParams() {
-  const GgufFile& f = *file_;
+HParams ReadHParams(const GgufFile& f) {
+  HParams hp;
   const std::string arch(f.RequireString("general.architecture"));
   const FamilySpec* fam = FindFamily(arch);
   if (fam == nullptr) {
     Fail(f.path(), ": architecture '", arch, "' is not supported (supported: ", SupportedFamilies(),
          ")");
   }
-  family_ = *fam;
-  hp_.arch = arch;
+  const FamilySpec& family = *fam;
+  hp.arch = arch;
   auto key = [&](const char* k) { return arch + "." + k; };
   auto positive = [&](const std::string& k, int64_t v, int64_t max) {
     if (v <= 0 || v > max)
       Fail(f.path(), ": metadata '", k, "' = ", v, " is out of range (1..", max, ")");
     return v;
   };
-  hp_.n_embd = positive(key("embedding_length"), f.RequireInt(key("embedding_length")), kMaxDim);
-  hp_.n_layer = positive(key("block_count"), f.RequireInt(key("block_count")), kMaxLayers);
-  hp_.n_ff =
+  hp.n_embd = positive(key("embedding_length"), f.RequireInt(key("embedding_length")), kMaxDim);
+  hp.n_layer = positive(key("block_count"), f.RequireInt(key("block_count")), kMaxLayers);
+  hp.n_ff =
       positive(key("feed_forward_length"), f.RequireInt(key("feed_forward_length")), kMaxDim * 8);
-  hp_.n_head =
+  hp.n_head =
       positive(key("attention.head_count"), f.RequireInt(key("attention.head_count")), 4096);
-  hp_.n_head_kv = positive(key("attention.head_count_kv"),
-                           f.GetInt(key("attention.head_count_kv")).value_or(hp_.n_head), 4096);
-  if (hp_.n_head % hp_.n_head_kv != 0) {
-    Fail(f.path(), ": attention.head_count ", hp_.n_head, " is not a multiple of head_count_kv ",
-         hp_.n_head_kv);
+  hp.n_head_kv = positive(key("attention.head_count_kv"),
+                          f.GetInt(key("attention.head_count_kv")).value_or(hp.n_head), 4096);
+  if (hp.n_head % hp.n_head_kv != 0) {
+    Fail(f.path(), ": attention.head_count ", hp.n_head, " is not a multiple of head_count_kv ",
+         hp.n_head_kv);
   }
-  const int64_t default_hd = hp_.n_embd / hp_.n_head;
-  hp_.head_dim = positive(key("attention.key_length"),
-                          f.GetInt(key("attention.key_length")).value_or(default_hd), 4096);
-  const int64_t vlen = f.GetInt(key("attention.value_length")).value_or(hp_.head_dim);
-  if (vlen != hp_.head_dim) {
-    Fail(f.path(), ": attention.value_length ", vlen, " differs from key_length ", hp_.head_dim,
+  const int64_t default_hd = hp.n_embd / hp.n_head;
+  hp.head_dim = positive(key("attention.key_length"),
+                         f.GetInt(key("attention.key_length")).value_or(default_hd), 4096);
+  const int64_t vlen = f.GetInt(key("attention.value_length")).value_or(hp.head_dim);
+  if (vlen != hp.head_dim) {
+    Fail(f.path(), ": attention.value_length ", vlen, " differs from key_length ", hp.head_dim,
          " (not supported)");
   }
-  hp_.n_rot = f.GetInt(key("rope.dimension_count")).value_or(hp_.head_dim);
-  if (hp_.n_rot <= 0 || hp_.n_rot > hp_.head_dim || hp_.n_rot % 2 != 0) {
-    Fail(f.path(), ": rope.dimension_count ", hp_.n_rot, " must be even and within head_dim ",
-         hp_.head_dim);
+  hp.n_rot = f.GetInt(key("rope.dimension_count")).value_or(hp.head_dim);
+  if (hp.n_rot <= 0 || hp.n_rot > hp.head_dim || hp.n_rot % 2 != 0) {
+    Fail(f.path(), ": rope.dimension_count ", hp.n_rot, " must be even and within head_dim ",
+         hp.head_dim);
   }
-  hp_.n_ctx_train = f.GetInt(key("context_length")).value_or(4096);
-  if (hp_.n_ctx_train <= 0) hp_.n_ctx_train = 4096;
-  hp_.rope_base =
-      static_cast<float>(f.GetFloat(key("rope.freq_base")).value_or(family_.default_rope_base));
-  hp_.rms_eps = static_cast<float>(
-      f.GetFloat(key("attention.layer_norm_rms_epsilon")).value_or(family_.default_rms_eps));
-  if (!(hp_.rope_base > 0.0f) || !(hp_.rms_eps >= 0.0f)) {
+  hp.n_ctx_train = f.GetInt(key("context_length")).value_or(4096);
+  if (hp.n_ctx_train <= 0) hp.n_ctx_train = 4096;
+  hp.rope_base =
+      static_cast<float>(f.GetFloat(key("rope.freq_base")).value_or(family.default_rope_base));
+  hp.rms_eps = static_cast<float>(
+      f.GetFloat(key("attention.layer_norm_rms_epsilon")).value_or(family.default_rms_eps));
+  if (!(hp.rope_base > 0.0f) || !(hp.rms_eps >= 0.0f)) {
     Fail(f.path(), ": rope.freq_base must be positive and the rms epsilon non-negative");
   }
   const std::string scaling(f.GetString(key("rope.scaling.type")).value_or("none"));
   if (scaling == "linear") {
     const double factor = f.GetFloat(key("rope.scaling.factor")).value_or(1.0);
     if (!(factor > 0.0)) Fail(f.path(), ": rope.scaling.factor must be positive");
-    hp_.rope_freq_scale = static_cast<float>(1.0 / factor);
+    hp.rope_freq_scale = static_cast<float>(1.0 / factor);
   } else if (scaling != "none" && !scaling.empty()) {
     Fail(f.path(), ": rope.scaling.type '", scaling, "' is not supported (none, linear)");
   }
+  return hp;
+}
+
+void Model::LoadHParams() {
+  hp_ = ReadHParams(*file_);
+  family_ = *FindFamily(hp_.arch);
 }
 
 kernels::MatrixView Model::Matrix(const std::string& name, int64_t cols, int64_t rows) const {

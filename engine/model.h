@@ -34,6 +34,10 @@ struct HParams {
   int64_t n_kv() const { return n_head_kv * head_dim; }
 };
 
+// The hyper-parameters of a GGUF model file, checked (supported family, ranges, head layout)
+// without loading any tensor: cheap enough for validating sweeps. Error naming the file.
+HParams ReadHParams(const GgufFile& file);
+
 struct LayerWeights {
   // Projections; rows = output features. [n_q, n_embd], [n_kv, n_embd] x2, [n_embd, n_q]
   kernels::MatrixView wq, wk, wv, wo;

@@ -236,3 +236,41 @@ TEST(Sweep, MalformedInputIsOneClearErrorNeverACrash) {
 
 }  // namespace
 }  // namespace gapbench::coordinator
+
+namespace gapbench::coordinator {
+namespace {
+
+// A configuration that parses but does not suit one of the models (the fixture's head dimension
+// is 16; a q8_0 KV cache needs a multiple of 32; kv_heads must divide the model's KV heads) is
+// a validation error naming the engine's JSON path and the model -- not a poison shard later.
+TEST(Sweep, ConfigurationsAreCheckedAgainstEachModel) {
+  testing::TempDir dir;
+  testing::WriteExampleFiles(dir.path(), 20);
+  testing::WriteFile(dir / "s.json", R"({"name": "x",
+ "models": [{"alias": "small", "path": "models/small.gguf"}],
+ "engines": [{"name": "base", "config": {}},
+             {"name": "kv8", "config": {"kv_cache": "q8_0"}},
+             {"name": "gqa3", "config": {"kv_heads": 3}}],
+ "suites": [{"name": "mmlu", "path": "data/mmlu", "format": "mmlu"}],
+ "grid": {"model": ["small"], "engine": ["base", "kv8", "gqa3"], "suite": ["mmlu"]}})");
+  const SweepCheck c = CheckSweepFile((dir / "s.json").string());
+  ASSERT_EQ(c.errors.size(), 2u) << ::testing::PrintToString(c.errors);
+  EXPECT_NE(c.errors[0].find("$.engines[1].config: 'kv8' does not suit model 'small'"),
+            std::string::npos)
+      << c.errors[0];
+  EXPECT_NE(c.errors[0].find("multiple of 32"), std::string::npos) << c.errors[0];
+  EXPECT_NE(c.errors[1].find("$.engines[2].config: 'gqa3' does not suit model 'small'"),
+            std::string::npos)
+      << c.errors[1];
+
+  // The same engines without the unsuitable ones validate.
+  testing::WriteFile(dir / "ok.json", R"({"name": "x",
+ "models": [{"alias": "small", "path": "models/small.gguf"}],
+ "engines": [{"name": "base", "config": {}}, {"name": "kv32", "config": {"kv_cache": "f32"}}],
+ "suites": [{"name": "mmlu", "path": "data/mmlu", "format": "mmlu"}],
+ "grid": {"model": ["small"], "engine": ["base", "kv32"], "suite": ["mmlu"]}})");
+  EXPECT_TRUE(CheckSweepFile((dir / "ok.json").string()).ok());
+}
+
+}  // namespace
+}  // namespace gapbench::coordinator
