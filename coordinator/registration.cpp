@@ -34,6 +34,30 @@ std::string ModelMetadataJson(const ModelSpec& model) {
   WriteJsonString(w, kModelIdentityScheme);
   w.Key("sampled");
   w.Bool(model.identity.sampled);
+  // Shape and size for the reports' cost figures (reports/cost_metrics.cpp reads these keys).
+  if (model.hparams) {
+    const engine::HParams& hp = *model.hparams;
+    w.Key("architecture");
+    WriteJsonString(w, hp.arch);
+    w.Key("parameters");
+    w.Int64(model.parameters);
+    w.Key("weight_bytes");
+    w.Uint64(model.tensor_bytes);
+    w.Key("n_layer");
+    w.Int64(hp.n_layer);
+    w.Key("n_embd");
+    w.Int64(hp.n_embd);
+    w.Key("n_head");
+    w.Int64(hp.n_head);
+    w.Key("n_head_kv");
+    w.Int64(hp.n_head_kv);
+    w.Key("head_dim");
+    w.Int64(hp.head_dim);
+    w.Key("n_vocab");
+    w.Int64(hp.n_vocab);
+    w.Key("n_ctx_train");
+    w.Int64(hp.n_ctx_train);
+  }
   w.EndObject();
   return buffer.GetString();
 }

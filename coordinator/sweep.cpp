@@ -243,6 +243,12 @@ void ParseModels(const Value& root, Checker& ck, Sweep& sw, NameTable& names) {
       } else {
         try {
           spec.identity = IdentifyModelFile(spec.path);
+          const auto file = engine::GgufFile::Open(spec.path);
+          for (const auto& t : file->tensors()) {
+            spec.parameters += t.n_elements;
+            spec.tensor_bytes += t.n_bytes;
+          }
+          spec.hparams = engine::ReadHParams(*file);
         } catch (const Error& e) {
           ck.Add(path + ".path", StrCat("not a usable GGUF model: ", e.what()));
         }
@@ -557,23 +563,12 @@ void ParseSeeds(const Value& root, Checker& ck, Sweep& sw) {
 // metadata alone, so a sweep fails at validation instead of poisoning shards at run time.
 static void CheckConfigsAgainstModels(Checker& ck, const Sweep& sw) {
   std::set<std::pair<size_t, size_t>> seen;
-  std::map<size_t, std::optional<engine::HParams>> hparams;
   for (const Combination& c : sw.combinations) {
     if (!seen.insert({c.model, c.engine}).second) continue;
     const ModelSpec& m = sw.models[c.model];
-    auto it = hparams.find(c.model);
-    if (it == hparams.end()) {
-      std::optional<engine::HParams> hp;
-      try {
-        hp = engine::ReadHParams(*engine::GgufFile::Open(m.path));
-      } catch (const Error&) {
-        // Unusable files were reported with the model already.
-      }
-      it = hparams.emplace(c.model, std::move(hp)).first;
-    }
-    if (!it->second) continue;
+    if (!m.hparams) continue;  // an unusable file was reported with the model already
     try {
-      sw.engines[c.engine].config.Validate(*it->second, m.path);
+      sw.engines[c.engine].config.Validate(*m.hparams, m.path);
     } catch (const Error& e) {
       ck.Add(StrCat("$.engines[", c.engine, "].config"),
              StrCat("'", sw.engines[c.engine].name, "' does not suit model '", m.alias,

@@ -17,6 +17,7 @@
 
 #include "coordinator/model_identity.h"
 #include "engine/engine_config.h"
+#include "engine/model.h"
 
 namespace gapbench::coordinator {
 
@@ -24,6 +25,11 @@ struct ModelSpec {
   std::string alias;  // defaults to the file name without ".gguf"
   std::string path;   // resolved against the sweep file's folder, lexically normal
   ModelIdentity identity;
+  // From the GGUF header (no tensor loaded), for the results store's model metadata and the
+  // reports' cost figures; absent when the file could not be read.
+  std::optional<engine::HParams> hparams;
+  int64_t parameters = 0;     // sum of tensor element counts
+  uint64_t tensor_bytes = 0;  // sum of tensor data bytes (the native weights)
 };
 
 struct EngineSpec {
