@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# The main job on bundled defaults: builds gapbench, then runs it on the bundled tiny model
-# (generation and a speed benchmark). Later issues turn this into the default evaluation.
+# The main job on bundled defaults: builds gapbench, runs the bundled sweep
+# (examples/default-sweep.json) on a local coordinator with two workers and writes its report into
+# runs/default/, then shows the engine on a bundled model (inspect, generate, bench) and, when
+# ../shared/data is present, a 5-shot MMLU eval.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh >/dev/null
+echo "== gapbench run examples/default-sweep.json --workers 2 --out runs/default"
+./build/cli/gapbench run examples/default-sweep.json --workers 2 --out runs/default
+echo "== runs/default/report.md (first 40 lines; open runs/default/index.html in a browser)"
+head -n 40 runs/default/report.md
 MODEL=tests/fixtures/engine/llama-untied-q8_0.gguf
 echo "== gapbench model inspect $MODEL"
 ./build/cli/gapbench model inspect "$MODEL" | head -n 30
