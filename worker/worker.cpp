@@ -495,6 +495,8 @@ void Worker::Impl::StartShard(const rapidjson::Document& body) {
   } catch (const Error& e) {
     Log(StrCat("rejected ASSIGN: ", e.what()));
     refuse(e.what(), false);
+    ready_due_ = true;
+    ready_at_ = Clock::now();
     return;
   }
   Log(StrCat("shard ", shard_id, " (lease ", lease, ") started: ",
