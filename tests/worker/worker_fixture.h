@@ -42,8 +42,8 @@ inline std::filesystem::path WriteMixedSuite(const std::filesystem::path& file, 
 
 // n code items whose tests sleep `sleep_s` in the sandbox: a shard that takes a predictable,
 // non-trivial time on any machine (the fixture model itself is far too fast to interrupt). The
-// completion lands inside a raw triple-quoted string of a latin-1 source file, so whatever bytes the
-// random model writes, the program parses and sleeps.
+// completion lands inside a raw triple-quoted string of a latin-1 source file, so whatever bytes
+// the random model writes, the program parses and sleeps.
 inline std::filesystem::path WriteSleepySuite(const std::filesystem::path& file, size_t n,
                                               double sleep_s) {
   std::string text;
