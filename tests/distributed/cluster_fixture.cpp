@@ -86,15 +86,15 @@ int FreePort() {
 
 namespace {
 
-// One random SmolLM2-shaped Q4_0 model per test process: big enough that an item takes tens of
-// milliseconds (so a worker can be killed mid-shard), small enough to generate in seconds.
+// One random tiny-preset Q8_0 model per test process: an item takes about a millisecond, so the
+// workloads have hundreds of items and shards to be killed in the middle of.
 const fs::path& RandomModel() {
   static TempDir dir;
   static std::once_flag once;
   static fs::path model = dir / "m.gguf";
   std::call_once(once, [] {
-    const auto r = RunProcess({GapbenchBin(), "model", "random", "--preset", "smollm2-135m",
-                               "--wtype", "q4_0", "--seed", "7", "--out", model.string()});
+    const auto r = RunProcess({GapbenchBin(), "model", "random", "--preset", "tiny", "--wtype",
+                               "q8_0", "--seed", "7", "--out", model.string()});
     if (r.exit_code != 0) throw std::runtime_error("model random failed: " + r.err);
   });
   return model;
@@ -120,9 +120,9 @@ Workload MakeWorkload(const fs::path& dir, size_t n_mc, size_t shard_size) {
   w.sweep = dir / "sweep.json";
   WriteFile(w.sweep, StrCat(R"({"name": "faults",
  "models": [{"alias": "m", "path": "models/m.gguf"}],
- "engines": [{"name": "base", "config": {}}, {"name": "kv8", "config": {"kv_cache": "q8_0"}}],
+ "engines": [{"name": "base", "config": {}}, {"name": "kv32", "config": {"kv_cache": "f32"}}],
  "suites": [{"name": "mc", "path": "suites/mc.jsonl", "format": "gapbench", "fewshot": 2}],
- "grid": {"model": ["m"], "engine": ["base", "kv8"], "suite": ["mc"]},
+ "grid": {"model": ["m"], "engine": ["base", "kv32"], "suite": ["mc"]},
  "seed": 3, "shard_size": )",
                             shard_size, "}\n"));
   w.n_items = 2 * n_mc;

@@ -1,7 +1,7 @@
 // Test helpers for the distributed runtime: real background processes (coordinator, workers) that
 // a test can signal (kill -9, SIGSTOP, SIGTERM), a free loopback port, a small but real evaluation
-// workload (a random SmolLM2-shaped model, so items take long enough to kill a worker mid-shard,
-// and a native JSONL suite), and readers for the stored item results.
+// workload (a random tiny model and a native JSONL suite with enough items and shards to kill a
+// process in the middle of), and readers for the stored item results.
 #pragma once
 
 #include <signal.h>

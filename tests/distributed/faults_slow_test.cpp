@@ -23,7 +23,7 @@ namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-constexpr size_t kItems = 24;  // per configuration; two configurations
+constexpr size_t kItems = 300;  // per configuration; two configurations
 constexpr size_t kShard = 3;
 
 std::string Tail(const fs::path& log) {
@@ -97,7 +97,7 @@ TEST_F(Faults, Kill9WorkerMidShard) {
   auto coord = StartCoordinator();
   auto w1 = StartWorker("w1");
   auto w2 = StartWorker("w2");
-  ASSERT_TRUE(WaitUntil([&] { return CountStoredItems(db_) >= 4; }, seconds(120))) << Logs();
+  ASSERT_TRUE(WaitUntil([&] { return CountStoredItems(db_) >= 20; }, seconds(120))) << Logs();
   ASSERT_LT(CountStoredItems(db_), 2 * kItems) << "too fast to kill mid-sweep";
   w1->Signal(SIGKILL);
   ExpectCompleteAndIdentical(*coord);
@@ -106,7 +106,7 @@ TEST_F(Faults, Kill9WorkerMidShard) {
 TEST_F(Faults, StoppedWorkerLosesItsLease) {
   auto coord = StartCoordinator(/*lease_ms=*/2000);
   auto w1 = StartWorker("w1");
-  ASSERT_TRUE(WaitUntil([&] { return CountStoredItems(db_) >= 2; }, seconds(120))) << Logs();
+  ASSERT_TRUE(WaitUntil([&] { return CountStoredItems(db_) >= 20; }, seconds(120))) << Logs();
   w1->Signal(SIGSTOP);  // hung: no heartbeats, no progress, socket still open
   auto w2 = StartWorker("w2");
   ExpectCompleteAndIdentical(*coord);
@@ -118,7 +118,7 @@ TEST_F(Faults, Kill9CoordinatorAndRestart) {
   auto coord = StartCoordinator();
   auto w1 = StartWorker("w1");
   auto w2 = StartWorker("w2");
-  ASSERT_TRUE(WaitUntil([&] { return CountStoredItems(db_) >= 6; }, seconds(120))) << Logs();
+  ASSERT_TRUE(WaitUntil([&] { return CountStoredItems(db_) >= 30; }, seconds(120))) << Logs();
   coord->Signal(SIGKILL);
   coord->Wait(seconds(10));
   const size_t before = CountStoredItems(db_);
