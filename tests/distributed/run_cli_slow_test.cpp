@@ -1,0 +1,65 @@
+// `gapbench run` end to end: a coordinator and worker processes on one machine, the results
+// database and the report in the output folder, progress lines when stderr is not a terminal,
+// resuming on a second run, and the same item records whatever the number of workers.
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+#include "tests/distributed/cluster_fixture.h"
+
+namespace gapbench::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(RunCli, RunsASweepWithWorkersWritesTheReportAndResumes) {
+  TempDir dir;
+  const Workload w = MakeWorkload(dir.path(), 40, 4);
+  const fs::path out2 = dir / "out2", out1 = dir / "out1";
+  const auto r = RunProcess({GapbenchBin(), "run", w.sweep.string(), "--workers", "2", "--out",
+                             out2.string(), "--heartbeat-ms", "200"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* f :
+       {"results.sqlite", "results.json", "items.jsonl", "report.md", "index.html"}) {
+    EXPECT_TRUE(fs::exists(out2 / f)) << f;
+  }
+  // Plain progress lines (stderr is a pipe here), ending at every item.
+  EXPECT_NE(r.err.find(StrCat("gapbench run: ", w.n_items, "/", w.n_items, " items")),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(StoredItems(out2 / "results.sqlite").size(), w.n_items);
+  const auto items2 = ItemsWithoutTiming(out2 / "items.jsonl");
+  EXPECT_EQ(items2.size(), w.n_items);
+
+  // The same command again: nothing new to run, same records.
+  const auto again = RunProcess({GapbenchBin(), "run", w.sweep.string(), "--workers", "2", "--out",
+                                 out2.string(), "--heartbeat-ms", "200"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.err.find("resumed (0 new shards)"), std::string::npos) << again.err;
+  EXPECT_EQ(ItemsWithoutTiming(out2 / "items.jsonl"), items2);
+
+  // One worker gives the same item records as two.
+  const auto one = RunProcess({GapbenchBin(), "run", w.sweep.string(), "--workers", "1", "--out",
+                               out1.string(), "--heartbeat-ms", "200"});
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_EQ(ItemsWithoutTiming(out1 / "items.jsonl"), items2);
+}
+
+TEST(RunCli, BadSweepIsAClearErrorBeforeAnythingStarts) {
+  TempDir dir;
+  WriteFile(dir / "bad.json", R"({"name": "x", "models": [{"path": "nope.gguf"}],
+ "engines": [{"name": "base"}], "suites": [{"name": "s", "path": "nope.jsonl"}],
+ "grid": {"model": ["nope"], "engine": ["base"], "suite": ["s"]}})");
+  const auto r = RunProcess(
+      {GapbenchBin(), "run", (dir / "bad.json").string(), "--out", (dir / "out").string()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("$.models[0].path"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("$.suites[0].path"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "out" / "results.sqlite") &&
+               CountStoredItems(dir / "out" / "results.sqlite") > 0);
+  const auto missing = RunProcess({GapbenchBin(), "run", (dir / "missing.json").string()});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("missing.json"), std::string::npos) << missing.err;
+}
+
+}  // namespace
+}  // namespace gapbench::testing
