@@ -4,10 +4,12 @@
 // READY -> ASSIGN -> RESULTS (one valid item record) -> ACK -> DONE -> READY ... until SHUTDOWN.
 // No inference: what is measured is the coordinator's cost per shard, SQLite commits included.
 //
-// Counters per run (one iteration each; Args = {workers, shards}):
+// Counters per run (one iteration each; Args = {workers, shards, think_ms}, think_ms being the
+// simulated inference time per shard, 0 for none):
 //   shards_per_s        shards completed / wall time from the first HELLO to Run() returning
 //   p50/p99/max_assign_ms  READY -> ASSIGN as the worker sees it (includes queueing in ZeroMQ and
-//                       in the coordinator's inbox, and the simulated worker's own delay)
+//                       in the coordinator's inbox, and the simulated worker's own delay);
+//                       p99_steady_ms leaves out each worker's first READY (the start burst)
 //   server_p99_le_ms    the coordinator's own READY -> ASSIGN histogram (Status()): the bucket
 //                       bound holding its 99th percentile (handling time only, no queueing)
 //   coord_cpu_ms_per_shard  CPU time of the coordinator's thread (getrusage RUSAGE_THREAD) per
@@ -123,20 +125,26 @@ std::string FakeRecord(int64_t item_index) {
 
 // One simulated worker: a DEALER and where it is in the protocol.
 struct SimWorker {
-  enum class State { kWelcome, kAssign, kAck, kNoWork, kShutdown };
+  enum class State { kWelcome, kAssign, kThink, kAck, kNoWork, kShutdown };
   explicit SimWorker(zmq::socket_t s) : socket(std::move(s)) {}
   zmq::socket_t socket;
   State state = State::kWelcome;
   Clock::time_point ready_sent{};
   Clock::time_point retry_at{};
   Clock::time_point next_beat{};
+  Clock::time_point think_until{};  // kThink: when the simulated inference ends
+  int64_t think_ms = 0;             // mean simulated inference time per shard; 0 = none
+  uint64_t rng = 0;                 // per-worker jitter of the think time
+  bool first_ready = true;          // the first READY of each worker lands in the start burst
   std::string shard;
+  int64_t begin = 0;
   int64_t lease = 0;
   int64_t n_items = 0;
 };
 
 struct DriverStats {
   std::vector<double> latencies_s;  // READY -> ASSIGN, client side
+  std::vector<double> steady_s;     // the same without each worker's first READY
   int64_t shards = 0;
   int64_t cancels = 0;
   int64_t shutdowns = 0;
@@ -154,6 +162,30 @@ void SendReady(SimWorker& w) {
   SendMessage(w.socket, co::kTypeReady, R"({"models":[]})");
   w.ready_sent = Clock::now();
   w.state = SimWorker::State::kAssign;
+}
+
+// One valid ResultItem per item of the assigned range, as one RESULTS batch.
+void SendResults(SimWorker& w) {
+  std::string items;
+  for (int64_t i = w.begin; i < w.begin + w.n_items; ++i) {
+    if (!items.empty()) items += ",";
+    items += StrCat(R"({"item_index":)", i, R"(,"sample":0,"item_id":"q)", i, R"(","record":)",
+                    FakeRecord(i), R"(,"timing":{"latency_s":0}})");
+  }
+  SendMessage(w.socket, co::kTypeResults,
+              StrCat(R"({"shard":")", w.shard, R"(","lease":)", w.lease, R"(,"seq":1,"items":[)",
+                     items, "]}"));
+  w.state = SimWorker::State::kAck;
+}
+
+// Think time uniform in [0.5, 1.5] x think_ms (xorshift), so completions do not come in waves.
+std::chrono::milliseconds ThinkTime(SimWorker& w) {
+  w.rng ^= w.rng << 13;
+  w.rng ^= w.rng >> 7;
+  w.rng ^= w.rng << 17;
+  const double u = static_cast<double>(w.rng % 1000000) / 1e6;
+  return std::chrono::milliseconds(
+      static_cast<int64_t>(static_cast<double>(w.think_ms) * (0.5 + u)));
 }
 
 // Reacts to one message from the coordinator.
@@ -177,24 +209,21 @@ void OnMessage(SimWorker& w, const co::Message& m, DriverStats& stats) {
     return;
   }
   if (m.type == co::kTypeAssign && w.state == State::kAssign) {
-    stats.latencies_s.push_back(std::chrono::duration<double>(Clock::now() - w.ready_sent).count());
+    const double latency = std::chrono::duration<double>(Clock::now() - w.ready_sent).count();
+    stats.latencies_s.push_back(latency);
+    if (!w.first_ready) stats.steady_s.push_back(latency);
+    w.first_ready = false;
     const rapidjson::Document body = gapbench::ParseJson(m.body, "ASSIGN");
     w.shard = body["shard"].GetString();
     w.lease = body["lease"].GetInt64();
-    const int64_t begin = body["task"]["begin"].GetInt64();
-    const int64_t end = body["task"]["end"].GetInt64();
-    w.n_items = end - begin;
-    std::string items;
-    for (int64_t i = begin; i < end; ++i) {
-      if (!items.empty()) items += ",";
-      items += StrCat(R"({"item_index":)", i, R"(,"sample":0,"item_id":"q)", i, R"(","record":)",
-                      FakeRecord(i), R"(,"timing":{"latency_s":0}})");
+    w.begin = body["task"]["begin"].GetInt64();
+    w.n_items = body["task"]["end"].GetInt64() - w.begin;
+    if (w.think_ms > 0) {
+      w.state = State::kThink;
+      w.think_until = Clock::now() + ThinkTime(w);
+      return;
     }
-    SendMessage(w.socket, co::kTypeResults,
-                StrCat(R"({"shard":")", w.shard, R"(","lease":)", w.lease, R"(,"seq":1,"items":[)",
-                       items, "]}"));
-    w.state = State::kAck;
-    return;
+    return SendResults(w);
   }
   if (m.type == co::kTypeAck && w.state == State::kAck) {
     SendMessage(w.socket, co::kTypeDone,
@@ -253,8 +282,14 @@ void Drive(std::vector<SimWorker>& workers, const std::atomic<bool>& stop, Drive
       if (w.state == State::kShutdown) continue;
       ++live;
       if (w.state == State::kNoWork && now >= w.retry_at) SendReady(w);
+      if (w.state == State::kThink && now >= w.think_until) SendResults(w);
       if (now >= w.next_beat) {
-        SendMessage(w.socket, co::kTypeHeartbeat, R"({"shard":null,"lease":0,"items_done":0})");
+        // Busy workers name their lease (the coordinator checks it); idle ones send null.
+        SendMessage(
+            w.socket, co::kTypeHeartbeat,
+            w.state == State::kThink
+                ? StrCat(R"({"shard":")", w.shard, R"(","lease":)", w.lease, R"(,"items_done":0})")
+                : std::string(R"({"shard":null,"lease":0,"items_done":0})"));
         w.next_beat = now + std::chrono::milliseconds(kHeartbeatMs);
       }
     }
@@ -312,6 +347,7 @@ void RaiseFileLimit() {
 void BM_CoordinatorThroughput(benchmark::State& state) {
   const int64_t n_workers = state.range(0);
   const int64_t n_shards = state.range(1);
+  const int64_t think_ms = state.range(2);
   RaiseFileLimit();
   for (auto _ : state) {
     TempFolder dir;
@@ -322,7 +358,7 @@ void BM_CoordinatorThroughput(benchmark::State& state) {
     o.db_path = (dir.path() / "results.sqlite").string();
     o.heartbeat_ms = kHeartbeatMs;
     o.lease_ms = 60 * 60 * 1000;
-    o.nowork_retry_ms = 20;
+    o.nowork_retry_ms = 1000;  // the default: a finished worker polls once a second
     o.exit_when_done = true;
     o.log_events = false;
     co::Coordinator coordinator(o);
@@ -342,6 +378,8 @@ void BM_CoordinatorThroughput(benchmark::State& state) {
       SimWorker w(zmq::socket_t(ctx, zmq::socket_type::dealer));
       w.socket.set(zmq::sockopt::linger, 0);
       w.socket.connect(coordinator.endpoint());
+      w.think_ms = think_ms;
+      w.rng = 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(i + 1);
       groups[i % n_threads].push_back(std::move(w));
     }
 
@@ -408,10 +446,11 @@ void BM_CoordinatorThroughput(benchmark::State& state) {
       state.SkipWithError("the sweep did not complete within the time limit");
       return;
     }
-    std::vector<double> latencies;
+    std::vector<double> latencies, steady;
     DriverStats total;
     for (const DriverStats& d : stats) {
       latencies.insert(latencies.end(), d.latencies_s.begin(), d.latencies_s.end());
+      steady.insert(steady.end(), d.steady_s.begin(), d.steady_s.end());
       total.shards += d.shards;
       total.cancels += d.cancels;
       total.shutdowns += d.shutdowns;
@@ -424,6 +463,7 @@ void BM_CoordinatorThroughput(benchmark::State& state) {
     state.counters["p50_assign_ms"] = count(1e3 * Percentile(latencies, 0.50));
     state.counters["p99_assign_ms"] = count(1e3 * Percentile(latencies, 0.99));
     state.counters["max_assign_ms"] = count(1e3 * Percentile(latencies, 1.0));
+    state.counters["p99_steady_ms"] = count(1e3 * Percentile(steady, 0.99));
     const double server_p99 = HistogramQuantileBound(s, 0.99);
     state.counters["server_p99_le_ms"] = count(server_p99 < 0 ? -1 : 1e3 * server_p99);
     state.counters["server_mean_ms"] =
@@ -439,13 +479,17 @@ void BM_CoordinatorThroughput(benchmark::State& state) {
   }
 }
 
-// {workers, shards}: enough shards that every worker completes several.
+// {workers, shards, think_ms}. think_ms = 0: workers ask again at once, so the coordinator is
+// saturated and shards_per_s is its capacity (latency is then queueing: W / capacity). think_ms =
+// 10000: 1,000 workers whose shards take 10 s each (0.5x..1.5x), i.e. the load of a real
+// 1,000-worker cluster, ~100 shards/s: the latency a worker actually sees.
 BENCHMARK(BM_CoordinatorThroughput)
-    ->ArgNames({"workers", "shards"})
-    ->Args({1, 2000})
-    ->Args({16, 4000})
-    ->Args({128, 4000})
-    ->Args({1000, 8000})
+    ->ArgNames({"workers", "shards", "think_ms"})
+    ->Args({1, 2000, 0})
+    ->Args({16, 4000, 0})
+    ->Args({128, 4000, 0})
+    ->Args({1000, 8000, 0})
+    ->Args({1000, 3000, 10000})
     ->Iterations(1)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
