@@ -103,6 +103,7 @@ int CmdCoordinator(const Argv& argv) {
   o.exit_when_done = args.Has("exit-when-done");
   o.log_events = !args.Has("quiet");
   o.version = GAPBENCH_VERSION;
+  o.git_commit = GAPBENCH_GIT_COMMIT;
 
   InstallSignalHandlers();
   coordinator::Coordinator coordinator(o);

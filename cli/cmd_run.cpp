@@ -149,6 +149,7 @@ int CmdRun(const Argv& argv) {
   co.exit_when_done = true;
   co.http = args.Get("http").value_or("");
   co.version = GAPBENCH_VERSION;
+  co.git_commit = GAPBENCH_GIT_COMMIT;
   const bool tty = ::isatty(2) != 0;
   co.log_events = false;  // the bar owns the terminal; events are in the database
 

@@ -889,6 +889,7 @@ RegisterResult Coordinator::AddSweep(const std::string& path) {
   const Expansion expansion = ExpandSweep(check.sweep);
   RegistrationContext context;
   context.gapbench_version = impl_->options.version;
+  context.git_commit = impl_->options.git_commit;
   const Registration registration = BuildRegistration(check.sweep, expansion, text.str(), context);
   std::lock_guard lock(impl_->mutex);
   const RegisterResult result = RegisterSweep(impl_->store, registration);

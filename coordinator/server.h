@@ -38,6 +38,7 @@ struct CoordinatorOptions {
   bool exit_when_done = false;  // Run returns once every queued sweep is complete
   std::string http;             // "HOST:PORT" for /healthz, /status, /metrics; "" = none
   std::string version = "dev";  // gapbench version, for status and the store
+  std::string git_commit;       // of the gapbench build, recorded with each sweep ("" unknown)
   bool log_events = true;       // one stderr line per lease/state event
 };
 

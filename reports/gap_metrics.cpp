@@ -146,9 +146,13 @@ GroupMetrics ComputeGroup(const RunData& run, size_t index, const MetricsOptions
     }
   }
 
-  const double p = m.accuracy.mean.value;
-  m.mdd = MinimumDetectableDifferenceUnpaired(std::clamp(p, 0.0, 1.0), m.n_items, m.n_items,
-                                              o.alpha, o.power);
+  // At an observed accuracy of exactly 0 or 1 the plug-in variance p(1 - p) is 0 and the MDD
+  // would claim any difference is detectable; the level is kept at least one item away from
+  // the bounds (p in [1/n, 1 - 1/n]), the smallest accuracy change the suite can express.
+  const double n_items = static_cast<double>(m.n_items);
+  const double lo = std::min(0.5, 1.0 / n_items);
+  const double p = std::clamp(m.accuracy.mean.value, lo, 1.0 - lo);
+  m.mdd = MinimumDetectableDifferenceUnpaired(p, m.n_items, m.n_items, o.alpha, o.power);
   return m;
 }
 
