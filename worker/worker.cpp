@@ -577,9 +577,15 @@ void Worker::Impl::ShardMain(ShardRun& run) {
                            suites::ItemRecordToJson(sr.record, suites::RecordTiming::kOmit);
                        w.Key("record");
                        w.RawValue(rec.data(), rec.size(), rapidjson::kObjectType);
-                       const std::string timing = suites::ItemTimingToJson(sr.record);
+                       // Timing, plus what the loaded configuration costs in memory (the
+                       // reports' cost table reads weight_bytes here for converted weights).
                        w.Key("timing");
-                       w.RawValue(timing.data(), timing.size(), rapidjson::kObjectType);
+                       w.StartObject();
+                       w.Key("latency_s");
+                       WriteJsonFloat(w, sr.record.latency_s);
+                       w.Key("weight_bytes");
+                       w.Int64(model.bytes);
+                       w.EndObject();
                      }));
                    }
                    std::lock_guard<std::mutex> lock(run.mu);
