@@ -392,7 +392,9 @@ void Coordinator::Impl::Commit(const std::vector<Transition>& ts, std::optional<
                        w.Key("sweep");
                        WriteJsonString(w, sweep.name);
                      }));
-      std::fprintf(stderr, "coordinator: sweep '%s' complete\n", sweep.name.c_str());
+      if (options.log_events) {
+        std::fprintf(stderr, "coordinator: sweep '%s' complete\n", sweep.name.c_str());
+      }
     }
   }
 }
@@ -503,8 +505,10 @@ void Coordinator::Impl::Handle(std::vector<zmq::message_t>& parts) {
     } else if (m->type == kTypeFailed) {
       HandleFailed(peer, body);
     } else if (m->type == kTypeBye) {
-      std::fprintf(stderr, "coordinator: worker %s left: %s\n", PeerName(peer).c_str(),
-                   Str(body, "reason").c_str());
+      if (options.log_events) {
+        std::fprintf(stderr, "coordinator: worker %s left: %s\n", PeerName(peer).c_str(),
+                     Str(body, "reason").c_str());
+      }
       Commit(scheduler.RemoveWorker(peer, "worker left: " + Str(body, "reason")));
     } else {
       Drop(peer, StrCat(m->type, " is not a worker message"));
@@ -547,9 +551,11 @@ void Coordinator::Impl::HandleHello(const std::string& peer, const Message& m) {
   } catch (const Error& e) {
     return Drop(peer, e.what());
   }
-  std::fprintf(stderr, "coordinator: worker '%s' joined (host %s, %lld threads, version %s)\n",
-               info.name.c_str(), info.host.c_str(), static_cast<long long>(info.threads),
-               info.version.c_str());
+  if (options.log_events) {
+    std::fprintf(stderr, "coordinator: worker '%s' joined (host %s, %lld threads, version %s)\n",
+                 info.name.c_str(), info.host.c_str(), static_cast<long long>(info.threads),
+                 info.version.c_str());
+  }
   Commit(scheduler.AddWorker(std::move(info), Clock::now()));
   Send(peer, kTypeWelcome, Body([&](JsonWriter& w) {
          w.Key("heartbeat_ms");

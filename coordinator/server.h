@@ -39,7 +39,7 @@ struct CoordinatorOptions {
   std::string http;             // "HOST:PORT" for /healthz, /status, /metrics; "" = none
   std::string version = "dev";  // gapbench version, for status and the store
   std::string git_commit;       // of the gapbench build, recorded with each sweep ("" unknown)
-  bool log_events = true;       // one stderr line per lease/state event
+  bool log_events = true;       // stderr lines for workers joining/leaving, leases, states
 };
 
 class Coordinator {
