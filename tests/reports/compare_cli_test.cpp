@@ -176,12 +176,15 @@ TEST_F(CompareCliTest, PlantedRegressionExitsOneNamingConfigurationSuiteAndItems
       Compare({base_.string(), cand.string(), "--fail-on-regression", "--min-effect", "0.1"});
   EXPECT_EQ(big_effect.exit_code, 0) << big_effect.out;
   EXPECT_TRUE(Contains(big_effect.out, "**Verdict: no significant regression**"));
-  // Report only without --fail-on-regression: same verdict, exit 0.
-  const auto report_only = Compare({base_.string(), cand.string()});
+  // Failing is the default: without any flag the regression exits 1 as well ...
+  const auto plain = Compare({base_.string(), cand.string()});
+  EXPECT_EQ(plain.exit_code, 1) << plain.err;
+  // ... and --report-only gives the same verdict with exit 0.
+  const auto report_only = Compare({base_.string(), cand.string(), "--report-only"});
   EXPECT_EQ(report_only.exit_code, 0) << report_only.err;
   EXPECT_TRUE(Contains(report_only.out, "**Verdict: REGRESSION**")) << report_only.out;
   // JSON lists every flipped item, exactly the planted ones; the other groups are unchanged.
-  const auto j = Compare({base_.string(), cand.string(), "--json"});
+  const auto j = Compare({base_.string(), cand.string(), "--json", "--report-only"});
   ASSERT_EQ(j.exit_code, 0) << j.err;
   const auto doc = ParseJson(j.out, "compare --json");
   EXPECT_EQ(doc["regressions"].GetInt64(), 1);
