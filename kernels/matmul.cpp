@@ -49,8 +49,9 @@ void CheckSupported(const MatrixView& w) {
 // Activations of the int8 paths: Q8_0-quantised exactly as QuantizeRowQ8_0 (so the reference's
 // activations), split into f16-rounded scales and contiguous int8 quants for the SIMD loads.
 struct QuantizedActivations {
-  std::vector<float> d;   // [n_tokens, cols / 32]
-  std::vector<int8_t> q;  // [n_tokens, cols]
+  std::vector<float> d;    // [n_tokens, cols / 32]
+  std::vector<int8_t> q;   // [n_tokens, cols]
+  std::vector<int32_t> s;  // [n_tokens, cols / 32] sum of each block's quants
 };
 
 QuantizedActivations QuantizeActivations(const float* x, int64_t n_tokens, int64_t cols) {
@@ -58,16 +59,12 @@ QuantizedActivations QuantizeActivations(const float* x, int64_t n_tokens, int64
   QuantizedActivations acts;
   acts.d.resize(static_cast<size_t>(n_tokens * nb));
   acts.q.resize(static_cast<size_t>(n_tokens * cols));
+  acts.s.resize(static_cast<size_t>(n_tokens * nb));
   ParallelFor(0, n_tokens, std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)),
               [&](int64_t t_begin, int64_t t_end) {
-                std::vector<BlockQ8_0> blocks(static_cast<size_t>(nb));
-                for (int64_t t = t_begin; t < t_end; ++t) {
-                  QuantizeRowQ8_0(x + t * cols, blocks.data(), cols);
-                  for (int64_t b = 0; b < nb; ++b) {
-                    acts.d[static_cast<size_t>(t * nb + b)] = F16ToF32(blocks[b].d);
-                    std::memcpy(acts.q.data() + t * cols + b * kQK, blocks[b].qs, kQK);
-                  }
-                }
+                SimdQuantizeQ8_0Rows(x + t_begin * cols, t_end - t_begin, cols,
+                                     acts.d.data() + t_begin * nb, acts.q.data() + t_begin * cols,
+                                     acts.s.data() + t_begin * nb);
               });
   return acts;
 }
@@ -133,6 +130,7 @@ void RunRows(const MatrixView& w, const float* x, const QuantizedActivations* ac
   if (acts != nullptr) {
     args.xd = acts->d.data();
     args.xq = acts->q.data();
+    args.xs = acts->s.data();
   }
   args.y = y;
   args.y_stride = y_stride;

@@ -16,7 +16,9 @@
 //   Then the int32 lanes (exact, < 2^24) are converted to f32 and FMA'd with d_w * d_x.
 // The operation sequence for one output element does not depend on the tile shape, the row
 // range or the token count, so MatMul is independent of the thread count and of batching.
-// Left out: k-quant dot products, weight repacking (interleaving rows), AMX, 512-bit int8 tiles.
+// AVX-512 VNNI replaces the int8 part with exact per-block sums (bit-identical to MatMulReference)
+// and, for 16+ tokens, a transposed 16-row panel (see the section below).
+// Left out: k-quant dot products, load-time weight repacking, AMX.
 #ifndef HWY_WANT_AVX3_DL
 #define HWY_WANT_AVX3_DL  // VNNI (vpdpbusd) on Ice Lake / Zen 4 and later
 #endif
@@ -25,6 +27,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "kernels/fp16.h"
 
@@ -63,6 +66,18 @@ constexpr int kFloatRows = 4, kFloatTokens = 3, kInt8Rows = 4, kInt8Tokens = 2;
 #else
 constexpr int kFloatRows = 2, kFloatTokens = 2, kInt8Rows = 2, kInt8Tokens = 2;
 #endif
+
+// GCC implements the x86 add/mul intrinsics as generic vector operators and, with its default
+// -ffp-contract=fast, fuses a multiply feeding an add into an FMA (one rounding instead of two).
+// The exact kernels and the quantiser need the two roundings of the reference, so their products
+// go through this opaque register move, which the compiler cannot see through.
+template <class V>
+HWY_INLINE V Opaque(V v) {
+#if GB_MATMUL_X86
+  asm("" : "+v"(v));
+#endif
+  return v;
+}
 
 // f16 bits -> f32 without branches for finite values: the magnitude bits shifted into an f32 are
 // the value times 2^-112 (also for subnormal halves), so one exact multiply restores it.
@@ -369,11 +384,220 @@ struct Int8Tiles {
 };
 #endif  // HWY_TARGET == HWY_AVX2
 
+#if HWY_TARGET == HWY_AVX3_DL
+// ---- Int8 weights, AVX-512 VNNI: exact block sums, the reference's arithmetic ---------------
+// Both kernels below compute, per (row, token), the exact int32 sum of each 32-block, then
+// acc = acc + float(sumi) * (d_w * d_x) block after block with separate multiplies and adds:
+// the operations of MatMulReference in its order, so the result is the reference's bit for bit
+// (hence independent of tiles, threads and batch by construction). The int part is exact in any
+// order, which is what lets the kernels regroup it freely:
+//   - few tokens (decode): GGUF layout, 4 rows x kN tokens, vpdpbusd over two blocks per
+//     register, then an integer transpose-reduction to one sum per (row, block);
+//   - n_tokens >= kPanelMinTokens (prefill): each 16-row panel is first transposed (gathers)
+//     into a buffer where one 64-byte vector holds 4 consecutive quants of each of the 16 rows
+//     (as u8 w + kOffset), so one vpdpbusd with a broadcast 4-byte activation operand advances
+//     16 rows of one token by 4 elements; the tile is 16 rows x 8 tokens.
+// Both use u = w + kOffset (q8_0: w ^ 0x80; q4_0: the raw nibble) and add
+// -kOffset * sum(x of the block) (SimdMatMulArgs::xs) to the block sum.
+constexpr int64_t kPanelMinTokens = 16;
+constexpr int kPanelTokens = 8;
+constexpr int64_t kPanelBlockBytes = 64 + 8 * 64;  // 16 f32 scales, 8 steps x 16 rows x 4 quants
+
+template <class LoadW>
+struct ExactSmallTiles {
+  const SimdMatMulArgs& a;
+  LoadW load_w;
+
+  // Blocks b and b + 1 (zero when !pair) of one row as u8 w + kOffset.
+  HWY_INLINE __m512i OffsetPair(const uint8_t* block, bool pair) const {
+    if constexpr (LoadW::kOffset == 128) {  // q8_0: one xor for both halves
+      const __m512i lo =
+          _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 2)));
+      const __m512i w =
+          pair ? _mm512_inserti64x4(lo,
+                                    _mm256_loadu_si256(reinterpret_cast<const __m256i*>(
+                                        block + LoadW::kBlockBytes + 2)),
+                                    1)
+               : lo;
+      return _mm512_xor_si512(w, _mm512_set1_epi8(-128));
+    } else {
+      const __m512i lo = _mm512_zextsi256_si512(load_w.Offset(block));
+      return pair ? _mm512_inserti64x4(lo, load_w.Offset(block + LoadW::kBlockBytes), 1) : lo;
+    }
+  }
+
+  template <int kM, int kN>
+  HWY_INLINE void Run(int64_t row, int64_t token) const {
+    const int64_t cols = a.cols;
+    const int64_t nb = cols / 32;
+    const uint8_t* w = a.w + row * a.row_bytes;
+    // Scales of rows 0..3 (rows >= kM masked off) of blocks b and b + 1 in one 8-lane gather.
+    const auto rb = static_cast<int>(a.row_bytes);
+    const auto bb = static_cast<int>(LoadW::kBlockBytes);
+    const __m256i scale_index =
+        _mm256_set_epi32(3 * rb + bb, 2 * rb + bb, rb + bb, bb, 3 * rb, 2 * rb, rb, 0);
+    const __mmask8 rows_mask = static_cast<__mmask8>(((1u << kM) - 1u) * 0x11u);
+    __m128 acc[kN];
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) acc[j] = _mm_setzero_ps();
+    for (int64_t b = 0; b < nb; b += 2) {
+      const bool pair = b + 1 < nb;
+      __m512i wu[4];
+#pragma GCC unroll 4
+      for (int i = 0; i < 4; ++i) {
+        wu[i] = i < kM ? OffsetPair(w + i * a.row_bytes + b * LoadW::kBlockBytes, pair)
+                       : _mm512_setzero_si512();
+      }
+      const __mmask8 mask = pair ? rows_mask : static_cast<__mmask8>(rows_mask & 0x0F);
+      const __m256i d_bits = _mm256_mmask_i32gather_epi32(_mm256_setzero_si256(), mask, scale_index,
+                                                          w + b * LoadW::kBlockBytes, 1);
+      const __m256 dw = _mm256_cvtph_ps(_mm256_cvtepi32_epi16(d_bits));  // [b rows | b+1 rows]
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) {
+        const int8_t* xb = a.xq + (token + j) * cols + b * 32;
+        const __m512i xv =
+            pair ? _mm512_loadu_si512(xb)
+                 : _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb)));
+        __m512i s[4];
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; ++i) s[i] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wu[i], xv);
+        // Per 128-bit chunk c: [s0, s1, s2, s3] summed over the chunk's 4 lanes; chunks 0-1 are
+        // block b, chunks 2-3 block b + 1.
+        const __m512i t01 =
+            _mm512_add_epi32(_mm512_unpacklo_epi32(s[0], s[1]), _mm512_unpackhi_epi32(s[0], s[1]));
+        const __m512i t23 =
+            _mm512_add_epi32(_mm512_unpacklo_epi32(s[2], s[3]), _mm512_unpackhi_epi32(s[2], s[3]));
+        const __m512i sums4 =
+            _mm512_add_epi32(_mm512_unpacklo_epi64(t01, t23), _mm512_unpackhi_epi64(t01, t23));
+        const __m512i ordered = _mm512_shuffle_i32x4(sums4, sums4, _MM_SHUFFLE(3, 1, 2, 0));
+        const int64_t xi = (token + j) * nb + b;
+        const int32_t bias1 = pair ? -LoadW::kOffset * a.xs[xi + 1] : 0;
+        const float dx1 = pair ? a.xd[xi + 1] : 0.0f;
+        const __m256i sums = _mm256_add_epi32(
+            _mm256_add_epi32(_mm512_castsi512_si256(ordered),
+                             _mm512_extracti64x4_epi64(ordered, 1)),
+            _mm256_set_m128i(_mm_set1_epi32(bias1), _mm_set1_epi32(-LoadW::kOffset * a.xs[xi])));
+        const __m256 dx = _mm256_set_m128(_mm_set1_ps(dx1), _mm_set1_ps(a.xd[xi]));
+        const __m256 p = Opaque(_mm256_mul_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(dw, dx)));
+        acc[j] = _mm_add_ps(acc[j], _mm256_castps256_ps128(p));
+        if (pair) acc[j] = _mm_add_ps(acc[j], _mm256_extractf128_ps(p, 1));
+      }
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) {
+      float out[4];
+      _mm_storeu_ps(out, acc[j]);
+      std::memcpy(a.y + (token + j) * a.y_stride + row, out, sizeof(float) * kM);
+    }
+  }
+};
+
+// Transposes rows [row, row + nr) (nr <= 16) of the panel into buf (nb * kPanelBlockBytes):
+// per block, 16 f32 scales, then 8 vectors of 16 x 4 quants (u8 w + kOffset); rows >= nr are
+// zero (zero scales).
+template <class LoadW>
+HWY_INLINE void PackPanel(const SimdMatMulArgs& a, int64_t row, int64_t nr, uint8_t* buf) {
+  const int64_t nb = a.cols / 32;
+  const __mmask16 mask = static_cast<__mmask16>((1u << nr) - 1u);
+  const __m512i index =
+      _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                         _mm512_set1_epi32(static_cast<int>(a.row_bytes)));
+  const __m512i zero = _mm512_setzero_si512();
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* base = a.w + row * a.row_bytes + b * LoadW::kBlockBytes;
+    uint8_t* out = buf + b * kPanelBlockBytes;
+    const __m512i d = _mm512_mask_i32gather_epi32(zero, mask, index, base, 1);
+    _mm512_storeu_ps(out, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d)));
+    if constexpr (LoadW::kOffset == 128) {  // q8_0
+#pragma GCC unroll 8
+      for (int s = 0; s < 8; ++s) {
+        const __m512i q = _mm512_mask_i32gather_epi32(zero, mask, index, base + 2 + 4 * s, 1);
+        _mm512_storeu_si512(out + 64 + 64 * s, _mm512_xor_si512(q, _mm512_set1_epi8(-128)));
+      }
+    } else {  // q4_0: elements 4s..4s+3 are the low nibbles of bytes 4s..4s+3, 16 + 4s.. the high
+      const __m512i m = _mm512_set1_epi8(15);
+#pragma GCC unroll 4
+      for (int s = 0; s < 4; ++s) {
+        const __m512i q = _mm512_mask_i32gather_epi32(zero, mask, index, base + 2 + 4 * s, 1);
+        _mm512_storeu_si512(out + 64 + 64 * s, _mm512_and_si512(q, m));
+        _mm512_storeu_si512(out + 64 + 64 * (s + 4), _mm512_and_si512(_mm512_srli_epi32(q, 4), m));
+      }
+    }
+  }
+}
+
+// Rows [row, row + nr) x tokens [token, token + kN) from a packed panel.
+template <int kN, int kOffset>
+HWY_INLINE void PanelTile(const SimdMatMulArgs& a, const uint8_t* buf, int64_t row, int64_t nr,
+                          int64_t token) {
+  const int64_t cols = a.cols;
+  const int64_t nb = cols / 32;
+  __m512 acc[kN];
+#pragma GCC unroll 8
+  for (int j = 0; j < kN; ++j) acc[j] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* blk = buf + b * kPanelBlockBytes;
+    __m512i si[kN];
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) si[j] = _mm512_set1_epi32(-kOffset * a.xs[(token + j) * nb + b]);
+#pragma GCC unroll 8
+    for (int s = 0; s < 8; ++s) {
+      const __m512i wv = _mm512_loadu_si512(blk + 64 + 64 * s);
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) {
+        int32_t x4;
+        std::memcpy(&x4, a.xq + (token + j) * cols + b * 32 + 4 * s, sizeof(x4));
+        si[j] = _mm512_dpbusd_epi32(si[j], wv, _mm512_set1_epi32(x4));
+      }
+    }
+    const __m512 dw = _mm512_loadu_ps(blk);
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) {
+      const __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(a.xd[(token + j) * nb + b]));
+      acc[j] = _mm512_add_ps(acc[j], Opaque(_mm512_mul_ps(_mm512_cvtepi32_ps(si[j]), scale)));
+    }
+  }
+  const __mmask16 mask = static_cast<__mmask16>((1u << nr) - 1u);
+#pragma GCC unroll 8
+  for (int j = 0; j < kN; ++j)
+    _mm512_mask_storeu_ps(a.y + (token + j) * a.y_stride + row, mask, acc[j]);
+}
+
+template <int kN, int kOffset>
+HWY_INLINE void DispatchPanelTile(const SimdMatMulArgs& a, const uint8_t* buf, int64_t row,
+                                  int64_t nr, int64_t token, int64_t nt) {
+  if constexpr (kN > 1) {
+    if (nt < kN) return DispatchPanelTile<kN - 1, kOffset>(a, buf, row, nr, token, nt);
+  }
+  PanelTile<kN, kOffset>(a, buf, row, nr, token);
+}
+
+template <class LoadW>
+HWY_INLINE void RunInt8(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
+  if (a.n_tokens < kPanelMinTokens) {
+    const ExactSmallTiles<LoadW> tiles{a, LoadW()};
+    RunTiles<kInt8Rows, kInt8Tokens>(tiles, a.n_tokens, row_begin, row_end);
+    return;
+  }
+  thread_local std::vector<uint8_t> buf;
+  const auto need = static_cast<size_t>(a.cols / 32 * kPanelBlockBytes);
+  if (buf.size() < need) buf.resize(need);
+  for (int64_t row = row_begin; row < row_end; row += 16) {
+    const int64_t nr = std::min<int64_t>(16, row_end - row);
+    PackPanel<LoadW>(a, row, nr, buf.data());
+    for (int64_t t = 0; t < a.n_tokens; t += kPanelTokens) {
+      DispatchPanelTile<kPanelTokens, LoadW::kOffset>(
+          a, buf.data(), row, nr, t, std::min<int64_t>(kPanelTokens, a.n_tokens - t));
+    }
+  }
+}
+#else
 template <class LoadW>
 HWY_INLINE void RunInt8(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
   const Int8Tiles<LoadW> tiles{a, LoadW()};
   RunTiles<kInt8Rows, kInt8Tokens>(tiles, a.n_tokens, row_begin, row_end);
 }
+#endif  // HWY_TARGET == HWY_AVX3_DL
 
 #else  // !GB_MATMUL_X86: portable Highway int16 path
 
@@ -463,6 +687,45 @@ using LoadQ8_0X86 = LoadQ8_0;  // same names as the x86 path for the dispatch be
 using LoadQ4_0X86 = LoadQ4_0;
 #endif  // GB_MATMUL_X86
 
+// ---- Activation quantisation (every target) -----------------------------------------------
+
+// Q8_0 exactly as QuantizeRowQ8_0: amax by lane maxima (max is exact and order-free), the same
+// scalar d and 1/d, q = roundf(x * id) as trunc plus one away from zero when |frac| >= 0.5
+// (v - trunc(v) is exact for |v| < 2^23, and |v| <= 127 here).
+void QuantizeQ8_0RowsImpl(const float* x, int64_t n_tokens, int64_t cols, float* xd, int8_t* xq,
+                          int32_t* xs) {
+  const hn::CappedTag<float, 16> df;
+  const hn::Rebind<int32_t, decltype(df)> di;
+  const hn::Rebind<int8_t, decltype(df)> d8;
+  const auto n = static_cast<int64_t>(hn::Lanes(df));
+  const int64_t nb = cols / 32;
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    for (int64_t b = 0; b < nb; ++b) {
+      const float* xb = x + t * cols + b * 32;
+      auto amax = hn::Zero(df);
+      for (int64_t i = 0; i < 32; i += n) amax = hn::Max(amax, hn::Abs(hn::LoadU(df, xb + i)));
+      const float m = hn::GetLane(hn::MaxOfLanes(df, amax));
+      const float d = m / 127.0f;
+      const float id = d != 0.0f ? 1.0f / d : 0.0f;
+      xd[t * nb + b] = F16ToF32(F32ToF16(d));
+      const auto idv = hn::Set(df, id);
+      const auto half = hn::Set(df, 0.5f);
+      const auto one = hn::Set(df, 1.0f);
+      auto sum = hn::Zero(di);
+      for (int64_t i = 0; i < 32; i += n) {
+        const auto v = hn::VFromD<decltype(df)>{Opaque(hn::Mul(hn::LoadU(df, xb + i), idv).raw)};
+        const auto tr = hn::Trunc(v);
+        const auto away = hn::Ge(hn::Abs(hn::Sub(v, tr)), half);
+        const auto r = hn::IfThenElse(away, hn::Add(tr, hn::CopySign(one, v)), tr);
+        const auto q = hn::ConvertTo(di, r);
+        sum = hn::Add(sum, q);
+        hn::StoreU(hn::DemoteTo(d8, q), d8, xq + t * cols + b * 32 + i);
+      }
+      xs[t * nb + b] = hn::GetLane(hn::SumOfLanes(di, sum));
+    }
+  }
+}
+
 void MatMulRowsImpl(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
   switch (a.type) {
     case GgmlType::kF32:
@@ -524,6 +787,12 @@ HWY_AFTER_NAMESPACE();
 namespace gapbench::kernels {
 
 HWY_EXPORT(MatMulRowsImpl);
+HWY_EXPORT(QuantizeQ8_0RowsImpl);
+
+void SimdQuantizeQ8_0Rows(const float* x, int64_t n_tokens, int64_t cols, float* xd, int8_t* xq,
+                          int32_t* xs) {
+  HWY_DYNAMIC_DISPATCH(QuantizeQ8_0RowsImpl)(x, n_tokens, cols, xd, xq, xs);
+}
 
 void SimdMatMulRows(const SimdMatMulArgs& args, int64_t row_begin, int64_t row_end) {
   HWY_DYNAMIC_DISPATCH(MatMulRowsImpl)(args, row_begin, row_end);

@@ -19,10 +19,11 @@ struct SimdMatMulArgs {
   int64_t row_bytes = 0;
   int64_t cols = 0;
   int64_t n_tokens = 0;
-  const float* x = nullptr;    // [n_tokens, cols] f32 activations
-  const float* xd = nullptr;   // [n_tokens, cols / 32] Q8_0 activation scales (f16-rounded)
-  const int8_t* xq = nullptr;  // [n_tokens, cols] Q8_0 activation quants, in [-127, 127]
-  float* y = nullptr;          // [n_tokens, y_stride]; row r of token t at y[t * y_stride + r]
+  const float* x = nullptr;     // [n_tokens, cols] f32 activations
+  const float* xd = nullptr;    // [n_tokens, cols / 32] Q8_0 activation scales (f16-rounded)
+  const int8_t* xq = nullptr;   // [n_tokens, cols] Q8_0 activation quants, in [-127, 127]
+  const int32_t* xs = nullptr;  // [n_tokens, cols / 32] sum of each block's quants
+  float* y = nullptr;           // [n_tokens, y_stride]; row r of token t at y[t * y_stride + r]
   int64_t y_stride = 0;
 };
 
@@ -36,6 +37,13 @@ constexpr int64_t kSimdRowPanel = 16;
 // computed by the same sequence of operations whatever the tile, the row range or n_tokens, so
 // results do not depend on the thread split or on the batch a token is in.
 void SimdMatMulRows(const SimdMatMulArgs& args, int64_t row_begin, int64_t row_end);
+
+// Quantises n_tokens rows of cols f32 (cols % 32 == 0) to Q8_0 exactly as QuantizeRowQ8_0
+// (same scale, same round-half-away-from-zero quants), split into xd (f16-rounded scales as
+// f32), xq (quants) and xs (per-block sums of the quants), each [n_tokens, ...] as in
+// SimdMatMulArgs. SIMD on the best target; single-threaded.
+void SimdQuantizeQ8_0Rows(const float* x, int64_t n_tokens, int64_t cols, float* xd, int8_t* xq,
+                          int32_t* xs);
 
 // Highway target bits that the matmul kernels were compiled for and this CPU supports, best
 // first, and a target's name ("AVX3_DL", "AVX2", ...).
