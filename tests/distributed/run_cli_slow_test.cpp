@@ -2,6 +2,9 @@
 // database and the report in the output folder, progress lines when stderr is not a terminal,
 // resuming on a second run, and the same item records whatever the number of workers.
 #include <gtest/gtest.h>
+#include <signal.h>
+
+#include <sstream>
 
 #include "common/error.h"
 #include "tests/distributed/cluster_fixture.h"
@@ -42,6 +45,41 @@ TEST(RunCli, RunsASweepWithWorkersWritesTheReportAndResumes) {
                                out1.string(), "--heartbeat-ms", "200"});
   ASSERT_EQ(one.exit_code, 0) << one.err;
   EXPECT_EQ(ItemsWithoutTiming(out1 / "items.jsonl"), items2);
+}
+
+// Process ids of `pid`'s children (Linux: /proc/PID/task/*/children).
+std::vector<pid_t> ChildrenOf(pid_t pid) {
+  std::vector<pid_t> out;
+  for (const auto& task : fs::directory_iterator(StrCat("/proc/", pid, "/task"))) {
+    std::istringstream in(ReadFile(task.path() / "children"));
+    pid_t c = 0;
+    while (in >> c) out.push_back(c);
+  }
+  return out;
+}
+
+// A worker process that dies (kill -9) is restarted by `gapbench run`, and the run completes
+// with every item stored once.
+TEST(RunCli, AKilledWorkerIsRestartedAndTheRunCompletes) {
+  TempDir dir;
+  const Workload w = MakeWorkload(dir.path(), 300, 3);
+  const fs::path out = dir / "out";
+  Child run({GapbenchBin(), "run", w.sweep.string(), "--workers", "2", "--out", out.string(),
+             "--heartbeat-ms", "200", "--no-report"},
+            dir / "run.log");
+  const fs::path db = out / "results.sqlite";
+  ASSERT_TRUE(WaitUntil([&] { return CountStoredItems(db) >= 20; }, std::chrono::seconds(120)))
+      << ReadFile(dir / "run.log");
+  const auto kids = ChildrenOf(run.pid());
+  ASSERT_FALSE(kids.empty()) << "no worker processes found";
+  ASSERT_LT(CountStoredItems(db), w.n_items) << "too fast to kill mid-run";
+  ::kill(kids.front(), SIGKILL);
+  const auto rc = run.Wait(std::chrono::seconds(300));
+  ASSERT_TRUE(rc.has_value()) << ReadFile(dir / "run.log");
+  EXPECT_EQ(*rc, 0) << ReadFile(dir / "run.log");
+  EXPECT_NE(ReadFile(dir / "run.log").find("restarting it"), std::string::npos)
+      << ReadFile(dir / "run.log");
+  EXPECT_EQ(StoredItems(db).size(), w.n_items);
 }
 
 TEST(RunCli, BadSweepIsAClearErrorBeforeAnythingStarts) {
