@@ -372,6 +372,24 @@ void LoadSuiteSpec(Checker& ck, const std::string& path, const std::string& give
     spec.n_loaded = r.suite.items.size();
     spec.n_items = spec.limit ? std::min<size_t>(spec.n_loaded, static_cast<size_t>(*spec.limit))
                               : spec.n_loaded;
+    // Multiple-choice items are scored once, by log-likelihood, whatever `samples` says (the
+    // runner's SamplesFor), while the coordinator waits for items x samples results per shard.
+    // So samples > 1 means one sample for an all-choice suite, and is refused for a mixed one.
+    if (spec.samples > 1) {
+      size_t n_choice = 0;
+      for (size_t k = 0; k < spec.n_items; ++k) {
+        if (r.suite.items[k].kind == suites::ItemKind::kMultipleChoice) ++n_choice;
+      }
+      if (n_choice == spec.n_items) {
+        spec.samples = 1;
+      } else if (n_choice > 0) {
+        ck.Add(path + ".samples",
+               StrCat("samples ", spec.samples, " needs generation or code items only, but ",
+                      n_choice, " of the ", spec.n_items,
+                      " items are multiple-choice (scored once each); split the suite or set "
+                      "samples to 1"));
+      }
+    }
   } catch (const Error& e) {
     ck.Add(path + ".path", StrCat("cannot load the suite: ", e.what()));
   }

@@ -69,6 +69,44 @@ TEST(Sweep, ExampleShapeIsAccepted) {
   EXPECT_EQ(LoadSweep((dir / "sweep.json").string()).combinations.size(), 2u);
 }
 
+// Multiple-choice items are scored once (log-likelihood), whatever `samples` says, so a shard of
+// them holds items x 1 results. A suite spec of samples > 1 would make the coordinator wait for
+// items x samples results forever (every shard poison). All-choice suites get samples 1; a suite
+// mixing choice and generation items with samples > 1 is an error naming the path.
+TEST(Sweep, SamplesApplyToGenerationItemsOnly) {
+  TempDir dir;
+  testing::WriteExampleFiles(dir.path());
+  testing::WriteGsm8k(dir / "data" / "gsm8k.jsonl", 20);
+  WriteFile(dir / "data" / "mixed.jsonl",
+            R"({"kind":"multiple_choice","id":"a","question":"Q?","choices":["x","y"],"gold":1})"
+            "\n"
+            R"({"kind":"generation","id":"b","prompt":"2+2=","reference":"4","match":"numeric"})"
+            "\n");
+  WriteFile(dir / "s.json",
+            R"({"name": "x", "models": [{"alias": "small", "path": "models/small.gguf"}],
+    "engines": [{"name": "base"}], "samples": 3,
+    "suites": [{"name": "mmlu", "path": "data/mmlu", "format": "mmlu", "limit": 20},
+               {"name": "gsm", "path": "data/gsm8k.jsonl", "format": "gsm8k"}],
+    "grid": {"model": ["small"], "engine": ["base"], "suite": ["mmlu", "gsm"]}})");
+  const SweepCheck c = CheckSweepFile((dir / "s.json").string());
+  ASSERT_TRUE(c.ok()) << AllErrors(c);
+  ASSERT_EQ(c.sweep.suites.size(), 2u);
+  EXPECT_EQ(c.sweep.suites[0].samples, 1);  // multiple choice: one result per item
+  EXPECT_EQ(c.sweep.suites[1].samples, 3);
+  for (const Shard& s : ExpandSweep(c.sweep).shards) {
+    EXPECT_EQ(s.samples, s.combination.suite == 0 ? 1 : 3);
+  }
+
+  WriteFile(dir / "m.json",
+            R"({"name": "x", "models": [{"alias": "m", "path": "models/small.gguf"}],
+    "engines": [{"name": "base"}],
+    "suites": [{"name": "mixed", "path": "data/mixed.jsonl", "samples": 2, "temperature": 0.5}],
+    "combinations": [{"model": "m", "engine": "base", "suite": "mixed"}]})");
+  const SweepCheck m = CheckSweepFile((dir / "m.json").string());
+  EXPECT_FALSE(m.ok());
+  EXPECT_TRUE(HasError(m, {"$.suites[0].samples", "multiple-choice"})) << AllErrors(m);
+}
+
 TEST(Sweep, EveryErrorIsReportedAtOnceWithItsJsonPath) {
   TempDir dir;
   testing::CopyModel(dir / "models" / "ok.gguf");
