@@ -32,9 +32,15 @@ std::string Tail(const fs::path& log) {
 }
 
 // The results of one uninterrupted run, computed once per test binary.
-const std::map<std::string, std::string>& Baseline() {
+TempDir& BaselineDir() {
   static TempDir dir;
-  static std::map<std::string, std::string> items = [] {
+  return dir;
+}
+fs::path BaselineDb() { return BaselineDir() / "results.sqlite"; }
+
+const std::map<std::string, std::string>& Baseline() {
+  TempDir& dir = BaselineDir();
+  static std::map<std::string, std::string> items = [&dir] {
     const Workload w = MakeWorkload(dir.path(), kItems, kShard);
     const int port = FreePort();
     const fs::path db = dir / "results.sqlite";
@@ -47,6 +53,19 @@ const std::map<std::string, std::string>& Baseline() {
     }
     return StoredItems(db);
   }();
+  return items;
+}
+
+// items.jsonl of `gapbench report` on a results database, timing removed.
+std::vector<std::string> ReportItems(const fs::path& db, const fs::path& out) {
+  const auto r = RunProcess({GapbenchBin(), "report", db.string(), "--out", out.string()});
+  if (r.exit_code != 0) throw std::runtime_error("gapbench report failed: " + r.err);
+  return ItemsWithoutTiming(out / "items.jsonl");
+}
+
+const std::vector<std::string>& BaselineReportItems() {
+  static TempDir out;
+  static std::vector<std::string> items = ReportItems(BaselineDb(), out.path());
   return items;
 }
 
@@ -85,6 +104,10 @@ class Faults : public ::testing::Test {
       if (it == got.end() || it->second != v) ++differing;
     }
     EXPECT_EQ(differing, 0u) << "items missing or different from the uninterrupted run";
+    // The report's items.jsonl, timing aside, equals the uninterrupted run's line for line.
+    const auto items = ReportItems(db_, dir_ / "report");
+    EXPECT_EQ(items.size(), BaselineReportItems().size());
+    EXPECT_TRUE(items == BaselineReportItems()) << "items.jsonl differs from the uninterrupted run";
   }
 
   TempDir dir_;
