@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -180,6 +181,26 @@ int CmdRun(const Argv& argv) {
     stop.store(true);
   });
 
+  std::vector<WorkerProc> workers;
+  // On any early exit (an exception from Spawn or Status), stop the coordinator thread and the
+  // workers instead of leaving a joinable thread behind (std::terminate).
+  struct Cleanup {
+    std::atomic<bool>& stop;
+    std::thread& server;
+    std::vector<WorkerProc>& workers;
+    ~Cleanup() {
+      for (auto& w : workers) {
+        if (!w.exited) {
+          ::kill(w.pid, SIGKILL);
+          ::waitpid(w.pid, nullptr, 0);
+          w.exited = true;
+        }
+      }
+      stop.store(true);
+      if (server.joinable()) server.join();
+    }
+  } cleanup{stop, server, workers};
+
   const std::string endpoint = coord.endpoint();
   auto worker_argv = [&](const std::string& name) {
     return std::vector<std::string>{"gapbench",       "worker",
@@ -188,7 +209,6 @@ int CmdRun(const Argv& argv) {
                                     "--name",         name,
                                     "--heartbeat-ms", std::to_string(co.heartbeat_ms)};
   };
-  std::vector<WorkerProc> workers;
   for (int i = 0; i < n_workers; ++i) {
     WorkerProc w;
     w.name = StrCat("local-", i);
@@ -236,14 +256,12 @@ int CmdRun(const Argv& argv) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  stop.store(true);
-  server.join();
-  const coordinator::StatusSnapshot final_status = coord.Status();
-  DrawProgress(final_status, 0, tty, true);
-
-  // Workers got SHUTDOWN when the sweep completed; otherwise ask them to return their shards.
+  // Reap the workers while the coordinator still serves, so their BYE and last RESULTS are
+  // stored: after a complete sweep they got SHUTDOWN; otherwise (Ctrl-C, every worker gone, the
+  // coordinator failed) they are asked to return their shards.
+  const bool coordinator_done = stop.load();
   for (auto& w : workers) {
-    if (!w.exited && !all_done) ::kill(w.pid, SIGTERM);
+    if (!w.exited && !(coordinator_done && all_done)) ::kill(w.pid, SIGTERM);
   }
   const auto deadline = Clock::now() + std::chrono::seconds(15);
   for (auto& w : workers) {
@@ -262,6 +280,10 @@ int CmdRun(const Argv& argv) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
+  stop.store(true);
+  server.join();
+  const coordinator::StatusSnapshot final_status = coord.Status();
+  DrawProgress(final_status, 0, tty, true);
   if (!run_error.empty()) Fail("gapbench run: the coordinator stopped: ", run_error);
   if (!all_done) {
     std::fprintf(stderr,
@@ -277,7 +299,16 @@ int CmdRun(const Argv& argv) {
     const pid_t pid = Spawn({"gapbench", "report", out.string(), "--out", out.string()},
                             out / "logs" / "report.log");
     int st = 0;
-    ::waitpid(pid, &st, 0);
+    while (::waitpid(pid, &st, 0) < 0) {
+      if (errno != EINTR) Fail("gapbench run: lost track of the report process");
+    }
+    if (g_interrupted.load()) {
+      std::fprintf(stderr,
+                   "gapbench run: interrupted while writing the report; the results are "
+                   "safe in %s (gapbench report %s)\n",
+                   co.db_path.c_str(), out.c_str());
+      return 130;
+    }
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
       Fail("gapbench run: the sweep finished but writing the report failed (see ",
            (out / "logs" / "report.log").string(), "); the results are safe in ", co.db_path);
