@@ -70,11 +70,19 @@ int64_t Int(const rapidjson::Value& obj, const char* key, std::optional<int64_t>
   if (!v->IsInt64()) Bad(StrCat("field \"", key, "\" must be an integer"));
   return v->GetInt64();
 }
+constexpr rapidjson::SizeType kMaxListedModels = 256;
+
 std::vector<std::string> Strings(const rapidjson::Value& obj, const char* key) {
   std::vector<std::string> out;
   const rapidjson::Value* v = Find(obj, key);
   if (v == nullptr) return out;
   if (!v->IsArray()) Bad(StrCat("field \"", key, "\" must be an array of strings"));
+  // A worker has a handful of models loaded; a huge list is hostile (memory, and a lookup per
+  // entry on every assignment).
+  if (v->Size() > kMaxListedModels) {
+    Bad(StrCat("field \"", key, "\" lists ", v->Size(), " entries (at most ", kMaxListedModels,
+               ")"));
+  }
   for (const auto& e : v->GetArray()) {
     if (!e.IsString()) Bad(StrCat("field \"", key, "\" must be an array of strings"));
     out.emplace_back(e.GetString(), e.GetStringLength());
@@ -224,7 +232,11 @@ Coordinator::Impl::Impl(CoordinatorOptions o)
   socket.set(zmq::sockopt::linger, 0);
   socket.set(zmq::sockopt::router_mandatory, 1);
   socket.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxBodyBytes + (64 << 10)));
-  socket.set(zmq::sockopt::rcvhwm, 100000);
+  // Bounded queues: a peer cannot park more than rcvhwm messages (each at most maxmsgsize per
+  // frame) in the coordinator's memory. Without CURVE every process that can reach the port is
+  // trusted not to send many-frame messages (libzmq bounds frame sizes, not frame counts): keep
+  // the default loopback bind or use --curve-keys on shared networks (docs/PROTOCOL.md).
+  socket.set(zmq::sockopt::rcvhwm, 1000);
   socket.set(zmq::sockopt::sndhwm, 100000);
   if (!options.curve_keys_dir.empty()) {
     const std::string dir = options.curve_keys_dir;
