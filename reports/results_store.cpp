@@ -257,7 +257,29 @@ DbPtr OpenConnection(const std::string& path, int flags, std::string_view operat
   if (rc != SQLITE_OK) sql::FailSqlite(db.get(), rc, Where(path, operation));
   sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
   sqlite3_extended_result_codes(db.get(), 1);
+  // A results file may come from elsewhere (a CI artefact, a colleague's run): no schema
+  // objects that run application-defined functions, no writes to the schema by SQL.
+  sqlite3_db_config(db.get(), SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  sqlite3_db_config(db.get(), SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
   return db;
+}
+
+// Every table the store reads must be a real table: a view (or anything else) under one of
+// these names in a hostile file could run arbitrary, unbounded queries.
+void CheckRealTables(sqlite3* db, const std::string& path) {
+  for (const char* name : {"schema_migrations", "sweeps", "models", "configurations", "suites",
+                           "shards", "sweep_shards", "items", "events", "meta"}) {
+    Statement st(db, "SELECT type FROM sqlite_master WHERE name = ?1", Where(path, "schema check"));
+    st.BindAll(std::string(name));
+    if (!st.Step()) {
+      Fail("results store '", path, "': table '", name, "' is missing (not a gapbench results ",
+           "database, or a damaged one)");
+    }
+    if (st.Text(0) != "table") {
+      Fail("results store '", path, "': '", name, "' is a ", st.Text(0), ", not a table (not a ",
+           "gapbench results database)");
+    }
+  }
 }
 
 // Column lists and readers shared by the several queries of each table.
@@ -418,6 +440,7 @@ ResultsStore ResultsStore::OpenReadOnly(const std::string& path) {
     Fail("results store '", path, "': schema ", version, " is older than this gapbench's ",
          kSchemaVersion, "; open it once read-write (e.g. with the coordinator) to migrate it");
   }
+  CheckRealTables(db.get(), path);
   return ResultsStore(path, db.release());
 }
 

@@ -174,6 +174,25 @@ TEST(ResultsStore, RefusesNewerSchema) {
   EXPECT_NE(e.find(expected), std::string::npos) << e;
 }
 
+// A hostile file with the right schema rows but a view where a table should be (e.g. an
+// unbounded recursive query behind "items") is refused by the readers, not run.
+TEST(ResultsStore, ReadOnlyRefusesViewsInPlaceOfTables) {
+  TempDir dir;
+  const std::string path = (dir / "results.sqlite").string();
+  { ResultsStore::Open(path); }
+  {
+    RawDb raw(path);
+    raw.Exec("DROP TABLE items");
+    raw.Exec(
+        "CREATE VIEW items AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+        "SELECT 'x' AS shard_id, x AS item_index, 0 AS sample, '' AS item_id, '{}' AS "
+        "record_json, '{}' AS timing_json, '' AS digest, '' AS worker, '' AS created_at FROM c");
+  }
+  const std::string e = ErrorOf([&] { ResultsStore::OpenReadOnly(path); });
+  EXPECT_NE(e.find("'items' is a view, not a table"), std::string::npos) << e;
+  EXPECT_NE(e.find(path), std::string::npos) << e;
+}
+
 TEST(ResultsStore, RefusesNonSqliteAndForeignFiles) {
   TempDir dir;
   const std::string garbage = (dir / "garbage.sqlite").string();
