@@ -355,7 +355,9 @@ int Worker::Impl::Run() {
            }));
     }
     if (link_ == Link::kUp && !shard_ && !stopping_ && ready_due_ && now >= ready_at_) {
-      ready_due_ = false;
+      // Asked again if neither ASSIGN nor NOWORK arrives within a liveness period: a READY or
+      // its answer dropped on a full queue must not leave the worker idle for good.
+      ready_at_ = now + Ms(static_cast<int64_t>(heartbeat_ms_) * liveness_);
       const auto models = models_.LoadedIds();
       Send(proto::kTypeReady,
            JsonText([&](JsonWriter& w) { WriteStringList(w, "models", models); }));
