@@ -24,6 +24,10 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 // Row access for each cache type: Dot(q, row) and Axpy(p, row, out).
 struct RowF32 {
+  template <class D>
+  static hn::Vec<D> Load(D df, const void* row, int64_t i) {
+    return hn::LoadU(df, static_cast<const float*>(row) + i);
+  }
   static float Dot(const float* q, const void* row, int64_t n) {
     const auto* r = static_cast<const float*>(row);
     const hn::ScalableTag<float> df;
@@ -54,6 +58,10 @@ struct RowF16 {
   static hn::Vec<D> Load(D df, const uint16_t* r, int64_t i) {
     const hn::Rebind<hwy::float16_t, D> dh;
     return hn::PromoteTo(df, hn::LoadU(dh, reinterpret_cast<const hwy::float16_t*>(r) + i));
+  }
+  template <class D>
+  static hn::Vec<D> Load(D df, const void* row, int64_t i) {
+    return Load(df, static_cast<const uint16_t*>(row), i);
   }
   static float Dot(const float* q, const void* row, int64_t n) {
     const auto* r = static_cast<const uint16_t*>(row);
@@ -146,12 +154,106 @@ void AttendT(const float* q, const KvSegment* segs, size_t n_segs, int64_t head_
   }
 }
 
+#if !HWY_HAVE_SCALABLE
+// The same attention for f32/f16 rows whose head_dim is exactly kV vectors: q and the output
+// stay in registers, and four keys are dotted at once with independent accumulators (each key's
+// dot keeps AttendT's order: lanes accumulated over the vectors in turn, then summed), so the
+// scores equal AttendT's bit for bit and only the weighted sum of V is accumulated differently
+// (unnormalised in registers, scaled once at the end).
+template <class Row, int kV>
+void AttendFixed(const float* q, const KvSegment* segs, size_t n_segs, float scale, float* scratch,
+                 float* out) {
+  const hn::ScalableTag<float> df;
+  using V = hn::Vec<decltype(df)>;
+  const auto lanes = static_cast<int64_t>(hn::Lanes(df));
+  V qv[kV];
+  for (int i = 0; i < kV; ++i) qv[i] = hn::LoadU(df, q + i * lanes);
+  float mx = -INFINITY;
+  int64_t j = 0;
+  for (size_t s = 0; s < n_segs; ++s) {
+    const auto* k = static_cast<const uint8_t*>(segs[s].k.data);
+    const int64_t rb = segs[s].k.row_bytes, n = segs[s].n;
+    int64_t r = 0;
+    for (; r + 4 <= n; r += 4, j += 4) {
+      V a0 = hn::Zero(df), a1 = hn::Zero(df), a2 = hn::Zero(df), a3 = hn::Zero(df);
+      const uint8_t* k0 = k + r * rb;
+      for (int i = 0; i < kV; ++i) {
+        a0 = hn::MulAdd(qv[i], Row::Load(df, static_cast<const void*>(k0), i * lanes), a0);
+        a1 = hn::MulAdd(qv[i], Row::Load(df, static_cast<const void*>(k0 + rb), i * lanes), a1);
+        a2 = hn::MulAdd(qv[i], Row::Load(df, static_cast<const void*>(k0 + 2 * rb), i * lanes), a2);
+        a3 = hn::MulAdd(qv[i], Row::Load(df, static_cast<const void*>(k0 + 3 * rb), i * lanes), a3);
+      }
+      const float x0 = hn::GetLane(hn::SumOfLanes(df, a0)) * scale;
+      const float x1 = hn::GetLane(hn::SumOfLanes(df, a1)) * scale;
+      const float x2 = hn::GetLane(hn::SumOfLanes(df, a2)) * scale;
+      const float x3 = hn::GetLane(hn::SumOfLanes(df, a3)) * scale;
+      scratch[j] = x0;
+      scratch[j + 1] = x1;
+      scratch[j + 2] = x2;
+      scratch[j + 3] = x3;
+      mx = std::max(mx, std::max(std::max(x0, x1), std::max(x2, x3)));
+    }
+    for (; r < n; ++r, ++j) {
+      V a = hn::Zero(df);
+      for (int i = 0; i < kV; ++i) {
+        a = hn::MulAdd(qv[i], Row::Load(df, static_cast<const void*>(k + r * rb), i * lanes), a);
+      }
+      const float x = hn::GetLane(hn::SumOfLanes(df, a)) * scale;
+      scratch[j] = x;
+      mx = std::max(mx, x);
+    }
+  }
+  const int64_t n_keys = j;
+  double sum = 0.0;
+  for (j = 0; j < n_keys; ++j) {
+    scratch[j] = std::exp(scratch[j] - mx);
+    sum += scratch[j];
+  }
+  V acc[kV];
+  for (int i = 0; i < kV; ++i) acc[i] = hn::Zero(df);
+  j = 0;
+  for (size_t s = 0; s < n_segs; ++s) {
+    const auto* v = static_cast<const uint8_t*>(segs[s].v.data);
+    const int64_t rb = segs[s].v.row_bytes;
+    for (int64_t r = 0; r < segs[s].n; ++r, ++j) {
+      const V p = hn::Set(df, scratch[j]);
+      const void* row = v + r * rb;
+      for (int i = 0; i < kV; ++i) acc[i] = hn::MulAdd(p, Row::Load(df, row, i * lanes), acc[i]);
+    }
+  }
+  const V inv = hn::Set(df, static_cast<float>(1.0 / sum));
+  for (int i = 0; i < kV; ++i) hn::StoreU(hn::Mul(acc[i], inv), df, out + i * lanes);
+}
+
+template <class Row>
+bool TryAttendFixed(const float* q, const KvSegment* segs, size_t n_segs, int64_t head_dim,
+                    float scale, float* scratch, float* out) {
+  const auto lanes = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
+  if (head_dim == 2 * lanes) {
+    AttendFixed<Row, 2>(q, segs, n_segs, scale, scratch, out);
+  } else if (head_dim == 4 * lanes) {
+    AttendFixed<Row, 4>(q, segs, n_segs, scale, scratch, out);
+  } else if (head_dim == 8 * lanes) {
+    AttendFixed<Row, 8>(q, segs, n_segs, scale, scratch, out);
+  } else {
+    return false;
+  }
+  return true;
+}
+#endif
+
 void AttendImpl(const float* q, const KvSegment* segs, size_t n_segs, int64_t head_dim, float scale,
                 float* scratch, float* out) {
   switch (segs[0].k.type) {
     case GgmlType::kF32:
+#if !HWY_HAVE_SCALABLE
+      if (TryAttendFixed<RowF32>(q, segs, n_segs, head_dim, scale, scratch, out)) return;
+#endif
       return AttendT<RowF32>(q, segs, n_segs, head_dim, scale, scratch, out);
     case GgmlType::kF16:
+#if !HWY_HAVE_SCALABLE
+      if (TryAttendFixed<RowF16>(q, segs, n_segs, head_dim, scale, scratch, out)) return;
+#endif
       return AttendT<RowF16>(q, segs, n_segs, head_dim, scale, scratch, out);
     default:
       return AttendT<RowQ8>(q, segs, n_segs, head_dim, scale, scratch, out);

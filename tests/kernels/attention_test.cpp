@@ -9,6 +9,8 @@
 #include <random>
 #include <vector>
 
+#include "hwy/targets.h"
+
 namespace gapbench::kernels {
 namespace {
 
@@ -69,13 +71,32 @@ void CheckCase(GgmlType type, int64_t head_dim, int64_t n_keys, int n_splits, ui
 TEST(Attention, MatchesReferenceF32AndF16) {
   uint32_t seed = 1;
   for (GgmlType t : {GgmlType::kF32, GgmlType::kF16}) {
-    for (int64_t hd : {1, 5, 16, 31, 64, 80, 128, 256}) {
+    for (int64_t hd : {1, 5, 16, 31, 32, 64, 80, 128, 256}) {
       for (int64_t nk : {1, 2, 7, 33, 300}) {
         const int splits = 1 + static_cast<int>(seed % 3);
         CheckCase(t, hd, nk, splits, seed++);
       }
     }
   }
+}
+
+// Every SIMD target this CPU supports (the fixed-width path keeps q and the output in registers
+// when head_dim is 2, 4 or 8 vectors, which depends on the target's vector width).
+TEST(Attention, MatchesReferenceOnEverySimdTarget) {
+  uint32_t seed = 500;
+  for (const int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    hwy::SetSupportedTargetsForTest(target);
+    for (GgmlType t : {GgmlType::kF32, GgmlType::kF16}) {
+      for (int64_t hd : {8, 16, 32, 64, 128, 256}) {
+        for (int64_t nk : {1, 5, 300}) {
+          CheckCase(t, hd, nk, 1 + static_cast<int>(seed % 3), seed);
+          ++seed;
+        }
+      }
+    }
+    if (HasFailure()) ADD_FAILURE() << "on target " << hwy::TargetName(target);
+  }
+  hwy::SetSupportedTargetsForTest(0);
 }
 
 TEST(Attention, MatchesReferenceQ8_0) {
