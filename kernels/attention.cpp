@@ -1,7 +1,7 @@
 // Attention over f32 / f16 / Q8_0 cache rows. The two inner loops (q.K_j and the
 // probability-weighted sum of V_j) are Highway SIMD with run-time dispatch; f16 rows are widened
 // with PromoteTo (F16C where the CPU has it) and Q8_0 blocks are widened int8 -> f32 and scaled.
-// The softmax between them is scalar: it touches n_keys floats, not n_keys * head_dim.
+// The softmax between them is vectorised too (Highway's exp, sums blocked into double).
 #include "kernels/attention.h"
 
 #include <algorithm>
@@ -15,6 +15,7 @@
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/attention.cpp"
+#include "hwy/contrib/math/math-inl.h"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
 
@@ -124,6 +125,38 @@ struct RowQ8 {
   }
 };
 
+// scratch[j] = exp(scratch[j] - mx) for j < n, vectorised (Highway's exp; the tail through a
+// padded buffer with the same arithmetic); returns their sum, accumulated in float lanes over
+// blocks of 256 keys and in double across blocks so long contexts keep their precision.
+double ExpShiftSum(float* scratch, int64_t n, float mx) {
+  const hn::ScalableTag<float> df;
+  const auto lanes = static_cast<int64_t>(hn::Lanes(df));
+  const auto vmx = hn::Set(df, mx);
+  double sum = 0.0;
+  auto block = hn::Zero(df);
+  int64_t j = 0, in_block = 0;
+  for (; j + lanes <= n; j += lanes) {
+    const auto e = hn::Exp(df, hn::Sub(hn::LoadU(df, scratch + j), vmx));
+    hn::StoreU(e, df, scratch + j);
+    block = hn::Add(block, e);
+    if ((in_block += lanes) >= 256) {
+      sum += hn::GetLane(hn::SumOfLanes(df, block));
+      block = hn::Zero(df);
+      in_block = 0;
+    }
+  }
+  if (j < n) {
+    HWY_ALIGN float buf[hn::MaxLanes(df)];
+    std::fill(buf, buf + lanes, -INFINITY);  // exp(-inf) = 0: padding adds nothing
+    std::copy(scratch + j, scratch + n, buf);
+    const auto e = hn::Exp(df, hn::Sub(hn::Load(df, buf), vmx));
+    hn::Store(e, df, buf);
+    std::copy(buf, buf + (n - j), scratch + j);
+    block = hn::Add(block, e);
+  }
+  return sum + hn::GetLane(hn::SumOfLanes(df, block));
+}
+
 template <class Row>
 void AttendT(const float* q, const KvSegment* segs, size_t n_segs, int64_t head_dim, float scale,
              float* scratch, float* out) {
@@ -138,11 +171,7 @@ void AttendT(const float* q, const KvSegment* segs, size_t n_segs, int64_t head_
     }
   }
   const int64_t n_keys = j;
-  double sum = 0.0;
-  for (j = 0; j < n_keys; ++j) {
-    scratch[j] = std::exp(scratch[j] - mx);
-    sum += scratch[j];
-  }
+  const double sum = ExpShiftSum(scratch, n_keys, mx);
   const auto inv = static_cast<float>(1.0 / sum);
   std::fill(out, out + head_dim, 0.0f);
   j = 0;
@@ -204,11 +233,7 @@ void AttendFixed(const float* q, const KvSegment* segs, size_t n_segs, float sca
     }
   }
   const int64_t n_keys = j;
-  double sum = 0.0;
-  for (j = 0; j < n_keys; ++j) {
-    scratch[j] = std::exp(scratch[j] - mx);
-    sum += scratch[j];
-  }
+  const double sum = ExpShiftSum(scratch, n_keys, mx);
   V acc[kV];
   for (int i = 0; i < kV; ++i) acc[i] = hn::Zero(df);
   j = 0;

@@ -24,7 +24,10 @@ void Rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t po
 void Softmax(float* x, int64_t n);
 
 // out = silu(gate) * up.
+// out[i] = silu(gate[i]) * up[i]; out may alias gate. SIMD (Highway, run-time dispatch, its
+// vectorised exp) in swiglu.cpp; SwiGluReference is the plain scalar definition (libm exp).
 void SwiGlu(const float* gate, const float* up, float* out, int64_t n);
+void SwiGluReference(const float* gate, const float* up, float* out, int64_t n);
 
 // y += x.
 void AddInPlace(float* y, const float* x, int64_t n);
