@@ -5,12 +5,16 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "kernels/attention_rows.h"
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
 #include "kernels/parallel.h"
 
 namespace gapbench::engine {
 namespace {
+
+// Query rows (tokens x heads per KV head) from which widening the cache once pays off.
+constexpr int64_t kRowsMinQueries = 16;
 
 void AddBias(float* y, const std::vector<float>& b, int64_t n_tokens) {
   if (b.empty()) return;
@@ -84,9 +88,13 @@ void Session::Attention(int64_t il, int64_t n_tokens) {
   const HParams& hp = model_.hparams();
   const int64_t group = hp.n_head / hp.n_head_kv;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hp.head_dim));
+  // A chunk of several tokens (or a wide group) reads each cached row many times: widen it once.
+  if (n_tokens * group >= kRowsMinQueries && AttentionRows(il, n_tokens, scale)) return;
   // One task per (token, head); each needs n_keys floats of scratch.
   kernels::ParallelFor(0, n_tokens * hp.n_head, 4, [&](int64_t begin, int64_t end) {
-    std::vector<float> scratch(static_cast<size_t>(n_past_ + n_tokens));
+    thread_local std::vector<float> scratch;
+    if (scratch.size() < static_cast<size_t>(n_past_ + n_tokens))
+      scratch.resize(static_cast<size_t>(n_past_ + n_tokens));
     std::array<kernels::KvSegment, 3> segs;
     for (int64_t idx = begin; idx < end; ++idx) {
       const int64_t t = idx / hp.n_head;
@@ -98,6 +106,84 @@ void Session::Attention(int64_t il, int64_t n_tokens) {
                       attn_.data() + t * hp.n_q() + head * hp.head_dim);
     }
   });
+}
+
+bool Session::AttentionRows(int64_t il, int64_t n_tokens, float scale) {
+  const HParams& hp = model_.hparams();
+  const int64_t hd = hp.head_dim, n_kvh = hp.n_head_kv, group = hp.n_head / hp.n_head_kv;
+  if (!kernels::AttendRowsSupported(hd)) return false;
+  using Segs = std::array<kernels::KvSegment, 3>;
+  std::vector<Segs> last(static_cast<size_t>(n_kvh));
+  std::vector<size_t> n_last(static_cast<size_t>(n_kvh));
+  for (int64_t g = 0; g < n_kvh; ++g) {
+    n_last[static_cast<size_t>(g)] =
+        cache_.Segments(il, g, n_past_, n_tokens - 1, last[static_cast<size_t>(g)]);
+  }
+  // Each token must see a prefix of the last token's positions (causal, no window cutting the
+  // front): then one widened copy per KV head serves every token, each up to its own count.
+  std::vector<int64_t> keys(static_cast<size_t>(n_tokens));
+  Segs segs;
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    for (int64_t g = 0; g < n_kvh; ++g) {
+      const Segs& full = last[static_cast<size_t>(g)];
+      const size_t n_segs = cache_.Segments(il, g, n_past_, t, segs);
+      if (n_segs == 0 || n_segs > n_last[static_cast<size_t>(g)]) return false;
+      int64_t count = 0;
+      for (size_t i = 0; i < n_segs; ++i) {
+        const bool same_start = segs[i].k.data == full[i].k.data &&
+                                segs[i].v.data == full[i].v.data &&
+                                segs[i].k.row_bytes == full[i].k.row_bytes &&
+                                segs[i].v.row_bytes == full[i].v.row_bytes;
+        const bool whole_or_last =
+            segs[i].n == full[i].n || (i + 1 == n_segs && segs[i].n < full[i].n);
+        if (!same_start || !whole_or_last) return false;
+        count += segs[i].n;
+      }
+      if (g == 0) {
+        keys[static_cast<size_t>(t)] = count;
+      } else if (count != keys[static_cast<size_t>(t)]) {
+        return false;
+      }
+    }
+  }
+  int64_t n_max = 0;
+  for (size_t i = 0; i < n_last[0]; ++i) n_max += last[0][i].n;
+  const int64_t stride = kernels::RowsKeyStride(n_max);
+  const int64_t per_head = hd * stride + n_max * hd;
+  widened_.resize(static_cast<size_t>(n_kvh * per_head));
+  kernels::ParallelFor(0, n_kvh, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t g = begin; g < end; ++g) {
+      float* kt = widened_.data() + g * per_head;
+      kernels::WidenKv(
+          std::span(last[static_cast<size_t>(g)].data(), n_last[static_cast<size_t>(g)]), hd, kt,
+          kt + hd * stride);
+    }
+  });
+  // Rows of KV head g: k = t * group + i is query head g * group + i of token t.
+  const int64_t rows = n_tokens * group;
+  constexpr int64_t kTile = 16;
+  const int64_t tiles = (rows + kTile - 1) / kTile;
+  kernels::ParallelFor(0, n_kvh * tiles, 1, [&](int64_t begin, int64_t end) {
+    thread_local std::vector<float> scratch;
+    scratch.resize(static_cast<size_t>(kernels::AttendRowsScratch(stride)));
+    const float* qp[kTile];
+    float* op[kTile];
+    int64_t nk[kTile];
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t g = task / tiles;
+      const int64_t k0 = (task % tiles) * kTile, k1 = std::min(k0 + kTile, rows);
+      for (int64_t k = k0; k < k1; ++k) {
+        const int64_t t = k / group, head = g * group + k % group;
+        qp[k - k0] = q_.data() + t * hp.n_q() + head * hd;
+        op[k - k0] = attn_.data() + t * hp.n_q() + head * hd;
+        nk[k - k0] = keys[static_cast<size_t>(t)];
+      }
+      const float* kt = widened_.data() + g * per_head;
+      kernels::AttendRows(qp, nk, k1 - k0, kt, kt + hd * stride, stride, hd, scale, scratch.data(),
+                          op);
+    }
+  });
+  return true;
 }
 
 void Session::Forward(std::span<const int32_t> tokens, LogitsMode mode) {

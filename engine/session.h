@@ -62,6 +62,9 @@ class Session {
  private:
   void Forward(std::span<const int32_t> tokens, LogitsMode mode);  // tokens.size() <= n_batch
   void Attention(int64_t il, int64_t n_tokens);
+  // The chunk's attention as small GEMMs per KV head (kernels/attention_rows.h): false when the
+  // head size has no such path or a token's positions are not a prefix of the last token's.
+  bool AttentionRows(int64_t il, int64_t n_tokens, float scale);
   static EngineConfig ResolveConfig(const Model& model, const SessionOptions& opts);
 
   const Model& model_;
@@ -78,6 +81,7 @@ class Session {
   std::vector<float> gate_, up_;  // [T, n_ff]
   std::vector<float> tmp_;        // [T, n_embd]
   std::vector<float> logits_;     // [rows, n_vocab]
+  std::vector<float> widened_;    // per KV head: keys transposed + values as f32 (AttentionRows)
   int64_t n_logit_rows_ = 0;
 };
 

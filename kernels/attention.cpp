@@ -17,8 +17,8 @@
 #define HWY_TARGET_INCLUDE "kernels/attention.cpp"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
-// After highway.h (its own block so include sorting cannot move it above foreach_target.h).
-#include "hwy/contrib/math/math-inl.h"
+// After highway.h (own block: include sorting must not move it above foreach_target.h).
+#include "kernels/softmax-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace gapbench::kernels::HWY_NAMESPACE {
@@ -125,38 +125,6 @@ struct RowQ8 {
     }
   }
 };
-
-// scratch[j] = exp(scratch[j] - mx) for j < n, vectorised (Highway's exp; the tail through a
-// padded buffer with the same arithmetic); returns their sum, accumulated in float lanes over
-// blocks of 256 keys and in double across blocks so long contexts keep their precision.
-double ExpShiftSum(float* scratch, int64_t n, float mx) {
-  const hn::ScalableTag<float> df;
-  const auto lanes = static_cast<int64_t>(hn::Lanes(df));
-  const auto vmx = hn::Set(df, mx);
-  double sum = 0.0;
-  auto block = hn::Zero(df);
-  int64_t j = 0, in_block = 0;
-  for (; j + lanes <= n; j += lanes) {
-    const auto e = hn::Exp(df, hn::Sub(hn::LoadU(df, scratch + j), vmx));
-    hn::StoreU(e, df, scratch + j);
-    block = hn::Add(block, e);
-    if ((in_block += lanes) >= 256) {
-      sum += hn::GetLane(hn::SumOfLanes(df, block));
-      block = hn::Zero(df);
-      in_block = 0;
-    }
-  }
-  if (j < n) {
-    HWY_ALIGN float buf[hn::MaxLanes(df)];
-    std::fill(buf, buf + lanes, -INFINITY);  // exp(-inf) = 0: padding adds nothing
-    std::copy(scratch + j, scratch + n, buf);
-    const auto e = hn::Exp(df, hn::Sub(hn::Load(df, buf), vmx));
-    hn::Store(e, df, buf);
-    std::copy(buf, buf + (n - j), scratch + j);
-    block = hn::Add(block, e);
-  }
-  return sum + hn::GetLane(hn::SumOfLanes(df, block));
-}
 
 template <class Row>
 void AttendT(const float* q, const KvSegment* segs, size_t n_segs, int64_t head_dim, float scale,

@@ -1,0 +1,226 @@
+// Attention of many query rows against one widened KV head (attention_rows.h). Two register-
+// blocked passes per tile of kR rows: scores S = scale * Q K^T over transposed keys (kR rows x 2
+// vectors of keys per step, each key vector loaded once for kR queries, no horizontal sums), then
+// O = softmax(S) V (each value row loaded once for kR queries, kR x kV accumulators).
+#include "kernels/attention_rows.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "common/error.h"
+#include "kernels/quant.h"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/attention_rows.cpp"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+// After highway.h (own block: include sorting must not move it above foreach_target.h).
+#include "kernels/softmax-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace gapbench::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+#if !HWY_HAVE_SCALABLE
+// One tile of kR rows (q[r], n_keys[r], out[r] for r < kR) over head_dim = kV vectors.
+// s: kR * stride floats of scratch.
+template <int kR, int kV>
+void Tile(const float* const* q, const int64_t* n_keys, const float* kt, const float* v,
+          int64_t stride, float scale, float* s, float* const* out) {
+  const hn::ScalableTag<float> df;
+  using V = hn::Vec<decltype(df)>;
+  const auto lanes = static_cast<int64_t>(hn::Lanes(df));
+  const int64_t head_dim = kV * lanes;
+  int64_t n_max = 0;
+#pragma GCC unroll 16
+  for (int r = 0; r < kR; ++r) n_max = std::max(n_max, n_keys[r]);
+  // Scores, two key vectors per step (stride is a multiple of 64 floats, so the second vector of
+  // the last step is still inside the zero-padded columns).
+  const V vscale = hn::Set(df, scale);
+  for (int64_t j = 0; j < n_max; j += 2 * lanes) {
+    V a[kR][2];
+#pragma GCC unroll 16
+    for (int r = 0; r < kR; ++r) a[r][0] = a[r][1] = hn::Zero(df);
+    const float* k = kt + j;
+    for (int64_t d = 0; d < head_dim; ++d, k += stride) {
+      const V k0 = hn::LoadU(df, k);
+      const V k1 = hn::LoadU(df, k + lanes);
+#pragma GCC unroll 16
+      for (int r = 0; r < kR; ++r) {
+        const V qd = hn::Set(df, q[r][d]);
+        a[r][0] = hn::MulAdd(qd, k0, a[r][0]);
+        a[r][1] = hn::MulAdd(qd, k1, a[r][1]);
+      }
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < kR; ++r) {
+      hn::StoreU(hn::Mul(a[r][0], vscale), df, s + r * stride + j);
+      hn::StoreU(hn::Mul(a[r][1], vscale), df, s + r * stride + j + lanes);
+    }
+  }
+  // Softmax per row over its own keys; keys past a row's count weigh nothing.
+  float inv[kR];
+#pragma GCC unroll 16
+  for (int r = 0; r < kR; ++r) {
+    float* sr = s + r * stride;
+    const int64_t n = n_keys[r];
+    auto vmx = hn::Set(df, -INFINITY);
+    int64_t j = 0;
+    for (; j + lanes <= n; j += lanes) vmx = hn::Max(vmx, hn::LoadU(df, sr + j));
+    float mx = hn::GetLane(hn::MaxOfLanes(df, vmx));
+    for (; j < n; ++j) mx = std::max(mx, sr[j]);
+    inv[r] = static_cast<float>(1.0 / ExpShiftSum(sr, n, mx));
+    std::fill(sr + n, sr + n_max, 0.0f);
+  }
+  V acc[kR][kV];
+#pragma GCC unroll 16
+  for (int r = 0; r < kR; ++r)
+#pragma GCC unroll 16
+    for (int i = 0; i < kV; ++i) acc[r][i] = hn::Zero(df);
+  for (int64_t j = 0; j < n_max; ++j) {
+    V vj[kV];
+    const float* row = v + j * head_dim;
+#pragma GCC unroll 16
+    for (int i = 0; i < kV; ++i) vj[i] = hn::LoadU(df, row + i * lanes);
+#pragma GCC unroll 16
+    for (int r = 0; r < kR; ++r) {
+      const V p = hn::Set(df, s[r * stride + j]);
+#pragma GCC unroll 16
+      for (int i = 0; i < kV; ++i) acc[r][i] = hn::MulAdd(p, vj[i], acc[r][i]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < kR; ++r) {
+    const V vi = hn::Set(df, inv[r]);
+#pragma GCC unroll 16
+    for (int i = 0; i < kV; ++i) hn::StoreU(hn::Mul(acc[r][i], vi), df, out[r] + i * lanes);
+  }
+}
+
+// Rows per tile for kV vectors of head: as many as the registers hold (32 on AVX-512, 16
+// elsewhere) with the kV value vectors beside the kR x kV accumulators.
+template <int kV>
+constexpr int RowsPerTile() {
+  constexpr int regs = (HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3) ? 32 : 16;
+  constexpr int r = (regs - kV - 2) / kV;
+  return r >= 4 ? 4 : (r >= 2 ? 2 : 1);
+}
+
+template <int kV>
+void RowsT(const float* const* q, const int64_t* n_keys, int64_t n_rows, const float* kt,
+           const float* v, int64_t stride, float scale, float* s, float* const* out) {
+  constexpr int kR = RowsPerTile<kV>();
+  const hn::ScalableTag<float> df;
+  const auto head_dim = static_cast<int64_t>(kV * hn::Lanes(df));
+  int64_t r = 0;
+  for (; r + kR <= n_rows; r += kR) {
+    Tile<kR, kV>(q + r, n_keys + r, kt, v, stride, scale, s, out + r);
+  }
+  // A partial tile: the missing rows repeat the last real one into a throwaway output.
+  if (r < n_rows) {
+    const float* tq[kR];
+    int64_t tn[kR];
+    float* to[kR];
+    std::vector<float> sink(static_cast<size_t>(head_dim));
+    for (int i = 0; i < kR; ++i) {
+      const int64_t src = std::min<int64_t>(r + i, n_rows - 1);
+      tq[i] = q[src];
+      tn[i] = n_keys[src];
+      to[i] = r + i < n_rows ? out[r + i] : sink.data();
+    }
+    Tile<kR, kV>(tq, tn, kt, v, stride, scale, s, to);
+  }
+}
+#endif
+
+// 0: no SIMD path for this head size; else the number of vectors per head.
+int64_t VectorsPerHead(int64_t head_dim) {
+#if HWY_HAVE_SCALABLE
+  (void)head_dim;
+  return 0;
+#else
+  const auto lanes = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
+  if (lanes < 4 || head_dim % lanes != 0) return 0;
+  const int64_t kv = head_dim / lanes;
+  return kv == 2 || kv == 4 || kv == 8 ? kv : 0;
+#endif
+}
+
+void AttendRowsImpl(const float* const* q, const int64_t* n_keys, int64_t n_rows, const float* kt,
+                    const float* v, int64_t stride, int64_t head_dim, float scale, float* s,
+                    float* const* out) {
+#if !HWY_HAVE_SCALABLE
+  switch (VectorsPerHead(head_dim)) {
+    case 2:
+      return RowsT<2>(q, n_keys, n_rows, kt, v, stride, scale, s, out);
+    case 4:
+      return RowsT<4>(q, n_keys, n_rows, kt, v, stride, scale, s, out);
+    case 8:
+      return RowsT<8>(q, n_keys, n_rows, kt, v, stride, scale, s, out);
+    default:
+      break;
+  }
+#endif
+  (void)q, (void)n_keys, (void)n_rows, (void)kt, (void)v, (void)stride, (void)scale, (void)s,
+      (void)out;
+  HWY_ASSERT(false);  // callers check AttendRowsSupported first
+}
+
+}  // namespace gapbench::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace gapbench::kernels {
+
+HWY_EXPORT(VectorsPerHead);
+HWY_EXPORT(AttendRowsImpl);
+
+namespace {
+constexpr int64_t kRowsMaxTile = 4;  // the largest kR any target uses
+}  // namespace
+
+int64_t RowsKeyStride(int64_t n_keys) { return (n_keys + 63) / 64 * 64; }
+
+int64_t AttendRowsScratch(int64_t stride) { return kRowsMaxTile * stride; }
+
+bool AttendRowsSupported(int64_t head_dim) {
+  return HWY_DYNAMIC_DISPATCH(VectorsPerHead)(head_dim) != 0;
+}
+
+void WidenKv(std::span<const KvSegment> segments, int64_t head_dim, float* kt, float* v) {
+  GB_CHECK(!segments.empty(), "WidenKv: no segments");
+  int64_t n = 0;
+  for (const auto& seg : segments) n += seg.n;
+  const int64_t stride = RowsKeyStride(n);
+  std::vector<float> row(static_cast<size_t>(head_dim));
+  int64_t j = 0;
+  for (const auto& seg : segments) {
+    for (int64_t r = 0; r < seg.n; ++r, ++j) {
+      DequantizeRow(seg.k.type, static_cast<const uint8_t*>(seg.k.data) + r * seg.k.row_bytes,
+                    row.data(), head_dim);
+      for (int64_t d = 0; d < head_dim; ++d) kt[d * stride + j] = row[static_cast<size_t>(d)];
+      DequantizeRow(seg.v.type, static_cast<const uint8_t*>(seg.v.data) + r * seg.v.row_bytes,
+                    v + j * head_dim, head_dim);
+    }
+  }
+  for (int64_t d = 0; d < head_dim; ++d)
+    std::fill(kt + d * stride + n, kt + (d + 1) * stride, 0.0f);
+}
+
+void AttendRows(const float* const* q, const int64_t* n_keys, int64_t n_rows, const float* kt,
+                const float* v, int64_t stride, int64_t head_dim, float scale, float* scratch,
+                float* const* out) {
+  GB_CHECK(AttendRowsSupported(head_dim), "AttendRows: no SIMD path for head_dim ", head_dim);
+  GB_CHECK(stride % 64 == 0, "AttendRows: key stride ", stride, " is not a multiple of 64");
+  for (int64_t r = 0; r < n_rows; ++r) {
+    GB_CHECK(n_keys[r] >= 1 && n_keys[r] <= stride, "AttendRows: row ", r, " attends to ",
+             n_keys[r], " keys of ", stride);
+  }
+  HWY_DYNAMIC_DISPATCH(AttendRowsImpl)
+  (q, n_keys, n_rows, kt, v, stride, head_dim, scale, scratch, out);
+}
+
+}  // namespace gapbench::kernels
+#endif  // HWY_ONCE
