@@ -309,6 +309,18 @@ GgufFile::~GgufFile() {
   if (map_ != nullptr) ::munmap(map_, bytes_.size());
 }
 
+void GgufFile::ReleasePages(const void* p, size_t n) const {
+  if (map_ == nullptr || p == nullptr || n == 0) return;
+  const auto base = reinterpret_cast<uintptr_t>(bytes_.data());
+  const auto begin = reinterpret_cast<uintptr_t>(p);
+  if (begin < base || begin + n > base + bytes_.size()) return;  // not ours (an owned copy)
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t first = (begin + page - 1) / page * page, last = (begin + n) / page * page;
+  if (last <= first) return;
+  // A private read-only file mapping: dropped pages are read from the file again if touched.
+  ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
 void GgufFile::Parse() {
   Cursor c(path_, bytes_);
   if (bytes_.size() < 4) Fail(path_, ": not a GGUF file: only ", bytes_.size(), " bytes");

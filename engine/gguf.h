@@ -105,6 +105,10 @@ class GgufFile {
   const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }
   const GgufTensorInfo* FindTensor(std::string_view name) const;
 
+  // Lets the OS drop the resident whole pages of [p, p + n) when they lie in this file's
+  // mapping (anything else is left alone); a later read faults them back in from the file.
+  void ReleasePages(const void* p, size_t n) const;
+
  private:
   GgufFile() = default;
   void Parse();

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "kernels/matmul_simd.h"
 #include "kernels/parallel.h"
 #include "kernels/quant.h"
 
@@ -27,6 +28,7 @@ std::unique_ptr<Model> Model::Load(const std::string& path, const EngineConfig& 
   m->ApplyKvHeads();
   m->ApplyWeightType();
   m->CountBytes();
+  m->PackForPrefill();
   return m;
 }
 
@@ -111,6 +113,29 @@ void Model::ApplyWeightType() {
   }
   for (auto& L : layers_) {
     for (auto* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) convert(*m);
+  }
+}
+
+// Prompt chunks multiply every layer weight by many tokens; transposing each weight into the
+// prefill kernel's panels once here saves MatMul doing it on every call (a fixed cost per call
+// that dominates short chunks such as one MMLU question after a shared few-shot prefix). The
+// panels hold the same bytes MatMul would build, so results are unchanged.
+void Model::PackForPrefill() {
+  for (auto& L : layers_) {
+    for (auto* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) {
+      auto panels =
+          kernels::SimdPackPanels(m->type, static_cast<const uint8_t*>(m->data), m->rows,
+                                  kernels::RowBytes(kernels::Traits(m->type), m->cols), m->cols);
+      if (panels.empty()) continue;
+      packed_bytes_ += static_cast<int64_t>(panels.size());
+      m->packed = panels.data();
+      packed_.push_back(std::move(panels));
+      // Prefill reads only the panels now; the file's pages of this weight need not stay
+      // resident (short chunks and decode read them again on demand).
+      file_->ReleasePages(
+          m->data,
+          static_cast<size_t>(m->rows * kernels::RowBytes(kernels::Traits(m->type), m->cols)));
+    }
   }
 }
 

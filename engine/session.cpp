@@ -203,14 +203,16 @@ void Session::Forward(std::span<const int32_t> tokens, LogitsMode mode) {
     }
     // Layers that share another layer's K/V (kv_sharing) compute and store none of their own.
     const bool own_kv = cache_.Owns(il);
-    kernels::MatMul(L.wq, h_.data(), T, q_.data());
-    AddBias(q_.data(), L.bq, T);
     if (own_kv) {
-      kernels::MatMul(L.wk, h_.data(), T, k_.data());
-      kernels::MatMul(L.wv, h_.data(), T, v_.data());
+      const kernels::MatMulProduct qkv[3] = {
+          {L.wq, q_.data()}, {L.wk, k_.data()}, {L.wv, v_.data()}};
+      kernels::MatMulSameInput(qkv, h_.data(), T);
       AddBias(k_.data(), L.bk, T);
       AddBias(v_.data(), L.bv, T);
+    } else {
+      kernels::MatMul(L.wq, h_.data(), T, q_.data());
     }
+    AddBias(q_.data(), L.bq, T);
     for (int64_t t = 0; t < T; ++t) {
       const int64_t pos = n_past_ + t;
       kernels::Rope(q_.data() + t * hp.n_q(), hp.n_head, hp.head_dim, hp.n_rot, pos, hp.rope_base,
@@ -228,8 +230,8 @@ void Session::Forward(std::span<const int32_t> tokens, LogitsMode mode) {
     for (int64_t t = 0; t < T; ++t) {
       kernels::RmsNorm(x_.data() + t * d, L.ffn_norm.data(), h_.data() + t * d, d, hp.rms_eps);
     }
-    kernels::MatMul(L.w_gate, h_.data(), T, gate_.data());
-    kernels::MatMul(L.w_up, h_.data(), T, up_.data());
+    const kernels::MatMulProduct gate_up[2] = {{L.w_gate, gate_.data()}, {L.w_up, up_.data()}};
+    kernels::MatMulSameInput(gate_up, h_.data(), T);
     kernels::SwiGlu(gate_.data(), up_.data(), gate_.data(), T * hp.n_ff);
     kernels::MatMul(L.w_down, gate_.data(), T, tmp_.data());
     kernels::AddInPlace(x_.data(), tmp_.data(), T * d);

@@ -134,6 +134,7 @@ void RunRows(const MatrixView& w, const float* x, const QuantizedActivations* ac
   }
   args.y = y;
   args.y_stride = y_stride;
+  args.packed = static_cast<const uint8_t*>(w.packed);
   SimdMatMulRows(args, row_begin, row_end);
 }
 
@@ -182,6 +183,37 @@ void MatMul(const MatrixView& w, const float* x, int64_t n_tokens, float* y) {
   ParallelFor(0, n_panels, grain, [&](int64_t panel_begin, int64_t panel_end) {
     RunRows(w, x, acts_ptr, n_tokens, y, w.rows, panel_begin * kSimdRowPanel,
             std::min(w.rows, panel_end * kSimdRowPanel));
+  });
+}
+
+void MatMulSameInput(std::span<const MatMulProduct> products, const float* x, int64_t n_tokens) {
+  if (products.empty() || n_tokens <= 0) return;
+  bool shared = true;
+  for (const auto& p : products) {
+    CheckSupported(p.w);
+    shared = shared && IsInt8Type(p.w.type) && p.w.cols == products[0].w.cols;
+  }
+  if (!shared) {
+    for (const auto& p : products) MatMul(p.w, x, n_tokens, p.y);
+    return;
+  }
+  const QuantizedActivations acts = QuantizeActivations(x, n_tokens, products[0].w.cols);
+  // The row panels of all products in one range: [first[i], first[i + 1]) are product i's.
+  std::vector<int64_t> first(products.size() + 1, 0);
+  for (size_t i = 0; i < products.size(); ++i) {
+    first[i + 1] = first[i] + (products[i].w.rows + kSimdRowPanel - 1) / kSimdRowPanel;
+  }
+  const int64_t macs_per_panel =
+      std::max<int64_t>(1, kSimdRowPanel * products[0].w.cols * n_tokens);
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / macs_per_panel);
+  ParallelFor(0, first.back(), grain, [&](int64_t begin, int64_t end) {
+    for (size_t i = 0; i < products.size(); ++i) {
+      const int64_t b = std::max(begin, first[i]), e = std::min(end, first[i + 1]);
+      if (b >= e) continue;
+      const MatrixView& w = products[i].w;
+      RunRows(w, x, &acts, n_tokens, products[i].y, w.rows, (b - first[i]) * kSimdRowPanel,
+              std::min(w.rows, (e - first[i]) * kSimdRowPanel));
+    }
   });
 }
 

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "kernels/types.h"
 
@@ -21,11 +22,23 @@ struct MatrixView {
   const void* data = nullptr;
   int64_t rows = 0;  // output features
   int64_t cols = 0;  // input features (contiguous, multiple of the block size)
+  // Optional: the same weight in the prefill kernel's panel layout (SimdPackPanels in
+  // matmul_simd.h), owned by whoever made it; used when the running target has that kernel.
+  const uint8_t* packed = nullptr;
 };
 
 // y[t, r] = sum_c W[r, c] * x[t, c] for t < n_tokens, r < rows.
 // x: [n_tokens, cols] f32, y: [n_tokens, rows] f32. Parallel (ParallelFor) and SIMD.
 void MatMul(const MatrixView& w, const float* x, int64_t n_tokens, float* y);
+
+// Several products of one input: y_i = W_i x (all W_i with x's column count). Int8 weights
+// (q8_0/q4_0) share one quantisation of x and one parallel pass over all their row panels; the
+// results are bit-identical to MatMul called for each product.
+struct MatMulProduct {
+  MatrixView w;
+  float* y = nullptr;  // [n_tokens, w.rows]
+};
+void MatMulSameInput(std::span<const MatMulProduct> products, const float* x, int64_t n_tokens);
 
 // Plain scalar, single-threaded implementation with the same numerics; the tests compare MatMul
 // with it.

@@ -401,7 +401,7 @@ struct Int8Tiles {
 // -kOffset * sum(x of the block) (SimdMatMulArgs::xs) to the block sum.
 constexpr int64_t kPanelMinTokens = 16;
 constexpr int kPanelTokens = 8;
-constexpr int64_t kPanelBlockBytes = 64 + 8 * 64;  // 16 f32 scales, 8 steps x 16 rows x 4 quants
+constexpr int64_t kPanelBlockBytes = kPanelBytesPerBlock;
 
 template <class LoadW>
 struct ExactSmallTiles {
@@ -584,13 +584,36 @@ HWY_INLINE void RunInt8(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_
   if (buf.size() < need) buf.resize(need);
   for (int64_t row = row_begin; row < row_end; row += 16) {
     const int64_t nr = std::min<int64_t>(16, row_end - row);
-    PackPanel<LoadW>(a, row, nr, buf.data());
+    // A weight packed at load (SimdPackPanels) skips the per-call transpose; row is a multiple
+    // of 16 whenever packed is set (MatMul splits at panel boundaries).
+    const uint8_t* panel = buf.data();
+    if (a.packed != nullptr && row % 16 == 0) {
+      panel = a.packed + row / 16 * static_cast<int64_t>(need);
+    } else {
+      PackPanel<LoadW>(a, row, nr, buf.data());
+    }
     for (int64_t t = 0; t < a.n_tokens; t += kPanelTokens) {
       DispatchPanelTile<kPanelTokens, LoadW::kOffset>(
-          a, buf.data(), row, nr, t, std::min<int64_t>(kPanelTokens, a.n_tokens - t));
+          a, panel, row, nr, t, std::min<int64_t>(kPanelTokens, a.n_tokens - t));
     }
   }
 }
+
+// The whole weight in the panel layout PackPanel writes, panel after panel.
+bool PackPanelsImpl(const SimdMatMulArgs& a, int64_t rows, uint8_t* out) {
+  const int64_t per_panel = a.cols / 32 * kPanelBlockBytes;
+  for (int64_t row = 0; row < rows; row += 16) {
+    const int64_t nr = std::min<int64_t>(16, rows - row);
+    uint8_t* dst = out + row / 16 * per_panel;
+    if (a.type == GgmlType::kQ8_0) {
+      PackPanel<LoadQ8_0X86>(a, row, nr, dst);
+    } else {
+      PackPanel<LoadQ4_0X86>(a, row, nr, dst);
+    }
+  }
+  return true;
+}
+#define GB_HAVE_PACKED_PANELS 1
 #else
 template <class LoadW>
 HWY_INLINE void RunInt8(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
@@ -775,6 +798,17 @@ void MatMulRowsImpl(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end)
   }
 }
 
+// Packs the weight for the panel kernel when this target has one (false: it does not).
+bool PackPanelsDispatch(const SimdMatMulArgs& a, int64_t rows, uint8_t* out) {
+#ifdef GB_HAVE_PACKED_PANELS
+  return PackPanelsImpl(a, rows, out);
+#else
+  (void)a, (void)rows, (void)out;
+  return false;
+#endif
+}
+#undef GB_HAVE_PACKED_PANELS
+
 }  // namespace gapbench::kernels::HWY_NAMESPACE
 #if HWY_TARGET == HWY_AVX3_DL && HWY_COMPILER_CLANG
 #pragma clang attribute pop
@@ -788,6 +822,23 @@ namespace gapbench::kernels {
 
 HWY_EXPORT(MatMulRowsImpl);
 HWY_EXPORT(QuantizeQ8_0RowsImpl);
+HWY_EXPORT(PackPanelsDispatch);
+
+std::vector<uint8_t> SimdPackPanels(GgmlType type, const uint8_t* w, int64_t rows,
+                                    int64_t row_bytes, int64_t cols) {
+  if ((type != GgmlType::kQ8_0 && type != GgmlType::kQ4_0) || cols % 32 != 0 || rows <= 0) {
+    return {};
+  }
+  SimdMatMulArgs a;
+  a.type = type;
+  a.w = w;
+  a.row_bytes = row_bytes;
+  a.cols = cols;
+  std::vector<uint8_t> out(
+      static_cast<size_t>((rows + 15) / 16 * (cols / 32) * kPanelBytesPerBlock));
+  if (!HWY_DYNAMIC_DISPATCH(PackPanelsDispatch)(a, rows, out.data())) return {};
+  return out;
+}
 
 void SimdQuantizeQ8_0Rows(const float* x, int64_t n_tokens, int64_t cols, float* xd, int8_t* xq,
                           int32_t* xs) {

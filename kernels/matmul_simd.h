@@ -25,7 +25,19 @@ struct SimdMatMulArgs {
   const int32_t* xs = nullptr;  // [n_tokens, cols / 32] sum of each block's quants
   float* y = nullptr;           // [n_tokens, y_stride]; row r of token t at y[t * y_stride + r]
   int64_t y_stride = 0;
+  const uint8_t* packed = nullptr;  // the weight as SimdPackPanels laid it out, or null
 };
+
+// Bytes of one 32-column block of a 16-row panel in the packed layout (16 f32 scales, then the
+// 16 rows' 32 quants as 8 vectors of 16 x 4 bytes).
+constexpr int64_t kPanelBytesPerBlock = 64 + 8 * 64;
+
+// The q8_0/q4_0 weight (rows x cols, rows of row_bytes) transposed into the prefill kernel's
+// 16-row panels once, so MatMul need not transpose a panel on every call; empty when this CPU's
+// best target has no panel kernel (then MatMul ignores MatrixView::packed). Results with and
+// without the packed copy are bit-identical.
+std::vector<uint8_t> SimdPackPanels(GgmlType type, const uint8_t* w, int64_t rows,
+                                    int64_t row_bytes, int64_t cols);
 
 // Weight rows per panel: a task's rows are processed in panels of this many rows, each panel
 // against all tokens, so the panel stays in L1 while the activations stream from L2. MatMul
