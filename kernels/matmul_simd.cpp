@@ -574,7 +574,9 @@ HWY_INLINE void DispatchPanelTile(const SimdMatMulArgs& a, const uint8_t* buf, i
 
 template <class LoadW>
 HWY_INLINE void RunInt8(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
-  if (a.n_tokens < kPanelMinTokens) {
+  // Few tokens: the small tiles, unless the weight was packed at load (then the panels cost
+  // nothing to prepare and do fewer operations per weight, which decode needs).
+  if (a.n_tokens < kPanelMinTokens && a.packed == nullptr) {
     const ExactSmallTiles<LoadW> tiles{a, LoadW()};
     RunTiles<kInt8Rows, kInt8Tokens>(tiles, a.n_tokens, row_begin, row_end);
     return;
