@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/attention.h"
+#include "kernels/attention_rows.h"
 #include "kernels/matmul.h"
 #include "kernels/matmul_simd.h"
 #include "kernels/parallel.h"
@@ -147,6 +149,123 @@ void ReferenceShapes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_MatMul<false>)->Apply(Shapes);
 BENCHMARK(BM_MatMul<true>)->Apply(ReferenceShapes);
+
+// The same products with the weight packed into panels once (as Model does at load): the
+// difference to BM_MatMul is the per-call panel transposition (prefill) and, for decode, the
+// panel kernel instead of the small tiles. Empty packing (no panel kernel here) is reported.
+void BM_MatMulPacked(benchmark::State& state) {
+  const auto type = static_cast<GgmlType>(state.range(0));
+  const int64_t rows = state.range(1), cols = state.range(2), n_tokens = state.range(3);
+  SetNumThreads(BenchThreads());
+  const std::string target = BenchTarget();
+  const std::vector<uint8_t> w = MakeWeight(type, rows, cols);
+  const std::vector<uint8_t> panels =
+      SimdPackPanels(type, w.data(), rows, RowBytes(Traits(type), cols), cols);
+  if (panels.empty()) {
+    state.SkipWithError("no panel kernel on this CPU's target");
+    return;
+  }
+  std::vector<float> x(static_cast<size_t>(n_tokens * cols));
+  std::mt19937 rng(2);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (auto& v : x) v = dist(rng);
+  std::vector<float> y(static_cast<size_t>(n_tokens * rows));
+  MatrixView view{type, w.data(), rows, cols};
+  view.packed = panels.data();
+  for (auto _ : state) {
+    MatMul(view, x.data(), n_tokens, y.data());
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(std::string(TypeName(type)) + " packed " + target);
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(panels.size()));
+  state.counters["FLOPS"] = benchmark::Counter(static_cast<double>(2 * rows * cols * n_tokens),
+                                               benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void PackedShapes(benchmark::internal::Benchmark* b) {
+  for (GgmlType t : {GgmlType::kQ8_0, GgmlType::kQ4_0}) {
+    for (int64_t n_tokens : {1, 64}) {
+      for (int64_t rows : {896, 4864}) b->Args({static_cast<int64_t>(t), rows, 896, n_tokens});
+    }
+  }
+  b->ArgNames({"type", "rows", "cols", "tokens"});
+  b->UseRealTime()->Unit(benchmark::kMicrosecond);
+}
+
+BENCHMARK(BM_MatMulPacked)->Apply(PackedShapes);
+
+// Attention of a prompt chunk for one KV head: T tokens x G query heads against n cached f16
+// positions (causal within the chunk), head_dim 64 -- per query with Attend (kRows = false) or
+// widened once and tiled with AttendRows (true). Single thread: the engine splits KV heads and
+// row tiles over threads on top of this.
+template <bool kRows>
+void BM_AttentionChunk(benchmark::State& state) {
+  const int64_t n_past = state.range(0), T = state.range(1), G = state.range(2), hd = 64;
+  const int64_t n = n_past + T;
+  std::mt19937 rng(3);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  const int64_t rb = KvRowBytes(GgmlType::kF16, hd);
+  std::vector<uint8_t> k(static_cast<size_t>(n * rb)), v(k.size());
+  std::vector<float> row(static_cast<size_t>(hd));
+  for (int64_t r = 0; r < n; ++r) {
+    for (auto& x : row) x = dist(rng);
+    StoreKvRow(GgmlType::kF16, row.data(), k.data() + r * rb, hd);
+    for (auto& x : row) x = dist(rng);
+    StoreKvRow(GgmlType::kF16, row.data(), v.data() + r * rb, hd);
+  }
+  std::vector<float> q(static_cast<size_t>(T * G * hd)), out(q.size());
+  for (auto& x : q) x = dist(rng);
+  const float scale = 0.125f;
+  std::vector<const float*> qp;
+  std::vector<float*> op;
+  std::vector<int64_t> keys;
+  for (int64_t t = 0; t < T; ++t) {
+    for (int64_t g = 0; g < G; ++g) {
+      qp.push_back(q.data() + (t * G + g) * hd);
+      op.push_back(out.data() + (t * G + g) * hd);
+      keys.push_back(n_past + t + 1);
+    }
+  }
+  const int64_t stride = RowsKeyStride(n);
+  std::vector<float> kt(static_cast<size_t>(hd * stride)), vf(static_cast<size_t>(n * hd));
+  std::vector<float> scratch(static_cast<size_t>(std::max(n, AttendRowsScratch(stride))));
+  if (kRows && !AttendRowsSupported(hd)) {
+    state.SkipWithError("no AttendRows path for head_dim 64 here");
+    return;
+  }
+  for (auto _ : state) {
+    if constexpr (kRows) {
+      const KvSegment seg{{GgmlType::kF16, k.data(), rb}, {GgmlType::kF16, v.data(), rb}, n};
+      WidenKv(std::span(&seg, 1), hd, kt.data(), vf.data());
+      AttendRows(qp.data(), keys.data(), static_cast<int64_t>(qp.size()), kt.data(), vf.data(),
+                 stride, hd, scale, scratch.data(), op.data());
+    } else {
+      for (size_t i = 0; i < qp.size(); ++i) {
+        const KvSegment seg{
+            {GgmlType::kF16, k.data(), rb}, {GgmlType::kF16, v.data(), rb}, keys[i]};
+        Attend(qp[i], std::span(&seg, 1), hd, scale, scratch.data(), op[i]);
+      }
+    }
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  int64_t pairs = 0;
+  for (int64_t kk : keys) pairs += kk;
+  state.SetLabel(kRows ? "AttendRows (widened once)" : "Attend per query");
+  state.counters["FLOPS"] = benchmark::Counter(static_cast<double>(4 * pairs * hd),
+                                               benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void AttentionShapes(benchmark::internal::Benchmark* b) {
+  for (int64_t n_past : {0, 450}) b->Args({n_past, 64, 7});
+  b->Args({450, 1, 7});
+  b->ArgNames({"n_past", "tokens", "group"});
+  b->Unit(benchmark::kMicrosecond);
+}
+
+BENCHMARK(BM_AttentionChunk<false>)->Apply(AttentionShapes);
+BENCHMARK(BM_AttentionChunk<true>)->Apply(AttentionShapes);
 
 }  // namespace
 }  // namespace gapbench::kernels
