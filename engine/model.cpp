@@ -123,18 +123,15 @@ void Model::ApplyWeightType() {
 void Model::PackForPrefill() {
   for (auto& L : layers_) {
     for (auto* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) {
-      auto panels =
-          kernels::SimdPackPanels(m->type, static_cast<const uint8_t*>(m->data), m->rows,
-                                  kernels::RowBytes(kernels::Traits(m->type), m->cols), m->cols);
+      const int64_t row_bytes = kernels::RowBytes(kernels::Traits(m->type), m->cols);
+      auto panels = kernels::SimdPackPanels(m->type, static_cast<const uint8_t*>(m->data), m->rows,
+                                            row_bytes, m->cols);
       if (panels.empty()) continue;
-      packed_bytes_ += static_cast<int64_t>(panels.size());
       m->packed = panels.data();
       packed_.push_back(std::move(panels));
-      // Prefill reads only the panels now; the file's pages of this weight need not stay
-      // resident (short chunks and decode read them again on demand).
-      file_->ReleasePages(
-          m->data,
-          static_cast<size_t>(m->rows * kernels::RowBytes(kernels::Traits(m->type), m->cols)));
+      // Every product of this weight reads the panels now; the file's pages of it need not
+      // stay resident (anything else that reads the rows faults them back in on demand).
+      file_->ReleasePages(m->data, static_cast<size_t>(m->rows * row_bytes));
     }
   }
 }

@@ -106,12 +106,6 @@ class Model {
   int64_t file_weight_bytes_ = 0;
   std::vector<std::vector<uint8_t>> owned_;   // storage of transformed matrices
   std::vector<std::vector<uint8_t>> packed_;  // layer weights in the prefill panel layout
-  int64_t packed_bytes_ = 0;
-
- public:
-  // Bytes of the load-time panel copies of the layer weights (0 when this CPU has no panel
-  // kernel or the weights are not q8_0/q4_0).
-  int64_t packed_bytes() const { return packed_bytes_; }
 };
 
 }  // namespace gapbench::engine

@@ -167,23 +167,43 @@ void MatMulQ4K(const MatrixView& w, const float* x, int64_t n_tokens, float* y, 
 
 }  // namespace
 
+namespace {
+
+// The SIMD kernels over the row panels of every product in one parallel range ([first[i],
+// first[i + 1]) are product i's panels). Tasks are runs of whole panels (the kernels' cache
+// blocking) of at least ~64K multiply-adds (a few microseconds), so scheduling stays small next
+// to the work while an 896x896 decode product still splits into 14 chunks that TBB balances
+// over the threads. acts: the products' shared Q8_0 activations (int8 weights), else null.
+void RunPanels(std::span<const MatMulProduct> products, const float* x,
+               const QuantizedActivations* acts, int64_t n_tokens) {
+  std::vector<int64_t> first(products.size() + 1, 0);
+  for (size_t i = 0; i < products.size(); ++i) {
+    first[i + 1] = first[i] + (products[i].w.rows + kSimdRowPanel - 1) / kSimdRowPanel;
+  }
+  const int64_t macs_per_panel =
+      std::max<int64_t>(1, kSimdRowPanel * products[0].w.cols * n_tokens);
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / macs_per_panel);
+  ParallelFor(0, first.back(), grain, [&](int64_t begin, int64_t end) {
+    for (size_t i = 0; i < products.size(); ++i) {
+      const int64_t b = std::max(begin, first[i]), e = std::min(end, first[i + 1]);
+      if (b >= e) continue;
+      const MatrixView& w = products[i].w;
+      RunRows(w, x, acts, n_tokens, products[i].y, w.rows, (b - first[i]) * kSimdRowPanel,
+              std::min(w.rows, (e - first[i]) * kSimdRowPanel));
+    }
+  });
+}
+
+}  // namespace
+
 void MatMul(const MatrixView& w, const float* x, int64_t n_tokens, float* y) {
   CheckSupported(w);
   if (n_tokens <= 0 || w.rows == 0) return;
   if (w.type == GgmlType::kQ4_K) return MatMulQ4K(w, x, n_tokens, y, false);
   QuantizedActivations acts;
   if (IsInt8Type(w.type)) acts = QuantizeActivations(x, n_tokens, w.cols);
-  const QuantizedActivations* acts_ptr = IsInt8Type(w.type) ? &acts : nullptr;
-  // Tasks are runs of whole row panels (the kernels' cache blocking) of at least ~64K
-  // multiply-adds (a few microseconds), so scheduling stays small next to the work while an
-  // 896x896 decode product still splits into 14 chunks that TBB balances over the threads.
-  const int64_t n_panels = (w.rows + kSimdRowPanel - 1) / kSimdRowPanel;
-  const int64_t macs_per_panel = std::max<int64_t>(1, kSimdRowPanel * w.cols * n_tokens);
-  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / macs_per_panel);
-  ParallelFor(0, n_panels, grain, [&](int64_t panel_begin, int64_t panel_end) {
-    RunRows(w, x, acts_ptr, n_tokens, y, w.rows, panel_begin * kSimdRowPanel,
-            std::min(w.rows, panel_end * kSimdRowPanel));
-  });
+  const MatMulProduct one{w, y};
+  RunPanels(std::span(&one, 1), x, IsInt8Type(w.type) ? &acts : nullptr, n_tokens);
 }
 
 void MatMulSameInput(std::span<const MatMulProduct> products, const float* x, int64_t n_tokens) {
@@ -198,23 +218,7 @@ void MatMulSameInput(std::span<const MatMulProduct> products, const float* x, in
     return;
   }
   const QuantizedActivations acts = QuantizeActivations(x, n_tokens, products[0].w.cols);
-  // The row panels of all products in one range: [first[i], first[i + 1]) are product i's.
-  std::vector<int64_t> first(products.size() + 1, 0);
-  for (size_t i = 0; i < products.size(); ++i) {
-    first[i + 1] = first[i] + (products[i].w.rows + kSimdRowPanel - 1) / kSimdRowPanel;
-  }
-  const int64_t macs_per_panel =
-      std::max<int64_t>(1, kSimdRowPanel * products[0].w.cols * n_tokens);
-  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / macs_per_panel);
-  ParallelFor(0, first.back(), grain, [&](int64_t begin, int64_t end) {
-    for (size_t i = 0; i < products.size(); ++i) {
-      const int64_t b = std::max(begin, first[i]), e = std::min(end, first[i + 1]);
-      if (b >= e) continue;
-      const MatrixView& w = products[i].w;
-      RunRows(w, x, &acts, n_tokens, products[i].y, w.rows, (b - first[i]) * kSimdRowPanel,
-              std::min(w.rows, (e - first[i]) * kSimdRowPanel));
-    }
-  });
+  RunPanels(products, x, &acts, n_tokens);
 }
 
 void MatMulReference(const MatrixView& w, const float* x, int64_t n_tokens, float* y) {

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 #include "common/error.h"
 #include "engine/engine_config.h"
@@ -34,10 +35,12 @@ std::vector<int32_t> Tokens(int64_t n, int32_t n_vocab) {
   return t;
 }
 
-// All-position logits from the engine, evaluated in chunks of `batch` (1 = token by token).
+// All-position logits from the engine, evaluated in chunks of `batch` (1 = token by token), with
+// an f32 KV cache unless `kv` says otherwise (nullopt: the model's configured cache).
 std::vector<float> EngineLogits(const Model& m, const std::vector<int32_t>& toks, int64_t batch,
-                                int64_t n_ctx = 64) {
-  Session s(m, SessionOptions{n_ctx, batch, kernels::GgmlType::kF32});
+                                int64_t n_ctx = 64,
+                                std::optional<kernels::GgmlType> kv = kernels::GgmlType::kF32) {
+  Session s(m, SessionOptions{n_ctx, batch, kv});
   std::vector<float> out;
   for (size_t i = 0; i < toks.size(); i += static_cast<size_t>(batch)) {
     const size_t n = std::min(static_cast<size_t>(batch), toks.size() - i);
@@ -198,16 +201,7 @@ TEST(Settings, WideHeadChunksMatchReference) {
     const double tol = std::string(json).find("f16") != std::string::npos ? 2e-3 : 1e-3;
     std::vector<float> one_by_one;
     for (int64_t batch : {1, 4, 9, 41}) {
-      Session s(*m, SessionOptions{64, batch, std::nullopt});
-      std::vector<float> got;
-      for (size_t i = 0; i < toks.size(); i += static_cast<size_t>(batch)) {
-        const size_t n = std::min(static_cast<size_t>(batch), toks.size() - i);
-        s.Eval(std::span(toks).subspan(i, n), LogitsMode::kAll);
-        for (int64_t r = 0; r < s.n_logit_rows(); ++r) {
-          auto row = s.Logits(r);
-          got.insert(got.end(), row.begin(), row.end());
-        }
-      }
+      const std::vector<float> got = EngineLogits(*m, toks, batch, 64, std::nullopt);
       EXPECT_LE(RelErr(got, ref), tol) << json << " batch " << batch;
       // And chunks against token by token (the per-query path, checked against transformers
       // on the fixtures): only the order of f32 sums differs.
