@@ -10,6 +10,8 @@
 #include "cli/commands.h"
 #include "common/error.h"
 #include "coordinator/curve_keys.h"
+#include "coordinator/endpoint.h"
+#include "coordinator/http_server.h"
 #include "coordinator/server.h"
 
 namespace gapbench::cli {
@@ -19,19 +21,26 @@ constexpr const char* kUsage =
     "usage: gapbench coordinator --sweep SWEEP.json [--sweep MORE.json ...] --db results.sqlite\n"
     "         [--bind tcp://127.0.0.1:5555] [--http 127.0.0.1:8080] [--curve-keys DIR]\n"
     "         [--exit-when-done] [--heartbeat-ms 1000] [--liveness 3] [--lease-ms 600000]\n"
-    "         [--max-attempts 3] [--quiet]\n"
+    "         [--max-attempts 3] [--insecure] [--quiet]\n"
     "       gapbench coordinator --make-keys DIR\n"
     "  Hands the shards of the queued sweeps to `gapbench worker` processes and stores every\n"
     "  result in the database before acknowledging it. Restarted on the same database it\n"
     "  resumes (unfinished sweeps of the database are queued again even without --sweep).\n"
     "  --bind          ZeroMQ endpoint (loopback by default; port 0 picks a free one)\n"
+    "                  Without --curve-keys every local user who can reach the port is trusted\n"
+    "                  (may take shards, whose paths it sees, and send results for them), and\n"
+    "                  a non-loopback --bind is refused unless --insecure is given.\n"
+    "  --insecure      allow a non-loopback --bind without --curve-keys (trusted networks only)\n"
     "  --http          serve /healthz, /status (JSON) and /metrics (Prometheus) on HOST:PORT\n"
     "  --curve-keys    DIR with server.key, server.key_secret and authorized_keys/*.key: only\n"
     "                  workers holding a listed key can join (docs/PROTOCOL.md)\n"
     "  --exit-when-done  exit 0 once every queued sweep is complete (workers get SHUTDOWN)\n"
     "  --lease-ms      a worker that heartbeats without progress this long loses its shard\n"
     "  --max-attempts  leases per shard before it is reported as poison\n"
-    "  --make-keys DIR  write a server key pair (if missing) and a new authorized client pair\n";
+    "  --make-keys DIR  write a server key pair (if missing) and a new authorized client pair\n"
+    "                  (secret keys 0600 from their first byte, DIR created 0700)\n"
+    "  One coordinator per database: a second one on a database in use is refused. The\n"
+    "  database and its -wal/-shm files are created 0600.\n";
 
 std::atomic<bool> g_stop{false};
 
@@ -64,7 +73,7 @@ int CmdCoordinator(const Argv& argv) {
   Args args("gapbench coordinator", rest,
             {"db", "bind", "http", "curve-keys", "heartbeat-ms", "liveness", "lease-ms",
              "max-attempts", "make-keys"},
-            {"exit-when-done", "quiet"});
+            {"exit-when-done", "quiet", "insecure"});
   if (args.help()) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -96,6 +105,14 @@ int CmdCoordinator(const Argv& argv) {
   o.bind = args.Get("bind").value_or(o.bind);
   o.http = args.Get("http").value_or("");
   o.curve_keys_dir = args.Get("curve-keys").value_or("");
+  o.insecure = args.Has("insecure");
+  try {  // before anything touches the database
+    coordinator::CheckCoordinatorBind(o.bind, !o.curve_keys_dir.empty(), o.insecure);
+    if (!o.http.empty()) coordinator::ParseHostPort(o.http, "--http");
+  } catch (const Error& e) {
+    std::fprintf(stderr, "gapbench coordinator: %s\n", e.what());
+    return 2;
+  }
   o.heartbeat_ms = args.GetInt("heartbeat-ms", o.heartbeat_ms, 10, 600000);
   o.liveness = args.GetInt("liveness", o.liveness, 1, 1000);
   o.lease_ms = args.GetInt("lease-ms", o.lease_ms, 10, int64_t{7} * 24 * 3600 * 1000);

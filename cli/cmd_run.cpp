@@ -26,6 +26,8 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "common/error.h"
+#include "coordinator/endpoint.h"
+#include "coordinator/http_server.h"
 #include "coordinator/server.h"
 
 namespace gapbench::cli {
@@ -41,8 +43,9 @@ constexpr const char* kUsage =
     "Runs the sweep on this machine: a coordinator plus N worker processes (default 2).\n"
     "Results go to DIR/results.sqlite (default DIR: runs/<sweep file name>), worker logs to\n"
     "DIR/logs/, and the report (results.json, items.jsonl, report.md, index.html) to DIR.\n"
-    "Re-running the same command resumes where it stopped. --threads: engine threads per\n"
-    "worker (default: the machine's cores divided among the workers).\n"
+    "Re-running the same command resumes where it stopped (a finished sweep only gets its\n"
+    "report rewritten). --threads: engine threads per worker (default: the machine's cores\n"
+    "divided among the workers). --bind must stay loopback (the workers are local).\n"
     "Exit: 0 when every shard finished, 1 when some shards failed for good (poison; see the\n"
     "report and DIR/logs), 2 on bad input, 130 when interrupted.\n";
 
@@ -137,18 +140,25 @@ int CmdRun(const Argv& argv) {
   const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
   const int threads = static_cast<int>(
       args.GetInt("threads", std::max<int64_t>(1, hw / static_cast<unsigned>(n_workers)), 1, 1024));
+  coordinator::CoordinatorOptions co;
+  co.bind = args.Get("bind").value_or("tcp://127.0.0.1:0");
+  co.http = args.Get("http").value_or("");
+  try {  // before anything is created
+    coordinator::CheckCoordinatorBind(co.bind, /*curve=*/false, /*insecure=*/false);
+    if (!co.http.empty()) coordinator::ParseHostPort(co.http, "--http");
+  } catch (const Error& e) {
+    std::fprintf(stderr, "gapbench run: %s\n", e.what());
+    return 2;
+  }
   const fs::path out =
       args.Get("out").value_or((fs::path("runs") / fs::path(sweep_path).stem()).string());
   fs::create_directories(out / "logs");
 
-  coordinator::CoordinatorOptions co;
-  co.bind = args.Get("bind").value_or("tcp://127.0.0.1:0");
   co.db_path = (out / "results.sqlite").string();
   co.heartbeat_ms = args.GetInt("heartbeat-ms", 1000, 10, 600000);
   co.lease_ms = args.GetInt("lease-ms", co.lease_ms, 100, INT64_MAX / 4);
   co.max_attempts = args.GetInt("max-attempts", 3, 1, 1000);
   co.exit_when_done = true;
-  co.http = args.Get("http").value_or("");
   co.version = GAPBENCH_VERSION;
   co.git_commit = GAPBENCH_GIT_COMMIT;
   const bool tty = ::isatty(2) != 0;
@@ -209,14 +219,22 @@ int CmdRun(const Argv& argv) {
                                     "--name",         name,
                                     "--heartbeat-ms", std::to_string(co.heartbeat_ms)};
   };
-  for (int i = 0; i < n_workers; ++i) {
+  // A finished sweep (re-run of the same command) needs no workers: the coordinator returns at
+  // once and only the report is written again.
+  const bool already_complete = coord.Status().all_complete;
+  if (already_complete) {
+    std::fprintf(stderr, "gapbench run: every shard is already done; rewriting the report\n");
+  }
+  for (int i = 0; i < (already_complete ? 0 : n_workers); ++i) {
     WorkerProc w;
     w.name = StrCat("local-", i);
     w.pid = Spawn(worker_argv(w.name), out / "logs" / (w.name + ".log"));
     workers.push_back(w);
   }
-  std::fprintf(stderr, "gapbench run: %d workers × %d threads on %s (logs in %s)\n", n_workers,
-               threads, endpoint.c_str(), (out / "logs").c_str());
+  if (!already_complete) {
+    std::fprintf(stderr, "gapbench run: %d workers × %d threads on %s (logs in %s)\n", n_workers,
+                 threads, endpoint.c_str(), (out / "logs").c_str());
+  }
 
   int restarts = 0;
   const int max_restarts = 3 * n_workers;
@@ -244,7 +262,7 @@ int CmdRun(const Argv& argv) {
       }
       if (!w.exited) ++alive;
     }
-    if (alive == 0 && !stop.load()) {
+    if (alive == 0 && !workers.empty() && !stop.load()) {
       std::fprintf(stderr, "\ngapbench run: every worker has stopped (see %s)\n",
                    (out / "logs").c_str());
       break;
@@ -264,12 +282,20 @@ int CmdRun(const Argv& argv) {
     if (!w.exited && !(coordinator_done && all_done)) ::kill(w.pid, SIGTERM);
   }
   const auto deadline = Clock::now() + std::chrono::seconds(15);
+  // A worker that was not connected when SHUTDOWN left (just started or restarted) never gets
+  // it: after a short grace it is asked to stop instead of waiting for the SIGKILL deadline.
+  const auto term_at = Clock::now() + std::chrono::seconds(2);
   for (auto& w : workers) {
+    bool termed = !(coordinator_done && all_done);
     while (!w.exited) {
       int st = 0;
       if (::waitpid(w.pid, &st, WNOHANG) == w.pid) {
         w.exited = true;
         break;
+      }
+      if (!termed && Clock::now() > term_at) {
+        ::kill(w.pid, SIGTERM);
+        termed = true;
       }
       if (Clock::now() > deadline) {
         ::kill(w.pid, SIGKILL);

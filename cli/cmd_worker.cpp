@@ -7,6 +7,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "common/error.h"
+#include "coordinator/endpoint.h"
 #include "worker/model_cache.h"
 #include "worker/worker.h"
 
@@ -24,12 +25,14 @@ constexpr const char* kUsage =
     "  --memory-budget B    model weights kept loaded between shards (default: half the RAM)\n"
     "  --curve-keys DIR     client.key, client.key_secret, server.key (docs/PROTOCOL.md)\n"
     "  --heartbeat-ms N     heartbeat interval until the coordinator sets its own (1000)\n"
-    "  --max-backoff-ms N   longest wait between reconnection attempts (32000)\n"
+    "  --max-backoff-ms N   longest wait between reconnection attempts (32000; ZeroMQ's own\n"
+    "                       reconnects follow the same backoff)\n"
     "  --drain-ms N         on SIGTERM, how long to wait for results to be acknowledged (10000)\n"
     "  --parallel N         code completions run at once in the sandbox (2)\n"
     "  --timeout S          seconds per code completion in the sandbox (10)\n"
     "Exit status: 0 after SHUTDOWN or a signal, 3 when the coordinator refuses the worker,\n"
-    "1 on bad options.\n";
+    "2 when --connect has a port outside 1..65535 or a host that does not exist, 1 on other\n"
+    "bad options.\n";
 
 std::atomic<worker::Worker*> g_worker{nullptr};
 
@@ -53,8 +56,12 @@ int CmdWorker(const Argv& argv) {
   }
   worker::WorkerOptions o;
   o.connect = args.Require("connect");
-  if (o.connect.find("://") == std::string::npos) {
-    Fail("--connect: expected an endpoint such as tcp://HOST:5555, got '", o.connect, "'");
+  try {  // checked here too for the exit status: retrying could never help
+    coordinator::CheckResolvable(coordinator::ParseEndpoint(o.connect, "--connect", false),
+                                 "--connect");
+  } catch (const Error& e) {
+    std::fprintf(stderr, "gapbench worker: %s\n", e.what());
+    return 2;
   }
   o.threads = static_cast<int>(args.GetInt("threads", 0, 0, 4096));
   o.name = args.Get("name").value_or("");

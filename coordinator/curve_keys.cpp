@@ -3,12 +3,15 @@
 // Not here: CURVE itself (libzmq/libsodium), key rotation or revocation lists.
 #include "coordinator/curve_keys.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include <array>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <vector>
@@ -29,14 +32,44 @@ bool IsZ85Key(const std::string& text) {
   return zmq_z85_decode(bytes.data(), text.c_str()) != nullptr;
 }
 
+// Secret keys must never be readable by others, not even for a moment: the file is created with
+// its final mode (0600; public keys 0644) under a temporary name with O_EXCL (never someone
+// else's file or link) and renamed into place, so a key file is complete when it appears.
 void WriteKey(const fs::path& path, const std::string& key, bool secret) {
-  {
-    std::ofstream out(path, std::ios::trunc);
-    if (!out) Fail("cannot write key file '", path.string(), "'");
-    out << "# gapbench CURVE " << (secret ? "secret" : "public") << " key (Z85)\n" << key << "\n";
-    if (!out) Fail("cannot write key file '", path.string(), "'");
+  const std::string text =
+      StrCat("# gapbench CURVE ", secret ? "secret" : "public", " key (Z85)\n", key, "\n");
+  const std::string tmp = StrCat(path.string(), ".tmp.", ::getpid());
+  ::unlink(tmp.c_str());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                        secret ? 0600 : 0644);
+  if (fd < 0) Fail("cannot write key file '", path.string(), "': ", std::strerror(errno));
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
   }
-  if (secret) fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+  const bool ok = done == text.size() && ::fsync(fd) == 0;
+  const int saved = errno;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = ok ? errno : saved;
+    ::unlink(tmp.c_str());
+    Fail("cannot write key file '", path.string(), "': ", std::strerror(err));
+  }
+}
+
+// The keys folder and its authorized_keys are created 0700 (parents as usual); an existing
+// folder keeps its mode (the secret files in it are 0600 whatever it is).
+void MakeOwnerOnlyDir(fs::path dir) {
+  if (!dir.has_filename()) dir = dir.parent_path();  // "keys/"
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) return;
+  if (dir.has_parent_path()) fs::create_directories(dir.parent_path(), ec);
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    Fail("cannot create keys folder '", dir.string(), "': ", std::strerror(errno));
+  }
 }
 
 std::pair<std::string, std::string> NewKeyPair() {
@@ -84,10 +117,8 @@ std::set<std::string> ReadAuthorizedKeys(const std::string& keys_dir) {
 MadeKeys MakeKeys(const std::string& dir) {
   MadeKeys made;
   const fs::path root(dir);
-  std::error_code ec;
-  fs::create_directories(root / kAuthorizedKeysDir, ec);
-  if (ec)
-    Fail("cannot create keys folder '", (root / kAuthorizedKeysDir).string(), "': ", ec.message());
+  MakeOwnerOnlyDir(root);
+  MakeOwnerOnlyDir(root / kAuthorizedKeysDir);
   const fs::path server_pub = root / kServerPublicKeyFile;
   const fs::path server_sec = root / kServerSecretKeyFile;
   if (fs::exists(server_pub) && fs::exists(server_sec)) {

@@ -14,6 +14,7 @@
 // ZAP (curve_keys.cpp), HTTP (http_server.cpp).
 #include "coordinator/server.h"
 
+#include <sys/resource.h>
 #include <zmq.h>
 
 #include <cerrno>
@@ -29,6 +30,7 @@
 #include "common/error.h"
 #include "common/json.h"
 #include "coordinator/curve_keys.h"
+#include "coordinator/endpoint.h"
 #include "coordinator/http_server.h"
 #include "coordinator/protocol.h"
 #include "coordinator/scheduler.h"
@@ -117,6 +119,24 @@ std::string Body(Fn&& fill) {
   return buffer.GetString();
 }
 
+// Checked before anything touches the database: a refused start leaves no file behind.
+CoordinatorOptions Checked(CoordinatorOptions o) {
+  CheckCoordinatorBind(o.bind, !o.curve_keys_dir.empty(), o.insecure);
+  if (!o.http.empty()) ParseHostPort(o.http, "--http");
+  if (o.handshake_ms < 1) Fail("coordinator handshake timeout must be positive");
+  return o;
+}
+
+// Each connection costs a descriptor before it can authenticate: lift the soft limit (often
+// 1024) to the hard one so a burst of idle connections cannot exhaust it (they are closed after
+// handshake_ms). Best effort: a failure leaves the limit as it was.
+void RaiseDescriptorLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &limit);
+}
+
 struct SweepInfo {
   std::string id;
   std::string name;
@@ -143,6 +163,7 @@ struct ShardFacts {
 struct Coordinator::Impl {
   explicit Impl(CoordinatorOptions o);
   ~Impl();
+  void Start();  // the constructor's work after the store is open
 
   // --- setup ---
   void LoadSweep(const std::string& sweep_id);
@@ -175,6 +196,12 @@ struct Coordinator::Impl {
   void Cancel(const std::string& peer, const std::string& shard, int64_t lease,
               const std::string& reason);
   void Drop(const std::string& peer, const std::string& why);
+  // RESULTS or DONE not from the holder of the shard's current lease, or for items outside its
+  // range: nothing is stored; counted, logged (rate-limited) and recorded as an event.
+  void Reject(const std::string& peer, const std::string& shard, int64_t lease,
+              const std::string& why);
+  // A store this coordinator created and never queued a sweep in is removed (failed start).
+  void RemoveIfCreatedAndUnused() noexcept;
   std::string PeerName(const std::string& peer) const;
   StatusSnapshot Snapshot() const;
 
@@ -198,6 +225,8 @@ struct Coordinator::Impl {
   Clock::time_point drop_window{};
   int drop_logs = 0;
   int64_t drops_suppressed = 0;
+  Clock::time_point reject_window{};
+  int reject_logs = 0;
   // Group commit (file comment): replies held until the open round's transaction commits.
   struct Outgoing {
     std::string peer;
@@ -210,11 +239,20 @@ struct Coordinator::Impl {
 };
 
 Coordinator::Impl::Impl(CoordinatorOptions o)
-    : options(std::move(o)),
-      store(reports::ResultsStore::Open(options.db_path)),
+    : options(Checked(std::move(o))),
+      store((RaiseDescriptorLimit(), reports::ResultsStore::OpenExclusive(options.db_path))),
       scheduler(SchedulerOptions{options.heartbeat_ms, options.liveness, options.lease_ms,
                                  options.max_attempts}),
       context(1) {
+  try {
+    Start();
+  } catch (...) {
+    RemoveIfCreatedAndUnused();
+    throw;
+  }
+}
+
+void Coordinator::Impl::Start() {
   if (const auto lease = store.GetMeta(kLeaseMetaKey)) {
     try {
       next_lease = std::stoll(*lease);
@@ -238,6 +276,7 @@ Coordinator::Impl::Impl(CoordinatorOptions o)
   // the default loopback bind or use --curve-keys on shared networks (docs/PROTOCOL.md).
   socket.set(zmq::sockopt::rcvhwm, 1000);
   socket.set(zmq::sockopt::sndhwm, 100000);
+  socket.set(zmq::sockopt::handshake_ivl, static_cast<int>(options.handshake_ms));
   if (!options.curve_keys_dir.empty()) {
     const std::string dir = options.curve_keys_dir;
     const std::string secret = ReadKeyFile(dir + "/" + kServerSecretKeyFile);
@@ -272,6 +311,16 @@ Coordinator::Impl::~Impl() {
   if (http) http->Stop();
   socket.close();
   if (zap) zap->Stop();
+  RemoveIfCreatedAndUnused();
+}
+
+void Coordinator::Impl::RemoveIfCreatedAndUnused() noexcept {
+  try {
+    if (store.created() && store.Sweeps().empty()) store.CloseAndRemove();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "coordinator: could not remove the unused database '%s': %s\n",
+                 options.db_path.c_str(), e.what());
+  }
 }
 
 std::map<std::string, int64_t> Coordinator::Impl::StoredCounts() {
@@ -483,6 +532,29 @@ void Coordinator::Impl::Drop(const std::string& peer, const std::string& why) {
   }
 }
 
+void Coordinator::Impl::Reject(const std::string& peer, const std::string& shard, int64_t lease,
+                               const std::string& why) {
+  ++counters.results_rejected;
+  const auto now = Clock::now();
+  if (now - reject_window > std::chrono::seconds(1)) {
+    reject_window = now;
+    reject_logs = 0;
+  }
+  if (reject_logs++ >= kMaxDropLogsPerSecond) return;  // the counter still counts them
+  std::fprintf(stderr, "coordinator: refused results from %s for shard %s (lease %lld): %s\n",
+               PeerName(peer).c_str(), shard.c_str(), static_cast<long long>(lease),
+               why.c_str());
+  store.LogEvent("results_rejected", scheduler.FindShard(shard) ? shard : "", PeerName(peer),
+                 Body([&](JsonWriter& w) {
+                   w.Key("shard");
+                   WriteJsonString(w, shard);
+                   w.Key("lease");
+                   w.Int64(lease);
+                   w.Key("reason");
+                   WriteJsonString(w, why);
+                 }));
+}
+
 void Coordinator::Impl::Handle(std::vector<zmq::message_t>& parts) {
   const auto received = Clock::now();
   ++counters.messages_received;
@@ -654,6 +726,14 @@ void Coordinator::Impl::HandleResults(const std::string& peer, const rapidjson::
   const ShardFacts& f = facts[*idx];
   const rapidjson::Value* items = Find(body, "items");
   if (items == nullptr || !items->IsArray()) Bad("field \"items\" must be an array");
+  // Only the worker holding the shard's current lease may store results for it: anyone else
+  // (a late worker whose lease expired, a peer that was never assigned the shard) is refused and
+  // told its lease is void, so it drops those batches instead of resending them.
+  if (!scheduler.IsCurrentLease(peer, shard, lease)) {
+    Reject(peer, shard, lease, "the sender does not hold the shard's current lease");
+    return Cancel(peer, shard, lease,
+                  StrCat("lease ", lease, " is not current (results were not stored)"));
+  }
   const std::string worker = scheduler.Worker(peer)->name;
   std::vector<reports::ItemRow> rows;
   rows.reserve(items->Size());
@@ -665,8 +745,14 @@ void Coordinator::Impl::HandleResults(const std::string& peer, const rapidjson::
     row.sample = Int(item, "sample", 0);
     if (row.item_index < f.begin || row.item_index >= f.end || row.sample < 0 ||
         row.sample >= f.samples) {
-      Bad(StrCat("item ", row.item_index, " sample ", row.sample, " is outside shard ", shard,
-                 " (items [", f.begin, ", ", f.end, "), ", f.samples, " samples)"));
+      // The lease holder itself is broken or hostile: nothing of the batch is stored, and the
+      // attempt fails (retried on another lease, poison after max_attempts).
+      const std::string why =
+          StrCat("item ", row.item_index, " sample ", row.sample, " is outside shard ", shard,
+                 " (items [", f.begin, ", ", f.end, "), ", f.samples, " samples)");
+      Reject(peer, shard, lease, why);
+      Commit(scheduler.Fail(peer, lease, "results outside the shard's range: " + why, true));
+      return Cancel(peer, shard, lease, why);
     }
     row.item_id = Str(item, "item_id");
     const rapidjson::Value* record = Find(item, "record");
@@ -693,8 +779,7 @@ void Coordinator::Impl::HandleResults(const std::string& peer, const rapidjson::
   while (!recent.empty() && now - recent.front().first > std::chrono::minutes(1)) {
     recent.pop_front();
   }
-  const bool current = scheduler.IsCurrentLease(peer, shard, lease);
-  if (current) scheduler.Advance(peer, lease, now);
+  scheduler.Advance(peer, lease, now);
   Send(peer, kTypeAck, Body([&](JsonWriter& w) {
          w.Key("shard");
          WriteJsonString(w, shard);
@@ -703,11 +788,7 @@ void Coordinator::Impl::HandleResults(const std::string& peer, const rapidjson::
          w.Key("seq");
          w.Int64(seq);
        }));
-  if (facts[*idx].stored >= f.n_results) {
-    Commit(scheduler.Complete(shard, peer));
-  } else if (!current) {
-    Cancel(peer, shard, lease, StrCat("lease ", lease, " is not current (results were stored)"));
-  }
+  if (facts[*idx].stored >= f.n_results) Commit(scheduler.Complete(shard, peer));
 }
 
 void Coordinator::Impl::HandleDone(const std::string& peer, const rapidjson::Document& body) {
@@ -717,6 +798,7 @@ void Coordinator::Impl::HandleDone(const std::string& peer, const rapidjson::Doc
   if (!idx) Bad(StrCat("unknown shard '", shard, "'"));
   if (scheduler.shards()[*idx].entry.state == ShardState::kDone) return;  // RESULTS completed it
   if (!scheduler.IsCurrentLease(peer, shard, lease)) {
+    Reject(peer, shard, lease, "DONE from a peer that does not hold the shard's current lease");
     return Cancel(peer, shard, lease, StrCat("lease ", lease, " is not current"));
   }
   const ShardFacts& f = facts[*idx];

@@ -29,6 +29,13 @@ struct CoordinatorOptions {
   std::string bind = "tcp://127.0.0.1:5555";  // "tcp://127.0.0.1:0" picks a free port
   std::string db_path;                        // the results store (created when missing)
   std::string curve_keys_dir;                 // "" = no CURVE
+  // Without CURVE every process that reaches the port is trusted (it may take shards, whose
+  // ASSIGN carries absolute paths, and send results for them): a bind that is not loopback is
+  // refused unless this is set (docs/PROTOCOL.md "Threat model").
+  bool insecure = false;
+  // ZMQ_HANDSHAKE_IVL: a connection that has not completed the ZMTP (and CURVE) handshake in
+  // this long is closed, so idle connections cannot hold descriptors (a pre-auth flood).
+  int64_t handshake_ms = 5000;
   int64_t heartbeat_ms = 1000;
   int64_t liveness = 3;
   int64_t lease_ms = 10 * 60 * 1000;  // longest a lease may go without progress
@@ -44,8 +51,11 @@ struct CoordinatorOptions {
 
 class Coordinator {
  public:
-  // Opens the store, resumes its journal (running shards pending again), binds the socket and
-  // the HTTP server. Error naming the address or file when any of it fails.
+  // Checks the endpoint (port range, loopback without CURVE), raises the soft descriptor limit to
+  // the hard one, opens the store exclusively (ResultsStore::OpenExclusive: one coordinator per
+  // database), resumes its journal (running shards pending again), binds the socket and the HTTP
+  // server. Error naming the address or file when any of it fails; a database created by a
+  // failed start is removed again (as is one still without any sweep when the coordinator ends).
   explicit Coordinator(CoordinatorOptions options);
   ~Coordinator();
   Coordinator(const Coordinator&) = delete;

@@ -345,6 +345,7 @@ std::string StatusToJson(const StatusSnapshot& s) {
       {"workers_refused", s.workers_refused},     {"leases_granted", s.leases_granted},
       {"leases_expired", s.leases_expired},       {"shard_retries", s.shard_retries},
       {"shards_poisoned", s.shards_poisoned},     {"results_conflicts", s.results_conflicts},
+      {"results_rejected", s.results_rejected},
   };
   for (const auto& [k, v] : counters) {
     Key(w, k);
@@ -403,6 +404,7 @@ StatusSnapshot StatusFromJson(const std::string& json, const std::string& source
   r.Int(doc, "leases_granted", path, s.leases_granted);
   r.Int(doc, "leases_expired", path, s.leases_expired);
   r.Int(doc, "shard_retries", path, s.shard_retries);
+  r.Int(doc, "results_rejected", path, s.results_rejected);
   r.Int(doc, "shards_poisoned", path, s.shards_poisoned);
   r.Int(doc, "results_conflicts", path, s.results_conflicts);
   if (const auto* buckets = r.Array(doc, "latency_buckets", path)) {
@@ -501,6 +503,10 @@ std::string RenderMetrics(const StatusSnapshot& s) {
   m.Counter("gapbench_results_conflicts_total",
             "Item results that differed from a stored result (non-determinism alarms).",
             s.results_conflicts);
+  m.Counter("gapbench_results_rejected_total",
+            "RESULTS/DONE refused: not from the holder of the shard's current lease, or items "
+            "outside its range.",
+            s.results_rejected);
 
   constexpr std::string_view kLatency = "gapbench_scheduling_latency_seconds";
   m.Family(kLatency, "histogram", "Seconds from a worker's READY to the ASSIGN of a shard.");

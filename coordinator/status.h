@@ -56,6 +56,9 @@ struct StatusSnapshot {
   int64_t shard_retries = 0;
   int64_t shards_poisoned = 0;
   int64_t results_conflicts = 0;  // non-determinism alarms from the store
+  // RESULTS/DONE refused: not from the holder of the shard's current lease, or items outside
+  // its range (nothing of them is stored).
+  int64_t results_rejected = 0;
   // Scheduling latency (READY -> ASSIGN), seconds, for the histogram.
   std::vector<double> latency_buckets = {0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0};
   std::vector<int64_t> latency_counts;  // cumulative per bucket (size of latency_buckets)

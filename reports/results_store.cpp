@@ -7,11 +7,17 @@
 // synchronised; SQLite itself serialises writers across connections and processes.
 #include "reports/results_store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <ctime>
 #include <map>
 #include <thread>
@@ -394,43 +400,123 @@ ShardState ParseShardState(std::string_view s) {
 ResultsStore::ResultsStore(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
 
 ResultsStore::ResultsStore(ResultsStore&& other) noexcept
-    : path_(std::move(other.path_)), db_(std::exchange(other.db_, nullptr)) {}
+    : path_(std::move(other.path_)),
+      db_(std::exchange(other.db_, nullptr)),
+      created_(other.created_),
+      lock_fd_(std::exchange(other.lock_fd_, -1)) {}
 
 ResultsStore& ResultsStore::operator=(ResultsStore&& other) noexcept {
   if (this != &other) {
-    sqlite3_close_v2(db_);
+    Close();
     path_ = std::move(other.path_);
     db_ = std::exchange(other.db_, nullptr);
+    created_ = other.created_;
+    lock_fd_ = std::exchange(other.lock_fd_, -1);
   }
   return *this;
 }
 
-ResultsStore::~ResultsStore() { sqlite3_close_v2(db_); }
+ResultsStore::~ResultsStore() { Close(); }
 
-ResultsStore ResultsStore::Open(const std::string& path) {
-  DbPtr db = OpenConnection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "open");
+namespace {
+
+// Creates a missing database file owner-only (0600) from its first byte; SQLite then gives the
+// -wal and -shm files the same mode. O_EXCL: never takes over a file that appeared meanwhile.
+// Returns the open descriptor (-1 when the file already existed) and sets `created`.
+int CreateOwnerOnly(const std::string& path, bool* created) {
+  *created = false;
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    *created = true;
+    return fd;
+  }
+  if (errno == EEXIST) return -1;
+  Fail("results store '", path, "': cannot create the file: ", std::strerror(errno));
+}
+
+void RemoveDatabaseFiles(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    ::unlink((path + suffix).c_str());
+  }
+}
+
+// Checks, WAL, pragmas and migrations of a writable connection.
+void InitializeWritable(sqlite3* db, const std::string& path) {
   // SQLite silently falls back to read-only when the file is not writable.
-  if (sqlite3_db_readonly(db.get(), "main") == 1) {
+  if (sqlite3_db_readonly(db, "main") == 1) {
     Fail("results store '", path, "': cannot be opened for writing (check the file's ",
          "permissions and its directory's)");
   }
   // Refuse a newer or foreign database before changing anything in it (journal mode included).
   // This first read is also where a file that is not SQLite at all is reported.
-  CheckedSchemaVersionSnapshot(db.get(), path);
-  const std::string mode = SwitchToWal(db.get(), path);
+  CheckedSchemaVersionSnapshot(db, path);
+  const std::string mode = SwitchToWal(db, path);
   if (mode != "wal") {
     Fail("results store '", path, "': could not switch to WAL journal mode (SQLite reports '", mode,
          "'); the store needs a local file system with shared-memory support (not NFS ",
          "or a read-only mount)");
   }
-  sql::Exec(db.get(), "PRAGMA synchronous=FULL", Where(path, "PRAGMA synchronous=FULL"));
-  sql::Exec(db.get(), "PRAGMA foreign_keys=ON", Where(path, "PRAGMA foreign_keys=ON"));
-  Migrate(db.get(), path);
-  return ResultsStore(path, db.release());
+  sql::Exec(db, "PRAGMA synchronous=FULL", Where(path, "PRAGMA synchronous=FULL"));
+  sql::Exec(db, "PRAGMA foreign_keys=ON", Where(path, "PRAGMA foreign_keys=ON"));
+  Migrate(db, path);
+}
+
+}  // namespace
+
+ResultsStore ResultsStore::Open(const std::string& path) {
+  bool created = false;
+  const int fd = CreateOwnerOnly(path, &created);
+  if (fd >= 0) ::close(fd);  // nothing of SQLite's has the new file open yet
+  try {
+    ResultsStore store(path, nullptr);
+    store.db_ = OpenConnection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "open").release();
+    store.created_ = created;
+    InitializeWritable(store.db_, path);
+    return store;
+  } catch (...) {
+    if (created) RemoveDatabaseFiles(path);
+    throw;
+  }
+}
+
+ResultsStore ResultsStore::OpenExclusive(const std::string& path) {
+  bool created = false;
+  int fd = CreateOwnerOnly(path, &created);
+  if (fd < 0) fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    Fail("results store '", path, "': cannot open the file: ", std::strerror(errno));
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(fd);  // (a file created here and locked by another process meanwhile stays)
+    if (err == EWOULDBLOCK) {
+      Fail("results store '", path, "' is in use by another coordinator (`gapbench coordinator` ",
+           "or `gapbench run` on the same database); only one may schedule on a database: stop ",
+           "the other one, or use another --db / --out");
+    }
+    Fail("results store '", path, "': cannot lock the file: ", std::strerror(err));
+  }
+  ResultsStore store(path, nullptr);
+  store.lock_fd_ = fd;  // released by ~ResultsStore after the connection (also on the throw)
+  try {
+    store.db_ = OpenConnection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "open").release();
+    store.created_ = created;
+    InitializeWritable(store.db_, path);
+  } catch (...) {
+    if (created) store.CloseAndRemove();
+    throw;
+  }
+  return store;
 }
 
 ResultsStore ResultsStore::OpenReadOnly(const std::string& path) {
-  DbPtr db = OpenConnection(path, SQLITE_OPEN_READONLY, "open read-only");
+  // Read-write at the file level where permitted (see the header): query_only keeps SQL out.
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  const bool writable = ::access(path.c_str(), W_OK) == 0 &&
+                        ::access(parent.empty() ? "." : parent.c_str(), W_OK) == 0;
+  DbPtr db = OpenConnection(path, writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY,
+                            "open read-only");
+  sql::Exec(db.get(), "PRAGMA query_only=ON", Where(path, "PRAGMA query_only=ON"));
   const int version = CheckedSchemaVersionSnapshot(db.get(), path);
   if (version == 0) {
     Fail("results store '", path, "': no gapbench schema in it (an empty database, or a run ",
@@ -442,6 +528,20 @@ ResultsStore ResultsStore::OpenReadOnly(const std::string& path) {
   }
   CheckRealTables(db.get(), path);
   return ResultsStore(path, db.release());
+}
+
+void ResultsStore::Close() {
+  sqlite3_close_v2(db_);
+  db_ = nullptr;
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+  lock_fd_ = -1;
+}
+
+void ResultsStore::CloseAndRemove() {
+  sqlite3_close_v2(db_);
+  db_ = nullptr;
+  RemoveDatabaseFiles(path_);  // still under the lock, when there is one
+  Close();
 }
 
 int ResultsStore::schema_version() const {

@@ -124,10 +124,20 @@ struct InsertResult {
 // to a 5 s busy timeout. Read orders are documented in docs/RESULTS_DB.md.
 class ResultsStore {
  public:
-  // Creates the file when missing and migrates it to kSchemaVersion. Error naming the path when
-  // it is not a SQLite database, is from a newer schema, or cannot be opened for writing.
+  // Creates the file when missing (mode 0600: items may hold private prompts and completions;
+  // SQLite gives the -wal and -shm files the database's mode) and migrates it to
+  // kSchemaVersion. Error naming the path when it is not a SQLite database, is from a newer
+  // schema, or cannot be opened for writing.
   static ResultsStore Open(const std::string& path);
-  // Read-only (reports, compare): no migration; Error when the schema is missing or newer.
+  // Open() for the one process that schedules on the database (the coordinator): also takes an
+  // exclusive flock(2) on the database file for the store's life (the kernel drops it when the
+  // process dies, kill -9 included). Error "in use" when another store holds it.
+  static ResultsStore OpenExclusive(const std::string& path);
+  // For reads only (reports, compare): no migration, `PRAGMA query_only` (no SQL can write).
+  // The file is opened read-write where permitted so that, being the last connection, closing
+  // it removes the -wal/-shm files as a writer's close does (a read-only connection would leave
+  // them beside a finished run); a file that is not writable is opened read-only. Error when the
+  // schema is missing or newer.
   static ResultsStore OpenReadOnly(const std::string& path);
 
   ResultsStore(ResultsStore&&) noexcept;
@@ -136,6 +146,12 @@ class ResultsStore {
 
   const std::string& path() const { return path_; }
   int schema_version() const;
+  // True when this store created the database file (it did not exist before Open).
+  bool created() const { return created_; }
+  // Closes the connection and deletes the database file with its -wal, -shm and -journal (then
+  // releases the exclusive lock). For a coordinator whose start failed on a database it created,
+  // so no empty database is left behind. The store is unusable afterwards.
+  void CloseAndRemove();
 
   // --- writes (each one transaction) ---
   // Insert or update by primary key (sweeps: name/priority/spec/ended_at may change).
@@ -182,8 +198,13 @@ class ResultsStore {
 
  private:
   ResultsStore(std::string path, sqlite3* db);
+  void Close();
   std::string path_;
   sqlite3* db_ = nullptr;
+  bool created_ = false;
+  // OpenExclusive's flock'ed descriptor of the database file; closed only after db_, because
+  // closing any descriptor of the file drops the process's POSIX (SQLite) locks on it.
+  int lock_fd_ = -1;
 };
 
 }  // namespace gapbench::reports

@@ -166,6 +166,12 @@ RunData LoadRunFromStore(const ResultsStore& store, const std::string& source) {
 RunData LoadRun(const std::string& path) {
   const std::string db = ResolveResultsPath(path);
   const auto store = ResultsStore::OpenReadOnly(db);
+  // An empty database (a coordinator that never queued a sweep) is said so, not reported as a
+  // run of 0 groups.
+  if (store.Sweeps().empty()) {
+    Fail("results store '", db, "': holds no sweep (an empty database: no sweep was ever queued ",
+         "in it, so there is nothing to report)");
+  }
   return LoadRunFromStore(store, db);
 }
 

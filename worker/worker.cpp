@@ -17,6 +17,7 @@
 
 #include "common/error.h"
 #include "common/json.h"
+#include "coordinator/endpoint.h"
 #include "coordinator/protocol.h"
 #include "engine/engine_lm.h"
 #include "kernels/parallel.h"
@@ -198,6 +199,9 @@ Worker::Impl::Impl(WorkerOptions options, std::atomic<bool>& stop)
     };
   }
   if (opt_.connect.empty()) Fail("the worker needs an endpoint to connect to (--connect)");
+  // A port libzmq would wrap, or a host that does not exist, would otherwise be retried forever.
+  proto::CheckResolvable(proto::ParseEndpoint(opt_.connect, "--connect", /*for_bind=*/false),
+                         "--connect");
   if (opt_.name.empty()) opt_.name = StrCat(host_, ':', ::getpid());
   if (opt_.heartbeat_ms < 1 || opt_.liveness < 1 || opt_.initial_backoff_ms < 1 ||
       opt_.max_backoff_ms < opt_.initial_backoff_ms || opt_.batch_items < 1) {
@@ -227,6 +231,10 @@ void Worker::Impl::Connect() {
   sock_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::dealer);
   sock_->set(zmq::sockopt::linger, 0);
   sock_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(proto::kMaxBodyBytes + 4096));
+  // libzmq reconnects on its own when a connection drops or its handshake fails (a listener
+  // that is not a coordinator): every 100 ms by default. Pace it with the worker's backoff.
+  sock_->set(zmq::sockopt::reconnect_ivl, backoff_ms_);
+  sock_->set(zmq::sockopt::reconnect_ivl_max, opt_.max_backoff_ms);
   if (!server_public_.empty()) {
     sock_->set(zmq::sockopt::curve_serverkey, server_public_);
     sock_->set(zmq::sockopt::curve_publickey, client_public_);

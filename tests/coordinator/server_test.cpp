@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <thread>
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
@@ -13,6 +14,7 @@
 #include "common/json.h"
 #include "coordinator/curve_keys.h"
 #include "coordinator/protocol.h"
+#include "coordinator/status.h"
 #include "reports/results_store.h"
 #include "tests/coordinator/sweep_fixture.h"
 
@@ -448,6 +450,144 @@ TEST(CoordinatorServer, ErrorsAreClear) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find(c.endpoint()), std::string::npos) << e.what();
   }
+}
+
+// Attack (issue 17 #8): a peer that holds no lease -- it said HELLO like anyone on the machine
+// can -- injects RESULTS and DONE for a shard another worker holds, and for one nobody holds;
+// the lease holder itself sends items outside its range. Nothing of it may be stored.
+TEST(CoordinatorServer, ResultsWithoutTheLeaseOrOutsideTheRangeAreRefused) {
+  TempDir dir;
+  CoordinatorOptions o = Options(dir);
+  o.liveness = 100;
+  Coordinator c(o);
+  c.AddSweep(WriteSweep(dir));
+  Running run(c);
+  zmq::context_t ctx;
+  Client holder(ctx, c.endpoint());
+  holder.Hello("holder");
+  holder.Expect(kTypeWelcome);
+  holder.Send(kTypeReady, "{}");
+  const auto a = holder.Expect(kTypeAssign);
+  const std::string shard = a["shard"].GetString();
+  const ShardTask task = ShardTaskFromJson(Serialize(a["task"]), "a");
+  const int64_t lease = a["lease"].GetInt64();
+
+  Client thief(ctx, c.endpoint());
+  thief.Hello("thief");
+  thief.Expect(kTypeWelcome);
+  const auto inject = [&](Client& from, const std::string& to_shard, int64_t with_lease,
+                          int64_t item) {
+    from.Send(kTypeResults,
+              StrCat(R"({"shard":")", to_shard, R"(","lease":)", with_lease, R"(,"seq":7,)",
+                     R"("items":[{"item_index":)", item, R"(,"sample":0,"item_id":"x",)",
+                     R"("record":{"correct":true,"answer":"forged"}}]})"));
+  };
+  // The holder's shard with the holder's lease number, and with a made-up one.
+  inject(thief, shard, lease, task.begin);
+  thief.Expect(kTypeCancel);
+  inject(thief, shard, lease + 1000, task.begin);
+  thief.Expect(kTypeCancel);
+  thief.Send(kTypeDone, StrCat(R"({"shard":")", shard, R"(","lease":)", lease, R"(,"n_items":2})"));
+  thief.Expect(kTypeCancel);
+  // A shard nobody holds (still pending): lease 0 and the next lease number.
+  std::string pending;
+  {
+    const auto store = reports::ResultsStore::OpenReadOnly(o.db_path);
+    for (const auto& row : store.Shards()) {
+      if (row.state == reports::ShardState::kPending) pending = row.id;
+    }
+  }
+  ASSERT_FALSE(pending.empty());
+  int64_t pending_begin = 0;
+  {
+    const auto store = reports::ResultsStore::OpenReadOnly(o.db_path);
+    pending_begin = store.Shard(pending)->begin;
+  }
+  inject(thief, pending, 0, pending_begin);
+  thief.Expect(kTypeCancel);
+  inject(thief, pending, lease + 1, pending_begin);
+  thief.Expect(kTypeCancel);
+  // The holder, for an item outside its range: refused, and its attempt fails.
+  inject(holder, shard, lease, task.end);
+  holder.Expect(kTypeCancel);
+
+  const StatusSnapshot s = c.Status();
+  EXPECT_EQ(s.results_rejected, 6);
+  EXPECT_EQ(s.items_done, 0);
+  EXPECT_NE(RenderMetrics(s).find("gapbench_results_rejected_total 6"), std::string::npos);
+  const auto store = reports::ResultsStore::OpenReadOnly(o.db_path);
+  EXPECT_TRUE(store.Items().empty());
+  for (const auto& row : store.Shards()) {
+    EXPECT_NE(row.state, reports::ShardState::kDone) << row.id;
+  }
+  EXPECT_EQ(store.Shard(shard)->state, reports::ShardState::kPending);  // the failed attempt
+  EXPECT_EQ(store.Shard(shard)->attempts, 1);
+  EXPECT_EQ(store.Events("results_rejected").size(), 6u);
+  // The honest path still works: a new lease, results, DONE.
+  holder.Send(kTypeReady, "{}");
+  const auto again = holder.Expect(kTypeAssign);
+  const ShardTask t2 = ShardTaskFromJson(Serialize(again["task"]), "again");
+  holder.Results(again, t2.begin, t2.end, 1);
+  holder.Done(again);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(c.Status().items_done, 2);
+}
+
+// One coordinator per database (issue 10): a second one is refused while the first lives, and
+// may start once it is gone.
+TEST(CoordinatorServer, SecondCoordinatorOnTheSameDatabaseIsRefused) {
+  TempDir dir;
+  CoordinatorOptions o = Options(dir);
+  auto first = std::make_unique<Coordinator>(o);
+  first->AddSweep(WriteSweep(dir));
+  try {
+    Coordinator second(o);
+    FAIL() << "a second coordinator started on a database in use";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("in use"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(o.db_path), std::string::npos) << e.what();
+  }
+  first.reset();
+  Coordinator third(o);
+  EXPECT_EQ(third.Status().sweeps.size(), 1u);
+}
+
+// A start that fails (port taken, port out of range, non-loopback without CURVE) leaves no
+// database behind; so does a coordinator that never had a sweep.
+TEST(CoordinatorServer, FailedStartLeavesNoDatabase) {
+  TempDir dir;
+  Coordinator c(Options(dir));
+  const auto expect_refused = [&](CoordinatorOptions o, const std::string& needle) {
+    o.db_path = (dir / "new.sqlite").string();
+    try {
+      Coordinator bad(o);
+      ADD_FAILURE() << "started with --bind " << o.bind;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+      EXPECT_FALSE(std::filesystem::exists(o.db_path + suffix)) << o.db_path << suffix;
+    }
+  };
+  CoordinatorOptions o = Options(dir);
+  o.bind = c.endpoint();  // taken
+  expect_refused(o, c.endpoint());
+  o.bind = "tcp://127.0.0.1:99999";  // libzmq would listen on 34463
+  expect_refused(o, "1..65535");
+  o.bind = "tcp://127.0.0.1:-1";
+  expect_refused(o, "1..65535");
+  o.bind = "tcp://0.0.0.0:0";  // every interface, no CURVE
+  expect_refused(o, "--insecure");
+  o.bind = "tcp://127.0.0.1:0";
+  o.http = "127.0.0.1:99999";
+  expect_refused(o, "65535");
+  {
+    CoordinatorOptions unused = Options(dir);
+    unused.db_path = (dir / "unused.sqlite").string();
+    Coordinator idle(unused);
+    EXPECT_TRUE(std::filesystem::exists(unused.db_path));
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "unused.sqlite"));
 }
 
 }  // namespace
