@@ -745,14 +745,13 @@ void Coordinator::Impl::HandleResults(const std::string& peer, const rapidjson::
     row.sample = Int(item, "sample", 0);
     if (row.item_index < f.begin || row.item_index >= f.end || row.sample < 0 ||
         row.sample >= f.samples) {
-      // The lease holder itself is broken or hostile: nothing of the batch is stored, and the
-      // attempt fails (retried on another lease, poison after max_attempts).
+      // From the lease holder itself: nothing of the batch is stored (no ACK); it keeps its
+      // lease, and a DONE without every result stored fails the attempt.
       const std::string why =
           StrCat("item ", row.item_index, " sample ", row.sample, " is outside shard ", shard,
                  " (items [", f.begin, ", ", f.end, "), ", f.samples, " samples)");
       Reject(peer, shard, lease, why);
-      Commit(scheduler.Fail(peer, lease, "results outside the shard's range: " + why, true));
-      return Cancel(peer, shard, lease, why);
+      Bad(why);  // also counted as a dropped message
     }
     row.item_id = Str(item, "item_id");
     const rapidjson::Value* record = Find(item, "record");

@@ -12,6 +12,8 @@
 // coordinator silent for liveness x heartbeat is presumed gone: the socket is closed, and after a
 // backoff (initial .. max, doubling) a new one connects and says HELLO again; after WELCOME the
 // whole outbox is resent. DONE goes out only when every batch of the lease is acknowledged.
+// libzmq's own reconnects (a dropped connection, a listener that is not a coordinator) follow
+// the same backoff (ZMQ_RECONNECT_IVL = the current backoff, _MAX = max_backoff_ms).
 //
 // Failures: FAILED with retryable=false for deterministic input errors (model or suite file
 // missing or invalid, model id or suite content hash different from the task's, bad engine
@@ -60,7 +62,8 @@ struct WorkerOptions {
 
 class Worker {
  public:
-  // Error on bad options (empty endpoint, unreadable CURVE key files).
+  // Error on bad options (empty endpoint, a tcp port outside 1..65535, a host name that does not
+  // exist, unreadable CURVE key files).
   explicit Worker(WorkerOptions options);
   ~Worker();
   Worker(const Worker&) = delete;

@@ -20,7 +20,6 @@
 #include <set>
 
 #include "common/error.h"
-#include "coordinator/curve_keys.h"
 #include "reports/results_store.h"
 #include "tests/distributed/cluster_fixture.h"
 
@@ -265,7 +264,7 @@ TEST(Processes, PreAuthConnectionFloodDoesNotLockOutAListedWorkerOrHealthz) {
   ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &limit), 0);  // the flooder's own sockets
   TempDir dir;
   const fs::path keys = dir / "keys";
-  coordinator::MakeKeys(keys.string());
+  ASSERT_EQ(RunProcess({GapbenchBin(), "coordinator", "--make-keys", keys.string()}).exit_code, 0);
   const int port = FreePort();
   const int http = FreePort();
   // The coordinator starts with a soft limit of 1,024 (a common default) under a higher hard one.
