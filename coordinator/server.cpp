@@ -119,11 +119,14 @@ std::string Body(Fn&& fill) {
   return buffer.GetString();
 }
 
+void RaiseDescriptorLimit();
+
 // Checked before anything touches the database: a refused start leaves no file behind.
 CoordinatorOptions Checked(CoordinatorOptions o) {
   CheckCoordinatorBind(o.bind, !o.curve_keys_dir.empty(), o.insecure);
   if (!o.http.empty()) ParseHostPort(o.http, "--http");
   if (o.handshake_ms < 1) Fail("coordinator handshake timeout must be positive");
+  RaiseDescriptorLimit();
   return o;
 }
 
@@ -240,7 +243,7 @@ struct Coordinator::Impl {
 
 Coordinator::Impl::Impl(CoordinatorOptions o)
     : options(Checked(std::move(o))),
-      store((RaiseDescriptorLimit(), reports::ResultsStore::OpenExclusive(options.db_path))),
+      store(reports::ResultsStore::OpenExclusive(options.db_path)),
       scheduler(SchedulerOptions{options.heartbeat_ms, options.liveness, options.lease_ms,
                                  options.max_attempts}),
       context(1) {

@@ -65,7 +65,7 @@ bool LogHas(const fs::path& log, const std::string& text) {
 TEST(Processes, FinishedRunIsOwnerOnlyReRunsAtOnceAndItsReportLeavesNoWalOrShm) {
   Umask022 umask;  // what most shells give: files would come out 0644 without care
   TempDir dir;
-  const Workload w = MakeWorkload(dir.path(), 8, 4);
+  const Workload w = MakeWorkload(dir.path(), 24, 12);  // 2-shot needs a few items per subject
   const fs::path out = dir / "out";
   const std::vector<std::string> run = {GapbenchBin(),    "run", w.sweep.string(), "--workers",
                                         "1",              "--out", out.string(),
@@ -104,16 +104,27 @@ TEST(Processes, OneCoordinatorPerDatabaseAndKill9ReleasesIt) {
   ASSERT_TRUE(WaitUntil([&] { return LogHas(dir / "first.log", "listening on"); }, seconds(30)))
       << ReadFile(dir / "first.log");
   // A second coordinator on the same database (another port): refused, naming the database.
-  const auto second = RunProcess(CoordinatorArgs(w, db, FreePort()));
-  EXPECT_NE(second.exit_code, 0);
-  EXPECT_NE(second.err.find("in use"), std::string::npos) << second.err;
-  EXPECT_NE(second.err.find(db.string()), std::string::npos) << second.err;
+  // (Before: it started too and handed out the same shards and lease numbers.)
+  {
+    Child second(CoordinatorArgs(w, db, FreePort()), dir / "second.log");
+    const auto rc = second.Wait(seconds(20));
+    ASSERT_TRUE(rc.has_value()) << "a second coordinator runs on the database in use";
+    EXPECT_NE(*rc, 0);
+    const std::string text = ReadFile(dir / "second.log");
+    EXPECT_NE(text.find("in use"), std::string::npos) << text;
+    EXPECT_NE(text.find(db.string()), std::string::npos) << text;
+  }
   // `gapbench run` with the database in its --out folder: refused the same way.
-  fs::create_directories(dir / "out");
-  const auto via_run = RunProcess(
-      {GapbenchBin(), "run", w.sweep.string(), "--workers", "1", "--out", dir.path().string()});
-  EXPECT_NE(via_run.exit_code, 0);
-  EXPECT_NE(via_run.err.find("in use"), std::string::npos) << via_run.err;
+  {
+    Child via_run({GapbenchBin(), "run", w.sweep.string(), "--workers", "1", "--out",
+                   dir.path().string()},
+                  dir / "run.log");
+    const auto rc = via_run.Wait(seconds(60));
+    ASSERT_TRUE(rc.has_value()) << "`gapbench run` runs on the database in use";
+    EXPECT_NE(*rc, 0);
+    EXPECT_NE(ReadFile(dir / "run.log").find("in use"), std::string::npos)
+        << ReadFile(dir / "run.log");
+  }
   // kill -9: the lock goes with the process, a new coordinator resumes the database.
   first->Signal(SIGKILL);
   first->Wait(seconds(10));
@@ -249,14 +260,14 @@ int Healthz(int port) {
   return code;
 }
 
-// Issue 17 #9: ~1,100 idle TCP connections (never a ZMTP greeting) against a CURVE coordinator
-// started with a soft limit of 1,024 descriptors. A listed worker must still join and /healthz
-// must still answer.
+// Issue 17 #9: idle TCP connections (never a ZMTP greeting; ~1,100, at most 2,000) against a
+// CURVE coordinator started with a soft limit of 1,024 descriptors. A listed worker must still
+// join and /healthz must still answer.
 TEST(Processes, PreAuthConnectionFloodDoesNotLockOutAListedWorkerOrHealthz) {
-  constexpr int kFlood = 1100;
+  constexpr int kMaxFlood = 2000;
   rlimit limit{};
   ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
-  if (limit.rlim_max < kFlood + 1024) {
+  if (limit.rlim_max < kMaxFlood + 1024) {
     GTEST_SKIP() << "the hard descriptor limit (" << limit.rlim_max << ") is too low to flood";
   }
   const rlimit saved = limit;
@@ -276,24 +287,41 @@ TEST(Processes, PreAuthConnectionFloodDoesNotLockOutAListedWorkerOrHealthz) {
               dir / "coord.log");
   ASSERT_TRUE(WaitUntil([&] { return LogHas(dir / "coord.log", "listening on"); }, seconds(30)))
       << ReadFile(dir / "coord.log");
+  const auto open_fds = [&] {
+    std::error_code ec;
+    size_t n = 0;
+    for (auto it = fs::directory_iterator(StrCat("/proc/", coord.pid(), "/fd"), ec);
+         !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      ++n;
+    }
+    return n;
+  };
+  // Idle connections in batches (a burst overflows the listen backlog and the kernel drops some
+  // of them) until the coordinator holds 1,100 descriptors, or kMaxFlood connections are open
+  // (with 1,024 descriptors it saturates at ~1,020). They stay open for the whole test.
   std::vector<int> flood;
-  for (int i = 0; i < kFlood; ++i) {
-    const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (s < 0) break;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    flood.push_back(s);
+  while (static_cast<int>(flood.size()) < kMaxFlood && open_fds() < 1100) {
+    for (int i = 0; i < 50; ++i) {
+      const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (s < 0) break;
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      a.sin_port = htons(static_cast<uint16_t>(port));
+      ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+      flood.push_back(s);
+    }
+    ::usleep(50000);
   }
-  EXPECT_EQ(static_cast<int>(flood.size()), kFlood);
-  // The connections stay open on our side for the whole test.
+  std::fprintf(stderr, "note: %zu idle connections, %zu descriptors open in the coordinator\n",
+               flood.size(), open_fds());
+  EXPECT_GE(open_fds(), 1000u) << "the flood did not reach the coordinator";
   std::vector<std::string> args = WorkerArgs(port, "listed");
   args.insert(args.end(), {"--curve-keys", keys.string()});
   Child worker(args, dir / "worker.log");
+  // libzmq's default handshake timeout is 30 s: an idle connection held a descriptor that long.
   const bool joined = WaitUntil(
-      [&] { return LogHas(dir / "coord.log", "worker 'listed' joined"); }, seconds(25));
+      [&] { return LogHas(dir / "coord.log", "worker 'listed' joined"); }, seconds(20));
   const int health = Healthz(http);
   for (const int s : flood) ::close(s);
   ::setrlimit(RLIMIT_NOFILE, &saved);
