@@ -310,6 +310,13 @@ TEST(DeployFiles, EveryGapbenchCommandLineIsValid) {
     for (const auto& a : argv.GetArray()) run.emplace_back(a.GetString());
     run.emplace_back("--help");
     subcommands.insert(run[1]);
+    // Without CURVE a coordinator refuses a non-loopback bind unless told --insecure.
+    const std::string line = Join(argv);
+    if (run[1] == "coordinator" && line.find("--bind tcp://0.0.0.0") != std::string::npos) {
+      EXPECT_TRUE(line.find("--insecure") != std::string::npos ||
+                  line.find("--curve-keys") != std::string::npos)
+          << cmd["where"].GetString() << ": '" << line << "' would be refused";
+    }
     const auto r = RunProcess(run);
     EXPECT_EQ(r.exit_code, 0) << cmd["where"].GetString() << ": '" << Join(argv)
                               << " --help' is not a valid invocation:\n"
