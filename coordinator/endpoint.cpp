@@ -51,8 +51,7 @@ Endpoint ParseEndpoint(std::string_view text, std::string_view what, bool for_bi
     port = port * 10 + (c - '0');
   }
   if (!ok || port > 65535 || (port == 0 && !for_bind)) {
-    Fail(what, ": '", text, "': the port must be a number in ", range, " (got '", port_text,
-         "')");
+    Fail(what, ": '", text, "': the port must be a number in ", range, " (got '", port_text, "')");
   }
   e.port = port;
   return e;

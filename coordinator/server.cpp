@@ -545,8 +545,7 @@ void Coordinator::Impl::Reject(const std::string& peer, const std::string& shard
   }
   if (reject_logs++ >= kMaxDropLogsPerSecond) return;  // the counter still counts them
   std::fprintf(stderr, "coordinator: refused results from %s for shard %s (lease %lld): %s\n",
-               PeerName(peer).c_str(), shard.c_str(), static_cast<long long>(lease),
-               why.c_str());
+               PeerName(peer).c_str(), shard.c_str(), static_cast<long long>(lease), why.c_str());
   store.LogEvent("results_rejected", scheduler.FindShard(shard) ? shard : "", PeerName(peer),
                  Body([&](JsonWriter& w) {
                    w.Key("shard");

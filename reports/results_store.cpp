@@ -17,8 +17,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <ctime>
+#include <filesystem>
 #include <map>
 #include <thread>
 #include <utility>

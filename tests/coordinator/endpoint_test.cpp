@@ -28,9 +28,9 @@ TEST(Endpoint, ParsesPortsAndRefusesOutOfRange) {
   EXPECT_EQ(ParseEndpoint("tcp://127.0.0.1:0", "--bind", true).port, 0);
   EXPECT_NO_THROW(ParseEndpoint("tcp://127.0.0.1:*", "--bind", true));
   EXPECT_EQ(ParseEndpoint("ipc:///tmp/x", "--connect", false).transport, "ipc");
-  for (const char* bad : {"tcp://127.0.0.1:99999", "tcp://127.0.0.1:65536", "tcp://h:-1",
-                          "tcp://h:12ab", "tcp://h:", "tcp://h", "tcp://:5555", "127.0.0.1:5555",
-                          "tcp://[::1:5555"}) {
+  for (const char* bad :
+       {"tcp://127.0.0.1:99999", "tcp://127.0.0.1:65536", "tcp://h:-1", "tcp://h:12ab",
+        "tcp://h:", "tcp://h", "tcp://:5555", "127.0.0.1:5555", "tcp://[::1:5555"}) {
     try {
       ParseEndpoint(bad, "--bind", true);
       ADD_FAILURE() << bad << " was accepted";
@@ -68,8 +68,7 @@ TEST(Endpoint, CommandsRefuseBadPortsBeforeCreatingAnything) {
       {{"coordinator", "--db", db, "--bind", "tcp://0.0.0.0:5555"}, "--insecure"},
       {{"run", (dir / "sweep.json").string(), "--out", out, "--bind", "tcp://127.0.0.1:99999"},
        "--bind"},
-      {{"run", (dir / "sweep.json").string(), "--out", out, "--http", "127.0.0.1:70000"},
-       "--http"},
+      {{"run", (dir / "sweep.json").string(), "--out", out, "--http", "127.0.0.1:70000"}, "--http"},
   };
   for (const auto& [args, needle] : cases) {
     std::vector<std::string> argv = {"timeout", "10", GapbenchBin()};

@@ -2,6 +2,7 @@
 // anyone else, not even between their creation and a later chmod. An inotify watch on the keys
 // folder sees every creation and every attribute change: a secret written 0644 and then
 // chmod'ed 0600 shows up as IN_ATTRIB; a file created with its final mode does not.
+#include <gtest/gtest.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,8 +10,6 @@
 #include <filesystem>
 #include <map>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "coordinator/curve_keys.h"
 #include "tests/test_util.h"

@@ -6,6 +6,7 @@
 // lock a listed worker or /healthz out.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -13,8 +14,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <set>
@@ -67,9 +66,9 @@ TEST(Processes, FinishedRunIsOwnerOnlyReRunsAtOnceAndItsReportLeavesNoWalOrShm) 
   TempDir dir;
   const Workload w = MakeWorkload(dir.path(), 24, 12);  // 2-shot needs a few items per subject
   const fs::path out = dir / "out";
-  const std::vector<std::string> run = {GapbenchBin(),    "run", w.sweep.string(), "--workers",
-                                        "1",              "--out", out.string(),
-                                        "--heartbeat-ms", "200"};
+  const std::vector<std::string> run = {GapbenchBin(), "run",   w.sweep.string(), "--workers",
+                                        "1",           "--out", out.string(),     "--heartbeat-ms",
+                                        "200"};
   const auto first = RunProcess(run);
   ASSERT_EQ(first.exit_code, 0) << first.err;
   EXPECT_EQ(ModeOf(out / "results.sqlite"), 0600u);
@@ -116,9 +115,9 @@ TEST(Processes, OneCoordinatorPerDatabaseAndKill9ReleasesIt) {
   }
   // `gapbench run` with the database in its --out folder: refused the same way.
   {
-    Child via_run({GapbenchBin(), "run", w.sweep.string(), "--workers", "1", "--out",
-                   dir.path().string()},
-                  dir / "run.log");
+    Child via_run(
+        {GapbenchBin(), "run", w.sweep.string(), "--workers", "1", "--out", dir.path().string()},
+        dir / "run.log");
     const auto rc = via_run.Wait(seconds(60));
     ASSERT_TRUE(rc.has_value()) << "`gapbench run` runs on the database in use";
     EXPECT_NE(*rc, 0);
@@ -141,8 +140,8 @@ TEST(Processes, FailedStartLeavesNoDatabaseAndReportSaysEmpty) {
     "engines": [{"name": "e"}], "suites": [{"name": "s", "path": "nope.jsonl"}]})");
   const fs::path db = dir / "new.sqlite";
   // A bad sweep, a taken port: the database the start created is removed again.
-  const auto bad_sweep = RunProcess({GapbenchBin(), "coordinator", "--sweep",
-                                     (dir / "bad.json").string(), "--db", db.string()});
+  const auto bad_sweep = RunProcess(
+      {GapbenchBin(), "coordinator", "--sweep", (dir / "bad.json").string(), "--db", db.string()});
   EXPECT_NE(bad_sweep.exit_code, 0);
   EXPECT_FALSE(fs::exists(db)) << bad_sweep.err;
   const int port = FreePort();
@@ -182,8 +181,9 @@ TEST(Processes, WorkerGivesUpOnAnUnresolvableHostOrABadPort) {
   if (NameIsKnownAbsent("gapbench-no-such-host.invalid")) {
     endpoints.push_back("tcp://gapbench-no-such-host.invalid:5555");
   } else {
-    std::fprintf(stderr, "note: the resolver does not answer for .invalid names; the "
-                         "unresolvable-host case is skipped\n");
+    std::fprintf(stderr,
+                 "note: the resolver does not answer for .invalid names; the "
+                 "unresolvable-host case is skipped\n");
   }
   int n = 0;
   for (const std::string& endpoint : endpoints) {
@@ -210,9 +210,9 @@ TEST(Processes, WorkerReconnectsToANonZeroMqListenerAtItsBackoffPace) {
   socklen_t len = sizeof a;
   ::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len);
   const int port = ntohs(a.sin_port);
-  Child worker({GapbenchBin(), "worker", "--connect", StrCat("tcp://127.0.0.1:", port),
-                "--threads", "1"},
-               dir / "worker.log");
+  Child worker(
+      {GapbenchBin(), "worker", "--connect", StrCat("tcp://127.0.0.1:", port), "--threads", "1"},
+      dir / "worker.log");
   int accepted = 0;
   const auto end = Clock::now() + seconds(8);
   while (Clock::now() < end) {
@@ -254,7 +254,9 @@ int Healthz(int port) {
       if (n <= 0) break;
       reply.append(buf, static_cast<size_t>(n));
     }
-    if (reply.rfind("HTTP/1.1 ", 0) == 0 && reply.size() >= 12) code = std::stoi(reply.substr(9, 3));
+    if (reply.rfind("HTTP/1.1 ", 0) == 0 && reply.size() >= 12) {
+      code = std::stoi(reply.substr(9, 3));
+    }
   }
   ::close(s);
   return code;
@@ -320,8 +322,8 @@ TEST(Processes, PreAuthConnectionFloodDoesNotLockOutAListedWorkerOrHealthz) {
   args.insert(args.end(), {"--curve-keys", keys.string()});
   Child worker(args, dir / "worker.log");
   // libzmq's default handshake timeout is 30 s: an idle connection held a descriptor that long.
-  const bool joined = WaitUntil(
-      [&] { return LogHas(dir / "coord.log", "worker 'listed' joined"); }, seconds(20));
+  const bool joined =
+      WaitUntil([&] { return LogHas(dir / "coord.log", "worker 'listed' joined"); }, seconds(20));
   const int health = Healthz(http);
   for (const int s : flood) ::close(s);
   ::setrlimit(RLIMIT_NOFILE, &saved);

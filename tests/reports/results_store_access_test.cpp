@@ -3,6 +3,7 @@
 // process dies, kill -9 included), a failed open removes the file it created, and a read-only
 // open leaves no -wal/-shm beside a finished database.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -10,8 +11,6 @@
 
 #include <filesystem>
 #include <set>
-
-#include <gtest/gtest.h>
 
 #include "common/error.h"
 #include "reports/results_store.h"
