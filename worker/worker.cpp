@@ -34,6 +34,11 @@ using Ms = std::chrono::milliseconds;
 constexpr Ms kPollSlice{20};                        // the loop's tick: batching, timers, stop flag
 constexpr size_t kMaxBatchBytes = size_t{8} << 20;  // well under kMaxBodyBytes
 constexpr auto kProgressEvery = std::chrono::seconds(10);
+// ZMQ_RECONNECT_STOP and ZMQ_RECONNECT_STOP_HANDSHAKE_FAILED (libzmq >= 4.3.5, draft API: not
+// declared without ZMQ_BUILD_DRAFT_API, so the values are spelled out; refused with EINVAL by a
+// libzmq that lacks them).
+constexpr int kZmqReconnectStop = 109;
+constexpr int kZmqReconnectStopHandshakeFailed = 0x2;
 
 // One Z85 key from a key file (docs/PROTOCOL.md "CURVE"): the first line that is not empty and
 // does not start with '#'.
@@ -231,9 +236,15 @@ void Worker::Impl::Connect() {
   sock_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::dealer);
   sock_->set(zmq::sockopt::linger, 0);
   sock_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(proto::kMaxBodyBytes + 4096));
-  // libzmq reconnects on its own when a connection drops or its handshake fails (a listener
-  // that is not a coordinator): every 100 ms by default. Pace it with the worker's backoff.
-  sock_->set(zmq::sockopt::reconnect_ivl, backoff_ms_);
+  // libzmq reconnects on its own, every 100 ms by default: quick retries are right while nothing
+  // listens yet (a coordinator that is starting), but after a failed handshake something that is
+  // not a coordinator listens there and would be hit ten times a second. So libzmq stops after
+  // a failed handshake (ZMQ_RECONNECT_STOP) and the worker's backoff paces the next attempt (a
+  // new socket after the silence). A libzmq without that option paces every retry instead.
+  int stop = kZmqReconnectStopHandshakeFailed;
+  if (zmq_setsockopt(sock_->handle(), kZmqReconnectStop, &stop, sizeof stop) != 0) {
+    sock_->set(zmq::sockopt::reconnect_ivl, backoff_ms_);
+  }
   sock_->set(zmq::sockopt::reconnect_ivl_max, opt_.max_backoff_ms);
   if (!server_public_.empty()) {
     sock_->set(zmq::sockopt::curve_serverkey, server_public_);

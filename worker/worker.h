@@ -12,8 +12,8 @@
 // coordinator silent for liveness x heartbeat is presumed gone: the socket is closed, and after a
 // backoff (initial .. max, doubling) a new one connects and says HELLO again; after WELCOME the
 // whole outbox is resent. DONE goes out only when every batch of the lease is acknowledged.
-// libzmq's own reconnects (a dropped connection, a listener that is not a coordinator) follow
-// the same backoff (ZMQ_RECONNECT_IVL = the current backoff, _MAX = max_backoff_ms).
+// libzmq's own quick reconnects stop after a failed handshake (a listener that is not a
+// coordinator), so such a port is hit at the worker's backoff pace, not every 100 ms.
 //
 // Failures: FAILED with retryable=false for deterministic input errors (model or suite file
 // missing or invalid, model id or suite content hash different from the task's, bad engine
