@@ -131,7 +131,9 @@ class ResultsStore {
   static ResultsStore Open(const std::string& path);
   // Open() for the one process that schedules on the database (the coordinator): also takes an
   // exclusive flock(2) on the database file for the store's life (the kernel drops it when the
-  // process dies, kill -9 included). Error "in use" when another store holds it.
+  // process dies, kill -9 included). Error "in use" when another store holds it. (A refused call
+  // closes its descriptor of the file, which drops the POSIX locks other SQLite connections of
+  // the same process hold on it: only tests open one database twice in one process.)
   static ResultsStore OpenExclusive(const std::string& path);
   // For reads only (reports, compare): no migration, `PRAGMA query_only` (no SQL can write).
   // The file is opened read-write where permitted so that, being the last connection, closing
