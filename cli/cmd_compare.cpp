@@ -44,7 +44,8 @@ constexpr const char* kUsage =
     "  --speed-threshold R        relative latency increase a speed verdict needs (default 0.10)\n"
     "  --fail-on-speed-regression also exit 1 on a speed regression (timing is noisy: opt in;\n"
     "                             speed is judged only over repeated measurements)\n"
-    "  --speed-min-repeats K      repeated measurements (seeds) a speed verdict needs (default 3);\n"
+    "  --speed-min-repeats K      repeated measurements (seeds) a speed verdict needs (default "
+    "3);\n"
     "                             fewer: latency ratios are informational\n"
     "  --max-flips N              flipped item ids listed per direction and group (default 20)\n"
     "  --resamples N              bootstrap resamples for non-binary scores (default 10000)\n"
@@ -101,10 +102,8 @@ int Compare(const Argv& argv) {
       c = reports::CompareSettings(run_a, sel_a, run_b, sel_b, o);
     }
   } else {
-    const reports::CompareRun base =
-        reports::ToCompareRun(reports::LoadRun(args.positionals()[0]));
-    const reports::CompareRun cand =
-        reports::ToCompareRun(reports::LoadRun(args.positionals()[1]));
+    const reports::CompareRun base = reports::ToCompareRun(reports::LoadRun(args.positionals()[0]));
+    const reports::CompareRun cand = reports::ToCompareRun(reports::LoadRun(args.positionals()[1]));
     c = reports::CompareRuns(base, cand, o);
   }
 

@@ -133,8 +133,9 @@ void CompareSpeed(const std::vector<PairedRecord>& pairs, const CompareOptions& 
   // noise of a shared machine (a busy neighbour slows every item alike), so this ratio is no
   // verdict. JudgeSpeedFamilies judges it when the setting was measured repeatedly.
   s->informational = true;
-  s->note = "informational: one measurement per side (a run's latency on a shared machine is not "
-            "evidence); speed is judged over repeated measurements (seeds or runs)";
+  s->note =
+      "informational: one measurement per side (a run's latency on a shared machine is not "
+      "evidence); speed is judged over repeated measurements (seeds or runs)";
 }
 
 // Everything of one group except the verdict, which needs the correction across groups.
@@ -315,8 +316,7 @@ void JudgeSpeedFamilies(Comparison& c, const CompareOptions& o) {
     }
     double ss = 0;
     for (double x : logs) ss += (x - mean) * (x - mean);
-    const double half = T975(f.repeats - 1) *
-                        std::sqrt(ss / static_cast<double>(f.repeats - 1)) /
+    const double half = T975(f.repeats - 1) * std::sqrt(ss / static_cast<double>(f.repeats - 1)) /
                         std::sqrt(static_cast<double>(f.repeats));
     f.ci = Interval{std::exp(mean - half), std::exp(mean + half)};
     const double slow = 1 + o.speed_threshold;
@@ -429,8 +429,8 @@ std::string PairId(const CompareKey& k, const std::set<std::string>& named) {
   for (const char* d : kKeyDimensions) {
     std::string v;
     if (!named.count(d)) {
-      v = d == std::string("model")    ? k.model_id
-          : d == std::string("config") ? k.config_hash
+      v = d == std::string("model")      ? k.model_id
+          : d == std::string("config")   ? k.config_hash
           : d == std::string("strategy") ? k.strategy
                                          : k.suite_hash;
     }
@@ -665,8 +665,8 @@ Comparison CompareSettings(const CompareRun& a_run, const Selector& a, const Com
       for (const auto& [d, v] : side.sel->terms) {
         values += StrCat(values.empty() ? "" : "; ", d, ": ", ValuesOf(*side.run, d));
       }
-      Fail("compare: ", side.flag, " ", side.sel->text, " matches no group of ",
-           side.run->source, " (values there: ", values, ")");
+      Fail("compare: ", side.flag, " ", side.sel->text, " matches no group of ", side.run->source,
+           " (values there: ", values, ")");
     }
   }
   if (&a_run == &b_run || a_run.source == b_run.source) {
@@ -785,10 +785,10 @@ void AppendVerdictLine(std::string& md, const Comparison& c, const GroupComparis
                PairCell(g.key.config_label, g.cand_key.config_label), "`, strategy `",
                PairCell(Strategy(g.key), Strategy(g.cand_key)), "`, suite `",
                PairCell(g.key.suite_label, g.cand_key.suite_label), "`, setting `",
-               PairCell(g.key.setting_label, g.cand_key.setting_label), "`: accuracy ", Acc(g.base_accuracy), " -> ", Acc(g.cand_accuracy), " (",
-               DiffWithCi(g.diff), ", ", TestName(g), " p = ", PValue(g.p_value), ", ",
-               CorrectionName(c.options.correction), "-adjusted p = ", PValue(g.p_adjusted),
-               ", n = ", g.n_items, "); ");
+               PairCell(g.key.setting_label, g.cand_key.setting_label), "`: accuracy ",
+               Acc(g.base_accuracy), " -> ", Acc(g.cand_accuracy), " (", DiffWithCi(g.diff), ", ",
+               TestName(g), " p = ", PValue(g.p_value), ", ", CorrectionName(c.options.correction),
+               "-adjusted p = ", PValue(g.p_adjusted), ", n = ", g.n_items, "); ");
   const auto& flips = regression ? g.correct_to_wrong : g.wrong_to_correct;
   md += StrCat(flips.size(), " flipped ", regression ? "correct -> wrong" : "wrong -> correct",
                ": ", IdList(flips, c.options.max_flips_listed), "\n");
@@ -823,8 +823,8 @@ void AppendGroupSection(std::string& md, const Comparison& c, const GroupCompari
                         " wrong -> correct"));
   const SpeedComparison& s = g.speed;
   if (s.base_tokens_per_item > 0 || s.cand_tokens_per_item > 0) {
-    row("tokens per record (in + out)", StrCat(Fmt("%.4g", s.base_tokens_per_item), " -> ",
-                                               Fmt("%.4g", s.cand_tokens_per_item)));
+    row("tokens per record (in + out)",
+        StrCat(Fmt("%.4g", s.base_tokens_per_item), " -> ", Fmt("%.4g", s.cand_tokens_per_item)));
   }
   if (s.verdict == Verdict::kNotTested && !s.informational) {
     row("latency", StrCat("not judged: ", s.note));
@@ -836,7 +836,8 @@ void AppendGroupSection(std::string& md, const Comparison& c, const GroupCompari
       row("median tokens/s", StrCat(Fmt("%.4g", s.base_median_tokens_per_s), " -> ",
                                     Fmt("%.4g", s.cand_median_tokens_per_s)));
     }
-    row("speed verdict", s.informational ? s.note : StrCat(VerdictName(s.verdict), " (", s.note, ")"));
+    row("speed verdict",
+        s.informational ? s.note : StrCat(VerdictName(s.verdict), " (", s.note, ")"));
   }
   row("verdict", StrCat("**", VerdictName(g.verdict), "**"));
   md += StrCat("\ncorrect -> wrong (", g.correct_to_wrong.size(),
@@ -986,8 +987,7 @@ std::string RenderCompareMarkdown(const Comparison& c) {
   } else {
     md += StrCat("**Verdict: no significant regression** in ", c.groups.size(),
                  " compared group(s) (", c.improvements, " improvement(s))",
-                 not_compared ? StrCat("; ", not_compared, " group(s) not compared") : "",
-                 "\n\n");
+                 not_compared ? StrCat("; ", not_compared, " group(s) not compared") : "", "\n\n");
   }
   for (const GroupComparison& g : c.groups) {
     if (g.verdict == Verdict::kRegression || g.verdict == Verdict::kImprovement) {
@@ -1003,10 +1003,11 @@ std::string RenderCompareMarkdown(const Comparison& c) {
   bool informational = false;
   for (const GroupComparison& g : c.groups) informational = informational || g.speed.informational;
   if (informational) {
-    md += StrCat("- latency ratios marked (informational) come from one measurement per side: "
-                 "no speed verdict (a run's latency on a shared machine is not evidence; speed "
-                 "is judged over at least ", o.speed_min_repeats,
-                 " repeated measurements, e.g. seeds)\n");
+    md += StrCat(
+        "- latency ratios marked (informational) come from one measurement per side: "
+        "no speed verdict (a run's latency on a shared machine is not evidence; speed "
+        "is judged over at least ",
+        o.speed_min_repeats, " repeated measurements, e.g. seeds)\n");
   }
   md +=
       "\n| model | configuration | strategy | suite | setting | items | base | candidate | "

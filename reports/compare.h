@@ -110,8 +110,8 @@ struct SpeedComparison {
   double base_median_tokens_per_s = 0;  // informational
   double cand_median_tokens_per_s = 0;
   Verdict verdict = Verdict::kNotTested;
-  std::string note;  // why it was not judged
-  bool informational = false;  // ratio shown, but one measurement per side: no verdict
+  std::string note;                 // why it was not judged
+  bool informational = false;       // ratio shown, but one measurement per side: no verdict
   double base_tokens_per_item = 0;  // mean tokens_in + tokens_out (machine-independent cost)
   double cand_tokens_per_item = 0;
 };

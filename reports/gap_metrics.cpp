@@ -157,8 +157,8 @@ GroupMetrics ComputeGroup(const RunData& run, size_t index, const MetricsOptions
 }
 
 Arm ArmOf(const RunGroup& g) {
-  return {g.model.id,      g.model.alias, g.config.hash, g.config.name, g.strategy_name,
-          g.key.setting, SettingLabel(g.setting)};
+  return {g.model.id,      g.model.alias, g.config.hash,          g.config.name,
+          g.strategy_name, g.key.setting, SettingLabel(g.setting)};
 }
 
 // (config hash, strategy) identify an arm's setting across models.

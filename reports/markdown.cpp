@@ -48,9 +48,8 @@ void SeedsSection(std::ostringstream& o, const RunData& run, const RunMetrics& m
   const auto seeds = SummariseSeeds(run, m);
   if (seeds.empty()) return;
   o << "## Seeds (repeated measurements of one setting)\n\n";
-  Header(o, {"model", "configuration", "strategy", "suite", "setting", "seeds",
-             "accuracy per seed", "mean", "SD across seeds", "pooled", StrCat(conf, "% CI (pooled)"),
-             "items"});
+  Header(o, {"model", "configuration", "strategy", "suite", "setting", "seeds", "accuracy per seed",
+             "mean", "SD across seeds", "pooled", StrCat(conf, "% CI (pooled)"), "items"});
   for (const auto& s : seeds) {
     const RunGroup& g = run.groups[s.groups.front()];
     std::string per_seed, list;
@@ -118,9 +117,9 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
   o << ". Intervals are " << conf << "% (items are the sampling unit; see docs/REPORTS.md).\n\n";
 
   o << "## Accuracy\n\n";
-  Header(o, {"model", "configuration", "strategy", "suite", "shots", "seed", "samples",
-             "max tokens", "n", "accuracy", StrCat(conf, "% CI"), "CI method", "acc_norm", "pass@k",
-             "MDD"});
+  Header(o,
+         {"model", "configuration", "strategy", "suite", "shots", "seed", "samples", "max tokens",
+          "n", "accuracy", StrCat(conf, "% CI"), "CI method", "acc_norm", "pass@k", "MDD"});
   for (size_t i = 0; i < run.groups.size(); ++i) {
     const auto& g = run.groups[i];
     const auto& gm = m.groups[i];
@@ -165,12 +164,11 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
   if (m.generalisation.empty()) {
     o << "No suite pair with split id/ood tags and a family in this run.\n\n";
   } else {
-    Header(o, {"model", "configuration", "strategy", "setting", "family", "n id", "n ood",
-               "acc id", "acc ood", "gap"});
+    Header(o, {"model", "configuration", "strategy", "setting", "family", "n id", "n ood", "acc id",
+               "acc ood", "gap"});
     for (const auto& g : m.generalisation) {
       Row(o, {g.arm.model_alias, g.arm.config_name, g.arm.strategy, g.arm.setting_label, g.family,
-              Int(g.n_id),
-              Int(g.n_ood), FormatFixed(g.acc_id.value), FormatFixed(g.acc_ood.value),
+              Int(g.n_id), Int(g.n_ood), FormatFixed(g.acc_id.value), FormatFixed(g.acc_ood.value),
               FormatEstimate(g.gap)});
     }
     o << '\n';
@@ -201,8 +199,8 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
             StrCat(b.steps, ": ", FormatFixed(b.accuracy.mean.value, 2), " (n=", b.accuracy.n, ")");
       }
       Row(o, {r.arm.model_alias, r.arm.config_name, r.arm.strategy, r.arm.setting_label,
-              run.groups[r.group].suite.name,
-              by, r.fit ? FormatEstimate(r.fit->slope_hc1, 4) : StrCat("- (", r.note, ")")});
+              run.groups[r.group].suite.name, by,
+              r.fit ? FormatEstimate(r.fit->slope_hc1, 4) : StrCat("- (", r.note, ")")});
     }
     o << '\n';
     if (!m.reasoning_diff.empty()) {
@@ -211,8 +209,9 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
       Header(o, {"configuration", "strategy", "setting", "suite", "slope small", "slope large",
                  "difference"});
       for (const auto& d : m.reasoning_diff) {
-        Row(o, {d.config_name, d.strategy, d.setting_label, d.suite, FormatEstimate(d.slope_small, 4),
-                FormatEstimate(d.slope_large, 4), FormatEstimate(d.diff, 4)});
+        Row(o,
+            {d.config_name, d.strategy, d.setting_label, d.suite, FormatEstimate(d.slope_small, 4),
+             FormatEstimate(d.slope_large, 4), FormatEstimate(d.diff, 4)});
       }
       o << '\n';
     }
@@ -235,8 +234,8 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
     if (!m.knowledge_diff.empty()) {
       o << "Small (" << m.small_model_alias << ") − large (" << m.large_model_alias
         << "), paired by item:\n\n";
-      Header(o, {"configuration", "strategy", "setting", "suite", "bucket", "n", "difference",
-                 "MDD"});
+      Header(o,
+             {"configuration", "strategy", "setting", "suite", "bucket", "n", "difference", "MDD"});
       for (const auto& d : m.knowledge_diff) {
         for (const auto& r : d.rows) {
           Row(o, {d.config_name, d.strategy, d.setting_label, d.suite, r.bucket, Int(r.n),
@@ -257,8 +256,7 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
       for (const auto& p : f.points) {
         const auto& g = run.groups[p.group];
         Row(o, {g.model.alias, g.config.name, g.strategy_name, SettingLabel(g.setting),
-                FormatFixed(p.accuracy),
-                FormatSi(p.cost), p.on_front ? "yes" : ""});
+                FormatFixed(p.accuracy), FormatSi(p.cost), p.on_front ? "yes" : ""});
       }
       o << '\n';
     }

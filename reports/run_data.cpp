@@ -22,8 +22,7 @@ auto GroupOrder(const RunGroup& g) {
 // The shard-key members that GroupKey holds in its own fields (or that do not identify a group:
 // the item range).
 bool IsGroupedElsewhere(std::string_view key) {
-  return key == "model" || key == "engine" || key == "strategy" || key == "suite" ||
-         key == "items";
+  return key == "model" || key == "engine" || key == "strategy" || key == "suite" || key == "items";
 }
 
 void WriteSorted(const rapidjson::Value& v, JsonWriter& w) {

@@ -27,7 +27,7 @@ struct SeedSummary {
   double mean = 0;                 // of `accuracies`
   std::optional<double> sd;        // sample SD of `accuracies`; absent with one seed
   double min = 0, max = 0;
-  int64_t n_items = 0;    // distinct items scored by at least one seed
+  int64_t n_items = 0;     // distinct items scored by at least one seed
   AccuracySummary pooled;  // over per-item means across seeds
 };
 

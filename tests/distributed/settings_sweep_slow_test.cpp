@@ -76,12 +76,12 @@ TEST(SettingsSweep, FewshotTimesSeedsGivesFourGroupsAndAPairedAbVerdict) {
   EXPECT_EQ(doc["cand_only_groups"].Size(), 0u);
 
   // The Markdown names the verdict; a selector matching nothing is a usage error (exit 2).
-  const auto md_ab = RunProcess(
-      {GapbenchBin(), "compare", out.string(), "--a", "fewshot=0", "--b", "fewshot=2"});
+  const auto md_ab =
+      RunProcess({GapbenchBin(), "compare", out.string(), "--a", "fewshot=0", "--b", "fewshot=2"});
   EXPECT_TRUE(md_ab.exit_code == 0 || md_ab.exit_code == 1) << md_ab.err;
   EXPECT_NE(md_ab.out.find("**Verdict:"), std::string::npos) << md_ab.out;
-  const auto none = RunProcess(
-      {GapbenchBin(), "compare", out.string(), "--a", "fewshot=0", "--b", "fewshot=5"});
+  const auto none =
+      RunProcess({GapbenchBin(), "compare", out.string(), "--a", "fewshot=0", "--b", "fewshot=5"});
   EXPECT_EQ(none.exit_code, 2);
   EXPECT_NE(none.err.find("matches no group"), std::string::npos) << none.err;
 }

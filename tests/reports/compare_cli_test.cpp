@@ -141,7 +141,8 @@ TEST_F(CompareCliTest, RunAgainstItselfExitsZeroWithNoSignificantChange) {
   const auto r = Compare(
       {base_.string(), base_.string(), "--fail-on-regression", "--fail-on-speed-regression"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(Contains(r.out, "**Verdict: no significant regression** in 4 compared group(s)")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "**Verdict: no significant regression** in 4 compared group(s)"))
+      << r.out;
   EXPECT_FALSE(Contains(r.out, "REGRESSION**:")) << r.out;
   EXPECT_FALSE(Contains(r.out, "| regression |")) << r.out;
   // Also as run directories (DIR/results.sqlite).
@@ -260,8 +261,8 @@ TEST_F(CompareCliTest, AbOfTwoConfigurationsWithinOneRun) {
   EXPECT_TRUE(Contains(r.out, "A (base): `config=f16`")) << r.out;
   EXPECT_TRUE(Contains(r.out, "| small | f16 -> q4 | single | mmlu |")) << r.out;
   EXPECT_TRUE(Contains(r.out, flipped.front())) << r.out;
-  const auto json = Compare({run.string(), "--a", "config=f16", "--b", "config=q4", "--json",
-                             "--report-only"});
+  const auto json =
+      Compare({run.string(), "--a", "config=f16", "--b", "config=q4", "--json", "--report-only"});
   ASSERT_EQ(json.exit_code, 0) << json.err;
   const auto doc = ParseJson(json.out, "compare --json");
   ASSERT_EQ(doc["groups"].Size(), 2u);  // mmlu and arc, each f16 against q4
@@ -271,8 +272,8 @@ TEST_F(CompareCliTest, AbOfTwoConfigurationsWithinOneRun) {
     EXPECT_STREQ(g["key"]["suite"].GetString(), g["cand_key"]["suite"].GetString());
   }
   // Across two runs: A from one, B from the other.
-  const auto across = Compare({base_.string(), run.string(), "--a", "config=q4", "--b",
-                               "config=q4", "--report-only"});
+  const auto across = Compare(
+      {base_.string(), run.string(), "--a", "config=q4", "--b", "config=q4", "--report-only"});
   EXPECT_EQ(across.exit_code, 0) << across.err;
   EXPECT_TRUE(Contains(across.out, "REGRESSION")) << across.out;
 

@@ -306,9 +306,8 @@ TEST(CompareTest, SpeedRatioOfMediansAgainstNoiseAndThreshold) {
   EXPECT_LT(slow.ratio_ci->lo, slow.latency_ratio);
   EXPECT_GT(slow.ratio_ci->hi, slow.latency_ratio);
   EXPECT_NEAR(slow.base_median_tokens_per_s, 50 / 0.2, 1e-9);
-  EXPECT_EQ(CompareRuns(MakeRun("b", {timed(1, 0)}), MakeRun("c", {timed(1.5, 0)}))
-                .speed_regressions,
-            0);
+  EXPECT_EQ(
+      CompareRuns(MakeRun("b", {timed(1, 0)}), MakeRun("c", {timed(1.5, 0)})).speed_regressions, 0);
   // Repeated: the geometric mean of per-repeat ratios, a t interval over the repeats.
   const SpeedFamily f = judge(1.5, 0.02);
   EXPECT_EQ(f.repeats, 3);

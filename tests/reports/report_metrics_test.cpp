@@ -150,14 +150,11 @@ TEST_F(ReportMetricsTest, GroupsAreOrderedAndComplete) {
   std::vector<std::string> labels;
   for (const auto& g : run_.groups) labels.push_back(GroupLabel(g));
   // Labels end in the setting (this fixture's shard keys are not coordinator keys: seed 0).
-  const std::vector<std::string> want = {"large / base / single / math / seed 0",
-                                         "large / base / single / qa / seed 0",
-                                         "large / base / single / qa-ood / seed 0",
-                                         "small / base / single / code / seed 0, 5 samples",
-                                         "small / base / single / math / seed 0",
-                                         "small / base / single / qa / seed 0",
-                                         "small / base / single / qa-ood / seed 0",
-                                         "small / q8 / single / qa / seed 0"};
+  const std::vector<std::string> want = {
+      "large / base / single / math / seed 0",   "large / base / single / qa / seed 0",
+      "large / base / single / qa-ood / seed 0", "small / base / single / code / seed 0, 5 samples",
+      "small / base / single / math / seed 0",   "small / base / single / qa / seed 0",
+      "small / base / single / qa-ood / seed 0", "small / q8 / single / qa / seed 0"};
   EXPECT_EQ(labels, want);
   EXPECT_EQ(run_.shards_total, 8);
   EXPECT_EQ(run_.shards_done, 8);

@@ -302,8 +302,8 @@ TEST(SettingIdentity, CompareAbPairsTwoSettingsOfOneRunItemByItem) {
   testing::TempDir dir;
   BuildDb(dir / "run.sqlite", FewshotBySeeds());
   const CompareRun run = ToCompareRun(LoadRun((dir / "run.sqlite").string()));
-  const Comparison c = CompareSettings(run, ParseSelector("fewshot=0"), run,
-                                       ParseSelector("fewshot=2"));
+  const Comparison c =
+      CompareSettings(run, ParseSelector("fewshot=0"), run, ParseSelector("fewshot=2"));
   ASSERT_EQ(c.groups.size(), 2u);  // seed 1 with seed 1, seed 2 with seed 2
   for (const auto& g : c.groups) {
     EXPECT_EQ(g.n_items, 20);
