@@ -242,6 +242,7 @@ void WriteGaps(JsonWriter& w, const RunData& run, const RunMetrics& m) {
     Str(w, "config_hash", d.config_hash);
     Str(w, "config_name", d.config_name);
     Str(w, "strategy", d.strategy);
+    Str(w, "setting_label", d.setting_label);
     Str(w, "family", d.family);
     w.Key("paired");
     w.Bool(d.paired);
@@ -298,6 +299,7 @@ void WriteGaps(JsonWriter& w, const RunData& run, const RunMetrics& m) {
     Str(w, "config_hash", d.config_hash);
     Str(w, "config_name", d.config_name);
     Str(w, "strategy", d.strategy);
+    Str(w, "setting_label", d.setting_label);
     Str(w, "suite_name", d.suite);
     w.Key("slope_small");
     WriteEstimate(w, d.slope_small);
@@ -336,6 +338,7 @@ void WriteGaps(JsonWriter& w, const RunData& run, const RunMetrics& m) {
     Str(w, "config_hash", d.config_hash);
     Str(w, "config_name", d.config_name);
     Str(w, "strategy", d.strategy);
+    Str(w, "setting_label", d.setting_label);
     Str(w, "suite_name", d.suite);
     Str(w, "by", d.by);
     w.Key("buckets");
