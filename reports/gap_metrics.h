@@ -84,6 +84,8 @@ struct Arm {
   std::string config_hash;
   std::string config_name;
   std::string strategy;
+  std::string setting;        // GroupKey::setting (few-shot count, seed, ...): part of the arm
+  std::string setting_label;  // SettingLabel
 };
 
 struct GeneralisationGap {
@@ -100,6 +102,7 @@ struct GeneralisationGap {
 // (`paired`), else the independent difference of the two gaps.
 struct GeneralisationDiff {
   std::string config_name, config_hash, strategy, family;
+  std::string setting_label;  // of both arms (they share the setting)
   std::string small_alias, large_alias;
   bool paired = false;
   int64_t n_id = 0, n_ood = 0;  // items used
@@ -121,6 +124,7 @@ struct ReasoningGap {
 
 struct ReasoningDiff {
   std::string config_name, config_hash, strategy, suite;
+  std::string setting_label;  // of both arms (they share the setting)
   std::string small_alias, large_alias;
   Estimate slope_small, slope_large;  // HC1
   Estimate diff;                      // small − large, independent
@@ -148,6 +152,7 @@ struct KnowledgeDiffRow {
 
 struct KnowledgeDiff {
   std::string config_name, config_hash, strategy, suite, by;
+  std::string setting_label;  // of both arms (they share the setting)
   std::string small_alias, large_alias;
   std::vector<KnowledgeDiffRow> rows;
 };

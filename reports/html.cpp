@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "reports/markdown.h"
 #include "reports/results_json.h"
+#include "reports/seeds.h"
 #include "reports/svg_chart.h"
 
 namespace gapbench::reports {
@@ -89,14 +90,19 @@ std::string NumCell(std::optional<double> v, const std::string& shown) {
   return o.str();
 }
 
+std::string OptIntCell(const std::optional<int64_t>& v) {
+  return v ? NumCell(static_cast<double>(*v), std::to_string(*v)) : NumCell(std::nullopt, "-");
+}
+
 std::string ArmLabel(const Arm& a) {
   return StrCat(a.model_alias, " / ", a.config_name,
-                a.strategy == "single" ? "" : StrCat(" / ", a.strategy));
+                a.strategy == "single" ? "" : StrCat(" / ", a.strategy), " / ", a.setting_label);
 }
 
 std::string GroupArm(const RunGroup& g) {
   return StrCat(g.model.alias, " / ", g.config.name,
-                g.strategy_name == "single" ? "" : StrCat(" / ", g.strategy_name));
+                g.strategy_name == "single" ? "" : StrCat(" / ", g.strategy_name), " / ",
+                SettingLabel(g.setting));
 }
 
 void Table(std::ostringstream& o, const RunData& run, const RunMetrics& m) {
@@ -105,6 +111,10 @@ void Table(std::ostringstream& o, const RunData& run, const RunMetrics& m) {
                                                       {"config", "Configuration"},
                                                       {"strategy", "Strategy"},
                                                       {"suite", "Suite"},
+                                                      {"shots", "shots"},
+                                                      {"seed", "seed"},
+                                                      {"samples", "samples"},
+                                                      {"max_tokens", "max tokens"},
                                                       {"n", "n"},
                                                       {"accuracy", "Accuracy"},
                                                       {"ci", "CI"},
@@ -134,7 +144,11 @@ void Table(std::ostringstream& o, const RunData& run, const RunMetrics& m) {
     }
     o << "<tr><td>" << E(g.model.alias) << "</td><td title=\"" << E(g.config.canonical) << "\">"
       << E(g.config.name) << "</td><td>" << E(g.strategy_name) << "</td><td>" << E(g.suite.name)
-      << "</td>" << NumCell(static_cast<double>(gm.n_items), std::to_string(gm.n_items))
+      << "</td>" << OptIntCell(g.setting.fewshot)
+      << NumCell(static_cast<double>(g.setting.seed), std::to_string(g.setting.seed))
+      << NumCell(static_cast<double>(g.setting.samples), std::to_string(g.setting.samples))
+      << OptIntCell(g.setting.max_tokens)
+      << NumCell(static_cast<double>(gm.n_items), std::to_string(gm.n_items))
       << NumCell(any ? std::optional<double>(gm.accuracy.mean.value) : std::nullopt,
                  any ? FormatFixed(gm.accuracy.mean.value) : "-")
       << NumCell(any ? std::optional<double>(gm.ci.lo) : std::nullopt,
@@ -149,6 +163,32 @@ void Table(std::ostringstream& o, const RunData& run, const RunMetrics& m) {
       << NumCell(gm.cost.tokens_per_s, FormatFixed(gm.cost.tokens_per_s, 1))
       << NumCell(gm.cost.latency_s_mean, FormatFixed(gm.cost.latency_s_mean, 4))
       << NumCell(gm.cost.flops_per_item, FormatSi(gm.cost.flops_per_item)) << "</tr>\n";
+  }
+  o << "</tbody></table>\n";
+}
+
+// Settings measured under several seeds (reports/seeds.h); nothing when there are none.
+void SeedsTable(std::ostringstream& o, const RunData& run, const RunMetrics& m) {
+  const auto seeds = SummariseSeeds(run, m);
+  if (seeds.empty()) return;
+  o << "<h2>Seeds (repeated measurements of one setting)</h2>\n<table id=\"seeds\">\n<thead><tr>"
+       "<th>Model</th><th>Configuration</th><th>Strategy</th><th>Suite</th><th>Setting</th>"
+       "<th>accuracy per seed</th><th>mean</th><th>SD across seeds</th><th>pooled</th><th>"
+    << static_cast<int>(m.options.confidence * 100 + 0.5)
+    << "% CI (pooled)</th><th>items</th></tr></thead>\n<tbody>\n";
+  for (const auto& s : seeds) {
+    const RunGroup& g = run.groups[s.groups.front()];
+    std::string per_seed;
+    for (size_t i = 0; i < s.seeds.size(); ++i) {
+      per_seed += StrCat(i ? ", " : "", s.seeds[i], ": ", FormatFixed(s.accuracies[i]));
+    }
+    o << "<tr><td>" << E(g.model.alias) << "</td><td>" << E(g.config.name) << "</td><td>"
+      << E(g.strategy_name) << "</td><td>" << E(g.suite.name) << "</td><td>"
+      << E(SettingLabel(g.setting, /*with_seed=*/false)) << "</td><td>" << E(per_seed) << "</td>"
+      << NumCell(s.mean, FormatFixed(s.mean)) << NumCell(s.sd, FormatFixed(s.sd))
+      << NumCell(s.pooled.mean.value, FormatFixed(s.pooled.mean.value))
+      << NumCell(s.pooled.ci.lo, FormatInterval(s.pooled.ci))
+      << NumCell(static_cast<double>(s.n_items), std::to_string(s.n_items)) << "</tr>\n";
   }
   o << "</tbody></table>\n";
 }
@@ -267,6 +307,7 @@ void ParetoCharts(std::ostringstream& o, const RunData& run, const RunMetrics& m
     c.id = StrCat("chart-pareto-", n++);
     c.title = StrCat("Accuracy vs cost (Pareto front): ", f.suite_name);
     c.x_label = f.cost_metric == "latency_s_per_item" ? "latency per item (s, log scale)"
+                : f.cost_metric == "weight_bytes"     ? "weight bytes (log scale)"
                                                       : "FLOPs per item (log scale)";
     c.y_label = "accuracy";
     c.x_axis = XAxis::kLog10;
@@ -313,6 +354,7 @@ std::string HtmlReport(const RunData& run, const RunMetrics& m, const HtmlOption
     << "). Click a column header to sort.</p>\n";
   o << "<h2>Leaderboard</h2>\n";
   Table(o, run, m);
+  SeedsTable(o, run, m);
   o << "<h2>Accuracy by configuration</h2>\n<div class=\"charts\">\n";
   AccuracyCharts(o, run, m);
   o << "</div>\n<h2>Gaps</h2>\n<div class=\"charts\">\n";
