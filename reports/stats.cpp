@@ -63,6 +63,34 @@ Estimate MakeEstimate(double value, double se, double confidence) {
   e.se = se;
   e.ci = Interval{value - z * se, value + z * se};
   e.confidence = confidence;
+  e.ci_method = kCiWald;
+  return e;
+}
+
+Interval AllEqualBound(double value, int64_t units, double range_lo, double range_hi,
+                       double confidence) {
+  if (units < 1) Fail("all-equal bound: needs at least 1 unit, got ", units);
+  if (!(value >= range_lo && value <= range_hi)) {
+    Fail("all-equal bound: value ", value, " is outside its range [", range_lo, ", ", range_hi,
+         "]");
+  }
+  const double z = ZForConfidence(confidence);
+  const double u = z * z / (static_cast<double>(units) + z * z);
+  return Interval{value - (value - range_lo) * u, value + (range_hi - value) * u};
+}
+
+Estimate AllEqualEstimate(double value, int64_t units, double range_lo, double range_hi,
+                          double confidence, const char* unit_name) {
+  Estimate e;
+  e.value = value;
+  e.se = 0;
+  e.ci = AllEqualBound(value, units, range_lo, range_hi, confidence);
+  e.confidence = confidence;
+  e.ci_method = kCiBound;
+  e.note = StrCat("all ", units, " ", unit_name,
+                  " are equal, so the CLT SE is 0; the interval bounds the share that could "
+                  "differ (Wilson limit for 0 of n = ",
+                  units, ")");
   return e;
 }
 
