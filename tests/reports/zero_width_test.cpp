@@ -268,7 +268,7 @@ TEST(ZeroWidthRender, CompareOfIdenticalRunsHasAnIntervalAndAnMdd) {
       fractional.items.push_back({StrCat("q", i), s, s == 0 ? 1.0 : 0.0, 0, 0});
     }
   }
-  const CompareRun run{"run", {binary, fractional}};
+  const CompareRun run{"run", {binary, fractional}, 0};
   const Comparison c = CompareRuns(run, run);
   ASSERT_EQ(c.groups.size(), 2u);
   for (const auto& g : c.groups) {
