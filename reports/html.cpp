@@ -29,7 +29,8 @@ tbody tr:nth-child(even){background:#fafafa}
 svg.chart{display:block;width:100%;height:auto;border:1px solid #eee;background:#fff;font-size:11px}
 svg.chart.wide{grid-column:1/-1}
 svg .frame{fill:none;stroke:#999}svg .grid{stroke:#eee}svg .zero{stroke:#555;stroke-dasharray:4 3}
-svg .ref{stroke:#b35900;stroke-dasharray:6 4;stroke-width:1.5}svg .rl{fill:#b35900;font-size:10px;text-anchor:end}
+svg .ref{stroke:#b35900;stroke-dasharray:6 4;stroke-width:1.5}svg .rl{fill:#b35900;font-size:10px}
+svg .leader{stroke:#999;stroke-width:0.75}
 svg .ct{font-size:13px;font-weight:600}svg .yt{text-anchor:end}svg .xt,svg .al{text-anchor:middle}
 svg .xc{text-anchor:end}svg .pl{font-size:10px;fill:#333}
 svg .whisker{stroke-width:1.5}svg .pt{stroke-width:1}svg .pt.hi{stroke:#000;stroke-width:2}
@@ -253,13 +254,19 @@ void EmitLineCharts(std::ostringstream& o, LineChart& lc, const RunMetrics& m) {
   for (const auto& model : models) {
     std::vector<ChartSeries> mine;
     for (auto& [owner, s] : lc.series) {
-      if (owner == model) mine.push_back(std::move(s));
+      if (owner != model) continue;
+      // The panel names the model; its lines need only the rest of the arm label.
+      const std::string prefix = StrCat(model, " / ");
+      if (s.name.rfind(prefix, 0) == 0) s.name = s.name.substr(prefix.size());
+      mine.push_back(std::move(s));
     }
     for (size_t begin = 0; begin < mine.size(); begin += kMaxLines) {
       ChartSpec c = lc.spec;
       c.id = StrCat(lc.spec.id, "-", panel++);
-      c.title = StrCat(lc.spec.title, " — ", model,
-                       mine.size() > kMaxLines ? StrCat(" (", begin / kMaxLines + 1, ")") : "");
+      // Model first: a long title is shortened at its end, and the model must stay readable.
+      c.title = StrCat(model,
+                       mine.size() > kMaxLines ? StrCat(" (", begin / kMaxLines + 1, ")") : "",
+                       ": ", lc.spec.title);
       for (size_t i = begin; i < std::min(mine.size(), begin + kMaxLines); ++i) {
         c.series.push_back(std::move(mine[i]));
       }

@@ -1,6 +1,7 @@
 // OLS slope with HC1/HC3 standard errors; formulas in docs/STATISTICS.md §5.
 #include "reports/regression.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -27,13 +28,14 @@ SlopeFit OlsSlope(std::span<const double> x, std::span<const double> y, double c
   fit.intercept = my.mean - fit.slope * mx.mean;
   // For one covariate with an intercept, the slope entry of the sandwich
   // (X'X)⁻¹ X' diag(ω) X (X'X)⁻¹ is Σ (x_i − x̄)² ω_i / Sxx².
-  double hc0 = 0, hc3 = 0, sse = 0;
+  double hc0 = 0, hc3 = 0, sse = 0, max_residual = 0;
   bool hc3_defined = true;
   for (size_t i = 0; i < x.size(); ++i) {
     const double dx = x[i] - mx.mean;
     const double e = y[i] - fit.intercept - fit.slope * x[i];
     const double leverage = 1 / nn + dx * dx / sxx;
     sse += e * e;
+    max_residual = std::max(max_residual, std::fabs(e));
     hc0 += dx * dx * e * e;
     if (leverage > 1 - 1e-12) {
       hc3_defined = false;
@@ -41,7 +43,7 @@ SlopeFit OlsSlope(std::span<const double> x, std::span<const double> y, double c
       hc3 += dx * dx * e * e / ((1 - leverage) * (1 - leverage));
     }
   }
-  if (!(hc0 > 0)) {
+  if (!(hc0 > 0) || max_residual <= 1e-9) {
     // Every residual 0 (all scores equal, or the scores an exact line in x, e.g. all right at
     // one step count and all wrong at the other): the sandwich is 0 and a zero-width interval
     // would claim a slope known exactly. No robust SE exists for these data.

@@ -1,6 +1,7 @@
 // Normal distribution and Estimate helpers shared by every statistic in reports/.
 #include "reports/stats.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 
@@ -114,6 +115,14 @@ Moments ComputeMoments(std::span<const double> values, const char* what) {
     sum += values[i];
   }
   m.mean = sum / static_cast<double>(m.n);
+  const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+  if (*hi - *lo <= 1e-9 * std::max(1.0, std::fabs(*hi))) {
+    // All equal (to rounding: 0.6 summed ten times is not 0.6 · 10): exactly the value, and
+    // exactly no spread, so callers can test variance == 0 for all-equal data.
+    m.mean = values[0];
+    m.variance = 0;
+    return m;
+  }
   double ss = 0;
   for (double v : values) ss += (v - m.mean) * (v - m.mean);
   m.variance = ss / static_cast<double>(m.n);

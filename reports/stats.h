@@ -81,7 +81,9 @@ Estimate UndefinedSe(double value, double confidence, std::string note);
 struct Moments {
   int64_t n = 0;
   double mean = 0;
-  double variance = 0;  // Σ(x − mean)² / n
+  // Σ(x − mean)² / n; exactly 0 (and mean the common value) when the values are equal to within
+  // 1e-9 relative, so all-equal data can be recognised by variance == 0.
+  double variance = 0;
 };
 Moments ComputeMoments(std::span<const double> values, const char* what);
 

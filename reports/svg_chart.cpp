@@ -15,8 +15,9 @@ namespace {
 constexpr double kWidth = 600, kPlotHeight = 220;
 constexpr double kFont = 11, kTitleFont = 13, kSmallFont = 10;  // must match kCss in html.cpp
 constexpr double kTitleBand = 28, kLegendRow = 16;
-constexpr double kLegendTextMax = 220, kCatTextMax = 170, kLabelTextMax = 170;
+constexpr double kLegendTextMax = 220, kCatTextMax = 200, kLabelTextMax = 170, kRefTextMax = 90;
 constexpr double kPi = 3.14159265358979323846;
+constexpr double kBoldFactor = 1.2;  // the title is bold: DejaVu Sans Bold runs up to ~20% wider
 constexpr const char* kPalette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
                                     "#9467bd", "#8c564b", "#e377c2", "#17becf"};
 
@@ -219,6 +220,10 @@ std::string SvgChart(const ChartSpec& spec) {
     right = std::max(right, max_xtick / 2 + 4);
     left = std::max(left, max_xtick / 2 + 4);
   }
+  const std::string reference_text = FitText(spec.reference_label, kSmallFont, kRefTextMax);
+  if (spec.reference_y && !reference_text.empty()) {
+    right = std::max(right, EstimateTextWidth(reference_text, kSmallFont) + 8);
+  }
   const double pw = width - left - right, ph = kPlotHeight;
   const double height = top + ph + bottom;
 
@@ -232,7 +237,7 @@ std::string SvgChart(const ChartSpec& spec) {
     << "\" role=\"img\" aria-label=\"" << HtmlEscape(spec.title) << "\">\n";
   o << "<title>" << HtmlEscape(spec.title) << "</title>\n";
   o << "<text class=\"ct\" x=\"8\" y=\"18\">"
-    << HtmlEscape(FitText(spec.title, kTitleFont, width - 16)) << "</text>\n";
+    << HtmlEscape(FitText(spec.title, kTitleFont * kBoldFactor, width - 16)) << "</text>\n";
   o << "<rect class=\"frame\" x=\"" << F(left) << "\" y=\"" << F(top) << "\" width=\"" << F(pw)
     << "\" height=\"" << F(ph) << "\"/>\n";
   for (double t : y_ticks) {
@@ -249,10 +254,9 @@ std::string SvgChart(const ChartSpec& spec) {
     o << "<line class=\"ref\" x1=\"" << F(left) << "\" x2=\"" << F(left + pw) << "\" y1=\""
       << F(y) << "\" y2=\"" << F(y) << "\"/>";
     if (!spec.reference_label.empty()) {
-      // Right end of the line, above it (below it when the line is at the top of the plot).
-      const double ty = y - 4 < top + 10 ? y + 12 : y - 4;
-      o << "<text class=\"rl\" x=\"" << F(left + pw - 4) << "\" y=\"" << F(ty) << "\">"
-        << HtmlEscape(FitText(spec.reference_label, kSmallFont, pw / 2)) << "</text>";
+      // In the right margin (sized for it), level with the line: never over data.
+      o << "<text class=\"rl\" x=\"" << F(left + pw + 4) << "\" y=\"" << F(y + 3.5) << "\">"
+        << HtmlEscape(reference_text) << "</text>";
     }
     o << "\n";
   }
@@ -317,26 +321,42 @@ std::string SvgChart(const ChartSpec& spec) {
         << F(py(p.y)) << "\" r=\"" << (p.highlight ? "5" : "3.5") << "\"><title>"
         << HtmlEscape(p.tooltip) << "</title></circle>\n";
       if (!p.label.empty()) {
-        // Beside the point, inside the plot; moved down (then up) past labels already drawn.
+        // Beside the point, inside the plot: the nearest free row (13 px rows, alternating down
+        // and up, right of the point first, then left), else the least crowded one; a leader
+        // line joins a label moved off its point's row.
         const std::string text = FitText(p.label, kSmallFont, std::min(pw / 2, kLabelTextMax));
         const double w = EstimateTextWidth(text, kSmallFont);
-        const bool on_right = x + 8 + w <= left + pw - 2;
-        const double x0 = on_right ? x + 8 : x - 8 - w;
-        double y = py(p.y) + 3.5;
-        for (int attempt = 0; attempt < 12; ++attempt) {
-          const double dy = (attempt % 2 ? -1 : 1) * kSmallFont * 1.2 * ((attempt + 1) / 2);
-          const double cy = std::clamp(py(p.y) + 3.5 + dy, top + kSmallFont + 1, top + ph - 3);
-          const Box b{x0, cy - kSmallFont, x0 + w, cy + 3};
-          bool clash = false;
-          for (const Box& q : placed) {
-            clash = clash || (b.x0 < q.x1 && q.x0 < b.x1 && b.y0 < q.y1 && q.y0 < b.y1);
+        const double row = kSmallFont * 1.3, y_pt = py(p.y);
+        const double y_min = top + kSmallFont + 1, y_max = top + ph - 3;
+        double best_x = 0, best_y = 0, best_overlap = 1e300;
+        const int rows = static_cast<int>(ph / row) + 1;
+        for (int attempt = 0; attempt <= 2 * rows && best_overlap > 0; ++attempt) {
+          const double dy = (attempt % 2 ? -1 : 1) * row * ((attempt + 1) / 2);
+          const double cy = y_pt + 3.5 + dy;
+          if (cy < y_min || cy > y_max) continue;
+          for (const bool right_side : {true, false}) {
+            const double x0 = right_side ? x + 8 : x - 8 - w;
+            if (x0 < left + 2 || x0 + w > left + pw - 2) continue;
+            const Box b{x0, cy - row + 2.5, x0 + w, cy + 2.5};
+            double overlap = 0;
+            for (const Box& q : placed) {
+              overlap += std::max(0.0, std::min(b.x1, q.x1) - std::max(b.x0, q.x0)) *
+                         std::max(0.0, std::min(b.y1, q.y1) - std::max(b.y0, q.y0));
+            }
+            if (overlap < best_overlap) best_overlap = overlap, best_x = x0, best_y = cy;
+            if (overlap == 0) break;
           }
-          y = cy;
-          if (!clash) break;
         }
-        placed.push_back({x0, y - kSmallFont, x0 + w, y + 3});
-        labels << "<text class=\"pl\" x=\"" << F(x0) << "\" y=\"" << F(y) << "\">"
-               << HtmlEscape(text) << "</text>\n";
+        if (best_overlap < 1e300) {
+          placed.push_back({best_x, best_y - row + 2.5, best_x + w, best_y + 2.5});
+          if (std::fabs(best_y - (y_pt + 3.5)) > row / 2) {
+            const double lx = best_x > x ? best_x - 1 : best_x + w + 1;
+            labels << "<line class=\"leader\" x1=\"" << F(x) << "\" y1=\"" << F(y_pt)
+                   << "\" x2=\"" << F(lx) << "\" y2=\"" << F(best_y - 3.5) << "\"/>";
+          }
+          labels << "<text class=\"pl\" x=\"" << F(best_x) << "\" y=\"" << F(best_y) << "\">"
+                 << HtmlEscape(text) << "</text>\n";
+        }
       }
     }
     o << "</g>\n";
