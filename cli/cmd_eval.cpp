@@ -249,8 +249,7 @@ int CmdEval(const Argv& argv) {
     std::printf("\n");
     if (n_mc > 0) {
       const double an = static_cast<double>(n_norm_correct) / static_cast<double>(n_mc);
-      std::printf("acc_norm (per character, LME): %.4f ± %.4f\n", an,
-                  StdErr(n_norm_correct, n_mc));
+      std::printf("acc_norm (per character, LME): %.4f ± %.4f\n", an, StdErr(n_norm_correct, n_mc));
     }
     if (by_subject.size() > 1)
       std::printf("accuracy (macro over %zu subjects): %.4f\n", by_subject.size(), macro);

@@ -11,8 +11,9 @@ namespace gapbench::reports {
 Estimate IndependentDifference(const Estimate& a, const Estimate& b, double confidence) {
   const double value = a.value - b.value;
   if (!a.se || !b.se || !a.ci || !b.ci) {
-    return UndefinedSe(value, confidence,
-                       StrCat("SE of the difference is undefined: ", !a.se || !a.ci ? a.note : b.note));
+    return UndefinedSe(
+        value, confidence,
+        StrCat("SE of the difference is undefined: ", !a.se || !a.ci ? a.note : b.note));
   }
   const double se = std::sqrt(*a.se * *a.se + *b.se * *b.se);
   if (a.ci_method == kCiWald && b.ci_method == kCiWald) return MakeEstimate(value, se, confidence);

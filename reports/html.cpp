@@ -264,9 +264,9 @@ void EmitLineCharts(std::ostringstream& o, LineChart& lc, const RunMetrics& m) {
       ChartSpec c = lc.spec;
       c.id = StrCat(lc.spec.id, "-", panel++);
       // Model first: a long title is shortened at its end, and the model must stay readable.
-      c.title = StrCat(model,
-                       mine.size() > kMaxLines ? StrCat(" (", begin / kMaxLines + 1, ")") : "",
-                       ": ", lc.spec.title);
+      c.title =
+          StrCat(model, mine.size() > kMaxLines ? StrCat(" (", begin / kMaxLines + 1, ")") : "",
+                 ": ", lc.spec.title);
       for (size_t i = begin; i < std::min(mine.size(), begin + kMaxLines); ++i) {
         c.series.push_back(std::move(mine[i]));
       }
@@ -375,9 +375,12 @@ void ParetoCharts(std::ostringstream& o, const RunData& run, const RunMetrics& m
     for (const auto& p : f.points) {  // by cost
       const auto& g = run.groups[p.group];
       ChartPoint pt{
-          p.cost, p.accuracy, std::nullopt,
+          p.cost,
+          p.accuracy,
+          std::nullopt,
           StrCat(GroupArm(g), ": accuracy ", FormatFixed(p.accuracy), ", cost ", FormatSi(p.cost)),
-          p.on_front, ""};
+          p.on_front,
+          ""};
       if (p.on_front) front.points.push_back(pt);
       pt.label = GroupArm(g);  // every point named once, on the "configurations" series
       all.points.push_back(pt);

@@ -117,8 +117,7 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
             gm.n_unscored > 0 ? StrCat(gm.n_items, " (+", gm.n_unscored, " unscored)")
                               : Int(gm.n_items),
             any ? FormatFixed(gm.accuracy.mean.value) : "-", any ? FormatInterval(gm.ci) : "-",
-            any ? method : "-",
-            FormatFixed(gm.chance),
+            any ? method : "-", FormatFixed(gm.chance),
             gm.accuracy_norm ? FormatFixed(gm.accuracy_norm->mean.value) : "-",
             pass.empty() ? "-" : pass, FormatFixed(gm.mdd)});
   }
@@ -203,10 +202,10 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
                StrCat(conf, "% CI"), "CI method"});
     for (const auto& k : m.knowledge) {
       for (const auto& b : k.buckets) {
-        Row(o, {k.arm.model_alias, k.arm.config_name, k.arm.strategy,
-                run.groups[k.group].suite.name, k.by, b.bucket, Int(b.accuracy.n),
-                FormatFixed(b.accuracy.mean.value), FormatInterval(b.accuracy.ci),
-                IntervalMethodName(b.accuracy.method)});
+        Row(o,
+            {k.arm.model_alias, k.arm.config_name, k.arm.strategy, run.groups[k.group].suite.name,
+             k.by, b.bucket, Int(b.accuracy.n), FormatFixed(b.accuracy.mean.value),
+             FormatInterval(b.accuracy.ci), IntervalMethodName(b.accuracy.method)});
       }
     }
     o << '\n';

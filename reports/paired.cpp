@@ -80,9 +80,10 @@ PairedDifference PairedDiff(std::span<const double> a, std::span<const double> b
   if (clusters.empty()) {
     // Every d_i equal (no discordant pair, or all of them one way): the SE is 0 and the Wald
     // interval would have zero width; a difference of scores in [0, 1] lies in [−1, 1].
-    out.diff = md.variance > 0 ? MakeEstimate(md.mean, std::sqrt(md.variance / static_cast<double>(md.n)),
-                                              confidence)
-                               : AllEqualEstimate(md.mean, md.n, -1, 1, confidence);
+    out.diff =
+        md.variance > 0
+            ? MakeEstimate(md.mean, std::sqrt(md.variance / static_cast<double>(md.n)), confidence)
+            : AllEqualEstimate(md.mean, md.n, -1, 1, confidence);
   } else {
     ClusteredMean cm = ClusteredMeanOf(d, clusters, confidence, Interval{-1, 1});
     out.diff = std::move(cm.mean);

@@ -94,9 +94,9 @@ AccuracySummary Accuracy(std::span<const double> scores, double confidence) {
   s.successes = successes;
   s.binary = false;
   // Every fractional score equal (e.g. each item 3 of 5 samples right): the CLT SE is 0.
-  s.mean = m.variance > 0 ? MakeEstimate(m.mean, std::sqrt(m.variance / static_cast<double>(m.n)),
-                                         confidence)
-                          : AllEqualEstimate(m.mean, m.n, 0, 1, confidence);
+  s.mean = m.variance > 0
+               ? MakeEstimate(m.mean, std::sqrt(m.variance / static_cast<double>(m.n)), confidence)
+               : AllEqualEstimate(m.mean, m.n, 0, 1, confidence);
   s.ci = *s.mean.ci;
   s.method = m.variance > 0 ? IntervalMethod::kWald : IntervalMethod::kBound;
   return s;

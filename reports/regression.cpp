@@ -47,11 +47,11 @@ SlopeFit OlsSlope(std::span<const double> x, std::span<const double> y, double c
     // Every residual 0 (all scores equal, or the scores an exact line in x, e.g. all right at
     // one step count and all wrong at the other): the sandwich is 0 and a zero-width interval
     // would claim a slope known exactly. No robust SE exists for these data.
-    const std::string why =
-        my.variance == 0 ? StrCat("every item has the same score ", y[0])
-                         : std::string("the scores lie exactly on a line in the covariate");
-    const std::string note =
-        StrCat("not estimable at n = ", fit.n, ": ", why, ", so every residual and the robust SE are 0");
+    const std::string why = my.variance == 0
+                                ? StrCat("every item has the same score ", y[0])
+                                : std::string("the scores lie exactly on a line in the covariate");
+    const std::string note = StrCat("not estimable at n = ", fit.n, ": ", why,
+                                    ", so every residual and the robust SE are 0");
     fit.slope_hc1 = UndefinedSe(fit.slope, confidence, note);
     fit.slope_hc3 = UndefinedSe(fit.slope, confidence, note);
     fit.se_classical = 0;

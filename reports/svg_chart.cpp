@@ -148,7 +148,8 @@ std::string SvgChart(const ChartSpec& spec) {
   if (spec.y_min) y_lo = *spec.y_min;
   if (spec.y_max) y_hi = *spec.y_max;
   if (spec.zero_line) y_lo = std::min(y_lo, 0.0), y_hi = std::max(y_hi, 0.0);
-  if (spec.reference_y) y_lo = std::min(y_lo, *spec.reference_y), y_hi = std::max(y_hi, *spec.reference_y);
+  if (spec.reference_y)
+    y_lo = std::min(y_lo, *spec.reference_y), y_hi = std::max(y_hi, *spec.reference_y);
   if (y_lo > y_hi) y_lo = 0, y_hi = 1;
   if (y_lo == y_hi) y_lo -= 0.5, y_hi += 0.5;
   if (!spec.y_min || !spec.y_max) {
@@ -251,8 +252,8 @@ std::string SvgChart(const ChartSpec& spec) {
   }
   if (spec.reference_y) {
     const double y = py(*spec.reference_y);
-    o << "<line class=\"ref\" x1=\"" << F(left) << "\" x2=\"" << F(left + pw) << "\" y1=\""
-      << F(y) << "\" y2=\"" << F(y) << "\"/>";
+    o << "<line class=\"ref\" x1=\"" << F(left) << "\" x2=\"" << F(left + pw) << "\" y1=\"" << F(y)
+      << "\" y2=\"" << F(y) << "\"/>";
     if (!spec.reference_label.empty()) {
       // In the right margin (sized for it), level with the line: never over data.
       o << "<text class=\"rl\" x=\"" << F(left + pw + 4) << "\" y=\"" << F(y + 3.5) << "\">"
@@ -351,8 +352,8 @@ std::string SvgChart(const ChartSpec& spec) {
           placed.push_back({best_x, best_y - row + 2.5, best_x + w, best_y + 2.5});
           if (std::fabs(best_y - (y_pt + 3.5)) > row / 2) {
             const double lx = best_x > x ? best_x - 1 : best_x + w + 1;
-            labels << "<line class=\"leader\" x1=\"" << F(x) << "\" y1=\"" << F(y_pt)
-                   << "\" x2=\"" << F(lx) << "\" y2=\"" << F(best_y - 3.5) << "\"/>";
+            labels << "<line class=\"leader\" x1=\"" << F(x) << "\" y1=\"" << F(y_pt) << "\" x2=\""
+                   << F(lx) << "\" y2=\"" << F(best_y - 3.5) << "\"/>";
           }
           labels << "<text class=\"pl\" x=\"" << F(best_x) << "\" y=\"" << F(best_y) << "\">"
                  << HtmlEscape(text) << "</text>\n";

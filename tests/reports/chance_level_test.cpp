@@ -26,9 +26,10 @@ std::string Item(const std::string& suite, int i, int choices, bool correct) {
   const std::string kind = choices > 0 ? "multiple_choice" : "generation";
   return StrCat(R"({"type":"item","model":"m","config":"c","suite":")", suite, R"(","index":)", i,
                 R"(,"record":{"item_id":")", suite, "-", i, R"(","suite":")", suite,
-                R"(","suite_hash":")", suite, R"(","kind":")", kind, R"(","tags":{},"gold":0,"pred":)",
-                correct ? 0 : 1, choices > 0 ? StrCat(R"(,"choice_logprobs":)", logprobs) : "",
-                R"(,"correct":)", correct ? "true" : "false", "}}");
+                R"(","suite_hash":")", suite, R"(","kind":")", kind,
+                R"(","tags":{},"gold":0,"pred":)", correct ? 0 : 1,
+                choices > 0 ? StrCat(R"(,"choice_logprobs":)", logprobs) : "", R"(,"correct":)",
+                correct ? "true" : "false", "}}");
 }
 
 TEST(ChanceLevel, ShownBesideMultipleChoiceAccuracyEverywhere) {

@@ -47,9 +47,9 @@ TEST(EvalReportSe, EvalAndReportPrintTheSameStandardErrorAndInterval) {
   const fs::path records = dir / "records.jsonl";
   const std::string model =
       (gapbench::testing::EngineFixtureDir() / "llama-untied-q8_0.gguf").string();
-  const auto ev = RunProcess({GapbenchBin(), "eval", "--model", model, "--suite",
-                              (dir / "mmlu").string(), "--out", records.string(), "--json",
-                              "--threads", "2"});
+  const auto ev =
+      RunProcess({GapbenchBin(), "eval", "--model", model, "--suite", (dir / "mmlu").string(),
+                  "--out", records.string(), "--json", "--threads", "2"});
   ASSERT_EQ(ev.exit_code, 0) << ev.err;
   const auto eval = ParseJson(ev.out, "eval --json");
   const double se_eval = eval["accuracy_se"].GetDouble();

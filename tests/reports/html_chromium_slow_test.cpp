@@ -51,10 +51,10 @@ Page Open(const std::string& chromium, const TempDir& dir, const fs::path& html,
   const std::string url = "file://" + fs::absolute(html).string();
   const std::string profile = (dir / "profile").string();
   const std::string size = StrCat("--window-size=", width, ",3000");
-  const auto dom = RunProcess({"timeout", "90", chromium, "--headless=new", "--no-sandbox",
-                               "--disable-gpu", "--no-first-run", "--user-data-dir=" + profile,
-                               "--hide-scrollbars", size, "--virtual-time-budget=5000",
-                               "--dump-dom", url + "#selftest"});
+  const auto dom =
+      RunProcess({"timeout", "90", chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
+                  "--no-first-run", "--user-data-dir=" + profile, "--hide-scrollbars", size,
+                  "--virtual-time-budget=5000", "--dump-dom", url + "#selftest"});
   EXPECT_EQ(dom.exit_code, 0) << dom.err;
   if (!shot.empty()) {
     const fs::path png = fs::absolute(StrCat(shot, "_", width, ".png"));
@@ -95,7 +95,8 @@ TEST(HtmlChromiumSlowTest, PageLoadsSortsAndDrawsCharts) {
 
   for (const int width : {1280, 800}) {
     const Page p = Open(chromium, dir, html, width, "html_chromium_report");
-    EXPECT_EQ(Attr(p.dom, "data-selftest"), "pass") << width << ": " << Attr(p.dom, "data-error-log");
+    EXPECT_EQ(Attr(p.dom, "data-selftest"), "pass")
+        << width << ": " << Attr(p.dom, "data-error-log");
     EXPECT_EQ(Attr(p.dom, "data-errors"), "0") << width << ": " << Attr(p.dom, "data-error-log");
     EXPECT_EQ(Attr(p.dom, "data-layout"), "pass") << width;
     EXPECT_EQ(Attr(p.dom, "data-viewport"), std::to_string(width));
@@ -126,7 +127,8 @@ TEST(HtmlChromiumSlowTest, WideRunStaysInsideThePageAtBothWidths) {
       R"({"type":"suite","content_hash":"s-mc","name":"multiple-choice-suite-with-a-long-name","n_items":12})"};
   const char* models[] = {"an-extremely-long-model-alias-for-layout-7b-instruct-q4",
                           "medium-model-1.5b", "WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW"};
-  const char* configs[] = {"baseline", "kv-cache-q8_0-sliding-window-512-shared-kv", "weights-q4_0"};
+  const char* configs[] = {"baseline", "kv-cache-q8_0-sliding-window-512-shared-kv",
+                           "weights-q4_0"};
   for (int mi = 0; mi < 3; ++mi) {
     lines.push_back(StrCat(R"({"type":"model","id":"m)", mi, R"(","alias":")", models[mi],
                            R"(","size_bytes":)", (mi + 1) * 1000000, R"(,"file_hash":"f)", mi,
@@ -145,8 +147,7 @@ TEST(HtmlChromiumSlowTest, WideRunStaysInsideThePageAtBothWidths) {
             R"({"type":"item","model":"m)", mi, R"(","config":"c)", ci,
             R"(","suite":"s-mc","index":)", i, R"(,"record":{"item_id":"q)", i < 10 ? "0" : "", i,
             R"(","suite":"multiple-choice-suite-with-a-long-name","suite_hash":"s-mc","kind":"multiple_choice","tags":{"subject":")",
-            subjects[i % 3], R"(","steps":)", 1 + i % 4,
-            R"(},"gold":0,"pred":)", correct ? 0 : 1,
+            subjects[i % 3], R"(","steps":)", 1 + i % 4, R"(},"gold":0,"pred":)", correct ? 0 : 1,
             R"(,"pred_norm":0,"choice_logprobs":[-1,-2,-3,-4],"correct":)",
             correct ? "true" : "false", R"(,"correct_norm":true},"timing":{"latency_s":)",
             0.01 * (mi + 1) * (ci + 1) + 0.001 * i, "}}"));

@@ -149,8 +149,8 @@ TEST(ZeroWidth, MinimumDetectableDifferenceIsNeverZero) {
   const double delta = Noncentrality(0.05, 0.8);
   EXPECT_NEAR(MinimumDetectableDifferencePaired(0, 8), delta / 8, 1e-15);
   // Unpaired at p = 1: p is kept at 1 − 1/n.
-  EXPECT_NEAR(MinimumDetectableDifferenceUnpaired(1.0, 10, 10),
-              delta * std::sqrt(0.9 * 0.1 * 0.2), 1e-15);
+  EXPECT_NEAR(MinimumDetectableDifferenceUnpaired(1.0, 10, 10), delta * std::sqrt(0.9 * 0.1 * 0.2),
+              1e-15);
   EXPECT_THROW(MinimumDetectableDifference(0), Error);
 }
 
@@ -199,14 +199,16 @@ std::vector<std::string> DegenerateFixture() {
     for (int i = 0; i < 8; ++i) {
       lines.push_back(StrCat(
           R"({"type":"item","model":")", model, R"(","config":"c1","suite":"s-easy","index":)", i,
-          R"(,"record":{"item_id":"e)", i, R"(","suite":"easy","suite_hash":"s-easy","kind":"multiple_choice","tags":{"split":"id","family":"easy","steps":)",
+          R"(,"record":{"item_id":"e)", i,
+          R"(","suite":"easy","suite_hash":"s-easy","kind":"multiple_choice","tags":{"split":"id","family":"easy","steps":)",
           1 + i % 4, R"(,"fact_frequency":)", i < 4 ? 5 : 500,
           R"(},"gold":0,"pred":0,"pred_norm":0,"choice_logprobs":[-1,-2,-3,-4],"correct":true,"correct_norm":true},"timing":{"latency_s":0.1}})"));
     }
     for (int i = 0; i < 4; ++i) {
       lines.push_back(StrCat(
           R"({"type":"item","model":")", model, R"(","config":"c1","suite":"s-ood","index":)", i,
-          R"(,"record":{"item_id":"o)", i, R"(","suite":"easy-ood","suite_hash":"s-ood","kind":"multiple_choice","tags":{"split":"ood","family":"easy"},"gold":0,"pred":0,"pred_norm":0,"choice_logprobs":[-1,-2],"correct":true,"correct_norm":true},"timing":{"latency_s":0.1}})"));
+          R"(,"record":{"item_id":"o)", i,
+          R"(","suite":"easy-ood","suite_hash":"s-ood","kind":"multiple_choice","tags":{"split":"ood","family":"easy"},"gold":0,"pred":0,"pred_norm":0,"choice_logprobs":[-1,-2],"correct":true,"correct_norm":true},"timing":{"latency_s":0.1}})"));
     }
   }
   return lines;
