@@ -91,8 +91,10 @@ bad.push(svg.id+': text "'+t.textContent.slice(0,40)+'" leaves the chart');});
 var data=svg.querySelectorAll('circle.pt, line.whisker');
 Array.prototype.forEach.call(svg.querySelectorAll('g.legend rect, g.legend text'),function(l){var a=l.getBoundingClientRect();
 for(var k=0;k<data.length;k++){if(overlap(a,data[k].getBoundingClientRect())){bad.push(svg.id+': legend covers data');return;}}});
-var pl=svg.querySelectorAll('text.pl');for(var i=0;i<pl.length;i++)for(var j=i+1;j<pl.length;j++)
-if(overlap(pl[i].getBoundingClientRect(),pl[j].getBoundingClientRect()))bad.push(svg.id+': point labels overlap');
+var pl=svg.querySelectorAll('text.pl'),pts=svg.querySelectorAll('circle.pt');
+for(var i=0;i<pl.length;i++){var a=pl[i].getBoundingClientRect();
+for(var j=i+1;j<pl.length;j++)if(overlap(a,pl[j].getBoundingClientRect()))bad.push(svg.id+': point labels overlap');
+for(var k=0;k<pts.length;k++)if(overlap(a,pts[k].getBoundingClientRect()))bad.push(svg.id+': a point label covers a point');}
 if(svg.id.indexOf('chart-pareto')===0){var n=svg.querySelector('g.series').querySelectorAll('circle.pt').length;
 if(pl.length!==n)bad.push(svg.id+': '+pl.length+' labels for '+n+' points');}});
 return bad;}

@@ -286,9 +286,15 @@ std::string SvgChart(const ChartSpec& spec) {
   struct Box {
     double x0, y0, x1, y1;
   };
-  std::vector<Box> placed;  // point labels already drawn
+  std::vector<Box> placed;  // point labels already drawn, and every marker: labels avoid both
   std::ostringstream labels;
   const size_t ns = spec.series.size();
+  for (size_t si = 0; si < ns && !cat; ++si) {
+    for (const auto& p : spec.series[si].points) {
+      if (spec.x_axis == XAxis::kLog10 && !(p.x > 0)) continue;
+      placed.push_back({px(p.x) - 6, py(p.y) - 6, px(p.x) + 6, py(p.y) + 6});
+    }
+  }
   for (size_t si = 0; si < ns; ++si) {
     const auto& s = spec.series[si];
     const char* colour = kPalette[si % std::size(kPalette)];

@@ -51,6 +51,8 @@ Page Open(const std::string& chromium, const TempDir& dir, const fs::path& html,
   const std::string url = "file://" + fs::absolute(html).string();
   const std::string profile = (dir / "profile").string();
   const std::string size = StrCat("--window-size=", width, ",3000");
+  // Headless screenshots are of the window: tall enough for the whole page.
+  const std::string shot_size = StrCat("--window-size=", width, ",6000");
   const auto dom =
       RunProcess({"timeout", "90", chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
                   "--no-first-run", "--user-data-dir=" + profile, "--hide-scrollbars", size,
@@ -60,7 +62,7 @@ Page Open(const std::string& chromium, const TempDir& dir, const fs::path& html,
     const fs::path png = fs::absolute(StrCat(shot, "_", width, ".png"));
     const auto ss = RunProcess({"timeout", "90", chromium, "--headless=new", "--no-sandbox",
                                 "--disable-gpu", "--no-first-run", "--user-data-dir=" + profile,
-                                "--hide-scrollbars", size, "--screenshot=" + png.string(), url});
+                                "--hide-scrollbars", shot_size, "--screenshot=" + png.string(), url});
     EXPECT_EQ(ss.exit_code, 0) << ss.err;
     EXPECT_TRUE(fs::exists(png));
     if (fs::exists(png)) {
