@@ -60,9 +60,10 @@ Page Open(const std::string& chromium, const TempDir& dir, const fs::path& html,
   EXPECT_EQ(dom.exit_code, 0) << dom.err;
   if (!shot.empty()) {
     const fs::path png = fs::absolute(StrCat(shot, "_", width, ".png"));
-    const auto ss = RunProcess({"timeout", "90", chromium, "--headless=new", "--no-sandbox",
-                                "--disable-gpu", "--no-first-run", "--user-data-dir=" + profile,
-                                "--hide-scrollbars", shot_size, "--screenshot=" + png.string(), url});
+    const auto ss =
+        RunProcess({"timeout", "90", chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
+                    "--no-first-run", "--user-data-dir=" + profile, "--hide-scrollbars", shot_size,
+                    "--screenshot=" + png.string(), url});
     EXPECT_EQ(ss.exit_code, 0) << ss.err;
     EXPECT_TRUE(fs::exists(png));
     if (fs::exists(png)) {
