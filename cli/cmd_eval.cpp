@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "common/json.h"
 #include "engine/engine_lm.h"
+#include "reports/proportion.h"
 #include "suites/loaders.h"
 #include "suites/prompt.h"
 #include "suites/record.h"
@@ -58,7 +59,12 @@ struct Progress {
   }
 };
 
-double StdErr(double p, double n) { return n > 1 ? std::sqrt(p * (1 - p) / (n - 1)) : 0.0; }
+// The report's accuracy summary (reports/proportion.h): one SE convention everywhere,
+// SE = sqrt(p(1 − p)/n), and the same interval (Wilson or Wald by UseWilson).
+reports::AccuracySummary Summary(size_t correct, size_t n) {
+  return reports::AccuracyFromCounts(static_cast<int64_t>(correct), static_cast<int64_t>(n));
+}
+double StdErr(size_t correct, size_t n) { return n > 0 ? *Summary(correct, n).mean.se : 0.0; }
 
 }  // namespace
 
@@ -189,13 +195,23 @@ int CmdEval(const Argv& argv) {
     w.Key("accuracy");
     w.Double(acc);
     w.Key("accuracy_se");
-    w.Double(StdErr(acc, n));
+    w.Double(StdErr(n_correct, n_scored));
+    if (n_scored > 0) {
+      const auto summary = Summary(n_correct, n_scored);
+      w.Key("accuracy_ci");
+      w.StartArray();
+      w.Double(summary.ci.lo);
+      w.Double(summary.ci.hi);
+      w.EndArray();
+      w.Key("accuracy_ci_method");
+      w.String(reports::IntervalMethodName(summary.method));
+    }
     if (n_mc > 0) {
       const double an = static_cast<double>(n_norm_correct) / static_cast<double>(n_mc);
       w.Key("acc_norm");
       w.Double(an);
       w.Key("acc_norm_se");
-      w.Double(StdErr(an, static_cast<double>(n_mc)));
+      w.Double(StdErr(n_norm_correct, n_mc));
     }
     if (by_subject.size() > 1) {
       w.Key("macro_accuracy");
@@ -224,11 +240,16 @@ int CmdEval(const Argv& argv) {
   } else {
     std::printf("suite %s (%s, hash %s): %zu items\n", suite.manifest.name.c_str(),
                 suite.manifest.format.c_str(), suite.manifest.content_hash.c_str(), n_scored);
-    std::printf("accuracy (micro): %.4f ± %.4f\n", acc, StdErr(acc, n));
+    std::printf("accuracy (micro): %.4f ± %.4f (SE)", acc, StdErr(n_correct, n_scored));
+    if (n_scored > 0) {
+      const auto summary = Summary(n_correct, n_scored);
+      std::printf(", 95%% CI [%.4f, %.4f] %s", summary.ci.lo, summary.ci.hi,
+                  reports::IntervalMethodName(summary.method));
+    }
+    std::printf("\n");
     if (n_mc > 0) {
       const double an = static_cast<double>(n_norm_correct) / static_cast<double>(n_mc);
-      std::printf("acc_norm (per character, LME): %.4f ± %.4f\n", an,
-                  StdErr(an, static_cast<double>(n_mc)));
+      std::printf("acc_norm (per character, LME): %.4f ± %.4f\n", an, StdErr(n_norm_correct, n_mc));
     }
     if (by_subject.size() > 1)
       std::printf("accuracy (macro over %zu subjects): %.4f\n", by_subject.size(), macro);

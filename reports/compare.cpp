@@ -230,6 +230,7 @@ GroupComparison CompareGroupPair(const CompareGroup& base, const CompareGroup& c
     g.p_value = pb.p_value;
     g.diff = pd.diff;
     g.diff.ci = pb.ci;  // percentile interval, consistent with the bootstrap p-value
+    g.diff.ci_method = pb.ci_method;
   }
   return g;
 }
@@ -736,6 +737,8 @@ std::string Strategy(const CompareKey& k) {
 std::string DiffWithCi(const Estimate& d) {
   std::string s = Signed(d.value);
   if (d.ci) s += StrCat(" [", Signed(d.ci->lo), ", ", Signed(d.ci->hi), "]");
+  // The column mixes Wald (McNemar groups) and percentile (bootstrap) intervals: name them.
+  if (d.ci && !d.ci_method.empty()) s += StrCat(" ", d.ci_method);
   return s;
 }
 
@@ -910,6 +913,8 @@ void WriteGroup(JsonWriter& w, const GroupComparison& g) {
   } else {
     w.Null();
   }
+  w.Key("diff_ci_method");
+  WriteJsonString(w, g.diff.ci ? g.diff.ci_method : "");
   w.Key("correct_to_wrong");
   WriteStrings(w, g.correct_to_wrong);
   w.Key("wrong_to_correct");

@@ -37,6 +37,9 @@ std::vector<ItemScore> FoldSamples(const RunGroup& group, int64_t& n_unscored) {
       out.push_back(s);
     }
     auto& s = out.back();
+    if (r.kind == suites::ItemKind::kMultipleChoice && s.samples == 0) {
+      s.choices = static_cast<int64_t>(r.choice_logprobs.size());
+    }
     ++s.samples;
     if (*r.correct) ++s.correct_samples;
     if (r.kind == suites::ItemKind::kMultipleChoice && r.correct_norm) {
@@ -49,6 +52,17 @@ std::vector<ItemScore> FoldSamples(const RunGroup& group, int64_t& n_unscored) {
     if (s.score_norm) *s.score_norm /= static_cast<double>(s.samples);
   }
   return out;
+}
+
+// Mean of 1/k over the items; only when every item is multiple choice with k >= 2 recorded.
+std::optional<double> ChanceLevel(const std::vector<ItemScore>& items) {
+  if (items.empty()) return std::nullopt;
+  double sum = 0;
+  for (const auto& s : items) {
+    if (s.choices < 2) return std::nullopt;
+    sum += 1.0 / static_cast<double>(s.choices);
+  }
+  return sum / static_cast<double>(items.size());
 }
 
 AccuracySummary Summarise(const std::vector<double>& scores, double confidence) {
@@ -146,13 +160,11 @@ GroupMetrics ComputeGroup(const RunData& run, size_t index, const MetricsOptions
     }
   }
 
-  // At an observed accuracy of exactly 0 or 1 the plug-in variance p(1 - p) is 0 and the MDD
-  // would claim any difference is detectable; the level is kept at least one item away from
-  // the bounds (p in [1/n, 1 - 1/n]), the smallest accuracy change the suite can express.
-  const double n_items = static_cast<double>(m.n_items);
-  const double lo = std::min(0.5, 1.0 / n_items);
-  const double p = std::clamp(m.accuracy.mean.value, lo, 1.0 - lo);
-  m.mdd = MinimumDetectableDifferenceUnpaired(p, m.n_items, m.n_items, o.alpha, o.power);
+  // At an observed accuracy of exactly 0 or 1 the library keeps the level one item away from
+  // the bounds (power.h), so the MDD is never 0.
+  m.mdd = MinimumDetectableDifferenceUnpaired(m.accuracy.mean.value, m.n_items, m.n_items, o.alpha,
+                                              o.power);
+  m.chance = ChanceLevel(m.items);
   return m;
 }
 

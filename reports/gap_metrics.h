@@ -40,6 +40,7 @@ struct ItemScore {
   std::optional<double> score_norm;  // MC: mean of correct_norm
   int64_t samples = 0;               // scored samples
   int64_t correct_samples = 0;
+  int64_t choices = 0;  // multiple choice: number of choices (of the first sample); else 0
   const suites::Tags* tags = nullptr;  // of the first sample (points into the RunData)
 };
 
@@ -72,7 +73,11 @@ struct GroupMetrics {
   std::string ci_method;                         // "wilson" | "wald" | "clustered"
   std::optional<AccuracySummary> accuracy_norm;  // multiple-choice suites
   std::vector<PassAtKRow> pass_at_k;             // groups with more than one sample per item
-  std::optional<double> mdd;  // unpaired MDD at this n and accuracy (docs/REPORTS.md)
+  std::optional<double> mdd;  // unpaired MDD at this n and accuracy (docs/REPORTS.md); never 0
+  // Chance accuracy of a multiple-choice group: the mean over its items of 1/k, k the item's
+  // number of choices (1/k itself when every item has k). Absent unless every item is
+  // multiple choice with its choices recorded.
+  std::optional<double> chance;
   CostMetrics cost;
   std::vector<ItemScore> items;  // by item_id
 };

@@ -85,7 +85,12 @@ std::string FormatInterval(const Interval& i, int decimals) {
 }
 
 std::string FormatEstimate(const Estimate& e, int decimals) {
-  if (e.ci) return StrCat(FormatFixed(e.value, decimals), " ", FormatInterval(*e.ci, decimals));
+  if (e.ci) {
+    // Wald (value ± z·SE) is every estimate column's default; any other method is named.
+    const bool named = !e.ci_method.empty() && e.ci_method != kCiWald;
+    return StrCat(FormatFixed(e.value, decimals), " ", FormatInterval(*e.ci, decimals),
+                  named ? StrCat(" (", e.ci_method, ")") : "");
+  }
   return StrCat(FormatFixed(e.value, decimals), " (no CI", e.note.empty() ? "" : ": ", e.note, ")");
 }
 
@@ -114,12 +119,14 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
   }
   o << "Shards: " << run.shards_done << " of " << run.shards_total << " done";
   if (run.shards_poison > 0) o << ", " << run.shards_poison << " poison (not scored)";
-  o << ". Intervals are " << conf << "% (items are the sampling unit; see docs/REPORTS.md).\n\n";
+  o << ". Intervals are " << conf << "% (items are the sampling unit; see docs/REPORTS.md).\n"
+    << "An interval is value ± z·SE with SE² = plug-in variance / n (Wald) unless its cell or a "
+       "CI method column names another method (docs/STATISTICS.md).\n\n";
 
   o << "## Accuracy\n\n";
-  Header(o,
-         {"model", "configuration", "strategy", "suite", "shots", "seed", "samples", "max tokens",
-          "n", "accuracy", StrCat(conf, "% CI"), "CI method", "acc_norm", "pass@k", "MDD"});
+  Header(o, {"model", "configuration", "strategy", "suite", "shots", "seed", "samples",
+             "max tokens", "n", "accuracy", StrCat(conf, "% CI"), "CI method", "chance", "acc_norm",
+             "pass@k", "MDD"});
   for (size_t i = 0; i < run.groups.size(); ++i) {
     const auto& g = run.groups[i];
     const auto& gm = m.groups[i];
@@ -138,10 +145,13 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
             gm.n_unscored > 0 ? StrCat(gm.n_items, " (+", gm.n_unscored, " unscored)")
                               : Int(gm.n_items),
             any ? FormatFixed(gm.accuracy.mean.value) : "-", any ? FormatInterval(gm.ci) : "-",
-            any ? method : "-", gm.accuracy_norm ? FormatFixed(gm.accuracy_norm->mean.value) : "-",
+            any ? method : "-", FormatFixed(gm.chance),
+            gm.accuracy_norm ? FormatFixed(gm.accuracy_norm->mean.value) : "-",
             pass.empty() ? "-" : pass, FormatFixed(gm.mdd)});
   }
-  o << "\nMDD: the smallest accuracy difference between two configurations of this size that a "
+  o << "\nchance: the accuracy of guessing (multiple choice: mean over items of 1/number of "
+       "choices).\n";
+  o << "MDD: the smallest accuracy difference between two configurations of this size that a "
        "two-sided test at α = "
     << FormatFixed(m.options.alpha, 2) << " would detect with power "
     << FormatFixed(m.options.power, 2) << ".\n\n";
@@ -222,12 +232,13 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
     o << "No items with a `fact_frequency` or `subject` tag in this run.\n\n";
   } else {
     Header(o, {"model", "configuration", "strategy", "setting", "suite", "by", "bucket", "n",
-               "accuracy", StrCat(conf, "% CI")});
+               "accuracy", StrCat(conf, "% CI"), "CI method"});
     for (const auto& k : m.knowledge) {
       for (const auto& b : k.buckets) {
         Row(o, {k.arm.model_alias, k.arm.config_name, k.arm.strategy, k.arm.setting_label,
                 run.groups[k.group].suite.name, k.by, b.bucket, Int(b.accuracy.n),
-                FormatFixed(b.accuracy.mean.value), FormatInterval(b.accuracy.ci)});
+                FormatFixed(b.accuracy.mean.value), FormatInterval(b.accuracy.ci),
+                IntervalMethodName(b.accuracy.method)});
       }
     }
     o << '\n';

@@ -160,6 +160,7 @@ void WriteGroup(JsonWriter& w, const RunGroup& g, const GroupMetrics& m) {
   }
   w.EndArray();
   OptNum(w, "mdd", m.mdd);
+  OptNum(w, "chance", m.chance);
   w.Key("cost");
   WriteCost(w, m.cost);
   w.EndObject();
@@ -417,6 +418,7 @@ void WriteEstimate(JsonWriter& w, const Estimate& e) {
   } else {
     w.Null();
   }
+  if (e.ci && !e.ci_method.empty()) Str(w, "ci_method", e.ci_method);
   if (!e.note.empty()) Str(w, "note", e.note);
   w.EndObject();
 }
