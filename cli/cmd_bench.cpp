@@ -41,24 +41,40 @@ int64_t PeakRssBytes() {
   return static_cast<int64_t>(ru.ru_maxrss) * 1024;  // Linux reports KiB
 }
 
+const CommandSpec& Spec() {
+  static const CommandSpec kSpec{
+      .name = "gapbench bench",
+      .summary =
+          "pp: tokens/s evaluating p prompt tokens in one batch; tg: tokens/s generating n tokens\n"
+          "one at a time. Mean and standard deviation over r repetitions after one warm-up.\n"
+          "Both must fit the context (default: the model's training context; --ctx raises it).",
+      .options = WithEngineOptions({{"p", "N", "prompt tokens (default 512)"},
+                                    {"n", "N", "generated tokens (default 128)"},
+                                    {"r", "N", "repetitions (default 3)"},
+                                    {"batch", "N", "tokens per forward chunk (default: p)"},
+                                    {"json", "", "one JSON object on stdout"}}),
+  };
+  return kSpec;
+}
+
 }  // namespace
 
 int CmdBench(const Argv& argv) {
-  Args args("gapbench bench", argv, WithEngineOptions({"p", "n", "r", "batch"}), {"json"});
-  if (args.help()) {
-    std::printf(
-        "usage: gapbench bench --model FILE [-p 512] [-n 128] [-r 3] [--threads N] [--json]\n"
-        "         [--config FILE|JSON] [--kv-type f32|f16|q8_0] [--batch N]\n"
-        "pp: tokens/s evaluating p prompt tokens in one batch; tg: tokens/s generating n tokens\n"
-        "one at a time. Mean and standard deviation over r repetitions after one warm-up.\n");
-    return 0;
-  }
+  const Args args(Spec(), argv);
+  if (args.help()) return args.PrintHelp();
   const int64_t n_prompt = args.GetInt("p", 512, 0, 1 << 20);
   const int64_t n_gen = args.GetInt("n", 128, 0, 1 << 20);
   const int64_t reps = args.GetInt("r", 3, 1, 1000);
-  if (args.Get("ctx")) Fail("gapbench bench: --ctx is not used: the context is -p/-n + 1");
   EngineSetup e = SetupEngine(args, kernels::GgmlType::kF16);
-  e.session.n_ctx = std::max<int64_t>(n_prompt, n_gen) + 1;
+  // pp needs p positions, tg n: both within the context rule of every command
+  // (engine::ContextFor), never past the trained positions unless --ctx says so.
+  const int64_t n_ctx = engine::ContextFor(*e.model, e.session);
+  if (std::max(n_prompt, n_gen) > n_ctx) {
+    Fail("gapbench bench: -p ", n_prompt, " / -n ", n_gen, " exceed the model's ", n_ctx,
+         "-token context (", e.model->config().context > 0 ? "--ctx / config" : "training context",
+         "); lower them or raise --ctx");
+  }
+  e.session.n_ctx = std::max<int64_t>({n_prompt, n_gen, 1});
   // llama-bench evaluates the whole prompt as one batch; --batch or the config's batch override.
   const int64_t cfg_batch = e.model->config().batch;
   e.session.n_batch =

@@ -6,6 +6,7 @@
 // Not here: the statistics (reports/compare.cpp), loading (reports/run_data.cpp).
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "cli/args.h"
@@ -20,41 +21,42 @@ namespace {
 constexpr int kExitRegression = 1;
 constexpr int kExitInput = 2;
 
-constexpr const char* kUsage =
-    "usage: gapbench compare BASE CANDIDATE [options]\n"
-    "  BASE, CANDIDATE: results databases (results.sqlite) or run directories holding one.\n"
-    "  Paired, item-level comparison of every model x configuration x strategy x suite group\n"
-    "  present in both; a Markdown summary on stdout (docs/COMPARE.md).\n"
-    "options:\n"
-    "  --alpha A                  family-wise significance level (default 0.05)\n"
-    "  --min-effect D             smallest accuracy change a verdict needs (default 0.01)\n"
-    "  --correction holm|bonferroni|none   across groups (default holm)\n"
-    "  --power P                  for the minimum detectable difference (default 0.8)\n"
-    "  --fail-on-regression       exit 1 when any group is a significant accuracy regression\n"
-    "                             larger than --min-effect (the default; the flag says it\n"
-    "                             explicitly)\n"
-    "  --report-only              exit 0 whatever the verdicts (input errors still exit 2)\n"
-    "  --speed-threshold R        relative latency increase a speed verdict needs (default 0.10)\n"
-    "  --fail-on-speed-regression also exit 1 on a speed regression (timing is noisy: opt in)\n"
-    "  --max-flips N              flipped item ids listed per direction and group (default 20)\n"
-    "  --resamples N              bootstrap resamples for non-binary scores (default 10000)\n"
-    "  --seed S                   bootstrap seed (default 20240101)\n"
-    "  --json                     print JSON instead of Markdown\n"
-    "  --out FILE.md              also write the Markdown summary to FILE.md\n"
-    "exit codes: 0 no (gated) regression, 1 regression, 2 usage or input error\n";
+const CommandSpec& Spec() {
+  static const CommandSpec kSpec{
+      .name = "gapbench compare",
+      .positionals = "BASE CANDIDATE",
+      .min_positionals = 2,
+      .max_positionals = 2,
+      .summary =
+          "BASE, CANDIDATE: results databases (results.sqlite) or run directories holding one.\n"
+          "Paired, item-level comparison of every model x configuration x strategy x suite group\n"
+          "present in both; a Markdown summary on stdout (docs/COMPARE.md).",
+      .options =
+          {{"alpha", "A", "family-wise significance level (default 0.05)"},
+           {"min-effect", "D", "smallest accuracy change a verdict needs (default 0.01)"},
+           {"correction", "holm|bonferroni|none", "across groups (default holm)"},
+           {"power", "P", "for the minimum detectable difference (default 0.8)"},
+           {"fail-on-regression", "",
+            "exit 1 when a group is a significant accuracy regression (the default)"},
+           {"report-only", "", "exit 0 whatever the verdicts (input errors still exit 2)"},
+           {"speed-threshold", "R", "relative latency increase a speed verdict needs (0.10)"},
+           {"fail-on-speed-regression", "", "also exit 1 on a speed regression"},
+           {"max-flips", "N", "flipped item ids listed per direction and group (default 20)"},
+           {"resamples", "N", "bootstrap resamples for non-binary scores (default 10000)"},
+           {"seed", "S", "bootstrap seed (default 20240101)"},
+           {"json", "", "print JSON instead of Markdown"},
+           {"out", "FILE.md", "also write the Markdown summary to FILE.md"}},
+      .exclusive = {{"report-only", "fail-on-regression"}},
+      .notes = "exit codes: 0 no (gated) regression, 1 regression, 2 usage or input error",
+  };
+  return kSpec;
+}
 
 int Compare(const Argv& argv) {
-  Args args("gapbench compare", argv,
-            {"alpha", "min-effect", "correction", "power", "speed-threshold", "max-flips",
-             "resamples", "seed", "out"},
-            {"fail-on-regression", "fail-on-speed-regression", "report-only", "json"});
-  if (args.help()) {
-    std::fputs(kUsage, stdout);
-    return 0;
-  }
-  if (args.positionals().size() != 2) {
-    std::fputs(kUsage, stderr);
-    Fail("expected BASE and CANDIDATE, got ", args.positionals().size(), " argument(s)");
+  const Args args(Spec(), argv);
+  if (args.help()) return args.PrintHelp();
+  if (auto out = args.Get("out"); out && std::filesystem::is_directory(*out)) {
+    Fail("--out ", *out, ": is a directory, expected the Markdown file to write");
   }
   reports::CompareOptions o;
   o.alpha = args.GetDouble("alpha", o.alpha);
@@ -81,9 +83,6 @@ int Compare(const Argv& argv) {
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
 
-  if (args.Has("report-only") && args.Has("fail-on-regression")) {
-    Fail("gapbench compare: --report-only and --fail-on-regression contradict each other");
-  }
   // Accuracy regressions fail by default (the nightly gate); speed only when asked, because
   // timing on shared machines is noisy.
   const bool report_only = args.Has("report-only");

@@ -19,13 +19,18 @@
 namespace gapbench::cli {
 namespace {
 
-constexpr const char* kUsage =
-    "usage: gapbench status --http HOST:PORT [--json] [--timeout S]\n"
-    "  asks a running coordinator (started with --http) how its sweeps are going:\n"
-    "  items done / total, items/s, ETA, shards by state per sweep, workers\n"
-    "  --http HOST:PORT   the coordinator's HTTP address (e.g. 127.0.0.1:8080)\n"
-    "  --json             print the coordinator's /status JSON instead of the summary\n"
-    "  --timeout S        give up after S seconds (default 5)\n";
+const CommandSpec& Spec() {
+  static const CommandSpec kSpec{
+      .name = "gapbench status",
+      .summary = "Asks a running coordinator (started with --http) how its sweeps are going:\n"
+                 "items done / total, items/s, ETA, shards by state per sweep, workers.",
+      .options = {{"http", "HOST:PORT", "the coordinator's HTTP address (e.g. 127.0.0.1:8080)",
+                   true},
+                  {"json", "", "print the coordinator's /status JSON instead of the summary"},
+                  {"timeout", "S", "give up after S seconds (default 5)"}},
+  };
+  return kSpec;
+}
 
 // "45s", "12m05s", "3h04m", "2d03h"; "?" when unknown (negative or not finite).
 std::string Duration(double seconds) {
@@ -114,15 +119,8 @@ void PrintSummary(const std::string& url, const coordinator::StatusSnapshot& s) 
 }  // namespace
 
 int CmdStatus(const Argv& argv) {
-  Args args("gapbench status", argv, {"http", "timeout"}, {"json"});
-  if (args.help()) {
-    std::fputs(kUsage, stdout);
-    return 0;
-  }
-  if (!args.positionals().empty() || !args.Has("http")) {
-    std::fputs(kUsage, stderr);
-    return 2;
-  }
+  const Args args(Spec(), argv);
+  if (args.help()) return args.PrintHelp();
   const auto hp = coordinator::ParseHostPort(args.Require("http"), "--http");
   const double timeout_s = args.GetDouble("timeout", 5.0);
   if (!(timeout_s > 0 && timeout_s <= 3600)) {
