@@ -57,7 +57,9 @@ std::string Usage(const CommandSpec& spec) {
 }
 
 Args::Args(const CommandSpec& spec, const std::vector<std::string>& argv) : spec_(spec) {
-  const std::string see = " (see '" + spec_.name + " --help')";
+  // Every usage error ends with the synopsis and where the full help is.
+  const std::string usage = Usage(spec_);
+  const std::string see = " (see '" + spec_.name + " --help')\n" + usage.substr(0, usage.find('\n'));
   bool options_done = false;  // after "--" everything is a positional
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& a = argv[i];

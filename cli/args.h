@@ -19,25 +19,25 @@
 namespace gapbench::cli {
 
 struct OptionSpec {
-  std::string name;   // without "--"
-  std::string value;  // placeholder of the value ("N", "FILE"); empty for a flag
-  std::string help;   // one line
+  std::string name{};   // without "--"
+  std::string value{};  // placeholder of the value ("N", "FILE"); empty for a flag
+  std::string help{};   // one line
   bool required = false;
   bool repeat = false;  // may be given more than once (GetAll); otherwise twice is an error
 };
 
 struct CommandSpec {
-  std::string name;         // "gapbench eval"
-  std::string positionals;  // synopsis of the positionals ("SWEEP.json", "RUN_DIR..."), or ""
+  std::string name{};         // "gapbench eval"
+  std::string positionals{};  // synopsis of the positionals ("SWEEP.json", "RUN_DIR..."), or ""
   size_t min_positionals = 0;
   size_t max_positionals = 0;  // SIZE_MAX: any number
-  std::string summary;         // what the command does (printed under the synopsis)
-  std::vector<OptionSpec> options;
+  std::string summary{};       // what the command does (printed under the synopsis)
+  std::vector<OptionSpec> options{};
   // Groups of options of which at most one may be given.
-  std::vector<std::vector<std::string>> exclusive;
+  std::vector<std::vector<std::string>> exclusive{};
   // Groups of options of which at least one must be given.
-  std::vector<std::vector<std::string>> one_required;
-  std::string notes;  // printed after the option list (exit codes, details), may be ""
+  std::vector<std::vector<std::string>> one_required{};
+  std::string notes{};  // printed after the option list (exit codes, details), may be ""
 };
 
 // The --help text generated from the spec.

@@ -133,15 +133,21 @@ int CmdStatus(const Argv& argv) {
     res = coordinator::HttpGet(hp.host, hp.port, "/status",
                                std::chrono::milliseconds(std::llround(timeout_s * 1000)));
   } catch (const Error& e) {
-    Fail("cannot reach the coordinator: ", e.what(),
-         " (is `gapbench coordinator ... --http` running there?)");
+    // The options were fine; the work (asking the coordinator) failed: exit 1, not 2.
+    FailResource("cannot reach the coordinator: ", e.what(),
+                 " (is `gapbench coordinator ... --http` running there?)");
   }
   if (res.status != 200) {
     std::string first = res.body.substr(0, res.body.find('\n'));
     if (first.size() > 200) first = first.substr(0, 200) + "...";
-    Fail(url, ": answered HTTP ", res.status, first.empty() ? "" : ": ", first);
+    FailResource(url, ": answered HTTP ", res.status, first.empty() ? "" : ": ", first);
   }
-  const auto snapshot = coordinator::StatusFromJson(res.body, url);
+  coordinator::StatusSnapshot snapshot;
+  try {
+    snapshot = coordinator::StatusFromJson(res.body, url);
+  } catch (const Error& e) {
+    FailResource(e.what());  // what answered is not a coordinator: the work failed
+  }
   if (args.Has("json")) {
     std::fputs(res.body.c_str(), stdout);
     if (res.body.empty() || res.body.back() != '\n') std::fputc('\n', stdout);

@@ -183,8 +183,13 @@ TEST(EvalCli, PromptsPastTheContextAreTruncatedAndCounted) {
   EXPECT_EQ(s["context"].GetInt64(), 128);
   for (const auto& rec : ReadRecords(records)) {
     ASSERT_TRUE(rec.HasMember("truncated_tokens"));
-    // What was evaluated fits: the context once plus the one-token continuation.
-    EXPECT_LE(rec["tokens_in"].GetInt64() - 4, 128);
+    // What was fed fits: the (truncated) context plus each continuation but its last token.
+    int64_t context = rec["tokens_in"].GetInt64();
+    for (const auto& c : rec["choice_tokens"].GetArray()) context -= c.GetInt64();
+    for (const auto& c : rec["choice_tokens"].GetArray()) {
+      EXPECT_LE(context + c.GetInt64() - 1, 128);
+    }
+    EXPECT_GT(rec["truncated_tokens"].GetInt64(), 0);
   }
   auto wide = RunProcess({GapbenchBin(), "eval", "--model", Model("llama-untied-q8_0"), "--suite",
                           (dir / "mmlu").string(), "--fewshot", "5", "--ctx", "2048", "--json"});
