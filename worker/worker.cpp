@@ -496,7 +496,7 @@ void Worker::Impl::StartShard(const rapidjson::Document& body) {
     }
   } catch (const Error& e) {
     Log(StrCat("rejected ASSIGN: ", e.what()));
-    refuse(e.what(), false);
+    refuse(StrCat(ErrorKindName(e.kind()), " error: ", e.what()), e.retryable());
     ready_due_ = true;
     ready_at_ = Clock::now();
     return;
