@@ -116,6 +116,8 @@ int CmdEval(const Argv& argv) {
   const suites::Suite suite = suites::LoadSuite(suite_path, lo);
   if (suite.items.empty()) Fail(suite_path, ": the suite has no items");
   const size_t n_eval = std::min(suite.items.size(), static_cast<size_t>(limit));
+  // A few-shot count the suite cannot meet fails here, before the model is loaded.
+  if (const std::string why = suites::CheckFewShot(suite, n_eval, shots); !why.empty()) Fail(why);
   std::ofstream out;
   if (out_path) {
     out.open(*out_path, std::ios::binary | std::ios::trunc);
