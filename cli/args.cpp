@@ -59,7 +59,8 @@ std::string Usage(const CommandSpec& spec) {
 Args::Args(const CommandSpec& spec, const std::vector<std::string>& argv) : spec_(spec) {
   // Every usage error ends with the synopsis and where the full help is.
   const std::string usage = Usage(spec_);
-  const std::string see = " (see '" + spec_.name + " --help')\n" + usage.substr(0, usage.find('\n'));
+  const std::string see =
+      " (see '" + spec_.name + " --help')\n" + usage.substr(0, usage.find('\n'));
   bool options_done = false;  // after "--" everything is a positional
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& a = argv[i];
@@ -107,8 +108,8 @@ Args::Args(const CommandSpec& spec, const std::vector<std::string>& argv) : spec
     if (spec_.max_positionals == 0) {
       Fail(spec_.name, ": unexpected argument '", positionals_[0], "'", see);
     }
-    Fail(spec_.name, ": unexpected argument '", positionals_[spec_.max_positionals],
-         "' (expected ", spec_.positionals, ")", see);
+    Fail(spec_.name, ": unexpected argument '", positionals_[spec_.max_positionals], "' (expected ",
+         spec_.positionals, ")", see);
   }
   if (positionals_.size() < spec_.min_positionals) {
     Fail(spec_.name, ": missing ", spec_.positionals, see);

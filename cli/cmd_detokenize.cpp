@@ -15,7 +15,8 @@ const CommandSpec& Spec() {
   static const CommandSpec kSpec{
       .name = "gapbench detokenize",
       .summary = "Prints the text of the token ids (control tokens as their text).",
-      .options = {{"model", "FILE", "GGUF file holding the vocabulary (a model or vocab-only)", true},
+      .options = {{"model", "FILE", "GGUF file holding the vocabulary (a model or vocab-only)",
+                   true},
                   {"tokens", "LIST", "comma-separated token ids", true}},
   };
   return kSpec;

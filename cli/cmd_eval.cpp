@@ -147,8 +147,8 @@ int CmdEval(const Argv& argv) {
   int64_t tokens_in = 0, tokens_out = 0;
   size_t n_truncated = 0;  // items whose prompt was left-truncated to fit the context
   const std::string timeout_name = suites::RunStatusName(suites::RunStatus::kTimeout);
-  worker::RunItems(suite, 0, static_cast<int64_t>(n_eval), run, lm, sandbox, {},
-                   nullptr, [&](worker::ItemResult& result) {
+  worker::RunItems(suite, 0, static_cast<int64_t>(n_eval), run, lm, sandbox, {}, nullptr,
+                   [&](worker::ItemResult& result) {
                      const suites::Item& item = suite.items[static_cast<size_t>(result.item_index)];
                      if (item.kind == suites::ItemKind::kCode) {
                        int64_t c = 0;

@@ -17,7 +17,8 @@ const CommandSpec& Spec() {
   static const CommandSpec kSpec{
       .name = "gapbench generate",
       .summary =
-          "Temperature 0 (the default) is greedy. --json prints {\"text\": ..., \"tokens\": [...]}\n"
+          "Temperature 0 (the default) is greedy. --json prints {\"text\": ..., \"tokens\": "
+          "[...]}\n"
           "(generated tokens only). The prompt must fit the context (default: the model's\n"
           "training context); generation stops at its end (finish_reason \"length\").",
       .options = WithEngineOptions({{"prompt", "S", "the prompt", true},

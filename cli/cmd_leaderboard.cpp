@@ -19,8 +19,9 @@ const CommandSpec& Spec() {
       .positionals = "RUN_DIR|RESULTS.sqlite...",
       .min_positionals = 1,
       .max_positionals = SIZE_MAX,
-      .summary = "Merges the runs (the first listed wins where two hold the same item) and writes\n"
-                 "results.json, items.jsonl, report.md and index.html into DIR.",
+      .summary =
+          "Merges the runs (the first listed wins where two hold the same item) and writes\n"
+          "results.json, items.jsonl, report.md and index.html into DIR.",
       .options = {{"out", "DIR", "where to write", true},
                   {"confidence", "C", "interval level (default 0.95)"}},
   };

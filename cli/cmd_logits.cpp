@@ -15,9 +15,10 @@ namespace {
 const CommandSpec& Spec() {
   static const CommandSpec kSpec{
       .name = "gapbench logits",
-      .summary = "Prints {\"n_vocab\": V, \"tokens\": [...], \"logits\": [[...], ...]}: one row per\n"
-                 "position with --all-positions, else only the last. No BOS is added. The tokens\n"
-                 "must fit the context (default: the model's training context).",
+      .summary =
+          "Prints {\"n_vocab\": V, \"tokens\": [...], \"logits\": [[...], ...]}: one row per\n"
+          "position with --all-positions, else only the last. No BOS is added. The tokens\n"
+          "must fit the context (default: the model's training context).",
       .options = WithEngineOptions({{"tokens", "1,2,3", "the token ids", true},
                                     {"all-positions", "", "logits of every position"}}),
   };

@@ -38,8 +38,9 @@ const CommandSpec& InspectSpec() {
       .positionals = "FILE",
       .min_positionals = 1,
       .max_positionals = 1,
-      .summary = "Architecture, hyper-parameters, tokenizer, tensors, parameter count and bytes per\n"
-                 "type from the GGUF header; with --config the bytes the engine really uses.",
+      .summary =
+          "Architecture, hyper-parameters, tokenizer, tensors, parameter count and bytes per\n"
+          "type from the GGUF header; with --config the bytes the engine really uses.",
       .options = {{"json", "", "one JSON object"},
                   {"tensors", "", "list every tensor"},
                   {"config", "FILE|JSON", "engine settings to measure (docs/SETTINGS.md)"}},
@@ -50,8 +51,9 @@ const CommandSpec& InspectSpec() {
 const CommandSpec& RandomSpec() {
   static const CommandSpec kSpec{
       .name = "gapbench model random",
-      .summary = "Writes a model with random weights in real shapes (speed comparisons without\n"
-                 "downloads).",
+      .summary =
+          "Writes a model with random weights in real shapes (speed comparisons without\n"
+          "downloads).",
       .options = {{"preset", "P", "smollm2-135m | qwen2.5-0.5b | llama3.2-1b | tiny", true},
                   {"arch", "A", "llama | qwen2 (default: from the preset)"},
                   {"wtype", "T", "f32 | f16 | bf16 | q8_0 | q4_0 | q4_k (default f32)"},

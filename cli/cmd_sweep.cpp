@@ -25,8 +25,9 @@ const CommandSpec& ValidateSpec() {
       .positionals = "SWEEP.json",
       .min_positionals = 1,
       .max_positionals = 1,
-      .summary = "Checks the whole sweep (fields, names, model and suite files, few-shot pools);\n"
-                 "lists every error as FILE: $.json.path: message.",
+      .summary =
+          "Checks the whole sweep (fields, names, model and suite files, few-shot pools);\n"
+          "lists every error as FILE: $.json.path: message.",
       .options = {{"json", "", "print the totals as one JSON object"}},
       .notes = "Exit: 0 valid, 1 the sweep has errors, 2 usage error.",
   };
@@ -39,8 +40,9 @@ const CommandSpec& ExpandSpec() {
       .positionals = "SWEEP.json",
       .min_positionals = 1,
       .max_positionals = 1,
-      .summary = "The shards the sweep expands into (id, model, engine, strategy, suite, item\n"
-                 "range, seed) and totals.",
+      .summary =
+          "The shards the sweep expands into (id, model, engine, strategy, suite, item\n"
+          "range, seed) and totals.",
       .options = {{"json", "", "print them as one JSON object"}},
       .notes = "Exit: 0, 1 the sweep has errors, 2 usage error.",
   };

@@ -20,7 +20,8 @@ const CommandSpec& Spec() {
   static const CommandSpec kSpec{
       .name = "gapbench tokenize",
       .summary = "Prints the token ids of the text, space separated (or JSON with --json).",
-      .options = {{"model", "FILE", "GGUF file holding the vocabulary (a model or vocab-only)", true},
+      .options = {{"model", "FILE", "GGUF file holding the vocabulary (a model or vocab-only)",
+                   true},
                   {"text", "S", "the text to tokenize"},
                   {"file", "F", "tokenize the whole content of file F as one string"},
                   {"json", "", "print {\"tokens\": [...], \"pieces\": [...]} instead of ids"},

@@ -30,8 +30,9 @@ const CommandSpec& Spec() {
            {"drain-ms", "N", "on SIGTERM, how long to wait for results to be acknowledged"},
            {"parallel", "N", "code completions run at once in the sandbox (2)"},
            {"timeout", "S", "seconds per code completion in the sandbox (10)"}},
-      .notes = "Exit status: 0 after SHUTDOWN or a signal, 3 when the coordinator refuses the\n"
-               "worker, 2 on bad options.",
+      .notes =
+          "Exit status: 0 after SHUTDOWN or a signal, 3 when the coordinator refuses the\n"
+          "worker, 2 on bad options.",
   };
   return kSpec;
 }

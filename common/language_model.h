@@ -24,7 +24,7 @@ struct LoglikResponse {
   double logprob = 0.0;  // sum of the continuation tokens' log-probabilities
   bool greedy = false;   // every continuation token was the argmax
   int64_t n_tokens = 0;  // continuation tokens
-  int64_t context_tokens = 0;  // after truncation
+  int64_t context_tokens = 0;    // after truncation
   int64_t truncated_tokens = 0;  // context tokens dropped from the front to fit the model
 };
 

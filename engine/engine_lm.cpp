@@ -108,8 +108,8 @@ std::vector<LoglikResponse> EngineModel::Loglikelihood(std::span<const LoglikReq
     auto& [ctx, cont] = split.back();
     const auto n_cont = static_cast<int64_t>(cont.size());
     if (n_cont > n_ctx_) {
-      Fail("log-likelihood request: the continuation '", requests[i].continuation, "' has ",
-           n_cont, " tokens, more than the model's ", n_ctx_, "-token context");
+      Fail("log-likelihood request: the continuation '", requests[i].continuation, "' has ", n_cont,
+           " tokens, more than the model's ", n_ctx_, "-token context");
     }
     const int64_t keep = n_ctx_ + 1 - n_cont;
     if (static_cast<int64_t>(ctx.size()) > keep) {

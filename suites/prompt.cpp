@@ -3,9 +3,9 @@
 
 #include <algorithm>
 #include <map>
+#include <numeric>
 #include <string>
 #include <utility>
-#include <numeric>
 
 #include "common/error.h"
 #include "common/hash.h"
@@ -248,7 +248,8 @@ ItemRecord ScoreItem(const Suite& suite, size_t item_index, const ItemRequests& 
       rec.tokens_in += loglik[i].n_tokens;
     }
     rec.tokens_in += loglik.empty() ? 0 : loglik[0].context_tokens;
-    for (const auto& l : loglik) rec.truncated_tokens = std::max(rec.truncated_tokens, l.truncated_tokens);
+    for (const auto& l : loglik)
+      rec.truncated_tokens = std::max(rec.truncated_tokens, l.truncated_tokens);
     rec.pred = ArgmaxAcc(rec.choice_logprobs);
     rec.pred_norm = ArgmaxAccNorm(rec.choice_logprobs, requests.prompt.continuations);
     rec.gold = item.gold;

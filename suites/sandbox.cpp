@@ -204,8 +204,8 @@ Sandbox::Sandbox(SandboxOptions options) : options_(std::move(options)) {
   info_.python = FindPython(options_.python);
   if (info_.python.empty()) {
     FailResource("sandbox: no usable python3 found",
-         options_.python.empty() ? "" : StrCat(" at '", options_.python, "'"),
-         " (set GAPBENCH_PYTHON to an interpreter that an unprivileged user can execute)");
+                 options_.python.empty() ? "" : StrCat(" at '", options_.python, "'"),
+                 " (set GAPBENCH_PYTHON to an interpreter that an unprivileged user can execute)");
   }
   info_.setuid = geteuid() == 0;
   if (options_.use_namespaces && info_.setuid) {
@@ -253,7 +253,8 @@ SandboxResult Sandbox::Run(const std::string& program, const SandboxLimits& limi
     const char* tmp_env = std::getenv("TMPDIR");
     std::string templ = std::string(tmp_env != nullptr && *tmp_env != '\0' ? tmp_env : "/tmp") +
                         "/gapbench-sbx-XXXXXX";
-    if (mkdtemp(templ.data()) == nullptr) FailResource("sandbox: cannot create a directory under ", templ);
+    if (mkdtemp(templ.data()) == nullptr)
+      FailResource("sandbox: cannot create a directory under ", templ);
     host_dir = templ;
     workdir = templ;
     std::ofstream(host_dir / "main.py", std::ios::binary) << source;

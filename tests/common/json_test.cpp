@@ -66,8 +66,7 @@ TEST(Json, DuplicateKeysAndInvalidUtf8AreErrors) {
   EXPECT_NE(message(R"({"a": 1, "a": 1})").find("duplicate key at $.a"), std::string::npos);
   EXPECT_NE(message("{\"a\": \"x\xff\"}").find("cfg.json: invalid JSON at byte"),
             std::string::npos);
-  EXPECT_EQ(FindDuplicateKey(ParseJson(R"({"a": {"a": 1}, "b": [{"a": 1}, {"a": 2}]})", "t")),
-            "");
+  EXPECT_EQ(FindDuplicateKey(ParseJson(R"({"a": {"a": 1}, "b": [{"a": 1}, {"a": 2}]})", "t")), "");
 }
 
 // Every error has a kind (input, resource, internal) that decides exit codes and retries.

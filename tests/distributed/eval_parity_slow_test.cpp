@@ -25,10 +25,10 @@ void WriteSuite(const fs::path& file, size_t n) {
   std::string text;
   for (size_t i = 0; i < n; ++i) {
     if (i % 3 == 2) {
-      text += StrCat(R"({"kind":"generation","id":"g)", i, R"(","style":"qa","prompt":"What is )",
-                     i, R"( plus )", i, R"(?","reference":")", 2 * i,
-                     R"(","match":"numeric","solution":"#### )", 2 * i, R"(","stop":["\n"]})",
-                     "\n");
+      text +=
+          StrCat(R"({"kind":"generation","id":"g)", i, R"(","style":"qa","prompt":"What is )", i,
+                 R"( plus )", i, R"(?","reference":")", 2 * i,
+                 R"(","match":"numeric","solution":"#### )", 2 * i, R"(","stop":["\n"]})", "\n");
     } else {
       text += StrCat(R"({"kind":"multiple_choice","id":"m)", i, R"(","style":"letters",)",
                      R"("question":"Which colour is number )", i,
@@ -52,9 +52,9 @@ TEST(EvalParity, EvalLimitWritesTheRecordsOfAOneWorkerRun) {
              "max_tokens": 8}],
  "grid": {"model": ["m"], "engine": ["base"], "suite": ["s"]},
  "seed": 3, "shard_size": 2})");
-  const auto run = RunProcess({GapbenchBin(), "run", (dir / "sweep.json").string(), "--workers",
-                               "1", "--out", (dir / "run").string(), "--heartbeat-ms", "200",
-                               "--no-report"});
+  const auto run =
+      RunProcess({GapbenchBin(), "run", (dir / "sweep.json").string(), "--workers", "1", "--out",
+                  (dir / "run").string(), "--heartbeat-ms", "200", "--no-report"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   std::map<std::string, std::string> from_run;  // item_id -> record without timing
   for (const auto& [key, rec] : StoredItems(dir / "run" / "results.sqlite")) {
@@ -63,10 +63,10 @@ TEST(EvalParity, EvalLimitWritesTheRecordsOfAOneWorkerRun) {
   }
   ASSERT_EQ(from_run.size(), 5u);
 
-  const auto eval = RunProcess(
-      {GapbenchBin(), "eval", "--model", (dir / "models" / "m.gguf").string(), "--suite",
-       (dir / "s.jsonl").string(), "--format", "gapbench", "--fewshot", "3", "--limit", "5",
-       "--seed", "3", "--max-tokens", "8", "--out", (dir / "eval.jsonl").string()});
+  const auto eval =
+      RunProcess({GapbenchBin(), "eval", "--model", (dir / "models" / "m.gguf").string(), "--suite",
+                  (dir / "s.jsonl").string(), "--format", "gapbench", "--fewshot", "3", "--limit",
+                  "5", "--seed", "3", "--max-tokens", "8", "--out", (dir / "eval.jsonl").string()});
   ASSERT_EQ(eval.exit_code, 0) << eval.err;
   std::map<std::string, std::string> from_eval;
   std::istringstream in(ReadFile(dir / "eval.jsonl"));

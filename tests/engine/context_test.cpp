@@ -32,8 +32,8 @@ TEST(Context, TrainingContextUnlessTheConfigurationSaysOtherwise) {
   EXPECT_EQ(ContextFor(*model), 128);
   EXPECT_EQ(ContextFor(*model, SessionOptions{300, 0, std::nullopt}), 300);
   EXPECT_EQ(Session(*model).n_ctx(), 128);
-  auto configured = Model::Load(Path("llama-tied-f32"), EngineConfig::FromJson(R"({"context": 64})",
-                                                                             "test"));
+  auto configured =
+      Model::Load(Path("llama-tied-f32"), EngineConfig::FromJson(R"({"context": 64})", "test"));
   EXPECT_EQ(ContextFor(*configured), 64);
   EXPECT_EQ(Session(*configured).n_ctx(), 64);
 }
@@ -53,7 +53,8 @@ TEST(Context, KvCacheGrowsWithUseAndGivesTheSameLogits) {
   wide.Eval(std::span(toks).subspan(300), LogitsMode::kLast);
   exact.Eval(std::span(toks).subspan(300), LogitsMode::kLast);
   EXPECT_GT(wide.cache().allocated_bytes(), after_300);
-  EXPECT_GE(wide.cache().allocated_bytes(), KvCache::BytesFor(model->hparams(), wide.config(), 700));
+  EXPECT_GE(wide.cache().allocated_bytes(),
+            KvCache::BytesFor(model->hparams(), wide.config(), 700));
   EXPECT_LT(wide.cache().allocated_bytes() * 100, full);
   const auto a = wide.LastLogits(), b = exact.LastLogits();
   ASSERT_EQ(a.size(), b.size());
@@ -78,7 +79,8 @@ TEST(Context, LongRequestsAreLeftTruncatedAndCounted) {
   EXPECT_EQ(got[0].context_tokens, static_cast<int64_t>(ctx.size()) - drop);
   // The same as scoring the kept tokens directly.
   const std::vector<int32_t> kept(ctx.begin() + drop, ctx.end());
-  const auto want = Loglikelihood(*model, kept, cont, SessionOptions{0, 0, kernels::GgmlType::kF32});
+  const auto want =
+      Loglikelihood(*model, kept, cont, SessionOptions{0, 0, kernels::GgmlType::kF32});
   EXPECT_NEAR(got[0].logprob, want.logprob, 1e-4);
 
   // Generation: the prompt keeps room for the budget (at most half the context).

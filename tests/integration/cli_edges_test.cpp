@@ -45,8 +45,8 @@ TEST(CliEdges, InputErrorsExitTwoEverywhere) {
   EXPECT_TRUE(Has(twice.err, "given twice")) << twice.err;
   // `run` with a sweep that is not valid: an input error, as docs/SWEEP.md says.
   testing::WriteFile(dir / "bad.json", R"({"name": "bad", "models": []})");
-  const auto run = RunProcess({GapbenchBin(), "run", (dir / "bad.json").string(), "--out",
-                               (dir / "run").string()});
+  const auto run = RunProcess(
+      {GapbenchBin(), "run", (dir / "bad.json").string(), "--out", (dir / "run").string()});
   EXPECT_EQ(run.exit_code, 2) << run.err;
 }
 
@@ -90,13 +90,13 @@ TEST(CliEdges, DirectoriesWhereFilesAreExpected) {
   }
   // --out naming an existing file where a directory is expected: a plain message.
   testing::WriteFile(dir / "file.txt", "x");
-  const auto rep = RunProcess({GapbenchBin(), "report", (dir / "nowhere").string(), "--out",
-                               (dir / "file.txt").string()});
+  const auto rep = RunProcess(
+      {GapbenchBin(), "report", (dir / "nowhere").string(), "--out", (dir / "file.txt").string()});
   EXPECT_EQ(rep.exit_code, 2);
   EXPECT_TRUE(Has(rep.err, "is a file, not a directory")) << rep.err;
   testing::WriteFile(dir / "s.json", "{}");
-  const auto run = RunProcess({GapbenchBin(), "run", (dir / "s.json").string(), "--out",
-                               (dir / "file.txt").string()});
+  const auto run = RunProcess(
+      {GapbenchBin(), "run", (dir / "s.json").string(), "--out", (dir / "file.txt").string()});
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_TRUE(Has(run.err, "is a file, not a directory")) << run.err;
 }
@@ -117,12 +117,17 @@ TEST(CliEdges, ConflictingOptionsAreRefusedBeforeAnyWork) {
 
 TEST(CliEdges, HelpIsGeneratedForEveryCommand) {
   const std::vector<std::vector<std::string>> commands = {
-      {"tokenize"},         {"detokenize"},        {"logits"},          {"generate"},
-      {"bench"},            {"eval"},              {"perplexity"},      {"model", "inspect"},
-      {"model", "random"},  {"suites", "list"},    {"suites", "show"},  {"suites", "validate"},
-      {"suites", "exec"},   {"sweep", "validate"}, {"sweep", "expand"}, {"run"},
-      {"coordinator"},      {"worker"},            {"status"},          {"report"},
-      {"leaderboard"},      {"compare"}};
+      {"tokenize"},        {"detokenize"},
+      {"logits"},          {"generate"},
+      {"bench"},           {"eval"},
+      {"perplexity"},      {"model", "inspect"},
+      {"model", "random"}, {"suites", "list"},
+      {"suites", "show"},  {"suites", "validate"},
+      {"suites", "exec"},  {"sweep", "validate"},
+      {"sweep", "expand"}, {"run"},
+      {"coordinator"},     {"worker"},
+      {"status"},          {"report"},
+      {"leaderboard"},     {"compare"}};
   for (const auto& cmd : commands) {
     std::vector<std::string> argv = {GapbenchBin()};
     argv.insert(argv.end(), cmd.begin(), cmd.end());
@@ -134,8 +139,8 @@ TEST(CliEdges, HelpIsGeneratedForEveryCommand) {
   }
   // One line per option, with its value placeholder.
   const auto eval = RunProcess({GapbenchBin(), "eval", "--help"});
-  for (const char* line : {"\n  --limit N ", "\n  --fewshot K ", "\n  --model FILE ",
-                           "\n  --ctx N "}) {
+  for (const char* line :
+       {"\n  --limit N ", "\n  --fewshot K ", "\n  --model FILE ", "\n  --ctx N "}) {
     EXPECT_TRUE(Has(eval.out, line)) << line << "\n" << eval.out;
   }
 }
@@ -152,8 +157,8 @@ TEST(CliEdges, EngineCommandsStayWithinTheContext) {
       RunProcess({GapbenchBin(), "logits", "--model", m, "--tokens", ids, "--ctx", "256"});
   EXPECT_EQ(wide.exit_code, 0) << wide.err;
 
-  const auto bench = RunProcess({GapbenchBin(), "bench", "--model", m, "-p", "512", "-n", "4",
-                                 "-r", "1", "--json"});
+  const auto bench = RunProcess(
+      {GapbenchBin(), "bench", "--model", m, "-p", "512", "-n", "4", "-r", "1", "--json"});
   EXPECT_EQ(bench.exit_code, 2);
   EXPECT_TRUE(Has(bench.err, "128-token context")) << bench.err;
 

@@ -143,8 +143,7 @@ TEST(EvalCli, LimitDoesNotChangeTheFewShotDraw) {
   for (int i = 0; i < 12; ++i) {
     text += "{\"kind\":\"multiple_choice\",\"id\":\"q" + std::to_string(i) +
             "\",\"question\":\"Which is " + std::to_string(i) +
-            "?\",\"choices\":[\"a\",\"b\",\"c\",\"d\"],\"gold\":" + std::to_string(i % 4) +
-            "}\n";
+            "?\",\"choices\":[\"a\",\"b\",\"c\",\"d\"],\"gold\":" + std::to_string(i % 4) + "}\n";
   }
   testing::WriteFile(dir / "s.jsonl", text);
   auto shots_of_item0 = [&](const char* limit, const char* fewshot) {
@@ -173,9 +172,9 @@ TEST(EvalCli, PromptsPastTheContextAreTruncatedAndCounted) {
   testing::TempDir dir;
   WriteMmlu(dir / "mmlu");
   const auto records = dir / "records.jsonl";
-  auto r = RunProcess({GapbenchBin(), "eval", "--model", Model("llama-untied-q8_0"), "--suite",
-                       (dir / "mmlu").string(), "--fewshot", "5", "--out", records.string(),
-                       "--json"});
+  auto r =
+      RunProcess({GapbenchBin(), "eval", "--model", Model("llama-untied-q8_0"), "--suite",
+                  (dir / "mmlu").string(), "--fewshot", "5", "--out", records.string(), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto s = ParseJson(r.out, "eval output");
   ASSERT_TRUE(s.HasMember("truncated_items")) << r.out;
