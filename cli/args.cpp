@@ -141,6 +141,7 @@ int Args::PrintHelp() const {
 }
 
 bool Args::Has(const std::string& name) const {
+  GB_CHECK(Find(spec_, name) != nullptr, spec_.name, " reads undeclared option --", name);
   return flags_.count(name) > 0 || values_.count(name) > 0;
 }
 

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "common/error.h"
+#include "common/json.h"
 #include "engine/generate.h"
 #include "engine/kv_cache.h"
 #include "engine/loglik.h"
@@ -108,8 +109,10 @@ std::vector<LoglikResponse> EngineModel::Loglikelihood(std::span<const LoglikReq
     auto& [ctx, cont] = split.back();
     const auto n_cont = static_cast<int64_t>(cont.size());
     if (n_cont > n_ctx_) {
-      Fail("log-likelihood request: the continuation '", requests[i].continuation, "' has ", n_cont,
-           " tokens, more than the model's ", n_ctx_, "-token context");
+      const std::string& c = requests[i].continuation;
+      Fail("log-likelihood request: the continuation '", SanitizeUtf8(c.substr(0, 40)),
+           c.size() > 40 ? "...'" : "'", " has ", n_cont, " tokens, more than the model's ",
+           n_ctx_, "-token context");
     }
     const int64_t keep = n_ctx_ + 1 - n_cont;
     if (static_cast<int64_t>(ctx.size()) > keep) {

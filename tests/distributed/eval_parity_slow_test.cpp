@@ -87,5 +87,40 @@ TEST(EvalParity, EvalLimitWritesTheRecordsOfAOneWorkerRun) {
   EXPECT_TRUE(beyond);
 }
 
+// An error that depends only on the inputs (here a cloze choice -- the scored continuation --
+// longer than the model's 128-position context, which `sweep validate` cannot see without
+// tokenizing) fails its shard at once -- one
+// attempt, not three -- and report.md names the shard with the reason.
+TEST(EvalParity, InputErrorsPoisonAtOnceWithTheirReasonInTheReport) {
+  TempDir dir;
+  fs::create_directories(dir / "models");
+  fs::copy_file(SourceDir() / "tests" / "fixtures" / "engine" / "llama-mha-f32.gguf",
+                dir / "models" / "m.gguf");
+  std::string huge;
+  for (int i = 0; i < 300; ++i) huge += StrCat(" word", i);
+  WriteFile(dir / "s.jsonl",
+            StrCat(R"({"kind":"multiple_choice","id":"ok","question":"Q?","choices":["a","b"],)",
+                   R"("gold":0})", "\n",
+                   R"({"kind":"multiple_choice","id":"long","style":"cloze","question":"Q?",)",
+                   R"("choices":["a",")",
+                   huge, R"("],"gold":0})", "\n"));
+  WriteFile(dir / "sweep.json", R"({"name": "poison",
+ "models": [{"alias": "m", "path": "models/m.gguf"}],
+ "engines": [{"name": "base", "config": {}}],
+ "suites": [{"name": "s", "path": "s.jsonl", "format": "gapbench"}],
+ "grid": {"model": ["m"], "engine": ["base"], "suite": ["s"]},
+ "seed": 1, "shard_size": 1})");
+  const auto run = RunProcess({GapbenchBin(), "run", (dir / "sweep.json").string(), "--workers",
+                               "1", "--out", (dir / "run").string(), "--heartbeat-ms", "200",
+                               "--max-attempts", "3"});
+  EXPECT_EQ(run.exit_code, 1) << run.err;  // the work failed (one poison shard)
+  const std::string md = ReadFile(dir / "run" / "report.md");
+  EXPECT_NE(md.find("## Failed shards"), std::string::npos) << md;
+  EXPECT_NE(md.find("| [1, 2) | 1 | input error: log-likelihood request: the continuation"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("128-token context"), std::string::npos) << md;
+}
+
 }  // namespace
 }  // namespace gapbench::testing
