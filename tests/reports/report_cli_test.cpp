@@ -89,6 +89,9 @@ TEST(ReportCliTest, PoisonedShardsAreListedWithTheirReason) {
   EXPECT_NE(md.find("| [100, 110) | 1 | input error: item x: 6-shot needs 6 examples, found 5 |"),
             std::string::npos)
       << md;
+  const std::string html = ReadFile(dir / "index.html");
+  EXPECT_NE(html.find("<h2>Failed shards</h2>"), std::string::npos);
+  EXPECT_NE(html.find("input error: item x: 6-shot needs 6 examples, found 5"), std::string::npos);
 }
 
 TEST(ReportCliTest, LeaderboardOfTwoRunsEqualsOneRunWithBoth) {
