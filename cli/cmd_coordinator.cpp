@@ -15,23 +15,34 @@
 namespace gapbench::cli {
 namespace {
 
-constexpr const char* kUsage =
-    "usage: gapbench coordinator --sweep SWEEP.json [--sweep MORE.json ...] --db results.sqlite\n"
-    "         [--bind tcp://127.0.0.1:5555] [--http 127.0.0.1:8080] [--curve-keys DIR]\n"
-    "         [--exit-when-done] [--heartbeat-ms 1000] [--liveness 3] [--lease-ms 600000]\n"
-    "         [--max-attempts 3] [--quiet]\n"
-    "       gapbench coordinator --make-keys DIR\n"
-    "  Hands the shards of the queued sweeps to `gapbench worker` processes and stores every\n"
-    "  result in the database before acknowledging it. Restarted on the same database it\n"
-    "  resumes (unfinished sweeps of the database are queued again even without --sweep).\n"
-    "  --bind          ZeroMQ endpoint (loopback by default; port 0 picks a free one)\n"
-    "  --http          serve /healthz, /status (JSON) and /metrics (Prometheus) on HOST:PORT\n"
-    "  --curve-keys    DIR with server.key, server.key_secret and authorized_keys/*.key: only\n"
-    "                  workers holding a listed key can join (docs/PROTOCOL.md)\n"
-    "  --exit-when-done  exit 0 once every queued sweep is complete (workers get SHUTDOWN)\n"
-    "  --lease-ms      a worker that heartbeats without progress this long loses its shard\n"
-    "  --max-attempts  leases per shard before it is reported as poison\n"
-    "  --make-keys DIR  write a server key pair (if missing) and a new authorized client pair\n";
+const CommandSpec& Spec() {
+  static const CommandSpec kSpec{
+      .name = "gapbench coordinator",
+      .summary =
+          "Hands the shards of the queued sweeps to `gapbench worker` processes and stores every\n"
+          "result in the database before acknowledging it. Restarted on the same database it\n"
+          "resumes (unfinished sweeps of the database are queued again even without --sweep).\n"
+          "gapbench coordinator --make-keys DIR writes CURVE keys and exits.",
+      .options =
+          {{"sweep", "SWEEP.json", "queue this sweep (repeat for more)", false, true},
+           {"db", "results.sqlite", "the results database"},
+           {"bind", "tcp://127.0.0.1:5555", "ZeroMQ endpoint (port 0 picks a free one)"},
+           {"http", "HOST:PORT", "serve /healthz, /status (JSON) and /metrics (Prometheus)"},
+           {"curve-keys", "DIR",
+            "server.key, server.key_secret, authorized_keys/*.key: only listed workers join"},
+           {"exit-when-done", "", "exit 0 once every queued sweep is complete"},
+           {"heartbeat-ms", "N", "heartbeat interval (default 1000)"},
+           {"liveness", "N", "heartbeats a worker may miss (default 3)"},
+           {"lease-ms", "N", "a worker that heartbeats without progress this long loses its shard"},
+           {"max-attempts", "N", "leases per shard before it is reported as poison (default 3)"},
+           {"quiet", "", "no event log on stderr"},
+           {"make-keys", "DIR",
+            "write a server key pair (if missing) and a new authorized client pair"}},
+      .exclusive = {{"make-keys", "db"}, {"make-keys", "sweep"}},
+      .one_required = {{"db", "make-keys"}},
+  };
+  return kSpec;
+}
 
 std::atomic<bool> g_stop{false};
 
@@ -48,33 +59,9 @@ void InstallSignalHandlers() {
 }  // namespace
 
 int CmdCoordinator(const Argv& argv) {
-  // --sweep repeats; Args keeps one value per option, so collect them first.
-  std::vector<std::string> sweeps;
-  Argv rest;
-  for (size_t i = 0; i < argv.size(); ++i) {
-    if (argv[i] == "--sweep") {
-      if (i + 1 >= argv.size()) Fail("gapbench coordinator: option --sweep needs a value");
-      sweeps.push_back(argv[++i]);
-    } else if (argv[i].rfind("--sweep=", 0) == 0) {
-      sweeps.push_back(argv[i].substr(8));
-    } else {
-      rest.push_back(argv[i]);
-    }
-  }
-  Args args("gapbench coordinator", rest,
-            {"db", "bind", "http", "curve-keys", "heartbeat-ms", "liveness", "lease-ms",
-             "max-attempts", "make-keys"},
-            {"exit-when-done", "quiet"});
-  if (args.help()) {
-    std::fputs(kUsage, stdout);
-    return 0;
-  }
-  if (!args.positionals().empty()) {
-    std::fprintf(stderr,
-                 "gapbench coordinator: unexpected argument '%s' (sweeps go after --sweep)\n%s",
-                 args.positionals()[0].c_str(), kUsage);
-    return 2;
-  }
+  const Args args(Spec(), argv);
+  if (args.help()) return args.PrintHelp();
+  const std::vector<std::string> sweeps = args.GetAll("sweep");
   if (const auto dir = args.Get("make-keys")) {
     const coordinator::MadeKeys made = coordinator::MakeKeys(*dir);
     std::printf("%s server key pair in %s (public %s)\n",
@@ -86,10 +73,6 @@ int CmdCoordinator(const Argv& argv) {
         "workers need client.key, client.key_secret and server.key: "
         "gapbench worker --curve-keys DIR ...\n");
     return 0;
-  }
-  if (!args.Has("db")) {
-    std::fprintf(stderr, "gapbench coordinator: --db is required\n%s", kUsage);
-    return 2;
   }
   coordinator::CoordinatorOptions o;
   o.db_path = args.Require("db");

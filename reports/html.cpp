@@ -455,6 +455,17 @@ std::string HtmlReport(const RunData& run, const RunMetrics& m, const HtmlOption
        "MDD = minimum detectable difference between two configurations at this size (α = "
     << FormatFixed(m.options.alpha, 2) << ", power " << FormatFixed(m.options.power, 2)
     << "). Click a column header to sort.</p>\n";
+  if (!run.poisoned.empty()) {
+    // Every shard given up, with the worker's reason (as report.md's "Failed shards").
+    o << "<h2>Failed shards</h2>\n<div class=\"table-wrap\">\n<table>\n<tr><th>shard</th><th>items</th><th>attempts</th>"
+         "<th>reason</th></tr>\n";
+    for (const auto& p : run.poisoned) {
+      o << "<tr><td>" << E(p.id) << "</td><td>[" << p.begin << ", " << p.end << ")</td><td>"
+        << p.attempts << "</td><td>" << E(p.reason.empty() ? "(no reason recorded)" : p.reason)
+        << "</td></tr>\n";
+    }
+    o << "</table>\n</div>\n";
+  }
   o << "<h2>Leaderboard</h2>\n<div class=\"table-wrap\">\n";
   Table(o, run, m);
   o << "</div>\n";

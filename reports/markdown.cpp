@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <sstream>
 
 #include "common/error.h"
@@ -122,6 +123,29 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
   o << ". Intervals are " << conf << "% (items are the sampling unit; see docs/REPORTS.md).\n"
     << "An interval is value ± z·SE with SE² = plug-in variance / n (Wald) unless its cell or a "
        "CI method column names another method (docs/STATISTICS.md).\n\n";
+  size_t n_truncated = 0;  // records whose prompt was left-truncated to the model's context
+  for (const auto& g : run.groups) {
+    for (const auto& item : g.items) n_truncated += item.record.truncated_tokens > 0 ? 1 : 0;
+  }
+  if (n_truncated > 0) {
+    o << "Prompts left-truncated to fit the model's context: " << n_truncated
+      << " item records (`truncated_tokens` in items.jsonl; docs/SETTINGS.md).\n\n";
+  }
+  if (!run.poisoned.empty()) {
+    // Every poisoned shard with its reason: an input error (fix the sweep or the files) reads
+    // differently from a machine that ran out of something.
+    o << "## Failed shards\n\n";
+    Header(o, {"shard", "suite", "items", "attempts", "reason"});
+    std::map<std::string, std::string> suite_names;
+    for (const auto& s : run.suites) suite_names[s.content_hash] = s.name;
+    for (const auto& p : run.poisoned) {
+      const auto name = suite_names.find(p.suite_hash);
+      Row(o, {p.id, name == suite_names.end() ? p.suite_hash : name->second,
+              StrCat("[", p.begin, ", ", p.end, ")"), StrCat(p.attempts),
+              p.reason.empty() ? "(no reason recorded)" : p.reason});
+    }
+    o << '\n';
+  }
 
   o << "## Accuracy\n\n";
   Header(o, {"model", "configuration", "strategy", "suite", "shots", "seed", "samples",
@@ -228,7 +252,10 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
   }
 
   o << "## Knowledge gap (accuracy by fact frequency or subject)\n\n";
-  if (m.knowledge.empty()) {
+  if (m.knowledge.empty() && run.groups.empty()) {
+    o << "No item results in this run" << (run.poisoned.empty() ? "" : " (see Failed shards)")
+      << ".\n\n";
+  } else if (m.knowledge.empty()) {
     o << "No items with a `fact_frequency` or `subject` tag in this run.\n\n";
   } else {
     Header(o, {"model", "configuration", "strategy", "setting", "suite", "by", "bucket", "n",

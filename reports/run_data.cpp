@@ -205,7 +205,10 @@ RunData LoadRunFromStore(const ResultsStore& store, const std::string& source) {
   for (auto& s : store.Shards()) {
     ++run.shards_total;
     if (s.state == ShardState::kDone) ++run.shards_done;
-    if (s.state == ShardState::kPoison) ++run.shards_poison;
+    if (s.state == ShardState::kPoison) {
+      ++run.shards_poison;
+      run.poisoned.push_back({s.id, s.suite_hash, s.begin, s.end, s.attempts, s.last_error});
+    }
     shards.emplace(s.id, std::move(s));
   }
 

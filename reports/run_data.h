@@ -83,6 +83,17 @@ struct RunGroup {
   int64_t samples = 1;         // samples per item (from the setting)
 };
 
+// A shard given up for good, with the coordinator's last error (the worker's "input error: ..."
+// or "resource error: ..." reason, or the lease/attempt history).
+struct PoisonShard {
+  std::string id;
+  std::string suite_hash;
+  int64_t begin = 0;
+  int64_t end = 0;
+  int64_t attempts = 0;
+  std::string reason;
+};
+
 struct RunData {
   std::string source;  // the database path as given (for messages; renderers do not print it)
   std::vector<SweepRow> sweeps;                  // as ResultsStore::Sweeps() orders them
@@ -94,6 +105,7 @@ struct RunData {
   int64_t shards_total = 0;
   int64_t shards_done = 0;
   int64_t shards_poison = 0;
+  std::vector<PoisonShard> poisoned;  // in shard id order
 };
 
 // Resolves `path`: a file is the database itself; a directory must contain results.sqlite.
