@@ -3,6 +3,7 @@
 // context; tg: n single-token steps from an empty context). Random token ids, fixed seed.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -41,24 +42,40 @@ int64_t PeakRssBytes() {
   return static_cast<int64_t>(ru.ru_maxrss) * 1024;  // Linux reports KiB
 }
 
+const CommandSpec& Spec() {
+  static const CommandSpec kSpec{
+      .name = "gapbench bench",
+      .summary =
+          "pp: tokens/s evaluating p prompt tokens in one batch; tg: tokens/s generating n tokens\n"
+          "one at a time. Mean and standard deviation over r repetitions after one warm-up.\n"
+          "Both must fit the context (default: the model's training context; --ctx raises it).",
+      .options = WithEngineOptions({{"p", "N", "prompt tokens (default 512)"},
+                                    {"n", "N", "generated tokens (default 128)"},
+                                    {"r", "N", "repetitions (default 3)"},
+                                    {"batch", "N", "tokens per forward chunk (default: p)"},
+                                    {"json", "", "one JSON object on stdout"}}),
+  };
+  return kSpec;
+}
+
 }  // namespace
 
 int CmdBench(const Argv& argv) {
-  Args args("gapbench bench", argv, WithEngineOptions({"p", "n", "r", "batch"}), {"json"});
-  if (args.help()) {
-    std::printf(
-        "usage: gapbench bench --model FILE [-p 512] [-n 128] [-r 3] [--threads N] [--json]\n"
-        "         [--config FILE|JSON] [--kv-type f32|f16|q8_0] [--batch N]\n"
-        "pp: tokens/s evaluating p prompt tokens in one batch; tg: tokens/s generating n tokens\n"
-        "one at a time. Mean and standard deviation over r repetitions after one warm-up.\n");
-    return 0;
-  }
+  const Args args(Spec(), argv);
+  if (args.help()) return args.PrintHelp();
   const int64_t n_prompt = args.GetInt("p", 512, 0, 1 << 20);
   const int64_t n_gen = args.GetInt("n", 128, 0, 1 << 20);
   const int64_t reps = args.GetInt("r", 3, 1, 1000);
-  if (args.Get("ctx")) Fail("gapbench bench: --ctx is not used: the context is -p/-n + 1");
   EngineSetup e = SetupEngine(args, kernels::GgmlType::kF16);
-  e.session.n_ctx = std::max<int64_t>(n_prompt, n_gen) + 1;
+  // pp needs p positions, tg n: both within the context rule of every command
+  // (engine::ContextFor), never past the trained positions unless --ctx says so.
+  const int64_t n_ctx = engine::ContextFor(*e.model, e.session);
+  if (std::max(n_prompt, n_gen) > n_ctx) {
+    Fail("gapbench bench: -p ", n_prompt, " / -n ", n_gen, " exceed the model's ", n_ctx,
+         "-token context (", e.model->config().context > 0 ? "--ctx / config" : "training context",
+         "); lower them or raise --ctx");
+  }
+  e.session.n_ctx = std::max<int64_t>({n_prompt, n_gen, 1});
   // llama-bench evaluates the whole prompt as one batch; --batch or the config's batch override.
   const int64_t cfg_batch = e.model->config().batch;
   e.session.n_batch =
@@ -75,15 +92,15 @@ int CmdBench(const Argv& argv) {
   for (int64_t rep = 0; rep <= reps; ++rep) {  // rep 0 is the warm-up
     if (n_prompt > 0) {
       engine::Session s(model, e.session);
-      kv_bytes = s.cache().allocated_bytes();
       const auto t0 = Clock::now();
       s.Eval(prompt, engine::LogitsMode::kLast);
       const double sec = std::chrono::duration<double>(Clock::now() - t0).count();
+      // Read after the run: the cache grows with the positions it holds.
+      kv_bytes = std::max(kv_bytes, s.cache().allocated_bytes());
       if (rep > 0) pp.push_back(static_cast<double>(n_prompt) / sec);
     }
     if (n_gen > 0) {
       engine::Session s(model, e.session);
-      kv_bytes = s.cache().allocated_bytes();
       int32_t tok = prompt.empty() ? 0 : prompt[0];
       const auto t0 = Clock::now();
       for (int64_t i = 0; i < n_gen; ++i) {
@@ -91,6 +108,7 @@ int CmdBench(const Argv& argv) {
         tok = engine::Argmax(s.LastLogits());
       }
       const double sec = std::chrono::duration<double>(Clock::now() - t0).count();
+      kv_bytes = std::max(kv_bytes, s.cache().allocated_bytes());
       if (rep > 0) tg.push_back(static_cast<double>(n_gen) / sec);
     }
   }

@@ -17,30 +17,39 @@
 namespace gapbench::cli {
 namespace {
 
-constexpr const char* kUsage =
-    "usage: gapbench coordinator --sweep SWEEP.json [--sweep MORE.json ...] --db results.sqlite\n"
-    "         [--bind tcp://127.0.0.1:5555] [--http 127.0.0.1:8080] [--curve-keys DIR]\n"
-    "         [--exit-when-done] [--heartbeat-ms 1000] [--liveness 3] [--lease-ms 600000]\n"
-    "         [--max-attempts 3] [--insecure] [--quiet]\n"
-    "       gapbench coordinator --make-keys DIR\n"
-    "  Hands the shards of the queued sweeps to `gapbench worker` processes and stores every\n"
-    "  result in the database before acknowledging it. Restarted on the same database it\n"
-    "  resumes (unfinished sweeps of the database are queued again even without --sweep).\n"
-    "  --bind          ZeroMQ endpoint (loopback by default; port 0 picks a free one)\n"
-    "                  Without --curve-keys every local user who can reach the port is trusted\n"
-    "                  (may take shards, whose paths it sees, and send results for them), and\n"
-    "                  a non-loopback --bind is refused unless --insecure is given.\n"
-    "  --insecure      allow a non-loopback --bind without --curve-keys (trusted networks only)\n"
-    "  --http          serve /healthz, /status (JSON) and /metrics (Prometheus) on HOST:PORT\n"
-    "  --curve-keys    DIR with server.key, server.key_secret and authorized_keys/*.key: only\n"
-    "                  workers holding a listed key can join (docs/PROTOCOL.md)\n"
-    "  --exit-when-done  exit 0 once every queued sweep is complete (workers get SHUTDOWN)\n"
-    "  --lease-ms      a worker that heartbeats without progress this long loses its shard\n"
-    "  --max-attempts  leases per shard before it is reported as poison\n"
-    "  --make-keys DIR  write a server key pair (if missing) and a new authorized client pair\n"
-    "                  (secret keys 0600 from their first byte, DIR created 0700)\n"
-    "  One coordinator per database: a second one on a database in use is refused. The\n"
-    "  database and its -wal/-shm files are created 0600.\n";
+const CommandSpec& Spec() {
+  static const CommandSpec kSpec{
+      .name = "gapbench coordinator",
+      .summary =
+          "Hands the shards of the queued sweeps to `gapbench worker` processes and stores every\n"
+          "result in the database before acknowledging it. Restarted on the same database it\n"
+          "resumes (unfinished sweeps of the database are queued again even without --sweep).\n"
+          "gapbench coordinator --make-keys DIR writes CURVE keys (secrets 0600 from their first\n"
+          "byte, a new DIR 0700) and exits. Without --curve-keys every local user who can reach\n"
+          "the port is trusted (may take shards, whose paths it sees, and send results for\n"
+          "them): the bind must then be loopback unless --insecure is given. One coordinator\n"
+          "per database (a second one is refused); the database and its -wal/-shm are 0600.",
+      .options =
+          {{"sweep", "SWEEP.json", "queue this sweep (repeat for more)", false, true},
+           {"db", "results.sqlite", "the results database"},
+           {"bind", "tcp://127.0.0.1:5555", "ZeroMQ endpoint (port 0 picks a free one)"},
+           {"insecure", "", "allow a non-loopback --bind without --curve-keys (trusted networks)"},
+           {"http", "HOST:PORT", "serve /healthz, /status (JSON) and /metrics (Prometheus)"},
+           {"curve-keys", "DIR",
+            "server.key, server.key_secret, authorized_keys/*.key: only listed workers join"},
+           {"exit-when-done", "", "exit 0 once every queued sweep is complete"},
+           {"heartbeat-ms", "N", "heartbeat interval (default 1000)"},
+           {"liveness", "N", "heartbeats a worker may miss (default 3)"},
+           {"lease-ms", "N", "a worker that heartbeats without progress this long loses its shard"},
+           {"max-attempts", "N", "leases per shard before it is reported as poison (default 3)"},
+           {"quiet", "", "no event log on stderr"},
+           {"make-keys", "DIR",
+            "write a server key pair (if missing) and a new authorized client pair"}},
+      .exclusive = {{"make-keys", "db"}, {"make-keys", "sweep"}},
+      .one_required = {{"db", "make-keys"}},
+  };
+  return kSpec;
+}
 
 std::atomic<bool> g_stop{false};
 
@@ -57,33 +66,9 @@ void InstallSignalHandlers() {
 }  // namespace
 
 int CmdCoordinator(const Argv& argv) {
-  // --sweep repeats; Args keeps one value per option, so collect them first.
-  std::vector<std::string> sweeps;
-  Argv rest;
-  for (size_t i = 0; i < argv.size(); ++i) {
-    if (argv[i] == "--sweep") {
-      if (i + 1 >= argv.size()) Fail("gapbench coordinator: option --sweep needs a value");
-      sweeps.push_back(argv[++i]);
-    } else if (argv[i].rfind("--sweep=", 0) == 0) {
-      sweeps.push_back(argv[i].substr(8));
-    } else {
-      rest.push_back(argv[i]);
-    }
-  }
-  Args args("gapbench coordinator", rest,
-            {"db", "bind", "http", "curve-keys", "heartbeat-ms", "liveness", "lease-ms",
-             "max-attempts", "make-keys"},
-            {"exit-when-done", "quiet", "insecure"});
-  if (args.help()) {
-    std::fputs(kUsage, stdout);
-    return 0;
-  }
-  if (!args.positionals().empty()) {
-    std::fprintf(stderr,
-                 "gapbench coordinator: unexpected argument '%s' (sweeps go after --sweep)\n%s",
-                 args.positionals()[0].c_str(), kUsage);
-    return 2;
-  }
+  const Args args(Spec(), argv);
+  if (args.help()) return args.PrintHelp();
+  const std::vector<std::string> sweeps = args.GetAll("sweep");
   if (const auto dir = args.Get("make-keys")) {
     const coordinator::MadeKeys made = coordinator::MakeKeys(*dir);
     std::printf("%s server key pair in %s (public %s)\n",
@@ -96,23 +81,15 @@ int CmdCoordinator(const Argv& argv) {
         "gapbench worker --curve-keys DIR ...\n");
     return 0;
   }
-  if (!args.Has("db")) {
-    std::fprintf(stderr, "gapbench coordinator: --db is required\n%s", kUsage);
-    return 2;
-  }
   coordinator::CoordinatorOptions o;
   o.db_path = args.Require("db");
   o.bind = args.Get("bind").value_or(o.bind);
   o.http = args.Get("http").value_or("");
   o.curve_keys_dir = args.Get("curve-keys").value_or("");
   o.insecure = args.Has("insecure");
-  try {  // before anything touches the database
-    coordinator::CheckCoordinatorBind(o.bind, !o.curve_keys_dir.empty(), o.insecure);
-    if (!o.http.empty()) coordinator::ParseHostPort(o.http, "--http");
-  } catch (const Error& e) {
-    std::fprintf(stderr, "gapbench coordinator: %s\n", e.what());
-    return 2;
-  }
+  // Before anything touches the database (exit 2).
+  coordinator::CheckCoordinatorBind(o.bind, !o.curve_keys_dir.empty(), o.insecure);
+  if (!o.http.empty()) coordinator::ParseHostPort(o.http, "--http");
   o.heartbeat_ms = args.GetInt("heartbeat-ms", o.heartbeat_ms, 10, 600000);
   o.liveness = args.GetInt("liveness", o.liveness, 1, 1000);
   o.lease_ms = args.GetInt("lease-ms", o.lease_ms, 10, int64_t{7} * 24 * 3600 * 1000);

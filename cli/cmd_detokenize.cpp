@@ -11,23 +11,24 @@
 namespace gapbench::cli {
 namespace {
 
-constexpr const char* kUsage =
-    "usage: gapbench detokenize --model FILE --tokens ID,ID,...\n"
-    "  --model FILE   GGUF file holding the vocabulary (a model or a vocab-only file)\n"
-    "  --tokens LIST  comma-separated token ids; the decoded text is printed as is\n";
+const CommandSpec& Spec() {
+  static const CommandSpec kSpec{
+      .name = "gapbench detokenize",
+      .summary = "Prints the text of the token ids (control tokens as their text).",
+      .options = {{"model", "FILE", "GGUF file holding the vocabulary (a model or vocab-only)",
+                   true},
+                  {"tokens", "LIST", "comma-separated token ids", true}},
+  };
+  return kSpec;
+}
 
 }  // namespace
 
 int CmdDetokenize(const Argv& argv) {
-  const Args args("detokenize", argv, {"model", "tokens"}, {});
-  if (args.help()) {
-    std::fputs(kUsage, stdout);
-    return 0;
-  }
-  if (!args.positionals().empty()) {
-    Fail("detokenize: unexpected argument '", args.positionals()[0], "'\n", kUsage);
-  }
+  const Args args(Spec(), argv);
+  if (args.help()) return args.PrintHelp();
   const std::string model_path = args.Require("model");
+  CheckInputFile(model_path, "--model");
   const std::vector<int32_t> ids = ParseIntList(args.Require("tokens"), "detokenize --tokens");
   const auto tokenizer = engine::Tokenizer::FromGguf(*engine::GgufFile::Open(model_path));
   const std::string text = tokenizer->Decode(ids);

@@ -11,21 +11,40 @@
 
 namespace gapbench::cli {
 
+namespace {
+
+const CommandSpec& Spec() {
+  static const CommandSpec kSpec{
+      .name = "gapbench generate",
+      .summary =
+          "Temperature 0 (the default) is greedy. --json prints {\"text\": ..., \"tokens\": "
+          "[...]}\n"
+          "(generated tokens only). The prompt must fit the context (default: the model's\n"
+          "training context); generation stops at its end (finish_reason \"length\").",
+      .options = WithEngineOptions({{"prompt", "S", "the prompt", true},
+                                    {"max-tokens", "N", "tokens to generate (default 128)"},
+                                    {"temperature", "T", "sampling temperature (0 = greedy)"},
+                                    {"top-k", "K", "top-k sampling (0 = off)"},
+                                    {"top-p", "P", "nucleus sampling (1 = off)"},
+                                    {"min-p", "P", "min-p sampling (0 = off)"},
+                                    {"repeat-penalty", "R", "repetition penalty (1 = off)"},
+                                    {"repeat-last-n", "N", "tokens the penalty looks back"},
+                                    {"seed", "N", "sampler seed"},
+                                    {"stop", "S", "stop at this text"},
+                                    {"json", "", "print one JSON object"},
+                                    {"bos", "", "add BOS (default: what the vocabulary asks)"},
+                                    {"no-bos", "", "do not add BOS"},
+                                    {"special", "", "text matching control tokens becomes them"}}),
+      .exclusive = {{"bos", "no-bos"}},
+  };
+  return kSpec;
+}
+
+}  // namespace
+
 int CmdGenerate(const Argv& argv) {
-  Args args("gapbench generate", argv,
-            WithEngineOptions({"prompt", "max-tokens", "temperature", "top-k", "top-p", "min-p",
-                               "repeat-penalty", "repeat-last-n", "seed", "stop"}),
-            {"json", "bos", "no-bos", "special"});
-  if (args.help()) {
-    std::printf(
-        "usage: gapbench generate --model FILE --prompt S [--max-tokens N] [--temperature T]\n"
-        "         [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--repeat-last-n N]\n"
-        "         [--seed N] [--stop S] [--json] [--bos|--no-bos] [--special] [--threads N]\n"
-        "         [--ctx N] [--kv-type f32|f16|q8_0] [--config FILE|JSON]\n"
-        "Temperature 0 (the default) is greedy. --json prints {\"text\": ..., \"tokens\": [...]}\n"
-        "(generated tokens only).\n");
-    return 0;
-  }
+  const Args args(Spec(), argv);
+  if (args.help()) return args.PrintHelp();
   engine::GenerateOptions go;
   go.max_tokens = args.GetInt("max-tokens", 128, 0, engine::kMaxContext);
   go.sampling.temperature = static_cast<float>(args.GetDouble("temperature", 0.0));
@@ -47,11 +66,23 @@ int CmdGenerate(const Argv& argv) {
   if (args.Has("no-bos")) add_bos = false;
   std::vector<int32_t> ptoks = tok.Encode(prompt, add_bos, args.Has("special"));
   if (ptoks.empty()) Fail("the prompt encodes to no tokens; give a prompt or use --bos");
-  if (e.model->config().context == 0) {
-    e.session.n_ctx = std::min<int64_t>(e.model->hparams().n_ctx_train,
-                                        static_cast<int64_t>(ptoks.size()) + go.max_tokens);
-    e.session.n_ctx = std::max<int64_t>(e.session.n_ctx, static_cast<int64_t>(ptoks.size()) + 1);
+  // The context rule of every command (engine::ContextFor); the prompt must fit, and generation
+  // ends at the context's end (finish_reason "context").
+  const int64_t n_ctx = engine::ContextFor(*e.model, e.session);
+  if (static_cast<int64_t>(ptoks.size()) >= n_ctx) {
+    Fail("the prompt has ", ptoks.size(), " tokens; the model's context holds ", n_ctx,
+         " positions (", e.model->config().context > 0 ? "--ctx / config" : "training context",
+         ") and generation needs at least one more: shorten the prompt or raise --ctx");
   }
+  if (static_cast<int64_t>(ptoks.size()) + go.max_tokens > n_ctx) {
+    std::fprintf(stderr,
+                 "gapbench generate: warning: prompt (%zu tokens) + --max-tokens %lld exceed the "
+                 "%lld-token context; generation stops at the context's end\n",
+                 ptoks.size(), static_cast<long long>(go.max_tokens),
+                 static_cast<long long>(n_ctx));
+  }
+  // Only what the prompt and the generation can use is held.
+  e.session.n_ctx = std::min<int64_t>(n_ctx, static_cast<int64_t>(ptoks.size()) + go.max_tokens);
   engine::Session session(*e.model, e.session);
   const bool json = args.Has("json");
   engine::GenerateResult r = engine::Generate(session, ptoks, go, [&](const std::string& piece) {

@@ -1,5 +1,6 @@
 // `gapbench leaderboard RUN_DIR... --out DIR`: several runs merged into one leaderboard (the same
 // four files as `gapbench report`; merge rules in reports/leaderboard.h and docs/REPORTS.md).
+#include <cstdint>
 #include <cstdio>
 
 #include "cli/args.h"
@@ -12,19 +13,27 @@
 namespace gapbench::cli {
 namespace {
 
-constexpr const char* kUsage =
-    "usage: gapbench leaderboard RUN_DIR|RESULTS.sqlite... --out DIR\n"
-    "  merges the runs (the first listed wins where two hold the same item) and writes\n"
-    "  results.json, items.jsonl, report.md and index.html into DIR\n";
+const CommandSpec& Spec() {
+  static const CommandSpec kSpec{
+      .name = "gapbench leaderboard",
+      .positionals = "RUN_DIR|RESULTS.sqlite...",
+      .min_positionals = 1,
+      .max_positionals = SIZE_MAX,
+      .summary =
+          "Merges the runs (the first listed wins where two hold the same item) and writes\n"
+          "results.json, items.jsonl, report.md and index.html into DIR.",
+      .options = {{"out", "DIR", "where to write", true},
+                  {"confidence", "C", "interval level (default 0.95)"}},
+  };
+  return kSpec;
+}
 
 }  // namespace
 
 int CmdLeaderboard(const Argv& argv) {
-  Args args("gapbench leaderboard", argv, {"out", "confidence"}, {});
-  if (args.help() || args.positionals().empty() || !args.Has("out")) {
-    std::fputs(kUsage, args.help() ? stdout : stderr);
-    return args.help() ? 0 : 2;
-  }
+  const Args args(Spec(), argv);
+  if (args.help()) return args.PrintHelp();
+  CheckOutputDir(args.Require("out"), "--out");
   reports::MetricsOptions options;
   options.confidence = args.GetDouble("confidence", 0.95);
   if (!(options.confidence > 0 && options.confidence < 1)) {

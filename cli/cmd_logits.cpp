@@ -10,22 +10,34 @@
 
 namespace gapbench::cli {
 
+namespace {
+
+const CommandSpec& Spec() {
+  static const CommandSpec kSpec{
+      .name = "gapbench logits",
+      .summary =
+          "Prints {\"n_vocab\": V, \"tokens\": [...], \"logits\": [[...], ...]}: one row per\n"
+          "position with --all-positions, else only the last. No BOS is added. The tokens\n"
+          "must fit the context (default: the model's training context).",
+      .options = WithEngineOptions({{"tokens", "1,2,3", "the token ids", true},
+                                    {"all-positions", "", "logits of every position"}}),
+  };
+  return kSpec;
+}
+
+}  // namespace
+
 int CmdLogits(const Argv& argv) {
-  Args args("gapbench logits", argv, WithEngineOptions({"tokens"}), {"all-positions"});
-  if (args.help()) {
-    std::printf(
-        "usage: gapbench logits --model FILE --tokens 1,2,3 [--all-positions] [--threads N]\n"
-        "                       [--ctx N] [--kv-type f32|f16|q8_0] [--config FILE|JSON]\n"
-        "Prints {\"n_vocab\": V, \"tokens\": [...], \"logits\": [[...], ...]}: one row per "
-        "position\n"
-        "with --all-positions, else only the last. No BOS is added.\n");
-    return 0;
-  }
+  const Args args(Spec(), argv);
+  if (args.help()) return args.PrintHelp();
   const std::vector<int32_t> tokens = ParseIntList(args.Require("tokens"), "--tokens");
   if (tokens.empty()) Fail("--tokens: give at least one token id");
   EngineSetup e = SetupEngine(args, kernels::GgmlType::kF32);
-  if (e.model->config().context == 0) {
-    e.session.n_ctx = std::max<int64_t>(static_cast<int64_t>(tokens.size()), 1);
+  const int64_t n_ctx = engine::ContextFor(*e.model, e.session);
+  if (static_cast<int64_t>(tokens.size()) > n_ctx) {
+    Fail("--tokens: ", tokens.size(), " tokens exceed the model's ", n_ctx,
+         "-token context (positions past the training context are untrained; raise --ctx to "
+         "evaluate them anyway)");
   }
   engine::Session session(*e.model, e.session);
   const bool all = args.Has("all-positions");

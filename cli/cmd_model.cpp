@@ -19,6 +19,7 @@
 #include "engine/model.h"
 #include "engine/model_info.h"
 #include "engine/random_model.h"
+#include "engine/session.h"
 #include "kernels/types.h"
 
 namespace gapbench::cli {
@@ -28,7 +29,40 @@ constexpr const char* kUsage =
     "usage: gapbench model inspect FILE [--json] [--tensors] [--config FILE|JSON]\n"
     "       gapbench model random --preset smollm2-135m|qwen2.5-0.5b|llama3.2-1b|tiny\n"
     "                             [--arch llama|qwen2] [--wtype f32|f16|bf16|q8_0|q4_0|q4_k]\n"
-    "                             --out FILE [--seed N] [--vocab VOCAB.gguf]\n";
+    "                             --out FILE [--seed N] [--vocab VOCAB.gguf]\n"
+    "(gapbench model inspect --help, gapbench model random --help)\n";
+
+const CommandSpec& InspectSpec() {
+  static const CommandSpec kSpec{
+      .name = "gapbench model inspect",
+      .positionals = "FILE",
+      .min_positionals = 1,
+      .max_positionals = 1,
+      .summary =
+          "Architecture, hyper-parameters, tokenizer, tensors, parameter count and bytes per\n"
+          "type from the GGUF header; with --config the bytes the engine really uses.",
+      .options = {{"json", "", "one JSON object"},
+                  {"tensors", "", "list every tensor"},
+                  {"config", "FILE|JSON", "engine settings to measure (docs/SETTINGS.md)"}},
+  };
+  return kSpec;
+}
+
+const CommandSpec& RandomSpec() {
+  static const CommandSpec kSpec{
+      .name = "gapbench model random",
+      .summary =
+          "Writes a model with random weights in real shapes (speed comparisons without\n"
+          "downloads).",
+      .options = {{"preset", "P", "smollm2-135m | qwen2.5-0.5b | llama3.2-1b | tiny", true},
+                  {"arch", "A", "llama | qwen2 (default: from the preset)"},
+                  {"wtype", "T", "f32 | f16 | bf16 | q8_0 | q4_0 | q4_k (default f32)"},
+                  {"out", "FILE", "the GGUF file to write", true},
+                  {"seed", "N", "weights seed (default 0)"},
+                  {"vocab", "VOCAB.gguf", "take the tokenizer from this file"}},
+  };
+  return kSpec;
+}
 
 // The engine's view of a model under a configuration: measured from a loaded Model.
 struct EngineFigures {
@@ -44,8 +78,7 @@ EngineFigures Measure(const std::string& path, const engine::EngineConfig& confi
   f.config = config;
   const auto model = engine::Model::Load(path, config);
   f.weight_bytes = model->weight_bytes();
-  f.context =
-      config.context > 0 ? config.context : std::min<int64_t>(model->hparams().n_ctx_train, 4096);
+  f.context = engine::ContextFor(*model);
   f.kv_bytes = engine::KvCache::BytesFor(model->hparams(), config, f.context);
   f.n_head_kv = model->hparams().n_head_kv;
   return f;
@@ -73,9 +106,11 @@ void WriteFigures(const EngineFigures& f, JsonWriter& w) {
   w.EndObject();
 }
 
-int Inspect(const Args& args) {
-  if (args.positionals().size() != 2) Fail("model inspect: expected one FILE\n", kUsage);
-  const std::string& path = args.positionals()[1];
+int Inspect(const Argv& argv) {
+  const Args args(InspectSpec(), argv);
+  if (args.help()) return args.PrintHelp();
+  const std::string& path = args.positionals()[0];
+  CheckInputFile(path, "model");
   std::optional<engine::EngineConfig> config;
   if (auto c = args.Get("config")) config = engine::EngineConfig::FromArg(*c);
 
@@ -124,8 +159,9 @@ int Inspect(const Args& args) {
   return 0;
 }
 
-int Random(const Args& args) {
-  if (args.positionals().size() != 1) Fail("model random: unexpected argument\n", kUsage);
+int Random(const Argv& argv) {
+  const Args args(RandomSpec(), argv);
+  if (args.help()) return args.PrintHelp();
   engine::RandomModelOptions o;
   const std::string preset = args.Require("preset");
   auto p = engine::FindPreset(preset);
@@ -149,6 +185,8 @@ int Random(const Args& args) {
   if (seed < 0) Fail("model random: --seed must be non-negative, got ", seed);
   o.seed = static_cast<uint64_t>(seed);
   const std::string out = args.Require("out");
+  CheckInputFile(out, "--out");
+  if (!o.vocab_path.empty()) CheckInputFile(o.vocab_path, "--vocab");
 
   // Progress: a rewritten line on a terminal, otherwise a line per 10% (logs stay short).
   const bool tty = ::isatty(STDERR_FILENO) != 0;
@@ -174,16 +212,14 @@ int Random(const Args& args) {
 }  // namespace
 
 int CmdModel(const Argv& argv) {
-  const Args args("model", argv, {"config", "arch", "preset", "wtype", "out", "seed", "vocab"},
-                  {"json", "tensors"});
-  if (args.help() || args.positionals().empty()) {
-    std::fputs(kUsage, args.help() ? stdout : stderr);
-    return args.help() ? 0 : 2;
+  if (argv.empty() || argv[0] == "--help" || argv[0] == "-h") {
+    std::fputs(kUsage, argv.empty() ? stderr : stdout);
+    return argv.empty() ? 2 : 0;
   }
-  const std::string& sub = args.positionals()[0];
-  if (sub == "inspect") return Inspect(args);
-  if (sub == "random") return Random(args);
-  Fail("model: unknown subcommand '", sub, "'\n", kUsage);
+  const Argv rest(argv.begin() + 1, argv.end());
+  if (argv[0] == "inspect") return Inspect(rest);
+  if (argv[0] == "random") return Random(rest);
+  Fail("model: unknown subcommand '", argv[0], "'\n", kUsage);
 }
 
 }  // namespace gapbench::cli

@@ -22,20 +22,26 @@ namespace {
 
 constexpr int64_t kDefaultCtx = 512;  // llama-perplexity's default -c
 
-constexpr const char* kUsage =
-    "usage: gapbench perplexity --model FILE --text FILE [--config FILE|JSON]\n"
-    "                           [--base-config FILE|JSON] [--ctx N] [--chunks K] [--threads N]\n"
-    "                           [--kv-type f32|f16|q8_0] [--json]\n"
-    "  --text FILE         text to score; needs at least 2*ctx tokens\n"
-    "  --config C          the engine setting under test (default: the file's weights, f16 KV)\n"
-    "  --base-config B     also run setting B of the same model file and report KL(base||test),\n"
-    "                      top-1 agreement and ln(PPL/PPL_base) per scored token\n"
-    "  --ctx N             tokens per chunk (default: min(512, training context)); the second\n"
-    "                      half of each chunk is scored\n"
-    "  --chunks K          evaluate at most K chunks\n"
-    "  --json              one JSON object on stdout instead of the summary\n";
+const CommandSpec& Spec() {
+  static const CommandSpec kSpec{
+      .name = "gapbench perplexity",
+      .summary =
+          "Perplexity of a text file in chunks of --ctx tokens (the second half of each\n"
+          "chunk scored); against --base-config also KL divergence, top-1 agreement and\n"
+          "ln(PPL ratio) with a paired standard error (docs/PERPLEXITY.md).",
+      .options = WithEngineOptions(
+          {{"text", "FILE", "text to score; needs at least 2*ctx tokens", true},
+           {"base-config", "FILE|JSON",
+            "also run setting B of the same model file: KL(base||test), top-1 agreement"},
+           {"chunks", "K", "evaluate at most K chunks"},
+           {"json", "", "one JSON object on stdout instead of the summary"}}),
+      .notes = "--ctx N: tokens per chunk (default: min(512, training context)).",
+  };
+  return kSpec;
+}
 
 std::string ReadTextFile(const std::string& path) {
+  CheckInputFile(path, "--text");
   std::ifstream in(path, std::ios::binary);
   if (!in) Fail(path, ": cannot open the --text file");
   std::ostringstream text;
@@ -127,15 +133,8 @@ void WriteText(const engine::PerplexityResult& r, const std::string& config,
 }  // namespace
 
 int CmdPerplexity(const Argv& argv) {
-  Args args("gapbench perplexity", argv, WithEngineOptions({"text", "base-config", "chunks"}),
-            {"json"});
-  if (args.help()) {
-    std::fputs(kUsage, stdout);
-    return 0;
-  }
-  if (!args.positionals().empty()) {
-    Fail("perplexity: unexpected argument '", args.positionals()[0], "'\n", kUsage);
-  }
+  const Args args(Spec(), argv);
+  if (args.help()) return args.PrintHelp();
   const std::string text_path = args.Require("text");
   const int64_t max_chunks = args.GetInt("chunks", 0);
   if (args.Has("chunks") && max_chunks < 1) Fail("--chunks must be >= 1, got ", max_chunks);

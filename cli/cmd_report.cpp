@@ -14,31 +14,38 @@
 namespace gapbench::cli {
 namespace {
 
-constexpr const char* kUsage =
-    "usage: gapbench report RESULTS.sqlite|RUN_DIR [--out DIR] [--confidence 0.95]\n"
-    "  writes results.json, items.jsonl, report.md and index.html into DIR (default: the run\n"
-    "  directory, or the directory holding RESULTS.sqlite)\n";
+const CommandSpec& Spec() {
+  static const CommandSpec kSpec{
+      .name = "gapbench report",
+      .positionals = "RESULTS.sqlite|RUN_DIR",
+      .min_positionals = 1,
+      .max_positionals = 1,
+      .summary = "Writes results.json, items.jsonl, report.md and index.html (docs/REPORTS.md).",
+      .options = {{"out", "DIR",
+                   "where to write (default: the run directory, or the folder of RESULTS.sqlite)"},
+                  {"confidence", "C", "interval level (default 0.95)"}},
+  };
+  return kSpec;
+}
 
 }  // namespace
 
 int CmdReport(const Argv& argv) {
-  Args args("gapbench report", argv, {"out", "confidence"}, {});
-  if (args.help() || args.positionals().size() != 1) {
-    std::fputs(kUsage, args.help() ? stdout : stderr);
-    return args.help() ? 0 : 2;
-  }
+  const Args args(Spec(), argv);
+  if (args.help()) return args.PrintHelp();
   const std::string input = args.positionals()[0];
+  if (auto o = args.Get("out")) CheckOutputDir(*o, "--out");
+  reports::MetricsOptions options;
+  options.confidence = args.GetDouble("confidence", 0.95);
+  if (!(options.confidence > 0 && options.confidence < 1)) {
+    Fail("gapbench report: --confidence must be in (0, 1), got ", options.confidence);
+  }
   const std::string db = reports::ResolveResultsPath(input);
   std::string out = args.Get("out").value_or("");
   if (out.empty()) {
     out = std::filesystem::is_directory(input) ? input
                                                : std::filesystem::path(db).parent_path().string();
     if (out.empty()) out = ".";
-  }
-  reports::MetricsOptions options;
-  options.confidence = args.GetDouble("confidence", 0.95);
-  if (!(options.confidence > 0 && options.confidence < 1)) {
-    Fail("gapbench report: --confidence must be in (0, 1), got ", options.confidence);
   }
   const auto run = reports::LoadRun(db);
   const auto metrics = reports::ComputeMetrics(run, options);

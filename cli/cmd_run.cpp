@@ -36,18 +36,34 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kUsage =
-    "usage: gapbench run SWEEP.json [--workers N] [--out DIR] [--threads N]\n"
-    "         [--bind tcp://127.0.0.1:0] [--http HOST:PORT] [--heartbeat-ms N] [--lease-ms N]\n"
-    "         [--max-attempts N] [--no-report]\n"
-    "Runs the sweep on this machine: a coordinator plus N worker processes (default 2).\n"
-    "Results go to DIR/results.sqlite (default DIR: runs/<sweep file name>), worker logs to\n"
-    "DIR/logs/, and the report (results.json, items.jsonl, report.md, index.html) to DIR.\n"
-    "Re-running the same command resumes where it stopped (a finished sweep only gets its\n"
-    "report rewritten). --threads: engine threads per worker (default: the machine's cores\n"
-    "divided among the workers). --bind must stay loopback (the workers are local).\n"
-    "Exit: 0 when every shard finished, 1 when some shards failed for good (poison; see the\n"
-    "report and DIR/logs), 2 on bad input, 130 when interrupted.\n";
+const CommandSpec& Spec() {
+  static const CommandSpec kSpec{
+      .name = "gapbench run",
+      .positionals = "SWEEP.json",
+      .min_positionals = 1,
+      .max_positionals = 1,
+      .summary =
+          "Runs the sweep on this machine: a coordinator plus N worker processes (default 2).\n"
+          "Results go to DIR/results.sqlite (default DIR: runs/<sweep file name>), worker logs to\n"
+          "DIR/logs/, and the report (results.json, items.jsonl, report.md, index.html) to DIR.\n"
+          "Re-running the same command resumes where it stopped (a finished sweep starts no\n"
+          "worker and only gets its report rewritten). One run or coordinator per database.",
+      .options = {{"workers", "N", "worker processes (default 2)"},
+                  {"out", "DIR", "the run directory (default runs/<sweep file name>)"},
+                  {"threads", "N", "engine threads per worker (default: cores / workers)"},
+                  {"bind", "tcp://127.0.0.1:0", "the coordinator's ZeroMQ endpoint (loopback)"},
+                  {"http", "HOST:PORT", "serve /healthz, /status and /metrics"},
+                  {"heartbeat-ms", "N", "heartbeat interval (default 1000)"},
+                  {"lease-ms", "N", "a worker without progress this long loses its shard"},
+                  {"max-attempts", "N", "leases per shard before it is poison (default 3)"},
+                  {"no-report", "", "do not write the report at the end"}},
+      .notes =
+          "Exit: 0 when every shard finished, 1 when some shards failed for good (poison; see\n"
+          "the report and DIR/logs), 2 on bad input (options, the sweep), 130 when "
+          "interrupted.",
+  };
+  return kSpec;
+}
 
 std::atomic<bool> g_interrupted{false};
 void OnSignal(int) { g_interrupted.store(true); }
@@ -122,20 +138,11 @@ void DrawProgress(const coordinator::StatusSnapshot& s, size_t workers_alive, bo
 }  // namespace
 
 int CmdRun(const Argv& argv) {
-  Args args(
-      "gapbench run", argv,
-      {"workers", "out", "threads", "bind", "http", "heartbeat-ms", "lease-ms", "max-attempts"},
-      {"no-report"});
-  if (args.help()) {
-    std::fputs(kUsage, stdout);
-    return 0;
-  }
-  if (args.positionals().size() != 1) {
-    std::fputs(kUsage, stderr);
-    Fail("gapbench run: expected exactly one sweep file");
-  }
+  const Args args(Spec(), argv);
+  if (args.help()) return args.PrintHelp();
   const std::string sweep_path = args.positionals()[0];
   if (!fs::exists(sweep_path)) Fail(sweep_path, ": no such sweep file");
+  if (fs::is_directory(sweep_path)) Fail(sweep_path, ": is a directory, expected a sweep file");
   const int n_workers = static_cast<int>(args.GetInt("workers", 2, 1, 1024));
   const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
   const int threads = static_cast<int>(
@@ -143,15 +150,13 @@ int CmdRun(const Argv& argv) {
   coordinator::CoordinatorOptions co;
   co.bind = args.Get("bind").value_or("tcp://127.0.0.1:0");
   co.http = args.Get("http").value_or("");
-  try {  // before anything is created
-    coordinator::CheckCoordinatorBind(co.bind, /*curve=*/false, /*insecure=*/false);
-    if (!co.http.empty()) coordinator::ParseHostPort(co.http, "--http");
-  } catch (const Error& e) {
-    std::fprintf(stderr, "gapbench run: %s\n", e.what());
-    return 2;
-  }
+  // Before anything is created (exit 2): a port libzmq would wrap, a bind beyond loopback (the
+  // workers are local; no CURVE here).
+  coordinator::CheckCoordinatorBind(co.bind, /*curve=*/false, /*insecure=*/false);
+  if (!co.http.empty()) coordinator::ParseHostPort(co.http, "--http");
   const fs::path out =
       args.Get("out").value_or((fs::path("runs") / fs::path(sweep_path).stem()).string());
+  CheckOutputDir(out.string(), "--out");
   fs::create_directories(out / "logs");
 
   co.db_path = (out / "results.sqlite").string();

@@ -19,13 +19,19 @@
 namespace gapbench::cli {
 namespace {
 
-constexpr const char* kUsage =
-    "usage: gapbench status --http HOST:PORT [--json] [--timeout S]\n"
-    "  asks a running coordinator (started with --http) how its sweeps are going:\n"
-    "  items done / total, items/s, ETA, shards by state per sweep, workers\n"
-    "  --http HOST:PORT   the coordinator's HTTP address (e.g. 127.0.0.1:8080)\n"
-    "  --json             print the coordinator's /status JSON instead of the summary\n"
-    "  --timeout S        give up after S seconds (default 5)\n";
+const CommandSpec& Spec() {
+  static const CommandSpec kSpec{
+      .name = "gapbench status",
+      .summary =
+          "Asks a running coordinator (started with --http) how its sweeps are going:\n"
+          "items done / total, items/s, ETA, shards by state per sweep, workers.",
+      .options = {{"http", "HOST:PORT", "the coordinator's HTTP address (e.g. 127.0.0.1:8080)",
+                   true},
+                  {"json", "", "print the coordinator's /status JSON instead of the summary"},
+                  {"timeout", "S", "give up after S seconds (default 5)"}},
+  };
+  return kSpec;
+}
 
 // "45s", "12m05s", "3h04m", "2d03h"; "?" when unknown (negative or not finite).
 std::string Duration(double seconds) {
@@ -114,15 +120,8 @@ void PrintSummary(const std::string& url, const coordinator::StatusSnapshot& s) 
 }  // namespace
 
 int CmdStatus(const Argv& argv) {
-  Args args("gapbench status", argv, {"http", "timeout"}, {"json"});
-  if (args.help()) {
-    std::fputs(kUsage, stdout);
-    return 0;
-  }
-  if (!args.positionals().empty() || !args.Has("http")) {
-    std::fputs(kUsage, stderr);
-    return 2;
-  }
+  const Args args(Spec(), argv);
+  if (args.help()) return args.PrintHelp();
   const auto hp = coordinator::ParseHostPort(args.Require("http"), "--http");
   const double timeout_s = args.GetDouble("timeout", 5.0);
   if (!(timeout_s > 0 && timeout_s <= 3600)) {
@@ -135,15 +134,21 @@ int CmdStatus(const Argv& argv) {
     res = coordinator::HttpGet(hp.host, hp.port, "/status",
                                std::chrono::milliseconds(std::llround(timeout_s * 1000)));
   } catch (const Error& e) {
-    Fail("cannot reach the coordinator: ", e.what(),
-         " (is `gapbench coordinator ... --http` running there?)");
+    // The options were fine; the work (asking the coordinator) failed: exit 1, not 2.
+    FailResource("cannot reach the coordinator: ", e.what(),
+                 " (is `gapbench coordinator ... --http` running there?)");
   }
   if (res.status != 200) {
     std::string first = res.body.substr(0, res.body.find('\n'));
     if (first.size() > 200) first = first.substr(0, 200) + "...";
-    Fail(url, ": answered HTTP ", res.status, first.empty() ? "" : ": ", first);
+    FailResource(url, ": answered HTTP ", res.status, first.empty() ? "" : ": ", first);
   }
-  const auto snapshot = coordinator::StatusFromJson(res.body, url);
+  coordinator::StatusSnapshot snapshot;
+  try {
+    snapshot = coordinator::StatusFromJson(res.body, url);
+  } catch (const Error& e) {
+    FailResource(e.what());  // what answered is not a coordinator: the work failed
+  }
   if (args.Has("json")) {
     std::fputs(res.body.c_str(), stdout);
     if (res.body.empty() || res.body.back() != '\n') std::fputc('\n', stdout);

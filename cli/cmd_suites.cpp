@@ -2,6 +2,7 @@
 // whether every line of it is valid (all bad lines with file and line, exit 1 if any). `exec`
 // (running code in the sandbox) lives in cmd_suites_exec.cpp; this file only dispatches to it.
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 
 #include "cli/args.h"
@@ -30,6 +31,49 @@ constexpr const char* kUsage =
     "  --split S     MMLU split folder holding the scored items (default test)\n"
     "  --data-dir D  the shared data folder (default: $GAPBENCH_DATA_DIR or shared/data found\n"
     "                above the working directory or the executable)\n";
+
+const std::vector<OptionSpec> kLoadOptions = {
+    {"format", "F", "mmlu | humaneval | gsm8k | gapbench (default: detected)"},
+    {"split", "S", "MMLU split folder holding the scored items (default test)"},
+    {"data-dir", "D", "the shared data folder (default: $GAPBENCH_DATA_DIR or shared/data)"},
+    {"json", "", "print JSON"}};
+
+CommandSpec SubSpec(const char* name, const char* positionals, size_t min_pos, size_t max_pos,
+                    const char* summary, std::vector<OptionSpec> extra) {
+  CommandSpec spec;
+  spec.name = StrCat("gapbench suites ", name);
+  spec.positionals = positionals;
+  spec.min_positionals = min_pos;
+  spec.max_positionals = max_pos;
+  spec.summary = summary;
+  spec.options = kLoadOptions;
+  spec.options.insert(spec.options.end(), extra.begin(), extra.end());
+  return spec;
+}
+
+const CommandSpec& ListSpec() {
+  static const CommandSpec kSpec =
+      SubSpec("list", "[PATH...]", 0, SIZE_MAX,
+              "The default suites (the shared data folder's mmlu, humaneval, gsm8k) and any PATH\n"
+              "given.",
+              {});
+  return kSpec;
+}
+
+const CommandSpec& ShowSpec() {
+  static const CommandSpec kSpec =
+      SubSpec("show", "PATH|NAME", 1, 1,
+              "The manifest and the first N items as the model sees them (0-shot).",
+              {{"limit", "N", "items shown (default 3)"}});
+  return kSpec;
+}
+
+const CommandSpec& ValidateSpec() {
+  static const CommandSpec kSpec = SubSpec(
+      "validate", "PATH|NAME", 1, 1,
+      "Every bad line as FILE:LINE: why (exit 1 if any); else the manifest with its hash.", {});
+  return kSpec;
+}
 
 void WriteCounts(JsonWriter& w, const char* key, const std::map<std::string, size_t>& m) {
   w.Key(key);
@@ -89,15 +133,13 @@ std::string DataDir(const Args& args) {
   return suites::FindDataDir();
 }
 
-std::string OnePath(const Args& args, const char* sub) {
-  if (args.positionals().size() != 1)
-    Fail("suites ", sub, ": give one PATH or suite name\n", kUsage);
+std::string OnePath(const Args& args) {
   return suites::ResolveSuite(args.positionals()[0], DataDir(args));
 }
 
 int List(const Argv& argv) {
-  const Args args("suites list", argv, {"data-dir", "format", "split"}, {"json"});
-  if (args.help()) return std::fputs(kUsage, stdout), 0;
+  const Args args(ListSpec(), argv);
+  if (args.help()) return args.PrintHelp();
   std::vector<suites::KnownSuite> known = suites::DefaultSuites(DataDir(args));
   for (const auto& p : args.positionals()) known.push_back({"", p, ""});
   if (known.empty()) {
@@ -132,11 +174,11 @@ int List(const Argv& argv) {
 }
 
 int Show(const Argv& argv) {
-  const Args args("suites show", argv, {"format", "split", "limit", "data-dir"}, {"json"});
-  if (args.help()) return std::fputs(kUsage, stdout), 0;
-  const suites::Suite suite = suites::LoadSuite(OnePath(args, "show"), Options(args));
-  const int64_t limit = args.GetInt("limit", 3);
-  if (limit < 0) Fail("suites show: --limit must be >= 0");
+  const Args args(ShowSpec(), argv);
+  if (args.help()) return args.PrintHelp();
+  // --limit 0 shows the manifest alone.
+  const int64_t limit = args.GetInt("limit", 3, 0, INT64_MAX);
+  const suites::Suite suite = suites::LoadSuite(OnePath(args), Options(args));
   const size_t n = std::min(suite.items.size(), static_cast<size_t>(limit));
   if (args.Has("json")) {
     rapidjson::StringBuffer buf;
@@ -180,9 +222,9 @@ int Show(const Argv& argv) {
 }
 
 int Validate(const Argv& argv) {
-  const Args args("suites validate", argv, {"format", "split", "data-dir"}, {"json"});
-  if (args.help()) return std::fputs(kUsage, stdout), 0;
-  const suites::LoadResult r = suites::LoadSuiteChecked(OnePath(args, "validate"), Options(args));
+  const Args args(ValidateSpec(), argv);
+  if (args.help()) return args.PrintHelp();
+  const suites::LoadResult r = suites::LoadSuiteChecked(OnePath(args), Options(args));
   if (args.Has("json")) {
     rapidjson::StringBuffer buf;
     JsonWriter w(buf);

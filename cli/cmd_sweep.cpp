@@ -14,13 +14,40 @@ namespace gapbench::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: gapbench sweep <validate|expand> SWEEP.json\n"
-    "  sweep validate SWEEP.json [--json]\n"
-    "      checks the whole sweep (fields, names, model and suite files); lists every error\n"
-    "      as FILE: $.json.path: message and exits 1 if there is any\n"
-    "  sweep expand SWEEP.json [--json]\n"
-    "      the shards the sweep expands into (id, model, engine, strategy, suite, item range,\n"
-    "      seed) and totals; --json prints them as one JSON object\n";
+    "usage: gapbench sweep <validate|expand> SWEEP.json [--json]\n"
+    "  sweep validate  checks the whole sweep; every error as FILE: $.json.path: message\n"
+    "  sweep expand    the shards the sweep expands into, and totals\n"
+    "(gapbench sweep validate --help, gapbench sweep expand --help)\n";
+
+const CommandSpec& ValidateSpec() {
+  static const CommandSpec kSpec{
+      .name = "gapbench sweep validate",
+      .positionals = "SWEEP.json",
+      .min_positionals = 1,
+      .max_positionals = 1,
+      .summary =
+          "Checks the whole sweep (fields, names, model and suite files, few-shot pools);\n"
+          "lists every error as FILE: $.json.path: message.",
+      .options = {{"json", "", "print the totals as one JSON object"}},
+      .notes = "Exit: 0 valid, 1 the sweep has errors, 2 usage error.",
+  };
+  return kSpec;
+}
+
+const CommandSpec& ExpandSpec() {
+  static const CommandSpec kSpec{
+      .name = "gapbench sweep expand",
+      .positionals = "SWEEP.json",
+      .min_positionals = 1,
+      .max_positionals = 1,
+      .summary =
+          "The shards the sweep expands into (id, model, engine, strategy, suite, item\n"
+          "range, seed) and totals.",
+      .options = {{"json", "", "print them as one JSON object"}},
+      .notes = "Exit: 0, 1 the sweep has errors, 2 usage error.",
+  };
+  return kSpec;
+}
 
 // Validates; on errors prints them all to stderr and returns false.
 bool Check(const std::string& file, coordinator::SweepCheck& check) {
@@ -53,11 +80,8 @@ void WriteTotals(JsonWriter& w, const coordinator::Sweep& sw, const coordinator:
 }
 
 int Validate(const Argv& argv) {
-  Args args("gapbench sweep validate", argv, {}, {"json"});
-  if (args.help() || args.positionals().size() != 1) {
-    std::fputs(kUsage, args.help() ? stdout : stderr);
-    return args.help() ? 0 : 2;
-  }
+  const Args args(ValidateSpec(), argv);
+  if (args.help()) return args.PrintHelp();
   const std::string& file = args.positionals()[0];
   coordinator::SweepCheck check;
   if (!Check(file, check)) return 1;
@@ -85,11 +109,8 @@ int Validate(const Argv& argv) {
 }
 
 int Expand(const Argv& argv) {
-  Args args("gapbench sweep expand", argv, {}, {"json"});
-  if (args.help() || args.positionals().size() != 1) {
-    std::fputs(kUsage, args.help() ? stdout : stderr);
-    return args.help() ? 0 : 2;
-  }
+  const Args args(ExpandSpec(), argv);
+  if (args.help()) return args.PrintHelp();
   const std::string& file = args.positionals()[0];
   coordinator::SweepCheck check;
   if (!Check(file, check)) return 1;

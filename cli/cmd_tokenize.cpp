@@ -16,17 +16,26 @@
 namespace gapbench::cli {
 namespace {
 
-constexpr const char* kUsage =
-    "usage: gapbench tokenize --model FILE (--text S | --file F) [--json] [--bos|--no-bos]\n"
-    "                         [--special]\n"
-    "  --model FILE   GGUF file holding the vocabulary (a model or a vocab-only file)\n"
-    "  --text S       the text to tokenize\n"
-    "  --file F       tokenize the whole content of file F as one string\n"
-    "  --json         print {\"tokens\": [...], \"pieces\": [...]} instead of ids\n"
-    "  --bos/--no-bos add (or not) BOS; default: what the vocabulary asks for\n"
-    "  --special      text matching control tokens (e.g. <|im_start|>) becomes those tokens\n";
+const CommandSpec& Spec() {
+  static const CommandSpec kSpec{
+      .name = "gapbench tokenize",
+      .summary = "Prints the token ids of the text, space separated (or JSON with --json).",
+      .options = {{"model", "FILE", "GGUF file holding the vocabulary (a model or vocab-only)",
+                   true},
+                  {"text", "S", "the text to tokenize"},
+                  {"file", "F", "tokenize the whole content of file F as one string"},
+                  {"json", "", "print {\"tokens\": [...], \"pieces\": [...]} instead of ids"},
+                  {"bos", "", "add BOS (default: what the vocabulary asks for)"},
+                  {"no-bos", "", "do not add BOS"},
+                  {"special", "", "text matching control tokens becomes those tokens"}},
+      .exclusive = {{"text", "file"}, {"bos", "no-bos"}},
+      .one_required = {{"text", "file"}},
+  };
+  return kSpec;
+}
 
 std::string ReadWholeFile(const std::string& path) {
+  CheckInputFile(path, "--file");
   std::ifstream in(path, std::ios::binary);
   if (!in) Fail(path, ": cannot open --file");
   std::ostringstream text;
@@ -38,20 +47,10 @@ std::string ReadWholeFile(const std::string& path) {
 }  // namespace
 
 int CmdTokenize(const Argv& argv) {
-  const Args args("tokenize", argv, {"model", "text", "file"},
-                  {"json", "bos", "no-bos", "special"});
-  if (args.help()) {
-    std::fputs(kUsage, stdout);
-    return 0;
-  }
-  if (!args.positionals().empty()) {
-    Fail("tokenize: unexpected argument '", args.positionals()[0], "'\n", kUsage);
-  }
-  if (args.Has("text") == args.Has("file"))
-    Fail("tokenize: give exactly one of --text, --file\n", kUsage);
-  if (args.Has("bos") && args.Has("no-bos"))
-    Fail("tokenize: --bos and --no-bos exclude each other");
+  const Args args(Spec(), argv);
+  if (args.help()) return args.PrintHelp();
   const std::string model_path = args.Require("model");
+  CheckInputFile(model_path, "--model");
   const std::string text = args.Has("text") ? *args.Get("text") : ReadWholeFile(*args.Get("file"));
 
   const auto tokenizer = engine::Tokenizer::FromGguf(*engine::GgufFile::Open(model_path));

@@ -14,25 +14,32 @@
 namespace gapbench::cli {
 namespace {
 
-constexpr const char* kUsage =
-    "usage: gapbench worker --connect tcp://HOST:5555 [--threads N] [--name S]\n"
-    "         [--memory-budget BYTES|4G] [--curve-keys DIR] [--heartbeat-ms N]\n"
-    "         [--max-backoff-ms N] [--drain-ms N] [--parallel N] [--timeout S]\n"
-    "Connects to a coordinator (started before or after the worker) and runs the shards it\n"
-    "assigns until the coordinator says SHUTDOWN or the process gets SIGTERM/SIGINT.\n"
-    "  --threads N          engine threads (default: all cores)\n"
-    "  --name S             name shown by the coordinator (default HOST:PID)\n"
-    "  --memory-budget B    model weights kept loaded between shards (default: half the RAM)\n"
-    "  --curve-keys DIR     client.key, client.key_secret, server.key (docs/PROTOCOL.md)\n"
-    "  --heartbeat-ms N     heartbeat interval until the coordinator sets its own (1000)\n"
-    "  --max-backoff-ms N   longest wait between reconnection attempts (32000; also for a\n"
-    "                       port where something that is not a coordinator listens)\n"
-    "  --drain-ms N         on SIGTERM, how long to wait for results to be acknowledged (10000)\n"
-    "  --parallel N         code completions run at once in the sandbox (2)\n"
-    "  --timeout S          seconds per code completion in the sandbox (10)\n"
-    "Exit status: 0 after SHUTDOWN or a signal, 3 when the coordinator refuses the worker,\n"
-    "2 when --connect has a port outside 1..65535 or a host that does not exist, 1 on other\n"
-    "bad options.\n";
+const CommandSpec& Spec() {
+  static const CommandSpec kSpec{
+      .name = "gapbench worker",
+      .summary =
+          "Connects to a coordinator (started before or after the worker) and runs the shards it\n"
+          "assigns until the coordinator says SHUTDOWN or the process gets SIGTERM/SIGINT.",
+      .options =
+          {{"connect", "tcp://HOST:5555", "the coordinator's endpoint", true},
+           {"threads", "N", "engine threads (default: all cores)"},
+           {"name", "S", "name shown by the coordinator (default HOST:PID)"},
+           {"memory-budget", "BYTES|4G", "model weights kept loaded between shards (half the RAM)"},
+           {"curve-keys", "DIR", "client.key, client.key_secret, server.key (docs/PROTOCOL.md)"},
+           {"heartbeat-ms", "N", "heartbeat interval until the coordinator sets its own (1000)"},
+           {"max-backoff-ms", "N",
+            "longest wait between reconnection attempts (32000; also for a port where something "
+            "that is not a coordinator listens)"},
+           {"drain-ms", "N", "on SIGTERM, how long to wait for results to be acknowledged"},
+           {"parallel", "N", "code completions run at once in the sandbox (2)"},
+           {"timeout", "S", "seconds per code completion in the sandbox (10)"}},
+      .notes =
+          "Exit status: 0 after SHUTDOWN or a signal, 3 when the coordinator refuses the\n"
+          "worker, 2 on bad options (a --connect port outside 1..65535 or a host that does not\n"
+          "exist included: retrying could never help).",
+  };
+  return kSpec;
+}
 
 std::atomic<worker::Worker*> g_worker{nullptr};
 
@@ -43,26 +50,13 @@ extern "C" void OnStopSignal(int) {
 }  // namespace
 
 int CmdWorker(const Argv& argv) {
-  Args args("gapbench worker", argv,
-            {"connect", "threads", "name", "memory-budget", "curve-keys", "heartbeat-ms",
-             "max-backoff-ms", "drain-ms", "parallel", "timeout"},
-            {});
-  if (args.help()) {
-    std::fputs(kUsage, stdout);
-    return 0;
-  }
-  if (!args.positionals().empty()) {
-    Fail("gapbench worker: unexpected argument '", args.positionals()[0], "' (see --help)");
-  }
+  const Args args(Spec(), argv);
+  if (args.help()) return args.PrintHelp();
   worker::WorkerOptions o;
   o.connect = args.Require("connect");
-  try {  // checked here too for the exit status: retrying could never help
-    coordinator::CheckResolvable(coordinator::ParseEndpoint(o.connect, "--connect", false),
-                                 "--connect");
-  } catch (const Error& e) {
-    std::fprintf(stderr, "gapbench worker: %s\n", e.what());
-    return 2;
-  }
+  // A port libzmq would wrap, or a host that does not exist, would otherwise be retried forever.
+  coordinator::CheckResolvable(coordinator::ParseEndpoint(o.connect, "--connect", false),
+                               "--connect");
   o.threads = static_cast<int>(args.GetInt("threads", 0, 0, 4096));
   o.name = args.Get("name").value_or("");
   if (auto b = args.Get("memory-budget"))

@@ -5,13 +5,15 @@
 
 namespace gapbench::cli {
 
-const std::set<std::string>& EngineValueOptions() {
-  static const std::set<std::string> kOpts = {"model", "config", "threads", "ctx", "kv-type"};
-  return kOpts;
-}
-
-std::set<std::string> WithEngineOptions(std::set<std::string> opts) {
-  opts.insert(EngineValueOptions().begin(), EngineValueOptions().end());
+std::vector<OptionSpec> WithEngineOptions(std::vector<OptionSpec> opts) {
+  const std::vector<OptionSpec> engine = {
+      {"model", "FILE", "the GGUF model", true},
+      {"config", "FILE|JSON", "engine settings (docs/SETTINGS.md)"},
+      {"threads", "N", "engine threads (0 = all cores)"},
+      {"ctx", "N", "context positions (default: the model's training context)"},
+      {"kv-type", "f32|f16|q8_0", "KV cache type"},
+  };
+  opts.insert(opts.begin(), engine.begin(), engine.end());
   return opts;
 }
 
@@ -36,7 +38,9 @@ EngineSetup SetupEngine(const Args& args, kernels::GgmlType default_kv) {
   if (args.Get("ctx")) cfg.context = args.GetInt("ctx", 0, 0, engine::kMaxContext);
   s.threads = cfg.threads;
   kernels::SetNumThreads(s.threads);
-  s.model = engine::Model::Load(args.Require("model"), cfg);
+  const std::string model_path = args.Require("model");
+  CheckInputFile(model_path, "--model");
+  s.model = engine::Model::Load(model_path, cfg);
   return s;
 }
 

@@ -1,10 +1,10 @@
-// Options shared by the engine subcommands (logits, generate, bench, perplexity): model path,
-// engine configuration and its per-flag overrides.
+// Options shared by the engine subcommands (logits, generate, bench, perplexity, eval): model
+// path, engine configuration and its per-flag overrides.
 #pragma once
 
 #include <memory>
-#include <set>
 #include <string>
+#include <vector>
 
 #include "cli/args.h"
 #include "engine/model.h"
@@ -12,10 +12,8 @@
 
 namespace gapbench::cli {
 
-// Option names (taking a value) that AddEngineOptions understands.
-const std::set<std::string>& EngineValueOptions();
-// Merges EngineValueOptions() into `opts` and returns it.
-std::set<std::string> WithEngineOptions(std::set<std::string> opts);
+// The options SetupEngine reads (--model required), appended to a command's own.
+std::vector<OptionSpec> WithEngineOptions(std::vector<OptionSpec> opts);
 
 struct EngineSetup {
   std::unique_ptr<engine::Model> model;  // loaded with the EngineConfig (model->config())

@@ -1,5 +1,6 @@
 // The gapbench executable: dispatches to subcommands and turns gapbench::Error into a message and
-// exit code 1. No logic of its own (ARCHITECTURE.md).
+// an exit code by its kind: 0 success, 1 the work failed (resource, internal), 2 usage or input
+// error (README.md "Exit codes"). No logic of its own (ARCHITECTURE.md).
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -62,7 +63,7 @@ int main(int argc, char** argv) {
       return c.run(args);
     } catch (const gapbench::Error& e) {
       std::fprintf(stderr, "gapbench: %s\n", e.what());
-      return 1;
+      return gapbench::ExitCodeFor(e.kind());
     } catch (const std::bad_alloc&) {
       std::fprintf(stderr, "gapbench: out of memory\n");
       return 1;

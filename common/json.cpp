@@ -4,6 +4,10 @@
 
 #include <cmath>
 #include <cstdint>
+#include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "common/error.h"
 
@@ -11,12 +15,39 @@ namespace gapbench {
 
 rapidjson::Document ParseJson(std::string_view text, std::string_view source) {
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
+  doc.Parse<rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag>(
+      text.data(), text.size());
   if (doc.HasParseError()) {
     Fail(source, ": invalid JSON at byte ", doc.GetErrorOffset(), ": ",
          rapidjson::GetParseError_En(doc.GetParseError()));
   }
+  if (const std::string dup = FindDuplicateKey(doc); !dup.empty()) {
+    Fail(source, ": duplicate key at ", dup, " (each key may appear once per object)");
+  }
   return doc;
+}
+
+std::string FindDuplicateKey(const rapidjson::Value& root) {
+  std::vector<std::pair<const rapidjson::Value*, std::string>> todo = {{&root, "$"}};
+  while (!todo.empty()) {
+    auto [v, path] = std::move(todo.back());
+    todo.pop_back();
+    if (v->IsObject()) {
+      std::unordered_set<std::string_view> seen;
+      for (const auto& m : v->GetObject()) {
+        const std::string_view key(m.name.GetString(), m.name.GetStringLength());
+        const std::string child = StrCat(path, ".", SanitizeUtf8(key));
+        if (!seen.insert(key).second) return child;
+        if (m.value.IsObject() || m.value.IsArray()) todo.emplace_back(&m.value, child);
+      }
+    } else if (v->IsArray()) {
+      for (rapidjson::SizeType i = 0; i < v->Size(); ++i) {
+        const rapidjson::Value& e = (*v)[i];
+        if (e.IsObject() || e.IsArray()) todo.emplace_back(&e, StrCat(path, "[", i, "]"));
+      }
+    }
+  }
+  return "";
 }
 
 std::string SanitizeUtf8(std::string_view s) {

@@ -13,8 +13,14 @@ namespace gapbench {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
-// Parses `text`; on a syntax error throws Error naming `source` and the byte offset.
+// Parses `text`; throws Error naming `source` and the byte offset on a syntax error or invalid
+// UTF-8 inside a string, and naming the JSON path on a key that appears twice in one object (a
+// silent "last one wins" would hide a typo or a merge accident).
 rapidjson::Document ParseJson(std::string_view text, std::string_view source);
+
+// The JSON path ("$.engines[1].config.kv_cache") of the first object key that appears twice in
+// its object, or "" when there is none. Iterative: any nesting depth is safe.
+std::string FindDuplicateKey(const rapidjson::Value& root);
 
 // Replaces every invalid UTF-8 sequence with U+FFFD so generated text (which may end inside a
 // multi-byte character) is always valid JSON.

@@ -1,7 +1,9 @@
 // LanguageModel: the one interface the harness evaluates (ARCHITECTURE.md). Suites score what it
 // returns and never see engine internals; the engine's single model and the hybrid strategies
 // (route / guard / speculative) implement it. Requests are text: tokenisation, the
-// context/continuation boundary and prefix reuse are the implementation's job.
+// context/continuation boundary and prefix reuse are the implementation's job, and so is a prompt
+// longer than the model's context: it is left-truncated as lm-evaluation-harness does (the
+// oldest tokens go) and the response says how many tokens were dropped.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +24,8 @@ struct LoglikResponse {
   double logprob = 0.0;  // sum of the continuation tokens' log-probabilities
   bool greedy = false;   // every continuation token was the argmax
   int64_t n_tokens = 0;  // continuation tokens
-  int64_t context_tokens = 0;
+  int64_t context_tokens = 0;    // after truncation
+  int64_t truncated_tokens = 0;  // context tokens dropped from the front to fit the model
 };
 
 struct GenRequest {
@@ -40,6 +43,7 @@ struct Generation {
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
   std::string finish_reason;  // "length" | "eog" | "stop" | "context"
+  int64_t truncated_tokens = 0;  // prompt tokens dropped from the front to fit the model
 };
 
 // What the requests served so far cost.

@@ -17,6 +17,7 @@
 #include "engine/gguf.h"
 #include "engine/model.h"
 #include "suites/loaders.h"
+#include "suites/prompt.h"
 
 namespace gapbench::coordinator {
 namespace {
@@ -372,6 +373,13 @@ void LoadSuiteSpec(Checker& ck, const std::string& path, const std::string& give
     spec.n_loaded = r.suite.items.size();
     spec.n_items = spec.limit ? std::min<size_t>(spec.n_loaded, static_cast<size_t>(*spec.limit))
                               : spec.n_loaded;
+    // Every evaluated item must have its few-shot examples (drawn as the workers draw them),
+    // or its shards would fail on every attempt.
+    suites::FewShotOptions shots;
+    shots.k = static_cast<int>(std::min<int64_t>(spec.fewshot, INT32_MAX));
+    if (const std::string why = suites::CheckFewShot(r.suite, spec.n_items, shots); !why.empty()) {
+      ck.Add(path + ".fewshot", StrCat("fewshot ", spec.fewshot, " cannot be met: ", why));
+    }
     // Multiple-choice items are scored once, by log-likelihood, whatever `samples` says (the
     // runner's SamplesFor), while the coordinator waits for items x samples results per shard.
     // So samples > 1 means one sample for an all-choice suite, and is refused for a mixed one.
@@ -609,12 +617,19 @@ SweepCheck CheckSweepText(std::string_view text, const std::string& source,
     return out;
   }
   rapidjson::Document doc;
-  // Iterative parsing: deeply nested input cannot overflow the stack.
-  doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag>(text.data(),
-                                                                                 text.size());
+  // Iterative parsing: deeply nested input cannot overflow the stack. Strings must be valid
+  // UTF-8: names and paths reach report.md and index.html as they are.
+  doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag |
+            rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
   if (doc.HasParseError()) {
     ck.Add("$", StrCat("invalid JSON at byte ", doc.GetErrorOffset(), ": ",
                        rapidjson::GetParseError_En(doc.GetParseError())));
+    out.errors = ck.TakeErrors();
+    return out;
+  }
+  // A key given twice would silently keep the last value (a typo or a merge accident).
+  if (const std::string dup = FindDuplicateKey(doc); !dup.empty()) {
+    ck.Add(dup, "duplicate key (each key may appear once per object)");
     out.errors = ck.TakeErrors();
     return out;
   }

@@ -41,7 +41,7 @@ struct EngineConfig {
     int64_t from_layer = 0;  // tail: layers >= from_layer use layer from_layer-1's K/V
   } kv_sharing;
   int threads = 0;      // 0 = all cores
-  int64_t context = 0;  // 0 = the model's training context, capped at 4096
+  int64_t context = 0;  // 0 = the model's training context (engine::ContextFor)
   int64_t batch = 0;    // 0 = 256 tokens per forward chunk
 
   // Parses a JSON object; `source` names it in errors ("--config", a file name, ...).

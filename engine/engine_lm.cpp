@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "common/error.h"
+#include "common/json.h"
 #include "engine/generate.h"
 #include "engine/kv_cache.h"
 #include "engine/loglik.h"
@@ -24,8 +25,10 @@ double Since(Clock::time_point t0) {
 EngineModel::EngineModel(const Model& model, SessionOptions opts) : model_(model), opts_(opts) {
   cost_.weight_bytes = model.weight_bytes();
   Session probe(model, opts_);
+  n_ctx_ = probe.n_ctx();
   cost_.kv_bytes_per_token =
-      static_cast<double>(probe.cache().allocated_bytes()) / static_cast<double>(probe.n_ctx());
+      static_cast<double>(KvCache::BytesFor(model.hparams(), probe.config(), probe.n_ctx())) /
+      static_cast<double>(probe.n_ctx());
 }
 
 void EngineModel::CountTokens(int64_t prompt, int64_t completion, double seconds) {
@@ -69,16 +72,9 @@ std::pair<std::vector<int32_t>, std::vector<int32_t>> EngineModel::Split(
 }
 
 void EngineModel::Prime(const std::vector<int32_t>& tokens, bool session_logits) {
-  if (static_cast<int64_t>(tokens.size()) > model_.config().context &&
-      model_.config().context > 0) {
-    Fail("context of ", tokens.size(), " tokens exceeds the configured context of ",
-         model_.config().context);
-  }
   if (!session_) session_ = std::make_unique<Session>(model_, opts_);
-  if (static_cast<int64_t>(tokens.size()) > session_->n_ctx()) {
-    Fail("a prompt of ", tokens.size(), " tokens exceeds the session context of ",
-         session_->n_ctx(), " tokens (raise \"context\" in the engine config)");
-  }
+  GB_CHECK(static_cast<int64_t>(tokens.size()) <= session_->n_ctx(), "a prompt of ", tokens.size(),
+           " tokens was not truncated to the ", session_->n_ctx(), "-token context");
   size_t common = 0;
   const size_t n = std::min(held_.size(), tokens.size());
   while (common < n && held_[common] == tokens[common]) ++common;
@@ -106,7 +102,24 @@ void EngineModel::Prime(const std::vector<int32_t>& tokens, bool session_logits)
 std::vector<LoglikResponse> EngineModel::Loglikelihood(std::span<const LoglikRequest> requests) {
   std::vector<std::pair<std::vector<int32_t>, std::vector<int32_t>>> split;
   split.reserve(requests.size());
-  for (const auto& r : requests) split.push_back(Split(r));
+  std::vector<int64_t> truncated(requests.size(), 0);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    split.push_back(Split(requests[i]));
+    // The fed tokens are context + continuation minus its last: at most n_ctx of them.
+    auto& [ctx, cont] = split.back();
+    const auto n_cont = static_cast<int64_t>(cont.size());
+    if (n_cont > n_ctx_) {
+      const std::string& c = requests[i].continuation;
+      Fail("log-likelihood request: the continuation '", SanitizeUtf8(c.substr(0, 40)),
+           c.size() > 40 ? "...'" : "'", " has ", n_cont, " tokens, more than the model's ",
+           n_ctx_, "-token context");
+    }
+    const int64_t keep = n_ctx_ + 1 - n_cont;
+    if (static_cast<int64_t>(ctx.size()) > keep) {
+      truncated[i] = static_cast<int64_t>(ctx.size()) - keep;
+      ctx.erase(ctx.begin(), ctx.begin() + static_cast<std::ptrdiff_t>(truncated[i]));
+    }
+  }
   // Serve in token order so shared prefixes are adjacent; answer in request order.
   std::vector<size_t> order(requests.size());
   std::iota(order.begin(), order.end(), 0);
@@ -118,6 +131,7 @@ std::vector<LoglikResponse> EngineModel::Loglikelihood(std::span<const LoglikReq
     Prime(ctx, false);
     LoglikResponse r;
     r.context_tokens = static_cast<int64_t>(ctx.size());
+    r.truncated_tokens = truncated[i];
     r.n_tokens = static_cast<int64_t>(cont.size());
     r.greedy = true;
     double lp = LogProb(held_logits_, cont[0]);
@@ -155,6 +169,15 @@ std::vector<Generation> EngineModel::Generate(std::span<const GenRequest> reques
     std::vector<int32_t> prompt = tok.Encode(req.prompt, tok.add_bos_default());
     if (prompt.empty())
       prompt.push_back(tok.bos() >= 0 ? tok.bos() : (tok.eos() >= 0 ? tok.eos() : 0));
+    // Room for the generation budget (at most half the context), the prompt's newest tokens in
+    // the rest.
+    const int64_t budget = std::clamp<int64_t>(req.max_tokens, 0, n_ctx_ / 2);
+    const int64_t keep = std::max<int64_t>(1, n_ctx_ - budget);
+    int64_t truncated = 0;
+    if (static_cast<int64_t>(prompt.size()) > keep) {
+      truncated = static_cast<int64_t>(prompt.size()) - keep;
+      prompt.erase(prompt.begin(), prompt.begin() + static_cast<std::ptrdiff_t>(truncated));
+    }
     Prime(prompt, true);
     GenerateOptions go;
     go.max_tokens = std::min<int64_t>(req.max_tokens, session_->n_ctx() - session_->n_past());
@@ -172,6 +195,7 @@ std::vector<Generation> EngineModel::Generate(std::span<const GenRequest> reques
     r.prompt_tokens = static_cast<int64_t>(prompt.size());
     r.completion_tokens = static_cast<int64_t>(g.tokens.size());
     r.finish_reason = g.finish_reason;
+    r.truncated_tokens = truncated;
     out.push_back(std::move(r));
     // Rewind to the prompt so the next request can share its prefix.
     if (session_->CanTruncate(static_cast<int64_t>(prompt.size()))) {

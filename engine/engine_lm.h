@@ -4,6 +4,12 @@
 // new context only evaluates the tokens after its common prefix with it (a shared few-shot
 // header is computed once per shard; an item's context once for all its choices). Scoring a
 // continuation extends the session and rewinds it (Truncate, O(1)): no KV copies.
+// Context (engine::ContextFor: the training context unless the configuration says otherwise):
+// a request that does not fit is left-truncated as lm-evaluation-harness does -- log-likelihood:
+// context + continuation keep their last n_ctx + 1 tokens (the last is never fed); generation:
+// the prompt keeps its last n_ctx - budget tokens, budget = min(max_tokens, n_ctx / 2) -- and
+// the response counts the dropped tokens (truncated_tokens). A continuation longer than the
+// context itself is an input Error.
 // Not here: hybrid strategies (they wrap LanguageModels), suites, statistics.
 #pragma once
 
@@ -40,6 +46,7 @@ class EngineModel : public LanguageModel {
 
   const Model& model_;
   SessionOptions opts_;
+  int64_t n_ctx_ = 0;  // ContextFor(model_, opts_)
   std::unique_ptr<Session> session_;
   std::vector<int32_t> held_;       // the tokens the session holds
   std::vector<float> held_logits_;  // logits after the last held token

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include "common/error.h"
 #include "engine/model.h"
@@ -48,16 +50,9 @@ KvCache::KvCache(const HParams& hp, const EngineConfig& cfg, int64_t n_ctx, int6
          hp.head_dim, ")");
   }
   row_bytes_ = kernels::KvRowBytes(type_, hp.n_kv());
-  // Refuse up front what cannot be allocated, with the size in the message (never a wrapped
-  // size or an OOM kill half-way through zero-filling).
-  const int64_t need = BytesFor(hp, cfg, n_ctx);
-  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
-  if (pages > 0 && page > 0 && need / page > pages) {
-    Fail("a KV cache of ", n_ctx, " positions needs ", need / (1 << 20),
-         " MiB, more than this machine's memory (", pages / (1 << 20) * page,
-         " MiB); lower the "
-         "context or use a smaller kv_cache type");
-  }
+  // A context whose full cache cannot even be sized is refused here (never a wrapped size);
+  // whether it fits in memory is checked as it grows (Reserve).
+  BytesFor(hp, cfg, n_ctx);
   head_bytes_ = kernels::KvRowBytes(type_, hp.head_dim);
   source_.resize(static_cast<size_t>(hp.n_layer));
   layers_.resize(static_cast<size_t>(hp.n_layer));
@@ -70,10 +65,37 @@ KvCache::KvCache(const HParams& hp, const EngineConfig& cfg, int64_t n_ctx, int6
     L.window = LayerWindow(cfg, il, n_ctx);
     L.ring = L.window > 0;
     L.cap = L.ring ? L.window : n_ctx;
-    L.k.assign(static_cast<size_t>(L.cap * row_bytes_), 0);
+    const int64_t rows = L.ring ? L.cap : std::min(L.cap, std::max(kInitialRows, n_batch));
+    L.k.assign(static_cast<size_t>(rows * row_bytes_), 0);
     L.v.assign(L.k.size(), 0);
     L.k_stage.assign(static_cast<size_t>(n_batch * row_bytes_), 0);
     L.v_stage.assign(L.k_stage.size(), 0);
+  }
+}
+
+void KvCache::Reserve(int64_t n_rows) {
+  int64_t grown = allocated_bytes();
+  std::vector<std::pair<Layer*, int64_t>> plan;  // layer, new row count
+  for (auto& L : layers_) {
+    if (L.k.empty() || L.ring) continue;
+    const auto rows = static_cast<int64_t>(L.k.size()) / row_bytes_;
+    if (rows >= n_rows) continue;
+    const int64_t to = std::min(L.cap, std::max(n_rows, 2 * rows));
+    plan.emplace_back(&L, to);
+    grown += 2 * (to - rows) * row_bytes_;
+  }
+  if (plan.empty()) return;
+  // Refuse with the size in the message what cannot be allocated (never an OOM kill half-way
+  // through zero-filling).
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  if (pages > 0 && page > 0 && grown / page > pages) {
+    FailResource("a KV cache of ", n_rows, " positions needs ", grown / (1 << 20),
+                 " MiB, more than this machine's memory (", pages / (1 << 20) * page,
+                 " MiB); lower the context or use a smaller kv_cache type");
+  }
+  for (auto& [L, to] : plan) {
+    L->k.resize(static_cast<size_t>(to * row_bytes_), 0);
+    L->v.resize(L->k.size(), 0);
   }
 }
 
@@ -124,6 +146,7 @@ size_t KvCache::Segments(int64_t il, int64_t kv_head, int64_t n_past, int64_t t,
 
 void KvCache::Commit(int64_t n_past, int64_t n_tokens) {
   GB_CHECK(n_past + n_tokens <= n_ctx_ && n_tokens <= n_batch_, "Commit beyond the context");
+  Reserve(n_past + n_tokens);
   for (auto& L : layers_) {
     if (L.k.empty()) continue;
     // In a ring only the last cap positions survive; skip the rows they would overwrite.
@@ -142,6 +165,7 @@ void KvCache::Commit(int64_t n_past, int64_t n_tokens) {
 void KvCache::CopyFrom(const KvCache& other, int64_t n_past) {
   GB_CHECK(other.layers_.size() == layers_.size() && other.row_bytes_ == row_bytes_,
            "incompatible KV caches");
+  Reserve(n_past);
   for (size_t l = 0; l < layers_.size(); ++l) {
     Layer& L = layers_[l];
     const Layer& O = other.layers_[l];

@@ -3,6 +3,9 @@
 // or Q8_0. A chunk being evaluated is first staged (rows [0, T) of a per-layer staging area), its
 // queries see cached positions plus the staged rows, and Commit moves the staged rows into the
 // cache -- so a ring of exactly W rows is enough however long the chunk is.
+// Storage of global layers grows with the positions committed (doubling, up to n_ctx), so a
+// session may hold the model's whole training context and pay only for what it uses; windowed
+// layers hold their ring from the start.
 // Copyable on purpose (Session::Fork); the copy is the cost of a fork.
 #pragma once
 
@@ -25,9 +28,12 @@ class KvCache {
 
   // Bytes the cache of a model with this configuration holds at a context of n_ctx positions
   // (2 * sum over layers with their own K/V of rows * row bytes, rows = min(n_ctx, W) for
-  // windowed layers). allocated_bytes() equals BytesFor for the session's n_ctx.
+  // windowed layers). allocated_bytes() reaches BytesFor for the session's n_ctx once the
+  // context is full (from the start when n_ctx <= kInitialRows).
   static int64_t BytesFor(const HParams& hp, const EngineConfig& cfg, int64_t n_ctx);
   int64_t allocated_bytes() const;
+  // Rows a global layer allocates before any position is committed.
+  static constexpr int64_t kInitialRows = 512;
 
   int64_t n_ctx() const { return n_ctx_; }
   kernels::GgmlType type() const { return type_; }
@@ -47,8 +53,12 @@ class KvCache {
   bool CanTruncate(int64_t n_past, int64_t n) const;
 
  private:
+  // Grows the storage of global layers to hold positions [0, n_rows) (doubling, at most n_ctx
+  // rows). A resource Error when the grown cache would not fit in the machine's memory.
+  void Reserve(int64_t n_rows);
+
   struct Layer {
-    int64_t cap = 0;                        // rows of storage
+    int64_t cap = 0;                        // rows of storage when full (rows of k/v: grows)
     int64_t window = 0;                     // 0: global
     bool ring = false;                      // window < n_ctx: position p lives in row p % cap
     std::vector<uint8_t> k, v;              // [cap, row_bytes]

@@ -27,10 +27,15 @@ void AddBias(float* y, const std::vector<float>& b, int64_t n_tokens) {
 
 }  // namespace
 
+int64_t ContextFor(const Model& model, const SessionOptions& opts) {
+  if (opts.n_ctx > 0) return opts.n_ctx;
+  if (model.config().context > 0) return model.config().context;
+  return std::min(model.hparams().n_ctx_train, kMaxContext);
+}
+
 EngineConfig Session::ResolveConfig(const Model& model, const SessionOptions& opts) {
   EngineConfig c = model.config();
-  if (opts.n_ctx > 0) c.context = opts.n_ctx;
-  if (c.context <= 0) c.context = std::min<int64_t>(model.hparams().n_ctx_train, 4096);
+  c.context = ContextFor(model, opts);
   if (opts.n_batch > 0) c.batch = opts.n_batch;
   if (c.batch <= 0) c.batch = 256;
   c.batch = std::min(c.batch, c.context);

@@ -17,10 +17,16 @@ namespace gapbench::engine {
 
 // Per-session overrides of the model's EngineConfig (context, batch, kv_cache).
 struct SessionOptions {
-  int64_t n_ctx = 0;    // 0: config.context, else the model's training context capped at 4096
+  int64_t n_ctx = 0;    // 0: config.context, else the model's training context (ContextFor)
   int64_t n_batch = 0;  // 0: config.batch, else 256 tokens per forward chunk (bounds scratch)
   std::optional<kernels::GgmlType> kv_type;  // default: config.kv_cache
 };
+
+// The one context rule (docs/SETTINGS.md "context"): the positions a session of `model` holds --
+// the session's override, else the configuration's "context", else the model's training context.
+// Every command and the workers go through it; none evaluates past it (the KV cache grows with
+// use, so a long training context costs nothing until it is used).
+int64_t ContextFor(const Model& model, const SessionOptions& opts = {});
 
 enum class LogitsMode {
   kLast,  // logits of the last token only

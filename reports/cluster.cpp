@@ -10,7 +10,7 @@
 namespace gapbench::reports {
 
 ClusteredMean ClusteredMeanOf(std::span<const double> scores, std::span<const std::string> clusters,
-                              double confidence) {
+                              double confidence, Interval range) {
   if (scores.size() != clusters.size()) {
     Fail("clustered mean: ", scores.size(), " scores but ", clusters.size(), " cluster ids");
   }
@@ -32,6 +32,20 @@ ClusteredMean ClusteredMeanOf(std::span<const double> scores, std::span<const st
   }
   double meat = 0;
   for (const auto& [id, sum] : residual_sum) meat += sum * sum;
+  if (m.variance == 0) {
+    // Every score equal: the sandwich is 0. Clusters are the independent units, so the bound
+    // counts G of them, not n.
+    out.mean = AllEqualEstimate(m.mean, out.clusters, range.lo, range.hi, confidence, "clusters");
+    out.se_uncorrected = 0;
+    return out;
+  }
+  if (!(meat > 0)) {
+    out.mean = UndefinedSe(m.mean, confidence,
+                           StrCat("not estimable at G = ", out.clusters,
+                                  " clusters: every cluster's mean equals the overall mean, so the "
+                                  "sandwich SE is 0"));
+    return out;
+  }
   const double g = static_cast<double>(out.clusters);
   const double se_uncorrected = std::sqrt(meat) / nn;
   const double se = se_uncorrected * std::sqrt(g / (g - 1));

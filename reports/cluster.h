@@ -30,7 +30,11 @@ struct ClusteredMean {
 // scores[i] belongs to cluster clusters[i] (any string id; items of one cluster need not be
 // adjacent). Throws Error when empty, when the spans differ in length, or on a non-finite
 // score. With a single cluster the SE is undefined: `mean.se` is empty and `mean.note` says so.
+// When every score is equal the sandwich SE is 0 and `mean.ci` is AllEqualBound over the G clusters
+// within `range` (the bounds a score can take). When the scores differ but every cluster's mean
+// equals the overall mean the SE is not estimable: no `se`/`ci`, and a note. `ci` is never of zero
+// width.
 ClusteredMean ClusteredMeanOf(std::span<const double> scores, std::span<const std::string> clusters,
-                              double confidence = 0.95);
+                              double confidence = 0.95, Interval range = {0, 1});
 
 }  // namespace gapbench::reports

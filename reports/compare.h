@@ -1,13 +1,19 @@
 // The regression gate: a paired, item-level comparison of two runs of the same sweep (a base and
 // a candidate), group by group (model identity × configuration hash × strategy × suite content
-// hash), with the statistics of docs/STATISTICS.md §2 and §4 and a verdict per group:
+// hash × setting: few-shot count, seed, samples, max tokens, ...), with the statistics of
+// docs/STATISTICS.md §2 and §4 and a verdict per group. The same machinery compares two settings
+// (A/B, `--a config=base --b config=q4_0`) within one run or across two, pairing the groups
+// that agree on every dimension the selectors do not name:
 //   accuracy  paired difference (candidate − base) with its 95% CI, McNemar's exact test on the
 //             flipped items (binary, one sample per item) or the paired bootstrap over items
 //             (fractional per-item scores, e.g. several samples per item), a multiple-comparison
 //             correction across groups (Holm by default), the minimum detectable difference, and
 //             the flipped items themselves;
 //   speed     the ratio of median per-item latency (candidate / base) with a paired bootstrap
-//             interval, judged against that interval and a relative threshold.
+//             interval -- informational for one measurement per side, because one run's latency
+//             on a shared machine is not evidence; judged only over repeated measurements
+//             (groups that differ only by seed, at least speed_min_repeats of them) from the
+//             spread of their per-repeat ratios. The accuracy verdict never depends on speed.
 // Items (item_id, sample) present on one side only are counted per group, never dropped silently;
 // groups present on one side only are listed. Formulas, choices and exit codes: docs/COMPARE.md.
 //
@@ -31,11 +37,13 @@ struct CompareKey {
   std::string config_hash;  // EngineConfig::Hash()
   std::string strategy;     // canonical JSON of the strategy ("" when none)
   std::string suite_hash;   // suite content hash
+  std::string setting;      // GroupKey::setting: canonical JSON of few-shot, seed, samples, ...
   std::string model_label;  // alias, else a short id (display only)
   std::string config_label;
   std::string strategy_label;  // the strategy's name ("" or "single": the plain model)
   std::string suite_label;
-  // "model / config / strategy / suite" for messages.
+  std::string setting_label;  // SettingLabel ("2-shot, seed 1")
+  // "model / config / strategy / suite / setting" for messages.
   std::string Describe() const;
 };
 
@@ -74,8 +82,21 @@ struct CompareOptions {
   uint64_t seed = 20240101;       // bootstrap seed (accuracy and speed)
   double speed_threshold = 0.10;  // relative slowdown a speed verdict needs (0.10 = 10%)
   int64_t speed_resamples = 2000;
-  int64_t speed_min_items = 10;  // fewer timed pairs: speed not judged
+  int64_t speed_min_items = 10;  // fewer timed pairs: no latency ratio at all
+  // Repeated measurements (groups differing only by seed) a speed verdict needs; fewer: the
+  // ratio is informational.
+  int64_t speed_min_repeats = 3;
 };
+
+// Which groups one side of an A/B comparison takes: every term must hold. Dimensions: model
+// (alias or id), config (name or hash), strategy (name or canonical JSON), suite (name or hash),
+// and any field of the setting (fewshot, seed, samples, max_tokens, temperature, ...).
+struct Selector {
+  std::string text;  // as given, for messages ("config=base,fewshot=0")
+  std::vector<std::pair<std::string, std::string>> terms;
+};
+// Parses "dim=value[,dim=value...]"; Error (a usage error) naming the text otherwise.
+Selector ParseSelector(const std::string& text);
 
 enum class Verdict { kNoChange, kRegression, kImprovement, kNotTested };
 const char* VerdictName(Verdict v);  // "no significant change" | "regression" | ...
@@ -89,11 +110,24 @@ struct SpeedComparison {
   double base_median_tokens_per_s = 0;  // informational
   double cand_median_tokens_per_s = 0;
   Verdict verdict = Verdict::kNotTested;
-  std::string note;  // why it was not judged
+  std::string note;                 // why it was not judged
+  bool informational = false;       // ratio shown, but one measurement per side: no verdict
+  double base_tokens_per_item = 0;  // mean tokens_in + tokens_out (machine-independent cost)
+  double cand_tokens_per_item = 0;
+};
+
+// Speed judged over repeated measurements: the pairs of one setting that differ only by seed.
+struct SpeedFamily {
+  std::string label;  // the first pair's description without its seed
+  int64_t repeats = 0;
+  double ratio = 1;            // geometric mean of the per-repeat median-latency ratios
+  std::optional<Interval> ci;  // exp(mean log ratio ± t(0.975, k − 1)·sd/√k)
+  Verdict verdict = Verdict::kNotTested;
 };
 
 struct GroupComparison {
-  CompareKey key;
+  CompareKey key;       // the base (A) side
+  CompareKey cand_key;  // the candidate (B) side: equal to `key` in the regression gate
   // Records (item_id, sample) on each side, and how they matched.
   int64_t base_records = 0;
   int64_t cand_records = 0;
@@ -122,6 +156,8 @@ struct GroupComparison {
 struct Comparison {
   std::string base_source;
   std::string cand_source;
+  std::string a_selector;  // A/B mode: the selectors as given; "" in the regression gate
+  std::string b_selector;
   CompareOptions options;
   std::vector<GroupComparison> groups;  // shared groups, in the base run's order
   std::vector<CompareKey> base_only_groups;
@@ -130,7 +166,8 @@ struct Comparison {
   int64_t cand_duplicates = 0;
   int64_t regressions = 0;
   int64_t improvements = 0;
-  int64_t speed_regressions = 0;
+  int64_t speed_regressions = 0;  // judged families (SpeedFamily) that are regressions
+  std::vector<SpeedFamily> speed_families;
 };
 
 // The comparison's view of a loaded run: a record's score is 1/0 from `correct` (nullopt when
@@ -142,6 +179,15 @@ CompareRun ToCompareRun(const RunData& run);
 // speed_threshold >= 0, resamples >= 1).
 Comparison CompareRuns(const CompareRun& base, const CompareRun& cand,
                        const CompareOptions& options = {});
+
+// A/B of two settings: the groups of `a_run` that `a` selects against those of `b_run` that `b`
+// selects (the same run for a comparison within one run), paired on every dimension neither
+// selector names, item by item on the records they share. Throws Error (a usage error) when a
+// selector matches no group (listing the values there are), when both select the same group,
+// when a selector is ambiguous (two of its groups agree on every unnamed dimension, e.g. two
+// model files with one alias), or when no A group has a B partner.
+Comparison CompareSettings(const CompareRun& a_run, const Selector& a, const CompareRun& b_run,
+                           const Selector& b, const CompareOptions& options = {});
 
 // The Holm (1979) step-down adjusted p-values, in the input order: with p sorted ascending,
 // p_adj(i) = max_{j <= i} min(1, (m − j + 1)·p(j)). Bonferroni: min(1, m·p). None: p.

@@ -11,8 +11,11 @@
 namespace gapbench::reports {
 
 // a − b for independent estimates: SE = sqrt(se_a² + se_b²). Works for any Estimate (plain,
-// clustered, pass@k); the interval is rebuilt at `confidence`. Undefined (with a note) when
-// either SE is.
+// clustered, pass@k). Two Wald inputs: the interval is rebuilt at `confidence` (value ± z·SE).
+// Otherwise (a Wilson or all-equal-bound input, whose interval is not value ± z·se) the MOVER
+// interval of Zou & Donner 2008, d − hypot(a − a.lo, b.hi − b), d + hypot(a.hi − a, b − b.lo)
+// (ci_method kCiMover; Newcombe's hybrid score interval for Wilson inputs), which needs both
+// inputs at `confidence`. Undefined (with a note) when either SE or interval is.
 Estimate IndependentDifference(const Estimate& a, const Estimate& b, double confidence = 0.95);
 
 // Generalisation gap mean(id) − mean(ood) from per-item scores, each mean with its CLT SE

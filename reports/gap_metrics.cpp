@@ -37,6 +37,9 @@ std::vector<ItemScore> FoldSamples(const RunGroup& group, int64_t& n_unscored) {
       out.push_back(s);
     }
     auto& s = out.back();
+    if (r.kind == suites::ItemKind::kMultipleChoice && s.samples == 0) {
+      s.choices = static_cast<int64_t>(r.choice_logprobs.size());
+    }
     ++s.samples;
     if (*r.correct) ++s.correct_samples;
     if (r.kind == suites::ItemKind::kMultipleChoice && r.correct_norm) {
@@ -49,6 +52,17 @@ std::vector<ItemScore> FoldSamples(const RunGroup& group, int64_t& n_unscored) {
     if (s.score_norm) *s.score_norm /= static_cast<double>(s.samples);
   }
   return out;
+}
+
+// Mean of 1/k over the items; only when every item is multiple choice with k >= 2 recorded.
+std::optional<double> ChanceLevel(const std::vector<ItemScore>& items) {
+  if (items.empty()) return std::nullopt;
+  double sum = 0;
+  for (const auto& s : items) {
+    if (s.choices < 2) return std::nullopt;
+    sum += 1.0 / static_cast<double>(s.choices);
+  }
+  return sum / static_cast<double>(items.size());
 }
 
 AccuracySummary Summarise(const std::vector<double>& scores, double confidence) {
@@ -146,18 +160,17 @@ GroupMetrics ComputeGroup(const RunData& run, size_t index, const MetricsOptions
     }
   }
 
-  // At an observed accuracy of exactly 0 or 1 the plug-in variance p(1 - p) is 0 and the MDD
-  // would claim any difference is detectable; the level is kept at least one item away from
-  // the bounds (p in [1/n, 1 - 1/n]), the smallest accuracy change the suite can express.
-  const double n_items = static_cast<double>(m.n_items);
-  const double lo = std::min(0.5, 1.0 / n_items);
-  const double p = std::clamp(m.accuracy.mean.value, lo, 1.0 - lo);
-  m.mdd = MinimumDetectableDifferenceUnpaired(p, m.n_items, m.n_items, o.alpha, o.power);
+  // At an observed accuracy of exactly 0 or 1 the library keeps the level one item away from
+  // the bounds (power.h), so the MDD is never 0.
+  m.mdd = MinimumDetectableDifferenceUnpaired(m.accuracy.mean.value, m.n_items, m.n_items, o.alpha,
+                                              o.power);
+  m.chance = ChanceLevel(m.items);
   return m;
 }
 
 Arm ArmOf(const RunGroup& g) {
-  return {g.model.id, g.model.alias, g.config.hash, g.config.name, g.strategy_name};
+  return {g.model.id,      g.model.alias, g.config.hash,          g.config.name,
+          g.strategy_name, g.key.setting, SettingLabel(g.setting)};
 }
 
 // (config hash, strategy) identify an arm's setting across models.
@@ -175,15 +188,17 @@ struct SplitScores {
 
 void Generalisation(const RunData& run, RunMetrics& out) {
   const double conf = out.options.confidence;
-  // (model id, config hash, strategy, family) -> scores
+  // (model id, config hash, strategy + setting, family) -> scores: arms of different settings
+  // (few-shot count, seed, ...) are never merged.
   std::map<std::tuple<std::string, std::string, std::string, std::string>, SplitScores> by;
   std::map<std::tuple<std::string, std::string, std::string>, Arm> arms;
   for (const auto& gm : out.groups) {
     const RunGroup& g = run.groups[gm.group];
-    arms[{g.key.model_id, g.key.config_hash, g.strategy_name}] = ArmOf(g);
+    const std::string strategy_setting = StrCat(g.strategy_name, "\n", g.key.setting);
+    arms[{g.key.model_id, g.key.config_hash, strategy_setting}] = ArmOf(g);
     for (const auto& s : gm.items) {
       const std::string family = s.tags->family.empty() ? g.suite.name : s.tags->family;
-      auto& split = by[{g.key.model_id, g.key.config_hash, g.strategy_name, family}];
+      auto& split = by[{g.key.model_id, g.key.config_hash, strategy_setting, family}];
       const std::string key = StrCat(g.key.suite_hash, "/", s.item_id);
       if (s.tags->split == "id") split.id[key] = s.score;
       if (s.tags->split == "ood") split.ood[key] = s.score;
@@ -225,7 +240,8 @@ void Generalisation(const RunData& run, RunMetrics& out) {
     const Arm& arm = arms[{out.small_model_id, config, strategy}];
     d.config_name = arm.config_name;
     d.config_hash = config;
-    d.strategy = strategy;
+    d.strategy = arm.strategy;
+    d.setting_label = arm.setting_label;
     d.family = family;
     d.small_alias = out.small_model_alias;
     d.large_alias = out.large_model_alias;
@@ -286,8 +302,8 @@ void Reasoning(const RunData& run, RunMetrics& out) {
     } else {
       r.fit = OlsSlope(x, y, conf);
     }
-    index[{g.key.model_id, g.key.config_hash, g.strategy_name, g.key.suite_hash}] =
-        out.reasoning.size();
+    index[{g.key.model_id, g.key.config_hash, StrCat(g.strategy_name, "\n", g.key.setting),
+           g.key.suite_hash}] = out.reasoning.size();
     out.reasoning.push_back(std::move(r));
   }
   if (out.small_model_id.empty()) return;
@@ -303,6 +319,7 @@ void Reasoning(const RunData& run, RunMetrics& out) {
     d.config_name = s.arm.config_name;
     d.config_hash = s.arm.config_hash;
     d.strategy = s.arm.strategy;
+    d.setting_label = s.arm.setting_label;
     d.suite = run.groups[s.group].suite.name;
     d.small_alias = out.small_model_alias;
     d.large_alias = out.large_model_alias;
@@ -359,8 +376,8 @@ void Knowledge(const RunData& run, RunMetrics& out) {
                      [](const KnowledgeBucket& a, const KnowledgeBucket& b) {
                        return std::tie(a.order, a.bucket) < std::tie(b.order, b.bucket);
                      });
-    index[{g.key.model_id, g.key.config_hash, g.strategy_name, g.key.suite_hash}] = {
-        out.knowledge.size(), std::move(b)};
+    index[{g.key.model_id, g.key.config_hash, StrCat(g.strategy_name, "\n", g.key.setting),
+           g.key.suite_hash}] = {out.knowledge.size(), std::move(b)};
     out.knowledge.push_back(std::move(k));
   }
   if (out.small_model_id.empty()) return;
@@ -376,6 +393,7 @@ void Knowledge(const RunData& run, RunMetrics& out) {
     d.config_name = s.arm.config_name;
     d.config_hash = s.arm.config_hash;
     d.strategy = s.arm.strategy;
+    d.setting_label = s.arm.setting_label;
     d.suite = run.groups[s.group].suite.name;
     d.by = s.by;
     d.small_alias = out.small_model_alias;
@@ -414,35 +432,36 @@ void Pareto(const RunData& run, RunMetrics& out) {
     by_suite[{g.suite.name, g.key.suite_hash}].push_back(gm.group);
   }
   for (const auto& [suite, groups] : by_suite) {
-    // One cost axis per suite: latency when every point has it, else FLOPs when every point has
-    // them; otherwise no front (mixing axes would compare unlike things).
-    std::string metric;
-    bool all_latency = true, all_flops = true;
-    for (size_t gi : groups) {
-      all_latency = all_latency && out.groups[gi].cost.latency_s_mean.has_value();
-      all_flops = all_flops && out.groups[gi].cost.flops_per_item.has_value();
+    // One front per cost axis that every point has: the measured latency (depends on the machine
+    // and its load) and, beside it, machine-independent costs (FLOPs per item, weight bytes), so
+    // a front can be read without trusting one run's timing. Mixing axes would compare unlike
+    // things, so an axis some group lacks gets no front.
+    using Cost = std::optional<double> CostMetrics::*;
+    const std::pair<const char*, Cost> axes[] = {
+        {"latency_s_per_item", &CostMetrics::latency_s_mean},
+        {"flops_per_item", &CostMetrics::flops_per_item},
+        {"weight_bytes", &CostMetrics::weight_bytes}};
+    bool any = false;
+    for (const auto& [metric, field] : axes) {
+      bool all = true;
+      for (size_t gi : groups) all = all && (out.groups[gi].cost.*field).has_value();
+      if (!all) continue;
+      any = true;
+      ParetoFront f;
+      f.suite_name = suite.first;
+      f.suite_hash = suite.second;
+      f.cost_metric = metric;
+      for (size_t gi : groups) {
+        const auto& gm = out.groups[gi];
+        f.points.push_back({gi, gm.accuracy.mean.value, *(gm.cost.*field), false});
+      }
+      MarkParetoFront(f.points);
+      out.pareto.push_back(std::move(f));
     }
-    if (all_latency) {
-      metric = "latency_s_per_item";
-    } else if (all_flops) {
-      metric = "flops_per_item";
-    } else {
+    if (!any) {
       out.notes.push_back(StrCat("suite ", suite.first,
                                  ": no Pareto front (latency and FLOPs missing for some groups)"));
-      continue;
     }
-    ParetoFront f;
-    f.suite_name = suite.first;
-    f.suite_hash = suite.second;
-    f.cost_metric = metric;
-    for (size_t gi : groups) {
-      const auto& gm = out.groups[gi];
-      const double cost =
-          metric == "latency_s_per_item" ? *gm.cost.latency_s_mean : *gm.cost.flops_per_item;
-      f.points.push_back({gi, gm.accuracy.mean.value, cost, false});
-    }
-    MarkParetoFront(f.points);
-    out.pareto.push_back(std::move(f));
   }
 }
 

@@ -40,6 +40,7 @@ struct ItemScore {
   std::optional<double> score_norm;  // MC: mean of correct_norm
   int64_t samples = 0;               // scored samples
   int64_t correct_samples = 0;
+  int64_t choices = 0;  // multiple choice: number of choices (of the first sample); else 0
   const suites::Tags* tags = nullptr;  // of the first sample (points into the RunData)
 };
 
@@ -72,7 +73,11 @@ struct GroupMetrics {
   std::string ci_method;                         // "wilson" | "wald" | "clustered"
   std::optional<AccuracySummary> accuracy_norm;  // multiple-choice suites
   std::vector<PassAtKRow> pass_at_k;             // groups with more than one sample per item
-  std::optional<double> mdd;  // unpaired MDD at this n and accuracy (docs/REPORTS.md)
+  std::optional<double> mdd;  // unpaired MDD at this n and accuracy (docs/REPORTS.md); never 0
+  // Chance accuracy of a multiple-choice group: the mean over its items of 1/k, k the item's
+  // number of choices (1/k itself when every item has k). Absent unless every item is
+  // multiple choice with its choices recorded.
+  std::optional<double> chance;
   CostMetrics cost;
   std::vector<ItemScore> items;  // by item_id
 };
@@ -84,6 +89,8 @@ struct Arm {
   std::string config_hash;
   std::string config_name;
   std::string strategy;
+  std::string setting;        // GroupKey::setting (few-shot count, seed, ...): part of the arm
+  std::string setting_label;  // SettingLabel
 };
 
 struct GeneralisationGap {
@@ -100,6 +107,7 @@ struct GeneralisationGap {
 // (`paired`), else the independent difference of the two gaps.
 struct GeneralisationDiff {
   std::string config_name, config_hash, strategy, family;
+  std::string setting_label;  // of both arms (they share the setting)
   std::string small_alias, large_alias;
   bool paired = false;
   int64_t n_id = 0, n_ood = 0;  // items used
@@ -121,6 +129,7 @@ struct ReasoningGap {
 
 struct ReasoningDiff {
   std::string config_name, config_hash, strategy, suite;
+  std::string setting_label;  // of both arms (they share the setting)
   std::string small_alias, large_alias;
   Estimate slope_small, slope_large;  // HC1
   Estimate diff;                      // small − large, independent
@@ -148,6 +157,7 @@ struct KnowledgeDiffRow {
 
 struct KnowledgeDiff {
   std::string config_name, config_hash, strategy, suite, by;
+  std::string setting_label;  // of both arms (they share the setting)
   std::string small_alias, large_alias;
   std::vector<KnowledgeDiffRow> rows;
 };

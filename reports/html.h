@@ -8,7 +8,13 @@
 // accuracy column both ways and by model, checks the orders, and records the outcome in
 // <html data-selftest="pass|fail: why"> and any script errors / console.error calls in
 // <html data-errors="N" data-error-log="...">, so a headless browser's --dump-dom proves the page
-// works (tests/reports/html_chromium_slow_test.cpp).
+// works (tests/reports/html_chromium_slow_test.cpp). It also measures the layout in the DOM and
+// records <html data-layout="pass|fail: ..." data-viewport="px" data-table-scrolls="yes|no">:
+// nothing wider than the viewport outside the table's scroll container, every chart text inside
+// its SVG, no legend over a point or whisker, one non-overlapping label per Pareto point.
+//
+// Layout: charts are small multiples in a CSS grid, scaled to their cells; lines beyond four per
+// chart become one panel per model; multiple-choice accuracy charts show the chance level.
 //
 // Not here: numbers (gap_metrics.h), SVG plotting (svg_chart.h).
 #pragma once

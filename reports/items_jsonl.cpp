@@ -33,6 +33,10 @@ std::string ItemLine(const RunGroup& g, const RunItem& item) {
   Str(w, "strategy", g.strategy_name);
   Str(w, "suite", g.suite.name);
   Str(w, "suite_hash", g.key.suite_hash);
+  // The rest of the group's identity: two lines with equal (item_id, sample) but different
+  // settings (few-shot count, seed, ...) are different evaluations.
+  w.Key("setting");
+  Copy(w, ParseJson(g.key.setting, "group setting"));
   Str(w, "item_id", item.item_id);
   w.Key("item_index");
   w.Int64(item.item_index);
@@ -92,9 +96,11 @@ void WriteItemsJsonl(const RunData& run, std::ostream& out) {
   }
   std::stable_sort(refs.begin(), refs.end(), [](const Ref& a, const Ref& b) {
     return std::tie(a.group->key.config_hash, a.group->suite.name, a.group->key.suite_hash,
-                    a.group->key.model_id, a.group->key.strategy, a.item->item_id, a.item->sample) <
+                    a.group->key.model_id, a.group->key.strategy, a.group->setting.fewshot,
+                    a.group->setting.seed, a.group->key.setting, a.item->item_id, a.item->sample) <
            std::tie(b.group->key.config_hash, b.group->suite.name, b.group->key.suite_hash,
-                    b.group->key.model_id, b.group->key.strategy, b.item->item_id, b.item->sample);
+                    b.group->key.model_id, b.group->key.strategy, b.group->setting.fewshot,
+                    b.group->setting.seed, b.group->key.setting, b.item->item_id, b.item->sample);
   });
   for (const auto& r : refs) out << ItemLine(*r.group, *r.item) << '\n';
 }

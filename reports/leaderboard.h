@@ -1,8 +1,9 @@
 // Merging several runs into one leaderboard: the union of their groups, so models and
 // configurations evaluated in different sweeps (or on different nights) sit in one table and one
-// set of gap plots. A group present in several runs keeps every distinct (item, sample); when two
-// runs hold the same one, the run listed first wins and the others count as duplicates — so list
-// the newest run first to have its records shown.
+// set of gap plots. Groups are identities as in run_data.h (setting included: a 0-shot and a
+// 2-shot run of one suite stay two rows). A group present in several runs keeps every distinct
+// (item, sample); when two runs hold the same one, the run listed first wins and the others count
+// as duplicates — so list the newest run first to have its records shown.
 //
 // Not here: judging differences between runs (compare.h), rendering (markdown.h, html.h).
 #pragma once

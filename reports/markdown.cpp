@@ -4,9 +4,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <sstream>
 
 #include "common/error.h"
+#include "reports/seeds.h"
 
 namespace gapbench::reports {
 namespace {
@@ -40,6 +42,31 @@ void Header(std::ostringstream& o, const std::vector<std::string>& cells) {
 }
 
 std::string Int(int64_t v) { return std::to_string(v); }
+std::string OptInt(const std::optional<int64_t>& v) { return v ? std::to_string(*v) : "-"; }
+
+// Seeds of one setting as repeated measurements (reports/seeds.h).
+void SeedsSection(std::ostringstream& o, const RunData& run, const RunMetrics& m, int conf) {
+  const auto seeds = SummariseSeeds(run, m);
+  if (seeds.empty()) return;
+  o << "## Seeds (repeated measurements of one setting)\n\n";
+  Header(o, {"model", "configuration", "strategy", "suite", "setting", "seeds", "accuracy per seed",
+             "mean", "SD across seeds", "pooled", StrCat(conf, "% CI (pooled)"), "items"});
+  for (const auto& s : seeds) {
+    const RunGroup& g = run.groups[s.groups.front()];
+    std::string per_seed, list;
+    for (size_t i = 0; i < s.seeds.size(); ++i) {
+      list += StrCat(i ? ", " : "", s.seeds[i]);
+      per_seed += StrCat(i ? ", " : "", s.seeds[i], ": ", FormatFixed(s.accuracies[i]));
+    }
+    const std::string setting = SettingLabel(g.setting, /*with_seed=*/false);
+    Row(o, {g.model.alias, g.config.name, g.strategy_name, g.suite.name, setting, list, per_seed,
+            FormatFixed(s.mean), FormatFixed(s.sd), FormatFixed(s.pooled.mean.value),
+            FormatInterval(s.pooled.ci), Int(s.n_items)});
+  }
+  o << "\nPooled: the mean over items of each item's mean score across seeds, with the interval "
+       "of that mean (items are the sampling unit); SD: sample standard deviation of the "
+       "per-seed accuracies (docs/REPORTS.md, \"Seeds\").\n\n";
+}
 
 }  // namespace
 
@@ -59,7 +86,12 @@ std::string FormatInterval(const Interval& i, int decimals) {
 }
 
 std::string FormatEstimate(const Estimate& e, int decimals) {
-  if (e.ci) return StrCat(FormatFixed(e.value, decimals), " ", FormatInterval(*e.ci, decimals));
+  if (e.ci) {
+    // Wald (value ± z·SE) is every estimate column's default; any other method is named.
+    const bool named = !e.ci_method.empty() && e.ci_method != kCiWald;
+    return StrCat(FormatFixed(e.value, decimals), " ", FormatInterval(*e.ci, decimals),
+                  named ? StrCat(" (", e.ci_method, ")") : "");
+  }
   return StrCat(FormatFixed(e.value, decimals), " (no CI", e.note.empty() ? "" : ": ", e.note, ")");
 }
 
@@ -88,11 +120,37 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
   }
   o << "Shards: " << run.shards_done << " of " << run.shards_total << " done";
   if (run.shards_poison > 0) o << ", " << run.shards_poison << " poison (not scored)";
-  o << ". Intervals are " << conf << "% (items are the sampling unit; see docs/REPORTS.md).\n\n";
+  o << ". Intervals are " << conf << "% (items are the sampling unit; see docs/REPORTS.md).\n"
+    << "An interval is value ± z·SE with SE² = plug-in variance / n (Wald) unless its cell or a "
+       "CI method column names another method (docs/STATISTICS.md).\n\n";
+  size_t n_truncated = 0;  // records whose prompt was left-truncated to the model's context
+  for (const auto& g : run.groups) {
+    for (const auto& item : g.items) n_truncated += item.record.truncated_tokens > 0 ? 1 : 0;
+  }
+  if (n_truncated > 0) {
+    o << "Prompts left-truncated to fit the model's context: " << n_truncated
+      << " item records (`truncated_tokens` in items.jsonl; docs/SETTINGS.md).\n\n";
+  }
+  if (!run.poisoned.empty()) {
+    // Every poisoned shard with its reason: an input error (fix the sweep or the files) reads
+    // differently from a machine that ran out of something.
+    o << "## Failed shards\n\n";
+    Header(o, {"shard", "suite", "items", "attempts", "reason"});
+    std::map<std::string, std::string> suite_names;
+    for (const auto& s : run.suites) suite_names[s.content_hash] = s.name;
+    for (const auto& p : run.poisoned) {
+      const auto name = suite_names.find(p.suite_hash);
+      Row(o, {p.id, name == suite_names.end() ? p.suite_hash : name->second,
+              StrCat("[", p.begin, ", ", p.end, ")"), StrCat(p.attempts),
+              p.reason.empty() ? "(no reason recorded)" : p.reason});
+    }
+    o << '\n';
+  }
 
   o << "## Accuracy\n\n";
-  Header(o, {"model", "configuration", "strategy", "suite", "n", "accuracy", StrCat(conf, "% CI"),
-             "CI method", "acc_norm", "pass@k", "MDD"});
+  Header(o, {"model", "configuration", "strategy", "suite", "shots", "seed", "samples",
+             "max tokens", "n", "accuracy", StrCat(conf, "% CI"), "CI method", "chance", "acc_norm",
+             "pass@k", "MDD"});
   for (size_t i = 0; i < run.groups.size(); ++i) {
     const auto& g = run.groups[i];
     const auto& gm = m.groups[i];
@@ -106,25 +164,31 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
       method = StrCat("clustered by ", gm.cluster_by, " (", gm.clustered->clusters, ")");
     }
     const bool any = gm.n_items > 0;
-    Row(o, {g.model.alias, g.config.name, g.strategy_name, g.suite.name,
+    Row(o, {g.model.alias, g.config.name, g.strategy_name, g.suite.name, OptInt(g.setting.fewshot),
+            StrCat(g.setting.seed), Int(g.setting.samples), OptInt(g.setting.max_tokens),
             gm.n_unscored > 0 ? StrCat(gm.n_items, " (+", gm.n_unscored, " unscored)")
                               : Int(gm.n_items),
             any ? FormatFixed(gm.accuracy.mean.value) : "-", any ? FormatInterval(gm.ci) : "-",
-            any ? method : "-", gm.accuracy_norm ? FormatFixed(gm.accuracy_norm->mean.value) : "-",
+            any ? method : "-", FormatFixed(gm.chance),
+            gm.accuracy_norm ? FormatFixed(gm.accuracy_norm->mean.value) : "-",
             pass.empty() ? "-" : pass, FormatFixed(gm.mdd)});
   }
-  o << "\nMDD: the smallest accuracy difference between two configurations of this size that a "
+  o << "\nchance: the accuracy of guessing (multiple choice: mean over items of 1/number of "
+       "choices).\n";
+  o << "MDD: the smallest accuracy difference between two configurations of this size that a "
        "two-sided test at α = "
     << FormatFixed(m.options.alpha, 2) << " would detect with power "
     << FormatFixed(m.options.power, 2) << ".\n\n";
 
+  SeedsSection(o, run, m, conf);
+
   o << "## Cost\n\n";
-  Header(o, {"model", "configuration", "strategy", "suite", "tokens/s", "latency/item (s)",
-             "weight bytes", "KV bytes/token", "FLOPs/item"});
+  Header(o, {"model", "configuration", "strategy", "suite", "setting", "tokens/s",
+             "latency/item (s)", "weight bytes", "KV bytes/token", "FLOPs/item"});
   for (size_t i = 0; i < run.groups.size(); ++i) {
     const auto& g = run.groups[i];
     const auto& c = m.groups[i].cost;
-    Row(o, {g.model.alias, g.config.name, g.strategy_name, g.suite.name,
+    Row(o, {g.model.alias, g.config.name, g.strategy_name, g.suite.name, SettingLabel(g.setting),
             FormatFixed(c.tokens_per_s, 1), FormatFixed(c.latency_s_mean, 4),
             FormatSi(c.weight_bytes), FormatSi(c.kv_bytes_per_token), FormatSi(c.flops_per_item)});
   }
@@ -134,20 +198,20 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
   if (m.generalisation.empty()) {
     o << "No suite pair with split id/ood tags and a family in this run.\n\n";
   } else {
-    Header(o, {"model", "configuration", "strategy", "family", "n id", "n ood", "acc id", "acc ood",
-               "gap"});
+    Header(o, {"model", "configuration", "strategy", "setting", "family", "n id", "n ood", "acc id",
+               "acc ood", "gap"});
     for (const auto& g : m.generalisation) {
-      Row(o, {g.arm.model_alias, g.arm.config_name, g.arm.strategy, g.family, Int(g.n_id),
-              Int(g.n_ood), FormatFixed(g.acc_id.value), FormatFixed(g.acc_ood.value),
+      Row(o, {g.arm.model_alias, g.arm.config_name, g.arm.strategy, g.arm.setting_label, g.family,
+              Int(g.n_id), Int(g.n_ood), FormatFixed(g.acc_id.value), FormatFixed(g.acc_ood.value),
               FormatEstimate(g.gap)});
     }
     o << '\n';
     if (!m.generalisation_diff.empty()) {
       o << "Small (" << m.small_model_alias << ") − large (" << m.large_model_alias << "):\n\n";
-      Header(o, {"configuration", "strategy", "family", "gap small", "gap large", "difference",
-                 "paired"});
+      Header(o, {"configuration", "strategy", "setting", "family", "gap small", "gap large",
+                 "difference", "paired"});
       for (const auto& d : m.generalisation_diff) {
-        Row(o, {d.config_name, d.strategy, d.family, FormatEstimate(d.gap_small),
+        Row(o, {d.config_name, d.strategy, d.setting_label, d.family, FormatEstimate(d.gap_small),
                 FormatEstimate(d.gap_large), FormatEstimate(d.diff),
                 d.paired ? StrCat("yes (", d.n_id, " id, ", d.n_ood, " ood items)") : "no"});
       }
@@ -159,7 +223,7 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
   if (m.reasoning.empty()) {
     o << "No items with a `steps` tag in this run.\n\n";
   } else {
-    Header(o, {"model", "configuration", "strategy", "suite", "accuracy by steps",
+    Header(o, {"model", "configuration", "strategy", "setting", "suite", "accuracy by steps",
                "slope per step (HC1)"});
     for (const auto& r : m.reasoning) {
       std::string by;
@@ -168,43 +232,51 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
         by +=
             StrCat(b.steps, ": ", FormatFixed(b.accuracy.mean.value, 2), " (n=", b.accuracy.n, ")");
       }
-      Row(o, {r.arm.model_alias, r.arm.config_name, r.arm.strategy, run.groups[r.group].suite.name,
-              by, r.fit ? FormatEstimate(r.fit->slope_hc1, 4) : StrCat("- (", r.note, ")")});
+      Row(o, {r.arm.model_alias, r.arm.config_name, r.arm.strategy, r.arm.setting_label,
+              run.groups[r.group].suite.name, by,
+              r.fit ? FormatEstimate(r.fit->slope_hc1, 4) : StrCat("- (", r.note, ")")});
     }
     o << '\n';
     if (!m.reasoning_diff.empty()) {
       o << "Slope small (" << m.small_model_alias << ") − large (" << m.large_model_alias
         << "):\n\n";
-      Header(o, {"configuration", "strategy", "suite", "slope small", "slope large", "difference"});
+      Header(o, {"configuration", "strategy", "setting", "suite", "slope small", "slope large",
+                 "difference"});
       for (const auto& d : m.reasoning_diff) {
-        Row(o, {d.config_name, d.strategy, d.suite, FormatEstimate(d.slope_small, 4),
-                FormatEstimate(d.slope_large, 4), FormatEstimate(d.diff, 4)});
+        Row(o,
+            {d.config_name, d.strategy, d.setting_label, d.suite, FormatEstimate(d.slope_small, 4),
+             FormatEstimate(d.slope_large, 4), FormatEstimate(d.diff, 4)});
       }
       o << '\n';
     }
   }
 
   o << "## Knowledge gap (accuracy by fact frequency or subject)\n\n";
-  if (m.knowledge.empty()) {
+  if (m.knowledge.empty() && run.groups.empty()) {
+    o << "No item results in this run" << (run.poisoned.empty() ? "" : " (see Failed shards)")
+      << ".\n\n";
+  } else if (m.knowledge.empty()) {
     o << "No items with a `fact_frequency` or `subject` tag in this run.\n\n";
   } else {
-    Header(o, {"model", "configuration", "strategy", "suite", "by", "bucket", "n", "accuracy",
-               StrCat(conf, "% CI")});
+    Header(o, {"model", "configuration", "strategy", "setting", "suite", "by", "bucket", "n",
+               "accuracy", StrCat(conf, "% CI"), "CI method"});
     for (const auto& k : m.knowledge) {
       for (const auto& b : k.buckets) {
-        Row(o, {k.arm.model_alias, k.arm.config_name, k.arm.strategy,
+        Row(o, {k.arm.model_alias, k.arm.config_name, k.arm.strategy, k.arm.setting_label,
                 run.groups[k.group].suite.name, k.by, b.bucket, Int(b.accuracy.n),
-                FormatFixed(b.accuracy.mean.value), FormatInterval(b.accuracy.ci)});
+                FormatFixed(b.accuracy.mean.value), FormatInterval(b.accuracy.ci),
+                IntervalMethodName(b.accuracy.method)});
       }
     }
     o << '\n';
     if (!m.knowledge_diff.empty()) {
       o << "Small (" << m.small_model_alias << ") − large (" << m.large_model_alias
         << "), paired by item:\n\n";
-      Header(o, {"configuration", "strategy", "suite", "bucket", "n", "difference", "MDD"});
+      Header(o,
+             {"configuration", "strategy", "setting", "suite", "bucket", "n", "difference", "MDD"});
       for (const auto& d : m.knowledge_diff) {
         for (const auto& r : d.rows) {
-          Row(o, {d.config_name, d.strategy, d.suite, r.bucket, Int(r.n),
+          Row(o, {d.config_name, d.strategy, d.setting_label, d.suite, r.bucket, Int(r.n),
                   FormatEstimate(r.diff.diff), FormatFixed(r.mdd)});
         }
       }
@@ -218,11 +290,11 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
   } else {
     for (const auto& f : m.pareto) {
       o << "Suite " << f.suite_name << ", cost = " << f.cost_metric << ":\n\n";
-      Header(o, {"model", "configuration", "strategy", "accuracy", "cost", "on front"});
+      Header(o, {"model", "configuration", "strategy", "setting", "accuracy", "cost", "on front"});
       for (const auto& p : f.points) {
         const auto& g = run.groups[p.group];
-        Row(o, {g.model.alias, g.config.name, g.strategy_name, FormatFixed(p.accuracy),
-                FormatSi(p.cost), p.on_front ? "yes" : ""});
+        Row(o, {g.model.alias, g.config.name, g.strategy_name, SettingLabel(g.setting),
+                FormatFixed(p.accuracy), FormatSi(p.cost), p.on_front ? "yes" : ""});
       }
       o << '\n';
     }

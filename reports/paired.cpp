@@ -78,10 +78,14 @@ PairedDifference PairedDiff(std::span<const double> a, std::span<const double> b
   out.mean_b = mb.mean;
   out.sd_diff = std::sqrt(md.variance);
   if (clusters.empty()) {
+    // Every d_i equal (no discordant pair, or all of them one way): the SE is 0 and the Wald
+    // interval would have zero width; a difference of scores in [0, 1] lies in [−1, 1].
     out.diff =
-        MakeEstimate(md.mean, std::sqrt(md.variance / static_cast<double>(md.n)), confidence);
+        md.variance > 0
+            ? MakeEstimate(md.mean, std::sqrt(md.variance / static_cast<double>(md.n)), confidence)
+            : AllEqualEstimate(md.mean, md.n, -1, 1, confidence);
   } else {
-    ClusteredMean cm = ClusteredMeanOf(d, clusters, confidence);
+    ClusteredMean cm = ClusteredMeanOf(d, clusters, confidence, Interval{-1, 1});
     out.diff = std::move(cm.mean);
     out.clusters = cm.clusters;
   }
@@ -139,6 +143,12 @@ PairedBootstrapResult PairedBootstrap(std::span<const double> a, std::span<const
   const double threshold = std::abs(md.mean) * (1 - 1e-12);
   for (double m : means) extreme += std::abs(m - md.mean) >= threshold ? 1 : 0;
   r.p_value = static_cast<double>(1 + extreme) / static_cast<double>(options.resamples + 1);
+  if (md.variance == 0) {
+    // Every resample equals d̄: the percentile interval would have zero width.
+    r.ci = AllEqualBound(md.mean, md.n, -1, 1, options.confidence);
+    r.ci_method = kCiBound;
+    return r;
+  }
   std::sort(means.begin(), means.end());
   const double tail = (1 - options.confidence) / 2;
   r.ci = Interval{Quantile(means, tail), Quantile(means, 1 - tail)};

@@ -18,7 +18,9 @@ struct PairedDifference {
   double mean_a = 0;
   double mean_b = 0;
   // mean(a) − mean(b) = mean(d), d_i = a_i − b_i, with SE sqrt(Σ(d − d̄)²/n / n) (or the
-  // cluster-robust SE of mean(d) when clusters are given; see cluster.h).
+  // cluster-robust SE of mean(d) when clusters are given; see cluster.h). When every d_i is
+  // equal (binary: no discordant pair, or all of them one way) the SE is 0 and `diff.ci` is
+  // AllEqualBound over [−1, 1] (ci_method kCiBound) instead of a zero-width Wald interval.
   Estimate diff;
   double sd_diff = 0;    // plug-in SD of d_i (divide by n); feeds the paired power calculation
   int64_t clusters = 0;  // 0 when unclustered
@@ -51,6 +53,9 @@ struct BootstrapOptions {
 struct PairedBootstrapResult {
   double diff = 0;  // observed mean(a) − mean(b)
   Interval ci;      // percentile interval of the resampled differences (linear interpolation)
+  // kCiPercentile; kCiBound when every d_i is equal (every resample would be d̄, a zero-width
+  // percentile interval): then `ci` is AllEqualBound(d̄, n, −1, 1).
+  std::string ci_method = kCiPercentile;
   // Two-sided p of H0 "no difference": the resampled differences are centred on the observed
   // one (shifted to the null), p = (1 + #{|d*_r − d̄| ≥ |d̄|}) / (R + 1).
   double p_value = 1;

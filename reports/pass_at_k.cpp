@@ -29,6 +29,8 @@ Estimate PassAtK(std::span<const TaskSamples> tasks, int64_t k, double confidenc
     values[t] = PassAtKUnbiased(tasks[t].n, tasks[t].correct, k);
   }
   const Moments m = ComputeMoments(values, "pass@k");
+  // Every task at the same value (e.g. all solved): the SE is 0; bound the interval instead.
+  if (!(m.variance > 0)) return AllEqualEstimate(m.mean, m.n, 0, 1, confidence, "tasks");
   return MakeEstimate(m.mean, std::sqrt(m.variance / static_cast<double>(m.n)), confidence);
 }
 

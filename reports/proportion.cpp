@@ -9,7 +9,15 @@
 namespace gapbench::reports {
 
 const char* IntervalMethodName(IntervalMethod m) {
-  return m == IntervalMethod::kWilson ? "wilson" : "wald";
+  switch (m) {
+    case IntervalMethod::kWilson:
+      return kCiWilson;
+    case IntervalMethod::kBound:
+      return kCiBound;
+    case IntervalMethod::kWald:
+      break;
+  }
+  return kCiWald;
 }
 
 bool UseWilson(int64_t successes, int64_t n, double confidence) {
@@ -47,8 +55,19 @@ AccuracySummary AccuracyFromCounts(int64_t successes, int64_t n, double confiden
   s.n = n;
   s.successes = successes;
   s.binary = true;
-  s.mean = MakeEstimate(p, std::sqrt(p * (1 - p) / static_cast<double>(n)), confidence);
   s.wilson = WilsonInterval(successes, n, confidence);
+  if (successes == 0 || successes == n) {
+    // The CLT SE is 0 here; the Wald interval would have zero width. The Wilson interval is
+    // what `ci` shows anyway (UseWilson), and `mean` carries it too so that nothing built on
+    // `mean` (gaps, differences) inherits a zero-width interval.
+    s.mean.value = p;
+    s.mean.se = 0;
+    s.mean.ci = *s.wilson;
+    s.mean.confidence = confidence;
+    s.mean.ci_method = kCiWilson;
+  } else {
+    s.mean = MakeEstimate(p, std::sqrt(p * (1 - p) / static_cast<double>(n)), confidence);
+  }
   if (UseWilson(successes, n, confidence)) {
     s.ci = *s.wilson;
     s.method = IntervalMethod::kWilson;
@@ -74,9 +93,12 @@ AccuracySummary Accuracy(std::span<const double> scores, double confidence) {
   s.n = m.n;
   s.successes = successes;
   s.binary = false;
-  s.mean = MakeEstimate(m.mean, std::sqrt(m.variance / static_cast<double>(m.n)), confidence);
+  // Every fractional score equal (e.g. each item 3 of 5 samples right): the CLT SE is 0.
+  s.mean = m.variance > 0
+               ? MakeEstimate(m.mean, std::sqrt(m.variance / static_cast<double>(m.n)), confidence)
+               : AllEqualEstimate(m.mean, m.n, 0, 1, confidence);
   s.ci = *s.mean.ci;
-  s.method = IntervalMethod::kWald;
+  s.method = m.variance > 0 ? IntervalMethod::kWald : IntervalMethod::kBound;
   return s;
 }
 

@@ -10,20 +10,22 @@
 
 namespace gapbench::reports {
 
-// Which interval AccuracySummary::ci holds.
-enum class IntervalMethod { kWald, kWilson };
-const char* IntervalMethodName(IntervalMethod m);  // "wald" | "wilson"
+// Which interval AccuracySummary::ci holds (kBound: fractional scores that are all equal).
+enum class IntervalMethod { kWald, kWilson, kBound };
+const char* IntervalMethodName(IntervalMethod m);  // "wald" | "wilson" | "all-equal bound"
 
 struct AccuracySummary {
   int64_t n = 0;
   int64_t successes = 0;  // number of scores equal to 1 (meaningful when `binary`)
   bool binary = false;    // every score is exactly 0 or 1
   // mean with the CLT standard error sqrt(Σ(s − mean)²/n / n) — for binary scores
-  // sqrt(p(1 − p)/n) — and the Wald interval mean ± z·se.
+  // sqrt(p(1 − p)/n) — and the Wald interval mean ± z·se. Where that SE is 0 (every score
+  // equal) `mean.ci` is the Wilson interval (binary) or AllEqualBound (fractional) instead,
+  // named by `mean.ci_method`: never of zero width.
   Estimate mean;
   std::optional<Interval> wilson;  // binary scores only
   // The interval to show: Wilson when binary and (n < 30 or n·p < 5 or n·(1 − p) < 5, at
-  // 95%), otherwise Wald (see UseWilson).
+  // 95%), otherwise Wald (see UseWilson); all-equal fractional scores: AllEqualBound.
   Interval ci;
   IntervalMethod method = IntervalMethod::kWald;
 };

@@ -22,7 +22,9 @@ struct SlopeFit {
   double se_classical = 0;  // sqrt(s² / Sxx), s² = Σe²/(n − 2): assumes constant variance
 };
 
-// Fits y = intercept + slope·x. Throws Error when the spans differ in length, when n < 3 (the
+// Fits y = intercept + slope·x. When every residual is 0 (all scores equal, or scores exactly on
+// a line) both robust SEs are undefined with the note "not estimable at n = N: ..." rather than
+// a zero-width interval. Throws Error when the spans differ in length, when n < 3 (the
 // HC1 factor needs n − 2 > 0), on non-finite values, or when every x is the same (the slope is
 // then undefined — there is nothing to regress on).
 SlopeFit OlsSlope(std::span<const double> x, std::span<const double> y, double confidence = 0.95);

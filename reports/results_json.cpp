@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "reports/seeds.h"
+
 namespace gapbench::reports {
 namespace {
 
@@ -34,6 +36,15 @@ void Int(JsonWriter& w, const char* key, int64_t v) {
   w.Int64(v);
 }
 
+void OptInt(JsonWriter& w, const char* key, const std::optional<int64_t>& v) {
+  w.Key(key);
+  if (v) {
+    w.Int64(*v);
+  } else {
+    w.Null();
+  }
+}
+
 void WriteInterval(JsonWriter& w, const Interval& i) {
   w.StartArray();
   WriteReportNumber(w, i.lo);
@@ -47,6 +58,7 @@ void WriteArm(JsonWriter& w, const Arm& a) {
   Str(w, "config_hash", a.config_hash);
   Str(w, "config_name", a.config_name);
   Str(w, "strategy", a.strategy);
+  Str(w, "setting_label", a.setting_label);
 }
 
 // {"n", "successes", "value", "se", "ci", "method"[, "wilson"]}
@@ -95,6 +107,15 @@ void WriteGroup(JsonWriter& w, const RunGroup& g, const GroupMetrics& m) {
   Str(w, "suite_hash", g.key.suite_hash);
   Str(w, "suite_name", g.suite.name);
   Int(w, "samples", g.samples);
+  // The rest of the group's identity (run_data.h): few-shot count, seed, max tokens, ...
+  OptInt(w, "fewshot", g.setting.fewshot);
+  w.Key("seed");
+  w.Uint64(g.setting.seed);
+  OptInt(w, "max_tokens", g.setting.max_tokens);
+  Str(w, "temperature", g.setting.temperature);
+  Str(w, "setting_label", SettingLabel(g.setting));
+  w.Key("setting");
+  ParseJson(g.key.setting, "group setting").Accept(w);
   Int(w, "n_items", m.n_items);
   Int(w, "n_unscored", m.n_unscored);
   w.Key("accuracy");
@@ -139,9 +160,49 @@ void WriteGroup(JsonWriter& w, const RunGroup& g, const GroupMetrics& m) {
   }
   w.EndArray();
   OptNum(w, "mdd", m.mdd);
+  OptNum(w, "chance", m.chance);
   w.Key("cost");
   WriteCost(w, m.cost);
   w.EndObject();
+}
+
+// Settings measured under several seeds (reports/seeds.h): per-seed accuracies, their mean and
+// spread, and the pooled estimate over items.
+void WriteSeeds(JsonWriter& w, const RunData& run, const RunMetrics& m) {
+  w.StartArray();
+  for (const SeedSummary& s : SummariseSeeds(run, m)) {
+    const RunGroup& g = run.groups[s.groups.front()];
+    w.StartObject();
+    Str(w, "model_id", g.key.model_id);
+    Str(w, "model_alias", g.model.alias);
+    Str(w, "config_hash", g.key.config_hash);
+    Str(w, "config_name", g.config.name);
+    Str(w, "strategy", g.strategy_name);
+    Str(w, "suite_hash", g.key.suite_hash);
+    Str(w, "suite_name", g.suite.name);
+    Str(w, "setting_label", SettingLabel(g.setting, /*with_seed=*/false));
+    w.Key("setting");
+    ParseJson(SettingWithoutSeed(g.key.setting), "group setting").Accept(w);
+    w.Key("seeds");
+    w.StartArray();
+    for (size_t i = 0; i < s.seeds.size(); ++i) {
+      w.StartObject();
+      w.Key("seed");
+      w.Uint64(s.seeds[i]);
+      Num(w, "accuracy", s.accuracies[i]);
+      w.EndObject();
+    }
+    w.EndArray();
+    Num(w, "mean", s.mean);
+    OptNum(w, "sd", s.sd);
+    Num(w, "min", s.min);
+    Num(w, "max", s.max);
+    Int(w, "n_items", s.n_items);
+    w.Key("pooled");
+    WriteSummary(w, s.pooled);
+    w.EndObject();
+  }
+  w.EndArray();
 }
 
 void WriteGaps(JsonWriter& w, const RunData& run, const RunMetrics& m) {
@@ -182,6 +243,7 @@ void WriteGaps(JsonWriter& w, const RunData& run, const RunMetrics& m) {
     Str(w, "config_hash", d.config_hash);
     Str(w, "config_name", d.config_name);
     Str(w, "strategy", d.strategy);
+    Str(w, "setting_label", d.setting_label);
     Str(w, "family", d.family);
     w.Key("paired");
     w.Bool(d.paired);
@@ -238,6 +300,7 @@ void WriteGaps(JsonWriter& w, const RunData& run, const RunMetrics& m) {
     Str(w, "config_hash", d.config_hash);
     Str(w, "config_name", d.config_name);
     Str(w, "strategy", d.strategy);
+    Str(w, "setting_label", d.setting_label);
     Str(w, "suite_name", d.suite);
     w.Key("slope_small");
     WriteEstimate(w, d.slope_small);
@@ -276,6 +339,7 @@ void WriteGaps(JsonWriter& w, const RunData& run, const RunMetrics& m) {
     Str(w, "config_hash", d.config_hash);
     Str(w, "config_name", d.config_name);
     Str(w, "strategy", d.strategy);
+    Str(w, "setting_label", d.setting_label);
     Str(w, "suite_name", d.suite);
     Str(w, "by", d.by);
     w.Key("buckets");
@@ -312,6 +376,7 @@ void WritePareto(JsonWriter& w, const RunData& run, const RunMetrics& m) {
       Str(w, "config_name", g.config.name);
       Str(w, "config_hash", g.key.config_hash);
       Str(w, "strategy", g.strategy_name);
+      Str(w, "setting_label", SettingLabel(g.setting));
       Num(w, "accuracy", p.accuracy);
       Num(w, "cost", p.cost);
       w.Key("on_front");
@@ -353,6 +418,7 @@ void WriteEstimate(JsonWriter& w, const Estimate& e) {
   } else {
     w.Null();
   }
+  if (e.ci && !e.ci_method.empty()) Str(w, "ci_method", e.ci_method);
   if (!e.note.empty()) Str(w, "note", e.note);
   w.EndObject();
 }
@@ -424,6 +490,8 @@ std::string ResultsJson(const RunData& run, const RunMetrics& m) {
   w.StartArray();
   for (size_t i = 0; i < run.groups.size(); ++i) WriteGroup(w, run.groups[i], m.groups[i]);
   w.EndArray();
+  w.Key("seeds");
+  WriteSeeds(w, run, m);
   w.Key("gaps");
   WriteGaps(w, run, m);
   w.Key("pareto");

@@ -25,7 +25,7 @@ inline constexpr int kReportDigits = 10;
 double RoundForReport(double v);
 // A rounded number, or null when not finite.
 void WriteReportNumber(JsonWriter& w, double v);
-// {"value": v, "se": x|null, "ci": [lo, hi]|null[, "note": s]}
+// {"value": v, "se": x|null, "ci": [lo, hi]|null[, "ci_method": s][, "note": s]}
 void WriteEstimate(JsonWriter& w, const Estimate& e);
 
 // The whole document, pretty-printed (two-space indent), ending in a newline.

@@ -15,7 +15,59 @@ namespace fs = std::filesystem;
 
 auto GroupOrder(const RunGroup& g) {
   return std::tie(g.model.alias, g.key.model_id, g.config.name, g.key.config_hash, g.strategy_name,
-                  g.key.strategy, g.suite.name, g.key.suite_hash);
+                  g.key.strategy, g.suite.name, g.key.suite_hash, g.setting.fewshot, g.setting.seed,
+                  g.key.setting);
+}
+
+// The shard-key members that GroupKey holds in its own fields (or that do not identify a group:
+// the item range).
+bool IsGroupedElsewhere(std::string_view key) {
+  return key == "model" || key == "engine" || key == "strategy" || key == "suite" || key == "items";
+}
+
+void WriteSorted(const rapidjson::Value& v, JsonWriter& w) {
+  if (v.IsObject()) {
+    std::vector<const rapidjson::Value::Member*> members;
+    for (const auto& m : v.GetObject()) members.push_back(&m);
+    std::sort(members.begin(), members.end(), [](const auto* a, const auto* b) {
+      return std::string_view(a->name.GetString(), a->name.GetStringLength()) <
+             std::string_view(b->name.GetString(), b->name.GetStringLength());
+    });
+    w.StartObject();
+    for (const auto* m : members) {
+      w.Key(m->name.GetString(), m->name.GetStringLength());
+      WriteSorted(m->value, w);
+    }
+    w.EndObject();
+  } else if (v.IsArray()) {
+    w.StartArray();
+    for (const auto& e : v.GetArray()) WriteSorted(e, w);
+    w.EndArray();
+  } else {
+    v.Accept(w);
+  }
+}
+
+// Canonical JSON of `doc` (an object) without the members `drop` says to leave out.
+template <typename Drop>
+std::string CanonicalWithout(const rapidjson::Value& doc, Drop drop) {
+  rapidjson::Document copy(rapidjson::kObjectType);
+  auto& a = copy.GetAllocator();
+  for (const auto& m : doc.GetObject()) {
+    if (drop(std::string_view(m.name.GetString(), m.name.GetStringLength()))) continue;
+    copy.AddMember(rapidjson::Value(m.name, a), rapidjson::Value(m.value, a), a);
+  }
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  WriteSorted(copy, w);
+  return buf.GetString();
+}
+
+std::optional<rapidjson::Document> ParseObject(const std::string& text) {
+  rapidjson::Document doc;
+  doc.Parse(text.c_str(), text.size());
+  if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
+  return doc;
 }
 
 void ParseTiming(RunItem& item, const std::string& where) {
@@ -60,8 +112,62 @@ std::string StrategyName(const std::string& strategy_json) {
   return strategy_json;
 }
 
+std::string ShardSetting(const ShardRow& shard) {
+  auto doc = ParseObject(shard.key);
+  if (!doc) doc.emplace().SetObject();
+  auto& a = doc->GetAllocator();
+  // The columns fill what the key lacks (a hand-built key); in a coordinator's key they agree.
+  if (!doc->HasMember("seed")) doc->AddMember("seed", shard.seed, a);
+  if (!doc->HasMember("samples")) doc->AddMember("samples", shard.samples, a);
+  return CanonicalWithout(*doc, IsGroupedElsewhere);
+}
+
+std::string SettingWithoutSeed(const std::string& setting_json) {
+  const auto doc = ParseObject(setting_json);
+  if (!doc) return setting_json;
+  return CanonicalWithout(*doc, [](std::string_view k) { return k == "seed"; });
+}
+
+GroupSetting ParseSetting(const std::string& setting_json, const std::string& where) {
+  const auto doc = ParseObject(setting_json);
+  if (!doc) Fail(where, ": the shard setting is not a JSON object: ", setting_json);
+  GroupSetting s;
+  auto integer = [&](const char* name) -> std::optional<int64_t> {
+    const auto it = doc->FindMember(name);
+    if (it == doc->MemberEnd() || !it->value.IsInt64()) return std::nullopt;
+    return it->value.GetInt64();
+  };
+  s.fewshot = integer("fewshot");
+  const auto seed = doc->FindMember("seed");
+  if (seed != doc->MemberEnd() && seed->value.IsUint64()) s.seed = seed->value.GetUint64();
+  s.samples = std::max<int64_t>(1, integer("samples").value_or(1));
+  s.max_tokens = integer("max_tokens");
+  s.result_format = integer("result_format");
+  const auto t = doc->FindMember("temperature");
+  if (t != doc->MemberEnd()) {
+    if (t->value.IsString()) {
+      s.temperature = t->value.GetString();
+    } else if (t->value.IsNumber()) {
+      s.temperature = StrCat(t->value.GetDouble());
+    }
+  }
+  return s;
+}
+
+std::string SettingLabel(const GroupSetting& s, bool with_seed) {
+  std::vector<std::string> parts;
+  if (s.fewshot) parts.push_back(StrCat(*s.fewshot, "-shot"));
+  if (with_seed) parts.push_back(StrCat("seed ", s.seed));
+  if (s.samples != 1) parts.push_back(StrCat(s.samples, " samples"));
+  if (!s.temperature.empty() && s.temperature != "0") parts.push_back(StrCat("T ", s.temperature));
+  std::string out;
+  for (const auto& p : parts) out += StrCat(out.empty() ? "" : ", ", p);
+  return out.empty() ? "-" : out;
+}
+
 std::string GroupLabel(const RunGroup& g) {
-  return StrCat(g.model.alias, " / ", g.config.name, " / ", g.strategy_name, " / ", g.suite.name);
+  return StrCat(g.model.alias, " / ", g.config.name, " / ", g.strategy_name, " / ", g.suite.name,
+                " / ", SettingLabel(g.setting));
 }
 
 void SortRun(RunData& run) {
@@ -99,7 +205,10 @@ RunData LoadRunFromStore(const ResultsStore& store, const std::string& source) {
   for (auto& s : store.Shards()) {
     ++run.shards_total;
     if (s.state == ShardState::kDone) ++run.shards_done;
-    if (s.state == ShardState::kPoison) ++run.shards_poison;
+    if (s.state == ShardState::kPoison) {
+      ++run.shards_poison;
+      run.poisoned.push_back({s.id, s.suite_hash, s.begin, s.end, s.attempts, s.last_error});
+    }
     shards.emplace(s.id, std::move(s));
   }
 
@@ -113,7 +222,8 @@ RunData LoadRunFromStore(const ResultsStore& store, const std::string& source) {
            "' that the database does not hold");
     }
     const ShardRow& shard = shard_it->second;
-    GroupKey key{shard.model_id, shard.config_hash, shard.strategy, shard.suite_hash};
+    GroupKey key{shard.model_id, shard.config_hash, shard.strategy, shard.suite_hash,
+                 ShardSetting(shard)};
     const std::string where =
         StrCat(source, ": shard ", row.shard_id, " item '", row.item_id, "' sample ", row.sample);
 
@@ -145,8 +255,9 @@ RunData LoadRunFromStore(const ResultsStore& store, const std::string& source) {
       group.suite.content_hash = key.suite_hash;
       if (group.suite.name.empty()) group.suite.name = item.record.suite;
       group.strategy_name = StrategyName(key.strategy);
+      group.setting = ParseSetting(key.setting, StrCat(source, ": shard ", row.shard_id));
+      group.samples = group.setting.samples;
     }
-    group.samples = std::max(group.samples, shard.samples);
 
     const auto slot = std::make_tuple(key, row.item_index, row.sample);
     const auto prev = kept.find(slot);

@@ -1,6 +1,7 @@
 // Normal distribution and Estimate helpers shared by every statistic in reports/.
 #include "reports/stats.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 
@@ -63,6 +64,34 @@ Estimate MakeEstimate(double value, double se, double confidence) {
   e.se = se;
   e.ci = Interval{value - z * se, value + z * se};
   e.confidence = confidence;
+  e.ci_method = kCiWald;
+  return e;
+}
+
+Interval AllEqualBound(double value, int64_t units, double range_lo, double range_hi,
+                       double confidence) {
+  if (units < 1) Fail("all-equal bound: needs at least 1 unit, got ", units);
+  if (!(value >= range_lo && value <= range_hi)) {
+    Fail("all-equal bound: value ", value, " is outside its range [", range_lo, ", ", range_hi,
+         "]");
+  }
+  const double z = ZForConfidence(confidence);
+  const double u = z * z / (static_cast<double>(units) + z * z);
+  return Interval{value - (value - range_lo) * u, value + (range_hi - value) * u};
+}
+
+Estimate AllEqualEstimate(double value, int64_t units, double range_lo, double range_hi,
+                          double confidence, const char* unit_name) {
+  Estimate e;
+  e.value = value;
+  e.se = 0;
+  e.ci = AllEqualBound(value, units, range_lo, range_hi, confidence);
+  e.confidence = confidence;
+  e.ci_method = kCiBound;
+  e.note = StrCat("all ", units, " ", unit_name,
+                  " are equal, so the CLT SE is 0; the interval bounds the share that could "
+                  "differ (Wilson limit for 0 of n = ",
+                  units, ")");
   return e;
 }
 
@@ -86,6 +115,14 @@ Moments ComputeMoments(std::span<const double> values, const char* what) {
     sum += values[i];
   }
   m.mean = sum / static_cast<double>(m.n);
+  const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+  if (*hi - *lo <= 1e-9 * std::max(1.0, std::fabs(*hi))) {
+    // All equal (to rounding: 0.6 summed ten times is not 0.6 · 10): exactly the value, and
+    // exactly no spread, so callers can test variance == 0 for all-equal data.
+    m.mean = values[0];
+    m.variance = 0;
+    return m;
+  }
   double ss = 0;
   for (double v : values) ss += (v - m.mean) * (v - m.mean);
   m.variance = ss / static_cast<double>(m.n);

@@ -3,6 +3,13 @@
 // log10 x axis and a linear y axis. Output is plain SVG text (all labels HTML-escaped),
 // deterministic (fixed decimals), readable without JavaScript.
 //
+// Layout contract (checked in headless Chromium by tests/reports/html_chromium_slow_test.cpp):
+// the SVG has a viewBox and no fixed size, so CSS scales it to its grid cell; every text stays
+// inside the viewBox (margins are sized from a conservative estimate of each label's width,
+// long labels are shortened with "…" and keep their full text in a <title>); the legend sits in
+// its own band above the plot, never over data; point labels (ChartPoint::label) are placed
+// beside their points, inside the plot, moved down when they would collide.
+//
 // Not here: the page around it (html.h), data selection (which chart shows what).
 #pragma once
 
@@ -26,6 +33,7 @@ struct ChartPoint {
   std::optional<Interval> ci;  // drawn as a vertical whisker
   std::string tooltip;         // <title> of the marker
   bool highlight = false;      // drawn larger and filled (e.g. on the Pareto front)
+  std::string label;           // drawn beside the point ("" for none)
 };
 
 struct ChartSeries {
@@ -42,9 +50,18 @@ struct ChartSpec {
   std::vector<std::string> categories;  // kCategorical tick labels
   std::optional<double> y_min, y_max;   // default: from the data (and whiskers)
   bool zero_line = false;               // a horizontal rule at y = 0
+  // A dashed horizontal reference line (e.g. chance accuracy) with its label.
+  std::optional<double> reference_y;
+  std::string reference_label;
   std::vector<ChartSeries> series;
 };
 
 std::string SvgChart(const ChartSpec& spec);
+
+// Conservative width in px of `text` at `font_px` (DejaVu Sans / system-ui metrics rounded up;
+// non-ASCII counts as a full em). Used for margins; exposed for the tests.
+double EstimateTextWidth(std::string_view text, double font_px);
+// `text` cut to at most `max_px` wide (estimated) with a trailing "…"; unchanged when it fits.
+std::string FitText(std::string_view text, double font_px, double max_px);
 
 }  // namespace gapbench::reports

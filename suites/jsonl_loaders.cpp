@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "common/error.h"
+#include "common/json.h"
 #include "suites/loaders_internal.h"
 #include "suites/scoring.h"
 
@@ -74,11 +75,17 @@ namespace {
 // Reads a line as a JSON object or records why not.
 bool ParseLine(const std::string& file, size_t line_no, std::string_view line,
                rapidjson::Document& doc, std::vector<LoadIssue>& issues) {
-  doc.Parse<rapidjson::kParseFullPrecisionFlag>(line.data(), line.size());
+  // Strings must be valid UTF-8 (they reach prompts, records and reports as they are).
+  doc.Parse<rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag>(
+      line.data(), line.size());
   if (doc.HasParseError()) {
     issues.push_back({file, line_no,
                       StrCat("invalid JSON at column ", doc.GetErrorOffset() + 1, ": ",
                              rapidjson::GetParseError_En(doc.GetParseError()))});
+    return false;
+  }
+  if (const std::string dup = FindDuplicateKey(doc); !dup.empty()) {
+    issues.push_back({file, line_no, StrCat("duplicate key at ", dup)});
     return false;
   }
   if (!doc.IsObject()) {

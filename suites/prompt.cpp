@@ -2,7 +2,10 @@
 #include "suites/prompt.h"
 
 #include <algorithm>
+#include <map>
 #include <numeric>
+#include <string>
+#include <utility>
 
 #include "common/error.h"
 #include "common/hash.h"
@@ -155,6 +158,38 @@ std::vector<const Item*> SelectShots(const Suite& suite, size_t item_index,
   return shots;
 }
 
+std::string CheckFewShot(const Suite& suite, size_t n_items, const FewShotOptions& options) {
+  if (options.k <= 0) return "";
+  n_items = std::min(n_items, suite.items.size());
+  const bool from_pool = options.source == ShotSource::kPool ||
+                         (options.source == ShotSource::kAuto && !suite.fewshot.empty());
+  const std::vector<Item>& pool = from_pool ? suite.fewshot : suite.items;
+  // Candidates as SelectShots filters them: same kind and style, and the same subject when the
+  // item has one.
+  using KindStyle = std::pair<int, int>;
+  std::map<KindStyle, size_t> by_kind;
+  std::map<std::pair<KindStyle, std::string>, size_t> by_subject;
+  for (const Item& c : pool) {
+    const KindStyle ks{static_cast<int>(c.kind), static_cast<int>(c.style)};
+    ++by_kind[ks];
+    ++by_subject[{ks, c.tags.subject}];
+  }
+  for (size_t i = 0; i < n_items; ++i) {
+    const Item& item = suite.items[i];
+    const KindStyle ks{static_cast<int>(item.kind), static_cast<int>(item.style)};
+    size_t n = item.tags.subject.empty() ? by_kind[ks] : by_subject[{ks, item.tags.subject}];
+    if (!from_pool && n > 0) --n;  // never the item itself
+    if (n < static_cast<size_t>(options.k)) {
+      try {
+        SelectShots(suite, i, options);
+      } catch (const Error& e) {
+        return e.what();
+      }
+    }
+  }
+  return "";
+}
+
 ItemPrompt BuildPrompt(const Suite& suite, size_t item_index, const FewShotOptions& options) {
   const Item& item = suite.items.at(item_index);
   ItemPrompt p;
@@ -213,6 +248,8 @@ ItemRecord ScoreItem(const Suite& suite, size_t item_index, const ItemRequests& 
       rec.tokens_in += loglik[i].n_tokens;
     }
     rec.tokens_in += loglik.empty() ? 0 : loglik[0].context_tokens;
+    for (const auto& l : loglik)
+      rec.truncated_tokens = std::max(rec.truncated_tokens, l.truncated_tokens);
     rec.pred = ArgmaxAcc(rec.choice_logprobs);
     rec.pred_norm = ArgmaxAccNorm(rec.choice_logprobs, requests.prompt.continuations);
     rec.gold = item.gold;
@@ -227,6 +264,7 @@ ItemRecord ScoreItem(const Suite& suite, size_t item_index, const ItemRequests& 
   rec.finish_reason = gen[0].finish_reason;
   rec.tokens_in = gen[0].prompt_tokens;
   rec.tokens_out = gen[0].completion_tokens;
+  rec.truncated_tokens = gen[0].truncated_tokens;
   if (item.kind == ItemKind::kGeneration) {
     const MatchResult m = MatchGeneration(item, gen[0].text);
     rec.prediction = m.extracted;

@@ -45,6 +45,10 @@ struct FewShotOptions {
 // item has one (MMLU is 5-shot per subject). Error naming the item when fewer than k exist.
 std::vector<const Item*> SelectShots(const Suite& suite, size_t item_index,
                                      const FewShotOptions& options);
+// Whether every item of suite.items[0, n_items) has its k shots: "" when so, else SelectShots's
+// message for the first item that has not (so a sweep is refused at validation instead of
+// poisoning shards). Counts instead of selecting: O(items + pool).
+std::string CheckFewShot(const Suite& suite, size_t n_items, const FewShotOptions& options);
 
 // Pieces of the templates above, exposed for tests and for the eval's prefix sharing.
 std::string FormatHeader(const Item& item);                // "" unless letters style with a subject

@@ -123,6 +123,10 @@ void WriteItemRecord(JsonWriter& w, const ItemRecord& r, RecordTiming timing) {
   w.Int64(r.tokens_in);
   w.Key("tokens_out");
   w.Int64(r.tokens_out);
+  if (r.truncated_tokens > 0) {
+    w.Key("truncated_tokens");
+    w.Int64(r.truncated_tokens);
+  }
   if (timing == RecordTiming::kInclude) {
     w.Key("latency_s");
     WriteJsonFloat(w, r.latency_s);
@@ -223,6 +227,7 @@ ItemRecord ItemRecordFromJson(std::string_view line, std::string_view source) {
   r.correct_norm = opt_bool("correct_norm");
   r.tokens_in = i64("tokens_in", 0);
   r.tokens_out = i64("tokens_out", 0);
+  r.truncated_tokens = i64("truncated_tokens", 0);
   if (doc.HasMember("latency_s") && doc["latency_s"].IsNumber())
     r.latency_s = doc["latency_s"].GetDouble();
   return r;

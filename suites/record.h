@@ -40,6 +40,10 @@ struct ItemRecord {
 
   int64_t tokens_in = 0;   // MC: context tokens + every continuation's tokens; else prompt tokens
   int64_t tokens_out = 0;  // generated tokens
+  // Prompt tokens dropped from the front because the prompt did not fit the model's context
+  // (common/language_model.h); written only when > 0, so records of prompts that fit are
+  // unchanged.
+  int64_t truncated_tokens = 0;
   double latency_s = 0.0;  // wall time of this item's model calls (set by the caller)
 };
 

@@ -203,9 +203,9 @@ Sandbox::Sandbox(SandboxOptions options) : options_(std::move(options)) {
   if (options_.uid_base == 0) options_.uid_base = kDefaultUidBase;
   info_.python = FindPython(options_.python);
   if (info_.python.empty()) {
-    Fail("sandbox: no usable python3 found",
-         options_.python.empty() ? "" : StrCat(" at '", options_.python, "'"),
-         " (set GAPBENCH_PYTHON to an interpreter that an unprivileged user can execute)");
+    FailResource("sandbox: no usable python3 found",
+                 options_.python.empty() ? "" : StrCat(" at '", options_.python, "'"),
+                 " (set GAPBENCH_PYTHON to an interpreter that an unprivileged user can execute)");
   }
   info_.setuid = geteuid() == 0;
   if (options_.use_namespaces && info_.setuid) {
@@ -253,7 +253,8 @@ SandboxResult Sandbox::Run(const std::string& program, const SandboxLimits& limi
     const char* tmp_env = std::getenv("TMPDIR");
     std::string templ = std::string(tmp_env != nullptr && *tmp_env != '\0' ? tmp_env : "/tmp") +
                         "/gapbench-sbx-XXXXXX";
-    if (mkdtemp(templ.data()) == nullptr) Fail("sandbox: cannot create a directory under ", templ);
+    if (mkdtemp(templ.data()) == nullptr)
+      FailResource("sandbox: cannot create a directory under ", templ);
     host_dir = templ;
     workdir = templ;
     std::ofstream(host_dir / "main.py", std::ios::binary) << source;
@@ -261,7 +262,7 @@ SandboxResult Sandbox::Run(const std::string& program, const SandboxLimits& limi
                          chown((host_dir / "main.py").c_str(), uid, uid) != 0)) {
       std::error_code ec;
       fs::remove_all(host_dir, ec);
-      Fail("sandbox: cannot chown ", templ);
+      FailResource("sandbox: cannot chown ", templ);
     }
   }
   struct DirGuard {
@@ -294,7 +295,7 @@ SandboxResult Sandbox::Run(const std::string& program, const SandboxLimits& limi
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(status_pipe, O_CLOEXEC) != 0) {
     CloseFd(out_pipe[0]);
     CloseFd(out_pipe[1]);
-    Fail("sandbox: pipe: ", std::strerror(errno));
+    FailResource("sandbox: pipe: ", std::strerror(errno));
   }
   internal::ChildPlan plan;
   plan.python = info_.python.c_str();
@@ -437,13 +438,17 @@ std::vector<SandboxResult> Sandbox::RunAll(const std::vector<SandboxJob>& jobs,
   std::atomic<size_t> next{0};
   std::mutex error_mu;
   std::string first_error;
+  ErrorKind first_kind = ErrorKind::kInternal;
   auto worker = [&] {
     for (size_t i = next++; i < jobs.size(); i = next++) {
       try {
         results[i] = Run(jobs[i].program, jobs[i].limits);
       } catch (const Error& e) {
         std::lock_guard lock(error_mu);
-        if (first_error.empty()) first_error = e.what();
+        if (first_error.empty()) {
+          first_error = e.what();
+          first_kind = e.kind();
+        }
       }
     }
   };
@@ -451,7 +456,7 @@ std::vector<SandboxResult> Sandbox::RunAll(const std::vector<SandboxJob>& jobs,
   for (int t = 1; t < n_workers; ++t) threads.emplace_back(worker);
   worker();
   for (auto& t : threads) t.join();
-  if (!first_error.empty()) throw Error(first_error);
+  if (!first_error.empty()) throw Error(first_error, first_kind);
   return results;
 }
 

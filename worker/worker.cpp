@@ -515,7 +515,7 @@ void Worker::Impl::StartShard(const rapidjson::Document& body) {
     }
   } catch (const Error& e) {
     Log(StrCat("rejected ASSIGN: ", e.what()));
-    refuse(e.what(), false);
+    refuse(StrCat(ErrorKindName(e.kind()), " error: ", e.what()), e.retryable());
     ready_due_ = true;
     ready_at_ = Clock::now();
     return;
@@ -531,7 +531,6 @@ void Worker::Impl::StartShard(const rapidjson::Document& body) {
 
 void Worker::Impl::ShardMain(ShardRun& run) {
   const proto::ShardTask& task = run.task;
-  bool input_phase = true;  // errors while loading and checking inputs are deterministic
   try {
     if (!task.strategy_json.empty() && task.strategy_json != "{}" && task.strategy_json != "null") {
       const auto s = ParseJson(task.strategy_json, "task strategy");
@@ -567,12 +566,9 @@ void Worker::Impl::ShardMain(ShardRun& run) {
       Log(StrCat("warning: ", task.model_path, " needs ", model.bytes,
                  " bytes of weights, more than the memory budget (", models_.budget(), ")"));
     }
-    input_phase = false;
-    // Few-shot prompts can outgrow a small model's training context: 4096 positions unless the
-    // config says otherwise (as `gapbench eval`).
-    engine::SessionOptions session;
-    if (model.model->config().context == 0) session.n_ctx = 4096;
-    engine::EngineModel lm(*model.model, session);
+    // The context is engine::ContextFor's, as in `gapbench eval`: prompts that do not fit are
+    // left-truncated and counted in the records.
+    engine::EngineModel lm(*model.model);
     RunOptions ro;
     ro.shots.k = static_cast<int>(task.fewshot);
     ro.shots.seed = task.seed;
@@ -620,8 +616,11 @@ void Worker::Impl::ShardMain(ShardRun& run) {
   } catch (const std::exception& e) {
     std::lock_guard<std::mutex> lock(run.mu);
     run.failed = true;
-    run.retryable = !input_phase || dynamic_cast<const Error*>(&e) == nullptr;
-    run.error = e.what();
+    // The error's kind decides (common/error.h): an input error fails the same way on every
+    // attempt and every worker, so the coordinator poisons the shard at once with this reason.
+    const ErrorKind kind = KindOf(e);
+    run.retryable = Retryable(kind);
+    run.error = StrCat(ErrorKindName(kind), " error: ", e.what());
     run.finished = true;
   }
 }

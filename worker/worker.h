@@ -15,9 +15,12 @@
 // libzmq's own quick reconnects stop after a failed handshake (a listener that is not a
 // coordinator), so such a port is hit at the worker's backoff pace, not every 100 ms.
 //
-// Failures: FAILED with retryable=false for deterministic input errors (model or suite file
-// missing or invalid, model id or suite content hash different from the task's, bad engine
-// config, unknown strategy); retryable=true for anything else (the coordinator bounds attempts).
+// Failures: the error's kind (common/error.h) decides. FAILED with retryable=false for input
+// errors, wherever in the shard they happen (model or suite file missing or invalid, model id or
+// suite content hash different from the task's, bad engine config, unknown strategy, a few-shot
+// count larger than the pool, a prompt the model cannot hold); retryable=true for resource and
+// internal errors (the coordinator bounds attempts). The error text starts with the kind
+// ("input error: ...") and reaches the report as the poisoned shard's reason.
 //
 // Stopping: RequestStop() (async-signal-safe; cmd_worker calls it on SIGTERM/SIGINT) stops the
 // shard after its current item, flushes its results and waits up to drain_ms for their ACKs,

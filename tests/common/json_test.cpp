@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <new>
+#include <stdexcept>
+
 #include "common/error.h"
 
 namespace gapbench {
@@ -43,6 +46,44 @@ TEST(Json, ParseErrorNamesSourceAndOffset) {
     EXPECT_NE(std::string(e.what()).find("sweep.json: invalid JSON at byte 6"), std::string::npos)
         << e.what();
   }
+}
+
+// A key twice in one object, or a string that is not UTF-8: refused with the place, never "the
+// last one wins" or raw bytes passed on.
+TEST(Json, DuplicateKeysAndInvalidUtf8AreErrors) {
+  auto message = [](const std::string& text) {
+    try {
+      ParseJson(text, "cfg.json");
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kInput);
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message(R"({"a": 1, "b": {"c": [1, {"d": 2, "d": 3}]}})")
+                .find("cfg.json: duplicate key at $.b.c[1].d"),
+            std::string::npos);
+  EXPECT_NE(message(R"({"a": 1, "a": 1})").find("duplicate key at $.a"), std::string::npos);
+  EXPECT_NE(message("{\"a\": \"x\xff\"}").find("cfg.json: invalid JSON at byte"),
+            std::string::npos);
+  EXPECT_EQ(FindDuplicateKey(ParseJson(R"({"a": {"a": 1}, "b": [{"a": 1}, {"a": 2}]})", "t")), "");
+}
+
+// Every error has a kind (input, resource, internal) that decides exit codes and retries.
+TEST(Json, ErrorKindsDecideRetryAndExitCode) {
+  EXPECT_EQ(ExitCodeFor(ErrorKind::kInput), 2);
+  EXPECT_EQ(ExitCodeFor(ErrorKind::kResource), 1);
+  EXPECT_FALSE(Retryable(ErrorKind::kInput));
+  EXPECT_TRUE(Retryable(ErrorKind::kResource));
+  EXPECT_TRUE(Retryable(ErrorKind::kInternal));
+  try {
+    FailResource("disk full");
+  } catch (const std::exception& e) {
+    EXPECT_EQ(KindOf(e), ErrorKind::kResource);
+  }
+  EXPECT_EQ(KindOf(std::bad_alloc()), ErrorKind::kResource);
+  EXPECT_EQ(KindOf(std::logic_error("x")), ErrorKind::kInternal);
+  EXPECT_EQ(ErrorKindName(ErrorKind::kInput), "input");
 }
 
 }  // namespace

@@ -98,7 +98,7 @@ TEST(SweepCli, UsageErrors) {
   auto r = RunProcess({GapbenchBin(), "sweep"});
   EXPECT_EQ(r.exit_code, 2);
   r = RunProcess({GapbenchBin(), "sweep", "frobnicate", "x.json"});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("unknown subcommand"), std::string::npos);
   r = RunProcess({GapbenchBin(), "sweep", "validate", "/nonexistent/sweep.json"});
   EXPECT_EQ(r.exit_code, 1);

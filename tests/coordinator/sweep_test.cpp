@@ -310,5 +310,45 @@ TEST(Sweep, ConfigurationsAreCheckedAgainstEachModel) {
   EXPECT_TRUE(CheckSweepFile((dir / "ok.json").string()).ok());
 }
 
+// A key given twice, or bytes that are not UTF-8, are refused with their place: the last
+// duplicate used to win silently and raw bytes reached report.md and index.html.
+TEST(Sweep, DuplicateKeysAndInvalidUtf8AreRefused) {
+  TempDir dir;
+  testing::WriteExampleFiles(dir.path());
+  std::string dup = testing::kExampleSweep;
+  dup.replace(dup.find(R"("config": {"weights": "q8_0"})"), 29,
+              R"("config": {"weights": "q8_0", "weights": "f16"})");
+  WriteFile(dir / "dup.json", dup);
+  const SweepCheck d = CheckSweepFile((dir / "dup.json").string());
+  EXPECT_TRUE(HasError(d, {"dup.json", "$.engines[1].config.weights", "duplicate key"}))
+      << AllErrors(d);
+  std::string top = testing::kExampleSweep;
+  top.replace(top.find(R"("seed": 1)"), 9, R"("seed": 1, "seed": 2)");
+  WriteFile(dir / "top.json", top);
+  EXPECT_TRUE(HasError(CheckSweepFile((dir / "top.json").string()), {"$.seed", "duplicate key"}));
+
+  std::string bad = testing::kExampleSweep;
+  bad.replace(bad.find(R"("example")"), 9, "\"ex\xff\xfe\"");
+  WriteFile(dir / "bad.json", bad);
+  const SweepCheck b = CheckSweepFile((dir / "bad.json").string());
+  EXPECT_TRUE(HasError(b, {"bad.json", "invalid JSON at byte", "encoding"})) << AllErrors(b);
+}
+
+// A few-shot count the pool cannot meet is a validation error naming the suite's fewshot, not a
+// shard that fails three times at run time.
+TEST(Sweep, FewShotLargerThanThePoolIsAValidationError) {
+  TempDir dir;
+  testing::WriteExampleFiles(dir.path());
+  std::string s = testing::kExampleSweep;
+  s.replace(s.find(R"("fewshot": 5)"), 12, R"("fewshot": 6)");  // the dev pool holds 5
+  WriteFile(dir / "six.json", s);
+  const SweepCheck c = CheckSweepFile((dir / "six.json").string());
+  EXPECT_TRUE(HasError(c, {"$.suites[0].fewshot", "fewshot 6 cannot be met", "found 5"}))
+      << AllErrors(c);
+  // Five is what the pool holds: fine.
+  WriteFile(dir / "five.json", testing::kExampleSweep);
+  EXPECT_TRUE(CheckSweepFile((dir / "five.json").string()).ok());
+}
+
 }  // namespace
 }  // namespace gapbench::coordinator

@@ -110,14 +110,14 @@ TEST(EngineCli, BenchJsonHasTheDocumentedFields) {
 TEST(EngineCli, BadInputGivesCleanErrors) {
   const auto path = testing::LoadLogitsFixture("llama-tied-f32").gguf_path;
   auto oob = RunProcess({GapbenchBin(), "logits", "--model", path, "--tokens", "1,99999"});
-  EXPECT_EQ(oob.exit_code, 1);
+  EXPECT_EQ(oob.exit_code, 2);
   EXPECT_NE(oob.err.find("99999"), std::string::npos) << oob.err;
   auto junk = RunProcess({GapbenchBin(), "logits", "--model", path, "--tokens", "1,x"});
-  EXPECT_EQ(junk.exit_code, 1);
+  EXPECT_EQ(junk.exit_code, 2);
   EXPECT_NE(junk.err.find("'x' is not an integer"), std::string::npos) << junk.err;
   auto opt =
       RunProcess({GapbenchBin(), "generate", "--model", path, "--prompt", "a", "--top-p", "2"});
-  EXPECT_EQ(opt.exit_code, 1);
+  EXPECT_EQ(opt.exit_code, 2);
   EXPECT_NE(opt.err.find("top-p"), std::string::npos) << opt.err;
 
   // A truncated copy of a real model: the error names the file and a tensor.
@@ -126,22 +126,22 @@ TEST(EngineCli, BadInputGivesCleanErrors) {
   const auto cut = dir / "cut.gguf";
   testing::WriteFile(cut, bytes.substr(0, bytes.size() / 2));
   auto tr = RunProcess({GapbenchBin(), "generate", "--model", cut.string(), "--prompt", "a"});
-  EXPECT_EQ(tr.exit_code, 1);
+  EXPECT_EQ(tr.exit_code, 2);
   EXPECT_NE(tr.err.find(cut.string()), std::string::npos) << tr.err;
   EXPECT_NE(tr.err.find("runs past the end of the file"), std::string::npos) << tr.err;
   // A config FILE's kv_cache is honoured (q8_0 needs 32-wide heads; these are 16 wide).
   testing::WriteFile(dir / "cfg.json", R"({"kv_cache": "q8_0"})");
   auto cfg = RunProcess({GapbenchBin(), "generate", "--model", path, "--prompt", "a", "--config",
                          (dir / "cfg.json").string()});
-  EXPECT_EQ(cfg.exit_code, 1);
+  EXPECT_EQ(cfg.exit_code, 2);
   EXPECT_NE(cfg.err.find("q8_0"), std::string::npos) << cfg.err;
   // An absurd context is refused with a reason, never a crash or an OOM kill.
   auto huge = RunProcess({GapbenchBin(), "generate", "--model", path, "--prompt", "a", "--ctx",
                           "4611686018427387904"});
-  EXPECT_EQ(huge.exit_code, 1);
+  EXPECT_EQ(huge.exit_code, 2);
   EXPECT_NE(huge.err.find("--ctx"), std::string::npos) << huge.err;
   auto missing = RunProcess({GapbenchBin(), "bench", "--model", (dir / "nope.gguf").string()});
-  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("nope.gguf: cannot open"), std::string::npos) << missing.err;
 }
 

@@ -121,7 +121,7 @@ TEST(EvalCli, BadInputIsAClearError) {
   testing::TempDir dir;
   auto missing = RunProcess({GapbenchBin(), "eval", "--model", Model("llama-tied-f32"), "--suite",
                              (dir / "none.jsonl").string()});
-  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(missing.exit_code, 2);  // an input error (README "Exit codes")
   EXPECT_NE(missing.err.find("none.jsonl"), std::string::npos) << missing.err;
   testing::WriteFile(dir / "x.jsonl", R"({"question": "q", "answer": "no marker"})"
                                       "\n");
@@ -131,7 +131,89 @@ TEST(EvalCli, BadInputIsAClearError) {
   EXPECT_NE(bad.err.find("x.jsonl"), std::string::npos) << bad.err;
   auto k = RunProcess({GapbenchBin(), "eval", "--model", Model("llama-tied-f32"), "--suite",
                        (dir / "x.jsonl").string(), "--k", "5"});
-  EXPECT_EQ(k.exit_code, 1);
+  EXPECT_EQ(k.exit_code, 2);
+}
+
+// Few-shot examples come from the whole suite whatever --limit says (as in a sweep's shards):
+// item 0 gets the same shots with --limit 4 and --limit 10, and --limit 2 --fewshot 2 works on a
+// suite whose shots are drawn from its own items.
+TEST(EvalCli, LimitDoesNotChangeTheFewShotDraw) {
+  testing::TempDir dir;
+  std::string text;
+  for (int i = 0; i < 12; ++i) {
+    text += "{\"kind\":\"multiple_choice\",\"id\":\"q" + std::to_string(i) +
+            "\",\"question\":\"Which is " + std::to_string(i) +
+            "?\",\"choices\":[\"a\",\"b\",\"c\",\"d\"],\"gold\":" + std::to_string(i % 4) + "}\n";
+  }
+  testing::WriteFile(dir / "s.jsonl", text);
+  auto shots_of_item0 = [&](const char* limit, const char* fewshot) {
+    const auto out = dir / (std::string("r") + limit + ".jsonl");
+    auto r = RunProcess({GapbenchBin(), "eval", "--model", Model("llama-tied-f32"), "--suite",
+                         (dir / "s.jsonl").string(), "--limit", limit, "--fewshot", fewshot,
+                         "--out", out.string(), "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const auto recs = ReadRecords(out);
+    EXPECT_EQ(recs.size(), static_cast<size_t>(std::stoi(limit)));
+    std::vector<std::string> ids;
+    if (recs.empty()) return ids;
+    for (const auto& s : recs[0]["shot_ids"].GetArray()) ids.emplace_back(s.GetString());
+    return ids;
+  };
+  const auto four = shots_of_item0("4", "3");
+  const auto ten = shots_of_item0("10", "3");
+  EXPECT_EQ(four.size(), 3u);
+  EXPECT_EQ(four, ten);
+  EXPECT_EQ(shots_of_item0("2", "2").size(), 2u);
+}
+
+// Prompts longer than the model's context (the fixture's training context is 128 positions) are
+// left-truncated, counted per record (truncated_tokens) and in the summary; --ctx raises it.
+TEST(EvalCli, PromptsPastTheContextAreTruncatedAndCounted) {
+  testing::TempDir dir;
+  WriteMmlu(dir / "mmlu");
+  const auto records = dir / "records.jsonl";
+  auto r =
+      RunProcess({GapbenchBin(), "eval", "--model", Model("llama-untied-q8_0"), "--suite",
+                  (dir / "mmlu").string(), "--fewshot", "5", "--out", records.string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto s = ParseJson(r.out, "eval output");
+  ASSERT_TRUE(s.HasMember("truncated_items")) << r.out;
+  EXPECT_EQ(s["truncated_items"].GetUint64(), 6u);
+  EXPECT_EQ(s["context"].GetInt64(), 128);
+  for (const auto& rec : ReadRecords(records)) {
+    ASSERT_TRUE(rec.HasMember("truncated_tokens"));
+    // What was fed fits: the (truncated) context plus each continuation but its last token.
+    int64_t context = rec["tokens_in"].GetInt64();
+    for (const auto& c : rec["choice_tokens"].GetArray()) context -= c.GetInt64();
+    for (const auto& c : rec["choice_tokens"].GetArray()) {
+      EXPECT_LE(context + c.GetInt64() - 1, 128);
+    }
+    EXPECT_GT(rec["truncated_tokens"].GetInt64(), 0);
+  }
+  auto wide = RunProcess({GapbenchBin(), "eval", "--model", Model("llama-untied-q8_0"), "--suite",
+                          (dir / "mmlu").string(), "--fewshot", "5", "--ctx", "2048", "--json"});
+  ASSERT_EQ(wide.exit_code, 0) << wide.err;
+  const auto w = ParseJson(wide.out, "eval output");
+  EXPECT_EQ(w["truncated_items"].GetUint64(), 0u);
+}
+
+// Extra arguments, --limit 0, --out naming a directory: usage errors (exit 2) before any work.
+TEST(EvalCli, UsageErrorsExitTwoBeforeAnyWork) {
+  testing::TempDir dir;
+  WriteMmlu(dir / "mmlu");
+  auto extra = RunProcess({GapbenchBin(), "eval", "--model", Model("llama-tied-f32"), "--suite",
+                           (dir / "mmlu").string(), "--limit", "2", "extra"});
+  EXPECT_EQ(extra.exit_code, 2);
+  EXPECT_NE(extra.err.find("unexpected argument 'extra'"), std::string::npos) << extra.err;
+  EXPECT_TRUE(extra.out.empty()) << extra.out;
+  auto zero = RunProcess({GapbenchBin(), "eval", "--model", Model("llama-tied-f32"), "--suite",
+                          (dir / "mmlu").string(), "--limit", "0"});
+  EXPECT_EQ(zero.exit_code, 2);
+  EXPECT_NE(zero.err.find("--limit"), std::string::npos) << zero.err;
+  auto outdir = RunProcess({GapbenchBin(), "eval", "--model", Model("llama-tied-f32"), "--suite",
+                            (dir / "mmlu").string(), "--out", dir.path().string()});
+  EXPECT_EQ(outdir.exit_code, 2);
+  EXPECT_NE(outdir.err.find("is a directory"), std::string::npos) << outdir.err;
 }
 
 TEST(EvalCli, RealMmluSubsetRuns) {

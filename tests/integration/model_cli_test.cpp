@@ -164,7 +164,7 @@ TEST(ModelCliErrors, TruncatedFileNamesFileAndTensor) {
   const std::string truncated = (dir / "cut.gguf").string();
   testing::WriteFile(truncated, bytes.substr(0, cut));
   auto bad = RunProcess({GapbenchBin(), "model", "inspect", truncated});
-  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find(truncated), std::string::npos) << bad.err;
   EXPECT_NE(bad.err.find("blk.1.ffn_down.weight"), std::string::npos) << bad.err;
 }
@@ -173,18 +173,18 @@ TEST(ModelCliErrors, MissingFileAndBadOptions) {
   testing::TempDir dir;
   const std::string missing = (dir / "nope.gguf").string();
   auto r = RunProcess({GapbenchBin(), "model", "inspect", missing, "--json"});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find(missing), std::string::npos) << r.err;
   EXPECT_TRUE(r.out.empty());
 
   auto p = RunProcess({GapbenchBin(), "model", "random", "--preset", "huge", "--out", missing});
-  EXPECT_EQ(p.exit_code, 1);
+  EXPECT_EQ(p.exit_code, 2);
   EXPECT_NE(p.err.find("huge"), std::string::npos) << p.err;
   auto w = RunProcess(
       {GapbenchBin(), "model", "random", "--preset", "tiny", "--wtype", "q4_k", "--out", missing});
-  EXPECT_EQ(w.exit_code, 1);
+  EXPECT_EQ(w.exit_code, 2);
   auto c = RunProcess({GapbenchBin(), "model", "inspect", missing, "--config", "{bad json"});
-  EXPECT_EQ(c.exit_code, 1);
+  EXPECT_EQ(c.exit_code, 2);
   EXPECT_NE(c.err.find("--config"), std::string::npos) << c.err;
   EXPECT_FALSE(std::filesystem::exists(missing));
 }

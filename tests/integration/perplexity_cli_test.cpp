@@ -163,18 +163,18 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, PerplexityCli,
                            return s;
                          });
 
-TEST(PerplexityCliErrors, MissingEmptyAndShortTextExit1NamingTheFile) {
+TEST(PerplexityCliErrors, MissingEmptyAndShortTextExit2NamingTheFile) {
   testing::TempDir dir;
   const std::string model = Fixture("llama-untied-f32");
   const std::string missing = (dir / "nope.txt").string();
   auto r = RunProcess({GapbenchBin(), "perplexity", "--model", model, "--text", missing});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find(missing), std::string::npos) << r.err;
 
   const std::string empty = (dir / "empty.txt").string();
   testing::WriteFile(empty, "");
   r = RunProcess({GapbenchBin(), "perplexity", "--model", model, "--text", empty});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find(empty), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("empty"), std::string::npos) << r.err;
 
@@ -183,7 +183,7 @@ TEST(PerplexityCliErrors, MissingEmptyAndShortTextExit1NamingTheFile) {
   testing::WriteFile(short_text, "Hello there");
   r = RunProcess(
       {GapbenchBin(), "perplexity", "--model", model, "--text", short_text, "--ctx", "64"});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find(short_text), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("7 tokens"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("at least 128"), std::string::npos) << r.err;
@@ -191,11 +191,11 @@ TEST(PerplexityCliErrors, MissingEmptyAndShortTextExit1NamingTheFile) {
   // Bad options: --chunks 0, a misspelt key in --base-config (named in the message).
   r = RunProcess(
       {GapbenchBin(), "perplexity", "--model", model, "--text", Text(), "--chunks", "0"});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--chunks"), std::string::npos) << r.err;
   r = RunProcess({GapbenchBin(), "perplexity", "--model", model, "--text", Text(), "--base-config",
                   R"({"weigths": "q8_0"})"});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("weigths"), std::string::npos) << r.err;
 }
 

@@ -211,10 +211,10 @@ TEST(StatusCli, UsageErrors) {
   EXPECT_EQ(r.exit_code, 2);
   ExpectContains(r.err, "usage: gapbench status --http HOST:PORT");
   r = RunProcess({GapbenchBin(), "status", "--http", "localhost:notaport"});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);
   ExpectContains(r.err, "--http: 'localhost:notaport'");
   r = RunProcess({GapbenchBin(), "status", "--http", "127.0.0.1:1", "--timeout", "-1"});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);
   ExpectContains(r.err, "--timeout");
 }
 

@@ -96,7 +96,7 @@ TEST(SuitesCli, BadUsage) {
   EXPECT_NE(u.exit_code, 0);
   EXPECT_NE(u.err.find("unknown subcommand"), std::string::npos);
   const auto m = RunProcess({GapbenchBin(), "suites", "validate", "/no/such/suite.jsonl"});
-  EXPECT_EQ(m.exit_code, 1);
+  EXPECT_EQ(m.exit_code, 2);
   EXPECT_NE(m.err.find("/no/such/suite.jsonl"), std::string::npos);
 }
 

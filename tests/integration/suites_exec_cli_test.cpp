@@ -121,7 +121,7 @@ TEST(SuitesExecCli, BadSampleLinesNameTheFileAndLine) {
     ProcessResult r =
         RunProcess({GapbenchBin(), "suites", "exec", "--suite", (dir / "suite.jsonl").string(),
                     "--samples", (dir / "samples.jsonl").string(), "--timeout", "2"});
-    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.err.find((dir / "samples.jsonl").string() + ":2"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find(expected), std::string::npos) << r.err;
   }

@@ -87,7 +87,7 @@ TEST(TokenizeCli, MissingModelFileIsAnError) {
   const std::string missing = "/nonexistent/dir/no-such-vocab.gguf";
   const auto r =
       RunProcess({GapbenchBin(), "tokenize", "--model", missing, "--text", "hello", "--json"});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find(missing), std::string::npos) << r.err;
   EXPECT_TRUE(r.out.empty());
 }
@@ -100,9 +100,9 @@ TEST(TokenizeCli, BadArgumentsAndHelp) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("--tokens"), std::string::npos);
   r = RunProcess({GapbenchBin(), "tokenize", "--model", "x.gguf"});  // neither --text nor --file
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);
   r = RunProcess({GapbenchBin(), "detokenize", "--model", "x.gguf", "--tokens", "1,a"});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("'a'"), std::string::npos) << r.err;
 }
 
@@ -111,7 +111,7 @@ TEST(TokenizeCli, OutOfRangeIdIsAnError) {
   const auto vocab = data / "tokenizer" / "ggml-vocab-gpt-2.gguf";
   const auto r =
       RunProcess({GapbenchBin(), "detokenize", "--model", vocab.string(), "--tokens", "50257"});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("50257"), std::string::npos) << r.err;
 }
 

@@ -75,13 +75,18 @@ TEST(PairedBootstrap, DegenerateInputs) {
   const PairedBootstrapResult none = PairedBootstrap(same, same, {.resamples = 500});
   EXPECT_EQ(none.diff, 0.0);
   EXPECT_EQ(none.p_value, 1.0);  // every resample is "at least as extreme" as 0
-  EXPECT_EQ(none.ci.lo, 0.0);
-  EXPECT_EQ(none.ci.hi, 0.0);
+  // Every resample is 0: instead of the zero-width percentile interval [0, 0], the all-equal
+  // bound ±u, u = z²/(n + z²) (docs/STATISTICS.md).
+  const double z2 = 1.959963984540054 * 1.959963984540054;
+  EXPECT_EQ(none.ci_method, kCiBound);
+  EXPECT_NEAR(none.ci.lo, -z2 / (5 + z2), 1e-15);
+  EXPECT_NEAR(none.ci.hi, z2 / (5 + z2), 1e-15);
   // a always right, b always wrong: every resample is exactly 1, the smallest p is 1/(R + 1).
   const std::vector<double> ones(30, 1.0), zeros(30, 0.0);
   const PairedBootstrapResult all = PairedBootstrap(ones, zeros, {.resamples = 999});
   EXPECT_EQ(all.p_value, 1.0 / 1000);
-  EXPECT_EQ(all.ci.lo, 1.0);
+  EXPECT_NEAR(all.ci.lo, 1 - 2 * z2 / (30 + z2), 1e-15);
+  EXPECT_EQ(all.ci.hi, 1.0);
   EXPECT_THROW(PairedBootstrap({}, {}), Error);
   EXPECT_THROW(PairedBootstrap(same, same, {.resamples = 0}), Error);
   EXPECT_THROW(PairedBootstrap(same, ones), Error);

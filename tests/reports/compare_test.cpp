@@ -259,24 +259,41 @@ TEST(CompareTest, SeveralSamplesPerItemUseTheBootstrapOverItems) {
 }
 
 TEST(CompareTest, SpeedRatioOfMediansAgainstNoiseAndThreshold) {
-  auto timed = [](double factor, double jitter) {
+  // `repeat` is a seed: groups of one setting that differ only by seed are repeated
+  // measurements, and only those are judged (one run's latency on a shared machine is not
+  // evidence).
+  auto timed = [](double factor, double jitter, int repeat = 0) {
     CompareGroup g;
     g.key = Key("q8", "mmlu");
+    g.key.setting = StrCat(R"({"seed":)", repeat, "}");
     for (int i = 0; i < 101; ++i) {
       // Latencies 0.10..0.30 s, a deterministic ±jitter wobble per item.
       const double base = 0.1 + 0.002 * i;
-      const double wobble = 1 + jitter * ((i * 37) % 11 - 5) / 5.0;
+      const double wobble = 1 + jitter * ((i * 37 + repeat * 5) % 11 - 5) / 5.0;
       g.items.push_back({ItemId(i), 0, 1.0, base * factor * wobble, 50});
     }
     return g;
   };
-  auto judge = [&](double factor, double jitter) {
+  auto single = [&](double factor, double jitter) {
     return CompareRuns(MakeRun("b", {timed(1, 0)}), MakeRun("c", {timed(factor, jitter)}))
         .groups[0]
         .speed;
   };
-  const SpeedComparison slow = judge(1.5, 0.02);
-  EXPECT_EQ(slow.verdict, Verdict::kRegression);
+  // Three repeats per side; the family's verdict.
+  auto judge = [&](double factor, double jitter) {
+    std::vector<CompareGroup> b, c;
+    for (int r = 1; r <= 3; ++r) {
+      b.push_back(timed(1, jitter, r));
+      c.push_back(timed(factor, jitter, r));
+    }
+    const Comparison cmp = CompareRuns(MakeRun("b", b), MakeRun("c", c));
+    EXPECT_EQ(cmp.speed_families.size(), 1u);
+    return cmp.speed_families.empty() ? SpeedFamily{} : cmp.speed_families[0];
+  };
+  const SpeedComparison slow = single(1.5, 0.02);
+  // One measurement per side: the ratio and its item bootstrap are shown, but no verdict.
+  EXPECT_EQ(slow.verdict, Verdict::kNotTested);
+  EXPECT_TRUE(slow.informational);
   EXPECT_EQ(slow.n, 101);
   // Medians by sorting, here: base median is item 50's 0.2 s.
   std::vector<double> cand;
@@ -289,14 +306,24 @@ TEST(CompareTest, SpeedRatioOfMediansAgainstNoiseAndThreshold) {
   EXPECT_LT(slow.ratio_ci->lo, slow.latency_ratio);
   EXPECT_GT(slow.ratio_ci->hi, slow.latency_ratio);
   EXPECT_NEAR(slow.base_median_tokens_per_s, 50 / 0.2, 1e-9);
+  EXPECT_EQ(
+      CompareRuns(MakeRun("b", {timed(1, 0)}), MakeRun("c", {timed(1.5, 0)})).speed_regressions, 0);
+  // Repeated: the geometric mean of per-repeat ratios, a t interval over the repeats.
+  const SpeedFamily f = judge(1.5, 0.02);
+  EXPECT_EQ(f.repeats, 3);
+  EXPECT_EQ(f.verdict, Verdict::kRegression);
+  ASSERT_TRUE(f.ci);
+  EXPECT_GT(f.ci->lo, 1.0);
+  EXPECT_NEAR(f.ratio, 1.5, 0.05);
   EXPECT_EQ(judge(1.0, 0.02).verdict, Verdict::kNoChange);
   EXPECT_EQ(judge(1.05, 0.0).verdict, Verdict::kNoChange);  // real but below the 10% threshold
   EXPECT_EQ(judge(0.5, 0.02).verdict, Verdict::kImprovement);
   // Speed does not change the accuracy counts.
   EXPECT_EQ(CompareRuns(MakeRun("b", {timed(1, 0)}), MakeRun("c", {timed(1.5, 0)})).regressions, 0);
   // Untimed records: not judged, with the reason.
-  const SpeedComparison none = judge(0.0, 0.0);
+  const SpeedComparison none = single(0.0, 0.0);
   EXPECT_EQ(none.verdict, Verdict::kNotTested);
+  EXPECT_FALSE(none.informational);
   EXPECT_NE(none.note.find("latency"), std::string::npos);
 }
 

@@ -53,14 +53,45 @@ TEST(ReportCliTest, WritesFourFilesIntoTheRunDirectory) {
 TEST(ReportCliTest, BadInputIsAClearError) {
   TempDir dir;
   auto r = RunProcess({gapbench::testing::GapbenchBin(), "report", dir.path().string()});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);  // input errors exit 2 (README "Exit codes")
   EXPECT_NE(r.err.find("results.sqlite"), std::string::npos) << r.err;
   gapbench::testing::WriteFile(dir / "results.sqlite", "not a database at all");
   r = RunProcess({gapbench::testing::GapbenchBin(), "report", dir.path().string()});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("results.sqlite"), std::string::npos) << r.err;
   r = RunProcess({gapbench::testing::GapbenchBin(), "leaderboard", dir.path().string()});
   EXPECT_EQ(r.exit_code, 2);  // --out is required
+}
+
+// A poisoned shard's reason reaches report.md, one row per shard (an input error fails at once
+// and says why; the report used to print "1 poison" and nothing else).
+TEST(ReportCliTest, PoisonedShardsAreListedWithTheirReason) {
+  TempDir dir;
+  const std::string db = (dir / "results.sqlite").string();
+  testing::BuildDatabase(db, FixtureLines());
+  {
+    auto store = ResultsStore::Open(db);
+    const std::string sweep_id = store.Sweeps().at(0).id;
+    ShardRow s = store.Shards().at(0);
+    s.id = "poisonedshard001";
+    s.key = "{\"poisoned\":1}";
+    s.begin = 100;
+    s.end = 110;
+    store.AddShards(sweep_id, std::vector<ShardRow>{s});
+    store.SetShardState(s.id, ShardState::kPoison, 1,
+                        "input error: item x: 6-shot needs 6 examples, found 5", "w1");
+  }
+  const auto r = RunProcess({gapbench::testing::GapbenchBin(), "report", dir.path().string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string md = ReadFile(dir / "report.md");
+  EXPECT_NE(md.find("## Failed shards"), std::string::npos) << md;
+  EXPECT_NE(md.find("| poisonedshard001 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| [100, 110) | 1 | input error: item x: 6-shot needs 6 examples, found 5 |"),
+            std::string::npos)
+      << md;
+  const std::string html = ReadFile(dir / "index.html");
+  EXPECT_NE(html.find("<h2>Failed shards</h2>"), std::string::npos);
+  EXPECT_NE(html.find("input error: item x: 6-shot needs 6 examples, found 5"), std::string::npos);
 }
 
 TEST(ReportCliTest, LeaderboardOfTwoRunsEqualsOneRunWithBoth) {

@@ -149,11 +149,12 @@ TEST_F(ReportMetricsTest, GroupsAreOrderedAndComplete) {
   // large/base: math, qa, qa-ood; small/base: code, math, qa, qa-ood; small/q8: qa.
   std::vector<std::string> labels;
   for (const auto& g : run_.groups) labels.push_back(GroupLabel(g));
+  // Labels end in the setting (this fixture's shard keys are not coordinator keys: seed 0).
   const std::vector<std::string> want = {
-      "large / base / single / math",   "large / base / single / qa",
-      "large / base / single / qa-ood", "small / base / single / code",
-      "small / base / single / math",   "small / base / single / qa",
-      "small / base / single / qa-ood", "small / q8 / single / qa"};
+      "large / base / single / math / seed 0",   "large / base / single / qa / seed 0",
+      "large / base / single / qa-ood / seed 0", "small / base / single / code / seed 0, 5 samples",
+      "small / base / single / math / seed 0",   "small / base / single / qa / seed 0",
+      "small / base / single / qa-ood / seed 0", "small / q8 / single / qa / seed 0"};
   EXPECT_EQ(labels, want);
   EXPECT_EQ(run_.shards_total, 8);
   EXPECT_EQ(run_.shards_done, 8);
@@ -313,20 +314,26 @@ TEST_F(ReportMetricsTest, CostFiguresAndParetoFront) {
   const auto& q8 = Group("small", "q8", "qa");
   EXPECT_FALSE(q8.cost.weight_bytes.has_value());  // converted weights, nothing recorded
 
+  // Measured latency first, then the machine-independent axes every point has.
   const ParetoFront* front = nullptr;
+  std::vector<std::string> axes;
   for (const auto& f : metrics_.pareto) {
-    if (f.suite_name == "qa") front = &f;
+    if (f.suite_name != "qa") continue;
+    if (!front) front = &f;
+    axes.push_back(f.cost_metric);
   }
   ASSERT_NE(front, nullptr);
   EXPECT_EQ(front->cost_metric, "latency_s_per_item");
+  // q8 records no weight bytes, so only FLOPs beside latency.
+  EXPECT_EQ(axes, (std::vector<std::string>{"latency_s_per_item", "flops_per_item"}));
   ASSERT_EQ(front->points.size(), 3u);
   std::map<std::string, bool> on;
   for (const auto& p : front->points) {
     on[GroupLabel(run_.groups[p.group])] = p.on_front;
   }
-  EXPECT_TRUE(on["small / base / single / qa"]);
-  EXPECT_TRUE(on["large / base / single / qa"]);
-  EXPECT_FALSE(on["small / q8 / single / qa"]);  // slower and less accurate than small/base
+  EXPECT_TRUE(on["small / base / single / qa / seed 0"]);
+  EXPECT_TRUE(on["large / base / single / qa / seed 0"]);
+  EXPECT_FALSE(on["small / q8 / single / qa / seed 0"]);  // slower, less accurate than base
 }
 
 TEST(ParetoTest, DominationRules) {

@@ -182,6 +182,27 @@ TEST(Jsonl, EveryBadNativeLineIsReported) {
   EXPECT_NE(r.issues[4].message.find("unknown field 'colour'"), std::string::npos);
 }
 
+TEST(Jsonl, DuplicateKeysAndInvalidUtf8LinesAreReported) {
+  TempDir dir;
+  const auto path = dir / "dup.jsonl";
+  WriteFile(path,
+            R"({"kind":"multiple_choice","id":"a","question":"Q?","choices":["x","y"],"gold":1})"
+            "\n"
+            R"({"kind":"multiple_choice","id":"b","question":"Q?","choices":["x","y"],"gold":0,)"
+            R"("gold":1})"
+            "\n"
+            "{\"kind\":\"multiple_choice\",\"id\":\"c\",\"question\":\"Q\xff?\",\"choices\":[\"x\","
+            "\"y\"],\"gold\":0}\n");
+  const LoadResult r = LoadSuiteChecked(path.string());
+  ASSERT_EQ(r.issues.size(), 2u);
+  EXPECT_EQ(r.issues[0].line, 2u);
+  EXPECT_NE(r.issues[0].message.find("duplicate key at $.gold"), std::string::npos)
+      << r.issues[0].message;
+  EXPECT_EQ(r.issues[1].line, 3u);
+  EXPECT_NE(r.issues[1].message.find("encoding"), std::string::npos) << r.issues[1].message;
+  EXPECT_EQ(r.suite.items.size(), 1u);
+}
+
 TEST(Jsonl, BrokenGsm8kAndHumanEvalLines) {
   TempDir dir;
   WriteFile(dir / "g.jsonl", R"({"question":"q1","answer":"a\nb\n#### 1,200"})"

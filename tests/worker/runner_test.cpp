@@ -29,7 +29,8 @@ class RunnerTest : public ::testing::Test {
     lo.format = "gapbench";
     suite_ = suites::LoadSuite(file.string(), lo);
     model_ = engine::Model::Load(testing::WorkerFixtureModel().string());
-    session_.n_ctx = 4096;  // as cmd_eval and the worker: few-shot prompts outgrow 128
+    // session_ as cmd_eval and the worker: the model's training context (128 positions here;
+    // longer few-shot prompts are left-truncated the same way in every range).
     options_.shots.k = 2;
     options_.shots.seed = 7;
     options_.samples = 3;

@@ -129,9 +129,7 @@ inline std::map<Key, std::string> Reference(const coordinator::ShardTask& task,
   lo.format = task.suite_format;
   const auto suite = suites::LoadSuite(task.suite_path, lo);
   const auto model = engine::Model::Load(task.model_path);
-  engine::SessionOptions so;
-  so.n_ctx = 4096;
-  engine::EngineModel lm(*model, so);
+  engine::EngineModel lm(*model);  // the context rule of the worker: engine::ContextFor
   RunOptions ro;
   ro.shots.k = static_cast<int>(task.fewshot);
   ro.shots.seed = task.seed;

@@ -198,6 +198,9 @@ TEST_F(WorkerTest, InputErrorsAreNotRetryable) {
   cases.back().task.model_id = "ffffffffffffffff";
   cases.push_back({"range", task_, "outside"});
   cases.back().task.end = 10;
+  // Found while running items (not while loading): still an input error, never retried.
+  cases.push_back({"fewshot", task_, "50-shot needs 50 examples"});
+  cases.back().task.fewshot = 50;
   int64_t lease = 100;
   for (const auto& k : cases) {
     c.Send(peer, coordinator::kTypeAssign, Assign(k.name, ++lease, k.task));
@@ -206,6 +209,9 @@ TEST_F(WorkerTest, InputErrorsAreNotRetryable) {
     EXPECT_EQ(std::string(failed->json["shard"].GetString()), k.name);
     EXPECT_EQ(failed->json["lease"].GetInt64(), lease);
     EXPECT_FALSE(failed->json["retryable"].GetBool()) << k.name;
+    // The reason carries the error's kind, for the report's failed-shards table.
+    EXPECT_EQ(std::string(failed->json["error"].GetString()).rfind("input error: ", 0), 0u)
+        << k.name << ": " << failed->json["error"].GetString();
     EXPECT_NE(std::string(failed->json["error"].GetString()).find(k.message), std::string::npos)
         << k.name << ": " << failed->json["error"].GetString();
     ASSERT_TRUE(c.Expect(coordinator::kTypeReady, kWait)) << k.name;

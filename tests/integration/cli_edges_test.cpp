@@ -1,0 +1,179 @@
+// The command line's edges as a new user meets them: one exit-code rule for every command
+// (0 success, 1 the work failed, 2 usage or input error), extra arguments and conflicting options
+// refused before any work, a directory where a file is expected named as such, generated --help,
+// and the engine commands refusing to run past the model's context.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "tests/engine/fixture_util.h"
+#include "tests/test_util.h"
+
+namespace gapbench {
+namespace {
+
+using testing::GapbenchBin;
+using testing::RunProcess;
+
+std::string Model(const char* name) {
+  return (testing::EngineFixtureDir() / (std::string(name) + ".gguf")).string();
+}
+
+bool Has(const std::string& text, const std::string& what) {
+  return text.find(what) != std::string::npos;
+}
+
+TEST(CliEdges, InputErrorsExitTwoEverywhere) {
+  testing::TempDir dir;
+  const std::string missing = (dir / "missing.gguf").string();
+  // `model` alone and `model inspect` of a missing file: the same rule.
+  EXPECT_EQ(RunProcess({GapbenchBin(), "model"}).exit_code, 2);
+  const auto inspect = RunProcess({GapbenchBin(), "model", "inspect", missing});
+  EXPECT_EQ(inspect.exit_code, 2) << inspect.err;
+  EXPECT_TRUE(Has(inspect.err, missing)) << inspect.err;
+  EXPECT_EQ(RunProcess({GapbenchBin(), "tokenize", "--model", missing, "--text", "a"}).exit_code,
+            2);
+  const auto unknown = RunProcess({GapbenchBin(), "logits", "--model", missing, "--tokenz", "1"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_TRUE(Has(unknown.err, "unknown option --tokenz")) << unknown.err;
+  // An option given twice is refused rather than silently keeping the last value.
+  const auto twice = RunProcess({GapbenchBin(), "detokenize", "--model", Model("llama-tied-f32"),
+                                 "--tokens", "1", "--tokens", "2"});
+  EXPECT_EQ(twice.exit_code, 2);
+  EXPECT_TRUE(Has(twice.err, "given twice")) << twice.err;
+  // `run` with a sweep that is not valid: an input error, as docs/SWEEP.md says.
+  testing::WriteFile(dir / "bad.json", R"({"name": "bad", "models": []})");
+  const auto run = RunProcess(
+      {GapbenchBin(), "run", (dir / "bad.json").string(), "--out", (dir / "run").string()});
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+}
+
+TEST(CliEdges, ExtraArgumentsAreErrors) {
+  const std::string m = Model("llama-tied-f32");
+  for (const std::vector<std::string>& argv :
+       {std::vector<std::string>{"tokenize", "--model", m, "--text", "a", "extra"},
+        std::vector<std::string>{"logits", "--model", m, "--tokens", "1", "extra"},
+        std::vector<std::string>{"generate", "--model", m, "--prompt", "a", "extra"},
+        std::vector<std::string>{"bench", "--model", m, "-p", "4", "-n", "4", "extra"},
+        std::vector<std::string>{"model", "inspect", m, "extra"},
+        std::vector<std::string>{"sweep", "validate", "a.json", "b.json"},
+        std::vector<std::string>{"report", "a", "b"},
+        std::vector<std::string>{"status", "--http", "127.0.0.1:1", "extra"}}) {
+    std::vector<std::string> full = {GapbenchBin()};
+    full.insert(full.end(), argv.begin(), argv.end());
+    const auto r = RunProcess(full);
+    EXPECT_EQ(r.exit_code, 2) << argv[0] << ": " << r.err;
+    EXPECT_TRUE(Has(r.err, "unexpected argument")) << argv[0] << ": " << r.err;
+    EXPECT_TRUE(r.out.empty()) << argv[0] << ": " << r.out;
+  }
+}
+
+TEST(CliEdges, DirectoriesWhereFilesAreExpected) {
+  testing::TempDir dir;
+  const std::string d = dir.path().string();
+  const std::string m = Model("llama-tied-f32");
+  const std::vector<std::vector<std::string>> cases = {
+      {"tokenize", "--model", m, "--file", d},
+      {"perplexity", "--model", m, "--text", d},
+      {"model", "inspect", d},
+      {"generate", "--model", d, "--prompt", "a"},
+      {"tokenize", "--model", d, "--text", "a"},
+  };
+  for (const auto& argv : cases) {
+    std::vector<std::string> full = {GapbenchBin()};
+    full.insert(full.end(), argv.begin(), argv.end());
+    const auto r = RunProcess(full);
+    EXPECT_EQ(r.exit_code, 2) << argv[0] << ": " << r.err;
+    EXPECT_TRUE(Has(r.err, "is a directory")) << argv[0] << ": " << r.err;
+  }
+  // --out naming an existing file where a directory is expected: a plain message.
+  testing::WriteFile(dir / "file.txt", "x");
+  const auto rep = RunProcess(
+      {GapbenchBin(), "report", (dir / "nowhere").string(), "--out", (dir / "file.txt").string()});
+  EXPECT_EQ(rep.exit_code, 2);
+  EXPECT_TRUE(Has(rep.err, "is a file, not a directory")) << rep.err;
+  testing::WriteFile(dir / "s.json", "{}");
+  const auto run = RunProcess(
+      {GapbenchBin(), "run", (dir / "s.json").string(), "--out", (dir / "file.txt").string()});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_TRUE(Has(run.err, "is a file, not a directory")) << run.err;
+}
+
+TEST(CliEdges, ConflictingOptionsAreRefusedBeforeAnyWork) {
+  testing::TempDir dir;
+  // Both runs are missing: the conflict is reported first, nothing is loaded or printed.
+  const auto c = RunProcess({GapbenchBin(), "compare", (dir / "a").string(), (dir / "b").string(),
+                             "--report-only", "--fail-on-regression"});
+  EXPECT_EQ(c.exit_code, 2);
+  EXPECT_TRUE(Has(c.err, "exclude each other")) << c.err;
+  EXPECT_TRUE(c.out.empty());
+  const auto t = RunProcess({GapbenchBin(), "tokenize", "--model", Model("llama-tied-f32"),
+                             "--text", "a", "--bos", "--no-bos"});
+  EXPECT_EQ(t.exit_code, 2);
+  EXPECT_TRUE(Has(t.err, "exclude each other")) << t.err;
+}
+
+TEST(CliEdges, HelpIsGeneratedForEveryCommand) {
+  const std::vector<std::vector<std::string>> commands = {
+      {"tokenize"},        {"detokenize"},
+      {"logits"},          {"generate"},
+      {"bench"},           {"eval"},
+      {"perplexity"},      {"model", "inspect"},
+      {"model", "random"}, {"suites", "list"},
+      {"suites", "show"},  {"suites", "validate"},
+      {"suites", "exec"},  {"sweep", "validate"},
+      {"sweep", "expand"}, {"run"},
+      {"coordinator"},     {"worker"},
+      {"status"},          {"report"},
+      {"leaderboard"},     {"compare"}};
+  for (const auto& cmd : commands) {
+    std::vector<std::string> argv = {GapbenchBin()};
+    argv.insert(argv.end(), cmd.begin(), cmd.end());
+    argv.push_back("--help");
+    const auto r = RunProcess(argv);
+    EXPECT_EQ(r.exit_code, 0) << cmd[0];
+    EXPECT_EQ(r.out.rfind("usage: gapbench " + cmd[0], 0), 0u) << r.out;
+    EXPECT_TRUE(Has(r.out, "\noptions:\n")) << cmd[0] << ": " << r.out;
+  }
+  // One line per option, with its value placeholder.
+  const auto eval = RunProcess({GapbenchBin(), "eval", "--help"});
+  for (const char* line :
+       {"\n  --limit N ", "\n  --fewshot K ", "\n  --model FILE ", "\n  --ctx N "}) {
+    EXPECT_TRUE(Has(eval.out, line)) << line << "\n" << eval.out;
+  }
+}
+
+// The fixture models were trained on 128 positions: nothing runs past them unless --ctx says so.
+TEST(CliEdges, EngineCommandsStayWithinTheContext) {
+  const std::string m = Model("llama-tied-f32");
+  std::string ids;
+  for (int i = 0; i < 200; ++i) ids += (i ? "," : "") + std::to_string(1 + i % 50);
+  const auto logits = RunProcess({GapbenchBin(), "logits", "--model", m, "--tokens", ids});
+  EXPECT_EQ(logits.exit_code, 2);
+  EXPECT_TRUE(Has(logits.err, "128-token context")) << logits.err;
+  const auto wide =
+      RunProcess({GapbenchBin(), "logits", "--model", m, "--tokens", ids, "--ctx", "256"});
+  EXPECT_EQ(wide.exit_code, 0) << wide.err;
+
+  const auto bench = RunProcess(
+      {GapbenchBin(), "bench", "--model", m, "-p", "512", "-n", "4", "-r", "1", "--json"});
+  EXPECT_EQ(bench.exit_code, 2);
+  EXPECT_TRUE(Has(bench.err, "128-token context")) << bench.err;
+
+  std::string long_prompt;
+  for (int i = 0; i < 400; ++i) long_prompt += " q" + std::to_string(i);
+  const auto gen = RunProcess(
+      {GapbenchBin(), "generate", "--model", m, "--prompt", long_prompt, "--max-tokens", "4"});
+  EXPECT_EQ(gen.exit_code, 2);
+  EXPECT_TRUE(Has(gen.err, "context holds 128 positions")) << gen.err;
+  // A budget past the context's end: a warning, and generation stops there.
+  const auto warn = RunProcess({GapbenchBin(), "generate", "--model", m, "--prompt", "hello",
+                                "--max-tokens", "500", "--json"});
+  EXPECT_EQ(warn.exit_code, 0) << warn.err;
+  EXPECT_TRUE(Has(warn.err, "warning")) << warn.err;
+}
+
+}  // namespace
+}  // namespace gapbench
