@@ -96,7 +96,7 @@ TEST(Processes, FinishedRunIsOwnerOnlyReRunsAtOnceAndItsReportLeavesNoWalOrShm) 
 
 TEST(Processes, OneCoordinatorPerDatabaseAndKill9ReleasesIt) {
   TempDir dir;
-  const Workload w = MakeWorkload(dir.path(), 8, 4);
+  const Workload w = MakeWorkload(dir.path(), 24, 12);  // 2-shot needs a few items per subject
   const fs::path db = dir / "results.sqlite";
   const int port = FreePort();
   auto first = std::make_unique<Child>(CoordinatorArgs(w, db, port), dir / "first.log");
@@ -135,7 +135,7 @@ TEST(Processes, OneCoordinatorPerDatabaseAndKill9ReleasesIt) {
 
 TEST(Processes, FailedStartLeavesNoDatabaseAndReportSaysEmpty) {
   TempDir dir;
-  const Workload w = MakeWorkload(dir.path(), 8, 4);
+  const Workload w = MakeWorkload(dir.path(), 24, 12);  // 2-shot needs a few items per subject
   WriteFile(dir / "bad.json", R"({"name": "x", "models": [{"path": "missing.gguf"}],
     "engines": [{"name": "e"}], "suites": [{"name": "s", "path": "nope.jsonl"}]})");
   const fs::path db = dir / "new.sqlite";
