@@ -326,7 +326,8 @@ def _judge():
     resp_r, resp_w = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
-    if os.fork() == 0:
+    pid = os.fork()
+    if pid == 0:
         os.close(3)
         os.close(4)
         os.close(req_w)
@@ -345,15 +346,33 @@ def _judge():
     os.close(4)
     prompt, test = b''.join(parts).decode('utf-8').split('\0', 1)
     wr = os.fdopen(req_w, 'wb', buffering=0)
-    rd = os.fdopen(resp_r, 'rb')
+    # The completion's process ending is seen through a pidfd: processes it forked may still
+    # hold the reply pipe open, so end of file alone could come only at the time limit.
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    pending = bytearray()
+
+    def read_line():
+        import select
+        while b'\n' not in pending:
+            watch = [resp_r] if pidfd is None else [resp_r, pidfd]
+            ready = select.select(watch, [], [])[0]
+            if resp_r in ready:
+                chunk = os.read(resp_r, 1 << 16)
+                if chunk:
+                    pending.extend(chunk)
+                    continue
+            raise RuntimeError('the completion process ended during a call')
+        line, _, rest = bytes(pending).partition(b'\n')
+        pending[:] = rest
+        return line
 
     def candidate(*args, **kwargs):
         wr.write(json.dumps({'a': _enc(list(args)),
                              'k': {k: _enc(v) for k, v in kwargs.items()}}).encode() + b'\n')
-        line = rd.readline()
-        if not line:
-            raise RuntimeError('the completion process ended during a call')
-        msg = json.loads(line)
+        msg = json.loads(read_line())
         if type(msg) is dict and len(msg) == 1:
             if 'ok' in msg:
                 return _dec(msg['ok'])

@@ -61,7 +61,9 @@ class UnixListener {
     std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
     EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
     chmod(path.c_str(), 0777);
-    if (type == SOCK_STREAM) EXPECT_EQ(listen(fd_, 16), 0);
+    if (type == SOCK_STREAM) {
+      EXPECT_EQ(listen(fd_, 16), 0);
+    }
     thread_ = std::thread([this] {
       char buf[64];
       while (!stop_) {
@@ -297,12 +299,17 @@ TEST(SandboxAttacks, NoAttackGetsThroughTheRealCli) {
     rapidjson::Document d = ParseJson(line, "out.jsonl");
     const std::string status = d["status"].GetString();
     const std::string output = d["output"].GetString();
-    // The last line of the output says why an attack failed (EPERM, MemoryError, ...).
-    std::string last = output.substr(0, output.find_last_not_of("\n") + 1);
-    last = last.substr(last.find_last_of('\n') == std::string::npos ? 0
-                                                                    : last.find_last_of('\n') + 1);
+    // The first error line says why an attack failed (the completion's own exception comes
+    // before the judge's).
+    std::string why;
+    for (size_t pos = 0; pos < output.size() && why.empty();) {
+      const size_t end = std::min(output.find('\n', pos), output.size());
+      const std::string l = output.substr(pos, end - pos);
+      if (l.find("Error") != std::string::npos && l.rfind("  ", 0) != 0) why = l;
+      pos = end + 1;
+    }
     std::printf("  %-28s %-8s %s\n", attacks[i].name.c_str(), status.c_str(),
-                last.substr(0, 90).c_str());
+                why.substr(0, 90).c_str());
     if (i == 0) {
       EXPECT_EQ(status, "passed") << "the correct control completion: " << output;
     } else {
