@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <spawn.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/random.h>
@@ -43,6 +44,7 @@ struct SandboxShared {
   std::vector<internal::RootOp> root_ops;
   internal::SeccompProgram seccomp;
   internal::CgroupConfig cgroups;
+  std::string runner_pyc;  // the code runner compiled once by the interpreter; empty: source
 };
 
 namespace {
@@ -218,7 +220,7 @@ bool IsIdentifier(const std::string& s) {
                      [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
 }
 
-// The runner of code items (main.py; ENTRY is prepended). The judge (this process, the one
+// The runner of code items (main.py, or main.pyc compiled once per Sandbox). The judge (this process, the one
 // init waits for) makes itself non-dumpable, so a process of the same uid can neither trace it
 // nor open its /proc/<pid>/mem or fd/; forks the completion's process before it has read the
 // test (so no copy of the test or the verdict pipe is in that process); then runs prompt +
@@ -226,7 +228,43 @@ bool IsIdentifier(const std::string& s) {
 // results as tagged JSON of plain values. Only the judge holds fd 3 (verdict pipe) and fd 4
 // (the test): the completion's process closes both before any of its code runs.
 constexpr const char* kCodeRunner = R"PY(
-import builtins, json, os, sys
+import builtins, os, sys
+
+# JSON through the C scanner and encoder of _json: `import json` would pull in re and enum,
+# which cost more than the rest of a typical test. The standard module is the fallback.
+try:
+    import _json
+
+    class _Ctx:
+        pass
+
+    def _no_constant(name):
+        raise ValueError('JSON constant ' + name)
+
+    def _no_default(o):
+        raise TypeError('not a plain value')
+
+    _ctx = _Ctx()
+    _ctx.strict, _ctx.object_hook, _ctx.object_pairs_hook = True, None, None
+    _ctx.parse_float, _ctx.parse_int, _ctx.parse_constant, _ctx.memo = float, int, _no_constant, {}
+    _scan = _json.make_scanner(_ctx)
+    _encoder = _json.make_encoder(None, _no_default, _json.encode_basestring_ascii, None, ':',
+                                  ',', False, False, False)
+
+    def _dumps(obj):
+        return ''.join(_encoder(obj, 0))
+
+    def _loads(text):
+        obj, end = _scan(text, 0)
+        if end != len(text):
+            raise ValueError('trailing data')
+        return obj
+
+    if _loads(_dumps({'a': [1, 'x\n', None, True]})) != {'a': [1, 'x\n', None, True]}:
+        raise ValueError('_json self-check')
+except Exception:
+    import json
+    _dumps, _loads = json.dumps, json.loads
 
 
 def _enc(v, depth=0):
@@ -283,7 +321,6 @@ def _dec(x):
 
 
 def _candidate(req_r, resp_w):
-    import traceback
     rd = os.fdopen(req_r, 'rb')
     wr = os.fdopen(resp_w, 'wb', buffering=0)
     g = {'__name__': '__main__', '__file__': os.path.abspath('solution.py'),
@@ -294,6 +331,7 @@ def _candidate(req_r, resp_w):
         exec(compile(src, 'solution.py', 'exec'), g)
         fn = g[ENTRY]
     except BaseException:
+        import traceback
         traceback.print_exc()
         sys.stdout.flush()
         sys.stderr.flush()
@@ -303,13 +341,13 @@ def _candidate(req_r, resp_w):
         if not line:
             break
         try:
-            msg = json.loads(line)
+            msg = _loads(line.rstrip(b'\n').decode('utf-8'))
             args = _dec(msg['a'])
             kwargs = {k: _dec(v) for k, v in msg['k'].items()}
-            data = json.dumps({'ok': _enc(fn(*args, **kwargs))})
+            data = _dumps({'ok': _enc(fn(*args, **kwargs))})
         except BaseException as e:
             try:
-                data = json.dumps({'e': [str(type(e).__name__), str(e)[:2000]]})
+                data = _dumps({'e': [str(type(e).__name__), str(e)[:2000]]})
             except BaseException:
                 data = '{"e": ["Exception", ""]}'
         wr.write(data.encode() + b'\n')
@@ -318,14 +356,45 @@ def _candidate(req_r, resp_w):
     os._exit(0)
 
 
+def _read_at(fd, offset, size):
+    parts = []
+    while size > 0:
+        b = os.pread(fd, size, offset)
+        if not b:
+            break
+        parts.append(b)
+        offset += len(b)
+        size -= len(b)
+    return b''.join(parts)
+
+
 def _judge():
-    import ctypes
-    if ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0) != 0:  # PR_SET_DUMPABLE
-        raise SystemExit('sandbox judge: prctl(PR_SET_DUMPABLE, 0) failed')
+    import select
+    # Non-dumpable, so that the completion's process (same uid) can neither trace this one nor
+    # open its /proc/<pid>/mem or fd/. Started with real gid != effective gid, the kernel made it
+    # so at exec; otherwise (no root to switch ids) prctl through ctypes.
+    if os.getgid() == os.getegid():
+        import ctypes
+        if ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0) != 0:  # PR_SET_DUMPABLE
+            raise SystemExit('sandbox judge: prctl(PR_SET_DUMPABLE, 0) failed')
+    # fd 4: a 128-byte header (the prompt's length and the entry point), the prompt, the test.
+    # The prompt (no secret: the completion's file starts with it) runs here before the fork, so
+    # its imports are loaded once for both processes; the test is read only after the fork.
+    global ENTRY
+    header = _read_at(4, 0, 128).decode('ascii').split()
+    prompt_len, ENTRY = int(header[0]), header[1]
+    prompt = _read_at(4, 128, prompt_len).decode('utf-8')
+    g = {'__name__': '__main__', '__builtins__': builtins}
+    try:
+        exec(compile(prompt, 'prompt.py', 'exec'), g)
+    except SyntaxError:
+        pass  # not a whole program by itself: the test gets no helpers from it
     req_r, req_w = os.pipe()
     resp_r, resp_w = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
+    import gc
+    gc.freeze()  # the child's collections then leave the shared pages alone (fewer copies)
     pid = os.fork()
     if pid == 0:
         os.close(3)
@@ -335,16 +404,8 @@ def _judge():
         _candidate(req_r, resp_w)
     os.close(req_r)
     os.close(resp_w)
-    size = os.fstat(4).st_size
-    parts = []
-    while size > 0:
-        b = os.pread(4, size, sum(len(p) for p in parts))
-        if not b:
-            break
-        parts.append(b)
-        size -= len(b)
+    test = _read_at(4, 128 + prompt_len, os.fstat(4).st_size - 128 - prompt_len).decode('utf-8')
     os.close(4)
-    prompt, test = b''.join(parts).decode('utf-8').split('\0', 1)
     wr = os.fdopen(req_w, 'wb', buffering=0)
     # The completion's process ending is seen through a pidfd: processes it forked may still
     # hold the reply pipe open, so end of file alone could come only at the time limit.
@@ -355,7 +416,6 @@ def _judge():
     pending = bytearray()
 
     def read_line():
-        import select
         while b'\n' not in pending:
             watch = [resp_r] if pidfd is None else [resp_r, pidfd]
             ready = select.select(watch, [], [])[0]
@@ -370,9 +430,9 @@ def _judge():
         return line
 
     def candidate(*args, **kwargs):
-        wr.write(json.dumps({'a': _enc(list(args)),
-                             'k': {k: _enc(v) for k, v in kwargs.items()}}).encode() + b'\n')
-        msg = json.loads(read_line())
+        wr.write(_dumps({'a': _enc(list(args)),
+                         'k': {k: _enc(v) for k, v in kwargs.items()}}).encode() + b'\n')
+        msg = _loads(read_line().decode('utf-8'))
         if type(msg) is dict and len(msg) == 1:
             if 'ok' in msg:
                 return _dec(msg['ok'])
@@ -385,11 +445,6 @@ def _judge():
                 raise RuntimeError(err[0] + ': ' + err[1])
         raise ValueError('malformed reply from the completion process')
 
-    g = {'__name__': '__main__', '__builtins__': builtins}
-    try:
-        exec(compile(prompt, 'prompt.py', 'exec'), g)
-    except SyntaxError:
-        pass  # not a whole program by itself: the test gets no helpers from it
     g[ENTRY] = candidate
     exec(compile(test, 'test.py', 'exec'), g)
     exec(compile('check(' + ENTRY + ')', 'test.py', 'exec'), g)
@@ -398,16 +453,65 @@ def _judge():
     os.write(3, b'pass\n')
 
 
-_judge()
+# Either way the run ends here without the interpreter's finalization (milliseconds): the
+# completion's process is killed by the run's init once the judge is gone.
+try:
+    _judge()
+except BaseException:
+    sys.excepthook(*sys.exc_info())
+    code = 1
+else:
+    code = 0
+try:
+    sys.stdout.flush()
+    sys.stderr.flush()
+finally:
+    os._exit(code)
 )PY";
 
-constexpr const char* kVerdictPass = "pass\n";
+// Compiles the runner with the interpreter the runs use (so each run skips a few milliseconds
+// of compiling it); "" when that fails, and runs get the source instead.
+std::string CompileRunner(const std::string& python) {
+  const char* tmp_env = std::getenv("TMPDIR");
+  std::string dir = std::string(tmp_env != nullptr && *tmp_env != '\0' ? tmp_env : "/tmp") +
+                    "/gapbench-runner-XXXXXX";
+  if (mkdtemp(dir.data()) == nullptr) return "";
+  const std::string src = dir + "/runner.py", dst = dir + "/runner.pyc";
+  std::ofstream(src, std::ios::binary) << kCodeRunner;
+  std::string code =
+      "import py_compile, sys\n"
+      "py_compile.compile(sys.argv[1], cfile=sys.argv[2], dfile='main.py', doraise=True,\n"
+      "                   invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)\n";
+  std::vector<std::string> args = {python, "-s", "-S", "-B", "-c", code, src, dst};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  char* envp[] = {nullptr};
+  pid_t pid = -1;
+  std::string pyc;
+  if (posix_spawn(&pid, python.c_str(), nullptr, nullptr, argv.data(), envp) == 0) {
+    int status = 0;
+    if (waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+      std::ifstream in(dst, std::ios::binary);
+      pyc.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  return pyc;
+}
 
-// A sealed memfd holding prompt '\0' test, for the judge (fd 4).
+constexpr const char* kVerdictPass = "pass\n";
+constexpr size_t kHeaderBytes = 128;  // of the judge's memfd; the entry point fits (checked)
+
+// A sealed memfd for the judge (fd 4): a 128-byte header "<prompt length> <entry point>"
+// padded with spaces, the prompt, the test.
 int MakeTestFd(const CodeTask& code) {
   const int fd = memfd_create("gapbench-test", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (fd < 0) return -1;
-  const std::string data = code.prompt + std::string(1, '\0') + code.test;
+  std::string header = StrCat(code.prompt.size(), " ", code.entry_point);
+  header.resize(kHeaderBytes - 1, ' ');
+  const std::string data = header + "\n" + code.prompt + code.test;
   size_t done = 0;
   while (done < data.size()) {
     const ssize_t n = write(fd, data.data() + done, data.size() - done);
@@ -518,6 +622,7 @@ Sandbox::Sandbox(SandboxOptions options) : options_(std::move(options)) {
     if (!info_.private_root) shared->root_ops.clear();
   }
   shared->seccomp = internal::BuildSeccompFilter();
+  shared->runner_pyc = CompileRunner(info_.python);
   info_.seccomp = !shared->seccomp.code.empty();
   if (options_.use_cgroups) {
     shared->cgroups = internal::DetectCgroups();
@@ -565,7 +670,7 @@ SandboxResult Sandbox::Run(const SandboxJob& job) const {
   const SandboxLimits& limits = job.limits;
   const bool code_mode = !job.code.entry_point.empty();
   SandboxResult result;
-  if (code_mode && !IsIdentifier(job.code.entry_point)) {
+  if (code_mode && (!IsIdentifier(job.code.entry_point) || job.code.entry_point.size() > 100)) {
     result.error = StrCat("sandbox: entry point '", job.code.entry_point,
                           "' is not a Python identifier");
     return result;
@@ -583,7 +688,11 @@ SandboxResult Sandbox::Run(const SandboxJob& job) const {
   // prompt + completion (solution.py); the test goes to the judge through a memfd (fd 4).
   std::vector<std::pair<std::string, std::string>> files;  // name, content
   if (code_mode) {
-    files.emplace_back("main.py", "ENTRY = '" + job.code.entry_point + "'\n" + kCodeRunner);
+    if (shared_->runner_pyc.empty()) {
+      files.emplace_back("main.py", kCodeRunner);
+    } else {
+      files.emplace_back("main.pyc", shared_->runner_pyc);
+    }
     files.emplace_back("solution.py", job.code.prompt + job.code.completion + "\n");
   } else {
     files.emplace_back("main.py", job.program + "\n\nprint(\"" + nonce + "\", flush=True)\n");
@@ -618,7 +727,7 @@ SandboxResult Sandbox::Run(const SandboxJob& job) const {
     }
   } dir_guard{host_dir};
 
-  const std::string program_path = workdir + "/main.py";
+  const std::string program_path = workdir + "/" + files[0].first;
   std::vector<std::string> file_paths;
   for (const auto& f : files) file_paths.push_back(workdir + "/" + f.first);
   // -s -S: no user or site packages; -B: no .pyc. Not -E/-I: the environment below is entirely
@@ -644,12 +753,14 @@ SandboxResult Sandbox::Run(const SandboxJob& job) const {
   // The run's cgroups. Where creating them fails at run time, the run goes on with rlimits and
   // says so (weakly_isolated), once on stderr.
   internal::RunCgroup cgroup;
+  bool have_cgroup = false;
   if (shared_->cgroups.version != 0) {
     std::string cg_error;
     const uint64_t memory =
         limits.memory_bytes > 0 ? limits.memory_bytes : limits.address_space_bytes;
-    if (!cgroup.Create(shared_->cgroups, StrCat("gapbench-", getpid(), "-", slot), memory,
-                       std::max(1, limits.max_processes) + 2, &cg_error)) {
+    have_cgroup = cgroup.Create(shared_->cgroups, StrCat("gapbench-", getpid(), "-", slot),
+                                memory, std::max(1, limits.max_processes) + 2, &cg_error);
+    if (!have_cgroup) {
       result.weakly_isolated = true;
       static std::once_flag warned;
       std::call_once(warned, [&] {
@@ -810,8 +921,11 @@ SandboxResult Sandbox::Run(const SandboxJob& job) const {
     }
   }
   CloseFd(status_pipe[0]);
-  if (info_.setuid && info_.namespaces && internal::CountLiveProcessesOfUid(uid) > 0) {
-    internal::SweepUid(uid);  // never expected: the namespace died with its init
+  // Never expected (the namespace died with its init, the cgroup is emptied below); the /proc
+  // scan costs milliseconds, so it is only the fallback where the run had no cgroup.
+  if (info_.setuid && info_.namespaces && !have_cgroup &&
+      internal::CountLiveProcessesOfUid(uid) > 0) {
+    internal::SweepUid(uid);
   }
   cgroup.Destroy();  // kills anything left in the groups (weak mode: escaped daemons too)
 

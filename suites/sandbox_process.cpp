@@ -40,9 +40,12 @@ pid_t RawClone(int flags) {
 
 // Credential changes through raw syscalls (glibc's wrappers broadcast to threads that do not
 // exist in the child). Returns false on failure.
-bool DropToUid(uid_t uid, gid_t gid) {
+// `real_gid` != gid makes the next execve leave the process non-dumpable (the kernel treats
+// differing real and effective ids like a set-id program): no process of the same uid can then
+// trace it or open its /proc/<pid>/mem, fd/ or environ.
+bool DropToUid(uid_t uid, gid_t gid, gid_t real_gid) {
   if (syscall(SYS_setgroups, 0, nullptr) != 0) return false;
-  if (syscall(SYS_setresgid, gid, gid, gid) != 0) return false;
+  if (syscall(SYS_setresgid, real_gid, gid, gid) != 0) return false;
   if (syscall(SYS_setresuid, uid, uid, uid) != 0) return false;
   return true;
 }
@@ -226,7 +229,9 @@ void SetUpMounts(const ChildPlan& p) {
   if (p.switch_uid) {
     // RLIMIT_NPROC counts the run's own uid only; root would be exempt, so set it, then drop.
     if (!SetLimit(RLIMIT_NPROC, p.max_processes, p.max_processes)) SetupFailed(p, "rlimit nproc");
-    if (!DropToUid(p.uid, p.gid)) SetupFailed(p, "setuid");
+    // Code items: the judge must be non-dumpable from its first instruction (see DropToUid).
+    const gid_t real_gid = p.verdict_fd >= 0 ? p.gid + (1u << 30) : p.gid;
+    if (!DropToUid(p.uid, p.gid, real_gid)) SetupFailed(p, "setuid");
   }
   // A fresh anonymous session keyring: nothing of the supervisor's session is possessed here
   // (the filter below then refuses every keyring call anyway). No keyrings: nothing to do.
@@ -305,9 +310,14 @@ void PlaceFd(int fd, int target, bool inherit) {
   // Python is gone: kill everything it left behind. In a pid namespace pid 1's kill(-1) reaches
   // every other process of the namespace; outside, only as the run's uid is kill(-1) safe.
   if (p.namespaces) {
+    // No reaping needed: when pid 1 exits the kernel kills the rest of the namespace and waits
+    // for it, so the supervisor's wait for init returns only once the whole run is gone.
     kill(-1, SIGKILL);
+    Report(q.status_fd, WIFSIGNALED(status) ? InitReport::kSignaled : InitReport::kExited,
+           WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), "");
+    _exit(0);
   } else if (p.switch_uid) {
-    if (DropToUid(p.uid, p.gid)) kill(-1, SIGKILL);
+    if (DropToUid(p.uid, p.gid, p.gid)) kill(-1, SIGKILL);
   } else {
     kill(-python, SIGKILL);
   }
@@ -373,7 +383,7 @@ bool SweepUid(uid_t uid) {
     if (CountLiveProcessesOfUid(uid) == 0) return true;
     pid_t helper = RawClone(0);
     if (helper == 0) {
-      if (!DropToUid(uid, uid)) _exit(1);
+      if (!DropToUid(uid, uid, uid)) _exit(1);
       kill(-1, SIGKILL);  // everything of this uid except the helper itself
       _exit(0);
     }
