@@ -131,7 +131,7 @@ std::vector<Attack> Attacks(const fs::path& host, const std::string& cli_marker)
       // 1. Host UNIX sockets and host folders.
       {"unix_stream_connect_host",
        R + "import socket\ns = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
-           "s.connect('" + stream + "')\ns.sendall(b'hello')\n"},
+           "s.connect('" + stream + "')\ns.close()\n"},
       {"unix_dgram_pair_sendto_host",
        R + "import socket\na, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
            "a.sendto(b'hello', '" + dgram + "')\n"},
@@ -179,6 +179,15 @@ std::vector<Attack> Attacks(const fs::path& host, const std::string& cli_marker)
        W + "import os\nfor p in ('/proc/%d/fd/3' % os.getppid(), '/proc/self/fd/3'):\n"
            "    try:\n        open(p, 'w').write('pass\\n')\n    except OSError:\n        pass\n"
            "os._exit(0)\n"},
+      {"test_from_judge_fd_or_mem",  // the judge's test memfd, its memory, its environment
+       W + "import os, time\nppid = os.getppid()\nend = time.time() + 0.5\nsrc = ''\n"
+           "while not src and time.time() < end:\n"
+           "    for p in ('/proc/%d/fd/4' % ppid, '/proc/%d/mem' % ppid, '/proc/%d/environ' % ppid):\n"
+           "        try:\n            src = open(p, 'rb').read(4096).decode('latin-1')\n"
+           "        except OSError:\n            pass\n"
+           "assert 'candidate' in src, 'nothing of the judge readable'\n"},
+      {"ptrace_attach_judge",
+       W + L + "assert libc.ptrace(16, os.getppid(), 0, 0) == 0, ctypes.get_errno()\n"},
       {"kill_parent_then_exit_zero",
        W + "import os\ntry:\n    os.kill(os.getppid(), 9)\nexcept OSError:\n    pass\nos._exit(0)\n"},
       // 3. Memory beyond the 512 MiB limit of the run, none of it in one process's heap.
