@@ -5,8 +5,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -20,10 +20,10 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
-#include <deque>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -162,7 +162,9 @@ constexpr const char* kRootDir = "/tmp";  // where init assembles the private ro
 // The private root: the interpreter's folders (read-only), the loader cache, a few device nodes
 // and empty mount points for /tmp, /proc and /dev/shm. Everything else of the host is absent.
 void BuildRootLayout(SandboxShared& shared, const std::string& python) {
-  auto str = [&](std::string v) -> const char* { return shared.strings.emplace_back(std::move(v)).c_str(); };
+  auto str = [&](std::string v) -> const char* {
+    return shared.strings.emplace_back(std::move(v)).c_str();
+  };
   auto op = [&](internal::RootOp::Kind kind, const std::string& source, const std::string& target) {
     internal::RootOp o;
     o.kind = kind;
@@ -216,15 +218,16 @@ void BuildRootLayout(SandboxShared& shared, const std::string& python) {
 
 bool IsIdentifier(const std::string& s) {
   if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
 }
 
-// The runner of code items (main.py, or main.pyc compiled once per Sandbox). The judge (this process, the one
-// init waits for) makes itself non-dumpable, so a process of the same uid can neither trace it
-// nor open its /proc/<pid>/mem or fd/; forks the completion's process before it has read the
-// test (so no copy of the test or the verdict pipe is in that process); then runs prompt +
-// test + check() with the entry point bound to a proxy that sends arguments and receives
+// The runner of code items (main.py, or main.pyc compiled once per Sandbox). The judge (this
+// process, the one init waits for) makes itself non-dumpable, so a process of the same uid can
+// neither trace it nor open its /proc/<pid>/mem or fd/; forks the completion's process before it
+// has read the test (so no copy of the test or the verdict pipe is in that process); then runs
+// prompt + test + check() with the entry point bound to a proxy that sends arguments and receives
 // results as tagged JSON of plain values. Only the judge holds fd 3 (verdict pipe) and fd 4
 // (the test): the completion's process closes both before any of its code runs.
 constexpr const char* kCodeRunner = R"PY(
@@ -614,8 +617,8 @@ Sandbox::Sandbox(SandboxOptions options) : options_(std::move(options)) {
     const std::string put_old = std::string(kRootDir) + "/.old";
     probe.root_put_old = put_old.c_str();
     const int bits = internal::ProbeIsolation(probe);
-    info_.namespaces = (bits & internal::kProbeNamespaces) != 0 &&
-                       (bits & internal::kProbeTmpfs) != 0;
+    info_.namespaces =
+        (bits & internal::kProbeNamespaces) != 0 && (bits & internal::kProbeTmpfs) != 0;
     info_.private_root = info_.namespaces && (bits & internal::kProbePrivateRoot) != 0;
     info_.readonly_root =
         info_.namespaces && (info_.private_root || (bits & internal::kProbeReadonly) != 0);
@@ -671,8 +674,8 @@ SandboxResult Sandbox::Run(const SandboxJob& job) const {
   const bool code_mode = !job.code.entry_point.empty();
   SandboxResult result;
   if (code_mode && (!IsIdentifier(job.code.entry_point) || job.code.entry_point.size() > 100)) {
-    result.error = StrCat("sandbox: entry point '", job.code.entry_point,
-                          "' is not a Python identifier");
+    result.error =
+        StrCat("sandbox: entry point '", job.code.entry_point, "' is not a Python identifier");
     return result;
   }
   result.weakly_isolated = info_.weak();
@@ -747,8 +750,8 @@ SandboxResult Sandbox::Run(const SandboxJob& job) const {
   envp.push_back(nullptr);
   // nr_inodes bounds empty files too (the size= limit counts blocks only).
   const std::string tmpfs_options =
-      StrCat("size=", limits.tmpfs_bytes, ",nr_inodes=", std::max<uint64_t>(1024, limits.tmpfs_bytes >> 12),
-             ",mode=0755");
+      StrCat("size=", limits.tmpfs_bytes,
+             ",nr_inodes=", std::max<uint64_t>(1024, limits.tmpfs_bytes >> 12), ",mode=0755");
 
   // The run's cgroups. Where creating them fails at run time, the run goes on with rlimits and
   // says so (weakly_isolated), once on stderr.
@@ -758,8 +761,8 @@ SandboxResult Sandbox::Run(const SandboxJob& job) const {
     std::string cg_error;
     const uint64_t memory =
         limits.memory_bytes > 0 ? limits.memory_bytes : limits.address_space_bytes;
-    have_cgroup = cgroup.Create(shared_->cgroups, StrCat("gapbench-", getpid(), "-", slot),
-                                memory, std::max(1, limits.max_processes) + 2, &cg_error);
+    have_cgroup = cgroup.Create(shared_->cgroups, StrCat("gapbench-", getpid(), "-", slot), memory,
+                                std::max(1, limits.max_processes) + 2, &cg_error);
     if (!have_cgroup) {
       result.weakly_isolated = true;
       static std::once_flag warned;
@@ -773,8 +776,8 @@ SandboxResult Sandbox::Run(const SandboxJob& job) const {
   int out_pipe[2] = {-1, -1}, status_pipe[2] = {-1, -1}, verdict_pipe[2] = {-1, -1};
   int test_fd = -1;
   auto close_all = [&] {
-    for (int* fd : {&out_pipe[0], &out_pipe[1], &status_pipe[0], &status_pipe[1],
-                    &verdict_pipe[0], &verdict_pipe[1], &test_fd}) {
+    for (int* fd : {&out_pipe[0], &out_pipe[1], &status_pipe[0], &status_pipe[1], &verdict_pipe[0],
+                    &verdict_pipe[1], &test_fd}) {
       CloseFd(*fd);
     }
   };

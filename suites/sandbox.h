@@ -56,8 +56,8 @@ struct SandboxResult {
   double duration_seconds = 0.0;  // wall clock from start to the end of the run's init
   int exit_code = -1;             // the Python process's exit code, -1 if killed by a signal
   int term_signal = 0;            // signal that ended the Python process, 0 if it exited
-  bool nonce_seen = false;  // the verdict arrived: the nonce line (programs) or the judge's
-                            // verdict on its private pipe (code items)
+  bool nonce_seen = false;        // the verdict arrived: the nonce line (programs) or the judge's
+                                  // verdict on its private pipe (code items)
   std::string output;             // stdout+stderr, at most output_cap_bytes (nonce removed)
   bool truncated = false;         // output was longer than the cap
   bool weakly_isolated = false;   // some isolation layer was unavailable (see Isolation())

@@ -148,7 +148,8 @@ CgroupConfig DetectCgroups() {
   }
   if (memory_dir.empty() || pids_dir.empty()) {
     why += " no cgroup v1 memory and pids hierarchies mounted;";
-  } else if (std::string e = ProbeDir(memory_dir, "memory.limit_in_bytes", "1073741824"); !e.empty()) {
+  } else if (std::string e = ProbeDir(memory_dir, "memory.limit_in_bytes", "1073741824");
+             !e.empty()) {
     why += " " + e + ";";
   } else if (std::string e2 = ProbeDir(pids_dir, "pids.max", "64"); !e2.empty()) {
     why += " " + e2 + ";";
@@ -227,8 +228,8 @@ bool RunCgroup::Create(const CgroupConfig& config, const std::string& name, uint
 
 uint64_t RunCgroup::PeakMemory() const {
   if (memory_dir_.empty()) return 0;
-  const std::string v = ReadFile(memory_dir_ + (version_ == 2 ? "/memory.peak"
-                                                               : "/memory.max_usage_in_bytes"));
+  const std::string v =
+      ReadFile(memory_dir_ + (version_ == 2 ? "/memory.peak" : "/memory.max_usage_in_bytes"));
   return std::strtoull(v.c_str(), nullptr, 10);
 }
 

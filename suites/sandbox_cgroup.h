@@ -21,10 +21,10 @@
 namespace gapbench::suites::internal {
 
 struct CgroupConfig {
-  int version = 0;              // 0: none usable, 1: v1 memory+pids, 2: v2
-  std::string memory_parent;    // v1: memory hierarchy dir of this process; v2: our own group
-  std::string pids_parent;      // v1: pids hierarchy dir of this process; v2: same as memory
-  std::string why_not;          // version == 0: what failed
+  int version = 0;            // 0: none usable, 1: v1 memory+pids, 2: v2
+  std::string memory_parent;  // v1: memory hierarchy dir of this process; v2: our own group
+  std::string pids_parent;    // v1: pids hierarchy dir of this process; v2: same as memory
+  std::string why_not;        // version == 0: what failed
 };
 
 // Finds a writable hierarchy (creates and removes a probe group). Never throws.

@@ -147,15 +147,6 @@ const char* SetUpPrivateRoot(const ChildPlan& p) {
       case RootOp::kSymlink:
         if (symlink(op.source, op.target) != 0) return "symlink in root";
         break;
-      case RootOp::kTmpfs:
-        if (mkdir(op.target, 0755) != 0 && errno != EEXIST) return "mkdir tmpfs target";
-        if (mount("tmpfs", op.target, "tmpfs", MS_NOSUID | MS_NODEV, op.source) != 0) {
-          return "mount tmpfs in root";
-        }
-        break;
-      case RootOp::kProc:
-        if (mkdir(op.target, 0755) != 0 && errno != EEXIST) return "mkdir proc target";
-        break;
     }
   }
   if (mkdir(p.root_put_old, 0700) != 0) return "mkdir put_old";

@@ -24,8 +24,6 @@ struct RootOp {
     kBindDir,   // bind-mount host directory `source` (recursively) on target, read-only
     kBindFile,  // create an empty file at target, bind-mount host file/device `source` on it
     kSymlink,   // symlink target -> source
-    kTmpfs,     // mount a tmpfs on target with options `source`
-    kProc,      // mount the pid namespace's proc on target with options `source`
   };
   Kind kind = kDir;
   const char* source = nullptr;

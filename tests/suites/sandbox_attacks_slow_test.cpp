@@ -130,15 +130,21 @@ std::vector<Attack> Attacks(const fs::path& host, const std::string& cli_marker)
       {"control_correct", R},
       // 1. Host UNIX sockets and host folders.
       {"unix_stream_connect_host",
-       R + "import socket\ns = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
-           "s.connect('" + stream + "')\ns.close()\n"},
+       R +
+           "import socket\ns = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+           "s.connect('" +
+           stream + "')\ns.close()\n"},
       {"unix_dgram_pair_sendto_host",
-       R + "import socket\na, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
-           "a.sendto(b'hello', '" + dgram + "')\n"},
+       R +
+           "import socket\na, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
+           "a.sendto(b'hello', '" +
+           dgram + "')\n"},
       {"host_folders_visible",
-       R + "import os\nseen = [p for p in ('/var', '/run', '/home', '/root', '/etc/passwd', '/work')"
+       R + "import os\nseen = [p for p in ('/var', '/run', '/home', '/root', '/etc/passwd', "
+           "'/work')"
            " if os.path.exists(p)]\nassert seen, 'nothing of the host visible'\n"},
-      {"netlink_socket", R + "import socket\nsocket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)\n"},
+      {"netlink_socket",
+       R + "import socket\nsocket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)\n"},
       {"vsock_socket", R + "import socket\nsocket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)\n"},
       // 2. Forging the verdict with a wrong function.
       {"settrace_skips_check",
@@ -182,14 +188,15 @@ std::vector<Attack> Attacks(const fs::path& host, const std::string& cli_marker)
       {"test_from_judge_fd_or_mem",  // the judge's test memfd, its memory, its environment
        W + "import os, time\nppid = os.getppid()\nend = time.time() + 0.5\nsrc = ''\n"
            "while not src and time.time() < end:\n"
-           "    for p in ('/proc/%d/fd/4' % ppid, '/proc/%d/mem' % ppid, '/proc/%d/environ' % ppid):\n"
+           "    for p in ('/proc/%d/fd/4' % ppid, '/proc/%d/mem' % ppid, '/proc/%d/environ' % "
+           "ppid):\n"
            "        try:\n            src = open(p, 'rb').read(4096).decode('latin-1')\n"
            "        except OSError:\n            pass\n"
            "assert 'candidate' in src, 'nothing of the judge readable'\n"},
       {"ptrace_attach_judge",
        W + L + "assert libc.ptrace(16, os.getppid(), 0, 0) == 0, ctypes.get_errno()\n"},
-      {"kill_parent_then_exit_zero",
-       W + "import os\ntry:\n    os.kill(os.getppid(), 9)\nexcept OSError:\n    pass\nos._exit(0)\n"},
+      {"kill_parent_then_exit_zero", W + "import os\ntry:\n    os.kill(os.getppid(), 9)\nexcept "
+                                         "OSError:\n    pass\nos._exit(0)\n"},
       // 3. Memory beyond the 512 MiB limit of the run, none of it in one process's heap.
       {"sysv_shm_1536_mib",
        R + L +
@@ -203,34 +210,37 @@ std::vector<Attack> Attacks(const fs::path& host, const std::string& cli_marker)
            "    assert addr not in (None, 2**64 - 1), ctypes.get_errno()\n"
            "    ctypes.memset(addr, 1, 256 << 20)\n"
            "    libc.shmdt(addr)\n"},
-      {"four_processes_300_mib",
-       R + "import os, select, time\nr, w = os.pipe()\n"
-           "for i in range(4):\n"
-           "    if os.fork() == 0:\n"
-           "        blob = b'x' * (300 << 20)\n"
-           "        os.write(w, b'1')\n"
-           "        time.sleep(30)\n"
-           "        os._exit(0)\n"
-           "got = b''\nend = time.time() + 8\n"
-           "while len(got) < 4 and time.time() < end:\n"
-           "    if select.select([r], [], [], 0.1)[0]:\n"
-           "        got += os.read(r, 4)\n"
-           "assert len(got) == 4, got\n"},
-      {"memfd_720_mib",
-       R + "import os\nfds = []\nfor i in range(48):\n"
-           "    fd = os.memfd_create('x')\n    os.write(fd, b'x' * (15 << 20))\n    fds.append(fd)\n"},
+      {"four_processes_300_mib", R + "import os, select, time\nr, w = os.pipe()\n"
+                                     "for i in range(4):\n"
+                                     "    if os.fork() == 0:\n"
+                                     "        blob = b'x' * (300 << 20)\n"
+                                     "        os.write(w, b'1')\n"
+                                     "        time.sleep(30)\n"
+                                     "        os._exit(0)\n"
+                                     "got = b''\nend = time.time() + 8\n"
+                                     "while len(got) < 4 and time.time() < end:\n"
+                                     "    if select.select([r], [], [], 0.1)[0]:\n"
+                                     "        got += os.read(r, 4)\n"
+                                     "assert len(got) == 4, got\n"},
+      {"memfd_720_mib", R + "import os\nfds = []\nfor i in range(48):\n"
+                            "    fd = os.memfd_create('x')\n    os.write(fd, b'x' * (15 << 20))\n  "
+                            "  fds.append(fd)\n"},
       {"empty_files_100k",
        R + "import os\nfor i in range(100000):\n"
            "    os.close(os.open('f%d' % i, os.O_CREAT | os.O_WRONLY, 0o600))\n"},
       // 4. The kernel keyring: stored by one run, read by the next (same slot, --parallel 1).
-      {"keyring_store",
-       R + L + "k = sc(248, b'user', b'gb-attack-key', b'secret', 6, -4)\nassert k > 0, ctypes.get_errno()\n"},
+      {"keyring_store", R + L +
+                            "k = sc(248, b'user', b'gb-attack-key', b'secret', 6, -4)\nassert k > "
+                            "0, ctypes.get_errno()\n"},
       {"keyring_read_previous_run",
-       R + L + "k = sc(250, 10, -4, b'user', b'gb-attack-key', 0)\nassert k > 0, ctypes.get_errno()\n"},
+       R + L +
+           "k = sc(250, 10, -4, b'user', b'gb-attack-key', 0)\nassert k > 0, ctypes.get_errno()\n"},
       // 5. Kernel surface a test never needs.
-      {"unshare_user_namespace", R + L + "assert libc.unshare(0x10000000) == 0, ctypes.get_errno()\n"},
+      {"unshare_user_namespace",
+       R + L + "assert libc.unshare(0x10000000) == 0, ctypes.get_errno()\n"},
       {"io_uring_setup",
-       R + L + "p = ctypes.create_string_buffer(120)\nassert sc(425, 8, p) >= 0, ctypes.get_errno()\n"},
+       R + L +
+           "p = ctypes.create_string_buffer(120)\nassert sc(425, 8, p) >= 0, ctypes.get_errno()\n"},
       {"userfaultfd", R + L + "assert sc(323, 1 | 0o2000000) >= 0, ctypes.get_errno()\n"},
       {"perf_event_open",
        R + L +
@@ -241,17 +251,21 @@ std::vector<Attack> Attacks(const fs::path& host, const std::string& cli_marker)
            "assert sc(298, a, 0, -1, -1, 0) >= 0, ctypes.get_errno()\n"},
       {"ptrace_traceme", R + L + "assert libc.ptrace(0, 0, 0, 0) == 0, ctypes.get_errno()\n"},
       {"bpf_map_create",
-       R + L + "a = ctypes.create_string_buffer(72)\n"
-               "ctypes.memmove(a, (2).to_bytes(4, 'little') + (4).to_bytes(4, 'little') * 2 + "
-               "(1).to_bytes(4, 'little'), 16)\n"
-               "assert sc(321, 0, a, 72) >= 0, ctypes.get_errno()\n"},
+       R + L +
+           "a = ctypes.create_string_buffer(72)\n"
+           "ctypes.memmove(a, (2).to_bytes(4, 'little') + (4).to_bytes(4, 'little') * 2 + "
+           "(1).to_bytes(4, 'little'), 16)\n"
+           "assert sc(321, 0, a, 72) >= 0, ctypes.get_errno()\n"},
       // 6. The harness's command line and other tasks' files.
       {"harness_cmdline_in_proc",
-       R + "import os\nfound = []\nfor p in os.listdir('/proc'):\n"
+       R +
+           "import os\nfound = []\nfor p in os.listdir('/proc'):\n"
            "    if p.isdigit():\n"
            "        try:\n            c = open('/proc/%s/cmdline' % p, 'rb').read()\n"
            "        except OSError:\n            continue\n"
-           "        if b'" + cli_marker + "' in c:\n            found.append(c)\n"
+           "        if b'" +
+           cli_marker +
+           "' in c:\n            found.append(c)\n"
            "assert found, 'no harness command line visible'\n"},
       {"suite_file_readable", R + "assert 'canonical_solution' in open('" + suite + "').read()\n"},
   };
@@ -261,11 +275,20 @@ std::string JsonString(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default: out += c;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += c;
     }
   }
   return out + "\"";
@@ -279,8 +302,8 @@ TEST(SandboxAttacks, NoAttackGetsThroughTheRealCli) {
   {
     std::ofstream suite(host.path() / "suite.jsonl");
     suite << "{\"task_id\": \"Attack/0\", \"prompt\": " << JsonString(kPrompt)
-          << ", \"canonical_solution\": " << JsonString(kRight) << ", \"test\": "
-          << JsonString(kTest) << ", \"entry_point\": \"add\"}\n";
+          << ", \"canonical_solution\": " << JsonString(kRight)
+          << ", \"test\": " << JsonString(kTest) << ", \"entry_point\": \"add\"}\n";
     std::ofstream samples(host.path() / "samples.jsonl");
     for (const Attack& a : attacks) {
       samples << "{\"task_id\": \"Attack/0\", \"completion\": " << JsonString(a.completion)
@@ -294,11 +317,10 @@ TEST(SandboxAttacks, NoAttackGetsThroughTheRealCli) {
 
   const char* other = std::getenv("GB_ATTACK_GAPBENCH");
   const std::string bin = other != nullptr && *other != '\0' ? other : GapbenchBin();
-  ProcessResult r = RunProcess({bin, "suites", "exec", "--suite",
-                                (host.path() / "suite.jsonl").string(), "--samples",
-                                (host.path() / "samples.jsonl").string(), "--timeout", "10",
-                                "--parallel", "1", "--memory-mb", "512", "--k", "1", "--out",
-                                (host.path() / "out.jsonl").string()});
+  ProcessResult r = RunProcess(
+      {bin, "suites", "exec", "--suite", (host.path() / "suite.jsonl").string(), "--samples",
+       (host.path() / "samples.jsonl").string(), "--timeout", "10", "--parallel", "1",
+       "--memory-mb", "512", "--k", "1", "--out", (host.path() / "out.jsonl").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::ifstream out(host.path() / "out.jsonl");
   std::string line;

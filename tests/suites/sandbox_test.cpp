@@ -167,6 +167,14 @@ TEST(Sandbox, WeakModeIsMarkedAndStillScores) {
   EXPECT_EQ(early.status, RunStatus::kFailed);
   SandboxResult loop = Weak().Run("while True: pass", QuickLimits(1.0));
   EXPECT_EQ(loop.status, RunStatus::kTimeout);
+  // Code items take the same judge path without namespaces.
+  const char* prompt = "def add(a, b):\n    \"\"\"Return a + b.\"\"\"\n";
+  const char* test = "def check(candidate):\n    assert candidate(1, 2) == 3\n";
+  SandboxResult code =
+      Weak().Run(CodeJob(prompt, "    return a + b\n", test, "add", QuickLimits()));
+  EXPECT_EQ(code.status, RunStatus::kPassed) << code.output << code.error;
+  SandboxResult wrong = Weak().Run(CodeJob(prompt, "    return 0\n", test, "add", QuickLimits()));
+  EXPECT_EQ(wrong.status, RunStatus::kFailed) << wrong.output;
 }
 
 TEST(Sandbox, StrongModeWhereAvailable) {
@@ -198,9 +206,9 @@ constexpr const char* kAddTest =
     "    assert abs(candidate(0.5, 0.25) - 0.75) < 1e-9\n";
 
 TEST(Sandbox, CodeItemPassesOnlyWithTheRightFunction) {
-  SandboxResult ok = Strong().Run(
-      CodeJob(kAddPrompt, "    print('from the completion')\n    return a + b\n", kAddTest, "add",
-              QuickLimits()));
+  SandboxResult ok =
+      Strong().Run(CodeJob(kAddPrompt, "    print('from the completion')\n    return a + b\n",
+                           kAddTest, "add", QuickLimits()));
   EXPECT_EQ(ok.status, RunStatus::kPassed) << ok.output << ok.error;
   EXPECT_TRUE(ok.nonce_seen);
   EXPECT_NE(ok.output.find("from the completion"), std::string::npos) << ok.output;
@@ -258,9 +266,10 @@ def check(candidate):
 // Nothing of a run's cgroups is left behind (this process's groups are gapbench-<pid>-<slot>).
 TEST(Sandbox, CgroupsAreRemovedAfterRuns) {
   if (Strong().isolation().cgroup_version == 0) GTEST_SKIP() << Strong().isolation().warning;
-  SandboxResult r = Strong().Run("import os\nif os.fork() == 0:\n    import time\n"
-                                 "    time.sleep(100)\n",
-                                 QuickLimits());
+  SandboxResult r = Strong().Run(
+      "import os\nif os.fork() == 0:\n    import time\n"
+      "    time.sleep(100)\n",
+      QuickLimits());
   EXPECT_EQ(r.status, RunStatus::kPassed) << r.output << r.error;
   const std::string prefix = "gapbench-" + std::to_string(getpid()) + "-";
   int checked = 0;
@@ -286,8 +295,8 @@ TEST(Sandbox, WithoutCgroupsRunsAreWeakButScored) {
   EXPECT_TRUE(sandbox.isolation().weak());
   EXPECT_NE(sandbox.isolation().warning.find("cgroup"), std::string::npos)
       << sandbox.isolation().warning;
-  SandboxResult pass = sandbox.Run(CodeJob(kAddPrompt, "    return a + b\n", kAddTest, "add",
-                                           QuickLimits()));
+  SandboxResult pass =
+      sandbox.Run(CodeJob(kAddPrompt, "    return a + b\n", kAddTest, "add", QuickLimits()));
   EXPECT_EQ(pass.status, RunStatus::kPassed) << pass.output << pass.error;
   EXPECT_TRUE(pass.weakly_isolated);
   SandboxResult fail =
