@@ -353,6 +353,13 @@ def _candidate(req_r, resp_w):
                 data = _dumps({'e': [str(type(e).__name__), str(e)[:2000]]})
             except BaseException:
                 data = '{"e": ["Exception", ""]}'
+        # What the function printed reaches the output before the judge goes on (this process
+        # is killed, not finalized, when the judge ends).
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BaseException:
+            pass
         wr.write(data.encode() + b'\n')
     sys.stdout.flush()
     sys.stderr.flush()
