@@ -396,9 +396,11 @@ def _judge():
     prompt = _read_at(4, 128, prompt_len).decode('utf-8')
     g = {'__name__': '__main__', '__builtins__': builtins}
     try:
-        exec(compile(prompt, 'prompt.py', 'exec'), g)
+        prompt_code = compile(prompt, 'prompt.py', 'exec')
     except SyntaxError:
-        pass  # not a whole program by itself: the test gets no helpers from it
+        prompt_code = None  # not a program by itself: run with the test below (both trusted)
+    if prompt_code is not None:
+        exec(prompt_code, g)
     req_r, req_w = os.pipe()
     resp_r, resp_w = os.pipe()
     sys.stdout.flush()
@@ -455,8 +457,18 @@ def _judge():
                 raise RuntimeError(err[0] + ': ' + err[1])
         raise ValueError('malformed reply from the completion process')
 
-    g[ENTRY] = candidate
-    exec(compile(test, 'test.py', 'exec'), g)
+    combined = None
+    if prompt_code is None:
+        try:  # e.g. a prompt that opens a string the test closes
+            combined = compile(prompt + test, 'test.py', 'exec')
+        except SyntaxError:
+            pass  # a bare signature: the test gets no helpers from the prompt
+    if combined is not None:
+        exec(combined, g)
+        g[ENTRY] = candidate
+    else:
+        g[ENTRY] = candidate
+        exec(compile(test, 'test.py', 'exec'), g)
     exec(compile('check(' + ENTRY + ')', 'test.py', 'exec'), g)
     sys.stdout.flush()
     sys.stderr.flush()
