@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -21,15 +23,30 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <thread>
 
 #include "common/error.h"
+#include "suites/sandbox_cgroup.h"
 #include "suites/sandbox_process.h"
+#include "suites/sandbox_seccomp.h"
 
 namespace gapbench::suites {
+
+// What every run of one Sandbox shares, built once: the private root's steps (their strings
+// stay put: the struct lives on the heap behind a shared_ptr, so copies of the Sandbox keep
+// the pointers valid), the seccomp program and the cgroup hierarchy.
+struct SandboxShared {
+  std::deque<std::string> strings;
+  std::vector<internal::RootOp> root_ops;
+  internal::SeccompProgram seccomp;
+  internal::CgroupConfig cgroups;
+  std::string runner_pyc;  // the code runner compiled once by the interpreter; empty: source
+};
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -140,6 +157,397 @@ void CloseFd(int& fd) {
   fd = -1;
 }
 
+constexpr const char* kRootDir = "/tmp";  // where init assembles the private root (its own view)
+
+// The private root: the interpreter's folders (read-only), the loader cache, a few device nodes
+// and empty mount points for /tmp, /proc and /dev/shm. Everything else of the host is absent.
+void BuildRootLayout(SandboxShared& shared, const std::string& python) {
+  auto str = [&](std::string v) -> const char* {
+    return shared.strings.emplace_back(std::move(v)).c_str();
+  };
+  auto op = [&](internal::RootOp::Kind kind, const std::string& source, const std::string& target) {
+    internal::RootOp o;
+    o.kind = kind;
+    o.source = source.empty() ? nullptr : str(source);
+    o.target = str(std::string(kRootDir) + target);
+    shared.root_ops.push_back(o);
+  };
+  using K = internal::RootOp;
+  struct stat st {};
+  op(K::kBindDir, "/usr", "/usr");
+  // Merged-/usr systems have these as symlinks into /usr; older ones as directories.
+  for (const char* d : {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {
+    if (lstat(d, &st) != 0) continue;
+    if (S_ISLNK(st.st_mode)) {
+      std::error_code ec;
+      const fs::path target = fs::read_symlink(d, ec);
+      if (!ec) op(K::kSymlink, target.string(), d);
+    } else if (S_ISDIR(st.st_mode)) {
+      op(K::kBindDir, d, d);
+    }
+  }
+  // An interpreter outside those (/opt/python3.12/bin/python3): its prefix, read-only.
+  const fs::path prefix = fs::path(python).parent_path().parent_path();
+  bool covered = prefix.empty() || prefix == "/";
+  for (const char* d : {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {
+    const std::string root = d;
+    if (python.rfind(root + "/", 0) == 0) covered = true;
+  }
+  if (!covered) {
+    std::string partial;
+    for (const auto& part : prefix.parent_path().relative_path()) {
+      partial += "/" + part.string();
+      op(K::kDir, "", partial);
+    }
+    op(K::kBindDir, prefix.string(), prefix.string());
+  }
+  op(K::kDir, "", "/etc");
+  if (stat("/etc/ld.so.cache", &st) == 0) op(K::kBindFile, "/etc/ld.so.cache", "/etc/ld.so.cache");
+  op(K::kDir, "", "/dev");
+  for (const char* dev : {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"}) {
+    if (stat(dev, &st) == 0 && S_ISCHR(st.st_mode)) op(K::kBindFile, dev, dev);
+  }
+  op(K::kSymlink, "/proc/self/fd", "/dev/fd");
+  op(K::kSymlink, "/proc/self/fd/0", "/dev/stdin");
+  op(K::kSymlink, "/proc/self/fd/1", "/dev/stdout");
+  op(K::kSymlink, "/proc/self/fd/2", "/dev/stderr");
+  op(K::kDir, "", "/dev/shm");
+  op(K::kDir, "", "/proc");
+  op(K::kDir, "", "/tmp");
+}
+
+bool IsIdentifier(const std::string& s) {
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+// The runner of code items (main.py, or main.pyc compiled once per Sandbox). The judge (this
+// process, the one init waits for) makes itself non-dumpable, so a process of the same uid can
+// neither trace it nor open its /proc/<pid>/mem or fd/; forks the completion's process before it
+// has read the test (so no copy of the test or the verdict pipe is in that process); then runs
+// prompt + test + check() with the entry point bound to a proxy that sends arguments and receives
+// results as tagged JSON of plain values. Only the judge holds fd 3 (verdict pipe) and fd 4
+// (the test): the completion's process closes both before any of its code runs.
+constexpr const char* kCodeRunner = R"PY(
+import builtins, os, sys
+
+# JSON through the C scanner and encoder of _json: `import json` would pull in re and enum,
+# which cost more than the rest of a typical test. The standard module is the fallback.
+try:
+    import _json
+
+    class _Ctx:
+        pass
+
+    def _no_constant(name):
+        raise ValueError('JSON constant ' + name)
+
+    def _no_default(o):
+        raise TypeError('not a plain value')
+
+    _ctx = _Ctx()
+    _ctx.strict, _ctx.object_hook, _ctx.object_pairs_hook = True, None, None
+    _ctx.parse_float, _ctx.parse_int, _ctx.parse_constant, _ctx.memo = float, int, _no_constant, {}
+    _scan = _json.make_scanner(_ctx)
+    _encoder = _json.make_encoder(None, _no_default, _json.encode_basestring_ascii, None, ':',
+                                  ',', False, False, False)
+
+    def _dumps(obj):
+        return ''.join(_encoder(obj, 0))
+
+    def _loads(text):
+        obj, end = _scan(text, 0)
+        if end != len(text):
+            raise ValueError('trailing data')
+        return obj
+
+    if _loads(_dumps({'a': [1, 'x\n', None, True]})) != {'a': [1, 'x\n', None, True]}:
+        raise ValueError('_json self-check')
+except Exception:
+    import json
+    _dumps, _loads = json.dumps, json.loads
+
+
+def _enc(v, depth=0):
+    if depth > 200:
+        raise ValueError('value nested too deeply')
+    t = type(v)
+    if v is None or t is bool or t is int or t is str:
+        return v
+    if t is float:
+        return {'f': v.hex()}
+    d = depth + 1
+    if t is list:
+        return [_enc(x, d) for x in v]
+    if t is tuple:
+        return {'t': [_enc(x, d) for x in v]}
+    if t is dict:
+        return {'d': [[_enc(k, d), _enc(x, d)] for k, x in v.items()]}
+    if t is set:
+        return {'s': [_enc(x, d) for x in v]}
+    if t is frozenset:
+        return {'z': [_enc(x, d) for x in v]}
+    if t is complex:
+        return {'c': [v.real.hex(), v.imag.hex()]}
+    if t is bytes:
+        return {'b': v.hex()}
+    raise TypeError('the sandbox passes plain values only (None, bool, int, float, complex, '
+                    'str, bytes, list, tuple, dict, set, frozenset), not ' + t.__name__)
+
+
+def _dec(x):
+    t = type(x)
+    if x is None or t is bool or t is int or t is str:
+        return x
+    if t is list:
+        return [_dec(e) for e in x]
+    if t is dict and len(x) == 1:
+        k, v = next(iter(x.items()))
+        if k == 'f' and type(v) is str:
+            return float.fromhex(v)
+        if k == 'b' and type(v) is str:
+            return bytes.fromhex(v)
+        if type(v) is list:
+            if k == 't':
+                return tuple(_dec(e) for e in v)
+            if k == 's':
+                return set(_dec(e) for e in v)
+            if k == 'z':
+                return frozenset(_dec(e) for e in v)
+            if k == 'c' and len(v) == 2 and type(v[0]) is str and type(v[1]) is str:
+                return complex(float.fromhex(v[0]), float.fromhex(v[1]))
+            if k == 'd' and all(type(p) is list and len(p) == 2 for p in v):
+                return {_dec(p[0]): _dec(p[1]) for p in v}
+    raise ValueError('malformed value from the completion process')
+
+
+def _candidate(req_r, resp_w):
+    rd = os.fdopen(req_r, 'rb')
+    wr = os.fdopen(resp_w, 'wb', buffering=0)
+    g = {'__name__': '__main__', '__file__': os.path.abspath('solution.py'),
+         '__builtins__': builtins}
+    try:
+        with open('solution.py', encoding='utf-8') as f:
+            src = f.read()
+        exec(compile(src, 'solution.py', 'exec'), g)
+        fn = g[ENTRY]
+    except BaseException:
+        import traceback
+        traceback.print_exc()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)
+    while True:
+        line = rd.readline()
+        if not line:
+            break
+        try:
+            msg = _loads(line.rstrip(b'\n').decode('utf-8'))
+            args = _dec(msg['a'])
+            kwargs = {k: _dec(v) for k, v in msg['k'].items()}
+            data = _dumps({'ok': _enc(fn(*args, **kwargs))})
+        except BaseException as e:
+            try:
+                data = _dumps({'e': [str(type(e).__name__), str(e)[:2000]]})
+            except BaseException:
+                data = '{"e": ["Exception", ""]}'
+        # What the function printed reaches the output before the judge goes on (this process
+        # is killed, not finalized, when the judge ends).
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BaseException:
+            pass
+        wr.write(data.encode() + b'\n')
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def _read_at(fd, offset, size):
+    parts = []
+    while size > 0:
+        b = os.pread(fd, size, offset)
+        if not b:
+            break
+        parts.append(b)
+        offset += len(b)
+        size -= len(b)
+    return b''.join(parts)
+
+
+def _judge():
+    import select
+    # Non-dumpable, so that the completion's process (same uid) can neither trace this one nor
+    # open its /proc/<pid>/mem or fd/. Started with real gid != effective gid, the kernel made it
+    # so at exec; otherwise (no root to switch ids) prctl through ctypes.
+    if os.getgid() == os.getegid():
+        import ctypes
+        if ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0) != 0:  # PR_SET_DUMPABLE
+            raise SystemExit('sandbox judge: prctl(PR_SET_DUMPABLE, 0) failed')
+    # fd 4: a 128-byte header (the prompt's length and the entry point), the prompt, the test.
+    # The prompt (no secret: the completion's file starts with it) runs here before the fork, so
+    # its imports are loaded once for both processes; the test is read only after the fork.
+    global ENTRY
+    header = _read_at(4, 0, 128).decode('ascii').split()
+    prompt_len, ENTRY = int(header[0]), header[1]
+    prompt = _read_at(4, 128, prompt_len).decode('utf-8')
+    g = {'__name__': '__main__', '__builtins__': builtins}
+    try:
+        prompt_code = compile(prompt, 'prompt.py', 'exec')
+    except SyntaxError:
+        prompt_code = None  # not a program by itself: run with the test below (both trusted)
+    if prompt_code is not None:
+        exec(prompt_code, g)
+    req_r, req_w = os.pipe()
+    resp_r, resp_w = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    import gc
+    gc.freeze()  # the child's collections then leave the shared pages alone (fewer copies)
+    pid = os.fork()
+    if pid == 0:
+        os.close(3)
+        os.close(4)
+        os.close(req_w)
+        os.close(resp_r)
+        _candidate(req_r, resp_w)
+    os.close(req_r)
+    os.close(resp_w)
+    test = _read_at(4, 128 + prompt_len, os.fstat(4).st_size - 128 - prompt_len).decode('utf-8')
+    os.close(4)
+    wr = os.fdopen(req_w, 'wb', buffering=0)
+    # The completion's process ending is seen through a pidfd: processes it forked may still
+    # hold the reply pipe open, so end of file alone could come only at the time limit.
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    pending = bytearray()
+
+    def read_line():
+        while b'\n' not in pending:
+            watch = [resp_r] if pidfd is None else [resp_r, pidfd]
+            ready = select.select(watch, [], [])[0]
+            if resp_r in ready:
+                chunk = os.read(resp_r, 1 << 16)
+                if chunk:
+                    pending.extend(chunk)
+                    continue
+            raise RuntimeError('the completion process ended during a call')
+        line, _, rest = bytes(pending).partition(b'\n')
+        pending[:] = rest
+        return line
+
+    def candidate(*args, **kwargs):
+        wr.write(_dumps({'a': _enc(list(args)),
+                         'k': {k: _enc(v) for k, v in kwargs.items()}}).encode() + b'\n')
+        msg = _loads(read_line().decode('utf-8'))
+        if type(msg) is dict and len(msg) == 1:
+            if 'ok' in msg:
+                return _dec(msg['ok'])
+            err = msg.get('e')
+            if (type(err) is list and len(err) == 2 and type(err[0]) is str and
+                    type(err[1]) is str):
+                cls = getattr(builtins, err[0], None)
+                if isinstance(cls, type) and issubclass(cls, Exception):
+                    raise cls(err[1])
+                raise RuntimeError(err[0] + ': ' + err[1])
+        raise ValueError('malformed reply from the completion process')
+
+    combined = None
+    if prompt_code is None:
+        try:  # e.g. a prompt that opens a string the test closes
+            combined = compile(prompt + test, 'test.py', 'exec')
+        except SyntaxError:
+            pass  # a bare signature: the test gets no helpers from the prompt
+    if combined is not None:
+        exec(combined, g)
+        g[ENTRY] = candidate
+    else:
+        g[ENTRY] = candidate
+        exec(compile(test, 'test.py', 'exec'), g)
+    exec(compile('check(' + ENTRY + ')', 'test.py', 'exec'), g)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.write(3, b'pass\n')
+
+
+# Either way the run ends here without the interpreter's finalization (milliseconds): the
+# completion's process is killed by the run's init once the judge is gone.
+try:
+    _judge()
+except BaseException:
+    sys.excepthook(*sys.exc_info())
+    code = 1
+else:
+    code = 0
+try:
+    sys.stdout.flush()
+    sys.stderr.flush()
+finally:
+    os._exit(code)
+)PY";
+
+// Compiles the runner with the interpreter the runs use (so each run skips a few milliseconds
+// of compiling it); "" when that fails, and runs get the source instead.
+std::string CompileRunner(const std::string& python) {
+  const char* tmp_env = std::getenv("TMPDIR");
+  std::string dir = std::string(tmp_env != nullptr && *tmp_env != '\0' ? tmp_env : "/tmp") +
+                    "/gapbench-runner-XXXXXX";
+  if (mkdtemp(dir.data()) == nullptr) return "";
+  const std::string src = dir + "/runner.py", dst = dir + "/runner.pyc";
+  std::ofstream(src, std::ios::binary) << kCodeRunner;
+  std::string code =
+      "import py_compile, sys\n"
+      "py_compile.compile(sys.argv[1], cfile=sys.argv[2], dfile='main.py', doraise=True,\n"
+      "                   invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)\n";
+  std::vector<std::string> args = {python, "-s", "-S", "-B", "-c", code, src, dst};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  char* envp[] = {nullptr};
+  pid_t pid = -1;
+  std::string pyc;
+  if (posix_spawn(&pid, python.c_str(), nullptr, nullptr, argv.data(), envp) == 0) {
+    int status = 0;
+    if (waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+      std::ifstream in(dst, std::ios::binary);
+      pyc.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  return pyc;
+}
+
+constexpr const char* kVerdictPass = "pass\n";
+constexpr size_t kHeaderBytes = 128;  // of the judge's memfd; the entry point fits (checked)
+
+// A sealed memfd for the judge (fd 4): a 128-byte header "<prompt length> <entry point>"
+// padded with spaces, the prompt, the test.
+int MakeTestFd(const CodeTask& code) {
+  const int fd = memfd_create("gapbench-test", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) return -1;
+  std::string header = StrCat(code.prompt.size(), " ", code.entry_point);
+  header.resize(kHeaderBytes - 1, ' ');
+  const std::string data = header + "\n" + code.prompt + code.test;
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      close(fd);
+      return -1;
+    }
+    done += static_cast<size_t>(n);
+  }
+  fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+  return fd;
+}
+
 }  // namespace
 
 const char* RunStatusName(RunStatus status) {
@@ -199,6 +607,15 @@ std::string MakeNonce() {
   return s;
 }
 
+SandboxJob CodeJob(const std::string& prompt, const std::string& completion,
+                   const std::string& test, const std::string& entry_point,
+                   const SandboxLimits& limits) {
+  SandboxJob job;
+  job.limits = limits;
+  job.code = {prompt, completion, test, entry_point};
+  return job;
+}
+
 Sandbox::Sandbox(SandboxOptions options) : options_(std::move(options)) {
   if (options_.uid_base == 0) options_.uid_base = kDefaultUidBase;
   info_.python = FindPython(options_.python);
@@ -207,12 +624,36 @@ Sandbox::Sandbox(SandboxOptions options) : options_(std::move(options)) {
                  options_.python.empty() ? "" : StrCat(" at '", options_.python, "'"),
                  " (set GAPBENCH_PYTHON to an interpreter that an unprivileged user can execute)");
   }
+  auto shared = std::make_shared<SandboxShared>();
   info_.setuid = geteuid() == 0;
   if (options_.use_namespaces && info_.setuid) {
-    const int bits = internal::ProbeIsolation();
-    info_.namespaces = (bits & 1) != 0 && (bits & 4) != 0;
-    info_.readonly_root = info_.namespaces && (bits & 2) != 0;
+    BuildRootLayout(*shared, info_.python);
+    internal::ChildPlan probe;
+    probe.python = info_.python.c_str();
+    probe.root_ops = shared->root_ops.data();
+    probe.n_root_ops = static_cast<int>(shared->root_ops.size());
+    probe.root_dir = kRootDir;
+    const std::string put_old = std::string(kRootDir) + "/.old";
+    probe.root_put_old = put_old.c_str();
+    const int bits = internal::ProbeIsolation(probe);
+    info_.namespaces =
+        (bits & internal::kProbeNamespaces) != 0 && (bits & internal::kProbeTmpfs) != 0;
+    info_.private_root = info_.namespaces && (bits & internal::kProbePrivateRoot) != 0;
+    info_.readonly_root =
+        info_.namespaces && (info_.private_root || (bits & internal::kProbeReadonly) != 0);
+    if (!info_.private_root) shared->root_ops.clear();
   }
+  shared->seccomp = internal::BuildSeccompFilter();
+  shared->runner_pyc = CompileRunner(info_.python);
+  info_.seccomp = !shared->seccomp.code.empty();
+  if (options_.use_cgroups) {
+    shared->cgroups = internal::DetectCgroups();
+  } else {
+    shared->cgroups.why_not = "cgroups disabled";
+  }
+  info_.cgroup_version = shared->cgroups.version;
+  shared_ = std::move(shared);
+
   std::string missing;
   if (!info_.setuid) missing += " not root, so programs run as this user;";
   if (!options_.use_namespaces) {
@@ -223,7 +664,14 @@ Sandbox::Sandbox(SandboxOptions options) : options_(std::move(options)) {
         "reachable, /tmp shared;";
   } else if (!info_.readonly_root) {
     missing += " read-only remount of / failed;";
+  } else if (!info_.private_root) {
+    missing += " private root failed: host folders visible read-only;";
   }
+  if (info_.cgroup_version == 0) {
+    missing += " no per-run cgroup (" + shared_->cgroups.why_not +
+               "): memory and processes limited per process only;";
+  }
+  if (!info_.seccomp) missing += " no seccomp filter (" + shared_->seccomp.error + ");";
   if (!missing.empty()) {
     info_.warning = "sandbox weakly isolated:" + missing.substr(0, missing.size() - 1) +
                     " (rlimits, timeouts and the process sweep still apply)";
@@ -234,7 +682,21 @@ Sandbox::Sandbox(SandboxOptions options) : options_(std::move(options)) {
 }
 
 SandboxResult Sandbox::Run(const std::string& program, const SandboxLimits& limits) const {
+  SandboxJob job;
+  job.program = program;
+  job.limits = limits;
+  return Run(job);
+}
+
+SandboxResult Sandbox::Run(const SandboxJob& job) const {
+  const SandboxLimits& limits = job.limits;
+  const bool code_mode = !job.code.entry_point.empty();
   SandboxResult result;
+  if (code_mode && (!IsIdentifier(job.code.entry_point) || job.code.entry_point.size() > 100)) {
+    result.error =
+        StrCat("sandbox: entry point '", job.code.entry_point, "' is not a Python identifier");
+    return result;
+  }
   result.weakly_isolated = info_.weak();
   const int slot = Slots().Acquire();
   struct SlotGuard {
@@ -244,7 +706,19 @@ SandboxResult Sandbox::Run(const std::string& program, const SandboxLimits& limi
   const uid_t uid = options_.uid_base + static_cast<uid_t>(getpid() % 4096) * kSlots + slot;
 
   const std::string nonce = MakeNonce();
-  const std::string source = program + "\n\nprint(\"" + nonce + "\", flush=True)\n";
+  // Programs: the source with the nonce print appended. Code items: the runner (main.py) and
+  // prompt + completion (solution.py); the test goes to the judge through a memfd (fd 4).
+  std::vector<std::pair<std::string, std::string>> files;  // name, content
+  if (code_mode) {
+    if (shared_->runner_pyc.empty()) {
+      files.emplace_back("main.py", kCodeRunner);
+    } else {
+      files.emplace_back("main.pyc", shared_->runner_pyc);
+    }
+    files.emplace_back("solution.py", job.code.prompt + job.code.completion + "\n");
+  } else {
+    files.emplace_back("main.py", job.program + "\n\nprint(\"" + nonce + "\", flush=True)\n");
+  }
 
   // Weak mode: a private host directory, 0700 and owned by the run's uid.
   fs::path host_dir;
@@ -257,9 +731,12 @@ SandboxResult Sandbox::Run(const std::string& program, const SandboxLimits& limi
       FailResource("sandbox: cannot create a directory under ", templ);
     host_dir = templ;
     workdir = templ;
-    std::ofstream(host_dir / "main.py", std::ios::binary) << source;
-    if (info_.setuid && (chown(host_dir.c_str(), uid, uid) != 0 ||
-                         chown((host_dir / "main.py").c_str(), uid, uid) != 0)) {
+    bool ok = !info_.setuid || chown(host_dir.c_str(), uid, uid) == 0;
+    for (const auto& [name, content] : files) {
+      std::ofstream(host_dir / name, std::ios::binary) << content;
+      ok = ok && (!info_.setuid || chown((host_dir / name).c_str(), uid, uid) == 0);
+    }
+    if (!ok) {
       std::error_code ec;
       fs::remove_all(host_dir, ec);
       FailResource("sandbox: cannot chown ", templ);
@@ -273,7 +750,9 @@ SandboxResult Sandbox::Run(const std::string& program, const SandboxLimits& limi
     }
   } dir_guard{host_dir};
 
-  const std::string program_path = workdir + "/main.py";
+  const std::string program_path = workdir + "/" + files[0].first;
+  std::vector<std::string> file_paths;
+  for (const auto& f : files) file_paths.push_back(workdir + "/" + f.first);
   // -s -S: no user or site packages; -B: no .pyc. Not -E/-I: the environment below is entirely
   // ours, and PYTHONHASHSEED=0 (which -E would ignore) makes set/dict order reproducible.
   std::vector<std::string> argv_s = {info_.python, "-s", "-S", "-B", program_path};
@@ -289,30 +768,82 @@ SandboxResult Sandbox::Run(const std::string& program, const SandboxLimits& limi
   argv.push_back(nullptr);
   for (auto& s : env_s) envp.push_back(s.data());
   envp.push_back(nullptr);
-  const std::string tmpfs_options = StrCat("size=", limits.tmpfs_bytes, ",mode=0755");
+  // nr_inodes bounds empty files too (the size= limit counts blocks only).
+  const std::string tmpfs_options =
+      StrCat("size=", limits.tmpfs_bytes,
+             ",nr_inodes=", std::max<uint64_t>(1024, limits.tmpfs_bytes >> 12), ",mode=0755");
 
-  int out_pipe[2] = {-1, -1}, status_pipe[2] = {-1, -1};
-  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(status_pipe, O_CLOEXEC) != 0) {
-    CloseFd(out_pipe[0]);
-    CloseFd(out_pipe[1]);
-    FailResource("sandbox: pipe: ", std::strerror(errno));
+  // The run's cgroups. Where creating them fails at run time, the run goes on with rlimits and
+  // says so (weakly_isolated), once on stderr.
+  internal::RunCgroup cgroup;
+  bool have_cgroup = false;
+  if (shared_->cgroups.version != 0) {
+    std::string cg_error;
+    const uint64_t memory =
+        limits.memory_bytes > 0 ? limits.memory_bytes : limits.address_space_bytes;
+    have_cgroup = cgroup.Create(shared_->cgroups, StrCat("gapbench-", getpid(), "-", slot), memory,
+                                std::max(1, limits.max_processes) + 2, &cg_error);
+    if (!have_cgroup) {
+      result.weakly_isolated = true;
+      static std::once_flag warned;
+      std::call_once(warned, [&] {
+        std::fprintf(stderr, "gapbench: warning: sandbox run without a cgroup: %s\n",
+                     cg_error.c_str());
+      });
+    }
+  }
+
+  int out_pipe[2] = {-1, -1}, status_pipe[2] = {-1, -1}, verdict_pipe[2] = {-1, -1};
+  int test_fd = -1;
+  auto close_all = [&] {
+    for (int* fd : {&out_pipe[0], &out_pipe[1], &status_pipe[0], &status_pipe[1], &verdict_pipe[0],
+                    &verdict_pipe[1], &test_fd}) {
+      CloseFd(*fd);
+    }
+  };
+  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(status_pipe, O_CLOEXEC) != 0 ||
+      (code_mode && pipe2(verdict_pipe, O_CLOEXEC) != 0)) {
+    const int e = errno;
+    close_all();
+    FailResource("sandbox: pipe: ", std::strerror(e));
+  }
+  if (code_mode && (test_fd = MakeTestFd(job.code)) < 0) {
+    const int e = errno;
+    close_all();
+    FailResource("sandbox: memfd for the test: ", std::strerror(e));
   }
   internal::ChildPlan plan;
   plan.python = info_.python.c_str();
   plan.argv = argv.data();
   plan.envp = envp.data();
   plan.workdir = workdir.c_str();
-  plan.program = source.data();
-  plan.program_size = source.size();
-  plan.program_path = program_path.c_str();
+  plan.n_files = static_cast<int>(files.size());
+  for (size_t i = 0; i < files.size(); ++i) {
+    plan.files[i] = {file_paths[i].c_str(), files[i].second.data(), files[i].second.size()};
+  }
   plan.tmpfs_options = tmpfs_options.c_str();
   plan.namespaces = info_.namespaces;
   plan.readonly_root = info_.readonly_root;
+  const std::string put_old = std::string(kRootDir) + "/.old";
+  if (info_.private_root) {
+    plan.root_ops = shared_->root_ops.data();
+    plan.n_root_ops = static_cast<int>(shared_->root_ops.size());
+    plan.root_dir = kRootDir;
+    plan.root_put_old = put_old.c_str();
+  }
   plan.switch_uid = info_.setuid;
   plan.uid = uid;
   plan.gid = uid;
   plan.out_fd = out_pipe[1];
   plan.status_fd = status_pipe[1];
+  plan.verdict_fd = verdict_pipe[1];
+  plan.test_fd = test_fd;
+  plan.cgroup_fds[0] = cgroup.memory_procs_fd();
+  plan.cgroup_fds[1] = cgroup.pids_procs_fd();
+  if (info_.seccomp) {
+    plan.seccomp = shared_->seccomp.code.data();
+    plan.seccomp_len = static_cast<unsigned short>(shared_->seccomp.code.size());
+  }
   const double cpu =
       limits.cpu_seconds > 0 ? limits.cpu_seconds : std::ceil(limits.wall_seconds) + 1;
   plan.cpu_seconds = static_cast<uint64_t>(std::ceil(cpu));
@@ -326,9 +857,11 @@ SandboxResult Sandbox::Run(const std::string& program, const SandboxLimits& limi
   const int start_errno = errno;
   CloseFd(out_pipe[1]);
   CloseFd(status_pipe[1]);
+  CloseFd(verdict_pipe[1]);
+  CloseFd(test_fd);
+  cgroup.CloseProcsFds();
   if (init < 0) {
-    CloseFd(out_pipe[0]);
-    CloseFd(status_pipe[0]);
+    close_all();
     result.error = StrCat("sandbox: clone failed: ", std::strerror(start_errno));
     return result;
   }
@@ -411,11 +944,25 @@ SandboxResult Sandbox::Run(const std::string& program, const SandboxLimits& limi
     }
   }
   CloseFd(status_pipe[0]);
-  if (info_.setuid && info_.namespaces && internal::CountLiveProcessesOfUid(uid) > 0) {
-    internal::SweepUid(uid);  // never expected: the namespace died with its init
+  // Never expected (the namespace died with its init, the cgroup is emptied below); the /proc
+  // scan costs milliseconds, so it is only the fallback where the run had no cgroup.
+  if (info_.setuid && info_.namespaces && !have_cgroup &&
+      internal::CountLiveProcessesOfUid(uid) > 0) {
+    internal::SweepUid(uid);
   }
+  cgroup.Destroy();  // kills anything left in the groups (weak mode: escaped daemons too)
 
-  result.nonce_seen = capture.nonce_seen();
+  bool verdict_pass = false;
+  if (code_mode) {
+    // Only the judge held the write end and it is gone: whatever it wrote is in the pipe.
+    fcntl(verdict_pipe[0], F_SETFL, O_NONBLOCK);
+    char verdict[16] = {};
+    const ssize_t n = read(verdict_pipe[0], verdict, sizeof(verdict) - 1);
+    verdict_pass = n > 0 && std::string(verdict, static_cast<size_t>(n)) == kVerdictPass;
+  }
+  close_all();
+
+  result.nonce_seen = code_mode ? verdict_pass : capture.nonce_seen();
   result.output = capture.Text();
   result.truncated = capture.truncated();
   if (!setup_error.empty() && !timed_out) {
@@ -442,7 +989,7 @@ std::vector<SandboxResult> Sandbox::RunAll(const std::vector<SandboxJob>& jobs,
   auto worker = [&] {
     for (size_t i = next++; i < jobs.size(); i = next++) {
       try {
-        results[i] = Run(jobs[i].program, jobs[i].limits);
+        results[i] = Run(jobs[i]);
       } catch (const Error& e) {
         std::lock_guard lock(error_mu);
         if (first_error.empty()) {

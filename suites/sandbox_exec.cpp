@@ -72,7 +72,8 @@ ExecReport ExecuteSamples(const Suite& suite, const std::vector<Sample>& samples
     for (const auto& id : task_order) {
       SandboxLimits limits = options.limits;
       limits.wall_seconds = std::max(20.0, options.timeout_floor);
-      jobs.push_back({AssembleProgram(*by_id[id], by_id[id]->solution), limits});
+      const Item& item = *by_id[id];
+      jobs.push_back(CodeJob(item.prompt, item.solution, item.test, item.entry_point, limits));
     }
     std::vector<SandboxResult> runs = sandbox.RunAll(jobs, options.parallel);
     for (size_t i = 0; i < task_order.size(); ++i) {
@@ -94,7 +95,8 @@ ExecReport ExecuteSamples(const Suite& suite, const std::vector<Sample>& samples
   for (const Sample& s : samples) {
     SandboxLimits limits = options.limits;
     limits.wall_seconds = report.time_limits[s.task_id];
-    jobs.push_back({AssembleProgram(*by_id[s.task_id], s.completion), limits});
+    const Item& item = *by_id[s.task_id];
+    jobs.push_back(CodeJob(item.prompt, s.completion, item.test, item.entry_point, limits));
   }
   std::vector<SandboxResult> runs = sandbox.RunAll(jobs, options.parallel);
 

@@ -8,6 +8,7 @@
 // through syscall() because glibc's setresuid would try to signal the parent's other threads).
 #pragma once
 
+#include <linux/filter.h>
 #include <sys/types.h>
 
 #include <cstddef>
@@ -15,22 +16,57 @@
 
 namespace gapbench::suites::internal {
 
+// One step of building the private root (namespace mode). Paths are absolute inside the new
+// root; init prefixes them with the directory where it assembles the root.
+struct RootOp {
+  enum Kind : int32_t {
+    kDir,       // mkdir target (0755)
+    kBindDir,   // bind-mount host directory `source` (recursively) on target, read-only
+    kBindFile,  // create an empty file at target, bind-mount host file/device `source` on it
+    kSymlink,   // symlink target -> source
+  };
+  Kind kind = kDir;
+  const char* source = nullptr;
+  const char* target = nullptr;  // inside the assembly directory (already prefixed)
+};
+
+// A file init writes into the run's directory (namespace mode), owned by the run's uid.
+struct PlanFile {
+  const char* path = nullptr;  // as the child sees it
+  const char* data = nullptr;
+  size_t size = 0;
+};
+
 struct ChildPlan {
   const char* python = nullptr;   // absolute path
   char* const* argv = nullptr;    // NULL-terminated
   char* const* envp = nullptr;    // NULL-terminated
   const char* workdir = nullptr;  // the run's private directory (as the child sees it)
-  const char* program = nullptr;  // written to <workdir>/main.py by init in namespace mode
-  size_t program_size = 0;
-  const char* program_path = nullptr;   // <workdir>/main.py
+  PlanFile files[2];              // written by init in namespace mode (main.py, solution.py)
+  int n_files = 0;
   const char* tmpfs_options = nullptr;  // "size=...,mode=0755" for the private /tmp
   bool namespaces = false;              // init is pid 1 of new namespaces; mounts are set up
-  bool readonly_root = false;           // remount every host mount read-only
+  bool readonly_root = false;           // fallback view: every host mount read-only
+  // Private root: a tmpfs assembled at root_dir from root_ops, then pivot_root'ed into; the
+  // host's other folders (/home, /var, /run, /etc, the suite) are not in the view at all.
+  const RootOp* root_ops = nullptr;
+  int n_root_ops = 0;
+  const char* root_dir = nullptr;       // where the new root is assembled ("/tmp")
+  const char* root_put_old = nullptr;   // <root_dir>/.old, detached after pivot_root
   bool switch_uid = false;              // drop to uid/gid (needs root)
   uid_t uid = 0;
   gid_t gid = 0;
   int out_fd = -1;     // write end of the output pipe (stdout and stderr of Python)
   int status_fd = -1;  // write end of the status pipe (InitReport records)
+  // Code items: fd 3 of Python is the verdict pipe's write end, fd 4 a sealed copy of the test
+  // (the judge reads it after forking the completion's process, which closes both). -1: none.
+  int verdict_fd = -1;
+  int test_fd = -1;
+  // cgroup.procs of the run's groups (init joins them first); -1 where absent.
+  int cgroup_fds[2] = {-1, -1};
+  // Seccomp filter for Python (and everything it forks); null: none.
+  const struct sock_filter* seccomp = nullptr;
+  unsigned short seccomp_len = 0;
   // rlimits for the Python process and its descendants.
   uint64_t cpu_seconds = 0;
   uint64_t address_space_bytes = 0;
@@ -58,7 +94,10 @@ bool SweepUid(uid_t uid);
 int CountLiveProcessesOfUid(uid_t uid);
 
 // Probes, in a throwaway child, whether namespaces, the read-only remount, the private /tmp and
-// a fresh /proc work. Bit 0: clone with namespaces; bit 1: read-only root; bit 2: tmpfs+proc.
-int ProbeIsolation();
+// a fresh /proc work. Bit 0: clone with namespaces; bit 1: read-only root; bit 2: tmpfs+proc;
+// bit 3: the private root of `plan` (root_ops) can be assembled and `plan.python -S -c pass`
+// runs in it.
+enum ProbeBits { kProbeNamespaces = 1, kProbeReadonly = 2, kProbeTmpfs = 4, kProbePrivateRoot = 8 };
+int ProbeIsolation(const ChildPlan& plan);
 
 }  // namespace gapbench::suites::internal

@@ -71,10 +71,11 @@ RunSummary RunItems(const suites::Suite& suite, int64_t begin, int64_t end,
     if (item.kind == suites::ItemKind::kCode) {
       std::vector<suites::SandboxJob> jobs;
       for (const auto& sr : result.samples) {
-        suites::SandboxJob job;
-        job.program = suites::AssembleProgram(item, sr.record.generation);
-        job.limits.wall_seconds = options.sandbox_timeout_s;
-        jobs.push_back(std::move(job));
+        // A code job: the verdict comes from the judge process, out of the completion's reach.
+        suites::SandboxLimits limits;
+        limits.wall_seconds = options.sandbox_timeout_s;
+        jobs.push_back(suites::CodeJob(item.prompt, sr.record.generation, item.test,
+                                       item.entry_point, limits));
       }
       const auto runs = sandbox.Get().RunAll(jobs, options.sandbox_parallel);
       for (size_t s = 0; s < result.samples.size(); ++s) {

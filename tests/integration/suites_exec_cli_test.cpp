@@ -78,7 +78,11 @@ TEST(SuitesExecCli, PassAtKTimeoutsAndPerSampleResults) {
     EXPECT_DOUBLE_EQ(lines[i]["time_limit"].GetDouble(), 1.0);
     EXPECT_GT(lines[i]["duration"].GetDouble(), 0.0);
   }
-  EXPECT_EQ(lines[4]["exit_code"].GetInt(), 0);  // exit code 0, yet failed: no nonce
+  // The completion's os._exit(0) ends its own process only: the judge fails (exit code 1).
+  EXPECT_EQ(lines[4]["exit_code"].GetInt(), 1);
+  EXPECT_NE(std::string(lines[4]["output"].GetString()).find("completion process ended"),
+            std::string::npos)
+      << lines[4]["output"].GetString();
   EXPECT_NE(std::string(lines[1]["output"].GetString()).find("AssertionError"), std::string::npos);
 }
 

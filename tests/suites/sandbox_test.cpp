@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <string>
 
 #include "common/error.h"
@@ -166,6 +167,14 @@ TEST(Sandbox, WeakModeIsMarkedAndStillScores) {
   EXPECT_EQ(early.status, RunStatus::kFailed);
   SandboxResult loop = Weak().Run("while True: pass", QuickLimits(1.0));
   EXPECT_EQ(loop.status, RunStatus::kTimeout);
+  // Code items take the same judge path without namespaces.
+  const char* prompt = "def add(a, b):\n    \"\"\"Return a + b.\"\"\"\n";
+  const char* test = "def check(candidate):\n    assert candidate(1, 2) == 3\n";
+  SandboxResult code =
+      Weak().Run(CodeJob(prompt, "    return a + b\n", test, "add", QuickLimits()));
+  EXPECT_EQ(code.status, RunStatus::kPassed) << code.output << code.error;
+  SandboxResult wrong = Weak().Run(CodeJob(prompt, "    return 0\n", test, "add", QuickLimits()));
+  EXPECT_EQ(wrong.status, RunStatus::kFailed) << wrong.output;
 }
 
 TEST(Sandbox, StrongModeWhereAvailable) {
@@ -173,10 +182,126 @@ TEST(Sandbox, StrongModeWhereAvailable) {
   if (getuid() != 0) GTEST_SKIP() << "not root: the uid switch is unavailable";
   EXPECT_TRUE(info.setuid);
   // Informational: the report says which layers this machine allows.
-  std::printf("isolation: namespaces=%d readonly_root=%d setuid=%d python=%s\n", info.namespaces,
-              info.readonly_root, info.setuid, info.python.c_str());
+  std::printf(
+      "isolation: namespaces=%d readonly_root=%d private_root=%d setuid=%d cgroup=v%d "
+      "seccomp=%d python=%s\n",
+      info.namespaces, info.readonly_root, info.private_root, info.setuid, info.cgroup_version,
+      info.seccomp, info.python.c_str());
+  // Namespaces and cgroups depend on the machine (a container may refuse them); where the mount
+  // namespace works, so must the private root, and seccomp everywhere.
+  if (info.namespaces) {
+    EXPECT_TRUE(info.private_root) << info.warning;
+  }
+  EXPECT_TRUE(info.seccomp) << info.warning;
   SandboxResult r = Strong().Run("assert True", QuickLimits());
   EXPECT_EQ(r.weakly_isolated, info.weak());
+}
+
+// Code items: the judge runs the test, the completion answers through plain values.
+constexpr const char* kAddPrompt = "def add(a, b):\n    \"\"\"Return a + b.\"\"\"\n";
+constexpr const char* kAddTest =
+    "def check(candidate):\n"
+    "    assert candidate(1, 2) == 3\n"
+    "    assert candidate(a=2, b=5) == 7\n"
+    "    assert abs(candidate(0.5, 0.25) - 0.75) < 1e-9\n";
+
+TEST(Sandbox, CodeItemPassesOnlyWithTheRightFunction) {
+  SandboxResult ok =
+      Strong().Run(CodeJob(kAddPrompt, "    print('from the completion')\n    return a + b\n",
+                           kAddTest, "add", QuickLimits()));
+  EXPECT_EQ(ok.status, RunStatus::kPassed) << ok.output << ok.error;
+  EXPECT_TRUE(ok.nonce_seen);
+  EXPECT_NE(ok.output.find("from the completion"), std::string::npos) << ok.output;
+  SandboxResult wrong =
+      Strong().Run(CodeJob(kAddPrompt, "    return a - b\n", kAddTest, "add", QuickLimits()));
+  EXPECT_EQ(wrong.status, RunStatus::kFailed);
+  EXPECT_FALSE(wrong.nonce_seen);
+  EXPECT_NE(wrong.output.find("AssertionError"), std::string::npos) << wrong.output;
+  SandboxResult syntax =
+      Strong().Run(CodeJob(kAddPrompt, "    return a +\n", kAddTest, "add", QuickLimits()));
+  EXPECT_EQ(syntax.status, RunStatus::kFailed);
+  EXPECT_NE(syntax.output.find("SyntaxError"), std::string::npos) << syntax.output;
+  SandboxResult bad_entry =
+      Strong().Run(CodeJob(kAddPrompt, "    return a + b\n", kAddTest, "add)", QuickLimits()));
+  EXPECT_EQ(bad_entry.status, RunStatus::kFailed);
+  EXPECT_NE(bad_entry.error.find("identifier"), std::string::npos) << bad_entry.error;
+}
+
+// Every plain type crosses exactly (types included); the completion's exceptions arrive as the
+// same builtin exception; helpers of the prompt are the judge's own.
+TEST(Sandbox, CodeItemValuesAndExceptionsCrossExactly) {
+  const char* prompt =
+      "def helper(x):\n    return x * 2\n\n\ndef echo(v, fail=None):\n    \"\"\"Echo.\"\"\"\n";
+  const char* completion =
+      "    if fail == 'value':\n        raise ValueError('bad value')\n"
+      "    if fail == 'custom':\n        class Mine(Exception):\n            pass\n"
+      "        raise Mine('mine')\n"
+      "    return v\n";
+  const char* test = R"(import math
+def check(candidate):
+    values = [None, True, False, 0, -7, 2**100, 1.5, -0.0, float('inf'), 'x\u00e9\n',
+              b'\x00\xff', [1, [2]], (1, (2, 3)), {'a': 1, 2: (3,)}, {1, 2}, frozenset({3}),
+              1 + 2j, []]
+    for v in values:
+        got = candidate(v)
+        assert got == v and type(got) is type(v), (v, got)
+    assert math.isnan(candidate(float('nan')))
+    assert candidate(-0.0).hex() == (-0.0).hex()
+    try:
+        candidate(1, fail='value')
+        assert False, 'no exception'
+    except ValueError as e:
+        assert 'bad value' in str(e)
+    try:
+        candidate(1, fail='custom')
+        assert False, 'no exception'
+    except RuntimeError as e:
+        assert 'Mine' in str(e)
+    assert helper(4) == 8
+)";
+  SandboxResult r = Strong().Run(CodeJob(prompt, completion, test, "echo", QuickLimits()));
+  EXPECT_EQ(r.status, RunStatus::kPassed) << r.output << r.error;
+}
+
+// Nothing of a run's cgroups is left behind (this process's groups are gapbench-<pid>-<slot>).
+TEST(Sandbox, CgroupsAreRemovedAfterRuns) {
+  if (Strong().isolation().cgroup_version == 0) GTEST_SKIP() << Strong().isolation().warning;
+  SandboxResult r = Strong().Run(
+      "import os\nif os.fork() == 0:\n    import time\n"
+      "    time.sleep(100)\n",
+      QuickLimits());
+  EXPECT_EQ(r.status, RunStatus::kPassed) << r.output << r.error;
+  const std::string prefix = "gapbench-" + std::to_string(getpid()) + "-";
+  int checked = 0;
+  for (const char* mount : {"/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids", "/sys/fs/cgroup"}) {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(
+             mount, std::filesystem::directory_options::skip_permission_denied, ec)) {
+      if (!e.is_directory(ec)) continue;
+      ++checked;
+      EXPECT_NE(e.path().filename().string().rfind(prefix, 0), 0u) << e.path();
+    }
+  }
+  EXPECT_GT(checked, 0);
+}
+
+// Where cgroups are not available (a user's machine, an unprivileged container) runs still
+// happen, marked weakly isolated, with the per-process rlimits.
+TEST(Sandbox, WithoutCgroupsRunsAreWeakButScored) {
+  SandboxOptions options;
+  options.use_cgroups = false;
+  const Sandbox sandbox(options);
+  EXPECT_EQ(sandbox.isolation().cgroup_version, 0);
+  EXPECT_TRUE(sandbox.isolation().weak());
+  EXPECT_NE(sandbox.isolation().warning.find("cgroup"), std::string::npos)
+      << sandbox.isolation().warning;
+  SandboxResult pass =
+      sandbox.Run(CodeJob(kAddPrompt, "    return a + b\n", kAddTest, "add", QuickLimits()));
+  EXPECT_EQ(pass.status, RunStatus::kPassed) << pass.output << pass.error;
+  EXPECT_TRUE(pass.weakly_isolated);
+  SandboxResult fail =
+      sandbox.Run(CodeJob(kAddPrompt, "    return 0\n", kAddTest, "add", QuickLimits()));
+  EXPECT_EQ(fail.status, RunStatus::kFailed);
 }
 
 TEST(Sandbox, MissingPythonIsAnError) {
