@@ -392,7 +392,9 @@ struct Int8Tiles {
 //   - n_tokens >= kPanelMinTokens (prefill): each 16-row panel is first transposed (gathers)
 //     into a buffer where one 64-byte vector holds 4 consecutive quants of each of the 16 rows
 //     (as u8 w + kOffset), so one vpdpbusd with a broadcast 4-byte activation operand advances
-//     16 rows of one token by 4 elements; the tile is 16 rows x 8 tokens.
+//     16 rows of one token by 4 elements; the tile is 16 rows x 8 tokens. A weight packed at
+//     load (SimdPackPanels, PackPanelsImpl below) is already in that layout: then every token
+//     count, decode included, takes this kernel and skips the transposition.
 // Both use u = w + kOffset (q8_0: w ^ 0x80; q4_0: the raw nibble) and add
 // -kOffset * sum(x of the block) (SimdMatMulArgs::xs) to the block sum.
 constexpr int64_t kPanelMinTokens = 16;
