@@ -6,19 +6,31 @@
 // in panels of kSimdRowPanel rows; per panel it runs all token tiles, so the panel stays in L1
 // while the activations stream from L2.
 //
-// Float weights (f32, f16, bf16): widened to f32 lanes, one FMA accumulator per (row, token).
-// Int8 weights (q8_0, q4_0) against Q8_0 activations, per 32-block:
-//   - x86 (AVX2 / AVX-512): 32 int8 products in one register with the sign trick, u8 |w| times
-//     i8 sign(x, w) (exactly w * x), then `vpdpbusd` (VNNI) or `vpmaddubsw` + `vpmaddwd` with
-//     ones (no saturation: |x| <= 127, so a pair is at most 2 * 128 * 127 < 2^15). Lane l holds
-//     the exact int32 sum of elements 4l..4l+3 in both variants.
-//   - other targets: quants widened to int16, `ReorderWidenMulAccumulate` into int32.
-//   Then the int32 lanes (exact, < 2^24) are converted to f32 and FMA'd with d_w * d_x.
-// The operation sequence for one output element does not depend on the tile shape, the row
-// range or the token count, so MatMul is independent of the thread count and of batching.
-// AVX-512 VNNI replaces the int8 part with exact per-block sums (bit-identical to MatMulReference)
-// and, for 16+ tokens, a transposed 16-row panel (see the section below).
-// Left out: k-quant dot products, load-time weight repacking, AMX.
+// Which code runs on which target (the #if blocks below follow this list):
+//   - Float weights (f32, f16, bf16), every target: portable Highway, widened to f32 lanes, one
+//     FMA accumulator per (row, token).
+//   - Int8 weights (q8_0, q4_0) against Q8_0 activations, per 32-block:
+//     - AVX2 and AVX3 (AVX-512 without VNNI): raw intrinsics. 32 int8 products in one register
+//       with the sign trick, u8 |w| times i8 sign(x, w) (exactly w * x), then `vpmaddubsw` +
+//       `vpmaddwd` with ones (no saturation: |x| <= 127, so a pair is at most 2 * 128 * 127 <
+//       2^15). Lane l holds the exact int32 sum of elements 4l..4l+3. The int32 lanes (exact,
+//       < 2^24) are converted to f32 and FMA'd with d_w * d_x.
+//     - AVX3_DL (AVX-512 VNNI): raw intrinsics, `vpdpbusd` on u8 w + offset; exact int32 sums per
+//       block and the reference's f32 operations in its order, so bit-identical to
+//       MatMulReference; for 16+ tokens (or a weight packed at load by SimdPackPanels) a
+//       transposed 16-row panel kernel (see the section below).
+//     - other targets (SSE4, SSSE3, ...): portable Highway, quants widened to int16,
+//       `ReorderWidenMulAccumulate` into int32, then as on AVX2.
+//   - Activation quantisation (QuantizeQ8_0RowsImpl), every target: portable Highway.
+// Why raw intrinsics for int8: Highway 1.0.3 has no u8 x i8 multiply-add (x86's `vpmaddubsw`,
+// `vpdpbusd`), which is what makes int8 dots fast; each sits in its own small function below
+// (DotI8*, DotU8I8*) with that reason, and the tiles around them use the matching raw register
+// types rather than converting between Highway vectors and __m256i/__m512i in the inner loops.
+// Outside AVX3_DL the operation sequence for one output element does not depend on the tile
+// shape, the row range or the token count, so MatMul is independent of the thread count and of
+// batching (on AVX3_DL it equals the reference, which is independent by construction).
+// k-quant (Q4_K) products are not here: matmul.cpp calls DotQ4_KQ8_K (quant_k_simd.cpp) per row
+// and token. Left out: AMX.
 #ifndef HWY_WANT_AVX3_DL
 #define HWY_WANT_AVX3_DL  // VNNI (vpdpbusd) on Ice Lake / Zen 4 and later
 #endif
@@ -209,7 +221,8 @@ struct LoadQ4_0X86 {
   }
 };
 
-// Exact int32 sums of 4 consecutive products |w| * sign(x, w) = w * x per lane.
+// Exact int32 sums of 4 consecutive products |w| * sign(x, w) = w * x per lane. Raw
+// intrinsics: Highway 1.0.3 has no u8 x i8 multiply-add (vpmaddubsw).
 HWY_INLINE __m256i DotI8(__m256i abs_w, __m256i signed_x) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(abs_w, signed_x), _mm256_set1_epi16(1));
 }
@@ -273,14 +286,17 @@ struct Int8Tiles {
   }
 };
 
-#else  // AVX3, AVX3_DL
+#elif HWY_TARGET == HWY_AVX3  // AVX3_DL has its own int8 kernels (next section)
+
+// Exact int32 sums of 4 consecutive products |w| * sign(x, w) = w * x per lane, as DotI8 on 512
+// bits. Raw intrinsics: Highway 1.0.3 has no u8 x i8 multiply-add (vpmaddubsw).
+HWY_INLINE __m512i DotI8x512(__m512i abs_w, __m512i signed_x) {
+  return _mm512_madd_epi16(_mm512_maddubs_epi16(abs_w, signed_x), _mm512_set1_epi16(1));
+}
 
 // Two 32-blocks per 512-bit register: lanes 0..7 hold block b, lanes 8..15 block b + 1. The lane
-// sums are the same exact int32 partial sums as on AVX2 (4 products each).
-//   AVX3_DL: u = w + kOffset as u8 (q8_0: w ^ 0x80, q4_0: the raw nibble) and vpdpbusd
-//            accumulating onto bias = -kOffset * (sum of the 4 x), so one instruction per
-//            (row, token) gives sum w * x per lane.
-//   AVX3:    |w| times x negated where w < 0 (a masked subtract), vpmaddubsw + vpmaddwd.
+// sums are the same exact int32 partial sums as on AVX2 (4 products each): |w| times x negated
+// where w < 0 (a masked subtract), then DotI8x512.
 // An odd last block runs in the low half with zero upper lanes (zero weights, zero scales).
 template <class LoadW>
 struct Int8Tiles {
@@ -288,12 +304,10 @@ struct Int8Tiles {
   LoadW load_w;
 
   // Weights of blocks b (low half) and b + 1 (high half, zero when !pair) of one row, as
-  // signed int8 or (kOffset) as u8 w + LoadW::kOffset.
-  template <bool kOffset>
+  // signed int8.
   HWY_INLINE __m512i LoadPair(const uint8_t* block, bool pair) const {
-    const auto load = [this](const uint8_t* p) { return kOffset ? load_w.Offset(p) : load_w(p); };
-    const __m512i lo = _mm512_zextsi256_si512(load(block));
-    return pair ? _mm512_inserti64x4(lo, load(block + LoadW::kBlockBytes), 1) : lo;
+    const __m512i lo = _mm512_zextsi256_si512(load_w(block));
+    return pair ? _mm512_inserti64x4(lo, load_w(block + LoadW::kBlockBytes), 1) : lo;
   }
 
   // f16 scales of blocks b and b + 1 (0 when !pair) broadcast to their 8 lanes each.
@@ -326,9 +340,6 @@ struct Int8Tiles {
       const bool pair = b + 1 < nb;
       __m512i xv[kN];
       __m512 dx[kN];
-#if HWY_TARGET == HWY_AVX3_DL
-      __m512i bias[kN];
-#endif
 #pragma GCC unroll 8
       for (int j = 0; j < kN; ++j) {
         const int8_t* xb = xq + j * cols + b * 32;
@@ -340,34 +351,19 @@ struct Int8Tiles {
         dx[j] = _mm512_permutexvar_ps(
             HalfIndex(), _mm512_castps128_ps512(
                              _mm_castsi128_ps(_mm_cvtsi64_si128(static_cast<int64_t>(d_bits)))));
-#if HWY_TARGET == HWY_AVX3_DL
-        bias[j] = _mm512_sub_epi32(
-            _mm512_setzero_si512(),
-            _mm512_dpbusd_epi32(_mm512_setzero_si512(),
-                                _mm512_set1_epi8(static_cast<char>(LoadW::kOffset)), xv[j]));
-#endif
       }
 #pragma GCC unroll 8
       for (int i = 0; i < kM; ++i) {
         const uint8_t* block = w + i * a.row_bytes + b * LoadW::kBlockBytes;
         const __m512 dw = WeightScales(block, pair);
-#if HWY_TARGET == HWY_AVX3_DL
-        const __m512i offset_w = LoadPair<true>(block, pair);
-#else
-        const __m512i wv = LoadPair<false>(block, pair);
+        const __m512i wv = LoadPair(block, pair);
         const __m512i abs_w = _mm512_abs_epi8(wv);
         const __mmask64 negative = _mm512_movepi8_mask(wv);
-#endif
 #pragma GCC unroll 8
         for (int j = 0; j < kN; ++j) {
-#if HWY_TARGET == HWY_AVX3_DL
-          const __m512i sums = _mm512_dpbusd_epi32(bias[j], offset_w, xv[j]);
-#else
           const __m512i signed_x =
               _mm512_mask_sub_epi8(xv[j], negative, _mm512_setzero_si512(), xv[j]);
-          const __m512i sums =
-              _mm512_madd_epi16(_mm512_maddubs_epi16(abs_w, signed_x), _mm512_set1_epi16(1));
-#endif
+          const __m512i sums = DotI8x512(abs_w, signed_x);
           acc[i][j] =
               _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), _mm512_mul_ps(dw, dx[j]), acc[i][j]);
         }
@@ -382,7 +378,7 @@ struct Int8Tiles {
     }
   }
 };
-#endif  // HWY_TARGET == HWY_AVX2
+#endif  // HWY_TARGET == HWY_AVX2 / HWY_AVX3: Int8Tiles
 
 #if HWY_TARGET == HWY_AVX3_DL
 // ---- Int8 weights, AVX-512 VNNI: exact block sums, the reference's arithmetic ---------------
@@ -396,12 +392,20 @@ struct Int8Tiles {
 //   - n_tokens >= kPanelMinTokens (prefill): each 16-row panel is first transposed (gathers)
 //     into a buffer where one 64-byte vector holds 4 consecutive quants of each of the 16 rows
 //     (as u8 w + kOffset), so one vpdpbusd with a broadcast 4-byte activation operand advances
-//     16 rows of one token by 4 elements; the tile is 16 rows x 8 tokens.
+//     16 rows of one token by 4 elements; the tile is 16 rows x 8 tokens. A weight packed at
+//     load (SimdPackPanels, PackPanelsImpl below) is already in that layout: then every token
+//     count, decode included, takes this kernel and skips the transposition.
 // Both use u = w + kOffset (q8_0: w ^ 0x80; q4_0: the raw nibble) and add
 // -kOffset * sum(x of the block) (SimdMatMulArgs::xs) to the block sum.
 constexpr int64_t kPanelMinTokens = 16;
 constexpr int kPanelTokens = 8;
 constexpr int64_t kPanelBlockBytes = kPanelBytesPerBlock;
+
+// acc + per lane, the sum of the 4 products of u8 u[4l..4l+3] with i8 x[4l..4l+3] (exact in
+// int32). Raw intrinsics: Highway 1.0.3 has no u8 x i8 dot product (AVX-512 VNNI vpdpbusd).
+HWY_INLINE __m512i DotU8I8(__m512i acc, __m512i u, __m512i x) {
+  return _mm512_dpbusd_epi32(acc, u, x);
+}
 
 template <class LoadW>
 struct ExactSmallTiles {
@@ -460,7 +464,7 @@ struct ExactSmallTiles {
                  : _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb)));
         __m512i s[4];
 #pragma GCC unroll 4
-        for (int i = 0; i < 4; ++i) s[i] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wu[i], xv);
+        for (int i = 0; i < 4; ++i) s[i] = DotU8I8(_mm512_setzero_si512(), wu[i], xv);
         // Per 128-bit chunk c: [s0, s1, s2, s3] summed over the chunk's 4 lanes; chunks 0-1 are
         // block b, chunks 2-3 block b + 1.
         const __m512i t01 =
@@ -547,7 +551,7 @@ HWY_INLINE void PanelTile(const SimdMatMulArgs& a, const uint8_t* buf, int64_t r
       for (int j = 0; j < kN; ++j) {
         int32_t x4;
         std::memcpy(&x4, a.xq + (token + j) * cols + b * 32 + 4 * s, sizeof(x4));
-        si[j] = _mm512_dpbusd_epi32(si[j], wv, _mm512_set1_epi32(x4));
+        si[j] = DotU8I8(si[j], wv, _mm512_set1_epi32(x4));
       }
     }
     const __m512 dw = _mm512_loadu_ps(blk);
@@ -616,7 +620,7 @@ bool PackPanelsImpl(const SimdMatMulArgs& a, int64_t rows, uint8_t* out) {
   return true;
 }
 #define GB_HAVE_PACKED_PANELS 1
-#else
+#else  // AVX2, AVX3: Int8Tiles
 template <class LoadW>
 HWY_INLINE void RunInt8(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
   const Int8Tiles<LoadW> tiles{a, LoadW()};

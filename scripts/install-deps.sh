@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git python3 python3-yaml
   libhwy-dev libutf8proc-dev libtbb-dev rapidjson-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libzmq3-dev cppzmq-dev libsqlite3-dev libboost-dev zlib1g-dev libseccomp-dev
+  libzmq3-dev cppzmq-dev libsqlite3-dev libboost-dev zlib1g-dev libseccomp-dev libre2-dev
   chromium
 )
 

@@ -1,11 +1,12 @@
 // Scorers: MC argmax, number extraction, generation matching, HumanEval program, pass@k.
 #include "suites/scoring.h"
 
+#include <re2/re2.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <regex>
 
 #include "common/error.h"
 
@@ -13,6 +14,13 @@ namespace gapbench::suites {
 namespace {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// UTF-8 patterns and text (`.` is one code point), errors returned rather than logged.
+RE2::Options RegexOptions() {
+  RE2::Options options;
+  options.set_log_errors(false);
+  return options;
+}
 bool IsAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
 
 std::string_view TrimWs(std::string_view s) {
@@ -131,19 +139,27 @@ MatchResult MatchGeneration(const Item& item, std::string_view generation) {
       break;
     }
     case MatchRule::kRegex: {
-      std::regex re;
-      try {
-        re = std::regex(item.reference, std::regex::ECMAScript);
-      } catch (const std::regex_error& e) {
-        Fail(item.source, ": reference is not a valid regular expression: ", e.what());
+      // RE2, not std::regex: RE2 matches in time linear in the generation without recursion,
+      // where libstdc++'s backtracking matcher recurses per repetition and overflows the stack
+      // on long generations (scoring_test's 1 MB case).
+      const RE2 re(item.reference, RegexOptions());
+      if (!re.ok()) {
+        Fail(item.source, ": reference is not a valid regular expression: ", re.error());
       }
-      std::match_results<std::string_view::const_iterator> m;
-      r.correct = std::regex_search(generation.begin(), generation.end(), m, re);
-      if (r.correct) r.extracted = m.str(0);
+      re2::StringPiece match;
+      r.correct = re.Match(re2::StringPiece(generation.data(), generation.size()), 0,
+                           generation.size(), RE2::UNANCHORED, &match, 1);
+      if (r.correct) r.extracted.assign(match.data(), match.size());
       break;
     }
   }
   return r;
+}
+
+std::optional<std::string> RegexError(const std::string& pattern) {
+  const RE2 re(pattern, RegexOptions());
+  if (re.ok()) return std::nullopt;
+  return re.error();
 }
 
 std::string AssembleProgram(const Item& item, std::string_view completion) {

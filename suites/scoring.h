@@ -37,9 +37,14 @@ struct MatchResult {
 // Compares a generation with item.reference under item.match:
 //   exact    both sides trimmed of surrounding whitespace, then equal
 //   numeric  LastNumber(generation) and the reference equal as numbers (relative 1e-9)
-//   regex    the reference is an ECMAScript regular expression found anywhere in the generation
-// A regex that does not compile is an Error (the loaders reject such items first).
+//   regex    the reference is a regular expression (RE2 syntax: ECMAScript-like without
+//            backreferences or lookaround, see docs/SUITES.md) found anywhere in the
+//            generation, in time linear in its length
+// A regex that does not compile is an Error naming item.source (the loaders reject such items
+// first, with RegexError).
 MatchResult MatchGeneration(const Item& item, std::string_view generation);
+// Why `pattern` is not a valid regex reference, or nullopt when it is.
+std::optional<std::string> RegexError(const std::string& pattern);
 
 // The HumanEval program: prompt + completion + "\n" + test + "\n" + "check(" + entry_point + ")".
 std::string AssembleProgram(const Item& item, std::string_view completion);

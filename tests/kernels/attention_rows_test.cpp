@@ -12,6 +12,7 @@
 
 #include "hwy/targets.h"
 #include "kernels/quant.h"
+#include "tests/kernels/kernel_check.h"
 
 namespace gapbench::kernels {
 namespace {
@@ -142,7 +143,7 @@ TEST(AttendRows, MatchesReferenceOnEverySimdTarget) {
   uint32_t seed = 700;
   int checked = 0;
   for (const int64_t target : hwy::SupportedAndGeneratedTargets()) {
-    hwy::SetSupportedTargetsForTest(target);
+    const kernel_test::ScopedSimdTarget guard(target);
     for (GgmlType t : {GgmlType::kF32, GgmlType::kF16, GgmlType::kQ8_0}) {
       for (int64_t hd : {32, 64, 128, 256}) {
         if (!AttendRowsSupported(hd)) continue;
@@ -157,7 +158,6 @@ TEST(AttendRows, MatchesReferenceOnEverySimdTarget) {
     }
     if (HasFailure()) ADD_FAILURE() << "on target " << hwy::TargetName(target);
   }
-  hwy::SetSupportedTargetsForTest(0);
   // Every x86-64 target Highway builds has 4+ float lanes: head sizes 32..128 have a path.
   EXPECT_GT(checked, 0);
 }

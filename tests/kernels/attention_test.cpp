@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "hwy/targets.h"
+#include "tests/kernels/kernel_check.h"
 
 namespace gapbench::kernels {
 namespace {
@@ -85,7 +86,7 @@ TEST(Attention, MatchesReferenceF32AndF16) {
 TEST(Attention, MatchesReferenceOnEverySimdTarget) {
   uint32_t seed = 500;
   for (const int64_t target : hwy::SupportedAndGeneratedTargets()) {
-    hwy::SetSupportedTargetsForTest(target);
+    const kernel_test::ScopedSimdTarget guard(target);
     for (GgmlType t : {GgmlType::kF32, GgmlType::kF16}) {
       for (int64_t hd : {8, 16, 32, 64, 128, 256}) {
         for (int64_t nk : {1, 5, 300}) {
@@ -96,7 +97,6 @@ TEST(Attention, MatchesReferenceOnEverySimdTarget) {
     }
     if (HasFailure()) ADD_FAILURE() << "on target " << hwy::TargetName(target);
   }
-  hwy::SetSupportedTargetsForTest(0);
 }
 
 TEST(Attention, MatchesReferenceQ8_0) {

@@ -15,6 +15,7 @@
 #include "kernels/matmul_simd.h"
 #include "kernels/parallel.h"
 #include "kernels/quant.h"
+#include "tests/kernels/kernel_check.h"
 
 namespace gapbench::kernels {
 namespace {
@@ -64,7 +65,7 @@ TEST(SimdQuantizeQ8_0Rows, EqualsQuantizeRowQ8_0OnEveryTarget) {
   for (int64_t j = 0; j < 32; ++j) x[3 * cols + 64 + j] = 1e-30f * static_cast<float>(j - 16);
   const int64_t nb = cols / kQK;
   for (int64_t target : SimdMatMulTargets()) {
-    SimdForceTarget(target);
+    const kernel_test::ScopedSimdTarget guard(target);
     std::vector<float> xd(static_cast<size_t>(n_tokens * nb));
     std::vector<int8_t> xq(static_cast<size_t>(n_tokens * cols));
     std::vector<int32_t> xs(static_cast<size_t>(n_tokens * nb));
@@ -84,7 +85,6 @@ TEST(SimdQuantizeQ8_0Rows, EqualsQuantizeRowQ8_0OnEveryTarget) {
       }
     }
   }
-  SimdForceTarget(0);
 }
 
 class Int8Types : public ::testing::TestWithParam<GgmlType> {};
@@ -93,7 +93,7 @@ class Int8Types : public ::testing::TestWithParam<GgmlType> {};
 // sums, then float(sumi) * (d_w * d_x) added block by block), so the results are equal.
 TEST_P(Int8Types, Avx512VnniEqualsReferenceBitForBit) {
   if (!HasTarget("AVX3_DL")) GTEST_SKIP() << "CPU without AVX-512 VNNI";
-  SimdForceTarget(TargetBits("AVX3_DL"));
+  const kernel_test::ScopedSimdTarget guard(TargetBits("AVX3_DL"));
   const int saved = NumThreads();
   SetNumThreads(2);
   std::mt19937 rng(17);
@@ -114,7 +114,6 @@ TEST_P(Int8Types, Avx512VnniEqualsReferenceBitForBit) {
     }
   }
   SetNumThreads(saved);
-  SimdForceTarget(0);
 }
 
 // Every target: a batch of 40 tokens (the prefill kernels on AVX-512 VNNI) gives each token the
@@ -127,7 +126,7 @@ TEST_P(Int8Types, LargeBatchIndependentOfBatchAndThreadsOnEveryTarget) {
   const MatrixView view{GetParam(), w.data(), rows, cols};
   const int saved = NumThreads();
   for (int64_t target : SimdMatMulTargets()) {
-    SimdForceTarget(target);
+    const kernel_test::ScopedSimdTarget guard(target);
     const std::string name = SimdTargetName(target);
     std::vector<float> y(static_cast<size_t>(n_tokens * rows)), y3(y.size());
     SetNumThreads(1);
@@ -147,7 +146,6 @@ TEST_P(Int8Types, LargeBatchIndependentOfBatchAndThreadsOnEveryTarget) {
       }
     }
   }
-  SimdForceTarget(0);
   SetNumThreads(saved);
 }
 

@@ -18,6 +18,7 @@
 #include "kernels/matmul_simd.h"
 #include "kernels/parallel.h"
 #include "kernels/quant.h"
+#include "tests/kernels/kernel_check.h"
 
 namespace gapbench::kernels {
 namespace {
@@ -165,7 +166,7 @@ TEST_P(MatMulTypes, EverySimdTarget) {
   ASSERT_FALSE(targets.empty());
   const int saved = NumThreads();
   for (int64_t target : targets) {
-    SimdForceTarget(target);
+    const kernel_test::ScopedSimdTarget guard(target);
     const std::string name = SimdTargetName(target);
     std::printf("%s: target %s\n", std::string(TypeName(type)).c_str(), name.c_str());
     uint32_t seed = 100;
@@ -194,7 +195,6 @@ TEST_P(MatMulTypes, EverySimdTarget) {
       }
     }
   }
-  SimdForceTarget(0);
   SetNumThreads(saved);
 }
 
@@ -247,12 +247,11 @@ TEST(MatMul, ExtremeInt8QuantsDoNotSaturate) {
     }
   }
   for (int64_t target : SimdMatMulTargets()) {
-    SimdForceTarget(target);
+    const kernel_test::ScopedSimdTarget guard(target);
     std::vector<float> y(y_ref.size());
     MatMul(view, x.data(), n_tokens, y.data());
     EXPECT_EQ(y, y_ref) << SimdTargetName(target);
   }
-  SimdForceTarget(0);
 }
 
 TEST(MatMul, RejectsUnsupportedTypesAndShapes) {

@@ -23,6 +23,7 @@
 #include "kernels/fp16.h"
 #include "kernels/quant.h"
 #include "kernels/types.h"
+#include "tests/kernels/kernel_check.h"
 #include "tests/test_util.h"
 
 namespace gapbench::kernels {
@@ -317,11 +318,10 @@ TEST(QuantK, DotMatchesDequantisedDoubleDotOnEveryTarget) {
       worst = std::max(worst, std::fabs(ref - c.exact) / c.magnitude);
       EXPECT_EQ(DotQ4_KQ8_K(c.w.data(), c.x.data(), n), ref) << "n=" << n;
       for (const int64_t t : targets) {
-        QuantKForceTarget(t);
+        const kernel_test::ScopedSimdTarget guard(t);
         EXPECT_EQ(DotQ4_KQ8_K(c.w.data(), c.x.data(), n), ref)
             << "n=" << n << " target " << QuantKTargetName(t);
       }
-      QuantKForceTarget(0);
     }
   }
   std::printf("[ info ] worst |dot - exact| / magnitude = %.3g (bound %.3g), %zu targets\n", worst,
@@ -350,12 +350,11 @@ TEST(QuantK, DotExtremeQuantsNoOverflow) {
   EXPECT_EQ(ref, 0.0f);
   EXPECT_EQ(DotQ4_KQ8_KReference(w.data(), x.data(), kQK_K), static_cast<float>(block_term));
   for (const int64_t t : QuantKTargets()) {
-    QuantKForceTarget(t);
+    const kernel_test::ScopedSimdTarget guard(t);
     EXPECT_EQ(DotQ4_KQ8_K(w.data(), x.data(), kQK_K), static_cast<float>(block_term))
         << QuantKTargetName(t);
     EXPECT_EQ(DotQ4_KQ8_K(w.data(), x.data(), n), ref) << QuantKTargetName(t);
   }
-  QuantKForceTarget(0);
 }
 
 }  // namespace

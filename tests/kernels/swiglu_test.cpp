@@ -10,6 +10,7 @@
 
 #include "hwy/targets.h"
 #include "kernels/ops.h"
+#include "tests/kernels/kernel_check.h"
 
 namespace gapbench::kernels {
 namespace {
@@ -33,7 +34,7 @@ TEST(SwiGlu, MatchesReferenceOnEverySimdTarget) {
   std::mt19937 rng(5);
   std::normal_distribution<float> nd(0.0f, 3.0f);
   for (const int64_t target : hwy::SupportedAndGeneratedTargets()) {
-    hwy::SetSupportedTargetsForTest(target);
+    const kernel_test::ScopedSimdTarget guard(target);
     for (size_t n : {1, 3, 4, 7, 8, 15, 16, 17, 31, 33, 64, 1000}) {
       std::vector<float> g(n), u(n);
       for (auto& x : g) x = nd(rng);
@@ -45,7 +46,6 @@ TEST(SwiGlu, MatchesReferenceOnEverySimdTarget) {
           {1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f, 7.0f, 8.0f, 9.0f}, hwy::TargetName(target));
     if (HasFailure()) break;
   }
-  hwy::SetSupportedTargetsForTest(0);
 }
 
 }  // namespace

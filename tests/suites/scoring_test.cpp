@@ -5,6 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <regex>
+#include <string>
 
 #include "common/error.h"
 #include "suites/record.h"
@@ -66,6 +70,68 @@ TEST(Scoring, GenerationMatchRules) {
   EXPECT_EQ(r.extracted, "color");
   EXPECT_FALSE(MatchGeneration(Gen("^red$", MatchRule::kRegex), "dark red").correct);
   EXPECT_THROW(MatchGeneration(Gen("(", MatchRule::kRegex), "x"), Error);
+}
+
+// An invalid pattern is an Error that names the item (its source) and says what is wrong.
+TEST(Scoring, InvalidRegexNamesTheItem) {
+  Item item = Gen("answer: (\\d+", MatchRule::kRegex);
+  item.source = "suite.jsonl:7";
+  try {
+    MatchGeneration(item, "answer: 4");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("suite.jsonl:7"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("not a valid regular expression"), std::string::npos)
+        << e.what();
+  }
+}
+
+// RE2 syntax as docs/SUITES.md describes it: ECMAScript-like, no backreferences or lookaround
+// (refused, so the loaders reject the item), UTF-8 code points for `.`.
+TEST(Scoring, RegexSyntaxIsRe2) {
+  EXPECT_FALSE(RegexError("(?i)^the answer is \\$?(\\d+(?:,\\d{3})*)\\.?$"));
+  EXPECT_TRUE(RegexError("(a)\\1"));
+  EXPECT_TRUE(RegexError("x(?=y)"));
+  EXPECT_TRUE(RegexError("(?<!x)y"));
+  EXPECT_EQ(RegexError("("), "missing ): (");
+  EXPECT_TRUE(MatchGeneration(Gen("^.$", MatchRule::kRegex), "\u00e9").correct);
+  const MatchResult lazy = MatchGeneration(Gen("a.*?b", MatchRule::kRegex), "xa1b2b");
+  EXPECT_EQ(lazy.extracted, "a1b");
+  EXPECT_TRUE(MatchGeneration(Gen("(?i)PARIS", MatchRule::kRegex), "paris").correct);
+}
+
+// A 1 MB generation (a model that repeats itself until max_tokens) against a pattern with an
+// alternation under a star: a backtracking matcher recurses once per repetition. Linear-time
+// matching finds the answer at the end and does not depend on the stack.
+std::string LongGeneration() {
+  std::string g;
+  g.reserve((1 << 20) + 16);
+  while (g.size() < (1 << 20)) g += "ab";
+  return g + " so the answer is 42";
+}
+
+TEST(Scoring, RegexOnAMegabyteGenerationDoesNotExhaustTheStack) {
+  const std::string g = LongGeneration();
+  const MatchResult r =
+      MatchGeneration(Gen("(a|b)*\\s*so the answer is (\\d+)", MatchRule::kRegex), g);
+  EXPECT_TRUE(r.correct);
+  EXPECT_EQ(r.extracted.size(), g.size());
+  EXPECT_FALSE(MatchGeneration(Gen("(a|b)*c", MatchRule::kRegex), g).correct);
+}
+
+// Why not std::regex: libstdc++'s matcher recurses per repetition and overflows the stack (or
+// gives up with error_complexity) on the same input, in a child process here.
+TEST(ScoringDeathTest, StdRegexOnTheSameGenerationDies) {
+  const std::string g = LongGeneration();
+  EXPECT_DEATH(
+      {
+        const std::regex re("(a|b)*\\s*so the answer is (\\d+)", std::regex::ECMAScript);
+        std::smatch m;
+        const bool found = std::regex_search(g, m, re);
+        std::fprintf(stderr, "std::regex survived: %d\n", found ? 1 : 0);
+        std::_Exit(0);
+      },
+      "");
 }
 
 TEST(Scoring, HumanEvalProgram) {
