@@ -2,6 +2,7 @@
 
 #include <rapidjson/error/en.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -102,6 +103,42 @@ void WriteJsonFloat(JsonWriter& w, double v) {
   } else {
     w.Double(v);
   }
+}
+
+namespace {
+
+void WriteCanonical(const rapidjson::Value& v, JsonWriter& w) {
+  if (v.IsObject()) {
+    std::vector<const rapidjson::Value::Member*> members;
+    for (const auto& m : v.GetObject()) members.push_back(&m);
+    std::sort(members.begin(), members.end(), [](const auto* a, const auto* b) {
+      return std::string_view(a->name.GetString(), a->name.GetStringLength()) <
+             std::string_view(b->name.GetString(), b->name.GetStringLength());
+    });
+    w.StartObject();
+    for (const auto* m : members) {
+      w.Key(m->name.GetString(), m->name.GetStringLength());
+      WriteCanonical(m->value, w);
+    }
+    w.EndObject();
+  } else if (v.IsArray()) {
+    w.StartArray();
+    for (const auto& e : v.GetArray()) WriteCanonical(e, w);
+    w.EndArray();
+  } else if (v.IsDouble()) {
+    WriteJsonFloat(w, v.GetDouble());
+  } else {
+    v.Accept(w);  // strings, integers, booleans, null: one canonical spelling each
+  }
+}
+
+}  // namespace
+
+std::string CanonicalJson(const rapidjson::Value& v) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  WriteCanonical(v, w);
+  return buf.GetString();
 }
 
 }  // namespace gapbench

@@ -31,4 +31,8 @@ void WriteJsonString(JsonWriter& w, std::string_view s);
 // Writes a float so that it round-trips (shortest repr); NaN/Inf become null.
 void WriteJsonFloat(JsonWriter& w, double v);
 
+// Canonical JSON of a value: object keys sorted by bytes (recursively), no whitespace, doubles
+// in their shortest round-trip form. Shard keys and report group identities hash this text.
+std::string CanonicalJson(const rapidjson::Value& v);
+
 }  // namespace gapbench

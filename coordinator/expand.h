@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "common/json.h"
 #include "coordinator/sweep.h"
 
 namespace gapbench::coordinator {
@@ -49,8 +50,7 @@ Expansion ExpandSweep(const Sweep& sweep);
 std::string ShardKey(const Sweep& sweep, const Combination& c, uint64_t seed, size_t begin,
                      size_t end);
 
-// Canonical JSON of a value: object keys sorted by bytes, no whitespace. Doubles are written in
-// their shortest round-trip form; shard keys carry none (temperature is a string there).
-std::string CanonicalJson(const rapidjson::Value& v);
+// Canonical JSON (common/json.h); shard keys carry no doubles (temperature is a string there).
+using ::gapbench::CanonicalJson;
 
 }  // namespace gapbench::coordinator

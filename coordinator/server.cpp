@@ -173,6 +173,7 @@ struct Coordinator::Impl {
   std::map<std::string, int64_t> StoredCounts();
 
   // --- loop ---
+  void ShutdownGrace(const std::function<bool()>& stopped);
   bool Loop(const std::function<bool()>& stopped);
   void Handle(std::vector<zmq::message_t>& parts);
   void HandleHello(const std::string& peer, const Message& m);
@@ -838,6 +839,39 @@ bool Coordinator::Impl::AllComplete() const {
   return true;
 }
 
+// After the last sweep completed (--exit-when-done): for one worker liveness period (at least
+// 2 s), any peer that speaks -- a worker that joined late, or whose SHUTDOWN was lost -- is
+// answered SHUTDOWN at once instead of finding no coordinator and retrying forever. Nothing is
+// stored in this phase: every shard is already done or poison.
+void Coordinator::Impl::ShutdownGrace(const std::function<bool()>& stopped) {
+  const auto grace = std::max<int64_t>(2000, options.heartbeat_ms * options.liveness);
+  const auto until = Clock::now() + std::chrono::milliseconds(grace);
+  const std::string body = Body([&](JsonWriter& w) {
+    w.Key("reason");
+    WriteJsonString(w, "every queued sweep is complete");
+  });
+  while (!stopped() && Clock::now() < until) {
+    zmq::pollitem_t items[] = {{socket.handle(), 0, ZMQ_POLLIN, 0}};
+    try {
+      zmq::poll(items, 1, std::chrono::milliseconds(50));
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+      continue;
+    }
+    while (true) {
+      std::vector<zmq::message_t> parts;
+      std::optional<size_t> got;
+      try {
+        got = zmq::recv_multipart(socket, std::back_inserter(parts), zmq::recv_flags::dontwait);
+      } catch (const zmq::error_t& e) {
+        if (e.num() != EINTR) throw;
+      }
+      if (!got || parts.empty()) break;
+      SendNow(parts.front().to_string(), kTypeShutdown, body, std::nullopt);
+    }
+  }
+}
+
 bool Coordinator::Impl::Loop(const std::function<bool()>& stopped) {
   const auto heartbeat = std::chrono::milliseconds(options.heartbeat_ms);
   auto next_beat = Clock::now() + heartbeat;
@@ -846,6 +880,7 @@ bool Coordinator::Impl::Loop(const std::function<bool()>& stopped) {
       std::lock_guard lock(mutex);
       if (options.exit_when_done && AllComplete()) {
         SendShutdown("every queued sweep is complete");
+        ShutdownGrace(stopped);
         // Give SHUTDOWN a moment to leave: linger bounds the close, it never blocks forever.
         socket.set(zmq::sockopt::linger, 1000);
         return true;

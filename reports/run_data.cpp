@@ -25,29 +25,6 @@ bool IsGroupedElsewhere(std::string_view key) {
   return key == "model" || key == "engine" || key == "strategy" || key == "suite" || key == "items";
 }
 
-void WriteSorted(const rapidjson::Value& v, JsonWriter& w) {
-  if (v.IsObject()) {
-    std::vector<const rapidjson::Value::Member*> members;
-    for (const auto& m : v.GetObject()) members.push_back(&m);
-    std::sort(members.begin(), members.end(), [](const auto* a, const auto* b) {
-      return std::string_view(a->name.GetString(), a->name.GetStringLength()) <
-             std::string_view(b->name.GetString(), b->name.GetStringLength());
-    });
-    w.StartObject();
-    for (const auto* m : members) {
-      w.Key(m->name.GetString(), m->name.GetStringLength());
-      WriteSorted(m->value, w);
-    }
-    w.EndObject();
-  } else if (v.IsArray()) {
-    w.StartArray();
-    for (const auto& e : v.GetArray()) WriteSorted(e, w);
-    w.EndArray();
-  } else {
-    v.Accept(w);
-  }
-}
-
 // Canonical JSON of `doc` (an object) without the members `drop` says to leave out.
 template <typename Drop>
 std::string CanonicalWithout(const rapidjson::Value& doc, Drop drop) {
@@ -57,10 +34,7 @@ std::string CanonicalWithout(const rapidjson::Value& doc, Drop drop) {
     if (drop(std::string_view(m.name.GetString(), m.name.GetStringLength()))) continue;
     copy.AddMember(rapidjson::Value(m.name, a), rapidjson::Value(m.value, a), a);
   }
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  WriteSorted(copy, w);
-  return buf.GetString();
+  return CanonicalJson(copy);
 }
 
 std::optional<rapidjson::Document> ParseObject(const std::string& text) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <mutex>
@@ -151,6 +152,8 @@ class Worker::Impl {
 
   void Log(const std::string& line) const { opt_.log(line); }
   void Connect();
+  // Drains mon_; true when a connection ended before its handshake (the caller backs off).
+  bool HandshakeFailed();
   void Disconnect(int linger_ms);
   void Send(std::string_view type, const std::string& body);
   void Handle(const proto::Message& m);
@@ -171,6 +174,12 @@ class Worker::Impl {
   std::string client_public_, client_secret_, server_public_;
   zmq::context_t ctx_;
   std::unique_ptr<zmq::socket_t> sock_;
+  // Where libzmq lacks ZMQ_RECONNECT_STOP: a PAIR socket reading sock_'s monitor events, so a
+  // connection that ends before any ZMTP handshake succeeded (something else listens there) is
+  // paced by the worker's backoff while refused connections keep libzmq's quick retries.
+  std::unique_ptr<zmq::socket_t> mon_;
+  int mon_serial_ = 0;
+  bool handshake_ok_ = false;  // a handshake succeeded since the last TCP connection
   Link link_ = Link::kDown;
   Clock::time_point last_heard_{}, last_beat_{}, reconnect_at_{}, ready_at_{};
   bool ready_due_ = true;  // READY is to be sent at ready_at_ once the link is up
@@ -240,12 +249,28 @@ void Worker::Impl::Connect() {
   // listens yet (a coordinator that is starting), but after a failed handshake something that is
   // not a coordinator listens there and would be hit ten times a second. So libzmq stops after
   // a failed handshake (ZMQ_RECONNECT_STOP) and the worker's backoff paces the next attempt (a
-  // new socket after the silence). A libzmq without that option paces every retry instead.
+  // new socket after the silence). Without that option (libzmq < 4.3.5, e.g. Debian 12's 4.3.4)
+  // the socket's monitor tells a refused connection (retried by libzmq every 100 ms) from one
+  // that ended before its handshake (closed by the worker, which retries after its backoff).
   int stop = kZmqReconnectStopHandshakeFailed;
-  if (zmq_setsockopt(sock_->handle(), kZmqReconnectStop, &stop, sizeof stop) != 0) {
-    sock_->set(zmq::sockopt::reconnect_ivl, backoff_ms_);
+  handshake_ok_ = false;
+  if (zmq_setsockopt(sock_->handle(), kZmqReconnectStop, &stop, sizeof stop) == 0) {
+    sock_->set(zmq::sockopt::reconnect_ivl_max, opt_.max_backoff_ms);
+  } else {
+    const std::string ep = StrCat("inproc://gapbench-worker-monitor-", ++mon_serial_);
+    if (zmq_socket_monitor(sock_->handle(), ep.c_str(),
+                           ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED |
+                               ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) == 0) {
+      mon_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::pair);
+      mon_->set(zmq::sockopt::linger, 0);
+      mon_->connect(ep);
+    } else {
+      sock_->set(zmq::sockopt::reconnect_ivl, backoff_ms_);  // no monitor: pace every retry
+    }
   }
-  sock_->set(zmq::sockopt::reconnect_ivl_max, opt_.max_backoff_ms);
   if (!server_public_.empty()) {
     sock_->set(zmq::sockopt::curve_serverkey, server_public_);
     sock_->set(zmq::sockopt::curve_publickey, client_public_);
@@ -278,7 +303,28 @@ void Worker::Impl::Connect() {
        }));
 }
 
+bool Worker::Impl::HandshakeFailed() {
+  bool failed = false;
+  while (mon_) {
+    zmq::message_t event, endpoint;
+    if (!mon_->recv(event, zmq::recv_flags::dontwait)) break;
+    if (event.more()) (void)mon_->recv(endpoint, zmq::recv_flags::dontwait);
+    if (event.size() < 2) continue;
+    uint16_t id = 0;
+    std::memcpy(&id, event.data(), sizeof id);
+    if (id == ZMQ_EVENT_CONNECTED) {
+      handshake_ok_ = false;
+    } else if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+      handshake_ok_ = true;
+    } else if (!handshake_ok_) {  // disconnected or handshake failed before any success
+      failed = true;
+    }
+  }
+  return failed;
+}
+
 void Worker::Impl::Disconnect(int linger_ms) {
+  mon_.reset();  // closing the PAIR end; the monitor stops with the socket below
   if (sock_) {
     sock_->set(zmq::sockopt::linger, linger_ms);
     sock_->close();
@@ -314,6 +360,12 @@ int Worker::Impl::Run() {
     // Link upkeep: a silent coordinator is presumed gone (Paranoid Pirate).
     if (link_ == Link::kDown) {
       if (now >= reconnect_at_) Connect();
+    } else if (link_ == Link::kHelloSent && HandshakeFailed()) {
+      Log(StrCat("no ZeroMQ handshake with ", opt_.connect, "; reconnecting in ", backoff_ms_,
+                 " ms"));
+      Disconnect(0);
+      reconnect_at_ = now + Ms(backoff_ms_);
+      backoff_ms_ = std::min(backoff_ms_ * 2, opt_.max_backoff_ms);
     } else if (now - last_heard_ > Ms(int64_t{heartbeat_ms_} * liveness_)) {
       Log(StrCat("coordinator silent for ", heartbeat_ms_ * liveness_, " ms; reconnecting in ",
                  backoff_ms_, " ms"));
