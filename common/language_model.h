@@ -21,9 +21,9 @@ struct LoglikRequest {
 };
 
 struct LoglikResponse {
-  double logprob = 0.0;  // sum of the continuation tokens' log-probabilities
-  bool greedy = false;   // every continuation token was the argmax
-  int64_t n_tokens = 0;  // continuation tokens
+  double logprob = 0.0;          // sum of the continuation tokens' log-probabilities
+  bool greedy = false;           // every continuation token was the argmax
+  int64_t n_tokens = 0;          // continuation tokens
   int64_t context_tokens = 0;    // after truncation
   int64_t truncated_tokens = 0;  // context tokens dropped from the front to fit the model
 };
@@ -42,7 +42,7 @@ struct Generation {
   std::string text;
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
-  std::string finish_reason;  // "length" | "eog" | "stop" | "context"
+  std::string finish_reason;     // "length" | "eog" | "stop" | "context"
   int64_t truncated_tokens = 0;  // prompt tokens dropped from the front to fit the model
 };
 

@@ -28,10 +28,10 @@ struct WorkerStatus {
   std::string host;
   std::string version;
   int64_t threads = 0;
-  std::string state;  // "idle" | "busy" | "lost"
-  std::string shard;  // "" when idle
-  int64_t items_done = 0;          // in the current lease
-  double seconds_since_seen = 0;   // since its last message
+  std::string state;              // "idle" | "busy" | "lost"
+  std::string shard;              // "" when idle
+  int64_t items_done = 0;         // in the current lease
+  double seconds_since_seen = 0;  // since its last message
   int64_t shards_completed = 0;
   std::vector<std::string> models;  // model ids it has loaded
 };
@@ -41,7 +41,7 @@ struct StatusSnapshot {
   double uptime_s = 0;
   std::vector<SweepStatus> sweeps;  // by priority, then queue order
   std::vector<WorkerStatus> workers;
-  int64_t items_done = 0;   // over all sweeps
+  int64_t items_done = 0;  // over all sweeps
   int64_t items_total = 0;
   int64_t items_failed = 0;  // items in poison shards
   double items_per_s = 0;    // over the last minute

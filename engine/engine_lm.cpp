@@ -111,8 +111,8 @@ std::vector<LoglikResponse> EngineModel::Loglikelihood(std::span<const LoglikReq
     if (n_cont > n_ctx_) {
       const std::string& c = requests[i].continuation;
       Fail("log-likelihood request: the continuation '", SanitizeUtf8(c.substr(0, 40)),
-           c.size() > 40 ? "...'" : "'", " has ", n_cont, " tokens, more than the model's ",
-           n_ctx_, "-token context");
+           c.size() > 40 ? "...'" : "'", " has ", n_cont, " tokens, more than the model's ", n_ctx_,
+           "-token context");
     }
     const int64_t keep = n_ctx_ + 1 - n_cont;
     if (static_cast<int64_t>(ctx.size()) > keep) {

@@ -620,7 +620,7 @@ bool PackPanelsImpl(const SimdMatMulArgs& a, int64_t rows, uint8_t* out) {
   return true;
 }
 #define GB_HAVE_PACKED_PANELS 1
-#else  // AVX2, AVX3: Int8Tiles
+#else   // AVX2, AVX3: Int8Tiles
 template <class LoadW>
 HWY_INLINE void RunInt8(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
   const Int8Tiles<LoadW> tiles{a, LoadW()};

@@ -457,7 +457,8 @@ std::string HtmlReport(const RunData& run, const RunMetrics& m, const HtmlOption
     << "). Click a column header to sort.</p>\n";
   if (!run.poisoned.empty()) {
     // Every shard given up, with the worker's reason (as report.md's "Failed shards").
-    o << "<h2>Failed shards</h2>\n<div class=\"table-wrap\">\n<table>\n<tr><th>shard</th><th>items</th><th>attempts</th>"
+    o << "<h2>Failed shards</h2>\n<div "
+         "class=\"table-wrap\">\n<table>\n<tr><th>shard</th><th>items</th><th>attempts</th>"
          "<th>reason</th></tr>\n";
     for (const auto& p : run.poisoned) {
       o << "<tr><td>" << E(p.id) << "</td><td>[" << p.begin << ", " << p.end << ")</td><td>"

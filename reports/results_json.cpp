@@ -96,16 +96,21 @@ void WriteCost(JsonWriter& w, const CostMetrics& c) {
   w.EndObject();
 }
 
-void WriteGroup(JsonWriter& w, const RunGroup& g, const GroupMetrics& m) {
-  w.StartObject();
+// The fields naming a group's model, configuration, strategy and suite (groups[] and seeds[]).
+void WriteGroupNames(JsonWriter& w, const RunGroup& g, bool with_strategy_json) {
   Str(w, "model_id", g.key.model_id);
   Str(w, "model_alias", g.model.alias);
   Str(w, "config_hash", g.key.config_hash);
   Str(w, "config_name", g.config.name);
   Str(w, "strategy", g.strategy_name);
-  Str(w, "strategy_json", g.key.strategy);
+  if (with_strategy_json) Str(w, "strategy_json", g.key.strategy);
   Str(w, "suite_hash", g.key.suite_hash);
   Str(w, "suite_name", g.suite.name);
+}
+
+void WriteGroup(JsonWriter& w, const RunGroup& g, const GroupMetrics& m) {
+  w.StartObject();
+  WriteGroupNames(w, g, /*with_strategy_json=*/true);
   Int(w, "samples", g.samples);
   // The rest of the group's identity (run_data.h): few-shot count, seed, max tokens, ...
   OptInt(w, "fewshot", g.setting.fewshot);
@@ -173,13 +178,7 @@ void WriteSeeds(JsonWriter& w, const RunData& run, const RunMetrics& m) {
   for (const SeedSummary& s : SummariseSeeds(run, m)) {
     const RunGroup& g = run.groups[s.groups.front()];
     w.StartObject();
-    Str(w, "model_id", g.key.model_id);
-    Str(w, "model_alias", g.model.alias);
-    Str(w, "config_hash", g.key.config_hash);
-    Str(w, "config_name", g.config.name);
-    Str(w, "strategy", g.strategy_name);
-    Str(w, "suite_hash", g.key.suite_hash);
-    Str(w, "suite_name", g.suite.name);
+    WriteGroupNames(w, g, /*with_strategy_json=*/false);
     Str(w, "setting_label", SettingLabel(g.setting, /*with_seed=*/false));
     w.Key("setting");
     ParseJson(SettingWithoutSeed(g.key.setting), "group setting").Accept(w);

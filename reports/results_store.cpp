@@ -490,9 +490,10 @@ ResultsStore ResultsStore::OpenExclusive(const std::string& path) {
     const int err = errno;
     ::close(fd);  // (a file created here and locked by another process meanwhile stays)
     if (err == EWOULDBLOCK) {
-      FailResource("results store '", path, "' is in use by another coordinator (`gapbench coordinator` ",
-           "or `gapbench run` on the same database); only one may schedule on a database: stop ",
-           "the other one, or use another --db / --out");
+      FailResource(
+          "results store '", path, "' is in use by another coordinator (`gapbench coordinator` ",
+          "or `gapbench run` on the same database); only one may schedule on a database: stop ",
+          "the other one, or use another --db / --out");
     }
     FailResource("results store '", path, "': cannot lock the file: ", std::strerror(err));
   }

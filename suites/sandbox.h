@@ -41,11 +41,11 @@ struct SandboxLimits {
   double cpu_seconds = 0.0;                   // RLIMIT_CPU per process; 0: ceil(wall_seconds) + 1
   uint64_t address_space_bytes = 4ull << 30;  // RLIMIT_AS per process (EvalPlus uses 4 GB)
   uint64_t memory_bytes = 0;  // whole run (cgroup, kernel memory included); 0: address_space_bytes
-  uint64_t file_size_bytes = 16ull << 20;     // RLIMIT_FSIZE: largest file a run may write
-  uint64_t tmpfs_bytes = 64ull << 20;         // size of the private /tmp (namespace mode)
-  int max_processes = 32;                     // RLIMIT_NPROC for the run's uid (threads count too)
-  int max_open_files = 64;                    // RLIMIT_NOFILE
-  size_t output_cap_bytes = 64 * 1024;        // captured stdout+stderr kept; the rest is dropped
+  uint64_t file_size_bytes = 16ull << 20;  // RLIMIT_FSIZE: largest file a run may write
+  uint64_t tmpfs_bytes = 64ull << 20;      // size of the private /tmp (namespace mode)
+  int max_processes = 32;                  // RLIMIT_NPROC for the run's uid (threads count too)
+  int max_open_files = 64;                 // RLIMIT_NOFILE
+  size_t output_cap_bytes = 64 * 1024;     // captured stdout+stderr kept; the rest is dropped
 };
 
 enum class RunStatus { kPassed, kFailed, kTimeout };

@@ -258,12 +258,11 @@ void Worker::Impl::Connect() {
     sock_->set(zmq::sockopt::reconnect_ivl_max, opt_.max_backoff_ms);
   } else {
     const std::string ep = StrCat("inproc://gapbench-worker-monitor-", ++mon_serial_);
-    if (zmq_socket_monitor(sock_->handle(), ep.c_str(),
-                           ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED |
-                               ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) == 0) {
+    if (zmq_socket_monitor(
+            sock_->handle(), ep.c_str(),
+            ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) == 0) {
       mon_ = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::pair);
       mon_->set(zmq::sockopt::linger, 0);
       mon_->connect(ep);
