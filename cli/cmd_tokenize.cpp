@@ -11,7 +11,6 @@
 #include "common/json.h"
 #include "engine/gguf.h"
 #include "engine/tokenizer.h"
-#include "engine/unicode.h"
 
 namespace gapbench::cli {
 namespace {
@@ -71,7 +70,7 @@ int CmdTokenize(const Argv& argv) {
     w.StartArray();
     for (int32_t id : ids) {
       // A byte token alone may be a partial UTF-8 sequence; JSON strings must be valid UTF-8.
-      const std::string piece = engine::unicode::SanitizeUtf8(tokenizer->TokenPiece(id));
+      const std::string piece = SanitizeUtf8(tokenizer->TokenPiece(id));
       w.String(piece.data(), static_cast<rapidjson::SizeType>(piece.size()));
     }
     w.EndArray();

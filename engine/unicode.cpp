@@ -156,13 +156,6 @@ bool IsValidUtf8(std::string_view text) {
   return true;
 }
 
-std::string SanitizeUtf8(std::string_view text) {
-  if (IsValidUtf8(text)) return std::string(text);
-  std::string out;
-  for (uint32_t cp : DecodeUtf8(text)) AppendUtf8(cp, out);
-  return out;
-}
-
 CpFlags Flags(uint32_t cp) {
   static const AsciiFlags ascii;
   if (cp < 128) return ascii.table[cp];

@@ -31,8 +31,7 @@ std::string EncodeUtf8(uint32_t cp);
 
 // True when `text` is well-formed UTF-8 per DecodeUtf8 (no replacement was needed).
 bool IsValidUtf8(std::string_view text);
-// Copy of `text` with every ill-formed byte replaced by U+FFFD (for JSON output).
-std::string SanitizeUtf8(std::string_view text);
+// (Replacing ill-formed bytes for output is gapbench::SanitizeUtf8 in common/json.h.)
 
 // Code point classes. Categories come from utf8proc; whitespace is the Unicode White_Space
 // property (tab..CR, space, U+0085, Zs, Zl, Zp), which is what \s means in the tokenizers'

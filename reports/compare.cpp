@@ -18,6 +18,7 @@
 #include "common/json.h"
 #include "reports/paired.h"
 #include "reports/power.h"
+#include "reports/resample.h"
 
 namespace gapbench::reports {
 namespace {
@@ -49,26 +50,6 @@ double Median(std::vector<double> v) {  // by value: nth_element reorders
   if (v.size() % 2 == 1) return hi;
   const double lo = *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid));
   return (lo + hi) / 2;
-}
-
-// Uniform index in [0, n) without modulo bias, specified here so a seed gives the same
-// resamples with every standard library (as paired.cpp does for the accuracy bootstrap).
-uint64_t UniformIndex(std::mt19937_64& rng, uint64_t n) {
-  const uint64_t limit =
-      std::numeric_limits<uint64_t>::max() - std::numeric_limits<uint64_t>::max() % n;
-  uint64_t x;
-  do {
-    x = rng();
-  } while (x >= limit);
-  return x % n;
-}
-
-// numpy's default (type 7) quantile of sorted values.
-double Quantile(const std::vector<double>& sorted, double q) {
-  const double h = (static_cast<double>(sorted.size()) - 1) * q;
-  const size_t lo = static_cast<size_t>(std::floor(h));
-  const size_t hi = std::min(lo + 1, sorted.size() - 1);
-  return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
 }
 
 // The fewest one-directional flips McNemar's exact test can call significant at `alpha`:

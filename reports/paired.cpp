@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "reports/cluster.h"
+#include "reports/resample.h"
 
 namespace gapbench::reports {
 namespace {
@@ -42,26 +43,6 @@ void BinomialHalfTail(int64_t n, int64_t m, double* cdf, double* pmf_m) {
     if (term < sum * 1e-18) break;  // the rest cannot change the double
   }
   *cdf = sum;
-}
-
-// Uniform index in [0, n) from a 64-bit engine without modulo bias, specified entirely here
-// (std::uniform_int_distribution differs between standard libraries).
-uint64_t UniformIndex(std::mt19937_64& rng, uint64_t n) {
-  const uint64_t limit = std::numeric_limits<uint64_t>::max() -
-                         std::numeric_limits<uint64_t>::max() % n;  // a multiple of n
-  uint64_t x;
-  do {
-    x = rng();
-  } while (x >= limit);
-  return x % n;
-}
-
-// numpy's default (type 7) quantile of sorted values.
-double Quantile(const std::vector<double>& sorted, double q) {
-  const double h = (static_cast<double>(sorted.size()) - 1) * q;
-  const size_t lo = static_cast<size_t>(std::floor(h));
-  const size_t hi = std::min(lo + 1, sorted.size() - 1);
-  return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
 }
 
 }  // namespace

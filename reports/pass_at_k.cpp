@@ -5,19 +5,9 @@
 #include <vector>
 
 #include "common/error.h"
+#include "suites/scoring.h"
 
 namespace gapbench::reports {
-
-double PassAtKUnbiased(int64_t n, int64_t c, int64_t k) {
-  if (n < 1 || c < 0 || c > n) Fail("pass@k: ", c, " correct of ", n, " samples is invalid");
-  if (k < 1 || k > n) Fail("pass@", k, ": needs 1 <= k <= n samples per task (n = ", n, ")");
-  if (n - c < k) return 1;  // every k-subset contains a correct sample
-  double fail_all = 1;      // C(n − c, k)/C(n, k)
-  for (int64_t i = n - c + 1; i <= n; ++i) {
-    fail_all *= 1 - static_cast<double>(k) / static_cast<double>(i);
-  }
-  return 1 - fail_all;
-}
 
 Estimate PassAtK(std::span<const TaskSamples> tasks, int64_t k, double confidence) {
   if (tasks.empty()) Fail("pass@", k, ": no tasks; the estimate is undefined");
@@ -26,7 +16,7 @@ Estimate PassAtK(std::span<const TaskSamples> tasks, int64_t k, double confidenc
     if (tasks[t].n < k) {
       Fail("pass@", k, ": task ", t, " has only ", tasks[t].n, " samples (needs >= ", k, ")");
     }
-    values[t] = PassAtKUnbiased(tasks[t].n, tasks[t].correct, k);
+    values[t] = suites::PassAtK(tasks[t].n, tasks[t].correct, k);
   }
   const Moments m = ComputeMoments(values, "pass@k");
   // Every task at the same value (e.g. all solved): the SE is 0; bound the interval instead.

@@ -16,9 +16,8 @@ struct TaskSamples {
   int64_t correct = 0;  // samples that passed
 };
 
-// 1 − C(n − c, k)/C(n, k), computed as 1 − Π_{i=n−c+1..n} (1 − k/i) (no overflow). Throws
-// Error unless 0 <= c <= n and 1 <= k <= n.
-double PassAtKUnbiased(int64_t n, int64_t c, int64_t k);
+// The per-task estimator 1 − C(n − c, k)/C(n, k) is suites::PassAtK (suites/scoring.h), the one
+// the sandbox's own summary uses.
 
 // Mean of the per-task values with SE sqrt(Σ(v − v̄)²/T / T) over T tasks. Throws Error when
 // there are no tasks or a task has fewer than k samples.

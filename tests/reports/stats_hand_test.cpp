@@ -15,6 +15,7 @@
 #include "reports/proportion.h"
 #include "reports/regression.h"
 #include "reports/stats.h"
+#include "suites/scoring.h"
 
 namespace gapbench::reports {
 namespace {
@@ -154,10 +155,10 @@ TEST(Paired, McNemarByHand) {
 }
 
 TEST(PassAtK, ByHand) {
-  EXPECT_DOUBLE_EQ(PassAtKUnbiased(5, 2, 2), 1 - 3.0 / 10);  // 1 − C(3,2)/C(5,2)
-  EXPECT_DOUBLE_EQ(PassAtKUnbiased(5, 2, 1), 0.4);
-  EXPECT_EQ(PassAtKUnbiased(4, 0, 2), 0.0);
-  EXPECT_EQ(PassAtKUnbiased(4, 3, 2), 1.0);  // n − c < k
+  EXPECT_DOUBLE_EQ(suites::PassAtK(5, 2, 2), 1 - 3.0 / 10);  // 1 − C(3,2)/C(5,2)
+  EXPECT_DOUBLE_EQ(suites::PassAtK(5, 2, 1), 0.4);
+  EXPECT_EQ(suites::PassAtK(4, 0, 2), 0.0);
+  EXPECT_EQ(suites::PassAtK(4, 3, 2), 1.0);  // n − c < k
   // Task values at k = 2: 0.7 and 1 (n − c < k); mean 0.85, SE = sqrt(0.0225/2) = 0.15/sqrt(2).
   const std::vector<TaskSamples> tasks = {{5, 2}, {4, 3}};
   const Estimate e = PassAtK(tasks, 2);
@@ -165,7 +166,7 @@ TEST(PassAtK, ByHand) {
   EXPECT_NEAR(*e.se, 0.15 / std::sqrt(2.0), 1e-15);
   EXPECT_THROW(PassAtK(tasks, 5), Error);  // a task has only 4 samples
   EXPECT_THROW(PassAtK({}, 1), Error);
-  EXPECT_THROW(PassAtKUnbiased(5, 6, 1), Error);
+  EXPECT_THROW(suites::PassAtK(5, 6, 1), Error);
 }
 
 TEST(Power, NoncentralityIsCloseToTheTextbookSum) {
