@@ -3,7 +3,6 @@
 // writes one JSON record per item. Multiple choice by log-likelihood (acc and LME's acc_norm),
 // generation by exact / numeric / regex match, code by running the completions in the sandbox
 // (pass@k with the unbiased estimator over --samples completions per item).
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -16,6 +15,7 @@
 #include "cli/engine_options.h"
 #include "common/error.h"
 #include "common/json.h"
+#include "common/progress.h"
 #include "engine/engine_lm.h"
 #include "reports/proportion.h"
 #include "suites/loaders.h"
@@ -28,7 +28,6 @@
 namespace gapbench::cli {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 
 const CommandSpec& Spec() {
   static const CommandSpec kSpec{
@@ -56,27 +55,6 @@ const CommandSpec& Spec() {
   };
   return kSpec;
 }
-
-struct Progress {
-  size_t total = 0;
-  Clock::time_point start = Clock::now();
-  Clock::time_point last{};
-  bool tty = ::isatty(2) != 0;
-
-  void Update(size_t done, size_t correct, bool force = false) {
-    const auto now = Clock::now();
-    if (!force && now - last < std::chrono::milliseconds(tty ? 200 : 5000)) return;
-    last = now;
-    const double secs = std::chrono::duration<double>(now - start).count();
-    const double rate = secs > 0 ? static_cast<double>(done) / secs : 0;
-    const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0;
-    std::fprintf(stderr, "%seval: %zu/%zu items, %.2f items/s, acc %.4f, ETA %.0f s%s",
-                 tty ? "\r" : "", done, total, rate,
-                 done ? static_cast<double>(correct) / static_cast<double>(done) : 0.0, eta,
-                 tty ? "   " : "\n");
-    if (tty && done == total) std::fputc('\n', stderr);
-  }
-};
 
 // The report's accuracy summary (reports/proportion.h): one SE convention everywhere,
 // SE = sqrt(p(1 − p)/n), and the same interval (Wilson or Wald by UseWilson).
@@ -145,8 +123,7 @@ int CmdEval(const Argv& argv) {
   run.sandbox_timeout_s = timeout;
   run.sandbox_parallel = parallel;
 
-  Progress progress;
-  progress.total = n_eval;
+  ProgressLine progress("eval");
   size_t n_correct = 0, n_scored = 0, n_norm_correct = 0, n_mc = 0, n_timeouts = 0;
   std::map<std::string, std::pair<size_t, size_t>> by_subject;  // subject -> (correct, n)
   std::vector<std::pair<int64_t, int64_t>> code_counts;         // (n, c) per code item
@@ -182,10 +159,14 @@ int CmdEval(const Argv& argv) {
                        if (out) out << suites::ItemRecordToJson(sr.record) << '\n';
                      }
                      if (out) out.flush();  // a crash loses nothing already scored
-                     progress.Update(n_scored, n_correct, n_scored == n_eval);
+                     char acc[32];
+                     std::snprintf(acc, sizeof acc, "acc %.4f",
+                                   static_cast<double>(n_correct) / static_cast<double>(n_scored));
+                     progress.Draw(static_cast<int64_t>(n_scored), static_cast<int64_t>(n_eval),
+                                   acc, n_scored == n_eval);
                    });
 
-  const double secs = std::chrono::duration<double>(Clock::now() - progress.start).count();
+  const double secs = progress.elapsed_s();
   const double n = static_cast<double>(n_scored);
   const double acc = static_cast<double>(n_correct) / n;
   double macro = 0;

@@ -26,6 +26,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/progress.h"
 #include "coordinator/endpoint.h"
 #include "coordinator/http_server.h"
 #include "coordinator/server.h"
@@ -104,35 +105,11 @@ pid_t Spawn(const std::vector<std::string>& argv, const fs::path& log) {
   return pid;
 }
 
-std::string Duration(double s) {
-  if (s < 0 || !std::isfinite(s)) return "?";
-  const long t = std::lround(s);
-  if (t >= 3600) return StrCat(t / 3600, "h", (t % 3600) / 60, "m");
-  if (t >= 60) return StrCat(t / 60, "m", t % 60, "s");
-  return StrCat(t, "s");
-}
-
-void DrawProgress(const coordinator::StatusSnapshot& s, size_t workers_alive, bool tty,
+void DrawProgress(ProgressLine& line, const coordinator::StatusSnapshot& s, size_t workers_alive,
                   bool final_line) {
-  const double frac = s.items_total > 0
-                          ? static_cast<double>(s.items_done) / static_cast<double>(s.items_total)
-                          : 0.0;
-  char line[256];
-  std::snprintf(
-      line, sizeof line, "%lld/%lld items  %.2f items/s  ETA %s  workers %zu  failed %lld",
-      static_cast<long long>(s.items_done), static_cast<long long>(s.items_total), s.items_per_s,
-      Duration(s.eta_s).c_str(), workers_alive, static_cast<long long>(s.items_failed));
-  if (tty) {
-    constexpr int kWidth = 30;
-    const int filled = static_cast<int>(std::clamp(frac, 0.0, 1.0) * kWidth);
-    std::string bar(static_cast<size_t>(filled), '#');
-    bar.append(static_cast<size_t>(kWidth - filled), '.');
-    std::fprintf(stderr, "\r\033[K[%s] %3.0f%%  %s", bar.c_str(), frac * 100, line);
-    if (final_line) std::fputc('\n', stderr);
-  } else {
-    std::fprintf(stderr, "gapbench run: %s\n", line);
-  }
-  std::fflush(stderr);
+  line.Draw(s.items_done, s.items_total,
+            StrCat("workers ", workers_alive, "  failed ", s.items_failed), final_line,
+            s.items_per_s, s.eta_s);
 }
 
 }  // namespace
@@ -243,7 +220,7 @@ int CmdRun(const Argv& argv) {
 
   int restarts = 0;
   const int max_restarts = 3 * n_workers;
-  auto last_draw = Clock::now() - std::chrono::hours(1);
+  ProgressLine progress("gapbench run");
   while (!stop.load()) {
     if (g_interrupted.load()) break;
     size_t alive = 0;
@@ -272,11 +249,7 @@ int CmdRun(const Argv& argv) {
                    (out / "logs").c_str());
       break;
     }
-    const auto now = Clock::now();
-    if (now - last_draw >= std::chrono::milliseconds(tty ? 250 : 5000)) {
-      DrawProgress(coord.Status(), alive, tty, false);
-      last_draw = now;
-    }
+    DrawProgress(progress, coord.Status(), alive, false);  // throttled by the line
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   // Reap the workers while the coordinator still serves, so their BYE and last RESULTS are
@@ -314,7 +287,7 @@ int CmdRun(const Argv& argv) {
   stop.store(true);
   server.join();
   const coordinator::StatusSnapshot final_status = coord.Status();
-  DrawProgress(final_status, 0, tty, true);
+  DrawProgress(progress, final_status, 0, true);
   if (!run_error.empty()) Fail("gapbench run: the coordinator stopped: ", run_error);
   if (!all_done) {
     std::fprintf(stderr,

@@ -13,6 +13,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/progress.h"
 #include "coordinator/http_server.h"
 #include "coordinator/status.h"
 
@@ -31,26 +32,6 @@ const CommandSpec& Spec() {
                   {"timeout", "S", "give up after S seconds (default 5)"}},
   };
   return kSpec;
-}
-
-// "45s", "12m05s", "3h04m", "2d03h"; "?" when unknown (negative or not finite).
-std::string Duration(double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0) return "?";
-  const auto s = static_cast<int64_t>(std::llround(seconds));
-  char buf[32];
-  if (s < 60) {
-    std::snprintf(buf, sizeof buf, "%llds", static_cast<long long>(s));
-  } else if (s < 3600) {
-    std::snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(s / 60),
-                  static_cast<long long>(s % 60));
-  } else if (s < 86400) {
-    std::snprintf(buf, sizeof buf, "%lldh%02lldm", static_cast<long long>(s / 3600),
-                  static_cast<long long>(s % 3600 / 60));
-  } else {
-    std::snprintf(buf, sizeof buf, "%lldd%02lldh", static_cast<long long>(s / 86400),
-                  static_cast<long long>(s % 86400 / 3600));
-  }
-  return buf;
 }
 
 std::string Percent(int64_t done, int64_t total) {
@@ -82,11 +63,11 @@ std::string ShardStates(const coordinator::SweepStatus& sw) {
 
 void PrintSummary(const std::string& url, const coordinator::StatusSnapshot& s) {
   std::printf("coordinator %s  gapbench %s  up %s\n", url.c_str(),
-              s.version.empty() ? "?" : s.version.c_str(), Duration(s.uptime_s).c_str());
+              s.version.empty() ? "?" : s.version.c_str(), FormatDuration(s.uptime_s).c_str());
   std::printf("items %lld/%lld%s  %.2f items/s  ETA %s", static_cast<long long>(s.items_done),
               static_cast<long long>(s.items_total), Percent(s.items_done, s.items_total).c_str(),
               std::isfinite(s.items_per_s) ? s.items_per_s : 0.0,
-              s.all_complete ? "done" : Duration(s.eta_s).c_str());
+              s.all_complete ? "done" : FormatDuration(s.eta_s).c_str());
   if (s.items_failed > 0) std::printf("  failed %lld", static_cast<long long>(s.items_failed));
   std::printf("\n");
 
