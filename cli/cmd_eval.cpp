@@ -17,7 +17,8 @@
 #include "common/json.h"
 #include "common/progress.h"
 #include "engine/engine_lm.h"
-#include "reports/proportion.h"
+#include "reports/eval_tally.h"
+#include "reports/pass_at_k.h"
 #include "suites/loaders.h"
 #include "suites/prompt.h"
 #include "suites/record.h"
@@ -27,7 +28,6 @@
 
 namespace gapbench::cli {
 namespace {
-
 
 const CommandSpec& Spec() {
   static const CommandSpec kSpec{
@@ -55,13 +55,6 @@ const CommandSpec& Spec() {
   };
   return kSpec;
 }
-
-// The report's accuracy summary (reports/proportion.h): one SE convention everywhere,
-// SE = sqrt(p(1 − p)/n), and the same interval (Wilson or Wald by UseWilson).
-reports::AccuracySummary Summary(size_t correct, size_t n) {
-  return reports::AccuracyFromCounts(static_cast<int64_t>(correct), static_cast<int64_t>(n));
-}
-double StdErr(size_t correct, size_t n) { return n > 0 ? *Summary(correct, n).mean.se : 0.0; }
 
 }  // namespace
 
@@ -124,62 +117,61 @@ int CmdEval(const Argv& argv) {
   run.sandbox_parallel = parallel;
 
   ProgressLine progress("eval");
-  size_t n_correct = 0, n_scored = 0, n_norm_correct = 0, n_mc = 0, n_timeouts = 0;
-  std::map<std::string, std::pair<size_t, size_t>> by_subject;  // subject -> (correct, n)
-  std::vector<std::pair<int64_t, int64_t>> code_counts;         // (n, c) per code item
+  reports::EvalTally tally(suite.manifest.name, suite.manifest.content_hash, samples);
+  size_t n_done = 0, n_timeouts = 0;
+  int64_t samples_scored = 0, samples_correct = 0;  // for the progress line only
+  bool has_code = false;
   int64_t tokens_in = 0, tokens_out = 0;
   size_t n_truncated = 0;  // items whose prompt was left-truncated to fit the context
   const std::string timeout_name = suites::RunStatusName(suites::RunStatus::kTimeout);
   worker::RunItems(suite, 0, static_cast<int64_t>(n_eval), run, lm, sandbox, {}, nullptr,
                    [&](worker::ItemResult& result) {
                      const suites::Item& item = suite.items[static_cast<size_t>(result.item_index)];
-                     if (item.kind == suites::ItemKind::kCode) {
-                       int64_t c = 0;
-                       for (const auto& sr : result.samples) {
-                         c += sr.record.correct.value_or(false) ? 1 : 0;
-                         if (sr.record.prediction == timeout_name) ++n_timeouts;
+                     has_code |= item.kind == suites::ItemKind::kCode;
+                     n_truncated += result.samples.front().record.truncated_tokens > 0 ? 1 : 0;
+                     for (size_t j = 0; j < result.samples.size(); ++j) {
+                       const auto& r = result.samples[j].record;
+                       tally.Add(static_cast<int64_t>(j), r);
+                       if (r.correct) {
+                         ++samples_scored;
+                         samples_correct += *r.correct ? 1 : 0;
                        }
-                       code_counts.emplace_back(static_cast<int64_t>(result.samples.size()), c);
-                     }
-                     const auto& first = result.samples.front().record;
-                     n_truncated += first.truncated_tokens > 0 ? 1 : 0;
-                     const bool ok = first.correct.value_or(false);
-                     n_correct += ok ? 1 : 0;
-                     ++n_scored;
-                     if (first.correct_norm) {
-                       ++n_mc;
-                       n_norm_correct += *first.correct_norm ? 1 : 0;
-                     }
-                     auto& subj = by_subject[item.tags.subject];
-                     subj.first += ok ? 1 : 0;
-                     subj.second += 1;
-                     for (const auto& sr : result.samples) {
-                       tokens_in += sr.record.tokens_in;
-                       tokens_out += sr.record.tokens_out;
-                       if (out) out << suites::ItemRecordToJson(sr.record) << '\n';
+                       if (item.kind == suites::ItemKind::kCode && r.prediction == timeout_name) {
+                         ++n_timeouts;
+                       }
+                       tokens_in += r.tokens_in;
+                       tokens_out += r.tokens_out;
+                       if (out) out << suites::ItemRecordToJson(r) << '\n';
                      }
                      if (out) out.flush();  // a crash loses nothing already scored
+                     ++n_done;
                      char acc[32];
                      std::snprintf(acc, sizeof acc, "acc %.4f",
-                                   static_cast<double>(n_correct) / static_cast<double>(n_scored));
-                     progress.Draw(static_cast<int64_t>(n_scored), static_cast<int64_t>(n_eval),
-                                   acc, n_scored == n_eval);
+                                   samples_scored ? static_cast<double>(samples_correct) /
+                                                        static_cast<double>(samples_scored)
+                                                  : 0.0);
+                     progress.Draw(static_cast<int64_t>(n_done), static_cast<int64_t>(n_eval), acc,
+                                   n_done == n_eval);
                    });
 
   const double secs = progress.elapsed_s();
-  const double n = static_cast<double>(n_scored);
-  const double acc = static_cast<double>(n_correct) / n;
+  // The report's numbers for these records (reports/eval_tally.h): the same per-item folding of
+  // samples, the same interval rule (iid, or clustered when items share subjects), pass@k.
+  const reports::GroupMetrics m = tally.Metrics();
+  const double n = static_cast<double>(n_done);
+  const double acc = m.accuracy.mean.value;
+  const double acc_se = m.accuracy.mean.se.value_or(0.0);
+  const std::map<std::string, double> subjects = reports::EvalTally::SubjectMeans(m);
   double macro = 0;
-  for (const auto& [s, cn] : by_subject)
-    macro += static_cast<double>(cn.first) / static_cast<double>(cn.second);
-  macro /= static_cast<double>(by_subject.size());
+  for (const auto& [subject, mean] : subjects) macro += mean;
+  if (!subjects.empty()) macro /= static_cast<double>(subjects.size());
   std::map<int32_t, double> pass_at;
-  for (int32_t k : ks) {
-    if (code_counts.empty()) break;
-    double sum = 0;
-    for (const auto& [nn, c] : code_counts) sum += suites::PassAtK(nn, c, k);
-    pass_at[k] = sum / static_cast<double>(code_counts.size());
+  if (has_code && !m.items.empty()) {
+    std::vector<reports::TaskSamples> tasks;
+    for (const auto& item : m.items) tasks.push_back({item.samples, item.correct_samples});
+    for (int32_t k : ks) pass_at[k] = reports::PassAtK(tasks, k).value;
   }
+
   const engine::Model& model = *e.model;
   if (args.Has("json")) {
     rapidjson::StringBuffer buf;
@@ -194,29 +186,39 @@ int CmdEval(const Argv& argv) {
     w.Key("config_hash");
     w.String(model.config().Hash().c_str());
     w.Key("n_items");
-    w.Uint64(n_scored);
+    w.Uint64(n_done);
+    w.Key("samples");
+    w.Int64(samples);
     w.Key("accuracy");
     w.Double(acc);
     w.Key("accuracy_se");
-    w.Double(StdErr(n_correct, n_scored));
-    if (n_scored > 0) {
-      const auto summary = Summary(n_correct, n_scored);
+    w.Double(acc_se);
+    if (m.n_items > 0) {
       w.Key("accuracy_ci");
       w.StartArray();
-      w.Double(summary.ci.lo);
-      w.Double(summary.ci.hi);
+      w.Double(m.ci.lo);
+      w.Double(m.ci.hi);
       w.EndArray();
       w.Key("accuracy_ci_method");
-      w.String(reports::IntervalMethodName(summary.method));
+      w.String(m.ci_method.c_str());
+      if (m.clustered) {
+        w.Key("clustered_by");
+        w.String(m.cluster_by.c_str());
+        w.Key("clusters");
+        w.Int64(m.clustered->clusters);
+      }
     }
-    if (n_mc > 0) {
-      const double an = static_cast<double>(n_norm_correct) / static_cast<double>(n_mc);
+    if (m.accuracy_norm) {
       w.Key("acc_norm");
-      w.Double(an);
+      w.Double(m.accuracy_norm->mean.value);
       w.Key("acc_norm_se");
-      w.Double(StdErr(n_norm_correct, n_mc));
+      w.Double(m.accuracy_norm->mean.se.value_or(0.0));
     }
-    if (by_subject.size() > 1) {
+    if (m.chance) {
+      w.Key("chance");
+      w.Double(*m.chance);
+    }
+    if (!subjects.empty()) {
       w.Key("macro_accuracy");
       w.Double(macro);
     }
@@ -224,7 +226,7 @@ int CmdEval(const Argv& argv) {
       w.Key(StrCat("pass@", k).c_str());
       w.Double(v);
     }
-    if (!code_counts.empty()) {
+    if (has_code) {
       w.Key("timeouts");
       w.Uint64(n_timeouts);
     }
@@ -245,23 +247,28 @@ int CmdEval(const Argv& argv) {
     w.EndObject();
     std::printf("%s\n", buf.GetString());
   } else {
-    std::printf("suite %s (%s, hash %s): %zu items\n", suite.manifest.name.c_str(),
-                suite.manifest.format.c_str(), suite.manifest.content_hash.c_str(), n_scored);
-    std::printf("accuracy (micro): %.4f ± %.4f (SE)", acc, StdErr(n_correct, n_scored));
-    if (n_scored > 0) {
-      const auto summary = Summary(n_correct, n_scored);
-      std::printf(", 95%% CI [%.4f, %.4f] %s", summary.ci.lo, summary.ci.hi,
-                  reports::IntervalMethodName(summary.method));
+    std::printf("suite %s (%s, hash %s): %zu items", suite.manifest.name.c_str(),
+                suite.manifest.format.c_str(), suite.manifest.content_hash.c_str(), n_done);
+    if (samples > 1) std::printf(", %lld samples each", static_cast<long long>(samples));
+    std::printf("\naccuracy (micro): %.4f ± %.4f (SE)", acc, acc_se);
+    if (m.n_items > 0) {
+      std::printf(", 95%% CI [%.4f, %.4f] %s", m.ci.lo, m.ci.hi, m.ci_method.c_str());
+      if (m.ci_method == "clustered") {
+        std::printf(" (by %s, %lld clusters)", m.cluster_by.c_str(),
+                    static_cast<long long>(m.clustered->clusters));
+      }
     }
+    if (m.chance) std::printf("; chance %.4f", *m.chance);
     std::printf("\n");
-    if (n_mc > 0) {
-      const double an = static_cast<double>(n_norm_correct) / static_cast<double>(n_mc);
-      std::printf("acc_norm (per character, LME): %.4f ± %.4f\n", an, StdErr(n_norm_correct, n_mc));
+    if (m.accuracy_norm) {
+      std::printf("acc_norm (per character, LME): %.4f ± %.4f\n", m.accuracy_norm->mean.value,
+                  m.accuracy_norm->mean.se.value_or(0.0));
     }
-    if (by_subject.size() > 1)
-      std::printf("accuracy (macro over %zu subjects): %.4f\n", by_subject.size(), macro);
+    if (!subjects.empty()) {
+      std::printf("accuracy (macro over %zu subjects): %.4f\n", subjects.size(), macro);
+    }
     for (const auto& [k, v] : pass_at) std::printf("pass@%d: %.4f\n", k, v);
-    if (!code_counts.empty()) std::printf("timeouts: %zu\n", n_timeouts);
+    if (has_code) std::printf("timeouts: %zu\n", n_timeouts);
     if (n_truncated > 0) {
       std::printf("prompts left-truncated to the %lld-token context: %zu items\n",
                   static_cast<long long>(n_ctx), n_truncated);

@@ -521,6 +521,11 @@ void MarkParetoFront(std::vector<ParetoPoint>& points) {
   }
 }
 
+GroupMetrics ComputeGroupMetrics(const RunData& run, size_t index, const MetricsOptions& options) {
+  GB_CHECK(index < run.groups.size(), "group ", index, " of ", run.groups.size());
+  return ComputeGroup(run, index, options);
+}
+
 RunMetrics ComputeMetrics(const RunData& run, const MetricsOptions& options) {
   RunMetrics out;
   out.options = options;

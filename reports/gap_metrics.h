@@ -192,6 +192,9 @@ struct RunMetrics {
 };
 
 RunMetrics ComputeMetrics(const RunData& run, const MetricsOptions& options = {});
+// One group's row alone (what ComputeMetrics puts in `groups`); `eval` summarises through it.
+GroupMetrics ComputeGroupMetrics(const RunData& run, size_t index,
+                                 const MetricsOptions& options = {});
 
 // Cost figures of one group (cost_metrics.cpp; sources in docs/REPORTS.md).
 CostMetrics ComputeCost(const RunData& run, const RunGroup& group);
