@@ -1,7 +1,6 @@
 // libFuzzer entry for the targets of fuzz/targets.h; GB_FUZZ_TARGET picks one at compile time
 // (fuzz/CMakeLists.txt builds one executable per target). The tokenizer target reads the
-// vocabulary from $GAPBENCH_FUZZ_VOCAB (a GGUF file), the sweep target resolves relative paths in
-// $GAPBENCH_FUZZ_BASE (default "."). gapbench::Error is an accepted refusal.
+// vocabulary from $GAPBENCH_FUZZ_VOCAB (a GGUF file). gapbench::Error is an accepted refusal.
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -34,9 +33,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     gapbench::fuzz::FuzzSuiteText(data, size);
 #elif defined(GB_FUZZ_TOKENIZER)
     gapbench::fuzz::FuzzTokenizer(Vocab(), data, size);
-#elif defined(GB_FUZZ_SWEEP)
-    const char* base = std::getenv("GAPBENCH_FUZZ_BASE");
-    gapbench::fuzz::FuzzSweep(data, size, base ? base : ".");
 #else
 #error "define one GB_FUZZ_* target"
 #endif
