@@ -31,8 +31,9 @@ const CommandSpec& Spec() {
           "  format-shift        other option labels, separators and answer phrasing",
       .options =
           {
-              {"suite", "PATH", "the source: MMLU folder or CSV, GSM8K / gapbench JSONL, or a "
-                                "default suite's name",
+              {"suite", "PATH",
+               "the source: MMLU folder or CSV, GSM8K / gapbench JSONL, or a "
+               "default suite's name",
                true},
               {"format", "F", "mmlu | humaneval | gsm8k | gapbench (default: detected)"},
               {"split", "S", "MMLU split folder holding the scored items (default test)"},
@@ -47,8 +48,9 @@ const CommandSpec& Spec() {
                "original suite has in the sweep)"},
               {"data-dir", "D", "the shared data folder, for default suite names"},
           },
-      .notes = "Exit 2 on a malformed source (every bad line with FILE:LINE) or when an item does "
-               "not fit the kind\n(e.g. choice-permutation on a generation suite); docs/PERTURB.md.",
+      .notes =
+          "Exit 2 on a malformed source (every bad line with FILE:LINE) or when an item does "
+          "not fit the kind\n(e.g. choice-permutation on a generation suite); docs/PERTURB.md.",
   };
   return kSpec;
 }
@@ -87,12 +89,19 @@ int CmdSuitesPerturb(const Argv& argv) {
   if (auto s = args.Get("split")) load.split = *s;
   const suites::Suite source = suites::LoadSuite(path, load);
   const suites::perturb::PerturbResult result = suites::perturb::Perturb(source, options);
+  if (options.all_rotations && source.fewshot.empty()) {
+    // Shots are then drawn from the suite itself, which holds the item's other rotations.
+    std::fprintf(stderr,
+                 "warning: %s has no few-shot pool: a few-shot prompt could show another rotation "
+                 "of the same item (with its answer); evaluate the rotations 0-shot\n",
+                 source.manifest.name.c_str());
+  }
 
   // Atomic: a reader never sees half a suite, and a failure leaves the old file in place.
   const std::string tmp = out + ".tmp";
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) FailResource(tmp, ": cannot create");
+    if (!f) Fail(tmp, ": cannot create (does its folder exist and is it writable?)");
     const std::string text = suites::perturb::ToJsonl(result);
     f.write(text.data(), static_cast<std::streamsize>(text.size()));
     f.close();

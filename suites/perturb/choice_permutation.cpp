@@ -21,10 +21,9 @@ void RotateChoices(Item& item, size_t rotation) {
   item.gold = static_cast<int>((static_cast<size_t>(item.gold) + rotation) % n);
   item.tags.extra["rotation"] = std::to_string(rotation);
   // The letter a letters-style prompt shows; for other styles the 0-based index.
-  item.tags.extra["gold_position"] =
-      item.style == PromptStyle::kLetters && n <= 26
-          ? std::string(1, static_cast<char>('A' + item.gold))
-          : std::to_string(item.gold);
+  item.tags.extra["gold_position"] = item.style == PromptStyle::kLetters && n <= 26
+                                         ? std::string(1, static_cast<char>('A' + item.gold))
+                                         : std::to_string(item.gold);
 }
 
 }  // namespace gapbench::suites::perturb

@@ -29,16 +29,18 @@ namespace {
 constexpr size_t kLabelStyles = 5;
 constexpr std::string_view kQuestionLabels[] = {"Question: ", "Q: ", ""};
 constexpr std::string_view kSubjectLines[] = {"Subject: ", "Topic: ", "["};
-constexpr std::string_view kAnswerPhrases[] = {"The answer is", "Correct option:", "Response:",
-                                               "Your answer:"};
+constexpr std::string_view kAnswerPhrases[] = {"The answer is",
+                                               "Correct option:", "Response:", "Your answer:"};
 constexpr std::string_view kLayouts[] = {"one per line", "after 'Options:'", "inline"};
 struct QaLabels {
   std::string_view question, answer;
 };
-constexpr QaLabels kQaLabels[] = {
-    {"Problem:", "Solution:"}, {"Q:", "A:"}, {"Task:", "Worked answer:"}, {"Exercise:", "Reasoning:"}};
-constexpr std::string_view kFinalBefore[] = {"The answer is ", "Final answer: ", "So the answer is ",
-                                             "Answer: "};
+constexpr QaLabels kQaLabels[] = {{"Problem:", "Solution:"},
+                                  {"Q:", "A:"},
+                                  {"Task:", "Worked answer:"},
+                                  {"Exercise:", "Reasoning:"}};
+constexpr std::string_view kFinalBefore[] = {"The answer is ",
+                                             "Final answer: ", "So the answer is ", "Answer: "};
 constexpr std::string_view kFinalAfter[] = {".", "", ".", ""};
 
 template <typename T, size_t N>
@@ -96,8 +98,8 @@ void ShiftQuestionAnswer(Item& item, const FormatShift& f) {
   std::string body = item.solution.substr(0, mark);
   if (!body.empty() && body.back() != '\n') body += '\n';
   item.prompt = StrCat(labels.question, " ", item.prompt, "\n", labels.answer);
-  item.solution = StrCat(" ", body, kFinalBefore[f.final_style], item.reference,
-                         kFinalAfter[f.final_style]);
+  item.solution =
+      StrCat(" ", body, kFinalBefore[f.final_style], item.reference, kFinalAfter[f.final_style]);
   item.stop = {std::string(labels.question), "</s>", "<|im_end|>"};
   item.style = PromptStyle::kRaw;
 }

@@ -27,26 +27,31 @@ struct Clause {
 };
 
 constexpr Clause kClauses[] = {
-    {"The weather report that morning said it was ", " degrees outside.",
+    {"The weather report that morning said it was ",
+     " degrees outside.",
      {"weather", "degree", "temperature"}},
-    {"A radio station in town was celebrating ", " years on the air that week.",
+    {"A radio station in town was celebrating ",
+     " years on the air that week.",
      {"radio", "station", "air"}},
-    {"Someone at the next table was reading a novel with ", " chapters.",
+    {"Someone at the next table was reading a novel with ",
+     " chapters.",
      {"novel", "chapter", "read"}},
     {"The bus that stops at the corner is route number ", ".", {"bus", "route", "corner"}},
-    {"A poster on a nearby wall advertised a concert with ", " performers.",
+    {"A poster on a nearby wall advertised a concert with ",
+     " performers.",
      {"poster", "concert", "perform"}},
-    {"The local library had recently put ", " new chairs in its reading room.",
+    {"The local library had recently put ",
+     " new chairs in its reading room.",
      {"library", "chair", "room"}},
     {"A pond in the nearby park is home to ", " goldfish.", {"pond", "park", "fish"}},
-    {"That day the local newspaper ran a story about a tree planted ", " years ago.",
+    {"That day the local newspaper ran a story about a tree planted ",
+     " years ago.",
      {"newspaper", "tree", "plant"}},
-    {"The building across the street has ", " windows facing the road.",
+    {"The building across the street has ",
+     " windows facing the road.",
      {"building", "window", "street"}},
-    {"A neighbour once mentioned owning ", " old postcards.",
-     {"neighbo", "postcard", "card"}},
-    {"The clock tower in the square was built ", " years ago.",
-     {"clock", "tower", "square"}},
+    {"A neighbour once mentioned owning ", " old postcards.", {"neighbo", "postcard", "card"}},
+    {"The clock tower in the square was built ", " years ago.", {"clock", "tower", "square"}},
     {"A friend's favourite board game comes with ", " dice.", {"game", "dice", "board"}},
 };
 
@@ -84,9 +89,9 @@ bool IsAbbreviation(std::string_view text, size_t dot) {
   }
   const std::string word = Lower(text.substr(b, dot - b));
   if (word.size() == 1) return true;  // an initial
-  static const std::set<std::string> kAbbrev = {"mr", "mrs", "ms", "dr", "st", "jr", "sr",
-                                                "prof", "vs", "etc", "inc", "co", "ltd", "mt",
-                                                "ave", "no", "a.m", "p.m", "e.g", "i.e", "approx"};
+  static const std::set<std::string> kAbbrev = {
+      "mr", "mrs", "ms", "dr",  "st", "jr",  "sr",  "prof", "vs",  "etc",   "inc",
+      "co", "ltd", "mt", "ave", "no", "a.m", "p.m", "e.g",  "i.e", "approx"};
   return kAbbrev.count(word) > 0;
 }
 

@@ -44,8 +44,11 @@ struct Found {
   NameKind kind;
 };
 
-constexpr std::string_view kTitles[] = {"Mr. ", "Mrs. ", "Ms. ", "Dr. ", "Miss ",
-                                        "Mr ",  "Mrs ",  "Ms ",  "Dr "};
+// Words before a family name ("Mrs. Smith", "Grandma Jones", "Farmer Brown").
+constexpr std::string_view kTitles[] = {
+    "Mr. ",   "Mrs. ",    "Ms. ",     "Dr. ",     "Miss ",   "Mr ",    "Mrs ",   "Ms ",
+    "Dr ",    "Doctor ",  "Grandma ", "Grandpa ", "Farmer ", "Uncle ", "Aunt ",  "Professor ",
+    "Coach ", "Officer ", "Captain ", "Mayor ",   "Judge ",  "Nurse ", "Granny "};
 
 bool AfterTitle(std::string_view text, size_t pos) {
   for (std::string_view t : kTitles) {
@@ -69,8 +72,10 @@ Found NameAt(std::string_view text, size_t pos) {
   while (end < text.size() && std::islower(static_cast<unsigned char>(text[end]))) ++end;
   if (WordCharAt(text, end)) return {"", NameKind::kFemale};  // "McDonald", "Zoë", "A4"
   const std::string word(text.substr(pos, end - pos));
-  if (word.size() >= 2 && AfterTitle(text, pos)) return {word, NameKind::kSurname};
+  // A known first name after a title keeps its kind ("Aunt Mary"); any other capitalised word
+  // after a title is a family name.
   if (const auto kind = LookupName(word)) return {word, *kind};
+  if (word.size() >= 2 && AfterTitle(text, pos)) return {word, NameKind::kSurname};
   return {"", NameKind::kFemale};
 }
 
@@ -83,8 +88,8 @@ bool HasWord(std::string_view text, std::string_view word) {
 
 // Replaces every whole-word occurrence of each mapped name at once (longest names first, so
 // "New York City" wins over "New York").
-std::string Apply(std::string_view text, const std::vector<std::pair<std::string, std::string>>&
-                                             longest_first) {
+std::string Apply(std::string_view text,
+                  const std::vector<std::pair<std::string, std::string>>& longest_first) {
   std::string out;
   out.reserve(text.size() + 16);
   for (size_t pos = 0; pos < text.size();) {
@@ -132,8 +137,8 @@ bool SubstituteNames(Item& item, PerturbRng& rng) {
         continue;
       }
       pos += f.name.size();
-      const bool seen = std::any_of(found.begin(), found.end(),
-                                    [&](const Found& g) { return g.name == f.name; });
+      const bool seen =
+          std::any_of(found.begin(), found.end(), [&](const Found& g) { return g.name == f.name; });
       if (!seen) found.push_back(std::move(f));
     }
   }

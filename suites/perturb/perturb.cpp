@@ -18,8 +18,7 @@ constexpr std::pair<PerturbKind, std::string_view> kKinds[] = {
 
 bool SameText(const Item& a, const Item& b) {
   return a.question == b.question && a.choices == b.choices && a.gold == b.gold &&
-         a.prompt == b.prompt && a.solution == b.solution && a.style == b.style &&
-         a.stop == b.stop;
+         a.prompt == b.prompt && a.solution == b.solution && a.style == b.style && a.stop == b.stop;
 }
 
 }  // namespace
@@ -43,11 +42,11 @@ std::string PerturbKindNames() {
 }
 
 std::string DoesNotFit(const Item& item, PerturbKind kind) {
-  const std::string what = StrCat(KindName(item.kind), " item (style ", StyleName(item.style),
-                                  item.kind == ItemKind::kGeneration
-                                      ? StrCat(", match ", MatchRuleName(item.match))
-                                      : std::string(),
-                                  ")");
+  const std::string what =
+      StrCat(KindName(item.kind), " item (style ", StyleName(item.style),
+             item.kind == ItemKind::kGeneration ? StrCat(", match ", MatchRuleName(item.match))
+                                                : std::string(),
+             ")");
   switch (kind) {
     case PerturbKind::kChoicePermutation:
       if (item.kind == ItemKind::kMultipleChoice) return "";
@@ -67,9 +66,10 @@ std::string DoesNotFit(const Item& item, PerturbKind kind) {
           item.solution.find("#### ") != std::string::npos) {
         return "";
       }
-      return StrCat("format-shift needs letters-style multiple choice (MMLU) or qa-style "
-                    "generation with a \"#### N\" solution (GSM8K); this is a ",
-                    what);
+      return StrCat(
+          "format-shift needs letters-style multiple choice (MMLU) or qa-style "
+          "generation with a \"#### N\" solution (GSM8K); this is a ",
+          what);
   }
   return "unknown perturbation";
 }

@@ -38,7 +38,7 @@ struct PerturbOptions {
   PerturbKind kind = PerturbKind::kChoicePermutation;
   uint64_t seed = 1;
   bool all_rotations = false;  // choice-permutation only: every rotation of every item
-  std::string family;          // "" = the source suite's manifest name
+  std::string family{};        // "" = the source suite's manifest name
 };
 
 struct PerturbResult {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 #include "common/error.h"
@@ -61,10 +62,11 @@ Suite McSuite() {
 Suite WordSuite() {
   Suite s;
   s.manifest.name = "gsm8k";
-  s.items.push_back(Word("g0",
-                         "Janet\xE2\x80\x99s ducks lay 16 eggs per day. Mrs. Smith buys 3 of them. "
-                         "Janet sells the rest in Boston for $2 each. How much does Janet make?",
-                         "16 - 3 = <<16-3=13>>13 eggs\nJanet makes 13 * 2 = $<<13*2=26>>26\n#### 26"));
+  s.items.push_back(
+      Word("g0",
+           "Janet\xE2\x80\x99s ducks lay 16 eggs per day. Mrs. Smith buys 3 of them. "
+           "Janet sells the rest in Boston for $2 each. How much does Janet make?",
+           "16 - 3 = <<16-3=13>>13 eggs\nJanet makes 13 * 2 = $<<13*2=26>>26\n#### 26"));
   s.items.push_back(Word("g1", "A robe takes 2 bolts of blue fiber and half that much white fiber.",
                          "2/2=<<2/2=1>>1\n2+1=<<2+1=3>>3\n#### 3"));
   s.items.push_back(Word("g2",
