@@ -1,7 +1,7 @@
 // `gapbench suites perturb` as a real process: byte-identical output per seed, output that
 // `suites validate` accepts and `gapbench eval` runs on a fixture model (few-shot pool included),
-// and exit 2 with FILE:LINE on a malformed source or a kind that does not fit. The real data in
-// ../shared/data is perturbed whole when present.
+// and exit 2 with FILE:LINE on a malformed source or a kind that does not fit. The whole real
+// test sets are perturbed in suites_perturb_real_slow_test.cpp.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -165,37 +165,6 @@ TEST(SuitesPerturbCli, BadInputIsExit2WithFileAndLine) {
   r = Perturb(dir / "nowhere.jsonl", "choice-permutation", "1", dir / "o.jsonl");
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_FALSE(fs::exists(dir / "o.jsonl"));
-}
-
-// The whole published test sets, timed (the summary line says how long each took).
-TEST(SuitesPerturbCli, PerturbsTheRealMmluAndGsm8kTestSets) {
-  GB_REQUIRE_SHARED_DATA(data);
-  testing::TempDir dir;
-  struct Case {
-    fs::path suite;
-    const char* kind;
-    std::vector<std::string> extra;
-    const char* items;
-  };
-  const std::vector<Case> cases = {
-      {data / "mmlu", "choice-permutation", {}, "14042"},
-      {data / "mmlu", "choice-permutation", {"--all-rotations"}, "56168"},
-      {data / "mmlu", "format-shift", {}, "14042"},
-      {data / "gsm8k" / "test.jsonl", "irrelevant-clause", {}, "1319"},
-      {data / "gsm8k" / "test.jsonl", "name-substitution", {}, "1319"},
-      {data / "gsm8k" / "test.jsonl", "format-shift", {}, "1319"},
-  };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.kind);
-    const fs::path out = dir / "out.jsonl";
-    const auto r = Perturb(c.suite, c.kind, "1", out, c.extra);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    std::printf("%s", r.err.c_str());
-    EXPECT_NE(r.err.find(StrCat("wrote ", c.items, " items")), std::string::npos) << r.err;
-    const auto v = RunProcess({GapbenchBin(), "suites", "validate", out.string()});
-    EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
-    EXPECT_NE(v.out.find(StrCat("items         ", c.items, " ")), std::string::npos) << v.out;
-  }
 }
 
 }  // namespace
