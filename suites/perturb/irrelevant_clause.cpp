@@ -5,12 +5,14 @@
 // The sentences are generic (weather, a radio station, a book...) rather than written per
 // problem as in the paper, so that they can never bear on the answer; a sentence whose topic
 // words already occur in the item is not used (no "bus route 12" in a problem about buses).
-// The number is one that appears nowhere in the item (question, solution, answer).
+// The number is one that appears nowhere in the item (question, solution, answer), in digits or
+// in words.
 //
 // Preserves: every character of the original question (the sentence is inserted, nothing is
 // rewritten), the worked solution, the reference answer, the stop sequences.
 // Changes: the question gains one sentence (recorded in the tag `inserted`).
 #include <cctype>
+#include <iterator>
 #include <set>
 #include <string>
 #include <string_view>
@@ -65,8 +67,30 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-// Every run of digits in `text` (so "3,500" gives 3 and 500: a conservative superset).
+// Every run of digits in `text` (so "3,500" gives 3 and 500: a conservative superset), and the
+// numbers written as words ("three", "twenty"), so the new number is new in either form.
 void CollectNumbers(std::string_view text, std::set<std::string>& out) {
+  static constexpr std::string_view kWords[] = {
+      "zero",     "one",     "two",     "three",     "four",     "five",     "six",
+      "seven",    "eight",   "nine",    "ten",       "eleven",   "twelve",   "thirteen",
+      "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"};
+  static constexpr std::string_view kTens[] = {"thirty",  "forty",  "fifty", "sixty",
+                                               "seventy", "eighty", "ninety"};
+  const std::string lower = Lower(text);
+  auto has_word = [&](std::string_view w) {
+    for (size_t at = lower.find(w); at != std::string::npos; at = lower.find(w, at + 1)) {
+      const bool start = at == 0 || !std::isalpha(static_cast<unsigned char>(lower[at - 1]));
+      if (start) return true;  // "twenty" also counts in "twenty-five"
+    }
+    return false;
+  };
+  for (size_t n = 0; n < std::size(kWords); ++n) {
+    if (has_word(kWords[n])) out.insert(std::to_string(n));
+  }
+  for (size_t t = 0; t < std::size(kTens); ++t) {
+    if (!has_word(kTens[t])) continue;
+    for (size_t u = 0; u < 10; ++u) out.insert(std::to_string(30 + 10 * t + u));
+  }
   for (size_t i = 0; i < text.size();) {
     if (!std::isdigit(static_cast<unsigned char>(text[i]))) {
       ++i;

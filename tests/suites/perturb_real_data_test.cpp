@@ -137,6 +137,18 @@ TEST(PerturbRealData, IrrelevantClauseChangesNoGsm8kNumberSolutionOrAnswer) {
     const auto ns = Numbers(a.solution);
     EXPECT_EQ(std::count(na.begin(), na.end(), ni[0]) + std::count(ns.begin(), ns.end(), ni[0]), 0)
         << a.id << ": " << ni[0];
+    // Nor in words ("three eggs" rules out 3).
+    static const char* kWords[] = {
+        "zero",     "one",     "two",     "three",     "four",     "five",     "six",
+        "seven",    "eight",   "nine",    "ten",       "eleven",   "twelve",   "thirteen",
+        "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"};
+    std::string lower = a.prompt + " " + a.solution;
+    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    for (int n = 0; n <= 20; ++n) {
+      if (CountWord(lower, kWords[n]) > 0) {
+        EXPECT_NE(ni[0], std::to_string(n)) << a.id << " uses '" << kWords[n] << "'";
+      }
+    }
     before_last_sentence += at > 0;
   }
   // Almost every GSM8K question has facts before its question sentence.

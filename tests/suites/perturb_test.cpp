@@ -167,6 +167,24 @@ TEST(Perturb, IrrelevantClauseOnlyInsertsASentenceBeforeTheQuestion) {
   }
 }
 
+TEST(Perturb, IrrelevantClauseNumberIsNewInWordsToo) {
+  Suite s;
+  s.manifest.name = "words";
+  s.items.push_back(Word("w", "Ann has three cats and twenty dogs. How many pets does she have?",
+                         "She has all of them.\n#### 23"));
+  FinishManifest(s);
+  for (uint64_t seed = 0; seed < 300; ++seed) {
+    const auto r = Perturb(s, {.kind = PerturbKind::kIrrelevantClause, .seed = seed});
+    const std::string& inserted = r.items[0].tags.extra.at("inserted");
+    std::string digits;
+    for (char c : inserted)
+      if (std::isdigit(static_cast<unsigned char>(c))) digits += c;
+    EXPECT_NE(digits, "3") << "seed " << seed << ": " << inserted;
+    EXPECT_NE(digits, "20") << "seed " << seed << ": " << inserted;
+    EXPECT_NE(digits, "23") << "seed " << seed << ": " << inserted;
+  }
+}
+
 TEST(Perturb, NameSubstitutionIsConsistentWithinTheItemAndItsSolution) {
   const Suite s = WordSuite();
   const auto r = Perturb(s, {.kind = PerturbKind::kNameSubstitution, .seed = 5});
