@@ -12,6 +12,9 @@
 //     the new question label. The numeric scorer reads the last number, so the reference is
 //     unchanged and a generation in either phrasing still scores.
 //
+// Numbered labels ("1.", "(1)") are not used for an item whose choices are bare numbers (the
+// answer "2" would read as option or value): such an item gets "(a)" labels (tag format says so).
+//
 // Preserves: the question text, every choice's text and order, the gold index, the reference
 // answer, the worked solution's steps, the subject tag (shots stay within the subject).
 // Changes: labels, separators, cues, answer phrasing, prompt style (tag format says which).
@@ -22,6 +25,7 @@
 #include "common/error.h"
 #include "suites/perturb/perturb_internal.h"
 #include "suites/prompt.h"
+#include "suites/scoring.h"
 
 namespace gapbench::suites::perturb {
 namespace {
@@ -68,7 +72,18 @@ std::pair<std::string, std::string> Label(size_t style, size_t i, size_t n) {
   }
 }
 
-void ShiftMultipleChoice(Item& item, const FormatShift& f) {
+// Whether some choice is a bare number ("4", "-2.5", "1,000"): an answer "2" after numbered
+// options would then read as either the option or the value.
+bool HasNumericChoice(const Item& item) {
+  for (const std::string& c : item.choices) {
+    if (ParseNumber(PyStrip(c))) return true;
+  }
+  return false;
+}
+
+void ShiftMultipleChoice(Item& item, FormatShift f) {
+  if ((f.label_style == 2 || f.label_style == 3) && HasNumericChoice(item)) f.label_style = 0;
+  item.tags.extra["format"] = DescribeFormatShift(f, item.kind);
   std::string q;
   if (!item.tags.subject.empty()) {
     std::string subject = item.tags.subject;
@@ -136,6 +151,7 @@ void ApplyFormatShift(Item& item, const FormatShift& f) {
   if (item.kind == ItemKind::kMultipleChoice) {
     ShiftMultipleChoice(item, f);
   } else {
+    item.tags.extra["format"] = DescribeFormatShift(f, item.kind);
     ShiftQuestionAnswer(item, f);
   }
 }

@@ -150,8 +150,7 @@ PerturbResult Perturb(const Suite& source, const PerturbOptions& options) {
       }
       case PerturbKind::kFormatShift: {
         Item item = from;
-        ApplyFormatShift(item, format);
-        item.tags.extra["format"] = DescribeFormatShift(format, from.kind);
+        ApplyFormatShift(item, format);  // sets the tag format
         emit(std::move(item), from);
         continue;
       }
@@ -164,7 +163,6 @@ PerturbResult Perturb(const Suite& source, const PerturbOptions& options) {
     item.source.clear();
     if (options.kind == PerturbKind::kFormatShift && DoesNotFit(item, options.kind).empty()) {
       ApplyFormatShift(item, format);
-      item.tags.extra["format"] = DescribeFormatShift(format, shot.kind);
     }
     out.fewshot.push_back(std::move(item));
   }

@@ -53,7 +53,8 @@ struct FormatShift {
 };
 FormatShift PickFormatShift(uint64_t seed);
 std::string DescribeFormatShift(const FormatShift& f, ItemKind kind);  // the "format" tag
-// Reformats a letters-style multiple-choice or qa-style generation item (DoesNotFit checked).
+// Reformats a letters-style multiple-choice or qa-style generation item (DoesNotFit checked) and
+// sets its tag format.
 void ApplyFormatShift(Item& item, const FormatShift& f);
 
 // Word boundaries for names (shared by the name code): ASCII letters and digits and the code

@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "suites/loaders.h"
+#include "suites/perturb/perturb_internal.h"
 #include "suites/prompt.h"
 #include "suites/scoring.h"
 #include "tests/test_util.h"
@@ -260,6 +261,20 @@ TEST(Perturb, FormatShiftSurvivesPromptBuildingAndScoring) {
     ASSERT_FALSE(b.stop.empty());
     EXPECT_EQ(b.prompt.rfind(b.stop[0], 0), 0u);  // stops at the next question's label
   }
+}
+
+TEST(Perturb, FormatShiftNeverNumbersTheOptionsOfNumericChoices) {
+  uint64_t seed = 0;
+  while (perturb::PickFormatShift(seed).label_style != 2) ++seed;  // "1." labels answered "1"
+  Suite s = McSuite();
+  s.items[1].choices = {"0", "4", "2", "6"};  // "2" would read as option 2 or the value 2
+  FinishManifest(s);
+  const auto r = Perturb(s, {.kind = PerturbKind::kFormatShift, .seed = seed});
+  EXPECT_EQ(r.items[0].choices, (std::vector<std::string>{"1", "2", "3", "4"}));
+  EXPECT_NE(r.items[0].question.find("\n1. alpha 0"), std::string::npos) << r.items[0].question;
+  EXPECT_EQ(r.items[1].choices, (std::vector<std::string>{"(a)", "(b)", "(c)", "(d)"}));
+  EXPECT_NE(r.items[1].question.find("(c) 2"), std::string::npos) << r.items[1].question;
+  EXPECT_NE(r.items[1].tags.extra.at("format").find("labels (a)"), std::string::npos);
 }
 
 TEST(Perturb, SameSeedSameBytesOtherSeedDiffers) {
