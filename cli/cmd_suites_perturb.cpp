@@ -126,7 +126,7 @@ int CmdSuitesPerturb(const Argv& argv) {
                out.c_str(), kind_name.c_str(), static_cast<unsigned long long>(options.seed),
                source.manifest.name.c_str(), result.source_items, source.fewshot.size(),
                result.items.size(), result.changed, result.fewshot.size(),
-               (options.family.empty() ? source.manifest.name : options.family).c_str(),
+               result.items.empty() ? "" : result.items[0].tags.family.c_str(),
                check.suite.manifest.content_hash.c_str(), secs);
   return 0;
 }

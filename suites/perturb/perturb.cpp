@@ -98,15 +98,22 @@ PerturbResult Perturb(const Suite& source, const PerturbOptions& options) {
 
   PerturbResult out;
   out.source_items = source.items.size();
-  const std::string family = options.family.empty() ? source.manifest.name : options.family;
   const std::string seed_text = std::to_string(options.seed);
   const FormatShift format = PickFormatShift(options.seed);
+  // Perturbations compose: perturbing a perturbed (or any ood) suite keeps its family and the
+  // root source id, and lists the kinds and seeds in order ("irrelevant-clause,name-substitution").
   auto common_tags = [&](Item& item, const Item& from) {
     item.tags.split = "ood";
-    item.tags.family = family;
-    item.tags.extra["source_id"] = from.id;
-    item.tags.extra["perturbation"] = kind_name;
-    item.tags.extra["perturb_seed"] = seed_text;
+    item.tags.family = !options.family.empty()     ? options.family
+                       : !from.tags.family.empty() ? from.tags.family
+                                                   : source.manifest.name;
+    auto append = [&](const char* key, const std::string& value) {
+      const auto it = from.tags.extra.find(key);
+      item.tags.extra[key] = it == from.tags.extra.end() ? value : StrCat(it->second, ",", value);
+    };
+    if (!from.tags.extra.count("source_id")) item.tags.extra["source_id"] = from.id;
+    append("perturbation", kind_name);
+    append("perturb_seed", seed_text);
     item.source.clear();
   };
   auto emit = [&](Item item, const Item& from) {

@@ -1,8 +1,9 @@
 // Answer-preserving perturbations: turn a published suite (any format the loaders read) into its
 // out-of-distribution sibling, written as native JSONL (docs/PERTURB.md). Every output item
 // carries split "ood", family = the source suite's name (what the reports' generalisation gap
-// pairs on), and the tags source_id, perturbation and perturb_seed; its id stays the source id
-// (so the seeded few-shot draw of prompt.h picks the same shots), except under --all-rotations.
+// pairs on; a source item's own family tag wins, so perturbations compose), and the tags
+// source_id, perturbation and perturb_seed; its id stays the source id (so the seeded few-shot
+// draw of prompt.h picks the same shots), except under --all-rotations.
 //
 //   choice-permutation  multiple choice: the choices rotate so the gold text moves to another
 //                       position (CircularEval); all rotations with `all_rotations`
@@ -38,7 +39,7 @@ struct PerturbOptions {
   PerturbKind kind = PerturbKind::kChoicePermutation;
   uint64_t seed = 1;
   bool all_rotations = false;  // choice-permutation only: every rotation of every item
-  std::string family{};        // "" = the source suite's manifest name
+  std::string family{};        // "" = the item's family tag, else the source suite's manifest name
 };
 
 struct PerturbResult {

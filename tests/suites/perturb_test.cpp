@@ -277,6 +277,25 @@ TEST(Perturb, FormatShiftNeverNumbersTheOptionsOfNumericChoices) {
   EXPECT_NE(r.items[1].tags.extra.at("format").find("labels (a)"), std::string::npos);
 }
 
+TEST(Perturb, PerturbationsComposeKeepingFamilyAndRootId) {
+  const auto noop = Perturb(WordSuite(), {.kind = PerturbKind::kIrrelevantClause, .seed = 1});
+  Suite once;
+  once.manifest.name = "gsm8k-noop";
+  once.items = noop.items;
+  FinishManifest(once);
+  const auto twice = Perturb(once, {.kind = PerturbKind::kNameSubstitution, .seed = 2});
+  const Item& b = twice.items[0];
+  EXPECT_EQ(b.tags.family, "gsm8k");
+  EXPECT_EQ(b.tags.extra.at("source_id"), "g0");
+  EXPECT_EQ(b.tags.extra.at("perturbation"), "irrelevant-clause,name-substitution");
+  EXPECT_EQ(b.tags.extra.at("perturb_seed"), "1,2");
+  EXPECT_NE(b.prompt.find(noop.items[0].tags.extra.at("inserted")), std::string::npos);
+  EXPECT_EQ(b.prompt.find("Janet"), std::string::npos);
+  const auto named =
+      Perturb(once, {.kind = PerturbKind::kNameSubstitution, .seed = 2, .family = "mine"});
+  EXPECT_EQ(named.items[0].tags.family, "mine");
+}
+
 TEST(Perturb, SameSeedSameBytesOtherSeedDiffers) {
   for (PerturbKind kind : {PerturbKind::kChoicePermutation, PerturbKind::kIrrelevantClause,
                            PerturbKind::kNameSubstitution, PerturbKind::kFormatShift}) {
