@@ -27,6 +27,8 @@ constexpr const char* kUsage =
     "  suites validate PATH|NAME [--format F] [--split S] [--json]\n"
     "      every bad line as FILE:LINE: why, exit 1 if any; else the manifest with its hash\n"
     "  suites exec ...  run code in the sandbox (gapbench suites exec --help)\n"
+    "  suites perturb --suite PATH --kind K --seed N --out FILE  an answer-preserving OOD\n"
+    "      sibling of the suite (gapbench suites perturb --help)\n"
     "  --format F    mmlu | humaneval | gsm8k | gapbench (default: detected)\n"
     "  --split S     MMLU split folder holding the scored items (default test)\n"
     "  --data-dir D  the shared data folder (default: $GAPBENCH_DATA_DIR or shared/data found\n"
@@ -278,6 +280,7 @@ int CmdSuites(const Argv& argv) {
   if (argv[0] == "show") return Show(rest);
   if (argv[0] == "validate") return Validate(rest);
   if (argv[0] == "exec") return CmdSuitesExec(rest);  // cli/cmd_suites_exec.cpp
+  if (argv[0] == "perturb") return CmdSuitesPerturb(rest);  // cli/cmd_suites_perturb.cpp
   Fail("suites: unknown subcommand '", argv[0], "'\n", kUsage);
 }
 

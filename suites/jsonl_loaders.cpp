@@ -221,7 +221,7 @@ void LoadGsm8k(const std::string& file, std::string_view text, const Tags& defau
 
 void LoadNative(const std::string& file, std::string_view text, const Tags& defaults, Suite& suite,
                 std::vector<LoadIssue>& issues) {
-  static const std::set<std::string> kCommon = {"kind", "id", "tags", "style"};
+  static const std::set<std::string> kCommon = {"kind", "id", "tags", "style", "fewshot"};
   static const std::set<std::string> kMc = {"question", "choices", "gold"};
   static const std::set<std::string> kGen = {"prompt", "reference", "match", "stop", "solution"};
   static const std::set<std::string> kCode = {"prompt", "test", "entry_point", "stop", "solution"};
@@ -248,6 +248,12 @@ void LoadNative(const std::string& file, std::string_view text, const Tags& defa
     }
     if (!GetString(doc, "id", item.id, err)) return bad(err);
     if (item.id.empty()) return bad("empty \"id\"");
+    // "fewshot": true puts the line into the few-shot pool (like MMLU's dev/), never scored.
+    bool pool = false;
+    if (const auto f = doc.FindMember("fewshot"); f != doc.MemberEnd()) {
+      if (!f->value.IsBool()) return bad("\"fewshot\" must be true or false");
+      pool = f->value.GetBool();
+    }
     item.tags = defaults;
     if (doc.HasMember("tags")) {
       err = ParseTagsJson(doc["tags"], item.tags);
@@ -327,7 +333,7 @@ void LoadNative(const std::string& file, std::string_view text, const Tags& defa
     }
     item.source = StrCat(file, ":", line_no);
     if (!ids.Add(item.id, file, line_no, issues)) return;
-    suite.items.push_back(std::move(item));
+    (pool ? suite.fewshot : suite.items).push_back(std::move(item));
   });
 }
 

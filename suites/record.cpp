@@ -47,10 +47,14 @@ void WriteTags(JsonWriter& w, const Tags& tags) {
   w.EndObject();
 }
 
-void WriteItemJson(JsonWriter& w, const Item& item) {
+void WriteItemJson(JsonWriter& w, const Item& item, bool fewshot_pool) {
   w.StartObject();
   Str(w, "kind", KindName(item.kind));
   Str(w, "id", item.id);
+  if (fewshot_pool) {
+    w.Key("fewshot");
+    w.Bool(true);
+  }
   Str(w, "style", StyleName(item.style));
   switch (item.kind) {
     case ItemKind::kMultipleChoice:
@@ -79,10 +83,10 @@ void WriteItemJson(JsonWriter& w, const Item& item) {
   w.EndObject();
 }
 
-std::string ItemToJson(const Item& item) {
+std::string ItemToJson(const Item& item, bool fewshot_pool) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
-  WriteItemJson(w, item);
+  WriteItemJson(w, item, fewshot_pool);
   return buf.GetString();
 }
 

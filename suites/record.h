@@ -49,9 +49,10 @@ struct ItemRecord {
 
 // JSON forms of the schema. WriteItemJson writes the native JSONL line (docs/SUITES.md), so any
 // loaded suite can be saved as a gapbench suite; WriteTags writes the "tags" object.
+// `fewshot_pool` marks a line of the few-shot pool ("fewshot": true; Suite::fewshot).
 void WriteTags(JsonWriter& w, const Tags& tags);
-void WriteItemJson(JsonWriter& w, const Item& item);
-std::string ItemToJson(const Item& item);
+void WriteItemJson(JsonWriter& w, const Item& item, bool fewshot_pool = false);
+std::string ItemToJson(const Item& item, bool fewshot_pool = false);
 
 // Whether a record's JSON carries its timing fields (latency_s). The results store keeps records
 // without them and the timing apart (ItemTimingToJson), so two runs of the same item compare equal
