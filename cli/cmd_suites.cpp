@@ -27,6 +27,7 @@ constexpr const char* kUsage =
     "  suites validate PATH|NAME [--format F] [--split S] [--json]\n"
     "      every bad line as FILE:LINE: why, exit 1 if any; else the manifest with its hash\n"
     "  suites exec ...  run code in the sandbox (gapbench suites exec --help)\n"
+    "  suites synth --seed N --out DIR ...  the synthetic world (gapbench suites synth --help)\n"
     "  --format F    mmlu | humaneval | gsm8k | gapbench (default: detected)\n"
     "  --split S     MMLU split folder holding the scored items (default test)\n"
     "  --data-dir D  the shared data folder (default: $GAPBENCH_DATA_DIR or shared/data found\n"
@@ -278,6 +279,7 @@ int CmdSuites(const Argv& argv) {
   if (argv[0] == "show") return Show(rest);
   if (argv[0] == "validate") return Validate(rest);
   if (argv[0] == "exec") return CmdSuitesExec(rest);  // cli/cmd_suites_exec.cpp
+  if (argv[0] == "synth") return CmdSuitesSynth(rest);  // cli/cmd_suites_synth.cpp
   Fail("suites: unknown subcommand '", argv[0], "'\n", kUsage);
 }
 

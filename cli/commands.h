@@ -19,6 +19,7 @@ int CmdEval(const Argv& args);        // eval
 int CmdPerplexity(const Argv& args);  // perplexity
 int CmdSuites(const Argv& args);      // suites list | show | validate | exec (cmd_suites.cpp)
 int CmdSuitesExec(const Argv& args);  // suites exec: code in the sandbox (cmd_suites_exec.cpp)
+int CmdSuitesSynth(const Argv& args); // suites synth: the synthetic world (cmd_suites_synth.cpp)
 int CmdSweep(const Argv& args);       // sweep validate | expand (cmd_sweep.cpp)
 int CmdCoordinator(const Argv& args); // coordinator: ZeroMQ server (cmd_coordinator.cpp)
 int CmdWorker(const Argv& args);      // worker: runs shards for a coordinator (cmd_worker.cpp)
