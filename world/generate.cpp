@@ -12,6 +12,7 @@
 #include "world/guard.h"
 #include "world/knowledge.h"
 #include "world/reasoning.h"
+#include "world/rng.h"
 #include "world/sha256.h"
 #include "world/size.h"
 #include "world/world_model.h"
@@ -87,6 +88,13 @@ SynthSummary Synthesize(const SynthOptions& o) {
   progress(StrCat("code: ", parts.back().items.size(), " items"));
   parts.push_back(MakeGuard(w, words * kGuardShare / 100));
   progress(StrCat("guard: ", parts.back().items.size(), " items"));
+
+  // Items in a random order, so that the first N (`--limit`, a sweep's `limit`) are a fair
+  // sample of every stratum, step count, combination and split.
+  for (SuitePart& part : parts) {
+    Rng order = Rng::Stream(o.seed, "order/" + part.name);
+    order.Shuffle(part.items);
+  }
 
   const std::string version = WorldVersion(o.seed, size.name, words);
   std::map<std::string, std::string> sha;  // relative path -> SHA-256, sorted

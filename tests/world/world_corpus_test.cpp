@@ -144,9 +144,13 @@ TEST(WorldCorpus, ReasoningSolutionsAreCorrect) {
           << item.id << ": " << line;
       const long long want = op == '+' ? a + b : op == '-' ? a - b : op == '*' ? a * b : a / b;
       EXPECT_EQ(c, want) << item.id << ": " << line;
-      if (op == '/') EXPECT_EQ(a % b, 0) << item.id;
+      if (op == '/') {
+        EXPECT_EQ(a % b, 0) << item.id;
+      }
       for (long long v : {a, b, c}) EXPECT_TRUE(v >= 0 && v <= 99) << item.id << ": " << line;
-      if (last >= 0) EXPECT_EQ(a, last) << item.id;
+      if (last >= 0) {
+        EXPECT_EQ(a, last) << item.id;
+      }
       last = c;
       ++lines;
     }
