@@ -505,7 +505,13 @@ void ParseSuites(const Value& root, Checker& ck, Sweep& sw, NameTable& names, in
         }
       }
     } else {
-      file = ck.String(s, path, "path", true, "the suite's file or folder (or a \"synth\" block)");
+      if (!s.HasMember("path")) {
+        ck.Add(path + ".path",
+               "missing (required): the suite's file or folder, or a \"synth\" block for a "
+               "synthetic world (docs/WORLD.md)");
+      } else {
+        file = ck.String(s, path, "path", true, "the suite's file or folder");
+      }
     }
     if (auto format = ck.String(s, path, "format", false, "the suite's format");
         format && !is_synth) {

@@ -52,6 +52,13 @@ void CheckFrequencies(const std::filesystem::path& dir) {
     EXPECT_EQ(item.choices.at(static_cast<size_t>(item.gold)), x.at("value")) << item.id;
     ++checked;
   }
+  // And in total: corpus/knowledge.txt holds exactly the world's fact mentions, one per line.
+  const auto m = ParseJson(ReadFile(dir / "manifest.json"), "manifest.json");
+  int64_t statements = 0;
+  for (const auto& line : Lines(ReadFile(dir / "corpus" / "knowledge.txt"))) {
+    statements += line.empty() ? 0 : 1;
+  }
+  EXPECT_EQ(statements, m["world"]["fact_mentions"].GetInt64());
   EXPECT_GT(checked, 20u);
   EXPECT_GT(two_hop, 0u);
   EXPECT_EQ(strata.size(), 4u) << "probes in every stratum: 0, 1-9, 10-99, 100+";
