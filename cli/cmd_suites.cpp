@@ -29,6 +29,7 @@ constexpr const char* kUsage =
     "  suites exec ...  run code in the sandbox (gapbench suites exec --help)\n"
     "  suites perturb --suite PATH --kind K --seed N --out FILE  an answer-preserving OOD\n"
     "      sibling of the suite (gapbench suites perturb --help)\n"
+    "  suites synth --seed N --out DIR ...  the synthetic world (gapbench suites synth --help)\n"
     "  --format F    mmlu | humaneval | gsm8k | gapbench (default: detected)\n"
     "  --split S     MMLU split folder holding the scored items (default test)\n"
     "  --data-dir D  the shared data folder (default: $GAPBENCH_DATA_DIR or shared/data found\n"
@@ -279,8 +280,9 @@ int CmdSuites(const Argv& argv) {
   if (argv[0] == "list") return List(rest);
   if (argv[0] == "show") return Show(rest);
   if (argv[0] == "validate") return Validate(rest);
-  if (argv[0] == "exec") return CmdSuitesExec(rest);  // cli/cmd_suites_exec.cpp
+  if (argv[0] == "exec") return CmdSuitesExec(rest);        // cli/cmd_suites_exec.cpp
   if (argv[0] == "perturb") return CmdSuitesPerturb(rest);  // cli/cmd_suites_perturb.cpp
+  if (argv[0] == "synth") return CmdSuitesSynth(rest);      // cli/cmd_suites_synth.cpp
   Fail("suites: unknown subcommand '", argv[0], "'\n", kUsage);
 }
 

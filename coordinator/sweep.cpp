@@ -14,10 +14,12 @@
 #include "common/json.h"
 #include "common/text.h"
 #include "coordinator/expand.h"
+#include "coordinator/synth_world.h"
 #include "engine/gguf.h"
 #include "engine/model.h"
 #include "suites/loaders.h"
 #include "suites/prompt.h"
+#include "world/generate.h"
 
 namespace gapbench::coordinator {
 namespace {
@@ -165,12 +167,41 @@ class NameTable {
   explicit NameTable(std::string_view kind) : kind_(kind) {}
   // Records `name` at `path`; reports a duplicate. Returns false for a duplicate.
   bool Declare(Checker& ck, const std::string& name, const std::string& path, size_t index) {
+    if (groups_.count(name)) {
+      ck.Add(path, StrCat("duplicate ", kind_, " name '", name, "'; names must be unique"));
+      return false;
+    }
     const auto [it, fresh] = first_.emplace(name, std::make_pair(path, index));
     if (!fresh) {
       ck.Add(path, StrCat("duplicate ", kind_, " name '", name, "' (first at ", it->second.first,
                           "); names must be unique"));
     }
     return fresh;
+  }
+  // A name that stands for several entries (a synthetic world's four suites); shares the
+  // namespace of single names.
+  void DeclareGroup(Checker& ck, const std::string& name, const std::string& path,
+                    std::vector<size_t> indices) {
+    if (first_.count(name) || groups_.count(name)) {
+      ck.Add(path, StrCat("duplicate ", kind_, " name '", name, "'; names must be unique"));
+      return;
+    }
+    groups_.emplace(name, std::move(indices));
+  }
+  // Every index `name` stands for (one, or a group's); empty after reporting an unknown name.
+  std::vector<size_t> ResolveAll(Checker& ck, const std::string& name, const std::string& path) {
+    if (const auto g = groups_.find(name); g != groups_.end()) return g->second;
+    if (first_.count(name) || groups_.empty()) {
+      if (auto idx = Resolve(ck, name, path)) return {*idx};
+      return {};
+    }
+    std::vector<std::string> names;
+    for (const auto& [n, _] : first_) names.push_back(n);
+    for (const auto& [n, _] : groups_) names.push_back(n);
+    std::sort(names.begin(), names.end());
+    ck.Add(path, StrCat("unknown ", kind_, " '", name, "'", DidYouMean(name, names),
+                        "; declared: ", Join(names)));
+    return {};
   }
   // The index of `name`, or nullopt after reporting an unknown reference at `path`.
   std::optional<size_t> Resolve(Checker& ck, const std::string& name, const std::string& path) {
@@ -188,6 +219,7 @@ class NameTable {
  private:
   std::string kind_;
   std::map<std::string, std::pair<std::string, size_t>> first_;  // name -> (path, index)
+  std::map<std::string, std::vector<size_t>> groups_;            // name -> indices
 };
 
 // EngineConfig::FromJson says "PREFIX: unknown key 'kv_head' (did you mean ...)" or
@@ -403,6 +435,50 @@ void LoadSuiteSpec(Checker& ck, const std::string& path, const std::string& give
   }
 }
 
+// A suite's "synth" block: {"seed": N, "size": "small|default|large", "corpus_tokens": N,
+// "suite": "knowledge|reasoning|code|guard"}. Returns nullopt after recording every problem.
+struct SynthBlock {
+  SynthSpec spec;
+  std::string suite;  // empty: all four
+};
+std::optional<SynthBlock> ParseSynth(Checker& ck, const Value& v, const std::string& path) {
+  if (!ck.IsObject(v, path, "a synthetic world {\"seed\", \"size\"}")) return std::nullopt;
+  const size_t before = ck.n_errors();
+  ck.CheckKeys(v, path, {"seed", "size", "corpus_tokens", "suite"});
+  SynthBlock b;
+  if (ck.Member(v, path, "seed", true) != nullptr) {
+    if (auto seed = ck.Int(v, path, "seed", 0, "the world's seed")) {
+      b.spec.seed = static_cast<uint64_t>(*seed);
+    }
+  }
+  const std::vector<std::string> kSizes = {"small", "default", "large"};
+  if (auto size = ck.String(v, path, "size", false, "the world's size")) {
+    if (std::find(kSizes.begin(), kSizes.end(), *size) == kSizes.end()) {
+      ck.Add(path + ".size", StrCat("unknown size \"", *size, "\"", DidYouMean(*size, kSizes),
+                                    "; expected one of ", Join(kSizes)));
+    }
+    b.spec.size = *size;
+  }
+  if (auto n =
+          ck.Int(v, path, "corpus_tokens", world::kMinCorpusWords, "the corpus length in words")) {
+    if (*n > world::kMaxCorpusWords) {
+      ck.Add(path + ".corpus_tokens",
+             StrCat("at most ", world::kMaxCorpusWords, " words, got ", *n));
+    }
+    b.spec.corpus_tokens = *n;
+  }
+  if (auto suite = ck.String(v, path, "suite", false, "one of the world's suites")) {
+    const auto& names = world::SuiteNames();
+    if (std::find(names.begin(), names.end(), *suite) == names.end()) {
+      ck.Add(path + ".suite", StrCat("unknown world suite \"", *suite, "\"",
+                                     DidYouMean(*suite, names), "; expected one of ", Join(names)));
+    }
+    b.suite = *suite;
+  }
+  if (ck.n_errors() != before) return std::nullopt;
+  return b;
+}
+
 void ParseSuites(const Value& root, Checker& ck, Sweep& sw, NameTable& names, int64_t samples) {
   const Value* arr = ck.Array(root, "$", "suites", true, "suites {\"name\", \"path\", ...}");
   if (arr == nullptr) return;
@@ -413,15 +489,32 @@ void ParseSuites(const Value& root, Checker& ck, Sweep& sw, NameTable& names, in
     SuiteSpec spec;
     if (!ck.IsObject(s, path, "a suite {\"name\", \"path\", ...}")) continue;
     ck.CheckKeys(s, path,
-                 {"name", "path", "format", "fewshot", "limit", "split", "samples", "max_tokens",
-                  "temperature"});
+                 {"name", "path", "synth", "format", "fewshot", "limit", "split", "samples",
+                  "max_tokens", "temperature"});
     const size_t errors_before = ck.n_errors();
-    if (auto name = ck.String(s, path, "name", true, "a name for the suite")) {
-      spec.name = *name;
-      names.Declare(ck, spec.name, path + ".name", i);
+    const bool is_synth = s.HasMember("synth");
+    std::optional<std::string> name = ck.String(s, path, "name", true, "a name for the suite");
+    if (name) spec.name = *name;
+    std::optional<std::string> file;
+    if (is_synth) {
+      for (const char* key : {"path", "format", "split"}) {
+        if (s.HasMember(key)) {
+          ck.Add(StrCat(path, ".", key),
+                 StrCat("not used with \"synth\" (the world's suites are generated files in "
+                        "the native format)"));
+        }
+      }
+    } else {
+      if (!s.HasMember("path")) {
+        ck.Add(path + ".path",
+               "missing (required): the suite's file or folder, or a \"synth\" block for a "
+               "synthetic world (docs/WORLD.md)");
+      } else {
+        file = ck.String(s, path, "path", true, "the suite's file or folder");
+      }
     }
-    const auto file = ck.String(s, path, "path", true, "the suite's file or folder");
-    if (auto format = ck.String(s, path, "format", false, "the suite's format")) {
+    if (auto format = ck.String(s, path, "format", false, "the suite's format");
+        format && !is_synth) {
       if (std::find(kFormats.begin(), kFormats.end(), *format) == kFormats.end()) {
         ck.Add(path + ".format",
                StrCat("unknown format \"", *format, "\"", DidYouMean(*format, kFormats),
@@ -430,7 +523,8 @@ void ParseSuites(const Value& root, Checker& ck, Sweep& sw, NameTable& names, in
         spec.format = *format;
       }
     }
-    if (auto split = ck.String(s, path, "split", false, "the MMLU split to score"))
+    if (auto split = ck.String(s, path, "split", false, "the MMLU split to score");
+        split && !is_synth)
       spec.split = *split;
     spec.fewshot = ck.Int(s, path, "fewshot", 0, "the number of few-shot examples").value_or(0);
     spec.limit = ck.Int(s, path, "limit", 1, "the number of items to take");
@@ -450,14 +544,47 @@ void ParseSuites(const Value& root, Checker& ck, Sweep& sw, NameTable& names, in
         }
       }
     }
-    if (file) {
-      spec.path = ResolvePath(sw.dir, *file);
-      // A suite whose own fields are wrong is not loaded: its format or split may be the cause.
-      if (ck.n_errors() == errors_before || !fs::exists(spec.path)) {
-        LoadSuiteSpec(ck, path, *file, spec);
+    if (!is_synth) {
+      if (name) names.Declare(ck, spec.name, path + ".name", sw.suites.size());
+      if (file) {
+        spec.path = ResolvePath(sw.dir, *file);
+        // A suite whose own fields are wrong is not loaded: its format or split may be the cause.
+        if (ck.n_errors() == errors_before || !fs::exists(spec.path)) {
+          LoadSuiteSpec(ck, path, *file, spec);
+        }
       }
+      sw.suites.push_back(std::move(spec));
+      continue;
     }
-    sw.suites.push_back(std::move(spec));
+    // A synthetic world: generated once (cached next to the sweep file), then each of its
+    // suites loaded and hashed like any file. Without "suite", the entry is the world's four
+    // suites, named NAME.knowledge ... NAME.guard, and NAME stands for all of them.
+    const auto block = ParseSynth(ck, s["synth"], path + ".synth");
+    if (!block || !name || ck.n_errors() != errors_before) continue;
+    std::string dir;
+    try {
+      dir = EnsureWorld(sw.dir, block->spec);
+    } catch (const Error& e) {
+      ck.Add(path + ".synth", StrCat("cannot generate the world: ", e.what()));
+      continue;
+    }
+    const std::vector<std::string> parts =
+        block->suite.empty() ? world::SuiteNames() : std::vector<std::string>{block->suite};
+    std::vector<size_t> members;
+    for (const auto& part : parts) {
+      SuiteSpec one = spec;
+      if (!block->suite.empty()) {
+        names.Declare(ck, one.name, path + ".name", sw.suites.size());
+      } else {
+        one.name = StrCat(*name, ".", part);
+        names.Declare(ck, one.name, path + ".name", sw.suites.size());
+      }
+      one.path = (fs::path(dir) / (part + ".jsonl")).string();
+      LoadSuiteSpec(ck, path, one.path, one);
+      members.push_back(sw.suites.size());
+      sw.suites.push_back(std::move(one));
+    }
+    if (block->suite.empty()) names.DeclareGroup(ck, *name, path + ".name", members);
   }
 }
 
@@ -489,7 +616,7 @@ std::vector<size_t> ReadAxis(const Value& grid, Checker& ck, const char* axis, N
       ck.Add(ipath, StrCat("'", name, "' is listed twice"));
       continue;
     }
-    if (auto idx = names.Resolve(ck, name, ipath)) out.push_back(*idx);
+    for (size_t idx : names.ResolveAll(ck, name, ipath)) out.push_back(idx);
   }
   return out;
 }
@@ -526,6 +653,7 @@ void ParseCombinations(const Value& list, Checker& ck, Sweep& sw, Tables& t) {
     if (!ck.IsObject(c, path, "a combination {\"model\", \"engine\", \"suite\"}")) continue;
     ck.CheckKeys(c, path, {"model", "engine", "strategy", "suite"});
     Combination comb;
+    std::vector<size_t> suite_indices;  // a synthetic world's name stands for its four suites
     bool ok = true;
     auto ref = [&](const char* key, NameTable& names, size_t& out) {
       const bool required = std::string_view(key) != "strategy" || sw.strategies.size() != 1;
@@ -543,13 +671,22 @@ void ParseCombinations(const Value& list, Checker& ck, Sweep& sw, Tables& t) {
     ref("model", t.models, comb.model);
     ref("engine", t.engines, comb.engine);
     ref("strategy", t.strategies, comb.strategy);
-    ref("suite", t.suites, comb.suite);
-    if (!ok) continue;
-    if (std::find(sw.combinations.begin(), sw.combinations.end(), comb) != sw.combinations.end()) {
-      ck.Add(path, "the same combination is listed twice");
-      continue;
+    if (const auto name = ck.String(c, path, "suite", true, "a suite name")) {
+      suite_indices = t.suites.ResolveAll(ck, *name, path + ".suite");
+      ok = ok && !suite_indices.empty();
+    } else {
+      ok = false;
     }
-    sw.combinations.push_back(comb);
+    if (!ok) continue;
+    for (size_t su : suite_indices) {
+      comb.suite = su;
+      if (std::find(sw.combinations.begin(), sw.combinations.end(), comb) !=
+          sw.combinations.end()) {
+        ck.Add(path, "the same combination is listed twice");
+        continue;
+      }
+      sw.combinations.push_back(comb);
+    }
   }
 }
 

@@ -180,6 +180,18 @@ Estimate CltMean(const std::vector<double>& v, double confidence) {
   return Accuracy(v, confidence).mean;
 }
 
+// The family a group's gap rows are filed under: the `family` tag its items share, else the
+// suite's name (a synthetic world's suites are their own families, docs/WORLD.md).
+std::string GroupFamily(const GroupMetrics& gm, const RunGroup& g) {
+  std::string family;
+  for (const auto& s : gm.items) {
+    const std::string& f = s.tags->family;
+    if (f.empty() || (!family.empty() && f != family)) return g.suite.name;
+    family = f;
+  }
+  return family.empty() ? g.suite.name : family;
+}
+
 // ---- generalisation ----
 
 struct SplitScores {
@@ -223,57 +235,58 @@ void Generalisation(const RunData& run, RunMetrics& out) {
     gap.gap = AccuracyGap(id, ood, conf);
     out.generalisation.push_back(std::move(gap));
   }
-  if (out.small_model_id.empty()) return;
   std::set<std::tuple<std::string, std::string, std::string>> settings;
   for (const auto& [key, split] : by) {
     settings.insert({std::get<1>(key), std::get<2>(key), std::get<3>(key)});
   }
-  for (const auto& [config, strategy, family] : settings) {
-    const auto s = by.find({out.small_model_id, config, strategy, family});
-    const auto l = by.find({out.large_model_id, config, strategy, family});
-    if (s == by.end() || l == by.end()) continue;
-    if (s->second.id.empty() || s->second.ood.empty() || l->second.id.empty() ||
-        l->second.ood.empty()) {
-      continue;
+  for (const ModelPair& pair : out.pairs) {
+    for (const auto& [config, strategy, family] : settings) {
+      const auto s = by.find({pair.small_id, config, strategy, family});
+      const auto l = by.find({pair.large_id, config, strategy, family});
+      if (s == by.end() || l == by.end()) continue;
+      if (s->second.id.empty() || s->second.ood.empty() || l->second.id.empty() ||
+          l->second.ood.empty()) {
+        continue;
+      }
+      GeneralisationDiff d;
+      const Arm& arm = arms[{pair.small_id, config, strategy}];
+      d.config_name = arm.config_name;
+      d.config_hash = config;
+      d.strategy = arm.strategy;
+      d.setting_label = arm.setting_label;
+      d.family = family;
+      d.small_alias = pair.small_alias;
+      d.large_alias = pair.large_alias;
+      // Pair by item within each split.
+      std::vector<double> sid, lid, sood, lood;
+      for (const auto& [k, v] : s->second.id) {
+        const auto it = l->second.id.find(k);
+        if (it == l->second.id.end()) continue;
+        sid.push_back(v);
+        lid.push_back(it->second);
+      }
+      for (const auto& [k, v] : s->second.ood) {
+        const auto it = l->second.ood.find(k);
+        if (it == l->second.ood.end()) continue;
+        sood.push_back(v);
+        lood.push_back(it->second);
+      }
+      if (!sid.empty() && !sood.empty()) {
+        const auto did = GapDifferenceInDifferences(sid, lid, sood, lood, conf);
+        d.paired = true;
+        d.n_id = static_cast<int64_t>(sid.size());
+        d.n_ood = static_cast<int64_t>(sood.size());
+        d.gap_small = did.gap_small;
+        d.gap_large = did.gap_large;
+        d.diff = did.did;
+      } else {
+        d.gap_small = AccuracyGap(values(s->second.id), values(s->second.ood), conf);
+        d.gap_large = AccuracyGap(values(l->second.id), values(l->second.ood), conf);
+        d.diff = IndependentDifference(d.gap_small, d.gap_large, conf);
+        d.diff.note = "no items in common: independent difference of the two gaps";
+      }
+      out.generalisation_diff.push_back(std::move(d));
     }
-    GeneralisationDiff d;
-    const Arm& arm = arms[{out.small_model_id, config, strategy}];
-    d.config_name = arm.config_name;
-    d.config_hash = config;
-    d.strategy = arm.strategy;
-    d.setting_label = arm.setting_label;
-    d.family = family;
-    d.small_alias = out.small_model_alias;
-    d.large_alias = out.large_model_alias;
-    // Pair by item within each split.
-    std::vector<double> sid, lid, sood, lood;
-    for (const auto& [k, v] : s->second.id) {
-      const auto it = l->second.id.find(k);
-      if (it == l->second.id.end()) continue;
-      sid.push_back(v);
-      lid.push_back(it->second);
-    }
-    for (const auto& [k, v] : s->second.ood) {
-      const auto it = l->second.ood.find(k);
-      if (it == l->second.ood.end()) continue;
-      sood.push_back(v);
-      lood.push_back(it->second);
-    }
-    if (!sid.empty() && !sood.empty()) {
-      const auto did = GapDifferenceInDifferences(sid, lid, sood, lood, conf);
-      d.paired = true;
-      d.n_id = static_cast<int64_t>(sid.size());
-      d.n_ood = static_cast<int64_t>(sood.size());
-      d.gap_small = did.gap_small;
-      d.gap_large = did.gap_large;
-      d.diff = did.did;
-    } else {
-      d.gap_small = AccuracyGap(values(s->second.id), values(s->second.ood), conf);
-      d.gap_large = AccuracyGap(values(l->second.id), values(l->second.ood), conf);
-      d.diff = IndependentDifference(d.gap_small, d.gap_large, conf);
-      d.diff.note = "no items in common: independent difference of the two gaps";
-    }
-    out.generalisation_diff.push_back(std::move(d));
   }
 }
 
@@ -306,27 +319,29 @@ void Reasoning(const RunData& run, RunMetrics& out) {
            g.key.suite_hash}] = out.reasoning.size();
     out.reasoning.push_back(std::move(r));
   }
-  if (out.small_model_id.empty()) return;
-  for (const auto& [key, si] : index) {
-    if (std::get<0>(key) != out.small_model_id) continue;
-    const auto li =
-        index.find({out.large_model_id, std::get<1>(key), std::get<2>(key), std::get<3>(key)});
-    if (li == index.end()) continue;
-    const auto& s = out.reasoning[si];
-    const auto& l = out.reasoning[li->second];
-    if (!s.fit || !l.fit) continue;
-    ReasoningDiff d;
-    d.config_name = s.arm.config_name;
-    d.config_hash = s.arm.config_hash;
-    d.strategy = s.arm.strategy;
-    d.setting_label = s.arm.setting_label;
-    d.suite = run.groups[s.group].suite.name;
-    d.small_alias = out.small_model_alias;
-    d.large_alias = out.large_model_alias;
-    d.slope_small = s.fit->slope_hc1;
-    d.slope_large = l.fit->slope_hc1;
-    d.diff = IndependentDifference(d.slope_small, d.slope_large, conf);
-    out.reasoning_diff.push_back(std::move(d));
+  for (const ModelPair& pair : out.pairs) {
+    for (const auto& [key, si] : index) {
+      if (std::get<0>(key) != pair.small_id) continue;
+      const auto li =
+          index.find({pair.large_id, std::get<1>(key), std::get<2>(key), std::get<3>(key)});
+      if (li == index.end()) continue;
+      const auto& s = out.reasoning[si];
+      const auto& l = out.reasoning[li->second];
+      if (!s.fit || !l.fit) continue;
+      ReasoningDiff d;
+      d.config_name = s.arm.config_name;
+      d.config_hash = s.arm.config_hash;
+      d.strategy = s.arm.strategy;
+      d.setting_label = s.arm.setting_label;
+      d.suite = run.groups[s.group].suite.name;
+      d.family = GroupFamily(out.groups[s.group], run.groups[s.group]);
+      d.small_alias = pair.small_alias;
+      d.large_alias = pair.large_alias;
+      d.slope_small = s.fit->slope_hc1;
+      d.slope_large = l.fit->slope_hc1;
+      d.diff = IndependentDifference(d.slope_small, d.slope_large, conf);
+      out.reasoning_diff.push_back(std::move(d));
+    }
   }
 }
 
@@ -380,45 +395,47 @@ void Knowledge(const RunData& run, RunMetrics& out) {
            g.key.suite_hash}] = {out.knowledge.size(), std::move(b)};
     out.knowledge.push_back(std::move(k));
   }
-  if (out.small_model_id.empty()) return;
-  for (const auto& [key, sv] : index) {
-    if (std::get<0>(key) != out.small_model_id) continue;
-    const auto lv =
-        index.find({out.large_model_id, std::get<1>(key), std::get<2>(key), std::get<3>(key)});
-    if (lv == index.end()) continue;
-    const auto& s = out.knowledge[sv.first];
-    const auto& l = out.knowledge[lv->second.first];
-    if (s.by != l.by) continue;
-    KnowledgeDiff d;
-    d.config_name = s.arm.config_name;
-    d.config_hash = s.arm.config_hash;
-    d.strategy = s.arm.strategy;
-    d.setting_label = s.arm.setting_label;
-    d.suite = run.groups[s.group].suite.name;
-    d.by = s.by;
-    d.small_alias = out.small_model_alias;
-    d.large_alias = out.large_model_alias;
-    for (const auto& bucket : s.buckets) {  // in display order
-      const auto& sb = sv.second.at(bucket.bucket).second;
-      const auto lb_it = lv->second.second.find(bucket.bucket);
-      if (lb_it == lv->second.second.end()) continue;
-      std::vector<double> a, b;
-      for (const auto& [id, x] : sb) {
-        const auto it = lb_it->second.second.find(id);
-        if (it == lb_it->second.second.end()) continue;
-        a.push_back(x);
-        b.push_back(it->second);
+  for (const ModelPair& pair : out.pairs) {
+    for (const auto& [key, sv] : index) {
+      if (std::get<0>(key) != pair.small_id) continue;
+      const auto lv =
+          index.find({pair.large_id, std::get<1>(key), std::get<2>(key), std::get<3>(key)});
+      if (lv == index.end()) continue;
+      const auto& s = out.knowledge[sv.first];
+      const auto& l = out.knowledge[lv->second.first];
+      if (s.by != l.by) continue;
+      KnowledgeDiff d;
+      d.config_name = s.arm.config_name;
+      d.config_hash = s.arm.config_hash;
+      d.strategy = s.arm.strategy;
+      d.setting_label = s.arm.setting_label;
+      d.suite = run.groups[s.group].suite.name;
+      d.by = s.by;
+      d.family = GroupFamily(out.groups[s.group], run.groups[s.group]);
+      d.small_alias = pair.small_alias;
+      d.large_alias = pair.large_alias;
+      for (const auto& bucket : s.buckets) {  // in display order
+        const auto& sb = sv.second.at(bucket.bucket).second;
+        const auto lb_it = lv->second.second.find(bucket.bucket);
+        if (lb_it == lv->second.second.end()) continue;
+        std::vector<double> a, b;
+        for (const auto& [id, x] : sb) {
+          const auto it = lb_it->second.second.find(id);
+          if (it == lb_it->second.second.end()) continue;
+          a.push_back(x);
+          b.push_back(it->second);
+        }
+        if (a.empty()) continue;
+        KnowledgeDiffRow row;
+        row.bucket = bucket.bucket;
+        row.n = static_cast<int64_t>(a.size());
+        row.diff = PairedDiff(a, b, conf);
+        row.mdd = MinimumDetectableDifferencePaired(row.diff.sd_diff, row.n, out.options.alpha,
+                                                    out.options.power);
+        d.rows.push_back(std::move(row));
       }
-      if (a.empty()) continue;
-      KnowledgeDiffRow row;
-      row.bucket = bucket.bucket;
-      row.n = static_cast<int64_t>(a.size());
-      row.diff = PairedDiff(a, b, conf);
-      row.mdd = MinimumDetectableDifferencePaired(row.diff.sd_diff, row.n, out.options.alpha,
-                                                  out.options.power);
-      d.rows.push_back(std::move(row));
+      if (!d.rows.empty()) out.knowledge_diff.push_back(std::move(d));
     }
-    if (!d.rows.empty()) out.knowledge_diff.push_back(std::move(d));
   }
 }
 
@@ -488,10 +505,18 @@ void PickSmallAndLarge(const RunData& run, RunMetrics& out) {
   out.large_model_id = large->id;
   out.small_model_alias = small->alias;
   out.large_model_alias = large->alias;
+  for (size_t i = 0; i < sized.size(); ++i) {
+    for (size_t j = i + 1; j < sized.size(); ++j) {
+      const auto* a = std::get<2>(sized[i]);
+      const auto* b = std::get<2>(sized[j]);
+      out.pairs.push_back({a->id, a->alias, b->id, b->alias});
+    }
+  }
   if (used.size() > 2) {
-    out.notes.push_back(StrCat("small vs large compares the smallest (", small->alias,
-                               ") and the largest (", large->alias, ") of ", used.size(),
-                               " models"));
+    out.notes.push_back(StrCat("small − large rows compare every pair of the ", used.size(),
+                               " models (", out.pairs.size(), " pairs, the smaller first); ",
+                               "small_vs_large names the smallest (", small->alias,
+                               ") and the largest (", large->alias, ")"));
   }
 }
 
@@ -544,20 +569,22 @@ RunMetrics ComputeMetrics(const RunData& run, const MetricsOptions& options) {
         return std::tie(a.arm.model_alias, a.arm.config_name, a.arm.strategy, a.family) <
                std::tie(b.arm.model_alias, b.arm.config_name, b.arm.strategy, b.family);
       });
+  // Small − large rows grouped by family (a world's suites side by side), then configuration;
+  // model pairs stay in size order within (stable sort).
   std::stable_sort(out.generalisation_diff.begin(), out.generalisation_diff.end(),
                    [](const GeneralisationDiff& a, const GeneralisationDiff& b) {
-                     return std::tie(a.config_name, a.strategy, a.family) <
-                            std::tie(b.config_name, b.strategy, b.family);
+                     return std::tie(a.family, a.config_name, a.strategy) <
+                            std::tie(b.family, b.config_name, b.strategy);
                    });
   std::stable_sort(out.reasoning_diff.begin(), out.reasoning_diff.end(),
                    [](const ReasoningDiff& a, const ReasoningDiff& b) {
-                     return std::tie(a.config_name, a.strategy, a.suite) <
-                            std::tie(b.config_name, b.strategy, b.suite);
+                     return std::tie(a.family, a.config_name, a.strategy, a.suite) <
+                            std::tie(b.family, b.config_name, b.strategy, b.suite);
                    });
   std::stable_sort(out.knowledge_diff.begin(), out.knowledge_diff.end(),
                    [](const KnowledgeDiff& a, const KnowledgeDiff& b) {
-                     return std::tie(a.config_name, a.strategy, a.suite) <
-                            std::tie(b.config_name, b.strategy, b.suite);
+                     return std::tie(a.family, a.config_name, a.strategy, a.suite) <
+                            std::tie(b.family, b.config_name, b.strategy, b.suite);
                    });
   if (run.duplicates > 0) {
     out.notes.push_back(StrCat(run.duplicates,

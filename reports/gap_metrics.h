@@ -129,6 +129,7 @@ struct ReasoningGap {
 
 struct ReasoningDiff {
   std::string config_name, config_hash, strategy, suite;
+  std::string family;         // the suite's items' family tag when they share one, else the suite
   std::string setting_label;  // of both arms (they share the setting)
   std::string small_alias, large_alias;
   Estimate slope_small, slope_large;  // HC1
@@ -157,6 +158,7 @@ struct KnowledgeDiffRow {
 
 struct KnowledgeDiff {
   std::string config_name, config_hash, strategy, suite, by;
+  std::string family;         // as ReasoningDiff::family
   std::string setting_label;  // of both arms (they share the setting)
   std::string small_alias, large_alias;
   std::vector<KnowledgeDiffRow> rows;
@@ -175,12 +177,20 @@ struct ParetoFront {
   std::vector<ParetoPoint> points;  // by cost, then accuracy descending
 };
 
+// Two models of the run, the smaller (by the size basis) first.
+struct ModelPair {
+  std::string small_id, small_alias, large_id, large_alias;
+};
+
 struct RunMetrics {
   MetricsOptions options;
   std::vector<GroupMetrics> groups;            // parallel to RunData::groups
   std::string small_model_id, large_model_id;  // empty unless two or more models
   std::string small_model_alias, large_model_alias;
   std::string size_basis;  // "parameters" | "file size"
+  // Every pair of models, smaller first, in size order (a zoo of n models gives n(n-1)/2); the
+  // *_diff rows below are computed for each pair.
+  std::vector<ModelPair> pairs;
   std::vector<GeneralisationGap> generalisation;
   std::vector<GeneralisationDiff> generalisation_diff;
   std::vector<ReasoningGap> reasoning;

@@ -207,12 +207,12 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
     }
     o << '\n';
     if (!m.generalisation_diff.empty()) {
-      o << "Small (" << m.small_model_alias << ") − large (" << m.large_model_alias << "):\n\n";
-      Header(o, {"configuration", "strategy", "setting", "family", "gap small", "gap large",
-                 "difference", "paired"});
+      o << "Small − large, each pair of models (the smaller first), by family:\n\n";
+      Header(o, {"family", "small", "large", "configuration", "strategy", "setting", "gap small",
+                 "gap large", "difference", "paired"});
       for (const auto& d : m.generalisation_diff) {
-        Row(o, {d.config_name, d.strategy, d.setting_label, d.family, FormatEstimate(d.gap_small),
-                FormatEstimate(d.gap_large), FormatEstimate(d.diff),
+        Row(o, {d.family, d.small_alias, d.large_alias, d.config_name, d.strategy, d.setting_label,
+                FormatEstimate(d.gap_small), FormatEstimate(d.gap_large), FormatEstimate(d.diff),
                 d.paired ? StrCat("yes (", d.n_id, " id, ", d.n_ood, " ood items)") : "no"});
       }
       o << '\n';
@@ -238,14 +238,13 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
     }
     o << '\n';
     if (!m.reasoning_diff.empty()) {
-      o << "Slope small (" << m.small_model_alias << ") − large (" << m.large_model_alias
-        << "):\n\n";
-      Header(o, {"configuration", "strategy", "setting", "suite", "slope small", "slope large",
-                 "difference"});
+      o << "Slope small − large, each pair of models (the smaller first), by family:\n\n";
+      Header(o, {"family", "small", "large", "configuration", "strategy", "setting", "suite",
+                 "slope small", "slope large", "difference"});
       for (const auto& d : m.reasoning_diff) {
-        Row(o,
-            {d.config_name, d.strategy, d.setting_label, d.suite, FormatEstimate(d.slope_small, 4),
-             FormatEstimate(d.slope_large, 4), FormatEstimate(d.diff, 4)});
+        Row(o, {d.family, d.small_alias, d.large_alias, d.config_name, d.strategy, d.setting_label,
+                d.suite, FormatEstimate(d.slope_small, 4), FormatEstimate(d.slope_large, 4),
+                FormatEstimate(d.diff, 4)});
       }
       o << '\n';
     }
@@ -270,14 +269,15 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
     }
     o << '\n';
     if (!m.knowledge_diff.empty()) {
-      o << "Small (" << m.small_model_alias << ") − large (" << m.large_model_alias
-        << "), paired by item:\n\n";
-      Header(o,
-             {"configuration", "strategy", "setting", "suite", "bucket", "n", "difference", "MDD"});
+      o << "Small − large, each pair of models (the smaller first), by family, paired by "
+           "item:\n\n";
+      Header(o, {"family", "small", "large", "configuration", "strategy", "setting", "suite",
+                 "bucket", "n", "difference", "MDD"});
       for (const auto& d : m.knowledge_diff) {
         for (const auto& r : d.rows) {
-          Row(o, {d.config_name, d.strategy, d.setting_label, d.suite, r.bucket, Int(r.n),
-                  FormatEstimate(r.diff.diff), FormatFixed(r.mdd)});
+          Row(o,
+              {d.family, d.small_alias, d.large_alias, d.config_name, d.strategy, d.setting_label,
+               d.suite, r.bucket, Int(r.n), FormatEstimate(r.diff.diff), FormatFixed(r.mdd)});
         }
       }
       o << '\n';

@@ -218,6 +218,17 @@ void WriteGaps(JsonWriter& w, const RunData& run, const RunMetrics& m) {
     Str(w, "large_model_alias", m.large_model_alias);
     w.EndObject();
   }
+  w.Key("pairs");
+  w.StartArray();
+  for (const auto& p : m.pairs) {
+    w.StartObject();
+    Str(w, "small_model_id", p.small_id);
+    Str(w, "small_model_alias", p.small_alias);
+    Str(w, "large_model_id", p.large_id);
+    Str(w, "large_model_alias", p.large_alias);
+    w.EndObject();
+  }
+  w.EndArray();
   w.Key("generalisation");
   w.StartArray();
   for (const auto& g : m.generalisation) {
@@ -244,6 +255,8 @@ void WriteGaps(JsonWriter& w, const RunData& run, const RunMetrics& m) {
     Str(w, "strategy", d.strategy);
     Str(w, "setting_label", d.setting_label);
     Str(w, "family", d.family);
+    Str(w, "small_model_alias", d.small_alias);
+    Str(w, "large_model_alias", d.large_alias);
     w.Key("paired");
     w.Bool(d.paired);
     Int(w, "n_id", d.n_id);
@@ -301,6 +314,9 @@ void WriteGaps(JsonWriter& w, const RunData& run, const RunMetrics& m) {
     Str(w, "strategy", d.strategy);
     Str(w, "setting_label", d.setting_label);
     Str(w, "suite_name", d.suite);
+    Str(w, "family", d.family);
+    Str(w, "small_model_alias", d.small_alias);
+    Str(w, "large_model_alias", d.large_alias);
     w.Key("slope_small");
     WriteEstimate(w, d.slope_small);
     w.Key("slope_large");
@@ -340,6 +356,9 @@ void WriteGaps(JsonWriter& w, const RunData& run, const RunMetrics& m) {
     Str(w, "strategy", d.strategy);
     Str(w, "setting_label", d.setting_label);
     Str(w, "suite_name", d.suite);
+    Str(w, "family", d.family);
+    Str(w, "small_model_alias", d.small_alias);
+    Str(w, "large_model_alias", d.large_alias);
     Str(w, "by", d.by);
     w.Key("buckets");
     w.StartArray();
