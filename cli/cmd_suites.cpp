@@ -280,7 +280,7 @@ int CmdSuites(const Argv& argv) {
   if (argv[0] == "show") return Show(rest);
   if (argv[0] == "validate") return Validate(rest);
   if (argv[0] == "exec") return CmdSuitesExec(rest);  // cli/cmd_suites_exec.cpp
-  if (argv[0] == "perturb") return CmdSuitesPerturb(rest);  // cli/cmd_suites_perturb.cpp
+  if (argv[0] == "perturb") return CmdSuitesPerturb(rest);
   Fail("suites: unknown subcommand '", argv[0], "'\n", kUsage);
 }
 
