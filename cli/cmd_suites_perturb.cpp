@@ -44,8 +44,9 @@ const CommandSpec& Spec() {
               {"all-rotations", "",
                "choice-permutation: every rotation of every item (ids ID#rK; position bias)"},
               {"family", "NAME",
-               "the family tag (default: the source suite's name; must match the name the "
-               "original suite has in the sweep)"},
+               "the family tag (default: the item's own, else the source suite's name; must match "
+               "the "
+               "name the original suite has in the sweep)"},
               {"data-dir", "D", "the shared data folder, for default suite names"},
           },
       .notes =
