@@ -3,8 +3,7 @@
 // operation, so the bytes equal a file quantised offline by llama.cpp: the scale is divided in
 // f32, its reciprocal is multiplied in (not divided), rounding is roundf (half away from zero) for
 // Q8_0 and truncation of x*id + 8.5 for Q4_0, and d is stored with round-to-nearest-even f16.
-// Dequantisation also covers q4_K and q6_K (for loading such files); their quantisers (the
-// importance-weighted searches of ggml) are deliberately left out.
+// The k-quant quantisers (quant_k.h) follow ggml's _ref quantisers (no importance matrix).
 #include "kernels/quant.h"
 
 #include <algorithm>
@@ -18,15 +17,7 @@
 namespace gapbench::kernels {
 namespace {
 
-// BlockQ4_K and kQK_K come from kernels/quant_k.h.
-
-struct BlockQ6_K {
-  uint8_t ql[kQK_K / 2];      // low 4 bits
-  uint8_t qh[kQK_K / 4];      // high 2 bits
-  int8_t scales[kQK_K / 16];  // 8-bit scale per 16 values
-  uint16_t d;                 // f16 super-block scale
-};
-static_assert(sizeof(BlockQ6_K) == 210);
+// BlockQ4_K, BlockQ6_K and kQK_K come from kernels/quant_k.h.
 
 void CheckMultiple(GgmlType t, int64_t n, int64_t block) {
   if (n % block != 0) {
@@ -165,8 +156,12 @@ void QuantizeRow(GgmlType t, const float* x, void* y, int64_t n) {
       CheckMultiple(t, n, kQK_K);
       QuantizeRowQ4_K(x, static_cast<BlockQ4_K*>(y), n);
       return;
+    case GgmlType::kQ6_K:
+      CheckMultiple(t, n, kQK_K);
+      QuantizeRowQ6_K(x, static_cast<BlockQ6_K*>(y), n);
+      return;
     default:
-      Fail("no quantiser for type ", TypeName(t), " (supported: f32, f16, bf16, q8_0, q4_0, q4_k)");
+      Fail("no quantiser for type ", TypeName(t), " (supported: ", ComputableTypeNames(), ")");
   }
 }
 
@@ -216,8 +211,7 @@ void DequantizeRow(GgmlType t, const void* x, float* y, int64_t n) {
       DequantizeQ6_K(static_cast<const BlockQ6_K*>(x), y, n);
       return;
     default:
-      Fail("no dequantiser for type ", TypeName(t),
-           " (supported: f32, f16, bf16, q8_0, q4_0, q4_K, q6_K)");
+      Fail("no dequantiser for type ", TypeName(t), " (supported: ", ComputableTypeNames(), ")");
   }
 }
 

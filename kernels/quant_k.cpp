@@ -13,21 +13,13 @@
 
 #include "common/error.h"
 #include "kernels/fp16.h"
+#include "kernels/quant_round.h"
 
 namespace gapbench::kernels {
 namespace {
 
 constexpr int kSubBlocks = kQK_K / kQ4_KSubBlock;  // 8
 constexpr int kNMax = 15;                          // largest 4-bit quant
-
-// Round to nearest, ties to even, for |v| < 2^22 (ggml's nearest_int): adding 1.5 * 2^23 leaves
-// the rounded integer in the low mantissa bits.
-inline int NearestInt(float v) {
-  const float shifted = v + 12582912.0f;
-  int32_t bits;
-  std::memcpy(&bits, &shifted, sizeof(bits));
-  return (bits & 0x007fffff) - 0x00400000;
-}
 
 // One 32-value sub-block as scale * L + min with L in [0, nmax] and min <= 0, chosen by
 // weighted least squares over a small grid of candidate inverse scales

@@ -22,7 +22,7 @@ constexpr std::array kTypes = {
     TypeTraits{GgmlType::kQ3_K, "q3_K", 256, 110, false},
     TypeTraits{GgmlType::kQ4_K, "q4_K", 256, 144, true},
     TypeTraits{GgmlType::kQ5_K, "q5_K", 256, 176, false},
-    TypeTraits{GgmlType::kQ6_K, "q6_K", 256, 210, false},
+    TypeTraits{GgmlType::kQ6_K, "q6_K", 256, 210, true},
     TypeTraits{GgmlType::kQ8_K, "q8_K", 256, 292, false},
     TypeTraits{GgmlType::kBF16, "bf16", 1, 2, true},
 };
@@ -54,6 +54,14 @@ std::optional<GgmlType> ParseTypeName(std::string_view name) {
     if (tn == lower) return t.type;
   }
   return std::nullopt;
+}
+
+std::string ComputableTypeNames() {
+  std::string names;
+  for (const auto& t : kTypes) {
+    if (t.computable) names += (names.empty() ? "" : ", ") + std::string(t.name);
+  }
+  return names;
 }
 
 }  // namespace gapbench::kernels

@@ -1,10 +1,11 @@
-// MatMul with Q4_K weights: activations quantised to Q8_K, one DotQ4_KQ8_K per row and token.
-// Checked against MatMulReference (the scalar dot: same bits) and against a double-precision dot
-// of the dequantised weights with the dequantised Q8_K activations.
+// MatMul with vec-dot weights (the k-quants: activations quantised to Q8_K, one dot per row and
+// token). Checked against MatMulReference (the scalar dots: same bits) and against a
+// double-precision dot of the dequantised weights with the dequantised activations.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "common/error.h"
@@ -16,7 +17,10 @@
 namespace gapbench::kernels {
 namespace {
 
-TEST(MatMulQ4K, MatchesReferenceAndDoubleDot) {
+class MatMulVecDot : public ::testing::TestWithParam<GgmlType> {};
+
+TEST_P(MatMulVecDot, MatchesReferenceAndDoubleDot) {
+  const GgmlType type = GetParam();
   std::mt19937 rng(5);
   std::normal_distribution<float> nd(0.0f, 1.0f);
   for (int64_t rows : {1, 7, 33}) {
@@ -24,14 +28,14 @@ TEST(MatMulQ4K, MatchesReferenceAndDoubleDot) {
       for (int64_t n_tokens : {1, 3}) {
         std::vector<float> wf(static_cast<size_t>(rows * cols));
         for (auto& v : wf) v = nd(rng);
-        const int64_t row_bytes = RowBytes(Traits(GgmlType::kQ4_K), cols);
+        const int64_t row_bytes = RowBytes(Traits(type), cols);
         std::vector<uint8_t> wq(static_cast<size_t>(rows * row_bytes));
         for (int64_t r = 0; r < rows; ++r) {
-          QuantizeRow(GgmlType::kQ4_K, wf.data() + r * cols, wq.data() + r * row_bytes, cols);
+          QuantizeRow(type, wf.data() + r * cols, wq.data() + r * row_bytes, cols);
         }
         std::vector<float> x(static_cast<size_t>(n_tokens * cols));
         for (auto& v : x) v = nd(rng);
-        const MatrixView w{GgmlType::kQ4_K, wq.data(), rows, cols};
+        const MatrixView w{type, wq.data(), rows, cols};
         std::vector<float> y(static_cast<size_t>(n_tokens * rows)), ref(y.size());
         for (int threads : {1, 2}) {
           SetNumThreads(threads);
@@ -46,7 +50,7 @@ TEST(MatMulQ4K, MatchesReferenceAndDoubleDot) {
           QuantizeRowQ8_K(x.data() + t * cols, xb.data(), cols);
           DequantizeRowQ8_K(xb.data(), xd.data(), cols);
           for (int64_t r = 0; r < rows; ++r) {
-            DequantizeRow(GgmlType::kQ4_K, wq.data() + r * row_bytes, wd.data(), cols);
+            DequantizeRow(type, wq.data() + r * row_bytes, wd.data(), cols);
             double dot = 0, mag = 0;
             for (int64_t c = 0; c < cols; ++c) {
               dot += static_cast<double>(wd[static_cast<size_t>(c)]) * xd[static_cast<size_t>(c)];
@@ -63,12 +67,18 @@ TEST(MatMulQ4K, MatchesReferenceAndDoubleDot) {
   SetNumThreads(0);
 }
 
-TEST(MatMulQ4K, RejectsRowsThatAreNotWholeBlocks) {
+TEST_P(MatMulVecDot, RejectsRowsThatAreNotWholeBlocks) {
+  const GgmlType type = GetParam();
   std::vector<uint8_t> buf(1024);
-  std::vector<float> x(128), y(1);
-  EXPECT_THROW(MatMul(MatrixView{GgmlType::kQ4_K, buf.data(), 1, 128}, x.data(), 1, y.data()),
-               Error);
+  const int64_t cols = Traits(type).block_size / 2;
+  std::vector<float> x(static_cast<size_t>(cols)), y(1);
+  EXPECT_THROW(MatMul(MatrixView{type, buf.data(), 1, cols}, x.data(), 1, y.data()), Error);
 }
+
+INSTANTIATE_TEST_SUITE_P(Types, MatMulVecDot, ::testing::Values(GgmlType::kQ4_K, GgmlType::kQ6_K),
+                         [](const ::testing::TestParamInfo<GgmlType>& info) {
+                           return std::string(TypeName(info.param));
+                         });
 
 }  // namespace
 }  // namespace gapbench::kernels
