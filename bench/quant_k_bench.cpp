@@ -1,5 +1,5 @@
 // Speed of the quantised dot products that MatMul runs per weight row and token (q4_K, q6_K with
-// Q8_K activations), single thread: each iteration dots `rows` weight rows of 4096 values with
+// Q8_K activations; q5_0, q5_1, q4_1 with Q8_0 / Q8_1), single thread: each iteration dots `rows` weight rows of 4096 values with
 // one activation row, as a decode-time matvec does.
 // Arg: rows (448 rows of 4096 = 1 MiB of q4_K weights, in L2; 28672 rows = 63 MiB of q4_K, from
 // L3 or DRAM).
@@ -16,7 +16,9 @@
 #include <vector>
 
 #include "kernels/quant.h"
+#include "kernels/matmul_simd.h"
 #include "kernels/quant_k.h"
+#include "kernels/quant_legacy.h"
 #include "kernels/types.h"
 
 namespace gapbench::kernels {
@@ -29,7 +31,10 @@ struct Operands {
   int64_t row_bytes = 0;
   std::vector<uint8_t> w;    // [rows, row_bytes]
   std::vector<BlockQ8_K> x;  // [kCols / 256] the activations as Q8_K
-  std::vector<float> xf;     // [kCols] the activations as f32, for the peer
+  std::vector<float> xd;     // the activations as Q8_0 / Q8_1 (quant_legacy.h Q8Row)
+  std::vector<int8_t> xq;
+  std::vector<int32_t> xs;
+  std::vector<float> xf;  // [kCols] the activations as f32, for the peer
 };
 
 Operands MakeOperands(GgmlType type, int64_t rows) {
@@ -54,6 +59,10 @@ Operands MakeOperands(GgmlType type, int64_t rows) {
   for (float& v : op.xf) v = dist(gen);
   op.x.resize(kCols / kQK_K);
   QuantizeRowQ8_K(op.xf.data(), op.x.data(), kCols);
+  op.xd.resize(kCols / 32);
+  op.xq.resize(kCols);
+  op.xs.resize(kCols / 32);
+  SimdQuantizeQ8_0Rows(op.xf.data(), 1, kCols, op.xd.data(), op.xq.data(), op.xs.data());
   return op;
 }
 
@@ -75,6 +84,12 @@ float DotK(const Operands& op, const uint8_t* row) {
   return kDot(reinterpret_cast<const Block*>(row), op.x.data(), kCols);
 }
 
+template <class Block, float (*kDot)(const Block*, const Q8Row&, int64_t)>
+float Dot32(const Operands& op, const uint8_t* row) {
+  return kDot(reinterpret_cast<const Block*>(row), Q8Row{op.xd.data(), op.xq.data(), op.xs.data()},
+              kCols);
+}
+
 struct Kernel {
   GgmlType type;
   DotFn simd;
@@ -84,6 +99,9 @@ struct Kernel {
 const Kernel kKernels[] = {
     {GgmlType::kQ4_K, DotK<BlockQ4_K, DotQ4_KQ8_K>, DotK<BlockQ4_K, DotQ4_KQ8_KReference>},
     {GgmlType::kQ6_K, DotK<BlockQ6_K, DotQ6_KQ8_K>, DotK<BlockQ6_K, DotQ6_KQ8_KReference>},
+    {GgmlType::kQ5_0, Dot32<BlockQ5_0, DotQ5_0Q8_0>, Dot32<BlockQ5_0, DotQ5_0Q8_0Reference>},
+    {GgmlType::kQ5_1, Dot32<BlockQ5_1, DotQ5_1Q8_1>, Dot32<BlockQ5_1, DotQ5_1Q8_1Reference>},
+    {GgmlType::kQ4_1, Dot32<BlockQ4_1, DotQ4_1Q8_1>, Dot32<BlockQ4_1, DotQ4_1Q8_1Reference>},
 };
 
 void BM_Dot(benchmark::State& state, GgmlType type, DotFn dot, int64_t target) {

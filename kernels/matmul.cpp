@@ -14,15 +14,28 @@
 #include "kernels/parallel.h"
 #include "kernels/quant.h"
 #include "kernels/quant_k.h"
+#include "kernels/quant_legacy.h"
 
 namespace gapbench::kernels {
 namespace {
 
 bool IsInt8Type(GgmlType t) { return t == GgmlType::kQ8_0 || t == GgmlType::kQ4_0; }
 
-// Weight types multiplied one row and token at a time by a dot kernel on activations quantised
-// to Q8_K (the k-quants, quant_k.h), as ggml's vec_dot_type.
-bool IsVecDotType(GgmlType t) { return t == GgmlType::kQ4_K || t == GgmlType::kQ6_K; }
+// Weight types multiplied one row and token at a time by a dot kernel on quantised activations,
+// as ggml's vec_dot_type: Q8_K for the k-quants (quant_k.h), Q8_0 / Q8_1 for the 32-value types
+// of quant_legacy.h.
+bool IsVecDotType(GgmlType t) {
+  switch (t) {
+    case GgmlType::kQ4_K:
+    case GgmlType::kQ6_K:
+    case GgmlType::kQ5_0:
+    case GgmlType::kQ5_1:
+    case GgmlType::kQ4_1:
+      return true;
+    default:
+      return false;
+  }
+}
 
 void CheckSupported(const MatrixView& w) {
   switch (w.type) {
@@ -71,6 +84,30 @@ QuantizedActivations QuantizeActivations(const float* x, int64_t n_tokens, int64
                                      acts.d.data() + t_begin * nb, acts.q.data() + t_begin * cols,
                                      acts.s.data() + t_begin * nb);
               });
+  return acts;
+}
+
+// QuantizeActivations' values from the scalar quantiser (QuantizeRowQ8_0), for the reference.
+QuantizedActivations QuantizeActivationsReference(const float* x, int64_t n_tokens, int64_t cols) {
+  const int64_t nb = cols / kQK;
+  QuantizedActivations acts;
+  acts.d.resize(static_cast<size_t>(n_tokens * nb));
+  acts.q.resize(static_cast<size_t>(n_tokens * cols));
+  acts.s.resize(static_cast<size_t>(n_tokens * nb));
+  std::vector<BlockQ8_0> blocks(static_cast<size_t>(nb));
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    QuantizeRowQ8_0(x + t * cols, blocks.data(), cols);
+    for (int64_t b = 0; b < nb; ++b) {
+      const size_t i = static_cast<size_t>(t * nb + b);
+      acts.d[i] = F16ToF32(blocks[b].d);
+      int32_t sum = 0;
+      for (int64_t j = 0; j < kQK; ++j) {
+        acts.q[static_cast<size_t>(t * cols + b * kQK + j)] = blocks[b].qs[j];
+        sum += blocks[b].qs[j];
+      }
+      acts.s[i] = sum;
+    }
+  }
   return acts;
 }
 
@@ -158,22 +195,55 @@ float VecDotK(GgmlType type, const uint8_t* row, const BlockQ8_K* x, int64_t col
   }
 }
 
+// One weight row of a 32-value vec-dot type against one Q8_0 / Q8_1 activation row.
+float VecDot32(GgmlType type, const uint8_t* row, const Q8Row& x, int64_t cols, bool reference) {
+  switch (type) {
+    case GgmlType::kQ5_0: {
+      const auto* w = reinterpret_cast<const BlockQ5_0*>(row);
+      return reference ? DotQ5_0Q8_0Reference(w, x, cols) : DotQ5_0Q8_0(w, x, cols);
+    }
+    case GgmlType::kQ5_1: {
+      const auto* w = reinterpret_cast<const BlockQ5_1*>(row);
+      return reference ? DotQ5_1Q8_1Reference(w, x, cols) : DotQ5_1Q8_1(w, x, cols);
+    }
+    default: {  // kQ4_1
+      const auto* w = reinterpret_cast<const BlockQ4_1*>(row);
+      return reference ? DotQ4_1Q8_1Reference(w, x, cols) : DotQ4_1Q8_1(w, x, cols);
+    }
+  }
+}
+
 // Vec-dot weights (IsVecDotType): the activations are quantised once per call, then one dot per
 // row and token, rows split over threads; the weights are read as stored, never dequantised.
 void MatMulVecDot(const MatrixView& w, const float* x, int64_t n_tokens, float* y,
                   bool reference) {
+  const bool k_quant = Traits(w.type).block_size == kQK_K;
   const int64_t nb = w.cols / kQK_K;
-  std::vector<BlockQ8_K> acts(static_cast<size_t>(n_tokens * nb));
-  for (int64_t t = 0; t < n_tokens; ++t) {
-    QuantizeRowQ8_K(x + t * w.cols, acts.data() + t * nb, w.cols);
+  std::vector<BlockQ8_K> acts_k;
+  QuantizedActivations acts_8;
+  if (k_quant) {
+    acts_k.resize(static_cast<size_t>(n_tokens * nb));
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      QuantizeRowQ8_K(x + t * w.cols, acts_k.data() + t * nb, w.cols);
+    }
+  } else {
+    acts_8 = reference ? QuantizeActivationsReference(x, n_tokens, w.cols)
+                       : QuantizeActivations(x, n_tokens, w.cols);
   }
   const auto* rows = static_cast<const uint8_t*>(w.data);
   const int64_t row_bytes = RowBytes(Traits(w.type), w.cols);
+  const int64_t nb32 = w.cols / kQK;
   auto run = [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       for (int64_t t = 0; t < n_tokens; ++t) {
-        y[t * w.rows + r] =
-            VecDotK(w.type, rows + r * row_bytes, acts.data() + t * nb, w.cols, reference);
+        if (k_quant) {
+          y[t * w.rows + r] =
+              VecDotK(w.type, rows + r * row_bytes, acts_k.data() + t * nb, w.cols, reference);
+        } else {
+          const Q8Row xt{acts_8.d.data() + t * nb32, acts_8.q.data() + t * w.cols,
+                         acts_8.s.data() + t * nb32};
+          y[t * w.rows + r] = VecDot32(w.type, rows + r * row_bytes, xt, w.cols, reference);
+        }
       }
     }
   };

@@ -3,7 +3,8 @@
 // operation, so the bytes equal a file quantised offline by llama.cpp: the scale is divided in
 // f32, its reciprocal is multiplied in (not divided), rounding is roundf (half away from zero) for
 // Q8_0 and truncation of x*id + 8.5 for Q4_0, and d is stored with round-to-nearest-even f16.
-// The k-quant quantisers (quant_k.h) follow ggml's _ref quantisers (no importance matrix).
+// The k-quant (quant_k.h) and Q5_0 / Q5_1 / Q4_1 (quant_legacy.h) quantisers follow ggml's _ref
+// quantisers (no importance matrix).
 #include "kernels/quant.h"
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include "common/error.h"
 #include "kernels/fp16.h"
 #include "kernels/quant_k.h"
+#include "kernels/quant_legacy.h"
 
 namespace gapbench::kernels {
 namespace {
@@ -160,6 +162,18 @@ void QuantizeRow(GgmlType t, const float* x, void* y, int64_t n) {
       CheckMultiple(t, n, kQK_K);
       QuantizeRowQ6_K(x, static_cast<BlockQ6_K*>(y), n);
       return;
+    case GgmlType::kQ5_0:
+      CheckMultiple(t, n, kQK5);
+      QuantizeRowQ5_0(x, static_cast<BlockQ5_0*>(y), n);
+      return;
+    case GgmlType::kQ5_1:
+      CheckMultiple(t, n, kQK5);
+      QuantizeRowQ5_1(x, static_cast<BlockQ5_1*>(y), n);
+      return;
+    case GgmlType::kQ4_1:
+      CheckMultiple(t, n, kQK5);
+      QuantizeRowQ4_1(x, static_cast<BlockQ4_1*>(y), n);
+      return;
     default:
       Fail("no quantiser for type ", TypeName(t), " (supported: ", ComputableTypeNames(), ")");
   }
@@ -209,6 +223,18 @@ void DequantizeRow(GgmlType t, const void* x, float* y, int64_t n) {
     case GgmlType::kQ6_K:
       CheckMultiple(t, n, kQK_K);
       DequantizeQ6_K(static_cast<const BlockQ6_K*>(x), y, n);
+      return;
+    case GgmlType::kQ5_0:
+      CheckMultiple(t, n, kQK5);
+      DequantizeRowQ5_0(static_cast<const BlockQ5_0*>(x), y, n);
+      return;
+    case GgmlType::kQ5_1:
+      CheckMultiple(t, n, kQK5);
+      DequantizeRowQ5_1(static_cast<const BlockQ5_1*>(x), y, n);
+      return;
+    case GgmlType::kQ4_1:
+      CheckMultiple(t, n, kQK5);
+      DequantizeRowQ4_1(static_cast<const BlockQ4_1*>(x), y, n);
       return;
     default:
       Fail("no dequantiser for type ", TypeName(t), " (supported: ", ComputableTypeNames(), ")");

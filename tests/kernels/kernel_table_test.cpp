@@ -35,6 +35,7 @@
 #include "kernels/ops.h"
 #include "kernels/quant.h"
 #include "kernels/quant_k.h"
+#include "kernels/quant_legacy.h"
 #include "tests/kernels/kernel_check.h"
 
 namespace gapbench::kernels {
@@ -118,7 +119,10 @@ KernelCase MatMulCase(MatMulVariant variant, GgmlType type, int64_t rows, int64_
                Bound{false, 3e-11},
                "",
                nullptr};
-  if (Traits(type).block_size == kQK_K) c.bound.bit_identical = true;  // the k-quant dots
+  if (type == GgmlType::kQ4_K || type == GgmlType::kQ6_K || type == GgmlType::kQ5_0 ||
+      type == GgmlType::kQ5_1 || type == GgmlType::kQ4_1) {
+    c.bound.bit_identical = true;  // the vec-dot kernels (quant_k.h, quant_legacy.h)
+  }
   if (type == GgmlType::kQ8_0 || type == GgmlType::kQ4_0) c.exact_target = "AVX3_DL";
   c.prepare = [=]() {
     const uint32_t seed = static_cast<uint32_t>(rows * 7919 + cols * 31 + n_tokens);
@@ -447,8 +451,8 @@ KernelCase DotKCase(GgmlType type, int64_t rows, int64_t n,
 
 // Quantise then dequantise N(0,1) values; the reference is the input. Bounds from the step
 // sizes: f16 2^-11 relative, bf16 2^-8, q8_0 amax/127 per 32, q8_K amax/127 per 256, q4_0
-// amax/8 per 32, q4_K ~ range/15 per 32, q6_K ~ amax/32 per 16 (NMSE ~ step^2 / 12 over unit
-// variance, times 4).
+// amax/8 per 32, q4_K ~ range/15 per 32, q6_K ~ amax/32 per 16, q5_0 amax/16 per 32, q5_1 / q4_1
+// range/31 / range/15 per 32 (NMSE ~ step^2 / 12 over unit variance, times 4).
 KernelCase RoundTripCase(GgmlType type, int64_t n, double max_nmse) {
   KernelCase c{"round_trip", std::string(TypeName(type)), Dims({n}), Bound{false, max_nmse}, "",
                nullptr};
@@ -478,13 +482,45 @@ KernelCase RoundTripCase(GgmlType type, int64_t n, double max_nmse) {
   return c;
 }
 
+// The 32-value vec dots (SIMD) promise their scalar references' bits: one dot per weight row
+// against one Q8_0 / Q8_1 activation row.
+template <class Block>
+KernelCase Dot32Case(GgmlType type, int64_t rows, int64_t n,
+                     float (*dot)(const Block*, const Q8Row&, int64_t),
+                     float (*reference)(const Block*, const Q8Row&, int64_t)) {
+  KernelCase c{"dot", std::string(TypeName(type)) + "_q8", Dims({rows, n}), Bound{true, 0.0}, "",
+               nullptr};
+  c.prepare = [=]() {
+    const int64_t nb = n / kQK5;
+    auto w = std::make_shared<std::vector<Block>>(static_cast<size_t>(rows * nb));
+    const std::vector<float> wf = Gaussian(rows * n, 53, 0.1f), xf = Gaussian(n, 54, 2.0f);
+    for (int64_t r = 0; r < rows; ++r) QuantizeRow(type, wf.data() + r * n, &(*w)[r * nb], n);
+    auto xd = std::make_shared<std::vector<float>>(static_cast<size_t>(nb));
+    auto xq = std::make_shared<std::vector<int8_t>>(static_cast<size_t>(n));
+    auto xs = std::make_shared<std::vector<int32_t>>(static_cast<size_t>(nb));
+    SimdQuantizeQ8_0Rows(xf.data(), 1, n, xd->data(), xq->data(), xs->data());
+    const Q8Row x{xd->data(), xq->data(), xs->data()};
+    Prepared p;
+    for (int64_t r = 0; r < rows; ++r) p.ref.push_back(reference(&(*w)[r * nb], x, n));
+    p.kernel = [=]() {
+      const Q8Row xr{xd->data(), xq->data(), xs->data()};
+      std::vector<float> out;
+      for (int64_t r = 0; r < rows; ++r) out.push_back(dot(&(*w)[r * nb], xr, n));
+      return out;
+    };
+    return p;
+  };
+  return c;
+}
+
 // ---- the table ----------------------------------------------------------------------------------
 
 std::vector<KernelCase> BuildTable() {
   std::vector<KernelCase> t;
   const GgmlType kWeightTypes[] = {GgmlType::kF32,  GgmlType::kF16,  GgmlType::kBF16,
                                    GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K,
-                                   GgmlType::kQ6_K};
+                                   GgmlType::kQ6_K, GgmlType::kQ5_0, GgmlType::kQ5_1,
+                                   GgmlType::kQ4_1};
   for (GgmlType type : kWeightTypes) {
     const bool k_quant = Traits(type).block_size == kQK_K;
     const int64_t cols = k_quant ? 512 : 96;
@@ -529,6 +565,11 @@ std::vector<KernelCase> BuildTable() {
     t.push_back(DotKCase<BlockQ4_K>(GgmlType::kQ4_K, 8, n, DotQ4_KQ8_K, DotQ4_KQ8_KReference));
     t.push_back(DotKCase<BlockQ6_K>(GgmlType::kQ6_K, 8, n, DotQ6_KQ8_K, DotQ6_KQ8_KReference));
   }
+  for (int64_t n : {32, 96, 4096}) {
+    t.push_back(Dot32Case<BlockQ5_0>(GgmlType::kQ5_0, 8, n, DotQ5_0Q8_0, DotQ5_0Q8_0Reference));
+    t.push_back(Dot32Case<BlockQ5_1>(GgmlType::kQ5_1, 8, n, DotQ5_1Q8_1, DotQ5_1Q8_1Reference));
+    t.push_back(Dot32Case<BlockQ4_1>(GgmlType::kQ4_1, 8, n, DotQ4_1Q8_1, DotQ4_1Q8_1Reference));
+  }
   t.push_back(RoundTripCase(GgmlType::kF16, 1024, 4e-7));
   t.push_back(RoundTripCase(GgmlType::kBF16, 1024, 2e-5));
   t.push_back(RoundTripCase(GgmlType::kQ8_0, 1024, 1e-4));
@@ -536,6 +577,9 @@ std::vector<KernelCase> BuildTable() {
   t.push_back(RoundTripCase(GgmlType::kQ4_0, 1024, 3e-2));
   t.push_back(RoundTripCase(GgmlType::kQ4_K, 1024, 3e-2));
   t.push_back(RoundTripCase(GgmlType::kQ6_K, 1024, 2e-3));
+  t.push_back(RoundTripCase(GgmlType::kQ5_0, 1024, 8e-3));
+  t.push_back(RoundTripCase(GgmlType::kQ5_1, 1024, 8e-3));
+  t.push_back(RoundTripCase(GgmlType::kQ4_1, 1024, 3e-2));
   return t;
 }
 

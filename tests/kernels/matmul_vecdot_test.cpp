@@ -1,5 +1,5 @@
-// MatMul with vec-dot weights (the k-quants: activations quantised to Q8_K, one dot per row and
-// token). Checked against MatMulReference (the scalar dots: same bits) and against a
+// MatMul with vec-dot weights (the k-quants: activations quantised to Q8_K; q5_0, q5_1, q4_1:
+// Q8_0 / Q8_1; one dot per row and token). Checked against MatMulReference (the scalar dots: same bits) and against a
 // double-precision dot of the dequantised weights with the dequantised activations.
 #include <gtest/gtest.h>
 
@@ -43,12 +43,19 @@ TEST_P(MatMulVecDot, MatchesReferenceAndDoubleDot) {
           MatMulReference(w, x.data(), n_tokens, ref.data());
           EXPECT_EQ(y, ref) << rows << "x" << cols << " tokens " << n_tokens;
         }
-        // Double dot of what the kernel multiplies: dequantised weights and Q8_K activations.
+        // Double dot of what the kernel multiplies: dequantised weights and Q8_K (k-quants) or
+        // Q8_0 activations.
         std::vector<float> wd(static_cast<size_t>(cols)), xd(static_cast<size_t>(cols));
         std::vector<BlockQ8_K> xb(static_cast<size_t>(cols / kQK_K));
+        std::vector<uint8_t> x8(static_cast<size_t>(RowBytes(Traits(GgmlType::kQ8_0), cols)));
         for (int64_t t = 0; t < n_tokens; ++t) {
-          QuantizeRowQ8_K(x.data() + t * cols, xb.data(), cols);
-          DequantizeRowQ8_K(xb.data(), xd.data(), cols);
+          if (Traits(type).block_size == kQK_K) {
+            QuantizeRowQ8_K(x.data() + t * cols, xb.data(), cols);
+            DequantizeRowQ8_K(xb.data(), xd.data(), cols);
+          } else {
+            QuantizeRow(GgmlType::kQ8_0, x.data() + t * cols, x8.data(), cols);
+            DequantizeRow(GgmlType::kQ8_0, x8.data(), xd.data(), cols);
+          }
           for (int64_t r = 0; r < rows; ++r) {
             DequantizeRow(type, wq.data() + r * row_bytes, wd.data(), cols);
             double dot = 0, mag = 0;
@@ -75,7 +82,9 @@ TEST_P(MatMulVecDot, RejectsRowsThatAreNotWholeBlocks) {
   EXPECT_THROW(MatMul(MatrixView{type, buf.data(), 1, cols}, x.data(), 1, y.data()), Error);
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, MatMulVecDot, ::testing::Values(GgmlType::kQ4_K, GgmlType::kQ6_K),
+INSTANTIATE_TEST_SUITE_P(Types, MatMulVecDot,
+                         ::testing::Values(GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kQ5_0,
+                                           GgmlType::kQ5_1, GgmlType::kQ4_1),
                          [](const ::testing::TestParamInfo<GgmlType>& info) {
                            return std::string(TypeName(info.param));
                          });
