@@ -1,5 +1,5 @@
-// Speed of the quantised dot products that MatMul runs per weight row and token (q4_K, q6_K with
-// Q8_K activations; q5_0, q5_1, q4_1 with Q8_0 / Q8_1), single thread: each iteration dots `rows` weight rows of 4096 values with
+// Speed of the quantised dot products that MatMul runs per weight row and token (q4_K, q5_K, q6_K
+// with Q8_K activations; q5_0, q5_1, q4_1 with Q8_0 / Q8_1), single thread: each iteration dots `rows` weight rows of 4096 values with
 // one activation row, as a decode-time matvec does.
 // Arg: rows (448 rows of 4096 = 1 MiB of q4_K weights, in L2; 28672 rows = 63 MiB of q4_K, from
 // L3 or DRAM).
@@ -98,6 +98,7 @@ struct Kernel {
 
 const Kernel kKernels[] = {
     {GgmlType::kQ4_K, DotK<BlockQ4_K, DotQ4_KQ8_K>, DotK<BlockQ4_K, DotQ4_KQ8_KReference>},
+    {GgmlType::kQ5_K, DotK<BlockQ5_K, DotQ5_KQ8_K>, DotK<BlockQ5_K, DotQ5_KQ8_KReference>},
     {GgmlType::kQ6_K, DotK<BlockQ6_K, DotQ6_KQ8_K>, DotK<BlockQ6_K, DotQ6_KQ8_KReference>},
     {GgmlType::kQ5_0, Dot32<BlockQ5_0, DotQ5_0Q8_0>, Dot32<BlockQ5_0, DotQ5_0Q8_0Reference>},
     {GgmlType::kQ5_1, Dot32<BlockQ5_1, DotQ5_1Q8_1>, Dot32<BlockQ5_1, DotQ5_1Q8_1Reference>},

@@ -27,6 +27,7 @@ bool IsInt8Type(GgmlType t) { return t == GgmlType::kQ8_0 || t == GgmlType::kQ4_
 bool IsVecDotType(GgmlType t) {
   switch (t) {
     case GgmlType::kQ4_K:
+    case GgmlType::kQ5_K:
     case GgmlType::kQ6_K:
     case GgmlType::kQ5_0:
     case GgmlType::kQ5_1:
@@ -187,6 +188,10 @@ float VecDotK(GgmlType type, const uint8_t* row, const BlockQ8_K* x, int64_t col
     case GgmlType::kQ4_K: {
       const auto* w = reinterpret_cast<const BlockQ4_K*>(row);
       return reference ? DotQ4_KQ8_KReference(w, x, cols) : DotQ4_KQ8_K(w, x, cols);
+    }
+    case GgmlType::kQ5_K: {
+      const auto* w = reinterpret_cast<const BlockQ5_K*>(row);
+      return reference ? DotQ5_KQ8_KReference(w, x, cols) : DotQ5_KQ8_K(w, x, cols);
     }
     default: {  // kQ6_K
       const auto* w = reinterpret_cast<const BlockQ6_K*>(row);

@@ -60,6 +60,33 @@ void DequantizeQ4_K(const BlockQ4_K* x, float* y, int64_t n) {
   }
 }
 
+void DequantizeQ5_K(const BlockQ5_K* x, float* y, int64_t n) {
+  for (int64_t block_idx = 0; block_idx < n / kQK_K; ++block_idx) {
+    const BlockQ5_K& b = x[block_idx];
+    const float d = F16ToF32(b.d);
+    const float dmin = F16ToF32(b.dmin);
+    const uint8_t* q = b.qs;
+    for (int chunk = 0; chunk < 4; ++chunk) {  // 64 values per chunk
+      uint8_t sc = 0;
+      uint8_t m = 0;
+      ScaleMinK4(2 * chunk, b.scales, &sc, &m);
+      const float d1 = d * sc;
+      const float m1 = dmin * m;
+      ScaleMinK4(2 * chunk + 1, b.scales, &sc, &m);
+      const float d2 = d * sc;
+      const float m2 = dmin * m;
+      const int u1 = 1 << (2 * chunk), u2 = 2 << (2 * chunk);
+      for (int l = 0; l < 32; ++l) {
+        *y++ = d1 * static_cast<float>((q[l] & 0xF) + (b.qh[l] & u1 ? 16 : 0)) - m1;
+      }
+      for (int l = 0; l < 32; ++l) {
+        *y++ = d2 * static_cast<float>((q[l] >> 4) + (b.qh[l] & u2 ? 16 : 0)) - m2;
+      }
+      q += 32;
+    }
+  }
+}
+
 void DequantizeQ6_K(const BlockQ6_K* x, float* y, int64_t n) {
   for (int64_t block_idx = 0; block_idx < n / kQK_K; ++block_idx) {
     const BlockQ6_K& b = x[block_idx];
@@ -158,6 +185,10 @@ void QuantizeRow(GgmlType t, const float* x, void* y, int64_t n) {
       CheckMultiple(t, n, kQK_K);
       QuantizeRowQ4_K(x, static_cast<BlockQ4_K*>(y), n);
       return;
+    case GgmlType::kQ5_K:
+      CheckMultiple(t, n, kQK_K);
+      QuantizeRowQ5_K(x, static_cast<BlockQ5_K*>(y), n);
+      return;
     case GgmlType::kQ6_K:
       CheckMultiple(t, n, kQK_K);
       QuantizeRowQ6_K(x, static_cast<BlockQ6_K*>(y), n);
@@ -219,6 +250,10 @@ void DequantizeRow(GgmlType t, const void* x, float* y, int64_t n) {
     case GgmlType::kQ4_K:
       CheckMultiple(t, n, kQK_K);
       DequantizeQ4_K(static_cast<const BlockQ4_K*>(x), y, n);
+      return;
+    case GgmlType::kQ5_K:
+      CheckMultiple(t, n, kQK_K);
+      DequantizeQ5_K(static_cast<const BlockQ5_K*>(x), y, n);
       return;
     case GgmlType::kQ6_K:
       CheckMultiple(t, n, kQK_K);

@@ -1,4 +1,4 @@
-// The k-quants (ggml's block_q4_K, block_q6_K) and the Q8_K activation blocks they are
+// The k-quants (ggml's block_q4_K, block_q5_K, block_q6_K) and the Q8_K activation blocks they are
 // multiplied with: quantisers that follow ggml's quantize_row_*_ref operation by operation, the
 // Q8_K quantiser (quantize_row_q8_K_ref), and the k-quant x Q8_K dot products as scalar
 // references plus Highway SIMD versions dispatched at run time (quant_k_simd.cpp). Nothing is
@@ -27,6 +27,17 @@ struct BlockQ4_K {
 };
 static_assert(sizeof(BlockQ4_K) == 144);
 
+// 256 weights: y = d * sc_j * q - dmin * m_j as Q4_K, but q in [0, 31]: the low four bits as
+// Q4_K's qs, the fifth bit of element 64c + l in bit 2c of qh[l], of 64c + 32 + l in bit 2c + 1.
+struct BlockQ5_K {
+  uint16_t d;
+  uint16_t dmin;
+  uint8_t scales[12];     // as BlockQ4_K
+  uint8_t qh[kQK_K / 8];  // fifth bits
+  uint8_t qs[kQK_K / 2];  // low nibbles, as BlockQ4_K
+};
+static_assert(sizeof(BlockQ5_K) == 176);
+
 // 256 activations: y = d * q. bsums[k] = sum of qs[16k .. 16k + 15].
 struct BlockQ8_K {
   float d;
@@ -52,6 +63,8 @@ static_assert(sizeof(BlockQ6_K) == 210);
 // FMA contraction; a ggml build that contracts a * b + c into FMAs can differ in rare ties.
 void QuantizeRowQ4_K(const float* x, BlockQ4_K* y, int64_t n);
 void QuantizeRowQ8_K(const float* x, BlockQ8_K* y, int64_t n);
+// Q5_K bytes equal ggml's quantize_row_q5_K_ref (Q4_K's search with 31 levels and its own grid).
+void QuantizeRowQ5_K(const float* x, BlockQ5_K* y, int64_t n);
 // Q6_K bytes equal ggml's quantize_row_q6_K_ref (make_qx_quants with rmse_type 1 per group of 16,
 // no imatrix), under the same f32 evaluation rules.
 void QuantizeRowQ6_K(const float* x, BlockQ6_K* y, int64_t n);
@@ -79,6 +92,10 @@ float DotQ4_KQ8_K(const BlockQ4_K* w, const BlockQ8_K* x, int64_t n);
 // The block scale d_w * d_x is rounded once in f32 (as ggml), the rest runs in f64 where the
 // products are exact; the SIMD version returns the reference's bits on every target.
 float DotQ6_KQ8_KReference(const BlockQ6_K* w, const BlockQ8_K* x, int64_t n);
+// Q5_K as Q4_K (mins through the bsums), |block sums| <= 63 * 31 * 127 * 256 < 2^31; the same
+// rounding (block scales once in f32, f64 sum) and the same bit identity of the SIMD version.
+float DotQ5_KQ8_KReference(const BlockQ5_K* w, const BlockQ8_K* x, int64_t n);
+float DotQ5_KQ8_K(const BlockQ5_K* w, const BlockQ8_K* x, int64_t n);
 float DotQ6_KQ8_K(const BlockQ6_K* w, const BlockQ8_K* x, int64_t n);
 
 // Highway targets DotQ4_KQ8_K was compiled for and this CPU supports, best first, and a

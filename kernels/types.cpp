@@ -21,7 +21,7 @@ constexpr std::array kTypes = {
     TypeTraits{GgmlType::kQ2_K, "q2_K", 256, 84, false},
     TypeTraits{GgmlType::kQ3_K, "q3_K", 256, 110, false},
     TypeTraits{GgmlType::kQ4_K, "q4_K", 256, 144, true},
-    TypeTraits{GgmlType::kQ5_K, "q5_K", 256, 176, false},
+    TypeTraits{GgmlType::kQ5_K, "q5_K", 256, 176, true},
     TypeTraits{GgmlType::kQ6_K, "q6_K", 256, 210, true},
     TypeTraits{GgmlType::kQ8_K, "q8_K", 256, 292, false},
     TypeTraits{GgmlType::kBF16, "bf16", 1, 2, true},

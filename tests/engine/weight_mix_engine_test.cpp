@@ -111,7 +111,7 @@ TEST(WeightMixEngine, MixLogitsCloseToF32) {
     const std::vector<float> base_f = Logits(*f32, toks);
     const std::vector<double> base(base_f.begin(), base_f.end());
     double err_q4km = 0, err_q6k = 0;
-    for (const char* mix : {"q4_k_m", "q6_k", "q5_0", "q5_1", "q4_1"}) {
+    for (const char* mix : {"q4_k_m", "q5_k_m", "q6_k", "q5_0", "q5_1", "q4_1"}) {
       auto m = Model::Load(Write(dir, p, mix));
       const double err = RelRms(Logits(*m, toks), base);
       std::printf("[ info ] d=%lld %-7s rms(logits - f32) / rms(f32) = %.4f\n",
@@ -168,7 +168,7 @@ TEST(WeightMixEngine, SettingEqualsOfflineMixFile) {
   const testing::TempDir dir;
   for (const ModelPreset& p : Presets()) {
     const std::string f32_path = Write(dir, p, "f32");
-    for (const char* mix : {"q4_k_m", "q6_k", "q5_0", "q5_1", "q4_1"}) {
+    for (const char* mix : {"q4_k_m", "q5_k_m", "q6_k", "q5_0", "q5_1", "q4_1"}) {
       auto online =
           Model::Load(f32_path, EngineConfig::FromJson(StrCat(R"({"weights": ")", mix, R"("})"),
                                                        "test"));
@@ -231,7 +231,7 @@ TEST(WeightMixEngine, UncomputableTensorTypeRefusedBeforeReading) {
     const std::string msg = e.what();
     for (const std::string& part :
          {bad, std::string("'blk.2.ffn_up.weight'"), std::string("q2_K"),
-          std::string("f32, f16, q4_0, q4_1, q5_0, q5_1, q8_0, q4_K, q6_K, bf16")}) {
+          std::string("f32, f16, q4_0, q4_1, q5_0, q5_1, q8_0, q4_K, q5_K, q6_K, bf16")}) {
       EXPECT_NE(msg.find(part), std::string::npos) << "missing '" << part << "' in: " << msg;
     }
   }

@@ -119,8 +119,8 @@ KernelCase MatMulCase(MatMulVariant variant, GgmlType type, int64_t rows, int64_
                Bound{false, 3e-11},
                "",
                nullptr};
-  if (type == GgmlType::kQ4_K || type == GgmlType::kQ6_K || type == GgmlType::kQ5_0 ||
-      type == GgmlType::kQ5_1 || type == GgmlType::kQ4_1) {
+  if (type == GgmlType::kQ4_K || type == GgmlType::kQ5_K || type == GgmlType::kQ6_K ||
+      type == GgmlType::kQ5_0 || type == GgmlType::kQ5_1 || type == GgmlType::kQ4_1) {
     c.bound.bit_identical = true;  // the vec-dot kernels (quant_k.h, quant_legacy.h)
   }
   if (type == GgmlType::kQ8_0 || type == GgmlType::kQ4_0) c.exact_target = "AVX3_DL";
@@ -451,7 +451,7 @@ KernelCase DotKCase(GgmlType type, int64_t rows, int64_t n,
 
 // Quantise then dequantise N(0,1) values; the reference is the input. Bounds from the step
 // sizes: f16 2^-11 relative, bf16 2^-8, q8_0 amax/127 per 32, q8_K amax/127 per 256, q4_0
-// amax/8 per 32, q4_K ~ range/15 per 32, q6_K ~ amax/32 per 16, q5_0 amax/16 per 32, q5_1 / q4_1
+// amax/8 per 32, q4_K ~ range/15 per 32, q5_K ~ range/31 per 32, q6_K ~ amax/32 per 16, q5_0 amax/16 per 32, q5_1 / q4_1
 // range/31 / range/15 per 32 (NMSE ~ step^2 / 12 over unit variance, times 4).
 KernelCase RoundTripCase(GgmlType type, int64_t n, double max_nmse) {
   KernelCase c{"round_trip", std::string(TypeName(type)), Dims({n}), Bound{false, max_nmse}, "",
@@ -519,8 +519,8 @@ std::vector<KernelCase> BuildTable() {
   std::vector<KernelCase> t;
   const GgmlType kWeightTypes[] = {GgmlType::kF32,  GgmlType::kF16,  GgmlType::kBF16,
                                    GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K,
-                                   GgmlType::kQ6_K, GgmlType::kQ5_0, GgmlType::kQ5_1,
-                                   GgmlType::kQ4_1};
+                                   GgmlType::kQ5_K, GgmlType::kQ6_K, GgmlType::kQ5_0,
+                                   GgmlType::kQ5_1, GgmlType::kQ4_1};
   for (GgmlType type : kWeightTypes) {
     const bool k_quant = Traits(type).block_size == kQK_K;
     const int64_t cols = k_quant ? 512 : 96;
@@ -563,6 +563,7 @@ std::vector<KernelCase> BuildTable() {
   t.push_back(SimdQuantizeCase(6, 544));
   for (int64_t n : {256, 4096}) {
     t.push_back(DotKCase<BlockQ4_K>(GgmlType::kQ4_K, 8, n, DotQ4_KQ8_K, DotQ4_KQ8_KReference));
+    t.push_back(DotKCase<BlockQ5_K>(GgmlType::kQ5_K, 8, n, DotQ5_KQ8_K, DotQ5_KQ8_KReference));
     t.push_back(DotKCase<BlockQ6_K>(GgmlType::kQ6_K, 8, n, DotQ6_KQ8_K, DotQ6_KQ8_KReference));
   }
   for (int64_t n : {32, 96, 4096}) {
@@ -576,6 +577,7 @@ std::vector<KernelCase> BuildTable() {
   t.push_back(RoundTripCase(GgmlType::kQ8_K, 1024, 2e-4));
   t.push_back(RoundTripCase(GgmlType::kQ4_0, 1024, 3e-2));
   t.push_back(RoundTripCase(GgmlType::kQ4_K, 1024, 3e-2));
+  t.push_back(RoundTripCase(GgmlType::kQ5_K, 1024, 8e-3));
   t.push_back(RoundTripCase(GgmlType::kQ6_K, 1024, 2e-3));
   t.push_back(RoundTripCase(GgmlType::kQ5_0, 1024, 8e-3));
   t.push_back(RoundTripCase(GgmlType::kQ5_1, 1024, 8e-3));

@@ -83,7 +83,8 @@ TEST_P(MatMulVecDot, RejectsRowsThatAreNotWholeBlocks) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, MatMulVecDot,
-                         ::testing::Values(GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kQ5_0,
+                         ::testing::Values(GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K,
+                                           GgmlType::kQ5_0,
                                            GgmlType::kQ5_1, GgmlType::kQ4_1),
                          [](const ::testing::TestParamInfo<GgmlType>& info) {
                            return std::string(TypeName(info.param));
