@@ -1,8 +1,7 @@
 // Speed of the quantised dot products that MatMul runs per weight row and token (q4_K, q5_K, q6_K
-// with Q8_K activations; q5_0, q5_1, q4_1 with Q8_0 / Q8_1), single thread: each iteration dots `rows` weight rows of 4096 values with
-// one activation row, as a decode-time matvec does.
-// Arg: rows (448 rows of 4096 = 1 MiB of q4_K weights, in L2; 28672 rows = 63 MiB of q4_K, from
-// L3 or DRAM).
+// with Q8_K activations; q5_0, q5_1, q4_1 with Q8_0 / Q8_1), single thread: each iteration dots
+// `rows` weight rows of 4096 values with one activation row, as a decode-time matvec does.
+// Arg: rows (448 rows of 4096 = 1 MiB of q4_K weights, in L2; 28672 rows = 63 MiB of q4_K).
 // Counters: bytes_per_second of weights, s_per_row (time per 4096-value row: "45n" = 45 ns),
 // s_per_block (time per 256 values).
 // Variants per type: the SIMD dot on each Highway target, the scalar reference, and as the peer a
@@ -15,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "kernels/quant.h"
 #include "kernels/matmul_simd.h"
+#include "kernels/quant.h"
 #include "kernels/quant_k.h"
 #include "kernels/quant_legacy.h"
 #include "kernels/types.h"
@@ -68,9 +67,9 @@ Operands MakeOperands(GgmlType type, int64_t rows) {
 
 void SetCounters(benchmark::State& state, const Operands& op, int64_t rows) {
   state.SetBytesProcessed(state.iterations() * rows * op.row_bytes);
-  state.counters["s_per_row"] = benchmark::Counter(
-      static_cast<double>(rows),
-      benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["s_per_row"] =
+      benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsIterationInvariantRate |
+                                                        benchmark::Counter::kInvert);
   state.counters["s_per_block"] = benchmark::Counter(
       static_cast<double>(rows * kCols / kQK_K),
       benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);

@@ -178,10 +178,9 @@ int Random(const Argv& argv) {
   const std::string wtype = args.Get("wtype").value_or("f32");
   o.mix = engine::FindWeightMix(wtype);  // llama.cpp's per-tensor assignment, e.g. q4_k_m
   auto t = kernels::ParseTypeName(wtype);
-  if (!o.mix &&
-      (!t || (*t != kernels::GgmlType::kF32 && *t != kernels::GgmlType::kF16 &&
-              *t != kernels::GgmlType::kBF16 && *t != kernels::GgmlType::kQ8_0 &&
-              *t != kernels::GgmlType::kQ4_0 && *t != kernels::GgmlType::kQ4_K))) {
+  if (!o.mix && (!t || (*t != kernels::GgmlType::kF32 && *t != kernels::GgmlType::kF16 &&
+                        *t != kernels::GgmlType::kBF16 && *t != kernels::GgmlType::kQ8_0 &&
+                        *t != kernels::GgmlType::kQ4_0 && *t != kernels::GgmlType::kQ4_K))) {
     Fail("model random: --wtype '", wtype, "' is not one of f32, f16, bf16, q8_0, q4_0, q4_k, ",
          engine::WeightMixNames());
   }

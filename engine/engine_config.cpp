@@ -101,8 +101,7 @@ EngineConfig EngineConfig::FromJson(std::string_view json, std::string_view sour
       if (const auto mix = FindWeightMix(s)) {
         c.weights_mix = std::string(mix->name);
       } else if (s != "native") {
-        const std::vector<std::string_view> types = {"f32",  "f16",  "bf16",
-                                                     "q8_0", "q4_0", "q4_k"};
+        const std::vector<std::string_view> types = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_k"};
         if (std::find(types.begin(), types.end(), s) == types.end()) {
           Fail(source, ": 'weights' = \"", GetString(v, source, key),
                "\" is not one of native, f32, f16, bf16, q8_0, q4_0, q4_k (every matrix that "
@@ -264,7 +263,7 @@ std::string EngineConfig::Canonical() const {
   JsonWriter w(buf);
   w.StartObject();
   w.Key("weights");
-  w.String(weights                 ? std::string(kernels::TypeName(*weights)).c_str()
+  w.String(weights                ? std::string(kernels::TypeName(*weights)).c_str()
            : !weights_mix.empty() ? weights_mix.c_str()
                                   : "native");
   w.Key("kv_cache");

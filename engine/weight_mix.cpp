@@ -120,8 +120,7 @@ std::string WeightMixNames() {
 }
 
 bool UseMoreBits(int64_t i_layer, int64_t n_layers) {
-  return i_layer < n_layers / 8 || i_layer >= 7 * n_layers / 8 ||
-         (i_layer - n_layers / 8) % 3 == 2;
+  return i_layer < n_layers / 8 || i_layer >= 7 * n_layers / 8 || (i_layer - n_layers / 8) % 3 == 2;
 }
 
 std::vector<std::optional<GgmlType>> AssignWeightTypes(const WeightMix& mix,
@@ -152,14 +151,14 @@ std::vector<std::optional<GgmlType>> AssignWeightTypes(const WeightMix& mix,
     switch (CategoryOf(t.name)) {
       case Category::kOutput:
         type = t.ne[0] % kernels::Traits(mix.base).block_size != 0 ? GgmlType::kQ8_0
-               : mix.base != GgmlType::kQ8_0                        ? GgmlType::kQ6_K
-                                                                    : mix.base;
+               : mix.base != GgmlType::kQ8_0                       ? GgmlType::kQ6_K
+                                                                   : mix.base;
         break;
       case Category::kTokenEmbd:
         if (tied) {  // quantised as the output it doubles as
           type = t.ne[0] % kernels::Traits(mix.base).block_size != 0 ? GgmlType::kQ8_0
-                 : mix.base != GgmlType::kQ8_0                        ? GgmlType::kQ6_K
-                                                                      : mix.base;
+                 : mix.base != GgmlType::kQ8_0                       ? GgmlType::kQ6_K
+                                                                     : mix.base;
         }
         break;
       case Category::kAttnV:

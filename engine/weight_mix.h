@@ -30,9 +30,9 @@
 namespace gapbench::engine {
 
 struct WeightMix {
-  std::string_view name;    // "q4_k_m", as llama-quantize names the file type (lower case)
-  kernels::GgmlType base;   // llama_ftype_get_default_type
-  uint32_t file_type;       // the llama_ftype, written as general.file_type
+  std::string_view name;   // "q4_k_m", as llama-quantize names the file type (lower case)
+  kernels::GgmlType base;  // llama_ftype_get_default_type
+  uint32_t file_type;      // the llama_ftype, written as general.file_type
 };
 
 // The mixes: q4_k_m, q5_k_m, q6_k, q5_0, q5_1, q4_1 (case-insensitive), else nullopt.

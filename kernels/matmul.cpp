@@ -220,8 +220,7 @@ float VecDot32(GgmlType type, const uint8_t* row, const Q8Row& x, int64_t cols, 
 
 // Vec-dot weights (IsVecDotType): the activations are quantised once per call, then one dot per
 // row and token, rows split over threads; the weights are read as stored, never dequantised.
-void MatMulVecDot(const MatrixView& w, const float* x, int64_t n_tokens, float* y,
-                  bool reference) {
+void MatMulVecDot(const MatrixView& w, const float* x, int64_t n_tokens, float* y, bool reference) {
   const bool k_quant = Traits(w.type).block_size == kQK_K;
   const int64_t nb = w.cols / kQK_K;
   std::vector<BlockQ8_K> acts_k;

@@ -1,9 +1,9 @@
 // Q4_K / Q5_K / Q8_K quantisers and the scalar Q4_K and Q5_K x Q8_K reference dots (the SIMD
 // dots are in quant_k_simd.cpp). The quantisers follow ggml's reference quantisers
 // (quantize_row_q4_K_ref / q5_K_ref with make_qkx2_quants, quantize_row_q8_K_ref) operation by
-// operation and in the same f32 order, so the bytes equal ggml's: the build uses -std=c++20 (no FMA contraction) and the
-// rounding helper reproduces ggml's nearest_int (the 1.5 * 2^23 trick: ties to even).
-// Left out: the importance-weighted variant (make_qkx3_quants / make_qp_quants), which ggml
+// operation and in the same f32 order, so the bytes equal ggml's: the build uses -std=c++20 (no FMA
+// contraction) and the rounding helper reproduces ggml's nearest_int (the 1.5 * 2^23 trick: ties to
+// even). Left out: the importance-weighted variant (make_qkx3_quants / make_qp_quants), which ggml
 // uses only when an imatrix is given.
 #include "kernels/quant_k.h"
 

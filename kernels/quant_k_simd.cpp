@@ -1,5 +1,5 @@
-// K-quant x Q8_K dot products (Q4_K, Q5_K, Q6_K) with Google Highway, compiled for every x86-64 target and dispatched at
-// run time (HWY_DYNAMIC_DISPATCH).
+// K-quant x Q8_K dot products (Q4_K, Q5_K, Q6_K) with Google Highway, compiled for every x86-64
+// target and dispatched at run time (HWY_DYNAMIC_DISPATCH).
 //
 // Per 64-value chunk the 32 weight bytes are widened to int16 and split into low nibbles
 // (sub-block 2c) and high nibbles (sub-block 2c + 1); each nibble lane is multiplied by its
@@ -108,8 +108,8 @@ float DotQ5_KQ8_KImpl(const BlockQ5_K* w, const BlockQ8_K* x, int64_t n) {
       const auto sc_hi = hn::Set(d16, static_cast<int16_t>(sc[2 * chunk + 1]));
       for (int64_t k = 0; k < 32; k += n16) {
         const auto bytes = hn::PromoteTo(d16, hn::LoadU(du8, qw + k));  // 0..255
-        const auto high = hn::ShiftRightSame(hn::PromoteTo(d16, hn::LoadU(du8, wb.qh + k)),
-                                             2 * chunk);
+        const auto high =
+            hn::ShiftRightSame(hn::PromoteTo(d16, hn::LoadU(du8, wb.qh + k)), 2 * chunk);
         const auto q_lo = hn::Or(hn::And(bytes, mask_lo), hn::ShiftLeft<4>(hn::And(high, one)));
         const auto q_hi = hn::Or(hn::ShiftRight<4>(bytes),
                                  hn::ShiftLeft<4>(hn::And(hn::ShiftRight<1>(high), one)));
@@ -165,8 +165,8 @@ float DotQ6_KQ8_KImpl(const BlockQ6_K* w, const BlockQ8_K* x, int64_t n) {
         const auto a = hn::PromoteTo(d16, hn::LoadU(du8, ql + l));
         const auto b = hn::PromoteTo(d16, hn::LoadU(du8, ql + 32 + l));
         const auto h = hn::PromoteTo(d16, hn::LoadU(du8, qh + l));
-        const auto w0 = hn::Sub(hn::Or(hn::And(a, mask4), hn::ShiftLeft<4>(hn::And(h, mask2))),
-                                offset);
+        const auto w0 =
+            hn::Sub(hn::Or(hn::And(a, mask4), hn::ShiftLeft<4>(hn::And(h, mask2))), offset);
         const auto w1 = hn::Sub(
             hn::Or(hn::And(b, mask4), hn::ShiftLeft<4>(hn::And(hn::ShiftRight<2>(h), mask2))),
             offset);
@@ -179,18 +179,14 @@ float DotQ6_KQ8_KImpl(const BlockQ6_K* w, const BlockQ8_K* x, int64_t n) {
         const auto s1 = hn::Set(d16, static_cast<int16_t>(sc[2 + g]));
         const auto s2 = hn::Set(d16, static_cast<int16_t>(sc[4 + g]));
         const auto s3 = hn::Set(d16, static_cast<int16_t>(sc[6 + g]));
-        acc0 = hn::ReorderWidenMulAccumulate(d32, hn::Mul(w0, s0),
-                                             hn::PromoteTo(d16, hn::LoadU(di8, qx + l)), acc0,
-                                             unused);
-        acc1 = hn::ReorderWidenMulAccumulate(d32, hn::Mul(w1, s1),
-                                             hn::PromoteTo(d16, hn::LoadU(di8, qx + 32 + l)), acc1,
-                                             unused);
-        acc2 = hn::ReorderWidenMulAccumulate(d32, hn::Mul(w2, s2),
-                                             hn::PromoteTo(d16, hn::LoadU(di8, qx + 64 + l)), acc2,
-                                             unused);
-        acc3 = hn::ReorderWidenMulAccumulate(d32, hn::Mul(w3, s3),
-                                             hn::PromoteTo(d16, hn::LoadU(di8, qx + 96 + l)), acc3,
-                                             unused);
+        acc0 = hn::ReorderWidenMulAccumulate(
+            d32, hn::Mul(w0, s0), hn::PromoteTo(d16, hn::LoadU(di8, qx + l)), acc0, unused);
+        acc1 = hn::ReorderWidenMulAccumulate(
+            d32, hn::Mul(w1, s1), hn::PromoteTo(d16, hn::LoadU(di8, qx + 32 + l)), acc1, unused);
+        acc2 = hn::ReorderWidenMulAccumulate(
+            d32, hn::Mul(w2, s2), hn::PromoteTo(d16, hn::LoadU(di8, qx + 64 + l)), acc2, unused);
+        acc3 = hn::ReorderWidenMulAccumulate(
+            d32, hn::Mul(w3, s3), hn::PromoteTo(d16, hn::LoadU(di8, qx + 96 + l)), acc3, unused);
       }
     }
     const VI acc = hn::Add(hn::Add(hn::Add(acc0, acc1), hn::Add(acc2, acc3)), unused);

@@ -59,7 +59,8 @@ void QuantizeRowQ5_0(const float* x, BlockQ5_0* y, int64_t n) {
     uint32_t qh = 0;
     for (int j = 0; j < kHalf; ++j) {
       // Truncating cast of x * id + 16.5 (>= 0 here, so truncation is floor).
-      const auto q0 = static_cast<uint8_t>(std::min<int>(31, static_cast<int8_t>(xb[j] * id + 16.5f)));
+      const auto q0 =
+          static_cast<uint8_t>(std::min<int>(31, static_cast<int8_t>(xb[j] * id + 16.5f)));
       const auto q1 =
           static_cast<uint8_t>(std::min<int>(31, static_cast<int8_t>(xb[j + kHalf] * id + 16.5f)));
       y[b].qs[j] = static_cast<uint8_t>((q0 & 0x0F) | ((q1 & 0x0F) << 4));

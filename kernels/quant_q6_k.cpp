@@ -16,10 +16,10 @@
 namespace gapbench::kernels {
 namespace {
 
-constexpr int kGroup = 16;                 // values per 8-bit scale
-constexpr int kGroups = kQK_K / kGroup;    // 16
-constexpr int kNMax = 32;                  // quants l in [-32, 31], stored as l + 32
-constexpr float kGroupMaxEps = 1e-15f;     // ggml's GROUP_MAX_EPS: below it a group is zero
+constexpr int kGroup = 16;               // values per 8-bit scale
+constexpr int kGroups = kQK_K / kGroup;  // 16
+constexpr int kNMax = 32;                // quants l in [-32, 31], stored as l + 32
+constexpr float kGroupMaxEps = 1e-15f;   // ggml's GROUP_MAX_EPS: below it a group is zero
 
 inline int ClampQ(int l) { return std::max(-kNMax, std::min(kNMax - 1, l)); }
 
@@ -121,8 +121,8 @@ void QuantizeBlockQ6_K(const float* x, BlockQ6_K* y) {
       const auto q4 = static_cast<uint8_t>(lh[l + 96]);
       ql[l] = static_cast<uint8_t>((q1 & 0xF) | ((q3 & 0xF) << 4));
       ql[l + 32] = static_cast<uint8_t>((q2 & 0xF) | ((q4 & 0xF) << 4));
-      qh[l] = static_cast<uint8_t>((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) |
-                                   ((q4 >> 4) << 6));
+      qh[l] =
+          static_cast<uint8_t>((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6));
     }
   }
 }

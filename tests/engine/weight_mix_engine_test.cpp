@@ -155,9 +155,10 @@ TEST(WeightMixEngine, Q4KMForwardMatchesDequantisedReference) {
       }
     }
     ASSERT_EQ(i, got.size());
-    std::printf("[ info ] d=%lld q4_k_m engine vs dequantised reference: max err / max |logit| "
-                "= %.2e\n",
-                static_cast<long long>(p.n_embd), err / scale);
+    std::printf(
+        "[ info ] d=%lld q4_k_m engine vs dequantised reference: max err / max |logit| "
+        "= %.2e\n",
+        static_cast<long long>(p.n_embd), err / scale);
     EXPECT_LE(err / scale, 3e-2) << "d=" << p.n_embd;
   }
 }
@@ -169,9 +170,8 @@ TEST(WeightMixEngine, SettingEqualsOfflineMixFile) {
   for (const ModelPreset& p : Presets()) {
     const std::string f32_path = Write(dir, p, "f32");
     for (const char* mix : {"q4_k_m", "q5_k_m", "q6_k", "q5_0", "q5_1", "q4_1"}) {
-      auto online =
-          Model::Load(f32_path, EngineConfig::FromJson(StrCat(R"({"weights": ")", mix, R"("})"),
-                                                       "test"));
+      auto online = Model::Load(
+          f32_path, EngineConfig::FromJson(StrCat(R"({"weights": ")", mix, R"("})"), "test"));
       auto offline = Model::Load(Write(dir, p, mix));
       EXPECT_EQ(online->config().Canonical().find(StrCat("\"weights\":\"", mix, "\"")) !=
                     std::string::npos,

@@ -57,12 +57,12 @@ std::map<std::string, std::optional<GgmlType>> Assign(const char* mix,
 
 // Layers whose attn_v and ffn_down get more bits, worked out by hand from the rule above.
 const std::map<int64_t, std::set<int64_t>> kMoreBits = {
-    {2, {1}},                                                      // n/8 = 0, 7n/8 = 1
-    {16, {0, 1, 4, 7, 10, 13, 14, 15}},                            // Llama-3.2-1B
-    {24, {0, 1, 2, 5, 8, 11, 14, 17, 20, 21, 22, 23}},             // Qwen2.5-0.5B
-    {26, {0, 1, 2, 5, 8, 11, 14, 17, 20, 22, 23, 24, 25}},         // Gemma-2-2B / Gemma-3-1B
-    {28, {0, 1, 2, 5, 8, 11, 14, 17, 20, 23, 24, 25, 26, 27}},     // Qwen3-0.6B
-    {30, {0, 1, 2, 5, 8, 11, 14, 17, 20, 23, 26, 27, 28, 29}},     // SmolLM2-135M
+    {2, {1}},                                                          // n/8 = 0, 7n/8 = 1
+    {16, {0, 1, 4, 7, 10, 13, 14, 15}},                                // Llama-3.2-1B
+    {24, {0, 1, 2, 5, 8, 11, 14, 17, 20, 21, 22, 23}},                 // Qwen2.5-0.5B
+    {26, {0, 1, 2, 5, 8, 11, 14, 17, 20, 22, 23, 24, 25}},             // Gemma-2-2B / Gemma-3-1B
+    {28, {0, 1, 2, 5, 8, 11, 14, 17, 20, 23, 24, 25, 26, 27}},         // Qwen3-0.6B
+    {30, {0, 1, 2, 5, 8, 11, 14, 17, 20, 23, 26, 27, 28, 29}},         // SmolLM2-135M
     {32, {0, 1, 2, 3, 6, 9, 12, 15, 18, 21, 24, 27, 28, 29, 30, 31}},  // Phi-3-mini, Llama 7B
 };
 
@@ -83,8 +83,8 @@ TEST(WeightMix, KMixesFollowTheRuleForSeveralLayerCounts) {
       for (const bool tied : {true, false}) {
         const auto t = LlamaTensors(n, 512, 1536, 256, 1024, tied);
         const auto types = Assign(mix, t, n);
-        const std::string what = std::string(mix) + " n_layer " + std::to_string(n) +
-                                 (tied ? " tied" : " untied");
+        const std::string what =
+            std::string(mix) + " n_layer " + std::to_string(n) + (tied ? " tied" : " untied");
         EXPECT_EQ(types.at("token_embd.weight"), tied ? GgmlType::kQ6_K : base) << what;
         if (!tied) {
           EXPECT_EQ(types.at("output.weight"), GgmlType::kQ6_K) << what;

@@ -154,9 +154,9 @@ TEST(ModelCliMix, RandomQ4KMWritesLlamaCppTypesAndRuns) {
   auto gen = RunProcess(
       {GapbenchBin(), "model", "random", "--preset", "tiny", "--wtype", "q4_k_m", "--out", path});
   ASSERT_EQ(gen.exit_code, 0) << gen.err;
-  ASSERT_EQ(RunProcess({GapbenchBin(), "model", "random", "--preset", "tiny", "--out", f32})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      RunProcess({GapbenchBin(), "model", "random", "--preset", "tiny", "--out", f32}).exit_code,
+      0);
   auto ins = RunProcess({GapbenchBin(), "model", "inspect", path, "--json"});
   ASSERT_EQ(ins.exit_code, 0) << ins.err;
   const rapidjson::Document j = ParseJson(ins.out, "inspect output");
@@ -174,11 +174,11 @@ TEST(ModelCliMix, RandomQ4KMWritesLlamaCppTypesAndRuns) {
     ++checked;
   }
   EXPECT_EQ(checked, 1 + 2 * 9 + 1);
-  auto bench = RunProcess({GapbenchBin(), "bench", "--model", path, "-p", "8", "-n", "4", "-r",
-                           "1", "--json"});
+  auto bench = RunProcess(
+      {GapbenchBin(), "bench", "--model", path, "-p", "8", "-n", "4", "-r", "1", "--json"});
   EXPECT_EQ(bench.exit_code, 0) << bench.err;
-  auto online = RunProcess({GapbenchBin(), "model", "inspect", f32, "--json", "--config",
-                            R"({"weights": "q4_k_m"})"});
+  auto online = RunProcess(
+      {GapbenchBin(), "model", "inspect", f32, "--json", "--config", R"({"weights": "q4_k_m"})"});
   ASSERT_EQ(online.exit_code, 0) << online.err;
   auto offline = RunProcess({GapbenchBin(), "model", "inspect", path, "--json"});
   const rapidjson::Document a = ParseJson(online.out, "online"), b = ParseJson(offline.out, "b");

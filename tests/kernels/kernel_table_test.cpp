@@ -2,9 +2,9 @@
 // every SIMD target this binary was compiled for and this CPU supports (ScopedSimdTarget), and
 // checked against a scalar reference with one metric: bit identity where the kernel promises it,
 // else NMSE under the row's stated bound (kernel_check.h). References are the kernels' own scalar
-// versions (MatMulReference, AttendReference, QuantizeRowQ8_0, the k-quant dot references) or, where
-// there is none (RMSNorm, RoPE, softmax, SwiGLU, quantiser round trips), plain double-precision
-// formulas written here, independent of the kernel code.
+// versions (MatMulReference, AttendReference, QuantizeRowQ8_0, the vec-dot references) or,
+// where there is none (RMSNorm, RoPE, softmax, SwiGLU, quantiser round trips), plain
+// double-precision formulas written here, independent of the kernel code.
 //
 // Perf mode: GAPBENCH_KERNEL_PERF=1 ./build/tests/kernels/kernel_table_test times every row on
 // every target (microseconds per call, the kernel alone, best of several repetitions of at least
@@ -108,8 +108,9 @@ std::vector<double> MatMulRef(const Weight& w, const std::vector<float>& x, int6
 enum class MatMulVariant { kPlain, kPacked, kSameInput };
 
 // Bounds: MatMul and MatMulReference differ only in the order of f32 additions (relative error
-// ~sqrt(cols) * 2^-24 per output), so the NMSE stays near 1e-13; the k-quants go through their
-// dots (DotQ4_KQ8_K, DotQ6_KQ8_K), bit for bit the reference on every target; q8_0/q4_0 are exact on AVX3_DL (VNNI block sums).
+// ~sqrt(cols) * 2^-24 per output), so the NMSE stays near 1e-13; the vec-dot types (q4_K, q5_K,
+// q6_K, q5_0, q5_1, q4_1) go through their dots, bit for bit the reference on every target;
+// q8_0/q4_0 are exact on AVX3_DL (VNNI block sums).
 KernelCase MatMulCase(MatMulVariant variant, GgmlType type, int64_t rows, int64_t cols,
                       int64_t n_tokens) {
   static const char* const kOps[] = {"matmul", "matmul_packed", "matmul_same_input"};
@@ -428,8 +429,8 @@ template <class Block>
 KernelCase DotKCase(GgmlType type, int64_t rows, int64_t n,
                     float (*dot)(const Block*, const BlockQ8_K*, int64_t),
                     float (*reference)(const Block*, const BlockQ8_K*, int64_t)) {
-  KernelCase c{"dot", std::string(TypeName(type)) + "_q8_K", Dims({rows, n}), Bound{true, 0.0},
-               "", nullptr};
+  KernelCase c{"dot",  std::string(TypeName(type)) + "_q8_K", Dims({rows, n}), Bound{true, 0.0}, "",
+               nullptr};
   c.prepare = [=]() {
     const int64_t nb = n / kQK_K;
     auto w = std::make_shared<std::vector<Block>>(static_cast<size_t>(rows * nb));
@@ -451,8 +452,9 @@ KernelCase DotKCase(GgmlType type, int64_t rows, int64_t n,
 
 // Quantise then dequantise N(0,1) values; the reference is the input. Bounds from the step
 // sizes: f16 2^-11 relative, bf16 2^-8, q8_0 amax/127 per 32, q8_K amax/127 per 256, q4_0
-// amax/8 per 32, q4_K ~ range/15 per 32, q5_K ~ range/31 per 32, q6_K ~ amax/32 per 16, q5_0 amax/16 per 32, q5_1 / q4_1
-// range/31 / range/15 per 32 (NMSE ~ step^2 / 12 over unit variance, times 4).
+// amax/8 per 32, q4_K ~ range/15 per 32, q5_K ~ range/31 per 32, q6_K ~ amax/32 per 16, q5_0
+// amax/16 per 32, q5_1 / q4_1 range/31 / range/15 per 32 (NMSE ~ step^2 / 12 over unit variance,
+// times 4).
 KernelCase RoundTripCase(GgmlType type, int64_t n, double max_nmse) {
   KernelCase c{"round_trip", std::string(TypeName(type)), Dims({n}), Bound{false, max_nmse}, "",
                nullptr};
@@ -488,7 +490,7 @@ template <class Block>
 KernelCase Dot32Case(GgmlType type, int64_t rows, int64_t n,
                      float (*dot)(const Block*, const Q8Row&, int64_t),
                      float (*reference)(const Block*, const Q8Row&, int64_t)) {
-  KernelCase c{"dot", std::string(TypeName(type)) + "_q8", Dims({rows, n}), Bound{true, 0.0}, "",
+  KernelCase c{"dot",  std::string(TypeName(type)) + "_q8", Dims({rows, n}), Bound{true, 0.0}, "",
                nullptr};
   c.prepare = [=]() {
     const int64_t nb = n / kQK5;

@@ -1,6 +1,7 @@
 // MatMul with vec-dot weights (the k-quants: activations quantised to Q8_K; q5_0, q5_1, q4_1:
-// Q8_0 / Q8_1; one dot per row and token). Checked against MatMulReference (the scalar dots: same bits) and against a
-// double-precision dot of the dequantised weights with the dequantised activations.
+// Q8_0 / Q8_1; one dot per row and token). Checked against MatMulReference (the scalar dots: same
+// bits) and against a double-precision dot of the dequantised weights with the dequantised
+// activations.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -84,8 +85,7 @@ TEST_P(MatMulVecDot, RejectsRowsThatAreNotWholeBlocks) {
 
 INSTANTIATE_TEST_SUITE_P(Types, MatMulVecDot,
                          ::testing::Values(GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K,
-                                           GgmlType::kQ5_0,
-                                           GgmlType::kQ5_1, GgmlType::kQ4_1),
+                                           GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ4_1),
                          [](const ::testing::TestParamInfo<GgmlType>& info) {
                            return std::string(TypeName(info.param));
                          });

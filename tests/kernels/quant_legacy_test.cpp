@@ -5,6 +5,8 @@
 // - the bit layout (fifth bits in a little-endian u32) written out by hand;
 // - a double-precision dot of the dequantised operands for the dot products, and bit identity of
 //   the SIMD dots with their scalar references on every compiled target.
+#include "kernels/quant_legacy.h"
+
 #include <gtest/gtest.h>
 
 #include <cfloat>
@@ -19,7 +21,6 @@
 #include "kernels/fp16.h"
 #include "kernels/quant.h"
 #include "kernels/quant_k.h"
-#include "kernels/quant_legacy.h"
 #include "kernels/types.h"
 #include "tests/kernels/kernel_check.h"
 #include "tests/test_util.h"
