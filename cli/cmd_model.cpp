@@ -28,7 +28,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: gapbench model inspect FILE [--json] [--tensors] [--config FILE|JSON]\n"
     "       gapbench model random --preset smollm2-135m|qwen2.5-0.5b|llama3.2-1b|tiny\n"
-    "                             [--arch llama|qwen2] [--wtype f32|f16|bf16|q8_0|q4_0|q4_k]\n"
+    "                             [--arch llama|qwen2] [--wtype TYPE]\n"
     "                             --out FILE [--seed N] [--vocab VOCAB.gguf]\n"
     "(gapbench model inspect --help, gapbench model random --help)\n";
 
@@ -56,7 +56,10 @@ const CommandSpec& RandomSpec() {
           "downloads).",
       .options = {{"preset", "P", "smollm2-135m | qwen2.5-0.5b | llama3.2-1b | tiny", true},
                   {"arch", "A", "llama | qwen2 (default: from the preset)"},
-                  {"wtype", "T", "f32 | f16 | bf16 | q8_0 | q4_0 | q4_k (default f32)"},
+                  {"wtype", "T",
+                   "f32 | f16 | bf16 | q8_0 | q4_0 | q4_k (every 2-D weight that type), or a "
+                   "llama.cpp mix with its per-tensor types and fallbacks: q4_k_m | q5_k_m | "
+                   "q6_k | q5_0 | q5_1 | q4_1 (default f32)"},
                   {"out", "FILE", "the GGUF file to write", true},
                   {"seed", "N", "weights seed (default 0)"},
                   {"vocab", "VOCAB.gguf", "take the tokenizer from this file"}},
@@ -173,13 +176,15 @@ int Random(const Argv& argv) {
   o.preset = *p;
   o.arch = args.Get("arch").value_or(preset.rfind("qwen", 0) == 0 ? "qwen2" : "llama");
   const std::string wtype = args.Get("wtype").value_or("f32");
+  o.mix = engine::FindWeightMix(wtype);  // llama.cpp's per-tensor assignment, e.g. q4_k_m
   auto t = kernels::ParseTypeName(wtype);
-  if (!t || (*t != kernels::GgmlType::kF32 && *t != kernels::GgmlType::kF16 &&
-             *t != kernels::GgmlType::kBF16 && *t != kernels::GgmlType::kQ8_0 &&
-             *t != kernels::GgmlType::kQ4_0 && *t != kernels::GgmlType::kQ4_K)) {
-    Fail("model random: --wtype '", wtype, "' is not one of f32, f16, bf16, q8_0, q4_0, q4_k");
+  if (!o.mix && (!t || (*t != kernels::GgmlType::kF32 && *t != kernels::GgmlType::kF16 &&
+                        *t != kernels::GgmlType::kBF16 && *t != kernels::GgmlType::kQ8_0 &&
+                        *t != kernels::GgmlType::kQ4_0 && *t != kernels::GgmlType::kQ4_K))) {
+    Fail("model random: --wtype '", wtype, "' is not one of f32, f16, bf16, q8_0, q4_0, q4_k, ",
+         engine::WeightMixNames());
   }
-  o.wtype = *t;
+  if (!o.mix) o.wtype = *t;
   o.vocab_path = args.Get("vocab").value_or("");
   const int64_t seed = args.GetInt("seed", 0);
   if (seed < 0) Fail("model random: --seed must be non-negative, got ", seed);

@@ -10,6 +10,7 @@
 #include "common/json.h"
 #include "common/text.h"
 #include "engine/model.h"
+#include "engine/weight_mix.h"
 
 namespace gapbench::engine {
 namespace {
@@ -95,10 +96,19 @@ EngineConfig EngineConfig::FromJson(std::string_view json, std::string_view sour
     if (key == "weights") {
       std::string s = GetString(v, source, key);
       for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      if (s == "native") {
-        c.weights.reset();
-      } else {
-        c.weights = ParseType(s, source, key, {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_k"});
+      c.weights.reset();
+      c.weights_mix.clear();
+      if (const auto mix = FindWeightMix(s)) {
+        c.weights_mix = std::string(mix->name);
+      } else if (s != "native") {
+        const std::vector<std::string_view> types = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_k"};
+        if (std::find(types.begin(), types.end(), s) == types.end()) {
+          Fail(source, ": 'weights' = \"", GetString(v, source, key),
+               "\" is not one of native, f32, f16, bf16, q8_0, q4_0, q4_k (every matrix that "
+               "type) or ",
+               WeightMixNames(), " (llama.cpp's per-tensor mix)");
+        }
+        c.weights = ParseType(s, source, key, types);
       }
     } else if (key == "kv_cache") {
       c.kv_cache = ParseType(GetString(v, source, key), source, key, {"f32", "f16", "q8_0"});
@@ -253,7 +263,9 @@ std::string EngineConfig::Canonical() const {
   JsonWriter w(buf);
   w.StartObject();
   w.Key("weights");
-  w.String(weights ? std::string(kernels::TypeName(*weights)).c_str() : "native");
+  w.String(weights                ? std::string(kernels::TypeName(*weights)).c_str()
+           : !weights_mix.empty() ? weights_mix.c_str()
+                                  : "native");
   w.Key("kv_cache");
   w.String(std::string(kernels::TypeName(kv_cache)).c_str());
   w.Key("kv_heads");

@@ -1,7 +1,8 @@
 // EngineConfig: the engine settings a sweep varies (ARCHITECTURE.md), parsed from JSON with
 // errors that name the key and suggest the closest valid one, validated against a model, and
 // written back in a canonical form whose hash keys results.
-//   {"weights": "native|f32|f16|bf16|q8_0|q4_0|q4_k", "kv_cache": "f32|f16|q8_0",
+//   {"weights": "native|f32|f16|bf16|q8_0|q4_0|q4_k|q4_k_m|q5_k_m|q6_k|q5_0|q5_1|q4_1",
+//    "kv_cache": "f32|f16|q8_0",
 //    "kv_heads": 0, "sliding_window": {"window": 0, "layers": "none|alternate|all"},
 //    "kv_sharing": {"mode": "none|adjacent|tail", "group": 2, "from_layer": 0},
 //    "threads": 0, "context": 0, "batch": 0}
@@ -26,7 +27,11 @@ enum class KvSharingMode { kNone, kAdjacent, kTail };
 constexpr int64_t kMaxContext = int64_t{1} << 24;
 
 struct EngineConfig {
-  std::optional<kernels::GgmlType> weights;  // nullopt = native (the file's types)
+  std::optional<kernels::GgmlType> weights;  // nullopt = native (the file's types) or a mix
+  // A llama.cpp quantisation mix ("q4_k_m", ...: engine/weight_mix.h) that re-quantises every
+  // matrix with llama-quantize's per-tensor assignment; empty = none. Set only when weights is
+  // nullopt.
+  std::string weights_mix;
   kernels::GgmlType kv_cache = kernels::GgmlType::kF16;
   bool kv_cache_set = false;  // "kv_cache" was given (not part of the canonical form)
   int64_t kv_heads = 0;       // 0 = native; n < native = GQA by mean-pooling K/V heads

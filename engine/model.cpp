@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "engine/weight_mix.h"
 #include "kernels/matmul_simd.h"
 #include "kernels/parallel.h"
 #include "kernels/quant.h"
@@ -22,6 +23,7 @@ std::unique_ptr<Model> Model::Load(const std::string& path, const EngineConfig& 
   m->config_ = config;
   m->file_ = GgufFile::Open(path);
   m->LoadHParams();
+  m->CheckTensorTypes();
   config.Validate(m->hp_, path);
   m->tokenizer_ = Tokenizer::FromGguf(*m->file_);
   m->BindWeights();
@@ -99,6 +101,7 @@ void Model::ApplyKvHeads() {
 }
 
 void Model::ApplyWeightType() {
+  if (!config_.weights_mix.empty()) return ApplyWeightMix();
   if (!config_.weights) return;
   const kernels::GgmlType t = *config_.weights;
   auto convert = [&](kernels::MatrixView& m) {
@@ -113,6 +116,41 @@ void Model::ApplyWeightType() {
   }
   for (auto& L : layers_) {
     for (auto* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) convert(*m);
+  }
+}
+
+// A llama.cpp mix: each matrix gets the type llama-quantize would give the file's tensor of that
+// name (weight_mix.h), computed over the file's whole tensor list so that its counters and the
+// tied-output rule see what llama.cpp sees.
+void Model::ApplyWeightMix() {
+  const std::optional<WeightMix> mix = FindWeightMix(config_.weights_mix);
+  GB_CHECK(mix.has_value(), "unknown weight mix ", config_.weights_mix);
+  std::vector<TensorShape> shapes;
+  for (const auto& t : file_->tensors()) shapes.push_back(TensorShape{t.name, t.ne});
+  const auto types = AssignWeightTypes(*mix, shapes, hp_.n_layer);
+  auto convert = [&](kernels::MatrixView& m, const std::string& name) {
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      if (shapes[i].name != name || !types[i]) continue;
+      if (m.type != *types[i]) m = OwnMatrix(Dequantize(m), m.rows, m.cols, *types[i]);
+      return;
+    }
+  };
+  convert(token_embd_, "token_embd.weight");
+  if (tied_) {
+    output_ = token_embd_;
+  } else {
+    convert(output_, "output.weight");
+  }
+  for (int64_t il = 0; il < hp_.n_layer; ++il) {
+    LayerWeights& L = layers_[static_cast<size_t>(il)];
+    const std::string p = StrCat("blk.", il, ".");
+    convert(L.wq, p + "attn_q.weight");
+    convert(L.wk, p + "attn_k.weight");
+    convert(L.wv, p + "attn_v.weight");
+    convert(L.wo, p + "attn_output.weight");
+    convert(L.w_gate, p + "ffn_gate.weight");
+    convert(L.w_up, p + "ffn_up.weight");
+    convert(L.w_down, p + "ffn_down.weight");
   }
 }
 
@@ -215,6 +253,17 @@ HParams ReadHParams(const GgufFile& f) {
   return hp;
 }
 
+// Every tensor's type is one the kernels compute, checked from the header alone, so a file the
+// engine cannot run is refused before the tokenizer or any tensor data is read.
+void Model::CheckTensorTypes() const {
+  for (const auto& t : file_->tensors()) {
+    if (!kernels::Traits(t.type).computable) {
+      Fail(file_->path(), ": tensor '", t.name, "' has type ", kernels::TypeName(t.type),
+           ", which this engine cannot compute (supported: ", kernels::ComputableTypeNames(), ")");
+    }
+  }
+}
+
 void Model::LoadHParams() {
   hp_ = ReadHParams(*file_);
   family_ = *FindFamily(hp_.arch);
@@ -229,7 +278,7 @@ kernels::MatrixView Model::Matrix(const std::string& name, int64_t cols, int64_t
   }
   if (!kernels::Traits(t->type).computable) {
     Fail(file_->path(), ": tensor '", name, "' has type ", kernels::TypeName(t->type),
-         " which this engine cannot compute yet (supported: f32, f16, bf16, q8_0, q4_0, q4_K)");
+         ", which this engine cannot compute (supported: ", kernels::ComputableTypeNames(), ")");
   }
   return kernels::MatrixView{t->type, t->data, rows, cols};
 }

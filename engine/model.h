@@ -81,9 +81,11 @@ class Model {
  private:
   Model() = default;
   void LoadHParams();
+  void CheckTensorTypes() const;
   void BindWeights();
   void ApplyKvHeads();
   void ApplyWeightType();
+  void ApplyWeightMix();
   void CountBytes();
   void PackForPrefill();
   // Stores rows x cols f32 values as type t in a buffer the model owns.

@@ -98,22 +98,28 @@ struct PlannedTensor {
   Init init;
 };
 
-void Validate(const RandomModelOptions& o) {
-  if (o.arch != "llama" && o.arch != "qwen2") {
-    Fail("model random: unknown --arch '", o.arch, "' (expected llama or qwen2)");
-  }
-  FileType(o.wtype);
+void ValidatePreset(const RandomModelOptions& o) {
   const ModelPreset& p = o.preset;
   GB_CHECK(
       p.n_head > 0 && p.n_head_kv > 0 && p.n_embd % p.n_head == 0 && p.n_head % p.n_head_kv == 0,
       "bad preset ", p.name);
+  if (p.n_vocab < 256 + static_cast<int64_t>(kMerges.size()) + 2) {
+    Fail("model random: preset ", p.name, " vocabulary of ", p.n_vocab, " is too small");
+  }
+}
+
+void Validate(const RandomModelOptions& o) {
+  if (o.arch != "llama" && o.arch != "qwen2") {
+    Fail("model random: unknown --arch '", o.arch, "' (expected llama or qwen2)");
+  }
+  if (o.mix) return ValidatePreset(o);  // row lengths: the mix falls back per tensor
+  FileType(o.wtype);
+  ValidatePreset(o);
+  const ModelPreset& p = o.preset;
   const int64_t block = kernels::Traits(o.wtype).block_size;
   if (p.n_embd % block != 0 || p.n_ff % block != 0) {
     Fail("model random: preset ", p.name, " has rows of ", p.n_embd, " and ", p.n_ff,
          " elements, not multiples of the ", kernels::TypeName(o.wtype), " block size ", block);
-  }
-  if (p.n_vocab < 256 + static_cast<int64_t>(kMerges.size()) + 2) {
-    Fail("model random: preset ", p.name, " vocabulary of ", p.n_vocab, " is too small");
   }
 }
 
@@ -167,10 +173,13 @@ GgufWriter Plan(const RandomModelOptions& options, std::vector<PlannedTensor>* i
   const int64_t hd = p.head_dim();
   GgufWriter w;
   w.SetString("general.architecture", a);
-  w.SetString("general.name", StrCat(p.display_name, " random (", a, ", ",
-                                     kernels::TypeName(o.wtype), ", seed ", o.seed, ")"));
-  w.SetU32("general.file_type", FileType(o.wtype));
-  if (kernels::Traits(o.wtype).block_size > 1) w.SetU32("general.quantization_version", 2);
+  const std::string type_name(o.mix ? o.mix->name : kernels::TypeName(o.wtype));
+  w.SetString("general.name",
+              StrCat(p.display_name, " random (", a, ", ", type_name, ", seed ", o.seed, ")"));
+  w.SetU32("general.file_type", o.mix ? o.mix->file_type : FileType(o.wtype));
+  if (o.mix || kernels::Traits(o.wtype).block_size > 1) {
+    w.SetU32("general.quantization_version", 2);
+  }
   w.SetAlignment(32);
   w.SetU32(a + ".context_length", static_cast<uint32_t>(p.n_ctx));
   w.SetU32(a + ".embedding_length", static_cast<uint32_t>(p.n_embd));
@@ -192,11 +201,13 @@ GgufWriter Plan(const RandomModelOptions& options, std::vector<PlannedTensor>* i
     AddTokenizer(w, p.n_vocab);
   }
 
+  // Tensors are collected first, so that a mix can assign their types from the whole list.
+  std::vector<GgufTensorSpec> specs;
   auto add = [&](std::string name, std::vector<int64_t> ne, GgmlType t, Init init) {
-    w.AddTensor(GgufTensorSpec{std::move(name), std::move(ne), t});
+    specs.push_back(GgufTensorSpec{std::move(name), std::move(ne), t});
     inits->push_back({init});
   };
-  const GgmlType wt = o.wtype;
+  const GgmlType wt = o.mix ? GgmlType::kF32 : o.wtype;
   const GgmlType f32 = GgmlType::kF32;
   const int64_t d = p.n_embd;
   const int64_t q_out = p.n_head * hd;
@@ -223,6 +234,15 @@ GgufWriter Plan(const RandomModelOptions& options, std::vector<PlannedTensor>* i
     add(b + "ffn_down.weight", {p.n_ff, d}, wt, Init::kWeight);
   }
   add("output_norm.weight", {d}, f32, Init::kNorm);
+  if (o.mix) {
+    std::vector<TensorShape> shapes;
+    for (const auto& spec : specs) shapes.push_back(TensorShape{spec.name, spec.ne});
+    const auto types = AssignWeightTypes(*o.mix, shapes, p.n_layer);
+    for (size_t i = 0; i < specs.size(); ++i) {
+      if (types[i]) specs[i].type = *types[i];
+    }
+  }
+  for (auto& spec : specs) w.AddTensor(std::move(spec));
   return w;
 }
 

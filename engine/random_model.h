@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/weight_mix.h"
 #include "kernels/types.h"
 
 namespace gapbench::engine {
@@ -59,6 +60,9 @@ struct RandomModelOptions {
   std::string arch = "llama";  // "llama" or "qwen2" (qwen2 adds q/k/v biases)
   ModelPreset preset;
   kernels::GgmlType wtype = kernels::GgmlType::kF32;  // 2-D weights; norms and biases stay f32
+  // Optional: a llama.cpp quantisation mix (weight_mix.h: q4_k_m, ...), which then assigns each
+  // 2-D weight its type exactly as llama-quantize would; wtype is ignored.
+  std::optional<WeightMix> mix;
   uint64_t seed = 0;
   // Optional: a GGUF whose tokenizer.* metadata is copied (a real vocabulary, e.g. llama.cpp's
   // ggml-vocab-qwen2.gguf); its token count then sets the vocabulary size of the model.

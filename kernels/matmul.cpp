@@ -14,11 +14,29 @@
 #include "kernels/parallel.h"
 #include "kernels/quant.h"
 #include "kernels/quant_k.h"
+#include "kernels/quant_legacy.h"
 
 namespace gapbench::kernels {
 namespace {
 
 bool IsInt8Type(GgmlType t) { return t == GgmlType::kQ8_0 || t == GgmlType::kQ4_0; }
+
+// Weight types multiplied one row and token at a time by a dot kernel on quantised activations,
+// as ggml's vec_dot_type: Q8_K for the k-quants (quant_k.h), Q8_0 / Q8_1 for the 32-value types
+// of quant_legacy.h.
+bool IsVecDotType(GgmlType t) {
+  switch (t) {
+    case GgmlType::kQ4_K:
+    case GgmlType::kQ5_K:
+    case GgmlType::kQ6_K:
+    case GgmlType::kQ5_0:
+    case GgmlType::kQ5_1:
+    case GgmlType::kQ4_1:
+      return true;
+    default:
+      return false;
+  }
+}
 
 void CheckSupported(const MatrixView& w) {
   switch (w.type) {
@@ -33,14 +51,15 @@ void CheckSupported(const MatrixView& w) {
              " columns, not a multiple of the block size 32");
       }
       break;
-    case GgmlType::kQ4_K:
-      if (w.cols % kQK_K != 0) {
-        Fail("MatMul: q4_K weight has ", w.cols, " columns, not a multiple of the block size 256");
-      }
-      break;
     default:
-      Fail("MatMul: no kernel for weight type ", TypeName(w.type),
-           " (supported: f32, f16, bf16, q8_0, q4_0, q4_K)");
+      if (!IsVecDotType(w.type)) {
+        Fail("MatMul: no kernel for weight type ", TypeName(w.type),
+             " (supported: ", ComputableTypeNames(), ")");
+      }
+      if (w.cols % Traits(w.type).block_size != 0) {
+        Fail("MatMul: ", TypeName(w.type), " weight has ", w.cols,
+             " columns, not a multiple of the block size ", Traits(w.type).block_size);
+      }
   }
   GB_CHECK(w.rows >= 0 && w.cols >= 0, "MatMul: negative shape");
   GB_CHECK(w.data != nullptr || w.rows * w.cols == 0, "MatMul: null weight data");
@@ -66,6 +85,30 @@ QuantizedActivations QuantizeActivations(const float* x, int64_t n_tokens, int64
                                      acts.d.data() + t_begin * nb, acts.q.data() + t_begin * cols,
                                      acts.s.data() + t_begin * nb);
               });
+  return acts;
+}
+
+// QuantizeActivations' values from the scalar quantiser (QuantizeRowQ8_0), for the reference.
+QuantizedActivations QuantizeActivationsReference(const float* x, int64_t n_tokens, int64_t cols) {
+  const int64_t nb = cols / kQK;
+  QuantizedActivations acts;
+  acts.d.resize(static_cast<size_t>(n_tokens * nb));
+  acts.q.resize(static_cast<size_t>(n_tokens * cols));
+  acts.s.resize(static_cast<size_t>(n_tokens * nb));
+  std::vector<BlockQ8_0> blocks(static_cast<size_t>(nb));
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    QuantizeRowQ8_0(x + t * cols, blocks.data(), cols);
+    for (int64_t b = 0; b < nb; ++b) {
+      const size_t i = static_cast<size_t>(t * nb + b);
+      acts.d[i] = F16ToF32(blocks[b].d);
+      int32_t sum = 0;
+      for (int64_t j = 0; j < kQK; ++j) {
+        acts.q[static_cast<size_t>(t * cols + b * kQK + j)] = blocks[b].qs[j];
+        sum += blocks[b].qs[j];
+      }
+      acts.s[i] = sum;
+    }
+  }
   return acts;
 }
 
@@ -138,21 +181,73 @@ void RunRows(const MatrixView& w, const float* x, const QuantizedActivations* ac
   SimdMatMulRows(args, row_begin, row_end);
 }
 
-// Q4_K weights pair with Q8_K activations (ggml's vec_dot_type): one DotQ4_KQ8_K per row and
-// token, rows split over threads. `reference` selects the scalar dot (same bits, see quant_k.h).
-void MatMulQ4K(const MatrixView& w, const float* x, int64_t n_tokens, float* y, bool reference) {
-  const int64_t nb = w.cols / kQK_K;
-  std::vector<BlockQ8_K> acts(static_cast<size_t>(n_tokens * nb));
-  for (int64_t t = 0; t < n_tokens; ++t) {
-    QuantizeRowQ8_K(x + t * w.cols, acts.data() + t * nb, w.cols);
+// One weight row (of a vec-dot type) against one Q8_K activation row. `reference` selects the
+// scalar dot, which the SIMD one equals bit for bit (quant_k.h).
+float VecDotK(GgmlType type, const uint8_t* row, const BlockQ8_K* x, int64_t cols, bool reference) {
+  switch (type) {
+    case GgmlType::kQ4_K: {
+      const auto* w = reinterpret_cast<const BlockQ4_K*>(row);
+      return reference ? DotQ4_KQ8_KReference(w, x, cols) : DotQ4_KQ8_K(w, x, cols);
+    }
+    case GgmlType::kQ5_K: {
+      const auto* w = reinterpret_cast<const BlockQ5_K*>(row);
+      return reference ? DotQ5_KQ8_KReference(w, x, cols) : DotQ5_KQ8_K(w, x, cols);
+    }
+    default: {  // kQ6_K
+      const auto* w = reinterpret_cast<const BlockQ6_K*>(row);
+      return reference ? DotQ6_KQ8_KReference(w, x, cols) : DotQ6_KQ8_K(w, x, cols);
+    }
   }
-  const auto* rows = static_cast<const BlockQ4_K*>(w.data);
+}
+
+// One weight row of a 32-value vec-dot type against one Q8_0 / Q8_1 activation row.
+float VecDot32(GgmlType type, const uint8_t* row, const Q8Row& x, int64_t cols, bool reference) {
+  switch (type) {
+    case GgmlType::kQ5_0: {
+      const auto* w = reinterpret_cast<const BlockQ5_0*>(row);
+      return reference ? DotQ5_0Q8_0Reference(w, x, cols) : DotQ5_0Q8_0(w, x, cols);
+    }
+    case GgmlType::kQ5_1: {
+      const auto* w = reinterpret_cast<const BlockQ5_1*>(row);
+      return reference ? DotQ5_1Q8_1Reference(w, x, cols) : DotQ5_1Q8_1(w, x, cols);
+    }
+    default: {  // kQ4_1
+      const auto* w = reinterpret_cast<const BlockQ4_1*>(row);
+      return reference ? DotQ4_1Q8_1Reference(w, x, cols) : DotQ4_1Q8_1(w, x, cols);
+    }
+  }
+}
+
+// Vec-dot weights (IsVecDotType): the activations are quantised once per call, then one dot per
+// row and token, rows split over threads; the weights are read as stored, never dequantised.
+void MatMulVecDot(const MatrixView& w, const float* x, int64_t n_tokens, float* y, bool reference) {
+  const bool k_quant = Traits(w.type).block_size == kQK_K;
+  const int64_t nb = w.cols / kQK_K;
+  std::vector<BlockQ8_K> acts_k;
+  QuantizedActivations acts_8;
+  if (k_quant) {
+    acts_k.resize(static_cast<size_t>(n_tokens * nb));
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      QuantizeRowQ8_K(x + t * w.cols, acts_k.data() + t * nb, w.cols);
+    }
+  } else {
+    acts_8 = reference ? QuantizeActivationsReference(x, n_tokens, w.cols)
+                       : QuantizeActivations(x, n_tokens, w.cols);
+  }
+  const auto* rows = static_cast<const uint8_t*>(w.data);
+  const int64_t row_bytes = RowBytes(Traits(w.type), w.cols);
+  const int64_t nb32 = w.cols / kQK;
   auto run = [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       for (int64_t t = 0; t < n_tokens; ++t) {
-        y[t * w.rows + r] = reference
-                                ? DotQ4_KQ8_KReference(rows + r * nb, acts.data() + t * nb, w.cols)
-                                : DotQ4_KQ8_K(rows + r * nb, acts.data() + t * nb, w.cols);
+        if (k_quant) {
+          y[t * w.rows + r] =
+              VecDotK(w.type, rows + r * row_bytes, acts_k.data() + t * nb, w.cols, reference);
+        } else {
+          const Q8Row xt{acts_8.d.data() + t * nb32, acts_8.q.data() + t * w.cols,
+                         acts_8.s.data() + t * nb32};
+          y[t * w.rows + r] = VecDot32(w.type, rows + r * row_bytes, xt, w.cols, reference);
+        }
       }
     }
   };
@@ -199,7 +294,7 @@ void RunPanels(std::span<const MatMulProduct> products, const float* x,
 void MatMul(const MatrixView& w, const float* x, int64_t n_tokens, float* y) {
   CheckSupported(w);
   if (n_tokens <= 0 || w.rows == 0) return;
-  if (w.type == GgmlType::kQ4_K) return MatMulQ4K(w, x, n_tokens, y, false);
+  if (IsVecDotType(w.type)) return MatMulVecDot(w, x, n_tokens, y, false);
   QuantizedActivations acts;
   if (IsInt8Type(w.type)) acts = QuantizeActivations(x, n_tokens, w.cols);
   const MatMulProduct one{w, y};
@@ -223,7 +318,7 @@ void MatMulSameInput(std::span<const MatMulProduct> products, const float* x, in
 
 void MatMulReference(const MatrixView& w, const float* x, int64_t n_tokens, float* y) {
   CheckSupported(w);
-  if (w.type == GgmlType::kQ4_K) return MatMulQ4K(w, x, n_tokens, y, true);
+  if (IsVecDotType(w.type)) return MatMulVecDot(w, x, n_tokens, y, true);
   const int64_t nb = w.cols / kQK;
   std::vector<BlockQ8_0> xq;
   for (int64_t t = 0; t < n_tokens; ++t) {
@@ -241,12 +336,12 @@ void MatMulReference(const MatrixView& w, const float* x, int64_t n_tokens, floa
 float DotRow(const MatrixView& w, int64_t row, const float* x) {
   CheckSupported(w);
   GB_CHECK(row >= 0 && row < w.rows, "DotRow: row ", row, " out of [0, ", w.rows, ")");
-  if (w.type == GgmlType::kQ4_K) {
+  if (IsVecDotType(w.type)) {
     MatrixView one_row = w;
     one_row.data = static_cast<const uint8_t*>(w.data) + row * RowBytes(Traits(w.type), w.cols);
     one_row.rows = 1;
     float y = 0.0f;
-    MatMulQ4K(one_row, x, 1, &y, false);
+    MatMulVecDot(one_row, x, 1, &y, false);
     return y;
   }
   QuantizedActivations acts;

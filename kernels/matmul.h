@@ -7,7 +7,10 @@
 //   F16, BF16      : weights widened to f32, f32 x f32
 //   Q8_0, Q4_0     : activations quantised to Q8_0 per 32-block (as ggml's vec_dot_type),
 //                    int32 dot per block, scaled by d_w * d_x and summed in f32
-//   Q4_K           : activations quantised to Q8_K per 256-block, DotQ4_KQ8_K (quant_k.h)
+//   Q4_K, Q5_K,    : activations quantised to Q8_K per 256-block, DotQ4_KQ8_K / DotQ5_KQ8_K /
+//   Q6_K             DotQ6_KQ8_K (quant_k.h): exact int32 per block, f64 across blocks
+//   Q5_0, Q5_1,    : activations quantised to Q8_0 per 32-block (plus the exact quant sums: Q8_1
+//   Q4_1             for the types with a min), quant_legacy.h dots: int32 per block, f64 across
 #pragma once
 
 #include <cstdint>

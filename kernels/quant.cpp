@@ -3,8 +3,8 @@
 // operation, so the bytes equal a file quantised offline by llama.cpp: the scale is divided in
 // f32, its reciprocal is multiplied in (not divided), rounding is roundf (half away from zero) for
 // Q8_0 and truncation of x*id + 8.5 for Q4_0, and d is stored with round-to-nearest-even f16.
-// Dequantisation also covers q4_K and q6_K (for loading such files); their quantisers (the
-// importance-weighted searches of ggml) are deliberately left out.
+// The k-quant (quant_k.h) and Q5_0 / Q5_1 / Q4_1 (quant_legacy.h) quantisers follow ggml's _ref
+// quantisers (no importance matrix).
 #include "kernels/quant.h"
 
 #include <algorithm>
@@ -14,19 +14,12 @@
 #include "common/error.h"
 #include "kernels/fp16.h"
 #include "kernels/quant_k.h"
+#include "kernels/quant_legacy.h"
 
 namespace gapbench::kernels {
 namespace {
 
-// BlockQ4_K and kQK_K come from kernels/quant_k.h.
-
-struct BlockQ6_K {
-  uint8_t ql[kQK_K / 2];      // low 4 bits
-  uint8_t qh[kQK_K / 4];      // high 2 bits
-  int8_t scales[kQK_K / 16];  // 8-bit scale per 16 values
-  uint16_t d;                 // f16 super-block scale
-};
-static_assert(sizeof(BlockQ6_K) == 210);
+// BlockQ4_K, BlockQ6_K and kQK_K come from kernels/quant_k.h.
 
 void CheckMultiple(GgmlType t, int64_t n, int64_t block) {
   if (n % block != 0) {
@@ -62,6 +55,33 @@ void DequantizeQ4_K(const BlockQ4_K* x, float* y, int64_t n) {
       const float m2 = dmin * m;
       for (int l = 0; l < 32; ++l) *y++ = d1 * static_cast<float>(q[l] & 0xF) - m1;
       for (int l = 0; l < 32; ++l) *y++ = d2 * static_cast<float>(q[l] >> 4) - m2;
+      q += 32;
+    }
+  }
+}
+
+void DequantizeQ5_K(const BlockQ5_K* x, float* y, int64_t n) {
+  for (int64_t block_idx = 0; block_idx < n / kQK_K; ++block_idx) {
+    const BlockQ5_K& b = x[block_idx];
+    const float d = F16ToF32(b.d);
+    const float dmin = F16ToF32(b.dmin);
+    const uint8_t* q = b.qs;
+    for (int chunk = 0; chunk < 4; ++chunk) {  // 64 values per chunk
+      uint8_t sc = 0;
+      uint8_t m = 0;
+      ScaleMinK4(2 * chunk, b.scales, &sc, &m);
+      const float d1 = d * sc;
+      const float m1 = dmin * m;
+      ScaleMinK4(2 * chunk + 1, b.scales, &sc, &m);
+      const float d2 = d * sc;
+      const float m2 = dmin * m;
+      const int u1 = 1 << (2 * chunk), u2 = 2 << (2 * chunk);
+      for (int l = 0; l < 32; ++l) {
+        *y++ = d1 * static_cast<float>((q[l] & 0xF) + (b.qh[l] & u1 ? 16 : 0)) - m1;
+      }
+      for (int l = 0; l < 32; ++l) {
+        *y++ = d2 * static_cast<float>((q[l] >> 4) + (b.qh[l] & u2 ? 16 : 0)) - m2;
+      }
       q += 32;
     }
   }
@@ -165,8 +185,28 @@ void QuantizeRow(GgmlType t, const float* x, void* y, int64_t n) {
       CheckMultiple(t, n, kQK_K);
       QuantizeRowQ4_K(x, static_cast<BlockQ4_K*>(y), n);
       return;
+    case GgmlType::kQ5_K:
+      CheckMultiple(t, n, kQK_K);
+      QuantizeRowQ5_K(x, static_cast<BlockQ5_K*>(y), n);
+      return;
+    case GgmlType::kQ6_K:
+      CheckMultiple(t, n, kQK_K);
+      QuantizeRowQ6_K(x, static_cast<BlockQ6_K*>(y), n);
+      return;
+    case GgmlType::kQ5_0:
+      CheckMultiple(t, n, kQK5);
+      QuantizeRowQ5_0(x, static_cast<BlockQ5_0*>(y), n);
+      return;
+    case GgmlType::kQ5_1:
+      CheckMultiple(t, n, kQK5);
+      QuantizeRowQ5_1(x, static_cast<BlockQ5_1*>(y), n);
+      return;
+    case GgmlType::kQ4_1:
+      CheckMultiple(t, n, kQK5);
+      QuantizeRowQ4_1(x, static_cast<BlockQ4_1*>(y), n);
+      return;
     default:
-      Fail("no quantiser for type ", TypeName(t), " (supported: f32, f16, bf16, q8_0, q4_0, q4_k)");
+      Fail("no quantiser for type ", TypeName(t), " (supported: ", ComputableTypeNames(), ")");
   }
 }
 
@@ -211,13 +251,28 @@ void DequantizeRow(GgmlType t, const void* x, float* y, int64_t n) {
       CheckMultiple(t, n, kQK_K);
       DequantizeQ4_K(static_cast<const BlockQ4_K*>(x), y, n);
       return;
+    case GgmlType::kQ5_K:
+      CheckMultiple(t, n, kQK_K);
+      DequantizeQ5_K(static_cast<const BlockQ5_K*>(x), y, n);
+      return;
     case GgmlType::kQ6_K:
       CheckMultiple(t, n, kQK_K);
       DequantizeQ6_K(static_cast<const BlockQ6_K*>(x), y, n);
       return;
+    case GgmlType::kQ5_0:
+      CheckMultiple(t, n, kQK5);
+      DequantizeRowQ5_0(static_cast<const BlockQ5_0*>(x), y, n);
+      return;
+    case GgmlType::kQ5_1:
+      CheckMultiple(t, n, kQK5);
+      DequantizeRowQ5_1(static_cast<const BlockQ5_1*>(x), y, n);
+      return;
+    case GgmlType::kQ4_1:
+      CheckMultiple(t, n, kQK5);
+      DequantizeRowQ4_1(static_cast<const BlockQ4_1*>(x), y, n);
+      return;
     default:
-      Fail("no dequantiser for type ", TypeName(t),
-           " (supported: f32, f16, bf16, q8_0, q4_0, q4_K, q6_K)");
+      Fail("no dequantiser for type ", TypeName(t), " (supported: ", ComputableTypeNames(), ")");
   }
 }
 

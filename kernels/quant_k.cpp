@@ -1,9 +1,9 @@
-// Q4_K / Q8_K quantisers and the scalar Q4_K x Q8_K reference dot (the SIMD dot is in
-// quant_k_simd.cpp). The quantisers follow ggml's reference quantisers (quantize_row_q4_K_ref
-// with make_qkx2_quants, quantize_row_q8_K_ref) operation by operation and in the same f32
-// order, so the bytes equal ggml's: the build uses -std=c++20 (no FMA contraction) and the
-// rounding helper reproduces ggml's nearest_int (the 1.5 * 2^23 trick: ties to even).
-// Left out: the importance-weighted variant (make_qkx3_quants / make_qp_quants), which ggml
+// Q4_K / Q5_K / Q8_K quantisers and the scalar Q4_K and Q5_K x Q8_K reference dots (the SIMD
+// dots are in quant_k_simd.cpp). The quantisers follow ggml's reference quantisers
+// (quantize_row_q4_K_ref / q5_K_ref with make_qkx2_quants, quantize_row_q8_K_ref) operation by
+// operation and in the same f32 order, so the bytes equal ggml's: the build uses -std=c++20 (no FMA
+// contraction) and the rounding helper reproduces ggml's nearest_int (the 1.5 * 2^23 trick: ties to
+// even). Left out: the importance-weighted variant (make_qkx3_quants / make_qp_quants), which ggml
 // uses only when an imatrix is given.
 #include "kernels/quant_k.h"
 
@@ -13,21 +13,13 @@
 
 #include "common/error.h"
 #include "kernels/fp16.h"
+#include "kernels/quant_round.h"
 
 namespace gapbench::kernels {
 namespace {
 
 constexpr int kSubBlocks = kQK_K / kQ4_KSubBlock;  // 8
 constexpr int kNMax = 15;                          // largest 4-bit quant
-
-// Round to nearest, ties to even, for |v| < 2^22 (ggml's nearest_int): adding 1.5 * 2^23 leaves
-// the rounded integer in the low mantissa bits.
-inline int NearestInt(float v) {
-  const float shifted = v + 12582912.0f;
-  int32_t bits;
-  std::memcpy(&bits, &shifted, sizeof(bits));
-  return (bits & 0x007fffff) - 0x00400000;
-}
 
 // One 32-value sub-block as scale * L + min with L in [0, nmax] and min <= 0, chosen by
 // weighted least squares over a small grid of candidate inverse scales
@@ -102,8 +94,13 @@ float SearchScaleMin(int n, int nmax, const float* x, const float* weights, uint
   return scale;
 }
 
-void QuantizeBlockQ4_K(const float* x, BlockQ4_K* y) {
-  uint8_t L[kQK_K];  // 4-bit quants in element order
+// The part Q4_K and Q5_K share (quantize_row_q4_K_ref / q5_K_ref): per 32-value sub-block a
+// (scale, min) search with quants in [0, nmax] on the grid (rmin, rdelta, nstep), 6-bit scales
+// and mins relative to their maxima, f16 d / dmin, and the requantisation against the stored
+// scales. Fills the packed scales, d and dmin, and L (quants in element order).
+void QuantizeScaleMinBlock(const float* x, int nmax, float rmin, float rdelta, int nstep,
+                           uint8_t scales_out[12], uint16_t* d_out, uint16_t* dmin_out,
+                           uint8_t L[kQK_K]) {
   uint8_t laux[kQ4_KSubBlock];
   float weights[kQ4_KSubBlock];
   float scales[kSubBlocks];
@@ -117,8 +114,8 @@ void QuantizeBlockQ4_K(const float* x, BlockQ4_K* y) {
     for (int l = 0; l < kQ4_KSubBlock; ++l) sum_x2 += xs[l] * xs[l];
     const float av_x = std::sqrt(sum_x2 / kQ4_KSubBlock);
     for (int l = 0; l < kQ4_KSubBlock; ++l) weights[l] = av_x + std::fabs(xs[l]);
-    scales[j] = SearchScaleMin(kQ4_KSubBlock, kNMax, xs, weights, L + kQ4_KSubBlock * j, &mins[j],
-                               laux, -1.0f, 0.1f, 20);
+    scales[j] = SearchScaleMin(kQ4_KSubBlock, nmax, xs, weights, L + kQ4_KSubBlock * j, &mins[j],
+                               laux, rmin, rdelta, nstep);
     max_scale = std::max(max_scale, scales[j]);
     max_min = std::max(max_min, mins[j]);
   }
@@ -132,23 +129,28 @@ void QuantizeBlockQ4_K(const float* x, BlockQ4_K* y) {
     sc6[j] = std::min<uint8_t>(63, static_cast<uint8_t>(NearestInt(inv_scale * scales[j])));
     m6[j] = std::min<uint8_t>(63, static_cast<uint8_t>(NearestInt(inv_min * mins[j])));
   }
-  PackScaleMinK4(sc6, m6, y->scales);
-  y->d = F32ToF16(max_scale / 63.0f);
-  y->dmin = F32ToF16(max_min / 63.0f);
+  PackScaleMinK4(sc6, m6, scales_out);
+  *d_out = F32ToF16(max_scale / 63.0f);
+  *dmin_out = F32ToF16(max_min / 63.0f);
 
   // Requantise against the scales as stored. A sub-block whose stored scale is 0 keeps the
   // quants of the search (ggml does the same; they decode to -dmin * m either way).
-  const float d = F16ToF32(y->d);
-  const float dmin = F16ToF32(y->dmin);
+  const float d = F16ToF32(*d_out);
+  const float dmin = F16ToF32(*dmin_out);
   for (int j = 0; j < kSubBlocks; ++j) {
     const float dj = d * sc6[j];
     if (dj == 0) continue;
     const float mj = dmin * m6[j];
     for (int l = 0; l < kQ4_KSubBlock; ++l) {
       const int q = NearestInt((x[kQ4_KSubBlock * j + l] + mj) / dj);
-      L[kQ4_KSubBlock * j + l] = static_cast<uint8_t>(std::max(0, std::min(kNMax, q)));
+      L[kQ4_KSubBlock * j + l] = static_cast<uint8_t>(std::max(0, std::min(nmax, q)));
     }
   }
+}
+
+void QuantizeBlockQ4_K(const float* x, BlockQ4_K* y) {
+  uint8_t L[kQK_K];  // 4-bit quants in element order
+  QuantizeScaleMinBlock(x, kNMax, -1.0f, 0.1f, 20, y->scales, &y->d, &y->dmin, L);
   for (int chunk = 0; chunk < 4; ++chunk) {
     const uint8_t* lc = L + 64 * chunk;
     for (int l = 0; l < 32; ++l) {
@@ -157,7 +159,60 @@ void QuantizeBlockQ4_K(const float* x, BlockQ4_K* y) {
   }
 }
 
+void QuantizeBlockQ5_K(const float* x, BlockQ5_K* y) {
+  uint8_t L[kQK_K];  // 5-bit quants in element order
+  QuantizeScaleMinBlock(x, 31, -0.5f, 0.1f, 15, y->scales, &y->d, &y->dmin, L);
+  std::memset(y->qh, 0, sizeof(y->qh));
+  for (int chunk = 0; chunk < 4; ++chunk) {
+    const uint8_t* lc = L + 64 * chunk;
+    for (int l = 0; l < 32; ++l) {
+      const int lo = lc[l];
+      const int hi = lc[l + 32];
+      y->qs[32 * chunk + l] = static_cast<uint8_t>((lo & 15) | ((hi & 15) << 4));
+      y->qh[l] = static_cast<uint8_t>(y->qh[l] | ((lo >> 4) << (2 * chunk)) |
+                                      ((hi >> 4) << (2 * chunk + 1)));
+    }
+  }
+}
+
 }  // namespace
+
+void QuantizeRowQ5_K(const float* x, BlockQ5_K* y, int64_t n) {
+  GB_CHECK(n % kQK_K == 0, "QuantizeRowQ5_K: n=", n, " is not a multiple of 256");
+  for (int64_t block_idx = 0; block_idx < n / kQK_K; ++block_idx) {
+    QuantizeBlockQ5_K(x + block_idx * kQK_K, y + block_idx);
+  }
+}
+
+float DotQ5_KQ8_KReference(const BlockQ5_K* w, const BlockQ8_K* x, int64_t n) {
+  GB_CHECK(n % kQK_K == 0, "DotQ5_KQ8_K: n=", n, " is not a multiple of 256");
+  double sum = 0;  // see quant_k.h: products of exact operands, no rounding
+  for (int64_t block_idx = 0; block_idx < n / kQK_K; ++block_idx) {
+    const BlockQ5_K& wb = w[block_idx];
+    const BlockQ8_K& xb = x[block_idx];
+    uint8_t sc[kSubBlocks];
+    uint8_t m[kSubBlocks];
+    UnpackScaleMinK4(wb.scales, sc, m);
+    int32_t sum_q = 0;
+    int32_t sum_m = 0;
+    for (int j = 0; j < kSubBlocks; ++j) {
+      const uint8_t* qw = wb.qs + 32 * (j / 2);
+      const int shift = 4 * (j % 2);
+      const int8_t* qx = xb.qs + kQ4_KSubBlock * j;
+      int32_t dot = 0;
+      for (int l = 0; l < kQ4_KSubBlock; ++l) {
+        const int q = ((qw[l] >> shift) & 15) | (((wb.qh[l] >> j) & 1) << 4);
+        dot += q * qx[l];
+      }
+      sum_q += sc[j] * dot;
+      sum_m += m[j] * (xb.bsums[2 * j] + xb.bsums[2 * j + 1]);
+    }
+    const float d = F16ToF32(wb.d) * xb.d;
+    const float dmin = F16ToF32(wb.dmin) * xb.d;
+    sum += static_cast<double>(d) * sum_q - static_cast<double>(dmin) * sum_m;
+  }
+  return static_cast<float>(sum);
+}
 
 void PackScaleMinK4(const uint8_t sc[8], const uint8_t m[8], uint8_t packed[12]) {
   for (int j = 0; j < 4; ++j) {

@@ -13,16 +13,16 @@ constexpr std::array kTypes = {
     TypeTraits{GgmlType::kF32, "f32", 1, 4, true},
     TypeTraits{GgmlType::kF16, "f16", 1, 2, true},
     TypeTraits{GgmlType::kQ4_0, "q4_0", 32, 18, true},
-    TypeTraits{GgmlType::kQ4_1, "q4_1", 32, 20, false},
-    TypeTraits{GgmlType::kQ5_0, "q5_0", 32, 22, false},
-    TypeTraits{GgmlType::kQ5_1, "q5_1", 32, 24, false},
+    TypeTraits{GgmlType::kQ4_1, "q4_1", 32, 20, true},
+    TypeTraits{GgmlType::kQ5_0, "q5_0", 32, 22, true},
+    TypeTraits{GgmlType::kQ5_1, "q5_1", 32, 24, true},
     TypeTraits{GgmlType::kQ8_0, "q8_0", 32, 34, true},
     TypeTraits{GgmlType::kQ8_1, "q8_1", 32, 36, false},
     TypeTraits{GgmlType::kQ2_K, "q2_K", 256, 84, false},
     TypeTraits{GgmlType::kQ3_K, "q3_K", 256, 110, false},
     TypeTraits{GgmlType::kQ4_K, "q4_K", 256, 144, true},
-    TypeTraits{GgmlType::kQ5_K, "q5_K", 256, 176, false},
-    TypeTraits{GgmlType::kQ6_K, "q6_K", 256, 210, false},
+    TypeTraits{GgmlType::kQ5_K, "q5_K", 256, 176, true},
+    TypeTraits{GgmlType::kQ6_K, "q6_K", 256, 210, true},
     TypeTraits{GgmlType::kQ8_K, "q8_K", 256, 292, false},
     TypeTraits{GgmlType::kBF16, "bf16", 1, 2, true},
 };
@@ -54,6 +54,14 @@ std::optional<GgmlType> ParseTypeName(std::string_view name) {
     if (tn == lower) return t.type;
   }
   return std::nullopt;
+}
+
+std::string ComputableTypeNames() {
+  std::string names;
+  for (const auto& t : kTypes) {
+    if (t.computable) names += (names.empty() ? "" : ", ") + std::string(t.name);
+  }
+  return names;
 }
 
 }  // namespace gapbench::kernels

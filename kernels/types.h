@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace gapbench::kernels {
@@ -31,7 +32,7 @@ struct TypeTraits {
   std::string_view name;  // ggml's name: "f32", "q4_0", "q4_K", ...
   int64_t block_size;     // elements per block (1 for float types)
   int64_t type_size;      // bytes per block
-  bool computable;        // the engine has dot/dequantise kernels for it
+  bool computable;        // MatMul, QuantizeRow and DequantizeRow handle it (weights)
 };
 
 // Traits of a known type id, or nullopt for ids this build does not know (an unknown id in a
@@ -39,8 +40,10 @@ struct TypeTraits {
 std::optional<TypeTraits> LookupType(uint32_t id);
 const TypeTraits& Traits(GgmlType t);  // for known types only
 std::string_view TypeName(GgmlType t);
-// Parses "f32", "f16", "bf16", "q8_0", "q4_0", "q4_k" (case-insensitive).
+// Parses a ggml type name ("f32", "q8_0", "q4_k", "q6_K", ...; case-insensitive).
 std::optional<GgmlType> ParseTypeName(std::string_view name);
+// The computable types' names, comma-separated in id order ("f32, f16, q4_0, ..."): for errors.
+std::string ComputableTypeNames();
 
 // Bytes of a row of n elements; n must be a multiple of the block size.
 inline int64_t RowBytes(const TypeTraits& t, int64_t n) { return n / t.block_size * t.type_size; }

@@ -143,6 +143,52 @@ INSTANTIATE_TEST_SUITE_P(AllArchesAndTypes, ModelCli,
                          ::testing::Combine(::testing::Values("llama", "qwen2"),
                                             ::testing::Values("f32", "f16", "q8_0", "q4_0")));
 
+// --wtype q4_k_m writes llama.cpp's mix: on tiny's 64-wide rows every K-quant falls back
+// (Q4_K -> Q5_0, Q6_K -> Q8_0; the tied embedding Q8_0), attn_v / ffn_down of the last of the
+// two layers (use_more_bits) Q8_0, general.file_type 15; the engine runs it (bench) and the
+// "weights" setting reproduces it from the f32 file (same weight bytes).
+TEST(ModelCliMix, RandomQ4KMWritesLlamaCppTypesAndRuns) {
+  testing::TempDir dir;
+  const std::string path = (dir / "q4km.gguf").string();
+  const std::string f32 = (dir / "f32.gguf").string();
+  auto gen = RunProcess(
+      {GapbenchBin(), "model", "random", "--preset", "tiny", "--wtype", "q4_k_m", "--out", path});
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  ASSERT_EQ(
+      RunProcess({GapbenchBin(), "model", "random", "--preset", "tiny", "--out", f32}).exit_code,
+      0);
+  auto ins = RunProcess({GapbenchBin(), "model", "inspect", path, "--json"});
+  ASSERT_EQ(ins.exit_code, 0) << ins.err;
+  const rapidjson::Document j = ParseJson(ins.out, "inspect output");
+  EXPECT_EQ(j["file_type"].GetInt(), 15);
+  int checked = 0;
+  for (const auto& t : j["tensors"].GetArray()) {
+    const std::string name = t["name"].GetString(), type = t["type"].GetString();
+    std::string want = "q5_0";
+    if (name.find("norm") != std::string::npos) want = "f32";
+    if (name == "token_embd.weight" || name == "blk.1.attn_v.weight" ||
+        name == "blk.1.ffn_down.weight") {
+      want = "q8_0";
+    }
+    EXPECT_EQ(type, want) << name;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 1 + 2 * 9 + 1);
+  auto bench = RunProcess(
+      {GapbenchBin(), "bench", "--model", path, "-p", "8", "-n", "4", "-r", "1", "--json"});
+  EXPECT_EQ(bench.exit_code, 0) << bench.err;
+  auto online = RunProcess(
+      {GapbenchBin(), "model", "inspect", f32, "--json", "--config", R"({"weights": "q4_k_m"})"});
+  ASSERT_EQ(online.exit_code, 0) << online.err;
+  auto offline = RunProcess({GapbenchBin(), "model", "inspect", path, "--json"});
+  const rapidjson::Document a = ParseJson(online.out, "online"), b = ParseJson(offline.out, "b");
+  EXPECT_EQ(a["engine"]["weight_bytes"].GetInt64(), b["engine"]["weight_bytes"].GetInt64());
+  auto bad = RunProcess(
+      {GapbenchBin(), "model", "random", "--preset", "tiny", "--wtype", "q3_k_m", "--out", path});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("q4_k_m, q5_k_m, q6_k, q5_0, q5_1, q4_1"), std::string::npos) << bad.err;
+}
+
 TEST(ModelCliErrors, TruncatedFileNamesFileAndTensor) {
   testing::TempDir dir;
   const std::string path = (dir / "full.gguf").string();

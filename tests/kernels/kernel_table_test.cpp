@@ -2,9 +2,9 @@
 // every SIMD target this binary was compiled for and this CPU supports (ScopedSimdTarget), and
 // checked against a scalar reference with one metric: bit identity where the kernel promises it,
 // else NMSE under the row's stated bound (kernel_check.h). References are the kernels' own scalar
-// versions (MatMulReference, AttendReference, QuantizeRowQ8_0, DotQ4_KQ8_KReference) or, where
-// there is none (RMSNorm, RoPE, softmax, SwiGLU, quantiser round trips), plain double-precision
-// formulas written here, independent of the kernel code.
+// versions (MatMulReference, AttendReference, QuantizeRowQ8_0, the vec-dot references) or,
+// where there is none (RMSNorm, RoPE, softmax, SwiGLU, quantiser round trips), plain
+// double-precision formulas written here, independent of the kernel code.
 //
 // Perf mode: GAPBENCH_KERNEL_PERF=1 ./build/tests/kernels/kernel_table_test times every row on
 // every target (microseconds per call, the kernel alone, best of several repetitions of at least
@@ -35,6 +35,7 @@
 #include "kernels/ops.h"
 #include "kernels/quant.h"
 #include "kernels/quant_k.h"
+#include "kernels/quant_legacy.h"
 #include "tests/kernels/kernel_check.h"
 
 namespace gapbench::kernels {
@@ -107,8 +108,9 @@ std::vector<double> MatMulRef(const Weight& w, const std::vector<float>& x, int6
 enum class MatMulVariant { kPlain, kPacked, kSameInput };
 
 // Bounds: MatMul and MatMulReference differ only in the order of f32 additions (relative error
-// ~sqrt(cols) * 2^-24 per output), so the NMSE stays near 1e-13; q4_K goes through DotQ4_KQ8_K, bit
-// for bit the reference on every target; q8_0/q4_0 are exact on AVX3_DL (VNNI block sums).
+// ~sqrt(cols) * 2^-24 per output), so the NMSE stays near 1e-13; the vec-dot types (q4_K, q5_K,
+// q6_K, q5_0, q5_1, q4_1) go through their dots, bit for bit the reference on every target;
+// q8_0/q4_0 are exact on AVX3_DL (VNNI block sums).
 KernelCase MatMulCase(MatMulVariant variant, GgmlType type, int64_t rows, int64_t cols,
                       int64_t n_tokens) {
   static const char* const kOps[] = {"matmul", "matmul_packed", "matmul_same_input"};
@@ -118,7 +120,10 @@ KernelCase MatMulCase(MatMulVariant variant, GgmlType type, int64_t rows, int64_
                Bound{false, 3e-11},
                "",
                nullptr};
-  if (type == GgmlType::kQ4_K) c.bound.bit_identical = true;
+  if (type == GgmlType::kQ4_K || type == GgmlType::kQ5_K || type == GgmlType::kQ6_K ||
+      type == GgmlType::kQ5_0 || type == GgmlType::kQ5_1 || type == GgmlType::kQ4_1) {
+    c.bound.bit_identical = true;  // the vec-dot kernels (quant_k.h, quant_legacy.h)
+  }
   if (type == GgmlType::kQ8_0 || type == GgmlType::kQ4_0) c.exact_target = "AVX3_DL";
   c.prepare = [=]() {
     const uint32_t seed = static_cast<uint32_t>(rows * 7919 + cols * 31 + n_tokens);
@@ -419,22 +424,25 @@ KernelCase SimdQuantizeCase(int64_t n_tokens, int64_t cols) {
   return c;
 }
 
-// DotQ4_KQ8_K (SIMD) promises DotQ4_KQ8_KReference's bits: one dot per weight row.
-KernelCase DotQ4KCase(int64_t rows, int64_t n) {
-  KernelCase c{"dot", "q4_K_q8_K", Dims({rows, n}), Bound{true, 0.0}, "", nullptr};
+// The k-quant dots (SIMD) promise their scalar references' bits: one dot per weight row.
+template <class Block>
+KernelCase DotKCase(GgmlType type, int64_t rows, int64_t n,
+                    float (*dot)(const Block*, const BlockQ8_K*, int64_t),
+                    float (*reference)(const Block*, const BlockQ8_K*, int64_t)) {
+  KernelCase c{"dot",  std::string(TypeName(type)) + "_q8_K", Dims({rows, n}), Bound{true, 0.0}, "",
+               nullptr};
   c.prepare = [=]() {
     const int64_t nb = n / kQK_K;
-    auto w = std::make_shared<std::vector<BlockQ4_K>>(static_cast<size_t>(rows * nb));
+    auto w = std::make_shared<std::vector<Block>>(static_cast<size_t>(rows * nb));
     auto x = std::make_shared<std::vector<BlockQ8_K>>(static_cast<size_t>(nb));
     const std::vector<float> wf = Gaussian(rows * n, 51, 0.1f), xf = Gaussian(n, 52, 2.0f);
-    for (int64_t r = 0; r < rows; ++r) QuantizeRowQ4_K(wf.data() + r * n, &(*w)[r * nb], n);
+    for (int64_t r = 0; r < rows; ++r) QuantizeRow(type, wf.data() + r * n, &(*w)[r * nb], n);
     QuantizeRowQ8_K(xf.data(), x->data(), n);
     Prepared p;
-    for (int64_t r = 0; r < rows; ++r)
-      p.ref.push_back(DotQ4_KQ8_KReference(&(*w)[r * nb], x->data(), n));
+    for (int64_t r = 0; r < rows; ++r) p.ref.push_back(reference(&(*w)[r * nb], x->data(), n));
     p.kernel = [=]() {
       std::vector<float> out;
-      for (int64_t r = 0; r < rows; ++r) out.push_back(DotQ4_KQ8_K(&(*w)[r * nb], x->data(), n));
+      for (int64_t r = 0; r < rows; ++r) out.push_back(dot(&(*w)[r * nb], x->data(), n));
       return out;
     };
     return p;
@@ -444,7 +452,9 @@ KernelCase DotQ4KCase(int64_t rows, int64_t n) {
 
 // Quantise then dequantise N(0,1) values; the reference is the input. Bounds from the step
 // sizes: f16 2^-11 relative, bf16 2^-8, q8_0 amax/127 per 32, q8_K amax/127 per 256, q4_0
-// amax/8 per 32, q4_K ~ range/15 per 32 (NMSE ~ step^2 / 12 over unit variance, times 4).
+// amax/8 per 32, q4_K ~ range/15 per 32, q5_K ~ range/31 per 32, q6_K ~ amax/32 per 16, q5_0
+// amax/16 per 32, q5_1 / q4_1 range/31 / range/15 per 32 (NMSE ~ step^2 / 12 over unit variance,
+// times 4).
 KernelCase RoundTripCase(GgmlType type, int64_t n, double max_nmse) {
   KernelCase c{"round_trip", std::string(TypeName(type)), Dims({n}), Bound{false, max_nmse}, "",
                nullptr};
@@ -474,14 +484,47 @@ KernelCase RoundTripCase(GgmlType type, int64_t n, double max_nmse) {
   return c;
 }
 
+// The 32-value vec dots (SIMD) promise their scalar references' bits: one dot per weight row
+// against one Q8_0 / Q8_1 activation row.
+template <class Block>
+KernelCase Dot32Case(GgmlType type, int64_t rows, int64_t n,
+                     float (*dot)(const Block*, const Q8Row&, int64_t),
+                     float (*reference)(const Block*, const Q8Row&, int64_t)) {
+  KernelCase c{"dot",  std::string(TypeName(type)) + "_q8", Dims({rows, n}), Bound{true, 0.0}, "",
+               nullptr};
+  c.prepare = [=]() {
+    const int64_t nb = n / kQK5;
+    auto w = std::make_shared<std::vector<Block>>(static_cast<size_t>(rows * nb));
+    const std::vector<float> wf = Gaussian(rows * n, 53, 0.1f), xf = Gaussian(n, 54, 2.0f);
+    for (int64_t r = 0; r < rows; ++r) QuantizeRow(type, wf.data() + r * n, &(*w)[r * nb], n);
+    auto xd = std::make_shared<std::vector<float>>(static_cast<size_t>(nb));
+    auto xq = std::make_shared<std::vector<int8_t>>(static_cast<size_t>(n));
+    auto xs = std::make_shared<std::vector<int32_t>>(static_cast<size_t>(nb));
+    SimdQuantizeQ8_0Rows(xf.data(), 1, n, xd->data(), xq->data(), xs->data());
+    const Q8Row x{xd->data(), xq->data(), xs->data()};
+    Prepared p;
+    for (int64_t r = 0; r < rows; ++r) p.ref.push_back(reference(&(*w)[r * nb], x, n));
+    p.kernel = [=]() {
+      const Q8Row xr{xd->data(), xq->data(), xs->data()};
+      std::vector<float> out;
+      for (int64_t r = 0; r < rows; ++r) out.push_back(dot(&(*w)[r * nb], xr, n));
+      return out;
+    };
+    return p;
+  };
+  return c;
+}
+
 // ---- the table ----------------------------------------------------------------------------------
 
 std::vector<KernelCase> BuildTable() {
   std::vector<KernelCase> t;
   const GgmlType kWeightTypes[] = {GgmlType::kF32,  GgmlType::kF16,  GgmlType::kBF16,
-                                   GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K};
+                                   GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K,
+                                   GgmlType::kQ5_K, GgmlType::kQ6_K, GgmlType::kQ5_0,
+                                   GgmlType::kQ5_1, GgmlType::kQ4_1};
   for (GgmlType type : kWeightTypes) {
-    const bool k_quant = type == GgmlType::kQ4_K;
+    const bool k_quant = Traits(type).block_size == kQK_K;
     const int64_t cols = k_quant ? 512 : 96;
     // Decode (1 token), a small batch, and a prefill batch past the panel kernel's threshold;
     // row counts off the 16-row panel.
@@ -520,14 +563,27 @@ std::vector<KernelCase> BuildTable() {
   for (int64_t n : {1, 7, 16, 33, 1000}) t.push_back(SwiGluCase(n));
   t.push_back(SimdQuantizeCase(1, 32));
   t.push_back(SimdQuantizeCase(6, 544));
-  t.push_back(DotQ4KCase(8, 256));
-  t.push_back(DotQ4KCase(8, 4096));
+  for (int64_t n : {256, 4096}) {
+    t.push_back(DotKCase<BlockQ4_K>(GgmlType::kQ4_K, 8, n, DotQ4_KQ8_K, DotQ4_KQ8_KReference));
+    t.push_back(DotKCase<BlockQ5_K>(GgmlType::kQ5_K, 8, n, DotQ5_KQ8_K, DotQ5_KQ8_KReference));
+    t.push_back(DotKCase<BlockQ6_K>(GgmlType::kQ6_K, 8, n, DotQ6_KQ8_K, DotQ6_KQ8_KReference));
+  }
+  for (int64_t n : {32, 96, 4096}) {
+    t.push_back(Dot32Case<BlockQ5_0>(GgmlType::kQ5_0, 8, n, DotQ5_0Q8_0, DotQ5_0Q8_0Reference));
+    t.push_back(Dot32Case<BlockQ5_1>(GgmlType::kQ5_1, 8, n, DotQ5_1Q8_1, DotQ5_1Q8_1Reference));
+    t.push_back(Dot32Case<BlockQ4_1>(GgmlType::kQ4_1, 8, n, DotQ4_1Q8_1, DotQ4_1Q8_1Reference));
+  }
   t.push_back(RoundTripCase(GgmlType::kF16, 1024, 4e-7));
   t.push_back(RoundTripCase(GgmlType::kBF16, 1024, 2e-5));
   t.push_back(RoundTripCase(GgmlType::kQ8_0, 1024, 1e-4));
   t.push_back(RoundTripCase(GgmlType::kQ8_K, 1024, 2e-4));
   t.push_back(RoundTripCase(GgmlType::kQ4_0, 1024, 3e-2));
   t.push_back(RoundTripCase(GgmlType::kQ4_K, 1024, 3e-2));
+  t.push_back(RoundTripCase(GgmlType::kQ5_K, 1024, 8e-3));
+  t.push_back(RoundTripCase(GgmlType::kQ6_K, 1024, 2e-3));
+  t.push_back(RoundTripCase(GgmlType::kQ5_0, 1024, 8e-3));
+  t.push_back(RoundTripCase(GgmlType::kQ5_1, 1024, 8e-3));
+  t.push_back(RoundTripCase(GgmlType::kQ4_1, 1024, 3e-2));
   return t;
 }
 

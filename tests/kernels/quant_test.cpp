@@ -152,10 +152,11 @@ TEST(QuantRoundTrip, FloatTypes) {
 TEST(QuantErrors, UnsupportedTypesAndBadLengthsThrow) {
   std::vector<float> x(256, 1.0f);
   std::vector<uint8_t> buf(1024);
-  EXPECT_THROW(QuantizeRow(GgmlType::kQ6_K, x.data(), buf.data(), 256), Error);
+  EXPECT_THROW(QuantizeRow(GgmlType::kQ2_K, x.data(), buf.data(), 256), Error);
   EXPECT_THROW(QuantizeRow(GgmlType::kQ4_K, x.data(), buf.data(), 128), Error);  // not 256
-  EXPECT_THROW(QuantizeRow(GgmlType::kQ5_0, x.data(), buf.data(), 256), Error);
-  EXPECT_THROW(DequantizeRow(GgmlType::kQ5_1, buf.data(), x.data(), 256), Error);
+  EXPECT_THROW(QuantizeRow(GgmlType::kQ3_K, x.data(), buf.data(), 256), Error);
+  EXPECT_THROW(DequantizeRow(GgmlType::kQ2_K, buf.data(), x.data(), 256), Error);
+  EXPECT_THROW(QuantizeRow(GgmlType::kQ6_K, x.data(), buf.data(), 96), Error);  // not 256
   EXPECT_THROW(QuantizeRow(GgmlType::kQ8_0, x.data(), buf.data(), 33), Error);
   EXPECT_THROW(DequantizeRow(GgmlType::kQ4_K, buf.data(), x.data(), 32), Error);
 }

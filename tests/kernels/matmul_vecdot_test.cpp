@@ -1,10 +1,12 @@
-// MatMul with Q4_K weights: activations quantised to Q8_K, one DotQ4_KQ8_K per row and token.
-// Checked against MatMulReference (the scalar dot: same bits) and against a double-precision dot
-// of the dequantised weights with the dequantised Q8_K activations.
+// MatMul with vec-dot weights (the k-quants: activations quantised to Q8_K; q5_0, q5_1, q4_1:
+// Q8_0 / Q8_1; one dot per row and token). Checked against MatMulReference (the scalar dots: same
+// bits) and against a double-precision dot of the dequantised weights with the dequantised
+// activations.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "common/error.h"
@@ -16,7 +18,10 @@
 namespace gapbench::kernels {
 namespace {
 
-TEST(MatMulQ4K, MatchesReferenceAndDoubleDot) {
+class MatMulVecDot : public ::testing::TestWithParam<GgmlType> {};
+
+TEST_P(MatMulVecDot, MatchesReferenceAndDoubleDot) {
+  const GgmlType type = GetParam();
   std::mt19937 rng(5);
   std::normal_distribution<float> nd(0.0f, 1.0f);
   for (int64_t rows : {1, 7, 33}) {
@@ -24,14 +29,14 @@ TEST(MatMulQ4K, MatchesReferenceAndDoubleDot) {
       for (int64_t n_tokens : {1, 3}) {
         std::vector<float> wf(static_cast<size_t>(rows * cols));
         for (auto& v : wf) v = nd(rng);
-        const int64_t row_bytes = RowBytes(Traits(GgmlType::kQ4_K), cols);
+        const int64_t row_bytes = RowBytes(Traits(type), cols);
         std::vector<uint8_t> wq(static_cast<size_t>(rows * row_bytes));
         for (int64_t r = 0; r < rows; ++r) {
-          QuantizeRow(GgmlType::kQ4_K, wf.data() + r * cols, wq.data() + r * row_bytes, cols);
+          QuantizeRow(type, wf.data() + r * cols, wq.data() + r * row_bytes, cols);
         }
         std::vector<float> x(static_cast<size_t>(n_tokens * cols));
         for (auto& v : x) v = nd(rng);
-        const MatrixView w{GgmlType::kQ4_K, wq.data(), rows, cols};
+        const MatrixView w{type, wq.data(), rows, cols};
         std::vector<float> y(static_cast<size_t>(n_tokens * rows)), ref(y.size());
         for (int threads : {1, 2}) {
           SetNumThreads(threads);
@@ -39,14 +44,21 @@ TEST(MatMulQ4K, MatchesReferenceAndDoubleDot) {
           MatMulReference(w, x.data(), n_tokens, ref.data());
           EXPECT_EQ(y, ref) << rows << "x" << cols << " tokens " << n_tokens;
         }
-        // Double dot of what the kernel multiplies: dequantised weights and Q8_K activations.
+        // Double dot of what the kernel multiplies: dequantised weights and Q8_K (k-quants) or
+        // Q8_0 activations.
         std::vector<float> wd(static_cast<size_t>(cols)), xd(static_cast<size_t>(cols));
         std::vector<BlockQ8_K> xb(static_cast<size_t>(cols / kQK_K));
+        std::vector<uint8_t> x8(static_cast<size_t>(RowBytes(Traits(GgmlType::kQ8_0), cols)));
         for (int64_t t = 0; t < n_tokens; ++t) {
-          QuantizeRowQ8_K(x.data() + t * cols, xb.data(), cols);
-          DequantizeRowQ8_K(xb.data(), xd.data(), cols);
+          if (Traits(type).block_size == kQK_K) {
+            QuantizeRowQ8_K(x.data() + t * cols, xb.data(), cols);
+            DequantizeRowQ8_K(xb.data(), xd.data(), cols);
+          } else {
+            QuantizeRow(GgmlType::kQ8_0, x.data() + t * cols, x8.data(), cols);
+            DequantizeRow(GgmlType::kQ8_0, x8.data(), xd.data(), cols);
+          }
           for (int64_t r = 0; r < rows; ++r) {
-            DequantizeRow(GgmlType::kQ4_K, wq.data() + r * row_bytes, wd.data(), cols);
+            DequantizeRow(type, wq.data() + r * row_bytes, wd.data(), cols);
             double dot = 0, mag = 0;
             for (int64_t c = 0; c < cols; ++c) {
               dot += static_cast<double>(wd[static_cast<size_t>(c)]) * xd[static_cast<size_t>(c)];
@@ -63,12 +75,20 @@ TEST(MatMulQ4K, MatchesReferenceAndDoubleDot) {
   SetNumThreads(0);
 }
 
-TEST(MatMulQ4K, RejectsRowsThatAreNotWholeBlocks) {
+TEST_P(MatMulVecDot, RejectsRowsThatAreNotWholeBlocks) {
+  const GgmlType type = GetParam();
   std::vector<uint8_t> buf(1024);
-  std::vector<float> x(128), y(1);
-  EXPECT_THROW(MatMul(MatrixView{GgmlType::kQ4_K, buf.data(), 1, 128}, x.data(), 1, y.data()),
-               Error);
+  const int64_t cols = Traits(type).block_size / 2;
+  std::vector<float> x(static_cast<size_t>(cols)), y(1);
+  EXPECT_THROW(MatMul(MatrixView{type, buf.data(), 1, cols}, x.data(), 1, y.data()), Error);
 }
+
+INSTANTIATE_TEST_SUITE_P(Types, MatMulVecDot,
+                         ::testing::Values(GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K,
+                                           GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ4_1),
+                         [](const ::testing::TestParamInfo<GgmlType>& info) {
+                           return std::string(TypeName(info.param));
+                         });
 
 }  // namespace
 }  // namespace gapbench::kernels
