@@ -11,21 +11,7 @@
 namespace gapbench::engine {
 namespace {
 
-// An integer key; per-layer arrays of integers (some architectures store head counts that way)
-// are summarised by their largest element.
-std::optional<int64_t> OptInt(const GgufFile& f, const std::string& key) {
-  const GgufValue* v = f.Find(key);
-  if (v != nullptr && v->type == GgufType::kArray) {
-    if (v->elems.empty() || !v->elems[0].IsInteger()) {
-      Fail(f.path(), ": metadata '", key, "' should be an integer but is an array of ",
-           GgufTypeName(v->elem_type));
-    }
-    int64_t m = v->elems[0].AsInt();
-    for (const auto& e : v->elems) m = std::max(m, e.AsInt());
-    return m;
-  }
-  return f.GetInt(key);
-}
+std::optional<int64_t> OptInt(const GgufFile& f, const std::string& key) { return f.GetInt(key); }
 
 std::optional<std::string> OptString(const GgufFile& f, const std::string& key) {
   auto s = f.GetString(key);
@@ -81,32 +67,8 @@ ModelInfo SummarizeModel(const GgufFile& f) {
   info.name = OptString(f, "general.name");
   info.file_type = OptInt(f, "general.file_type");
 
+  info.hparams = ReadModelHparams(f, info.architecture);
   ModelHparams& h = info.hparams;
-  if (info.architecture) {
-    const std::string a = *info.architecture + ".";
-    h.context_length = OptInt(f, a + "context_length");
-    h.embedding_length = OptInt(f, a + "embedding_length");
-    h.block_count = OptInt(f, a + "block_count");
-    h.feed_forward_length = OptInt(f, a + "feed_forward_length");
-    h.head_count = OptInt(f, a + "attention.head_count");
-    h.head_count_kv = OptInt(f, a + "attention.head_count_kv");
-    h.head_dim = OptInt(f, a + "attention.key_length");
-    if (!h.head_dim && h.embedding_length && h.head_count && *h.head_count > 0) {
-      h.head_dim = *h.embedding_length / *h.head_count;
-    }
-    h.rope_dimension_count = OptInt(f, a + "rope.dimension_count");
-    if (!h.rope_dimension_count) h.rope_dimension_count = h.head_dim;
-    h.rope_freq_base = f.GetFloat(a + "rope.freq_base");
-    h.rope_scaling_type = OptString(f, a + "rope.scaling.type");
-    h.rope_scaling_factor = f.GetFloat(a + "rope.scaling.factor");
-    h.rope_scaling_original_context_length = OptInt(f, a + "rope.scaling.original_context_length");
-    h.rms_epsilon = f.GetFloat(a + "attention.layer_norm_rms_epsilon");
-    h.vocab_size = OptInt(f, a + "vocab_size");
-    h.sliding_window = OptInt(f, a + "attention.sliding_window");
-    h.attn_logit_softcapping = f.GetFloat(a + "attn_logit_softcapping");
-    h.final_logit_softcapping = f.GetFloat(a + "final_logit_softcapping");
-  }
-  h.has_rope_freqs = f.FindTensor("rope_freqs.weight") != nullptr;
 
   TokenizerInfo& t = info.tokenizer;
   t.model = OptString(f, "tokenizer.ggml.model");
