@@ -19,6 +19,7 @@ std::unique_ptr<Model> Model::Load(const std::string& path, const EngineConfig& 
   m->config_ = config;
   m->file_ = GgufFile::Open(path);
   m->LoadHParams();
+  CheckTensorTypes(*m->file_);
   config.Validate(m->hp_, path);
   m->tokenizer_ = Tokenizer::FromGguf(*m->file_);
   m->BindWeights();
@@ -152,6 +153,29 @@ void Model::CountBytes() {
     }
   }
   weight_bytes_ = total;
+}
+
+void CheckTensorTypes(const GgufFile& f) {
+  for (const auto& t : f.tensors()) {
+    if (kernels::Traits(t.type).computable) continue;
+    std::string supported;
+    for (uint32_t id = 0; id < 64; ++id) {
+      const auto tr = kernels::LookupType(id);
+      if (tr && tr->computable) supported += StrCat(supported.empty() ? "" : ", ", tr->name);
+    }
+    Fail(f.path(), ": tensor '", t.name, "' has type ", kernels::TypeName(t.type),
+         " which this engine cannot compute yet (supported: ", supported, ")");
+  }
+}
+
+std::optional<std::string> WhyNotRunnable(const GgufFile& f) {
+  try {
+    ReadHParams(f);
+    CheckTensorTypes(f);
+  } catch (const Error& e) {
+    return std::string(e.what());
+  }
+  return std::nullopt;
 }
 
 void Model::LoadHParams() {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,14 @@
 #include "kernels/matmul.h"
 
 namespace gapbench::engine {
+
+// Refuses (Error naming the file and tensor) a file with a tensor whose type the engine cannot
+// compute, listing the types it can. Reads no tensor data.
+void CheckTensorTypes(const GgufFile& file);
+// Why the engine cannot run `file` (unsupported architecture or variant, hyper-parameters out
+// of range, a tensor type it cannot compute), or nullopt when it can load it. Reads no tensor
+// data (a missing or misshapen tensor is only found by loading).
+std::optional<std::string> WhyNotRunnable(const GgufFile& file);
 
 struct LayerWeights {
   // Projections; rows = output features. [n_q, n_embd], [n_kv, n_embd] x2, [n_embd, n_q]

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "engine/model.h"
 
 namespace gapbench::engine {
 namespace {
@@ -69,6 +70,9 @@ ModelInfo SummarizeModel(const GgufFile& f) {
 
   info.hparams = ReadModelHparams(f, info.architecture);
   ModelHparams& h = info.hparams;
+  const auto why_not = WhyNotRunnable(f);
+  info.runnable = !why_not.has_value();
+  info.not_runnable_reason = why_not.value_or("");
 
   TokenizerInfo& t = info.tokenizer;
   t.model = OptString(f, "tokenizer.ggml.model");
@@ -111,6 +115,14 @@ void WriteModelInfoJsonMembers(const ModelInfo& info, JsonWriter& w) {
   WriteOpt(w, "architecture", info.architecture);
   WriteOpt(w, "name", info.name);
   WriteOpt(w, "file_type", info.file_type);
+  w.Key("runnable");
+  w.Bool(info.runnable);
+  if (info.runnable) {
+    w.Key("not_runnable_reason");
+    w.Null();
+  } else {
+    WriteString(w, "not_runnable_reason", info.not_runnable_reason);
+  }
 
   const ModelHparams& h = info.hparams;
   w.Key("hparams");
@@ -192,6 +204,8 @@ std::string FormatModelInfo(const ModelInfo& info, bool with_tensors) {
     << info.gguf_version << ", alignment " << info.alignment << ", " << info.metadata_count
     << " metadata keys, " << info.tensors.size() << " tensors)\n";
   o << "architecture:    " << Show(info.architecture) << "\n";
+  o << "runnable:        "
+    << (info.runnable ? std::string("yes") : "no: " + info.not_runnable_reason) << "\n";
   o << "name:            " << Show(info.name) << "\n";
   o << "file type:       " << Show(info.file_type) << "\n";
   o << "context length:  " << Show(h.context_length) << "\n";

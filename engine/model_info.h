@@ -1,7 +1,7 @@
 // Summary of a GGUF model for `gapbench model inspect`: architecture, hyper-parameters,
 // tokenizer, tensor list, parameter count and bytes per ggml type, read from the header alone
 // (tensor data is never touched). The JSON form is documented in docs/GGUF.md and kept stable.
-// Not here: validating that the model is runnable (model.h does that when loading).
+// Whether the engine can run it comes from model.h's WhyNotRunnable (the loader's own checks).
 #pragma once
 
 #include <cstdint>
@@ -51,6 +51,9 @@ struct ModelInfo {
   std::optional<int64_t> file_type;
   int64_t metadata_count = 0;
   ModelHparams hparams;
+  // Whether the engine can run the file, and why not (engine::WhyNotRunnable).
+  bool runnable = false;
+  std::string not_runnable_reason;
   TokenizerInfo tokenizer;
   std::vector<TensorSummary> tensors;  // file order
   int64_t parameter_count = 0;         // sum of tensor element counts

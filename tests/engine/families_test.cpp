@@ -12,6 +12,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "engine/family.h"
 #include "engine/gguf_writer.h"
 #include "engine/hparams.h"
 #include "engine/model.h"
