@@ -7,8 +7,8 @@ namespace gapbench::engine {
 namespace {
 
 const std::vector<FamilySpec>& Registry() {
-  static const std::vector<FamilySpec> kFamilies = {
-      LlamaFamily(), Qwen2Family(), Qwen3Family(), Gemma2Family(), Gemma3Family(), Phi3Family()};
+  static const std::vector<FamilySpec> kFamilies = {LlamaFamily(),  Qwen2Family(),  Qwen3Family(),
+                                                    Gemma2Family(), Gemma3Family(), Phi3Family()};
   return kFamilies;
 }
 

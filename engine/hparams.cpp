@@ -130,12 +130,13 @@ HParams ReadHParams(const GgufFile& f) {
     Fail(f.path(), ": rope.scaling.type '", scaling, "' is not supported (none, linear)");
   }
   if (raw.has_rope_factors_long_short) {
-    Fail(f.path(), ": LongRoPE (rope_factors_long/short tensors, e.g. Phi-3 128k) is not "
-                   "supported; use a 4k-context variant");
+    Fail(f.path(),
+         ": LongRoPE (rope_factors_long/short tensors, e.g. Phi-3 128k) is not "
+         "supported; use a 4k-context variant");
   }
   family.describe(f, raw, hp);
-  GB_CHECK(static_cast<int64_t>(hp.layers.size()) == hp.n_layer, "family ", arch,
-           " described ", hp.layers.size(), " layers of ", hp.n_layer);
+  GB_CHECK(static_cast<int64_t>(hp.layers.size()) == hp.n_layer, "family ", arch, " described ",
+           hp.layers.size(), " layers of ", hp.n_layer);
   for (const auto& l : hp.layers) {
     if (l.window < 0 || !(l.rope_base > 0.0f) || !(l.attn_softcap >= 0.0f)) {
       Fail(f.path(), ": invalid sliding window, rope base or soft-cap in the metadata");

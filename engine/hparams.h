@@ -36,7 +36,7 @@ struct ModelHparams {
   std::optional<std::string> rope_scaling_type;
   std::optional<double> rope_scaling_factor;
   std::optional<int64_t> rope_scaling_original_context_length;
-  bool has_rope_freqs = false;  // a rope_freqs.weight tensor (llama3-style scaling)
+  bool has_rope_freqs = false;               // a rope_freqs.weight tensor (llama3-style scaling)
   bool has_rope_factors_long_short = false;  // rope_factors_long/short tensors (LongRoPE)
   std::optional<double> rms_epsilon;
   std::optional<int64_t> vocab_size;  // [a].vocab_size, else the tokenizer's token count
@@ -61,16 +61,16 @@ enum class Activation {
 //   [o = Norm(o)·attn_post_norm]; x += o;
 //   h = Norm(x)·ffn_norm; f = Wdown·act(Wgate·h, Wup·h); [f = Norm(f)·ffn_post_norm]; x += f.
 struct LayerSpec {
-  bool qkv_bias = false;         // attn_q/k/v.bias
-  bool qk_norm = false;          // attn_q_norm / attn_k_norm: per-head RMSNorm before RoPE
-  bool post_attn_norm = false;   // attn_post_norm
-  bool post_ffn_norm = false;    // ffn_post_norm
-  bool fused_qkv = false;        // one attn_qkv tensor (rows: Q, then K, then V)
-  bool fused_gate_up = false;    // ffn_up holds gate rows then up rows (no ffn_gate)
+  bool qkv_bias = false;        // attn_q/k/v.bias
+  bool qk_norm = false;         // attn_q_norm / attn_k_norm: per-head RMSNorm before RoPE
+  bool post_attn_norm = false;  // attn_post_norm
+  bool post_ffn_norm = false;   // ffn_post_norm
+  bool fused_qkv = false;       // one attn_qkv tensor (rows: Q, then K, then V)
+  bool fused_gate_up = false;   // ffn_up holds gate rows then up rows (no ffn_gate)
   Activation activation = Activation::kSwiGlu;
-  float attn_scale = 1.0f;       // multiplies q·k (1/sqrt(head_dim) unless the family says)
-  float attn_softcap = 0.0f;     // scores s -> cap·tanh(s/cap); 0 = none
-  int64_t window = 0;            // native sliding window: keys p-W+1..p; 0 = global
+  float attn_scale = 1.0f;    // multiplies q·k (1/sqrt(head_dim) unless the family says)
+  float attn_softcap = 0.0f;  // scores s -> cap·tanh(s/cap); 0 = none
+  int64_t window = 0;         // native sliding window: keys p-W+1..p; 0 = global
   float rope_base = 10000.0f;
   float rope_freq_scale = 1.0f;  // 1 / linear scaling factor
   bool rope_freqs = true;        // divide by the rope_freqs tensor when the file has one
@@ -85,8 +85,8 @@ struct HParams {
   int64_t n_ff = 0;
   int64_t n_head = 0;
   int64_t n_head_kv = 0;
-  int64_t head_dim = 0;  // key/query/value head dimension
-  int64_t n_rot = 0;     // rotary dimensions per head (<= head_dim)
+  int64_t head_dim = 0;          // key/query/value head dimension
+  int64_t n_rot = 0;             // rotary dimensions per head (<= head_dim)
   float rope_base = 10000.0f;    // the file's rope.freq_base (global layers)
   float rope_freq_scale = 1.0f;  // 1 / the file's linear scaling factor
   float rms_eps = 1e-5f;
@@ -94,8 +94,8 @@ struct HParams {
   // RMSNorm multiplies by (1 + w) instead of w. False for every GGUF: converters bake the +1 of
   // Gemma's norms into the stored weights (ENGINE_NOTES §1); a loader of HF weights sets it.
   bool norm_add_one = false;
-  float embd_scale = 1.0f;     // token embeddings are multiplied by it (Gemma: sqrt(n_embd))
-  float final_softcap = 0.0f;  // logits z -> cap·tanh(z/cap); 0 = none
+  float embd_scale = 1.0f;        // token embeddings are multiplied by it (Gemma: sqrt(n_embd))
+  float final_softcap = 0.0f;     // logits z -> cap·tanh(z/cap); 0 = none
   std::vector<LayerSpec> layers;  // n_layer entries
 
   int64_t n_q() const { return n_head * head_dim; }

@@ -147,8 +147,8 @@ void Model::CountBytes() {
     for (const auto* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) {
       total += matrix_bytes(*m);
     }
-    for (const auto* v : {&L.attn_norm, &L.ffn_norm, &L.attn_post_norm, &L.ffn_post_norm,
-                          &L.q_norm, &L.k_norm, &L.bq, &L.bk, &L.bv}) {
+    for (const auto* v : {&L.attn_norm, &L.ffn_norm, &L.attn_post_norm, &L.ffn_post_norm, &L.q_norm,
+                          &L.k_norm, &L.bq, &L.bk, &L.bv}) {
       total += vec_bytes(*v);
     }
   }
@@ -178,9 +178,7 @@ std::optional<std::string> WhyNotRunnable(const GgufFile& f) {
   return std::nullopt;
 }
 
-void Model::LoadHParams() {
-  hp_ = ReadHParams(*file_);
-}
+void Model::LoadHParams() { hp_ = ReadHParams(*file_); }
 
 kernels::MatrixView Model::Matrix(const std::string& name, int64_t cols, int64_t rows) const {
   const GgufTensorInfo* t = file_->FindTensor(name);
@@ -245,8 +243,8 @@ void Model::BindWeights() {
   // Rows [first, first + n) of a fused matrix, as a matrix of its own.
   auto rows = [](const kernels::MatrixView& m, int64_t first, int64_t n) {
     const int64_t row_bytes = kernels::RowBytes(kernels::Traits(m.type), m.cols);
-    return kernels::MatrixView{m.type, static_cast<const uint8_t*>(m.data) + first * row_bytes,
-                               n, m.cols};
+    return kernels::MatrixView{m.type, static_cast<const uint8_t*>(m.data) + first * row_bytes, n,
+                               m.cols};
   };
   for (int64_t il = 0; il < hp.n_layer; ++il) {
     LayerWeights& L = layers_[static_cast<size_t>(il)];
@@ -274,7 +272,8 @@ void Model::BindWeights() {
       L.q_norm = Norm(p + "attn_q_norm.weight", hp.head_dim, true);
       L.k_norm = Norm(p + "attn_k_norm.weight", hp.head_dim, true);
     }
-    if (ls.post_attn_norm) L.attn_post_norm = Norm(p + "post_attention_norm.weight", hp.n_embd, true);
+    if (ls.post_attn_norm)
+      L.attn_post_norm = Norm(p + "post_attention_norm.weight", hp.n_embd, true);
     L.ffn_norm = Norm(p + "ffn_norm.weight", hp.n_embd, true);
     if (ls.fused_gate_up) {
       const kernels::MatrixView up = Matrix(p + "ffn_up.weight", hp.n_embd, 2 * hp.n_ff);

@@ -25,8 +25,8 @@ const std::array<ModelPreset, 8> kPresets = {
                 false, "qwen2", 0, true, 0},
     ModelPreset{"llama3.2-1b", "Llama-3.2-1B", 2048, 16, 32, 8, 8192, 128256, 131072, 500000.0,
                 1e-5, true, "llama", 0, true, 0},
-    ModelPreset{"qwen3-0.6b", "Qwen3-0.6B", 1024, 28, 16, 8, 3072, 151936, 40960, 1e6, 1e-6,
-                false, "qwen3", 128, true, 0},
+    ModelPreset{"qwen3-0.6b", "Qwen3-0.6B", 1024, 28, 16, 8, 3072, 151936, 40960, 1e6, 1e-6, false,
+                "qwen3", 128, true, 0},
     ModelPreset{"gemma-2-2b", "Gemma-2-2B", 2304, 26, 8, 4, 9216, 256000, 8192, 10000.0, 1e-6,
                 false, "gemma2", 256, true, 4096},
     ModelPreset{"gemma-3-1b", "Gemma-3-1B", 1152, 26, 4, 1, 6912, 262144, 32768, 1e6, 1e-6, false,
@@ -37,8 +37,8 @@ const std::array<ModelPreset, 8> kPresets = {
                 0},
 };
 
-const std::array<std::string_view, 6> kArchs = {"llama", "qwen2", "qwen3", "gemma2", "gemma3",
-                                                "phi3"};
+const std::array<std::string_view, 6> kArchs = {"llama",  "qwen2",  "qwen3",
+                                                "gemma2", "gemma3", "phi3"};
 
 bool IsGemma(std::string_view a) { return a == "gemma2" || a == "gemma3"; }
 

@@ -32,11 +32,11 @@ struct ModelPreset {
   int64_t n_ctx = 0;  // context_length
   double rope_base = 10000.0;
   double rms_eps = 1e-5;
-  bool llama3_rope = false;  // rope_freqs tensor: factor 32, low 1, high 4, original ctx 8192
-  std::string arch;            // the architecture of the published model
-  int64_t explicit_head_dim;   // 0: n_embd / n_head (else written as attention.key_length)
-  bool tied;                   // no output.weight: the head is token_embd
-  int64_t sliding_window;      // attention.sliding_window (gemma2/gemma3/phi3), 0: none
+  bool llama3_rope = false;   // rope_freqs tensor: factor 32, low 1, high 4, original ctx 8192
+  std::string arch;           // the architecture of the published model
+  int64_t explicit_head_dim;  // 0: n_embd / n_head (else written as attention.key_length)
+  bool tied;                  // no output.weight: the head is token_embd
+  int64_t sliding_window;     // attention.sliding_window (gemma2/gemma3/phi3), 0: none
 
   int64_t head_dim() const { return explicit_head_dim > 0 ? explicit_head_dim : n_embd / n_head; }
 };

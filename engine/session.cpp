@@ -207,7 +207,8 @@ void Session::Forward(std::span<const int32_t> tokens, LogitsMode mode) {
   const float* freq_factors = model_.rope_freqs().empty() ? nullptr : model_.rope_freqs().data();
   auto norm_rows = [&](const float* x, const std::vector<float>& w, float* y, int64_t rows,
                        int64_t n) {
-    for (int64_t r = 0; r < rows; ++r) kernels::RmsNorm(x + r * n, w.data(), y + r * n, n, hp.rms_eps);
+    for (int64_t r = 0; r < rows; ++r)
+      kernels::RmsNorm(x + r * n, w.data(), y + r * n, n, hp.rms_eps);
   };
 
   for (int64_t t = 0; t < T; ++t) model_.Embed(tokens[static_cast<size_t>(t)], x_.data() + t * d);

@@ -110,6 +110,25 @@ TEST(Gemma2, WindowBoundaryMatters) {
   EXPECT_GT(with(R"({"sliding_window": {"layers": "all", "window": 4}})"), kBroken);
 }
 
+// The setting's canonical form (results are keyed by its hash) tells the compositions apart;
+// the default keeps the form it had before native windows existed.
+TEST(Gemma2, WindowSettingsParseAndHashApart) {
+  const EngineConfig none = EngineConfig::FromJson("{}", "test");
+  const EngineConfig global =
+      EngineConfig::FromJson(R"({"sliding_window": {"layers": "global"}})", "test");
+  const EngineConfig native =
+      EngineConfig::FromJson(R"({"sliding_window": {"layers": "native", "window": 8}})", "test");
+  EXPECT_NE(none.Canonical().find(R"("sliding_window":{"window":0,"layers":"none"})"),
+            std::string::npos)
+      << none.Canonical();
+  EXPECT_NE(global.Hash(), none.Hash());
+  EXPECT_NE(native.Hash(), none.Hash());
+  EXPECT_EQ(global.sliding_window.window, 0);
+  EXPECT_THROW(EngineConfig::FromJson(R"({"sliding_window": {"layers": "native"}})", "test"),
+               Error);
+  EXPECT_THROW(EngineConfig::FromJson(R"({"sliding_window": {"layers": "gemma"}})", "test"), Error);
+}
+
 struct Breakage {
   const char* fixture;
   const char* what;
@@ -120,15 +139,23 @@ struct Breakage {
 // Each metadata-driven feature matters: the fixture with the key edited no longer matches.
 TEST(Families, EachFeatureMatters) {
   const std::vector<Breakage> cases = {
-      {"gemma2-f32", "attention soft-cap", {{"gemma2.attn_logit_softcapping",
-                                             GgufWriteValue::F32(1e6f)}}, {}},
-      {"gemma2-f32", "final soft-cap", {{"gemma2.final_logit_softcapping",
-                                         GgufWriteValue::F32(1e6f)}}, {}},
+      {"gemma2-f32",
+       "attention soft-cap",
+       {{"gemma2.attn_logit_softcapping", GgufWriteValue::F32(1e6f)}},
+       {}},
+      {"gemma2-f32",
+       "final soft-cap",
+       {{"gemma2.final_logit_softcapping", GgufWriteValue::F32(1e6f)}},
+       {}},
       {"gemma2-f32", "query_pre_attn_scalar", {}, {"gemma2.attention.scale"}},
-      {"gemma2-f32", "window size", {{"gemma2.attention.sliding_window",
-                                      GgufWriteValue::U32(5)}}, {}},
-      {"gemma3-f32", "local rope base", {{"gemma3.rope.freq_base_swa",
-                                          GgufWriteValue::F32(1e6f)}}, {}},
+      {"gemma2-f32",
+       "window size",
+       {{"gemma2.attention.sliding_window", GgufWriteValue::U32(5)}},
+       {}},
+      {"gemma3-f32",
+       "local rope base",
+       {{"gemma3.rope.freq_base_swa", GgufWriteValue::F32(1e6f)}},
+       {}},
       {"gemma3-f32", "global linear rope scaling", {}, {"gemma3.rope.scaling.type"}},
       {"gemma3-f32", "window", {}, {"gemma3.attention.sliding_window"}},
   };
@@ -176,7 +203,8 @@ TEST(Families, Phi3LongRopeIsRefusedClearly) {
   const LogitsFixture f = testing::LoadLogitsFixture("phi3-f32");
   testing::TempDir dir;
   const std::string path = (dir / "phi3-128k.gguf").string();
-  CopyGguf(f.gguf_path, path, {}, {}, {{"rope_factors_long.weight", 8}, {"rope_factors_short.weight", 8}});
+  CopyGguf(f.gguf_path, path, {}, {},
+           {{"rope_factors_long.weight", 8}, {"rope_factors_short.weight", 8}});
   const std::string err = LoadError(path);
   EXPECT_NE(err.find("LongRoPE"), std::string::npos) << err;
   EXPECT_NE(err.find("phi3-128k.gguf"), std::string::npos) << err;

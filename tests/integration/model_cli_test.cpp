@@ -195,8 +195,8 @@ TEST(ModelCliErrors, MissingFileAndBadOptions) {
 TEST(ModelCliRunnable, InspectSaysWhetherAFileRunsAndWhyNot) {
   testing::TempDir dir;
   const std::string path = (dir / "g.gguf").string();
-  auto gen = RunProcess({GapbenchBin(), "model", "random", "--arch", "gemma2", "--preset", "tiny",
-                         "--out", path});
+  auto gen = RunProcess(
+      {GapbenchBin(), "model", "random", "--arch", "gemma2", "--preset", "tiny", "--out", path});
   ASSERT_EQ(gen.exit_code, 0) << gen.err;
   auto ok = RunProcess({GapbenchBin(), "model", "inspect", path, "--json"});
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
@@ -226,8 +226,8 @@ TEST(ModelCliRunnable, InspectSaysWhetherAFileRunsAndWhyNot) {
   EXPECT_NE(run.exit_code, 0);
   EXPECT_NE(run.err.find("mamba2"), std::string::npos) << run.err;
 
-  auto bad = RunProcess({GapbenchBin(), "model", "random", "--arch", "mamba", "--out",
-                         (dir / "x.gguf").string()});
+  auto bad = RunProcess(
+      {GapbenchBin(), "model", "random", "--arch", "mamba", "--out", (dir / "x.gguf").string()});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("'mamba'"), std::string::npos) << bad.err;
 }
