@@ -27,8 +27,8 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: gapbench model inspect FILE [--json] [--tensors] [--config FILE|JSON]\n"
-    "       gapbench model random --preset smollm2-135m|qwen2.5-0.5b|llama3.2-1b|tiny\n"
-    "                             [--arch llama|qwen2] [--wtype TYPE]\n"
+    "       gapbench model random [--preset P] [--arch llama|qwen2|qwen3|gemma2|gemma3|phi3]\n"
+    "                             [--wtype TYPE]\n"
     "                             --out FILE [--seed N] [--vocab VOCAB.gguf]\n"
     "(gapbench model inspect --help, gapbench model random --help)\n";
 
@@ -54,8 +54,11 @@ const CommandSpec& RandomSpec() {
       .summary =
           "Writes a model with random weights in real shapes (speed comparisons without\n"
           "downloads).",
-      .options = {{"preset", "P", "smollm2-135m | qwen2.5-0.5b | llama3.2-1b | tiny", true},
-                  {"arch", "A", "llama | qwen2 (default: from the preset)"},
+      .options = {{"preset", "P",
+                   "smollm2-135m | qwen2.5-0.5b | llama3.2-1b | qwen3-0.6b | gemma-2-2b |\n"
+                   "gemma-3-1b | phi-3-mini | tiny (default: the --arch's published shape)"},
+                  {"arch", "A",
+                   "llama | qwen2 | qwen3 | gemma2 | gemma3 | phi3 (default: the preset's)"},
                   {"wtype", "T",
                    "f32 | f16 | bf16 | q8_0 | q4_0 | q4_k (every 2-D weight that type), or a "
                    "llama.cpp mix with its per-tensor types and fallbacks: q4_k_m | q5_k_m | "
@@ -166,15 +169,26 @@ int Random(const Argv& argv) {
   const Args args(RandomSpec(), argv);
   if (args.help()) return args.PrintHelp();
   engine::RandomModelOptions o;
-  const std::string preset = args.Require("preset");
-  auto p = engine::FindPreset(preset);
+  const auto arch = args.Get("arch");
+  auto preset = args.Get("preset");
+  if (!preset && !arch) Fail("model random: give --preset or --arch (or both)");
+  if (!preset) {
+    auto p = engine::PresetForArch(*arch);
+    if (!p) {
+      std::string names;
+      for (const auto& n : engine::RandomModelArchs()) names += (names.empty() ? "" : ", ") + n;
+      Fail("model random: unknown --arch '", *arch, "' (one of ", names, ")");
+    }
+    preset = p->name;
+  }
+  auto p = engine::FindPreset(*preset);
   if (!p) {
     std::string names;
     for (const auto& n : engine::PresetNames()) names += (names.empty() ? "" : ", ") + n;
-    Fail("model random: unknown --preset '", preset, "' (one of ", names, ")");
+    Fail("model random: unknown --preset '", *preset, "' (one of ", names, ")");
   }
   o.preset = *p;
-  o.arch = args.Get("arch").value_or(preset.rfind("qwen", 0) == 0 ? "qwen2" : "llama");
+  o.arch = arch.value_or(p->arch);
   const std::string wtype = args.Get("wtype").value_or("f32");
   o.mix = engine::FindWeightMix(wtype);  // llama.cpp's per-tensor assignment, e.g. q4_k_m
   auto t = kernels::ParseTypeName(wtype);

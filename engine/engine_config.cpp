@@ -69,6 +69,10 @@ std::string_view WindowLayersName(WindowLayers l) {
       return "alternate";
     case WindowLayers::kAll:
       return "all";
+    case WindowLayers::kNative:
+      return "native";
+    case WindowLayers::kGlobal:
+      return "global";
   }
   return "none";
 }
@@ -140,21 +144,28 @@ EngineConfig EngineConfig::FromJson(std::string_view json, std::string_view sour
             c.sliding_window.layers = WindowLayers::kAlternate;
           else if (s == "all")
             c.sliding_window.layers = WindowLayers::kAll;
+          else if (s == "native")
+            c.sliding_window.layers = WindowLayers::kNative;
+          else if (s == "global")
+            c.sliding_window.layers = WindowLayers::kGlobal;
           else
             Fail(source, ": 'sliding_window.layers' = \"", s,
-                 "\" is not one of none, alternate, all");
+                 "\" is not one of none, alternate, all, native, global");
         } else {
           UnknownKey(source, "sliding_window.", k, {"window", "layers"});
         }
       }
-      if (c.sliding_window.window == 0) {
+      if (c.sliding_window.window == 0 && c.sliding_window.layers != WindowLayers::kGlobal) {
         if (has_layers && c.sliding_window.layers != WindowLayers::kNone) {
           Fail(source, ": 'sliding_window.window' must be > 0 when layers is \"",
                WindowLayersName(c.sliding_window.layers), "\"");
         }
         c.sliding_window.layers = WindowLayers::kNone;
       }
-      if (c.sliding_window.layers == WindowLayers::kNone) c.sliding_window.window = 0;
+      if (c.sliding_window.layers == WindowLayers::kNone ||
+          c.sliding_window.layers == WindowLayers::kGlobal) {
+        c.sliding_window.window = 0;
+      }
     } else if (key == "kv_sharing") {
       if (!v.IsObject())
         Fail(source, ": 'kv_sharing' must be an object {\"mode\", \"group\", \"from_layer\"}");
@@ -234,9 +245,27 @@ void EngineConfig::Validate(const HParams& hp, std::string_view model_name) cons
   }
 }
 
+int64_t EngineConfig::LayerWindow(const HParams& hp, int64_t il) const {
+  const int64_t native = hp.layer(il).window;
+  switch (sliding_window.layers) {
+    case WindowLayers::kNone:
+      return native;
+    case WindowLayers::kGlobal:
+      return 0;
+    case WindowLayers::kNative:
+      return native > 0 ? sliding_window.window : 0;
+    case WindowLayers::kAll:
+    case WindowLayers::kAlternate:
+      return LayerWindowed(il) ? sliding_window.window : 0;
+  }
+  return native;
+}
+
 bool EngineConfig::LayerWindowed(int64_t il) const {
   switch (sliding_window.layers) {
     case WindowLayers::kNone:
+    case WindowLayers::kNative:
+    case WindowLayers::kGlobal:
       return false;
     case WindowLayers::kAll:
       return true;

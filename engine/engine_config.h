@@ -3,7 +3,7 @@
 // written back in a canonical form whose hash keys results.
 //   {"weights": "native|f32|f16|bf16|q8_0|q4_0|q4_k|q4_k_m|q5_k_m|q6_k|q5_0|q5_1|q4_1",
 //    "kv_cache": "f32|f16|q8_0",
-//    "kv_heads": 0, "sliding_window": {"window": 0, "layers": "none|alternate|all"},
+//    "kv_heads": 0, "sliding_window": {"window": 0, "layers": "none|alternate|all|native|global"},
 //    "kv_sharing": {"mode": "none|adjacent|tail", "group": 2, "from_layer": 0},
 //    "threads": 0, "context": 0, "batch": 0}
 // Not here: applying the settings (model.cpp applies weights and kv_heads, session.cpp the rest).
@@ -20,7 +20,11 @@ namespace gapbench::engine {
 
 struct HParams;
 
-enum class WindowLayers { kNone, kAlternate, kAll };
+// none: the model's native attention (global for llama/qwen2; Gemma's windowed layers keep their
+// window); global: every layer global (removes native windows); native: the setting's window on
+// the natively windowed layers (widen or narrow); alternate / all: the setting's window on the
+// even / all layers, replacing the native pattern.
+enum class WindowLayers { kNone, kAlternate, kAll, kNative, kGlobal };
 enum class KvSharingMode { kNone, kAdjacent, kTail };
 
 // Largest context a session may hold (positions); larger values are an error, not a wrapped size.
@@ -38,7 +42,7 @@ struct EngineConfig {
   struct {
     int64_t window = 0;
     WindowLayers layers = WindowLayers::kNone;
-    bool specified = false;  // false: the model's native pattern (none for llama/qwen2)
+    bool specified = false;  // "sliding_window" was given
   } sliding_window;
   struct {
     KvSharingMode mode = KvSharingMode::kNone;
@@ -63,6 +67,10 @@ struct EngineConfig {
   std::string Hash() const;  // 16 hex digits of the canonical form
 
   // Per-layer view of the attention settings for a model of n_layer layers.
+  // The window layer il of `hp` attends over (0 = global): this setting composed with the
+  // model's native pattern (WindowLayers).
+  int64_t LayerWindow(const HParams& hp, int64_t il) const;
+  // Whether the setting alone (alternate / all) windows layer il.
   bool LayerWindowed(int64_t il) const;
   int64_t KvSourceLayer(int64_t il) const;  // the layer whose K/V layer il uses (il if its own)
 };

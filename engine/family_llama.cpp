@@ -7,10 +7,12 @@ namespace gapbench::engine {
 FamilySpec LlamaFamily() {
   FamilySpec f;
   f.arch = "llama";
-  f.rope_style = kernels::RopeStyle::kNorm;
-  f.qkv_bias = false;
   f.default_rope_base = 10000.0f;
   f.default_rms_eps = 1e-5f;
+  f.describe = [](const GgufFile&, const ModelHparams&, HParams& hp) {
+    hp.rope_style = kernels::RopeStyle::kNorm;
+    DescribePlainLayers(hp);
+  };
   return f;
 }
 

@@ -7,10 +7,13 @@ namespace gapbench::engine {
 FamilySpec Qwen2Family() {
   FamilySpec f;
   f.arch = "qwen2";
-  f.rope_style = kernels::RopeStyle::kNeox;
-  f.qkv_bias = true;
   f.default_rope_base = 1000000.0f;
   f.default_rms_eps = 1e-6f;
+  f.describe = [](const GgufFile&, const ModelHparams&, HParams& hp) {
+    hp.rope_style = kernels::RopeStyle::kNeox;
+    DescribePlainLayers(hp);
+    for (auto& l : hp.layers) l.qkv_bias = true;
+  };
   return f;
 }
 

@@ -16,9 +16,8 @@ namespace {
 
 // Window of layer il's K/V in a context of n_ctx (0 = global). A window that covers the whole
 // context is no window.
-int64_t LayerWindow(const EngineConfig& cfg, int64_t il, int64_t n_ctx) {
-  if (!cfg.LayerWindowed(il)) return 0;
-  const int64_t w = cfg.sliding_window.window;
+int64_t LayerWindow(const HParams& hp, const EngineConfig& cfg, int64_t il, int64_t n_ctx) {
+  const int64_t w = cfg.LayerWindow(hp, il);
   return w >= n_ctx ? 0 : w;
 }
 
@@ -29,7 +28,7 @@ int64_t KvCache::BytesFor(const HParams& hp, const EngineConfig& cfg, int64_t n_
   int64_t total = 0;
   for (int64_t il = 0; il < hp.n_layer; ++il) {
     if (cfg.KvSourceLayer(il) != il) continue;
-    const int64_t w = LayerWindow(cfg, il, n_ctx);
+    const int64_t w = LayerWindow(hp, cfg, il, n_ctx);
     int64_t layer = 0;
     if (__builtin_mul_overflow(2 * (w > 0 ? w : n_ctx), row, &layer) ||
         __builtin_add_overflow(total, layer, &total)) {
@@ -62,7 +61,7 @@ KvCache::KvCache(const HParams& hp, const EngineConfig& cfg, int64_t n_ctx, int6
     source_[static_cast<size_t>(il)] = src;
     if (src != il) continue;
     Layer& L = layers_[static_cast<size_t>(il)];
-    L.window = LayerWindow(cfg, il, n_ctx);
+    L.window = LayerWindow(hp, cfg, il, n_ctx);
     L.ring = L.window > 0;
     L.cap = L.ring ? L.window : n_ctx;
     const int64_t rows = L.ring ? L.cap : std::min(L.cap, std::max(kInitialRows, n_batch));

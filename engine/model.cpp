@@ -11,9 +11,6 @@
 namespace gapbench::engine {
 namespace {
 
-constexpr int64_t kMaxLayers = 1024;
-constexpr int64_t kMaxDim = 1 << 20;
-
 std::string Shape2(int64_t cols, int64_t rows) { return StrCat("[", cols, ", ", rows, "]"); }
 
 }  // namespace
@@ -23,7 +20,7 @@ std::unique_ptr<Model> Model::Load(const std::string& path, const EngineConfig& 
   m->config_ = config;
   m->file_ = GgufFile::Open(path);
   m->LoadHParams();
-  m->CheckTensorTypes();
+  CheckTensorTypes(*m->file_);
   config.Validate(m->hp_, path);
   m->tokenizer_ = Tokenizer::FromGguf(*m->file_);
   m->BindWeights();
@@ -187,87 +184,35 @@ void Model::CountBytes() {
     for (const auto* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) {
       total += matrix_bytes(*m);
     }
-    for (const auto* v : {&L.attn_norm, &L.ffn_norm, &L.bq, &L.bk, &L.bv}) total += vec_bytes(*v);
+    for (const auto* v : {&L.attn_norm, &L.ffn_norm, &L.attn_post_norm, &L.ffn_post_norm, &L.q_norm,
+                          &L.k_norm, &L.bq, &L.bk, &L.bv}) {
+      total += vec_bytes(*v);
+    }
   }
   weight_bytes_ = total;
 }
 
-HParams ReadHParams(const GgufFile& f) {
-  HParams hp;
-  const std::string arch(f.RequireString("general.architecture"));
-  const FamilySpec* fam = FindFamily(arch);
-  if (fam == nullptr) {
-    Fail(f.path(), ": architecture '", arch, "' is not supported (supported: ", SupportedFamilies(),
-         ")");
-  }
-  const FamilySpec& family = *fam;
-  hp.arch = arch;
-  auto key = [&](const char* k) { return arch + "." + k; };
-  auto positive = [&](const std::string& k, int64_t v, int64_t max) {
-    if (v <= 0 || v > max)
-      Fail(f.path(), ": metadata '", k, "' = ", v, " is out of range (1..", max, ")");
-    return v;
-  };
-  hp.n_embd = positive(key("embedding_length"), f.RequireInt(key("embedding_length")), kMaxDim);
-  hp.n_layer = positive(key("block_count"), f.RequireInt(key("block_count")), kMaxLayers);
-  hp.n_ff =
-      positive(key("feed_forward_length"), f.RequireInt(key("feed_forward_length")), kMaxDim * 8);
-  hp.n_head =
-      positive(key("attention.head_count"), f.RequireInt(key("attention.head_count")), 4096);
-  hp.n_head_kv = positive(key("attention.head_count_kv"),
-                          f.GetInt(key("attention.head_count_kv")).value_or(hp.n_head), 4096);
-  if (hp.n_head % hp.n_head_kv != 0) {
-    Fail(f.path(), ": attention.head_count ", hp.n_head, " is not a multiple of head_count_kv ",
-         hp.n_head_kv);
-  }
-  const int64_t default_hd = hp.n_embd / hp.n_head;
-  hp.head_dim = positive(key("attention.key_length"),
-                         f.GetInt(key("attention.key_length")).value_or(default_hd), 4096);
-  const int64_t vlen = f.GetInt(key("attention.value_length")).value_or(hp.head_dim);
-  if (vlen != hp.head_dim) {
-    Fail(f.path(), ": attention.value_length ", vlen, " differs from key_length ", hp.head_dim,
-         " (not supported)");
-  }
-  hp.n_rot = f.GetInt(key("rope.dimension_count")).value_or(hp.head_dim);
-  if (hp.n_rot <= 0 || hp.n_rot > hp.head_dim || hp.n_rot % 2 != 0) {
-    Fail(f.path(), ": rope.dimension_count ", hp.n_rot, " must be even and within head_dim ",
-         hp.head_dim);
-  }
-  hp.n_ctx_train = f.GetInt(key("context_length")).value_or(4096);
-  if (hp.n_ctx_train <= 0) hp.n_ctx_train = 4096;
-  hp.rope_base =
-      static_cast<float>(f.GetFloat(key("rope.freq_base")).value_or(family.default_rope_base));
-  hp.rms_eps = static_cast<float>(
-      f.GetFloat(key("attention.layer_norm_rms_epsilon")).value_or(family.default_rms_eps));
-  if (!(hp.rope_base > 0.0f) || !(hp.rms_eps >= 0.0f)) {
-    Fail(f.path(), ": rope.freq_base must be positive and the rms epsilon non-negative");
-  }
-  const std::string scaling(f.GetString(key("rope.scaling.type")).value_or("none"));
-  if (scaling == "linear") {
-    const double factor = f.GetFloat(key("rope.scaling.factor")).value_or(1.0);
-    if (!(factor > 0.0)) Fail(f.path(), ": rope.scaling.factor must be positive");
-    hp.rope_freq_scale = static_cast<float>(1.0 / factor);
-  } else if (scaling != "none" && !scaling.empty()) {
-    Fail(f.path(), ": rope.scaling.type '", scaling, "' is not supported (none, linear)");
-  }
-  return hp;
-}
-
 // Every tensor's type is one the kernels compute, checked from the header alone, so a file the
 // engine cannot run is refused before the tokenizer or any tensor data is read.
-void Model::CheckTensorTypes() const {
-  for (const auto& t : file_->tensors()) {
-    if (!kernels::Traits(t.type).computable) {
-      Fail(file_->path(), ": tensor '", t.name, "' has type ", kernels::TypeName(t.type),
-           ", which this engine cannot compute (supported: ", kernels::ComputableTypeNames(), ")");
-    }
+void CheckTensorTypes(const GgufFile& f) {
+  for (const auto& t : f.tensors()) {
+    if (kernels::Traits(t.type).computable) continue;
+    Fail(f.path(), ": tensor '", t.name, "' has type ", kernels::TypeName(t.type),
+         ", which this engine cannot compute (supported: ", kernels::ComputableTypeNames(), ")");
   }
 }
 
-void Model::LoadHParams() {
-  hp_ = ReadHParams(*file_);
-  family_ = *FindFamily(hp_.arch);
+std::optional<std::string> WhyNotRunnable(const GgufFile& f) {
+  try {
+    ReadHParams(f);
+    CheckTensorTypes(f);
+  } catch (const Error& e) {
+    return std::string(e.what());
+  }
+  return std::nullopt;
 }
+
+void Model::LoadHParams() { hp_ = ReadHParams(*file_); }
 
 kernels::MatrixView Model::Matrix(const std::string& name, int64_t cols, int64_t rows) const {
   const GgufTensorInfo* t = file_->FindTensor(name);
@@ -301,6 +246,14 @@ std::vector<float> Model::Vector(const std::string& name, int64_t n, bool requir
   return out;
 }
 
+std::vector<float> Model::Norm(const std::string& name, int64_t n, bool required) const {
+  std::vector<float> w = Vector(name, n, required);
+  if (hp_.norm_add_one) {
+    for (float& x : w) x += 1.0f;
+  }
+  return w;
+}
+
 void Model::BindWeights() {
   const HParams& hp = hp_;
   const GgufTensorInfo* emb = file_->FindTensor("token_embd.weight");
@@ -317,27 +270,55 @@ void Model::BindWeights() {
   token_embd_ = Matrix("token_embd.weight", hp.n_embd, hp_.n_vocab);
   tied_ = file_->FindTensor("output.weight") == nullptr;
   output_ = tied_ ? token_embd_ : Matrix("output.weight", hp.n_embd, hp_.n_vocab);
-  output_norm_ = Vector("output_norm.weight", hp.n_embd, true);
+  output_norm_ = Norm("output_norm.weight", hp.n_embd, true);
   rope_freqs_ = Vector("rope_freqs.weight", hp.n_rot / 2, false);
 
   layers_.resize(static_cast<size_t>(hp.n_layer));
+  // Rows [first, first + n) of a fused matrix, as a matrix of its own.
+  auto rows = [](const kernels::MatrixView& m, int64_t first, int64_t n) {
+    const int64_t row_bytes = kernels::RowBytes(kernels::Traits(m.type), m.cols);
+    return kernels::MatrixView{m.type, static_cast<const uint8_t*>(m.data) + first * row_bytes, n,
+                               m.cols};
+  };
   for (int64_t il = 0; il < hp.n_layer; ++il) {
     LayerWeights& L = layers_[static_cast<size_t>(il)];
+    const LayerSpec& ls = hp.layer(il);
     const std::string p = StrCat("blk.", il, ".");
-    L.attn_norm = Vector(p + "attn_norm.weight", hp.n_embd, true);
-    L.wq = Matrix(p + "attn_q.weight", hp.n_embd, hp.n_q());
-    L.wk = Matrix(p + "attn_k.weight", hp.n_embd, hp.n_kv());
-    L.wv = Matrix(p + "attn_v.weight", hp.n_embd, hp.n_kv());
+    L.attn_norm = Norm(p + "attn_norm.weight", hp.n_embd, true);
+    if (ls.fused_qkv) {
+      const kernels::MatrixView qkv =
+          Matrix(p + "attn_qkv.weight", hp.n_embd, hp.n_q() + 2 * hp.n_kv());
+      L.wq = rows(qkv, 0, hp.n_q());
+      L.wk = rows(qkv, hp.n_q(), hp.n_kv());
+      L.wv = rows(qkv, hp.n_q() + hp.n_kv(), hp.n_kv());
+    } else {
+      L.wq = Matrix(p + "attn_q.weight", hp.n_embd, hp.n_q());
+      L.wk = Matrix(p + "attn_k.weight", hp.n_embd, hp.n_kv());
+      L.wv = Matrix(p + "attn_v.weight", hp.n_embd, hp.n_kv());
+    }
     L.wo = Matrix(p + "attn_output.weight", hp.n_q(), hp.n_embd);
-    if (family_.qkv_bias) {
+    if (ls.qkv_bias) {
       L.bq = Vector(p + "attn_q.bias", hp.n_q(), true);
       L.bk = Vector(p + "attn_k.bias", hp.n_kv(), true);
       L.bv = Vector(p + "attn_v.bias", hp.n_kv(), true);
     }
-    L.ffn_norm = Vector(p + "ffn_norm.weight", hp.n_embd, true);
-    L.w_gate = Matrix(p + "ffn_gate.weight", hp.n_embd, hp.n_ff);
-    L.w_up = Matrix(p + "ffn_up.weight", hp.n_embd, hp.n_ff);
+    if (ls.qk_norm) {
+      L.q_norm = Norm(p + "attn_q_norm.weight", hp.head_dim, true);
+      L.k_norm = Norm(p + "attn_k_norm.weight", hp.head_dim, true);
+    }
+    if (ls.post_attn_norm)
+      L.attn_post_norm = Norm(p + "post_attention_norm.weight", hp.n_embd, true);
+    L.ffn_norm = Norm(p + "ffn_norm.weight", hp.n_embd, true);
+    if (ls.fused_gate_up) {
+      const kernels::MatrixView up = Matrix(p + "ffn_up.weight", hp.n_embd, 2 * hp.n_ff);
+      L.w_gate = rows(up, 0, hp.n_ff);
+      L.w_up = rows(up, hp.n_ff, hp.n_ff);
+    } else {
+      L.w_gate = Matrix(p + "ffn_gate.weight", hp.n_embd, hp.n_ff);
+      L.w_up = Matrix(p + "ffn_up.weight", hp.n_embd, hp.n_ff);
+    }
     L.w_down = Matrix(p + "ffn_down.weight", hp.n_ff, hp.n_embd);
+    if (ls.post_ffn_norm) L.ffn_post_norm = Norm(p + "post_ffw_norm.weight", hp.n_embd, true);
   }
   for (const auto& t : file_->tensors()) {
     n_params_ += t.n_elements;

@@ -1,50 +1,42 @@
 // Model: immutable, memory-mapped weights of one GGUF file plus its hyper-parameters and
 // tokenizer. Shareable between sessions and threads (nothing here mutates after Load).
-// Not here: the KV cache and the forward pass (session.h), per-family conventions (family.h).
+// Not here: the KV cache and the forward pass (session.h), per-family conventions (family.h),
+// the hyper-parameter reader (hparams.h).
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/engine_config.h"
-#include "engine/family.h"
 #include "engine/gguf.h"
+#include "engine/hparams.h"
 #include "engine/tokenizer.h"
 #include "kernels/matmul.h"
 
 namespace gapbench::engine {
 
-struct HParams {
-  std::string arch;
-  int64_t n_vocab = 0;
-  int64_t n_ctx_train = 0;
-  int64_t n_embd = 0;
-  int64_t n_layer = 0;
-  int64_t n_ff = 0;
-  int64_t n_head = 0;
-  int64_t n_head_kv = 0;
-  int64_t head_dim = 0;  // key/query/value head dimension
-  int64_t n_rot = 0;     // rotary dimensions per head (<= head_dim)
-  float rope_base = 10000.0f;
-  float rope_freq_scale = 1.0f;  // 1 / linear scaling factor
-  float rms_eps = 1e-5f;
-  int64_t n_q() const { return n_head * head_dim; }
-  int64_t n_kv() const { return n_head_kv * head_dim; }
-};
-
-// The hyper-parameters of a GGUF model file, checked (supported family, ranges, head layout)
-// without loading any tensor: cheap enough for validating sweeps. Error naming the file.
-HParams ReadHParams(const GgufFile& file);
+// Refuses (Error naming the file and tensor) a file with a tensor whose type the engine cannot
+// compute, listing the types it can. Reads no tensor data.
+void CheckTensorTypes(const GgufFile& file);
+// Why the engine cannot run `file` (unsupported architecture or variant, hyper-parameters out
+// of range, a tensor type it cannot compute), or nullopt when it can load it. Reads no tensor
+// data (a missing or misshapen tensor is only found by loading).
+std::optional<std::string> WhyNotRunnable(const GgufFile& file);
 
 struct LayerWeights {
   // Projections; rows = output features. [n_q, n_embd], [n_kv, n_embd] x2, [n_embd, n_q]
+  // A fused attn_qkv tensor is bound as three row ranges of it (no copy).
   kernels::MatrixView wq, wk, wv, wo;
-  // Feed-forward: gate/up [n_ff, n_embd], down [n_embd, n_ff]
+  // Feed-forward: gate/up [n_ff, n_embd], down [n_embd, n_ff]; a fused ffn_up (gate rows, then
+  // up rows) is bound as two row ranges.
   kernels::MatrixView w_gate, w_up, w_down;
-  std::vector<float> attn_norm, ffn_norm;  // [n_embd]
-  std::vector<float> bq, bk, bv;           // empty unless the family has QKV bias
+  std::vector<float> attn_norm, ffn_norm;            // [n_embd]
+  std::vector<float> attn_post_norm, ffn_post_norm;  // [n_embd] or empty (LayerSpec)
+  std::vector<float> q_norm, k_norm;                 // [head_dim] or empty (LayerSpec::qk_norm)
+  std::vector<float> bq, bk, bv;                     // empty unless LayerSpec::qkv_bias
 };
 
 class Model {
@@ -59,7 +51,6 @@ class Model {
   const std::string& path() const { return file_->path(); }
   const GgufFile& file() const { return *file_; }
   const HParams& hparams() const { return hp_; }
-  const FamilySpec& family() const { return family_; }
   const Tokenizer& tokenizer() const { return *tokenizer_; }
 
   const kernels::MatrixView& token_embd() const { return token_embd_; }  // [n_vocab, n_embd]
@@ -81,7 +72,6 @@ class Model {
  private:
   Model() = default;
   void LoadHParams();
-  void CheckTensorTypes() const;
   void BindWeights();
   void ApplyKvHeads();
   void ApplyWeightType();
@@ -93,11 +83,12 @@ class Model {
                                 kernels::GgmlType t);
   kernels::MatrixView Matrix(const std::string& name, int64_t cols, int64_t rows) const;
   std::vector<float> Vector(const std::string& name, int64_t n, bool required) const;
+  // A norm weight: Vector, plus 1 where the description says the norm multiplies by (1 + w).
+  std::vector<float> Norm(const std::string& name, int64_t n, bool required) const;
 
   std::unique_ptr<GgufFile> file_;
   EngineConfig config_;
   HParams hp_;
-  FamilySpec family_;
   std::unique_ptr<Tokenizer> tokenizer_;
   kernels::MatrixView token_embd_, output_;
   bool tied_ = false;

@@ -7,25 +7,12 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "engine/model.h"
 
 namespace gapbench::engine {
 namespace {
 
-// An integer key; per-layer arrays of integers (some architectures store head counts that way)
-// are summarised by their largest element.
-std::optional<int64_t> OptInt(const GgufFile& f, const std::string& key) {
-  const GgufValue* v = f.Find(key);
-  if (v != nullptr && v->type == GgufType::kArray) {
-    if (v->elems.empty() || !v->elems[0].IsInteger()) {
-      Fail(f.path(), ": metadata '", key, "' should be an integer but is an array of ",
-           GgufTypeName(v->elem_type));
-    }
-    int64_t m = v->elems[0].AsInt();
-    for (const auto& e : v->elems) m = std::max(m, e.AsInt());
-    return m;
-  }
-  return f.GetInt(key);
-}
+std::optional<int64_t> OptInt(const GgufFile& f, const std::string& key) { return f.GetInt(key); }
 
 std::optional<std::string> OptString(const GgufFile& f, const std::string& key) {
   auto s = f.GetString(key);
@@ -81,32 +68,11 @@ ModelInfo SummarizeModel(const GgufFile& f) {
   info.name = OptString(f, "general.name");
   info.file_type = OptInt(f, "general.file_type");
 
+  info.hparams = ReadModelHparams(f, info.architecture);
   ModelHparams& h = info.hparams;
-  if (info.architecture) {
-    const std::string a = *info.architecture + ".";
-    h.context_length = OptInt(f, a + "context_length");
-    h.embedding_length = OptInt(f, a + "embedding_length");
-    h.block_count = OptInt(f, a + "block_count");
-    h.feed_forward_length = OptInt(f, a + "feed_forward_length");
-    h.head_count = OptInt(f, a + "attention.head_count");
-    h.head_count_kv = OptInt(f, a + "attention.head_count_kv");
-    h.head_dim = OptInt(f, a + "attention.key_length");
-    if (!h.head_dim && h.embedding_length && h.head_count && *h.head_count > 0) {
-      h.head_dim = *h.embedding_length / *h.head_count;
-    }
-    h.rope_dimension_count = OptInt(f, a + "rope.dimension_count");
-    if (!h.rope_dimension_count) h.rope_dimension_count = h.head_dim;
-    h.rope_freq_base = f.GetFloat(a + "rope.freq_base");
-    h.rope_scaling_type = OptString(f, a + "rope.scaling.type");
-    h.rope_scaling_factor = f.GetFloat(a + "rope.scaling.factor");
-    h.rope_scaling_original_context_length = OptInt(f, a + "rope.scaling.original_context_length");
-    h.rms_epsilon = f.GetFloat(a + "attention.layer_norm_rms_epsilon");
-    h.vocab_size = OptInt(f, a + "vocab_size");
-    h.sliding_window = OptInt(f, a + "attention.sliding_window");
-    h.attn_logit_softcapping = f.GetFloat(a + "attn_logit_softcapping");
-    h.final_logit_softcapping = f.GetFloat(a + "final_logit_softcapping");
-  }
-  h.has_rope_freqs = f.FindTensor("rope_freqs.weight") != nullptr;
+  const auto why_not = WhyNotRunnable(f);
+  info.runnable = !why_not.has_value();
+  info.not_runnable_reason = why_not.value_or("");
 
   TokenizerInfo& t = info.tokenizer;
   t.model = OptString(f, "tokenizer.ggml.model");
@@ -149,6 +115,14 @@ void WriteModelInfoJsonMembers(const ModelInfo& info, JsonWriter& w) {
   WriteOpt(w, "architecture", info.architecture);
   WriteOpt(w, "name", info.name);
   WriteOpt(w, "file_type", info.file_type);
+  w.Key("runnable");
+  w.Bool(info.runnable);
+  if (info.runnable) {
+    w.Key("not_runnable_reason");
+    w.Null();
+  } else {
+    WriteString(w, "not_runnable_reason", info.not_runnable_reason);
+  }
 
   const ModelHparams& h = info.hparams;
   w.Key("hparams");
@@ -230,6 +204,8 @@ std::string FormatModelInfo(const ModelInfo& info, bool with_tensors) {
     << info.gguf_version << ", alignment " << info.alignment << ", " << info.metadata_count
     << " metadata keys, " << info.tensors.size() << " tensors)\n";
   o << "architecture:    " << Show(info.architecture) << "\n";
+  o << "runnable:        "
+    << (info.runnable ? std::string("yes") : "no: " + info.not_runnable_reason) << "\n";
   o << "name:            " << Show(info.name) << "\n";
   o << "file type:       " << Show(info.file_type) << "\n";
   o << "context length:  " << Show(h.context_length) << "\n";

@@ -1,7 +1,7 @@
 // Summary of a GGUF model for `gapbench model inspect`: architecture, hyper-parameters,
 // tokenizer, tensor list, parameter count and bytes per ggml type, read from the header alone
 // (tensor data is never touched). The JSON form is documented in docs/GGUF.md and kept stable.
-// Not here: validating that the model is runnable (model.h does that when loading).
+// Whether the engine can run it comes from model.h's WhyNotRunnable (the loader's own checks).
 #pragma once
 
 #include <cstdint>
@@ -11,29 +11,9 @@
 
 #include "common/json.h"
 #include "engine/gguf.h"
+#include "engine/hparams.h"
 
 namespace gapbench::engine {
-
-struct ModelHparams {
-  std::optional<int64_t> context_length;
-  std::optional<int64_t> embedding_length;
-  std::optional<int64_t> block_count;
-  std::optional<int64_t> feed_forward_length;
-  std::optional<int64_t> head_count;
-  std::optional<int64_t> head_count_kv;
-  std::optional<int64_t> head_dim;              // key_length, else embedding_length / head_count
-  std::optional<int64_t> rope_dimension_count;  // else head_dim
-  std::optional<double> rope_freq_base;
-  std::optional<std::string> rope_scaling_type;
-  std::optional<double> rope_scaling_factor;
-  std::optional<int64_t> rope_scaling_original_context_length;
-  bool has_rope_freqs = false;  // a rope_freqs.weight tensor (llama3-style scaling)
-  std::optional<double> rms_epsilon;
-  std::optional<int64_t> vocab_size;  // [a].vocab_size, else the tokenizer's token count
-  std::optional<int64_t> sliding_window;
-  std::optional<double> attn_logit_softcapping;
-  std::optional<double> final_logit_softcapping;
-};
 
 struct TokenizerInfo {
   std::optional<std::string> model;  // tokenizer.ggml.model: gpt2, llama, ...
@@ -71,6 +51,9 @@ struct ModelInfo {
   std::optional<int64_t> file_type;
   int64_t metadata_count = 0;
   ModelHparams hparams;
+  // Whether the engine can run the file, and why not (engine::WhyNotRunnable).
+  bool runnable = false;
+  std::string not_runnable_reason;
   TokenizerInfo tokenizer;
   std::vector<TensorSummary> tensors;  // file order
   int64_t parameter_count = 0;         // sum of tensor element counts

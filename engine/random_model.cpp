@@ -1,5 +1,6 @@
 #include "engine/random_model.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <numbers>
@@ -14,15 +15,32 @@ namespace {
 
 using kernels::GgmlType;
 
-const std::array<ModelPreset, 4> kPresets = {
+// Published shapes (the models' config.json). Parameter counts as llama.cpp's GGUFs hold them
+// (tied heads counted once): Qwen3-0.6B 596,049,920; Gemma-2-2B 2,614,341,888; Gemma-3-1B
+// 999,885,952; Phi-3-mini-4k 3,821,079,552 (random_model_test checks them).
+const std::array<ModelPreset, 8> kPresets = {
     ModelPreset{"smollm2-135m", "SmolLM2-135M", 576, 30, 9, 3, 1536, 49152, 8192, 10000.0, 1e-5,
-                false},
+                false, "llama", 0, true, 0},
     ModelPreset{"qwen2.5-0.5b", "Qwen2.5-0.5B", 896, 24, 14, 2, 4864, 151936, 32768, 1e6, 1e-6,
-                false},
+                false, "qwen2", 0, true, 0},
     ModelPreset{"llama3.2-1b", "Llama-3.2-1B", 2048, 16, 32, 8, 8192, 128256, 131072, 500000.0,
-                1e-5, true},
-    ModelPreset{"tiny", "Tiny", 64, 2, 4, 2, 128, 512, 256, 10000.0, 1e-5, false},
+                1e-5, true, "llama", 0, true, 0},
+    ModelPreset{"qwen3-0.6b", "Qwen3-0.6B", 1024, 28, 16, 8, 3072, 151936, 40960, 1e6, 1e-6, false,
+                "qwen3", 128, true, 0},
+    ModelPreset{"gemma-2-2b", "Gemma-2-2B", 2304, 26, 8, 4, 9216, 256000, 8192, 10000.0, 1e-6,
+                false, "gemma2", 256, true, 4096},
+    ModelPreset{"gemma-3-1b", "Gemma-3-1B", 1152, 26, 4, 1, 6912, 262144, 32768, 1e6, 1e-6, false,
+                "gemma3", 256, true, 512},
+    ModelPreset{"phi-3-mini", "Phi-3-mini-4k", 3072, 32, 32, 32, 8192, 32064, 4096, 10000.0, 1e-5,
+                false, "phi3", 0, false, 2047},
+    ModelPreset{"tiny", "Tiny", 64, 2, 4, 2, 128, 512, 256, 10000.0, 1e-5, false, "llama", 0, true,
+                0},
 };
+
+const std::array<std::string_view, 6> kArchs = {"llama",  "qwen2",  "qwen3",
+                                                "gemma2", "gemma3", "phi3"};
+
+bool IsGemma(std::string_view a) { return a == "gemma2" || a == "gemma3"; }
 
 // Llama 3.2 rope scaling (HF config rope_scaling, rope_type "llama3").
 constexpr double kLlama3Factor = 32.0;
@@ -100,24 +118,26 @@ struct PlannedTensor {
 
 void ValidatePreset(const RandomModelOptions& o) {
   const ModelPreset& p = o.preset;
-  GB_CHECK(
-      p.n_head > 0 && p.n_head_kv > 0 && p.n_embd % p.n_head == 0 && p.n_head % p.n_head_kv == 0,
-      "bad preset ", p.name);
+  GB_CHECK(p.n_head > 0 && p.n_head_kv > 0 && p.head_dim() > 0 && p.n_head % p.n_head_kv == 0 &&
+               (p.explicit_head_dim > 0 || p.n_embd % p.n_head == 0),
+           "bad preset ", p.name);
   if (p.n_vocab < 256 + static_cast<int64_t>(kMerges.size()) + 2) {
     Fail("model random: preset ", p.name, " vocabulary of ", p.n_vocab, " is too small");
   }
 }
 
 void Validate(const RandomModelOptions& o) {
-  if (o.arch != "llama" && o.arch != "qwen2") {
-    Fail("model random: unknown --arch '", o.arch, "' (expected llama or qwen2)");
+  if (std::find(kArchs.begin(), kArchs.end(), o.arch) == kArchs.end()) {
+    std::string names;
+    for (auto a : kArchs) names += StrCat(names.empty() ? "" : ", ", a);
+    Fail("model random: unknown --arch '", o.arch, "' (one of ", names, ")");
   }
   if (o.mix) return ValidatePreset(o);  // row lengths: the mix falls back per tensor
   FileType(o.wtype);
   ValidatePreset(o);
   const ModelPreset& p = o.preset;
   const int64_t block = kernels::Traits(o.wtype).block_size;
-  if (p.n_embd % block != 0 || p.n_ff % block != 0) {
+  if (p.n_embd % block != 0 || p.n_ff % block != 0 || (p.n_head * p.head_dim()) % block != 0) {
     Fail("model random: preset ", p.name, " has rows of ", p.n_embd, " and ", p.n_ff,
          " elements, not multiples of the ", kernels::TypeName(o.wtype), " block size ", block);
   }
@@ -191,6 +211,18 @@ GgufWriter Plan(const RandomModelOptions& options, std::vector<PlannedTensor>* i
   w.SetF32(a + ".rope.freq_base", static_cast<float>(p.rope_base));
   w.SetU32(a + ".rope.dimension_count", static_cast<uint32_t>(hd));
   w.SetU32(a + ".vocab_size", static_cast<uint32_t>(p.n_vocab));
+  if (p.explicit_head_dim > 0) {
+    w.SetU32(a + ".attention.key_length", static_cast<uint32_t>(hd));
+    w.SetU32(a + ".attention.value_length", static_cast<uint32_t>(hd));
+  }
+  if (p.sliding_window > 0 && (IsGemma(a) || a == "phi3")) {
+    w.SetU32(a + ".attention.sliding_window", static_cast<uint32_t>(p.sliding_window));
+  }
+  if (a == "gemma2") {  // the published soft-caps
+    w.SetF32(a + ".attn_logit_softcapping", 50.0f);
+    w.SetF32(a + ".final_logit_softcapping", 30.0f);
+  }
+  if (a == "gemma3") w.SetF32(a + ".rope.freq_base_swa", 10000.0f);
   if (vocab) {
     for (const auto& kv : vocab->metadata()) {
       if (kv.key.rfind("tokenizer.", 0) == 0) {
@@ -216,24 +248,40 @@ GgufWriter Plan(const RandomModelOptions& options, std::vector<PlannedTensor>* i
   // llama.cpp's qwen2 graph has no rope_freqs tensor and rejects unused tensors, so the llama3
   // scaling only travels with the llama architecture.
   if (p.llama3_rope && a == "llama") add("rope_freqs.weight", {hd / 2}, f32, Init::kRopeFreqs);
+  const bool qk_norm = a == "qwen3" || a == "gemma3";
   for (int64_t layer = 0; layer < p.n_layer; ++layer) {
     const std::string b = StrCat("blk.", layer, ".");
     add(b + "attn_norm.weight", {d}, f32, Init::kNorm);
-    add(b + "attn_q.weight", {d, q_out}, wt, Init::kWeight);
-    add(b + "attn_k.weight", {d, kv_out}, wt, Init::kWeight);
-    add(b + "attn_v.weight", {d, kv_out}, wt, Init::kWeight);
+    if (a == "phi3") {
+      add(b + "attn_qkv.weight", {d, q_out + 2 * kv_out}, wt, Init::kWeight);
+    } else {
+      add(b + "attn_q.weight", {d, q_out}, wt, Init::kWeight);
+      add(b + "attn_k.weight", {d, kv_out}, wt, Init::kWeight);
+      add(b + "attn_v.weight", {d, kv_out}, wt, Init::kWeight);
+    }
     if (a == "qwen2") {
       add(b + "attn_q.bias", {q_out}, f32, Init::kBias);
       add(b + "attn_k.bias", {kv_out}, f32, Init::kBias);
       add(b + "attn_v.bias", {kv_out}, f32, Init::kBias);
     }
+    if (qk_norm) {
+      add(b + "attn_q_norm.weight", {hd}, f32, Init::kNorm);
+      add(b + "attn_k_norm.weight", {hd}, f32, Init::kNorm);
+    }
     add(b + "attn_output.weight", {q_out, d}, wt, Init::kWeight);
+    if (IsGemma(a)) add(b + "post_attention_norm.weight", {d}, f32, Init::kNorm);
     add(b + "ffn_norm.weight", {d}, f32, Init::kNorm);
-    add(b + "ffn_gate.weight", {d, p.n_ff}, wt, Init::kWeight);
-    add(b + "ffn_up.weight", {d, p.n_ff}, wt, Init::kWeight);
+    if (a == "phi3") {
+      add(b + "ffn_up.weight", {d, 2 * p.n_ff}, wt, Init::kWeight);  // gate rows, then up rows
+    } else {
+      add(b + "ffn_gate.weight", {d, p.n_ff}, wt, Init::kWeight);
+      add(b + "ffn_up.weight", {d, p.n_ff}, wt, Init::kWeight);
+    }
     add(b + "ffn_down.weight", {p.n_ff, d}, wt, Init::kWeight);
+    if (IsGemma(a)) add(b + "post_ffw_norm.weight", {d}, f32, Init::kNorm);
   }
   add("output_norm.weight", {d}, f32, Init::kNorm);
+  if (!p.tied) add("output.weight", {d, p.n_vocab}, wt, Init::kWeight);
   if (o.mix) {
     std::vector<TensorShape> shapes;
     for (const auto& spec : specs) shapes.push_back(TensorShape{spec.name, spec.ne});
@@ -253,6 +301,23 @@ std::optional<ModelPreset> FindPreset(std::string_view name) {
     if (p.name == name) return p;
   }
   return std::nullopt;
+}
+
+std::optional<ModelPreset> PresetForArch(std::string_view arch) {
+  for (const auto& p : kPresets) {
+    if (p.arch == arch && p.name != "tiny") return p;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> RandomModelArchs() { return {kArchs.begin(), kArchs.end()}; }
+
+int64_t RandomModelParameterCount(const RandomModelOptions& options) {
+  std::vector<PlannedTensor> inits;
+  const GgufWriter w = Plan(options, &inits);
+  int64_t n = 0;
+  for (const auto& t : w.tensors()) n += t.n_elements();
+  return n;
 }
 
 std::vector<std::string> PresetNames() {

@@ -95,9 +95,11 @@ void Session::Eval(std::span<const int32_t> tokens, LogitsMode mode) {
 void Session::Attention(int64_t il, int64_t n_tokens) {
   const HParams& hp = model_.hparams();
   const int64_t group = hp.n_head / hp.n_head_kv;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hp.head_dim));
-  // A chunk of several tokens (or a wide group) reads each cached row many times: widen it once.
-  if (n_tokens >= kRowsMinTokens && n_tokens * group >= kRowsMinQueries &&
+  const float scale = hp.layer(il).attn_scale;
+  const float softcap = hp.layer(il).attn_softcap;
+  // A chunk of several tokens (or a wide group) reads each cached row many times: widen it once
+  // (the widened path has no soft-cap).
+  if (softcap == 0.0f && n_tokens >= kRowsMinTokens && n_tokens * group >= kRowsMinQueries &&
       AttentionRows(il, n_tokens, scale)) {
     return;
   }
@@ -114,7 +116,7 @@ void Session::Attention(int64_t il, int64_t n_tokens) {
       const size_t n_segs = cache_.Segments(il, head / group, n_past_, t, segs);
       kernels::Attend(q_.data() + t * hp.n_q() + head * hp.head_dim, std::span(segs.data(), n_segs),
                       hp.head_dim, scale, scratch.data(),
-                      attn_.data() + t * hp.n_q() + head * hp.head_dim);
+                      attn_.data() + t * hp.n_q() + head * hp.head_dim, softcap);
     }
   });
 }
@@ -197,21 +199,29 @@ bool Session::AttentionRows(int64_t il, int64_t n_tokens, float scale) {
   return true;
 }
 
+// One forward pass for every family: each step reads the layer's LayerSpec (hparams.h).
 void Session::Forward(std::span<const int32_t> tokens, LogitsMode mode) {
   const HParams& hp = model_.hparams();
-  const FamilySpec& fam = model_.family();
   const auto T = static_cast<int64_t>(tokens.size());
   const int64_t d = hp.n_embd;
   const float* freq_factors = model_.rope_freqs().empty() ? nullptr : model_.rope_freqs().data();
+  auto norm_rows = [&](const float* x, const std::vector<float>& w, float* y, int64_t rows,
+                       int64_t n) {
+    for (int64_t r = 0; r < rows; ++r)
+      kernels::RmsNorm(x + r * n, w.data(), y + r * n, n, hp.rms_eps);
+  };
 
   for (int64_t t = 0; t < T; ++t) model_.Embed(tokens[static_cast<size_t>(t)], x_.data() + t * d);
+  if (hp.embd_scale != 1.0f) {
+    for (int64_t i = 0; i < T * d; ++i) x_[static_cast<size_t>(i)] *= hp.embd_scale;
+  }
 
   for (int64_t il = 0; il < hp.n_layer; ++il) {
     const LayerWeights& L = model_.layer(il);
-    // Attention block: h = RMS(x)·w; q,k,v projections (+bias); RoPE; cache; attend; x += Wo·a.
-    for (int64_t t = 0; t < T; ++t) {
-      kernels::RmsNorm(x_.data() + t * d, L.attn_norm.data(), h_.data() + t * d, d, hp.rms_eps);
-    }
+    const LayerSpec& ls = hp.layer(il);
+    // Attention block: h = RMS(x)·w; q,k,v projections (+bias, per-head norms); RoPE; cache;
+    // attend; o = Wo·a (post-norm); x += o.
+    norm_rows(x_.data(), L.attn_norm, h_.data(), T, d);
     // Layers that share another layer's K/V (kv_sharing) compute and store none of their own.
     const bool own_kv = cache_.Owns(il);
     if (own_kv) {
@@ -224,27 +234,36 @@ void Session::Forward(std::span<const int32_t> tokens, LogitsMode mode) {
       kernels::MatMul(L.wq, h_.data(), T, q_.data());
     }
     AddBias(q_.data(), L.bq, T);
+    if (ls.qk_norm) {
+      norm_rows(q_.data(), L.q_norm, q_.data(), T * hp.n_head, hp.head_dim);
+      if (own_kv) norm_rows(k_.data(), L.k_norm, k_.data(), T * hp.n_head_kv, hp.head_dim);
+    }
+    const float* factors = ls.rope_freqs ? freq_factors : nullptr;
     for (int64_t t = 0; t < T; ++t) {
       const int64_t pos = n_past_ + t;
-      kernels::Rope(q_.data() + t * hp.n_q(), hp.n_head, hp.head_dim, hp.n_rot, pos, hp.rope_base,
-                    hp.rope_freq_scale, freq_factors, fam.rope_style);
+      kernels::Rope(q_.data() + t * hp.n_q(), hp.n_head, hp.head_dim, hp.n_rot, pos, ls.rope_base,
+                    ls.rope_freq_scale, factors, hp.rope_style);
       if (!own_kv) continue;
       kernels::Rope(k_.data() + t * hp.n_kv(), hp.n_head_kv, hp.head_dim, hp.n_rot, pos,
-                    hp.rope_base, hp.rope_freq_scale, freq_factors, fam.rope_style);
+                    ls.rope_base, ls.rope_freq_scale, factors, hp.rope_style);
       cache_.Stage(il, t, k_.data() + t * hp.n_kv(), v_.data() + t * hp.n_kv());
     }
     Attention(il, T);
     kernels::MatMul(L.wo, attn_.data(), T, tmp_.data());
+    if (ls.post_attn_norm) norm_rows(tmp_.data(), L.attn_post_norm, tmp_.data(), T, d);
     kernels::AddInPlace(x_.data(), tmp_.data(), T * d);
 
-    // Feed-forward block: x += W_down · (silu(W_gate·h) * (W_up·h)), h = RMS(x)·w.
-    for (int64_t t = 0; t < T; ++t) {
-      kernels::RmsNorm(x_.data() + t * d, L.ffn_norm.data(), h_.data() + t * d, d, hp.rms_eps);
-    }
+    // Feed-forward block: x += W_down · (act(W_gate·h) * (W_up·h)) (post-norm), h = RMS(x)·w.
+    norm_rows(x_.data(), L.ffn_norm, h_.data(), T, d);
     const kernels::MatMulProduct gate_up[2] = {{L.w_gate, gate_.data()}, {L.w_up, up_.data()}};
     kernels::MatMulSameInput(gate_up, h_.data(), T);
-    kernels::SwiGlu(gate_.data(), up_.data(), gate_.data(), T * hp.n_ff);
+    if (ls.activation == Activation::kGeGluTanh) {
+      kernels::GeGluTanh(gate_.data(), up_.data(), gate_.data(), T * hp.n_ff);
+    } else {
+      kernels::SwiGlu(gate_.data(), up_.data(), gate_.data(), T * hp.n_ff);
+    }
     kernels::MatMul(L.w_down, gate_.data(), T, tmp_.data());
+    if (ls.post_ffn_norm) norm_rows(tmp_.data(), L.ffn_post_norm, tmp_.data(), T, d);
     kernels::AddInPlace(x_.data(), tmp_.data(), T * d);
   }
   cache_.Commit(n_past_, T);
@@ -254,12 +273,11 @@ void Session::Forward(std::span<const int32_t> tokens, LogitsMode mode) {
   // Final norm and output projection only for the rows whose logits were asked for.
   const int64_t first = mode == LogitsMode::kAll ? 0 : T - 1;
   const int64_t n_rows = T - first;
-  for (int64_t t = first; t < T; ++t) {
-    kernels::RmsNorm(x_.data() + t * d, model_.output_norm().data(), h_.data() + (t - first) * d, d,
-                     hp.rms_eps);
-  }
+  norm_rows(x_.data() + first * d, model_.output_norm(), h_.data(), n_rows, d);
   const int64_t nv = hp.n_vocab;
-  kernels::MatMul(model_.output(), h_.data(), n_rows, logits_.data() + n_logit_rows_ * nv);
+  float* logits = logits_.data() + n_logit_rows_ * nv;
+  kernels::MatMul(model_.output(), h_.data(), n_rows, logits);
+  if (hp.final_softcap > 0.0f) kernels::SoftCap(logits, n_rows * nv, hp.final_softcap);
   n_logit_rows_ += n_rows;
 }
 

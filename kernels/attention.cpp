@@ -126,9 +126,21 @@ struct RowQ8 {
   }
 };
 
+// Gemma 2's attention-logit soft-cap on n scores in place: s -> cap * tanh(s / cap), in f32 as
+// the reference computes it. Returns the new maximum (tanh is monotonic, but rounding may not
+// be, so it is recomputed).
+float CapScores(float* s, int64_t n, float cap) {
+  float mx = -INFINITY;
+  for (int64_t j = 0; j < n; ++j) {
+    s[j] = cap * std::tanh(s[j] / cap);
+    mx = std::max(mx, s[j]);
+  }
+  return mx;
+}
+
 template <class Row>
 void AttendT(const float* q, const KvSegment* segs, size_t n_segs, int64_t head_dim, float scale,
-             float* scratch, float* out) {
+             float softcap, float* scratch, float* out) {
   float mx = -INFINITY;
   int64_t j = 0;
   for (size_t s = 0; s < n_segs; ++s) {
@@ -140,6 +152,7 @@ void AttendT(const float* q, const KvSegment* segs, size_t n_segs, int64_t head_
     }
   }
   const int64_t n_keys = j;
+  if (softcap > 0.0f) mx = CapScores(scratch, n_keys, softcap);
   const double sum = ExpShiftSum(scratch, n_keys, mx);
   const auto inv = static_cast<float>(1.0 / sum);
   std::fill(out, out + head_dim, 0.0f);
@@ -159,8 +172,8 @@ void AttendT(const float* q, const KvSegment* segs, size_t n_segs, int64_t head_
 // scores equal AttendT's bit for bit and only the weighted sum of V is accumulated differently
 // (unnormalised in registers, scaled once at the end).
 template <class Row, int kV>
-void AttendFixed(const float* q, const KvSegment* segs, size_t n_segs, float scale, float* scratch,
-                 float* out) {
+void AttendFixed(const float* q, const KvSegment* segs, size_t n_segs, float scale, float softcap,
+                 float* scratch, float* out) {
   const hn::ScalableTag<float> df;
   using V = hn::Vec<decltype(df)>;
   const auto lanes = static_cast<int64_t>(hn::Lanes(df));
@@ -202,6 +215,7 @@ void AttendFixed(const float* q, const KvSegment* segs, size_t n_segs, float sca
     }
   }
   const int64_t n_keys = j;
+  if (softcap > 0.0f) mx = CapScores(scratch, n_keys, softcap);
   const double sum = ExpShiftSum(scratch, n_keys, mx);
   V acc[kV];
   for (int i = 0; i < kV; ++i) acc[i] = hn::Zero(df);
@@ -221,14 +235,14 @@ void AttendFixed(const float* q, const KvSegment* segs, size_t n_segs, float sca
 
 template <class Row>
 bool TryAttendFixed(const float* q, const KvSegment* segs, size_t n_segs, int64_t head_dim,
-                    float scale, float* scratch, float* out) {
+                    float scale, float softcap, float* scratch, float* out) {
   const auto lanes = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
   if (head_dim == 2 * lanes) {
-    AttendFixed<Row, 2>(q, segs, n_segs, scale, scratch, out);
+    AttendFixed<Row, 2>(q, segs, n_segs, scale, softcap, scratch, out);
   } else if (head_dim == 4 * lanes) {
-    AttendFixed<Row, 4>(q, segs, n_segs, scale, scratch, out);
+    AttendFixed<Row, 4>(q, segs, n_segs, scale, softcap, scratch, out);
   } else if (head_dim == 8 * lanes) {
-    AttendFixed<Row, 8>(q, segs, n_segs, scale, scratch, out);
+    AttendFixed<Row, 8>(q, segs, n_segs, scale, softcap, scratch, out);
   } else {
     return false;
   }
@@ -237,20 +251,20 @@ bool TryAttendFixed(const float* q, const KvSegment* segs, size_t n_segs, int64_
 #endif
 
 void AttendImpl(const float* q, const KvSegment* segs, size_t n_segs, int64_t head_dim, float scale,
-                float* scratch, float* out) {
+                float softcap, float* scratch, float* out) {
   switch (segs[0].k.type) {
     case GgmlType::kF32:
 #if !HWY_HAVE_SCALABLE
-      if (TryAttendFixed<RowF32>(q, segs, n_segs, head_dim, scale, scratch, out)) return;
+      if (TryAttendFixed<RowF32>(q, segs, n_segs, head_dim, scale, softcap, scratch, out)) return;
 #endif
-      return AttendT<RowF32>(q, segs, n_segs, head_dim, scale, scratch, out);
+      return AttendT<RowF32>(q, segs, n_segs, head_dim, scale, softcap, scratch, out);
     case GgmlType::kF16:
 #if !HWY_HAVE_SCALABLE
-      if (TryAttendFixed<RowF16>(q, segs, n_segs, head_dim, scale, scratch, out)) return;
+      if (TryAttendFixed<RowF16>(q, segs, n_segs, head_dim, scale, softcap, scratch, out)) return;
 #endif
-      return AttendT<RowF16>(q, segs, n_segs, head_dim, scale, scratch, out);
+      return AttendT<RowF16>(q, segs, n_segs, head_dim, scale, softcap, scratch, out);
     default:
-      return AttendT<RowQ8>(q, segs, n_segs, head_dim, scale, scratch, out);
+      return AttendT<RowQ8>(q, segs, n_segs, head_dim, scale, softcap, scratch, out);
   }
 }
 
@@ -270,7 +284,7 @@ bool SupportedKv(GgmlType t) {
 HWY_EXPORT(AttendImpl);
 
 void Attend(const float* q, std::span<const KvSegment> segments, int64_t head_dim, float scale,
-            float* scratch, float* out) {
+            float* scratch, float* out, float softcap) {
   GB_CHECK(!segments.empty(), "attention over no segments");
   const GgmlType t = segments[0].k.type;
   GB_CHECK(SupportedKv(t), "unsupported KV cache type ", TypeName(t));
@@ -282,7 +296,7 @@ void Attend(const float* q, std::span<const KvSegment> segments, int64_t head_di
   }
   GB_CHECK(n > 0, "attention over zero keys");
   HWY_DYNAMIC_DISPATCH(AttendImpl)
-  (q, segments.data(), segments.size(), head_dim, scale, scratch, out);
+  (q, segments.data(), segments.size(), head_dim, scale, softcap, scratch, out);
 }
 
 namespace {
@@ -296,7 +310,7 @@ std::vector<float> RowValues(const KvView& view, int64_t r, int64_t n) {
 }  // namespace
 
 void AttendReference(const float* q, std::span<const KvSegment> segments, int64_t head_dim,
-                     float scale, float* out) {
+                     float scale, float* out, float softcap) {
   std::vector<double> logits;
   std::vector<std::vector<float>> values;
   for (const auto& s : segments) {
@@ -305,7 +319,7 @@ void AttendReference(const float* q, std::span<const KvSegment> segments, int64_
       double dot = 0.0;
       for (int64_t d = 0; d < head_dim; ++d)
         dot += static_cast<double>(q[d]) * k[static_cast<size_t>(d)];
-      logits.push_back(dot * scale);
+      logits.push_back(softcap > 0.0f ? softcap * std::tanh(dot * scale / softcap) : dot * scale);
       values.push_back(RowValues(s.v, r, head_dim));
     }
   }

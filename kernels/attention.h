@@ -26,14 +26,15 @@ struct KvSegment {
   int64_t n = 0;
 };
 
-// out[head_dim] = sum_j softmax_j(scale * q.K_j) V_j over all positions of all segments.
+// out[head_dim] = sum_j softmax_j(cap(scale * q.K_j)) V_j over all positions of all segments,
+// cap(s) = softcap * tanh(s / softcap) when softcap > 0 (Gemma 2), else s.
 // scratch must hold as many floats as there are positions in total.
 void Attend(const float* q, std::span<const KvSegment> segments, int64_t head_dim, float scale,
-            float* scratch, float* out);
+            float* scratch, float* out, float softcap = 0.0f);
 
 // Plain scalar version in double precision (the tests' reference for Attend).
 void AttendReference(const float* q, std::span<const KvSegment> segments, int64_t head_dim,
-                     float scale, float* out);
+                     float scale, float* out, float softcap = 0.0f);
 
 // Bytes of one cache row of n values in type t.
 int64_t KvRowBytes(GgmlType t, int64_t n);

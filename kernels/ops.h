@@ -29,6 +29,13 @@ void Softmax(float* x, int64_t n);
 void SwiGlu(const float* gate, const float* up, float* out, int64_t n);
 void SwiGluReference(const float* gate, const float* up, float* out, int64_t n);
 
+// out[i] = gelu_tanh(gate[i]) * up[i] (GeGLU with the tanh approximation of GELU, as Gemma's
+// gelu_pytorch_tanh: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))); out may alias gate.
+void GeGluTanh(const float* gate, const float* up, float* out, int64_t n);
+
+// x[i] = cap * tanh(x[i] / cap) (Gemma's logit soft-cap).
+void SoftCap(float* x, int64_t n, float cap);
+
 // y += x.
 void AddInPlace(float* y, const float* x, int64_t n);
 

@@ -1,12 +1,19 @@
 #!/usr/bin/env python3
-"""Converts a Hugging Face llama / qwen2 checkpoint directory into a GGUF file.
+"""Converts a Hugging Face llama / qwen2 / qwen3 / gemma2 / gemma3 / phi3 checkpoint into a GGUF.
 
 This is gapbench's own converter, written after reading llama.cpp's convert_hf_to_gguf.py and
 following its conventions so that our GGUF files look like the ones people download:
 
   * tensor names: token_embd, output_norm, output (absent when the embeddings are tied),
     rope_freqs, blk.N.{attn_norm, attn_q, attn_k, attn_v, attn_output, ffn_norm, ffn_gate,
-    ffn_up, ffn_down}.{weight,bias};
+    ffn_up, ffn_down}.{weight,bias}; qwen3 / gemma3 add attn_q_norm, attn_k_norm; gemma2 /
+    gemma3 name their four norms attn_norm, post_attention_norm, ffn_norm (pre-feed-forward)
+    and post_ffw_norm; phi3 keeps its fused attn_qkv and ffn_up (gate rows, then up rows);
+  * Gemma: every *norm.weight is written as 1 + w (the engine multiplies by the stored weight);
+    the embeddings are tied; gemma2 writes both soft-caps and the sliding window; gemma3 writes
+    the window, the global rope base (rope.freq_base), the local one (rope.freq_base_swa) and a
+    linear rope scaling of the global layers; a query_pre_attn_scalar other than head_dim is
+    written as attention.scale (llama.cpp's converter writes none: it assumes head_dim);
   * ggml dimension order: an HF [out, in] matrix is written as ne = {in, out} (numpy keeps the
     HF shape; the writer reverses it);
   * llama only: the rows of q_proj / k_proj (and their biases, if any) are permuted per head from
@@ -21,7 +28,7 @@ following its conventions so that our GGUF files look like the ones people downl
 Quantisation and file writing use gguf-py (gguf.quants, gguf.GGUFWriter), an implementation
 independent of gapbench's C++ kernels and reader.
 
-Deliberately left out: SentencePiece tokenizers, other architectures, sharded checkpoints,
+Deliberately left out: SentencePiece tokenizers, other architectures, LongRoPE, sharded checkpoints,
 .bin (pickle) checkpoints, k-quants, lazy loading of large models.
 
 Usage: hf_to_gguf.py MODEL_DIR --outfile out.gguf --outtype {f32,f16,bf16,q8_0,q4_0}
@@ -50,7 +57,15 @@ OUT_TYPES = {
     "q4_0": (QT.Q4_0, gguf.LlamaFileType.MOSTLY_Q4_0),
 }
 
-ARCH_BY_HF_CLASS = {"LlamaForCausalLM": "llama", "Qwen2ForCausalLM": "qwen2"}
+ARCH_BY_HF_CLASS = {
+    "LlamaForCausalLM": "llama",
+    "Qwen2ForCausalLM": "qwen2",
+    "Qwen3ForCausalLM": "qwen3",
+    "Gemma2ForCausalLM": "gemma2",
+    "Gemma3ForCausalLM": "gemma3",
+    "Phi3ForCausalLM": "phi3",
+}
+GEMMA = ("gemma2", "gemma3")
 
 # HF per-layer suffix -> GGUF per-layer name (weight and bias share the mapping).
 LAYER_MAP = {
@@ -63,7 +78,26 @@ LAYER_MAP = {
     "mlp.gate_proj": "ffn_gate",
     "mlp.up_proj": "ffn_up",
     "mlp.down_proj": "ffn_down",
+    "self_attn.q_norm": "attn_q_norm",
+    "self_attn.k_norm": "attn_k_norm",
 }
+# Phi-3: fused q/k/v rows and fused gate/up rows (gate first), kept fused as llama.cpp does.
+PHI3_LAYER_MAP = {k: v for k, v in LAYER_MAP.items()
+                  if k not in ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
+                               "mlp.gate_proj", "mlp.up_proj")}
+PHI3_LAYER_MAP.update({"self_attn.qkv_proj": "attn_qkv", "mlp.gate_up_proj": "ffn_up"})
+# Gemma 2/3: four norms per layer (post_attention_layernorm follows attention there).
+GEMMA_LAYER_MAP = dict(LAYER_MAP, **{
+    "post_attention_layernorm": "post_attention_norm",
+    "pre_feedforward_layernorm": "ffn_norm",
+    "post_feedforward_layernorm": "post_ffw_norm",
+})
+
+
+def LayerMap(arch: str) -> dict[str, str]:
+    if arch == "phi3":
+        return PHI3_LAYER_MAP
+    return GEMMA_LAYER_MAP if arch in GEMMA else LAYER_MAP
 GLOBAL_MAP = {
     "model.embed_tokens.weight": "token_embd.weight",
     "model.norm.weight": "output_norm.weight",
@@ -137,15 +171,16 @@ def RopeParameters(config: dict) -> dict:
     return params
 
 
-def MapTensorName(hf_name: str) -> str:
+def MapTensorName(hf_name: str, arch: str = "llama") -> str:
     if hf_name in GLOBAL_MAP:
         return GLOBAL_MAP[hf_name]
+    layer_map = LayerMap(arch)
     parts = hf_name.split(".")
     # model.layers.<i>.<suffix>.<weight|bias>
     if len(parts) >= 5 and parts[0] == "model" and parts[1] == "layers" and parts[2].isdigit():
         suffix = ".".join(parts[3:-1])
-        if suffix in LAYER_MAP and parts[-1] in ("weight", "bias"):
-            return f"blk.{int(parts[2])}.{LAYER_MAP[suffix]}.{parts[-1]}"
+        if suffix in layer_map and parts[-1] in ("weight", "bias"):
+            return f"blk.{int(parts[2])}.{layer_map[suffix]}.{parts[-1]}"
     raise ConversionError(f"tensor '{hf_name}' has no GGUF name (unsupported checkpoint?)")
 
 
@@ -244,7 +279,7 @@ def Convert(model_dir: Path, outfile: Path, outtype: str, name: str | None = Non
     head_dim = int(config.get("head_dim") or n_embd // n_head)
     n_vocab = int(config["vocab_size"])
     tied = bool(config.get("tie_word_embeddings", False))
-    rope = RopeParameters(config)
+    rope = GemmaGlobalRope(config) if arch in GEMMA else RopeParameters(config)
 
     w = gguf.GGUFWriter(str(outfile), arch)
     w.add_name(name or model_dir.name)
@@ -263,16 +298,20 @@ def Convert(model_dir: Path, outfile: Path, outtype: str, name: str | None = Non
     w.add_rope_freq_base(float(rope["rope_theta"]))
     w.add_layer_norm_rms_eps(float(config["rms_norm_eps"]))
     w.add_vocab_size(n_vocab)
+    if arch in GEMMA:
+        AddGemmaMetadata(w, arch, config, head_dim)
     rope_type = rope["rope_type"]
     if rope_type == "linear":
         w.add_rope_scaling_type(gguf.RopeScalingType.LINEAR)
         w.add_rope_scaling_factor(float(rope["factor"]))
+    elif rope_type == "longrope" or float(rope.get("partial_rotary_factor", 1.0)) != 1.0:
+        raise ConversionError(f"{model_dir}: LongRoPE / partial rotary factors are not supported")
     elif rope_type not in ("default", "llama3"):
         raise ConversionError(f"{model_dir}: rope_type {rope_type!r} not supported")
     AddTokenizer(w, model_dir, config, n_vocab)
 
     hf = LoadCheckpoint(model_dir)
-    if tied:
+    if tied or arch in GEMMA:
         hf.pop("lm_head.weight", None)  # some checkpoints store the tied copy anyway
     elif "lm_head.weight" not in hf:
         raise ConversionError(f"{model_dir}: untied model without lm_head.weight")
@@ -282,7 +321,9 @@ def Convert(model_dir: Path, outfile: Path, outtype: str, name: str | None = Non
         out.append(("rope_freqs.weight", Llama3RopeFactors(head_dim, rope["rope_theta"], rope)))
     for hf_name in sorted(hf, key=_HfOrder):
         data = ToFloat32(hf_name, hf[hf_name])
-        gname = MapTensorName(hf_name)
+        gname = MapTensorName(hf_name, arch)
+        if arch in GEMMA and hf_name.endswith("norm.weight"):
+            data = data + np.float32(1.0)  # Gemma's RMSNorm multiplies by (1 + w)
         if arch == "llama" and hf_name.endswith(("q_proj.weight", "q_proj.bias")):
             data = PermuteNormRope(data, n_head)
         elif arch == "llama" and hf_name.endswith(("k_proj.weight", "k_proj.bias")):
@@ -300,6 +341,44 @@ def Convert(model_dir: Path, outfile: Path, outtype: str, name: str | None = Non
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
     w.close()
+
+
+def GemmaGlobalRope(config: dict) -> dict:
+    """Gemma 3 keeps one rope_parameters entry per layer type; the global one is the file's."""
+    params = config.get("rope_parameters") or {}
+    if "full_attention" in params:
+        p = dict(params["full_attention"])
+        p.setdefault("rope_type", "default")
+        return p
+    return RopeParameters(config)
+
+
+def AddGemmaMetadata(w: gguf.GGUFWriter, arch: str, config: dict, head_dim: int) -> None:
+    types = config.get("layer_types") or []
+    window = config.get("sliding_window")
+    if any(t == "sliding_attention" for t in types):
+        # The engine derives which layers are windowed from the architecture (gemma2: even
+        # layers, gemma3: all but every sixth); refuse a checkpoint that says otherwise.
+        period = 2 if arch == "gemma2" else 6
+        expect = ["sliding_attention" if (i + 1) % period else "full_attention"
+                  for i in range(len(types))]
+        if types != expect:
+            raise ConversionError(f"layer_types {types} differ from {arch}'s fixed pattern")
+        w.add_sliding_window(int(window))
+    scalar = config.get("query_pre_attn_scalar")
+    if scalar is not None and int(scalar) != head_dim:
+        w.add_key_value(f"{arch}.attention.scale", float(scalar) ** -0.5,
+                        gguf.GGUFValueType.FLOAT32)
+    for key in ("attn_logit_softcapping", "final_logit_softcapping"):
+        if config.get(key) is not None:
+            w.add_key_value(f"{arch}.{key}", float(config[key]), gguf.GGUFValueType.FLOAT32)
+    if arch == "gemma3":
+        local = (config.get("rope_parameters") or {}).get("sliding_attention", {})
+        w.add_key_value("gemma3.rope.freq_base_swa",
+                        float(local.get("rope_theta", config.get("rope_local_base_freq", 1e4))),
+                        gguf.GGUFValueType.FLOAT32)
+        if local.get("rope_type", "default") != "default":
+            raise ConversionError("gemma3: scaled rope on local layers is not supported")
 
 
 def _HfOrder(name: str) -> tuple:

@@ -3,7 +3,8 @@
 
 Engine fixtures (--out, default tests/fixtures/engine):
   1. trains a tiny byte-level BPE tokenizer with the HF `tokenizers` library on built-in text;
-  2. builds tiny random llama / qwen2 models with `transformers` (seeded, float32);
+  2. builds tiny random llama / qwen2 / qwen3 / gemma2 / gemma3 / phi3 models with
+     `transformers` (seeded, float32);
   3. saves each as an HF checkpoint and converts it with tools/hf_to_gguf.py (our converter,
      writing through gguf-py) to F32 / F16 / BF16 / Q8_0 / Q4_0 GGUFs;
   4. reads every GGUF back with gguf-py, dequantises it, undoes the llama q/k permutation and loads
@@ -46,6 +47,7 @@ QT = gguf.GGMLQuantizationType
 N_VOCAB = 320
 BOS, EOS = "<|begin_of_text|>", "<|end_of_text|>"
 WTYPES = ["f32", "f16", "bf16", "q8_0", "q4_0"]
+NEW_WTYPES = ["f32", "f16", "bf16", "q8_0"]
 
 # Training text for the tokenizer: English prose, code, numbers and a little non-ASCII, so the
 # merges include words, indentation and digit groups.
@@ -110,6 +112,18 @@ VARIANTS = [
     ("llama-mha", "llama", True, {"num_key_value_heads": 4}, ["f32", "q8_0"]),
     ("qwen2-tied", "qwen2", True, {}, WTYPES),
     ("qwen2-untied", "qwen2", False, {}, WTYPES),
+    # head_dim 32 with 4 heads: n_q = 128 differs from n_embd = 64, as in Qwen3-0.6B.
+    ("qwen3-tied", "qwen3", True, {"head_dim": 32}, NEW_WTYPES),
+    # Window 4 < the 6..12-token sequences (layers 0 and 2 windowed, 1 global); soft-caps small
+    # enough that the random model's scores and logits reach them; query_pre_attn_scalar 24
+    # differs from head_dim 32 (written as attention.scale).
+    ("gemma2", "gemma2", True, {"head_dim": 32, "num_hidden_layers": 3, "sliding_window": 4,
+                                "attn_logit_softcapping": 2.0, "final_logit_softcapping": 4.0,
+                                "query_pre_attn_scalar": 24}, NEW_WTYPES),
+    # 7 layers: 0-4 and 6 local (window 4, base 1e4), 5 global (base 1e6, linear factor 8).
+    ("gemma3", "gemma3", True, {"head_dim": 32, "num_hidden_layers": 7, "sliding_window": 4,
+                                "num_key_value_heads": 1}, NEW_WTYPES),
+    ("phi3", "phi3", False, {}, NEW_WTYPES),
 ]
 WEIGHT_STD, BIAS_STD, NORM_STD = 0.15, 0.1, 0.2
 
@@ -129,30 +143,53 @@ def TrainTokenizer() -> tokenizers.Tokenizer:
     return tok
 
 
+HF_CLASSES = {
+    "llama": (transformers.LlamaConfig, transformers.LlamaForCausalLM),
+    "qwen2": (transformers.Qwen2Config, transformers.Qwen2ForCausalLM),
+    "qwen3": (transformers.Qwen3Config, transformers.Qwen3ForCausalLM),
+    "gemma2": (transformers.Gemma2Config, transformers.Gemma2ForCausalLM),
+    "gemma3": (transformers.Gemma3TextConfig, transformers.Gemma3ForCausalLM),
+    "phi3": (transformers.Phi3Config, transformers.Phi3ForCausalLM),
+}
+ARCH_OF_MODEL_TYPE = {"llama": "llama", "qwen2": "qwen2", "qwen3": "qwen3", "gemma2": "gemma2",
+                      "gemma3_text": "gemma3", "phi3": "phi3"}
+
+
 def MakeConfig(arch: str, tied: bool, extra: dict):
     kw = dict(TINY)
     kw.update(tie_word_embeddings=tied, bos_token_id=0, eos_token_id=1)
     if arch == "llama":
         kw.update(rms_norm_eps=1e-5, rope_parameters={"rope_type": "default", "rope_theta": 1e4})
-        kw.update(extra)
-        cfg = transformers.LlamaConfig(**kw)
-    else:
+    elif arch in ("qwen2", "qwen3"):
         kw.update(rms_norm_eps=1e-6, rope_parameters={"rope_type": "default", "rope_theta": 1e6})
-        kw.update(extra)
-        cfg = transformers.Qwen2Config(**kw)
+    elif arch == "gemma2":
+        kw.update(rms_norm_eps=1e-6, rope_parameters={"rope_type": "default", "rope_theta": 1e4},
+                  hidden_activation="gelu_pytorch_tanh")
+    elif arch == "gemma3":
+        kw.update(rms_norm_eps=1e-6, hidden_activation="gelu_pytorch_tanh",
+                  query_pre_attn_scalar=32, rope_parameters={
+                      "full_attention": {"rope_type": "linear", "factor": 8.0,
+                                         "rope_theta": 1e6},
+                      "sliding_attention": {"rope_type": "default", "rope_theta": 1e4}})
+    elif arch == "phi3":
+        kw.pop("head_dim")
+        kw.update(pad_token_id=1, rms_norm_eps=1e-5, rope_parameters={"rope_type": "default", "rope_theta": 1e4})
+    kw.update(extra)
+    cfg = HF_CLASSES[arch][0](**kw)
     cfg._attn_implementation = "eager"
     return cfg
 
 
 def BuildModel(cfg, seed: int):
-    cls = transformers.LlamaForCausalLM if cfg.model_type == "llama" else \
-        transformers.Qwen2ForCausalLM
-    model = cls(cfg).eval()
+    arch = ARCH_OF_MODEL_TYPE[cfg.model_type]
+    model = HF_CLASSES[arch][1](cfg).eval()
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, p in sorted(model.named_parameters(), key=lambda kv: kv[0]):
             noise = torch.randn(p.shape, generator=gen, dtype=torch.float32)
-            if name.endswith("norm.weight"):
+            if name.endswith("norm.weight") and arch in hf_to_gguf.GEMMA:
+                p.copy_(NORM_STD * noise)  # Gemma scales by (1 + w)
+            elif name.endswith("norm.weight"):
                 p.copy_(1.0 + NORM_STD * noise)  # not all ones, so the scale is exercised
             elif name.endswith(".bias"):
                 p.copy_(BIAS_STD * noise)
@@ -164,7 +201,7 @@ def BuildModel(cfg, seed: int):
 def ReadGgufAsHf(path: Path, arch: str, cfg) -> dict[str, torch.Tensor]:
     """gguf-py read-back: GGUF tensors -> HF names/layout, dequantised to float32."""
     reverse = {v: k for k, v in hf_to_gguf.GLOBAL_MAP.items()}
-    for hf_suffix, g in hf_to_gguf.LAYER_MAP.items():
+    for hf_suffix, g in hf_to_gguf.LayerMap(arch).items():
         for i in range(cfg.num_hidden_layers):
             for kind in ("weight", "bias"):
                 reverse[f"blk.{i}.{g}.{kind}"] = f"model.layers.{i}.{hf_suffix}.{kind}"
@@ -175,6 +212,8 @@ def ReadGgufAsHf(path: Path, arch: str, cfg) -> dict[str, torch.Tensor]:
         shape = tuple(int(d) for d in reversed(t.shape.tolist()))  # ggml ne -> numpy order
         data = gguf.quants.dequantize(np.asarray(t.data), t.tensor_type).reshape(shape)
         hf_name = reverse[t.name]
+        if arch in hf_to_gguf.GEMMA and t.name.endswith("norm.weight"):
+            data = data - np.float32(1.0)  # undo the converter's 1 + w
         if arch == "llama" and ".q_proj." in hf_name:
             data = hf_to_gguf.UnpermuteNormRope(data, cfg.num_attention_heads)
         elif arch == "llama" and ".k_proj." in hf_name:
@@ -186,13 +225,16 @@ def ReadGgufAsHf(path: Path, arch: str, cfg) -> dict[str, torch.Tensor]:
 def GgufForward(path: Path, tokens: list[int]) -> np.ndarray:
     """Self-check: a float64 numpy forward pass that reads the GGUF the way ENGINE_NOTES says the
     engine must (ggml layout, NORM rope pairs (2i, 2i+1) for llama with rope_freqs divisors, NEOX
-    pairs (i, i + d/2) for qwen2, output falling back to token_embd). Agreement with the HF
-    logits proves the converter's permutation and rope_freqs match those conventions."""
+    pairs (i, i + d/2) otherwise, output falling back to token_embd; Gemma: embeddings times
+    sqrt(n_embd), stored norms already 1 + w, post-norms, GeGLU-tanh, soft-caps, windows on the
+    family's layers with keys p-W+1..p, gemma3's local rope base; qk norms where the tensors are;
+    phi3's fused attn_qkv and ffn_up). Agreement with the HF logits proves the converter's
+    conventions match those the engine implements."""
     r = gguf.GGUFReader(str(path))
 
-    def Field(key):
+    def Field(key, default=None):
         f = r.get_field(key)
-        return None if f is None else f.contents()
+        return default if f is None else f.contents()
 
     arch = Field("general.architecture")
     n_head, n_kv = Field(f"{arch}.attention.head_count"), Field(f"{arch}.attention.head_count_kv")
@@ -203,17 +245,29 @@ def GgufForward(path: Path, tokens: list[int]) -> np.ndarray:
         w[t.name] = gguf.quants.dequantize(np.asarray(t.data), t.tensor_type).reshape(shape) \
             .astype(np.float64)
     n_layer = Field(f"{arch}.block_count")
+    n_embd = Field(f"{arch}.embedding_length")
+    gemma = arch in hf_to_gguf.GEMMA
     x = w["token_embd.weight"][tokens]  # [T, n_embd]
+    if gemma:
+        x = x * float(np.float32(np.sqrt(n_embd)))
     n_tok = len(tokens)
     hd = Field(f"{arch}.rope.dimension_count")
     ff = w.get("rope_freqs.weight", np.ones(hd // 2))
-    theta = np.arange(n_tok)[:, None] * base ** (-2.0 * np.arange(hd // 2) / hd) / ff  # [T, d/2]
-    cos, sin = np.cos(theta)[:, None, :], np.sin(theta)[:, None, :]
+    scale = Field(f"{arch}.attention.scale", hd ** -0.5)
+    attn_cap = Field(f"{arch}.attn_logit_softcapping", 0.0)
+    final_cap = Field(f"{arch}.final_logit_softcapping", 0.0)
+    window = Field(f"{arch}.attention.sliding_window", 0) if gemma else 0
+    factor = Field(f"{arch}.rope.scaling.factor", 1.0)
+
+    def Trig(layer_base, pos_scale):
+        theta = np.arange(n_tok)[:, None] * pos_scale * \
+            layer_base ** (-2.0 * np.arange(hd // 2) / hd) / ff  # [T, d/2]
+        return np.cos(theta)[:, None, :], np.sin(theta)[:, None, :]
 
     def Rms(v, g):
         return v / np.sqrt((v * v).mean(-1, keepdims=True) + eps) * g
 
-    def Rope(v):  # [T, heads, hd]
+    def Rope(v, cos, sin):  # [T, heads, hd]
         if arch == "llama":
             a, b = v[..., 0::2], v[..., 1::2]
             outv = np.empty_like(v)
@@ -226,25 +280,57 @@ def GgufForward(path: Path, tokens: list[int]) -> np.ndarray:
         y = v @ w[name + ".weight"].T
         return y + w[name + ".bias"] if name + ".bias" in w else y
 
-    mask = np.triu(np.full((n_tok, n_tok), -np.inf), 1)
+    def Cap(v, cap):
+        return cap * np.tanh(v / cap) if cap else v
+
+    pos = np.arange(n_tok)
     for i in range(n_layer):
         p = f"blk.{i}."
+        windowed = window and ((arch == "gemma2" and i % 2 == 0) or
+                               (arch == "gemma3" and i % 6 != 5))
+        layer_base, pos_scale = base, 1.0 / factor
+        if arch == "gemma3" and windowed:
+            layer_base, pos_scale = Field("gemma3.rope.freq_base_swa", 1e4), 1.0
+        cos, sin = Trig(layer_base, pos_scale)
+        mask = np.where(pos[None, :] > pos[:, None], -np.inf, 0.0)
+        if windowed:
+            mask = np.where(pos[None, :] <= pos[:, None] - window, -np.inf, mask)
         h = Rms(x, w[p + "attn_norm.weight"])
-        q = Rope(Lin(h, p + "attn_q").reshape(n_tok, n_head, hd))
-        k = Rope(Lin(h, p + "attn_k").reshape(n_tok, n_kv, hd))
-        v = Lin(h, p + "attn_v").reshape(n_tok, n_kv, hd)
+        if p + "attn_qkv.weight" in w:
+            qkv = Lin(h, p + "attn_qkv")
+            q, k, v = np.split(qkv, [n_head * hd, (n_head + n_kv) * hd], axis=-1)
+        else:
+            q, k, v = Lin(h, p + "attn_q"), Lin(h, p + "attn_k"), Lin(h, p + "attn_v")
+        q, k, v = (q.reshape(n_tok, n_head, hd), k.reshape(n_tok, n_kv, hd),
+                   v.reshape(n_tok, n_kv, hd))
+        if p + "attn_q_norm.weight" in w:
+            q, k = Rms(q, w[p + "attn_q_norm.weight"]), Rms(k, w[p + "attn_k_norm.weight"])
+        q, k = Rope(q, cos, sin), Rope(k, cos, sin)
         att = np.empty((n_tok, n_head, hd))
         for head in range(n_head):
             kv = head // (n_head // n_kv)
-            s = q[:, head] @ k[:, kv].T / np.sqrt(hd) + mask
+            s = Cap(q[:, head] @ k[:, kv].T * scale, attn_cap) + mask
             s = np.exp(s - s.max(-1, keepdims=True))
             att[:, head] = (s / s.sum(-1, keepdims=True)) @ v[:, kv]
-        x = x + Lin(att.reshape(n_tok, -1), p + "attn_output")
+        o = Lin(att.reshape(n_tok, -1), p + "attn_output")
+        if p + "post_attention_norm.weight" in w:
+            o = Rms(o, w[p + "post_attention_norm.weight"])
+        x = x + o
         h = Rms(x, w[p + "ffn_norm.weight"])
-        g = Lin(h, p + "ffn_gate")
-        x = x + Lin(g / (1 + np.exp(-g)) * Lin(h, p + "ffn_up"), p + "ffn_down")
+        if p + "ffn_gate.weight" in w:
+            g, u = Lin(h, p + "ffn_gate"), Lin(h, p + "ffn_up")
+        else:
+            g, u = np.split(Lin(h, p + "ffn_up"), 2, axis=-1)
+        if gemma:
+            act = 0.5 * g * (1 + np.tanh(np.sqrt(2 / np.pi) * (g + 0.044715 * g ** 3)))
+        else:
+            act = g / (1 + np.exp(-g))
+        f = Lin(act * u, p + "ffn_down")
+        if p + "post_ffw_norm.weight" in w:
+            f = Rms(f, w[p + "post_ffw_norm.weight"])
+        x = x + f
     head_w = w.get("output.weight", w["token_embd.weight"])
-    return Rms(x, w["output_norm.weight"]) @ head_w.T
+    return Cap(Rms(x, w["output_norm.weight"]) @ head_w.T, final_cap)
 
 
 def Logits(model, sequences: list[list[int]]) -> list[np.ndarray]:
@@ -281,7 +367,7 @@ def LogitRows(a: np.ndarray) -> list:
     return [[Num(v, ".7g") for v in row] for row in a.tolist()]
 
 
-def MakeEngineFixtures(out: Path) -> list[tuple[str, int, float, float]]:
+def MakeEngineFixtures(out: Path, only: set[str]) -> list[tuple[str, int, float, float]]:
     out.mkdir(parents=True, exist_ok=True)
     tok = TrainTokenizer()
     sequences = []
@@ -295,6 +381,8 @@ def MakeEngineFixtures(out: Path) -> list[tuple[str, int, float, float]]:
     summary = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, arch, tied, extra, wtypes in VARIANTS:
+            if only and name not in only:
+                continue
             cfg = MakeConfig(arch, tied, extra)
             model = BuildModel(cfg, zlib.crc32(name.encode()))
             ckpt = Path(tmp) / name
@@ -314,7 +402,12 @@ def MakeEngineFixtures(out: Path) -> list[tuple[str, int, float, float]]:
                 if wtype == "f32":
                     ref = model.state_dict()
                     for k, v in weights.items():
-                        if not torch.equal(ref[k], v):
+                        # Gemma norms hold 1 + w: what HF computes from the read-back w equals
+                        # what it computes from the original (1 + w is exact both ways).
+                        gemma_norm = arch in hf_to_gguf.GEMMA and k.endswith("norm.weight")
+                        same = torch.equal(1 + ref[k], 1 + v) if gemma_norm else \
+                            torch.equal(ref[k], v)
+                        if not same:
                             raise SystemExit(f"{gguf_path}: {k} does not round-trip")
                     logits = original
                 else:
@@ -411,11 +504,13 @@ def main() -> int:
     ap = argparse.ArgumentParser(description="Regenerates gapbench's reference fixtures.")
     ap.add_argument("--out", type=Path, default=Path("tests/fixtures/engine"))
     ap.add_argument("--kernels-out", type=Path, default=Path("tests/fixtures/kernels"))
+    ap.add_argument("--variants", default="", help="comma-separated variant names (default: all)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     MakeQuantFixture(args.kernels_out)
-    for name, size, max_abs, check in MakeEngineFixtures(args.out):
+    only = set(v for v in args.variants.split(",") if v)
+    for name, size, max_abs, check in MakeEngineFixtures(args.out, only):
         print(f"{name:26s} {size:7d} bytes  max|logit| {max_abs:.4f}  numpy-vs-HF {check:.1e}")
     return 0
 

@@ -39,6 +39,20 @@ double CfgDouble(const rapidjson::Value& cfg, const char* key) {
   return cfg.HasMember(key) && cfg[key].IsNumber() ? cfg[key].GetDouble() : NAN;
 }
 
+// head_dim, else hidden_size / num_attention_heads (Phi-3's config has no head_dim).
+int64_t HeadDim(const rapidjson::Value& cfg) {
+  if (cfg.HasMember("head_dim") && cfg["head_dim"].IsInt64()) return cfg["head_dim"].GetInt64();
+  return CfgInt(cfg, "hidden_size") / CfgInt(cfg, "num_attention_heads");
+}
+
+// The rope parameters of the global layers (Gemma 3 keeps one entry per layer type).
+const rapidjson::Value& GlobalRope(const rapidjson::Value& cfg) {
+  const auto& rope = cfg["rope_parameters"];
+  return rope.HasMember("full_attention") ? rope["full_attention"] : rope;
+}
+
+bool IsGemma(const std::string& arch) { return arch == "gemma2" || arch == "gemma3"; }
+
 // Every tensor the converter must write for this config, per ENGINE_NOTES §1 names and ggml
 // dimension order: an HF [out, in] weight is {in, out}.
 std::map<std::string, Expected> ExpectedTensors(const LogitsFixture& f) {
@@ -46,7 +60,7 @@ std::map<std::string, Expected> ExpectedTensors(const LogitsFixture& f) {
   const int64_t n_embd = CfgInt(cfg, "hidden_size");
   const int64_t n_head = CfgInt(cfg, "num_attention_heads");
   const int64_t n_kv = CfgInt(cfg, "num_key_value_heads");
-  const int64_t head_dim = CfgInt(cfg, "head_dim");
+  const int64_t head_dim = HeadDim(cfg);
   const int64_t n_ff = CfgInt(cfg, "intermediate_size");
   const int64_t n_vocab = CfgInt(cfg, "vocab_size");
   const auto w = kernels::ParseTypeName(f.wtype);
@@ -58,21 +72,34 @@ std::map<std::string, Expected> ExpectedTensors(const LogitsFixture& f) {
   out["token_embd.weight"] = {{n_embd, n_vocab}, wt};
   out["output_norm.weight"] = {{n_embd}, f32};
   if (!f.tied) out["output.weight"] = {{n_embd, n_vocab}, wt};
-  const auto& rope = cfg["rope_parameters"];
+  const auto& rope = GlobalRope(cfg);
   if (std::string(rope["rope_type"].GetString()) == "llama3") {
     out["rope_freqs.weight"] = {{head_dim / 2}, f32};
   }
   for (int64_t layer_idx = 0; layer_idx < CfgInt(cfg, "num_hidden_layers"); ++layer_idx) {
     const std::string p = "blk." + std::to_string(layer_idx) + ".";
     out[p + "attn_norm.weight"] = {{n_embd}, f32};
-    out[p + "attn_q.weight"] = {{n_embd, n_head * head_dim}, wt};
-    out[p + "attn_k.weight"] = {{n_embd, n_kv * head_dim}, wt};
-    out[p + "attn_v.weight"] = {{n_embd, n_kv * head_dim}, wt};
+    if (f.arch == "phi3") {  // fused: q, k, v rows; gate, up rows
+      out[p + "attn_qkv.weight"] = {{n_embd, (n_head + 2 * n_kv) * head_dim}, wt};
+      out[p + "ffn_up.weight"] = {{n_embd, 2 * n_ff}, wt};
+    } else {
+      out[p + "attn_q.weight"] = {{n_embd, n_head * head_dim}, wt};
+      out[p + "attn_k.weight"] = {{n_embd, n_kv * head_dim}, wt};
+      out[p + "attn_v.weight"] = {{n_embd, n_kv * head_dim}, wt};
+      out[p + "ffn_gate.weight"] = {{n_embd, n_ff}, wt};
+      out[p + "ffn_up.weight"] = {{n_embd, n_ff}, wt};
+    }
     out[p + "attn_output.weight"] = {{n_head * head_dim, n_embd}, wt};
     out[p + "ffn_norm.weight"] = {{n_embd}, f32};
-    out[p + "ffn_gate.weight"] = {{n_embd, n_ff}, wt};
-    out[p + "ffn_up.weight"] = {{n_embd, n_ff}, wt};
     out[p + "ffn_down.weight"] = {{n_ff, n_embd}, wt};
+    if (f.arch == "qwen3" || f.arch == "gemma3") {
+      out[p + "attn_q_norm.weight"] = {{head_dim}, f32};
+      out[p + "attn_k_norm.weight"] = {{head_dim}, f32};
+    }
+    if (IsGemma(f.arch)) {
+      out[p + "post_attention_norm.weight"] = {{n_embd}, f32};
+      out[p + "post_ffw_norm.weight"] = {{n_embd}, f32};
+    }
     if (f.arch == "qwen2") {  // q/k/v biases, no o bias
       out[p + "attn_q.bias"] = {{n_head * head_dim}, f32};
       out[p + "attn_k.bias"] = {{n_kv * head_dim}, f32};
@@ -93,6 +120,11 @@ TEST(FixtureList, HasEveryVariantAndType) {
       EXPECT_TRUE(have.count(std::string(variant) + "-" + wtype)) << variant << "-" << wtype;
     }
   }
+  for (const char* variant : {"qwen3-tied", "gemma2", "gemma3", "phi3"}) {
+    for (const char* wtype : {"f32", "f16", "bf16", "q8_0"}) {
+      EXPECT_TRUE(have.count(std::string(variant) + "-" + wtype)) << variant << "-" << wtype;
+    }
+  }
   EXPECT_TRUE(have.count("llama-mha-f32"));
 }
 
@@ -108,13 +140,36 @@ TEST_P(FixtureGguf, MetadataMatchesConfig) {
   EXPECT_EQ(g->RequireInt(a + "context_length"), CfgInt(cfg, "max_position_embeddings"));
   EXPECT_EQ(g->RequireInt(a + "attention.head_count"), CfgInt(cfg, "num_attention_heads"));
   EXPECT_EQ(g->RequireInt(a + "attention.head_count_kv"), CfgInt(cfg, "num_key_value_heads"));
-  EXPECT_EQ(g->RequireInt(a + "attention.key_length"), CfgInt(cfg, "head_dim"));
-  EXPECT_EQ(g->RequireInt(a + "rope.dimension_count"), CfgInt(cfg, "head_dim"));
+  EXPECT_EQ(g->RequireInt(a + "attention.key_length"), HeadDim(cfg));
+  EXPECT_EQ(g->RequireInt(a + "attention.value_length"), HeadDim(cfg));
+  EXPECT_EQ(g->RequireInt(a + "rope.dimension_count"), HeadDim(cfg));
   // Stored as f32 in the file: compare at f32 precision.
   EXPECT_FLOAT_EQ(*g->GetFloat(a + "attention.layer_norm_rms_epsilon"),
                   CfgDouble(cfg, "rms_norm_eps"));
-  EXPECT_FLOAT_EQ(*g->GetFloat(a + "rope.freq_base"),
-                  CfgDouble(cfg["rope_parameters"], "rope_theta"));
+  EXPECT_FLOAT_EQ(*g->GetFloat(a + "rope.freq_base"), CfgDouble(GlobalRope(cfg), "rope_theta"));
+  // Gemma: soft-caps, window, local rope base and a query scale other than 1/sqrt(head_dim).
+  for (const char* k : {"attn_logit_softcapping", "final_logit_softcapping"}) {
+    if (cfg.HasMember(k) && cfg[k].IsNumber()) {
+      EXPECT_FLOAT_EQ(*g->GetFloat(a + k), CfgDouble(cfg, k)) << k;
+    } else {
+      EXPECT_FALSE(g->GetFloat(a + k).has_value()) << k;
+    }
+  }
+  if (IsGemma(f.arch)) {
+    EXPECT_EQ(g->RequireInt(a + "attention.sliding_window"), CfgInt(cfg, "sliding_window"));
+    const double scalar = CfgDouble(cfg, "query_pre_attn_scalar");
+    if (scalar != static_cast<double>(HeadDim(cfg))) {
+      EXPECT_FLOAT_EQ(*g->GetFloat(a + "attention.scale"), 1.0 / std::sqrt(scalar));
+    } else {
+      EXPECT_FALSE(g->GetFloat(a + "attention.scale").has_value());
+    }
+  }
+  if (f.arch == "gemma3") {
+    EXPECT_FLOAT_EQ(*g->GetFloat(a + "rope.freq_base_swa"),
+                    CfgDouble(cfg["rope_parameters"]["sliding_attention"], "rope_theta"));
+    EXPECT_EQ(g->RequireString(a + "rope.scaling.type"), "linear");
+    EXPECT_FLOAT_EQ(*g->GetFloat(a + "rope.scaling.factor"), CfgDouble(GlobalRope(cfg), "factor"));
+  }
 
   // Tokenizer: a byte-level BPE vocabulary the size of the embedding.
   EXPECT_EQ(g->RequireString("tokenizer.ggml.model"), "gpt2");
@@ -174,7 +229,7 @@ TEST_P(FixtureGguf, TensorsMatchConfig) {
 // Llama-3 scaling (HF _compute_llama3_parameters, ENGINE_NOTES §3), recomputed from the config.
 TEST_P(FixtureGguf, RopeFreqsFollowLlama3Formula) {
   const LogitsFixture f = LoadLogitsFixture(GetParam());
-  const auto& rope = f.config["rope_parameters"];
+  const auto& rope = GlobalRope(f.config);
   const auto g = GgufFile::Open(f.gguf_path);
   const GgufTensorInfo* t = g->FindTensor("rope_freqs.weight");
   if (std::string(rope["rope_type"].GetString()) != "llama3") {
@@ -182,7 +237,7 @@ TEST_P(FixtureGguf, RopeFreqsFollowLlama3Formula) {
     return;
   }
   ASSERT_NE(t, nullptr);
-  const int64_t head_dim = CfgInt(f.config, "head_dim");
+  const int64_t head_dim = HeadDim(f.config);
   const double theta = CfgDouble(rope, "rope_theta"), factor = CfgDouble(rope, "factor");
   const double low = CfgDouble(rope, "low_freq_factor"), high = CfgDouble(rope, "high_freq_factor");
   const double orig = CfgDouble(rope, "original_max_position_embeddings");

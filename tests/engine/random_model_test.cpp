@@ -10,6 +10,8 @@
 
 #include "common/error.h"
 #include "engine/gguf.h"
+#include "engine/model.h"
+#include "engine/session.h"
 #include "kernels/parallel.h"
 #include "kernels/quant.h"
 #include "tests/test_util.h"
@@ -168,6 +170,44 @@ TEST(RandomModel, RejectsBadCombinations) {
   o = Tiny("llama", GgmlType::kQ4_K, 0);
   EXPECT_THROW(RandomModelFileSize(o), Error);
   EXPECT_FALSE(FindPreset("nope").has_value());
+}
+
+// The published-shape preset of each new architecture has the published parameter count (as
+// llama.cpp's GGUFs hold it: a tied head counted once). Planned, not written (2.6 B at f32).
+TEST(RandomModel, NewArchPresetsHaveThePublishedParameterCounts) {
+  const std::vector<std::pair<std::string, int64_t>> published = {
+      {"qwen3", 596049920},    // Qwen3-0.6B (HF's 751,632,384 counts lm_head, a tied copy)
+      {"gemma2", 2614341888},  // gemma-2-2b
+      {"gemma3", 999885952},   // gemma-3-1b
+      {"phi3", 3821079552},    // Phi-3-mini-4k-instruct
+  };
+  for (const auto& [arch, count] : published) {
+    const auto preset = PresetForArch(arch);
+    ASSERT_TRUE(preset.has_value()) << arch;
+    EXPECT_EQ(preset->arch, arch);
+    RandomModelOptions o;
+    o.arch = arch;
+    o.preset = *preset;
+    EXPECT_EQ(RandomModelParameterCount(o), count) << arch << " (" << preset->name << ")";
+  }
+}
+
+// Every architecture writes a file the engine loads and runs (tiny shapes, each family's
+// tensors), with finite logits.
+TEST(RandomModel, EveryArchLoadsAndRuns) {
+  for (const std::string& arch : RandomModelArchs()) {
+    RandomModelOptions o = Tiny(arch, GgmlType::kQ8_0, 3);
+    testing::TempDir dir;
+    const auto path = (dir / (arch + ".gguf")).string();
+    WriteRandomModel(o, path);
+    auto model = Model::Load(path);
+    EXPECT_EQ(model->hparams().arch, arch);
+    EXPECT_EQ(model->n_params(), RandomModelParameterCount(o)) << arch;
+    Session s(*model);
+    const std::vector<int32_t> tokens = {1, 2, 3, 4, 5};
+    s.Eval(tokens, LogitsMode::kLast);
+    for (float v : s.LastLogits()) ASSERT_TRUE(std::isfinite(v)) << arch;
+  }
 }
 
 }  // namespace

@@ -235,6 +235,49 @@ TEST(ModelCliErrors, MissingFileAndBadOptions) {
   EXPECT_FALSE(std::filesystem::exists(missing));
 }
 
+// inspect says whether the engine can run a file, and why not: a random gemma2 model runs; the
+// same file with general.architecture renamed is refused naming the architecture and listing
+// the supported ones (and inspect itself still succeeds).
+TEST(ModelCliRunnable, InspectSaysWhetherAFileRunsAndWhyNot) {
+  testing::TempDir dir;
+  const std::string path = (dir / "g.gguf").string();
+  auto gen = RunProcess(
+      {GapbenchBin(), "model", "random", "--arch", "gemma2", "--preset", "tiny", "--out", path});
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  auto ok = RunProcess({GapbenchBin(), "model", "inspect", path, "--json"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  const rapidjson::Document j = ParseJson(ok.out, "inspect output");
+  EXPECT_TRUE(j["runnable"].GetBool());
+  EXPECT_TRUE(j["not_runnable_reason"].IsNull());
+
+  // Same-length rename of the general.architecture value (u32 type, u64 length, bytes).
+  std::string bytes = testing::ReadFile(path);
+  const std::string key = "general.architecture";
+  const size_t at = bytes.find(key);
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_EQ(bytes.substr(at + key.size() + 12, 6), "gemma2");
+  bytes.replace(at + key.size() + 12, 6, "mamba2");
+  const std::string renamed = (dir / "m.gguf").string();
+  testing::WriteFile(renamed, bytes);
+  auto no = RunProcess({GapbenchBin(), "model", "inspect", renamed, "--json"});
+  ASSERT_EQ(no.exit_code, 0) << no.err;
+  const rapidjson::Document k = ParseJson(no.out, "inspect output");
+  EXPECT_FALSE(k["runnable"].GetBool());
+  const std::string why = k["not_runnable_reason"].GetString();
+  EXPECT_NE(why.find("architecture 'mamba2' is not supported"), std::string::npos) << why;
+  EXPECT_NE(why.find("gemma2, gemma3, phi3"), std::string::npos) << why;
+  auto text = RunProcess({GapbenchBin(), "model", "inspect", renamed});
+  EXPECT_NE(text.out.find("runnable:        no: "), std::string::npos) << text.out;
+  auto run = RunProcess({GapbenchBin(), "logits", "--model", renamed, "--tokens", "1,2"});
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_NE(run.err.find("mamba2"), std::string::npos) << run.err;
+
+  auto bad = RunProcess(
+      {GapbenchBin(), "model", "random", "--arch", "mamba", "--out", (dir / "x.gguf").string()});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("'mamba'"), std::string::npos) << bad.err;
+}
+
 }  // namespace
 }  // namespace gapbench
 

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -37,7 +38,9 @@ Cache MakeCache(GgmlType type, int64_t n, int64_t n_heads, int64_t head_dim, std
   return c;
 }
 
-void CheckCase(GgmlType type, int64_t head_dim, int64_t n_keys, int n_splits, uint32_t seed) {
+// softcap > 0: scores cap*tanh(s/cap) (Gemma 2), with scores scaled up so the cap bites.
+void CheckCase(GgmlType type, int64_t head_dim, int64_t n_keys, int n_splits, uint32_t seed,
+               float softcap = 0.0f) {
   std::mt19937 rng(seed);
   const int64_t n_heads = 3;  // rows interleave 3 heads; we attend over head 1
   const Cache c = MakeCache(type, n_keys, n_heads, head_dim, rng);
@@ -58,9 +61,17 @@ void CheckCase(GgmlType type, int64_t head_dim, int64_t n_keys, int n_splits, ui
   std::vector<float> q(static_cast<size_t>(head_dim));
   for (auto& x : q) x = nd(rng);
   std::vector<float> scratch(static_cast<size_t>(n_keys)), out(q.size()), ref(q.size());
-  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-  Attend(q.data(), segs, head_dim, scale, scratch.data(), out.data());
-  AttendReference(q.data(), segs, head_dim, scale, ref.data());
+  const float scale = (softcap > 0.0f ? 4.0f : 1.0f) / std::sqrt(static_cast<float>(head_dim));
+  Attend(q.data(), segs, head_dim, scale, scratch.data(), out.data(), softcap);
+  AttendReference(q.data(), segs, head_dim, scale, ref.data(), softcap);
+  if (softcap > 0.0f && n_keys > 1) {  // the cap must change the result
+    std::vector<float> uncapped(q.size());
+    AttendReference(q.data(), segs, head_dim, scale, uncapped.data());
+    double diff = 0;
+    for (size_t d = 0; d < q.size(); ++d)
+      diff = std::max(diff, std::fabs(static_cast<double>(uncapped[d]) - ref[d]));
+    EXPECT_GT(diff, 1e-3) << "soft-cap " << softcap << " did not bite";
+  }
   // Outputs are convex combinations of values of magnitude <~ 4; f32 summation over head_dim and
   // n_keys terms in another order differs by a few ulps of the partial sums: 1e-4 absolute.
   for (int64_t d = 0; d < head_dim; ++d) {
@@ -91,6 +102,23 @@ TEST(Attention, MatchesReferenceOnEverySimdTarget) {
       for (int64_t hd : {8, 16, 32, 64, 128, 256}) {
         for (int64_t nk : {1, 5, 300}) {
           CheckCase(t, hd, nk, 1 + static_cast<int>(seed % 3), seed);
+          ++seed;
+        }
+      }
+    }
+    if (HasFailure()) ADD_FAILURE() << "on target " << hwy::TargetName(target);
+  }
+}
+
+// Gemma 2's attention-logit soft-cap on every type and SIMD target (fixed-width and generic).
+TEST(Attention, SoftCapMatchesReference) {
+  uint32_t seed = 900;
+  for (const int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    const kernel_test::ScopedSimdTarget guard(target);
+    for (GgmlType t : {GgmlType::kF32, GgmlType::kF16, GgmlType::kQ8_0}) {
+      for (int64_t hd : {32, 64, 96, 256}) {
+        for (int64_t nk : {1, 5, 300}) {
+          CheckCase(t, hd, nk, 1 + static_cast<int>(seed % 3), seed, 2.0f);
           ++seed;
         }
       }
