@@ -97,10 +97,9 @@ void Session::Attention(int64_t il, int64_t n_tokens) {
   const int64_t group = hp.n_head / hp.n_head_kv;
   const float scale = hp.layer(il).attn_scale;
   const float softcap = hp.layer(il).attn_softcap;
-  // A chunk of several tokens (or a wide group) reads each cached row many times: widen it once
-  // (the widened path has no soft-cap).
-  if (softcap == 0.0f && n_tokens >= kRowsMinTokens && n_tokens * group >= kRowsMinQueries &&
-      AttentionRows(il, n_tokens, scale)) {
+  // A chunk of several tokens (or a wide group) reads each cached row many times: widen it once.
+  if (n_tokens >= kRowsMinTokens && n_tokens * group >= kRowsMinQueries &&
+      AttentionRows(il, n_tokens, scale, softcap)) {
     return;
   }
   // One task per (token, head); each needs n_keys floats of scratch.
@@ -121,7 +120,7 @@ void Session::Attention(int64_t il, int64_t n_tokens) {
   });
 }
 
-bool Session::AttentionRows(int64_t il, int64_t n_tokens, float scale) {
+bool Session::AttentionRows(int64_t il, int64_t n_tokens, float scale, float softcap) {
   const HParams& hp = model_.hparams();
   const int64_t hd = hp.head_dim, n_kvh = hp.n_head_kv, group = hp.n_head / hp.n_head_kv;
   if (!kernels::AttendRowsSupported(hd)) return false;
@@ -193,7 +192,7 @@ bool Session::AttentionRows(int64_t il, int64_t n_tokens, float scale) {
       }
       const float* kt = widened_.data() + g * per_head;
       kernels::AttendRows(qp, nk, k1 - k0, kt, kt + hd * stride, stride, hd, scale, scratch.data(),
-                          op);
+                          op, softcap);
     }
   });
   return true;

@@ -70,7 +70,7 @@ class Session {
   void Attention(int64_t il, int64_t n_tokens);
   // The chunk's attention as small GEMMs per KV head (kernels/attention_rows.h): false when the
   // head size has no such path or a token's positions are not a prefix of the last token's.
-  bool AttentionRows(int64_t il, int64_t n_tokens, float scale);
+  bool AttentionRows(int64_t il, int64_t n_tokens, float scale, float softcap);
   static EngineConfig ResolveConfig(const Model& model, const SessionOptions& opts);
 
   const Model& model_;

@@ -28,7 +28,7 @@ namespace hn = hwy::HWY_NAMESPACE;
 // s: kR * stride floats of scratch.
 template <int kR, int kV>
 void Tile(const float* const* q, const int64_t* n_keys, const float* kt, const float* v,
-          int64_t stride, float scale, float* s, float* const* out) {
+          int64_t stride, float scale, float softcap, float* s, float* const* out) {
   const hn::ScalableTag<float> df;
   using V = hn::Vec<decltype(df)>;
   const auto lanes = static_cast<int64_t>(hn::Lanes(df));
@@ -66,6 +66,9 @@ void Tile(const float* const* q, const int64_t* n_keys, const float* kt, const f
   for (int r = 0; r < kR; ++r) {
     float* sr = s + r * stride;
     const int64_t n = n_keys[r];
+    if (softcap > 0.0f) {  // Gemma 2: cap * tanh(score / cap), in f32 as the reference does
+      for (int64_t k = 0; k < n; ++k) sr[k] = softcap * std::tanh(sr[k] / softcap);
+    }
     auto vmx = hn::Set(df, -INFINITY);
     int64_t j = 0;
     for (; j + lanes <= n; j += lanes) vmx = hn::Max(vmx, hn::LoadU(df, sr + j));
@@ -110,13 +113,14 @@ constexpr int RowsPerTile() {
 
 template <int kV>
 void RowsT(const float* const* q, const int64_t* n_keys, int64_t n_rows, const float* kt,
-           const float* v, int64_t stride, float scale, float* s, float* const* out) {
+           const float* v, int64_t stride, float scale, float softcap, float* s,
+           float* const* out) {
   constexpr int kR = RowsPerTile<kV>();
   const hn::ScalableTag<float> df;
   const auto head_dim = static_cast<int64_t>(kV * hn::Lanes(df));
   int64_t r = 0;
   for (; r + kR <= n_rows; r += kR) {
-    Tile<kR, kV>(q + r, n_keys + r, kt, v, stride, scale, s, out + r);
+    Tile<kR, kV>(q + r, n_keys + r, kt, v, stride, scale, softcap, s, out + r);
   }
   // A partial tile: the missing rows repeat the last real one into a throwaway output.
   if (r < n_rows) {
@@ -130,7 +134,7 @@ void RowsT(const float* const* q, const int64_t* n_keys, int64_t n_rows, const f
       tn[i] = n_keys[src];
       to[i] = r + i < n_rows ? out[r + i] : sink.data();
     }
-    Tile<kR, kV>(tq, tn, kt, v, stride, scale, s, to);
+    Tile<kR, kV>(tq, tn, kt, v, stride, scale, softcap, s, to);
   }
 }
 #endif
@@ -149,22 +153,22 @@ int64_t VectorsPerHead(int64_t head_dim) {
 }
 
 void AttendRowsImpl(const float* const* q, const int64_t* n_keys, int64_t n_rows, const float* kt,
-                    const float* v, int64_t stride, int64_t head_dim, float scale, float* s,
-                    float* const* out) {
+                    const float* v, int64_t stride, int64_t head_dim, float scale, float softcap,
+                    float* s, float* const* out) {
 #if !HWY_HAVE_SCALABLE
   switch (VectorsPerHead(head_dim)) {
     case 2:
-      return RowsT<2>(q, n_keys, n_rows, kt, v, stride, scale, s, out);
+      return RowsT<2>(q, n_keys, n_rows, kt, v, stride, scale, softcap, s, out);
     case 4:
-      return RowsT<4>(q, n_keys, n_rows, kt, v, stride, scale, s, out);
+      return RowsT<4>(q, n_keys, n_rows, kt, v, stride, scale, softcap, s, out);
     case 8:
-      return RowsT<8>(q, n_keys, n_rows, kt, v, stride, scale, s, out);
+      return RowsT<8>(q, n_keys, n_rows, kt, v, stride, scale, softcap, s, out);
     default:
       break;
   }
 #endif
-  (void)q, (void)n_keys, (void)n_rows, (void)kt, (void)v, (void)stride, (void)scale, (void)s,
-      (void)out;
+  (void)q, (void)n_keys, (void)n_rows, (void)kt, (void)v, (void)stride, (void)scale, (void)softcap,
+      (void)s, (void)out;
   HWY_ASSERT(false);  // callers check AttendRowsSupported first
 }
 
@@ -211,7 +215,7 @@ void WidenKv(std::span<const KvSegment> segments, int64_t head_dim, float* kt, f
 
 void AttendRows(const float* const* q, const int64_t* n_keys, int64_t n_rows, const float* kt,
                 const float* v, int64_t stride, int64_t head_dim, float scale, float* scratch,
-                float* const* out) {
+                float* const* out, float softcap) {
   GB_CHECK(AttendRowsSupported(head_dim), "AttendRows: no SIMD path for head_dim ", head_dim);
   GB_CHECK(stride % 64 == 0, "AttendRows: key stride ", stride, " is not a multiple of 64");
   for (int64_t r = 0; r < n_rows; ++r) {
@@ -219,7 +223,7 @@ void AttendRows(const float* const* q, const int64_t* n_keys, int64_t n_rows, co
              n_keys[r], " keys of ", stride);
   }
   HWY_DYNAMIC_DISPATCH(AttendRowsImpl)
-  (q, n_keys, n_rows, kt, v, stride, head_dim, scale, scratch, out);
+  (q, n_keys, n_rows, kt, v, stride, head_dim, scale, softcap, scratch, out);
 }
 
 }  // namespace gapbench::kernels

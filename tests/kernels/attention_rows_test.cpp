@@ -70,8 +70,9 @@ std::vector<KvSegment> Prefix(const std::vector<KvSegment>& segs, int64_t m) {
   return out;
 }
 
+// softcap > 0: Gemma 2's score cap, with scores scaled up so that it bites.
 void CheckCase(GgmlType type, int64_t head_dim, int64_t n, int64_t n_rows, int splits,
-               uint32_t seed) {
+               uint32_t seed, float softcap = 0.0f) {
   std::mt19937 rng(seed);
   const Cache c = MakeCache(type, n, head_dim, rng);
   const auto segs = Segments(c, type, head_dim, n, splits);
@@ -96,13 +97,13 @@ void CheckCase(GgmlType type, int64_t head_dim, int64_t n, int64_t n_rows, int s
     keys.push_back(r % 3 == 2 ? nk(rng) : std::max<int64_t>(1, n - n_rows + 1 + r));
   }
   std::vector<float> scratch(static_cast<size_t>(AttendRowsScratch(stride)));
-  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+  const float scale = (softcap > 0.0f ? 4.0f : 1.0f) / std::sqrt(static_cast<float>(head_dim));
   AttendRows(qp.data(), keys.data(), n_rows, kt.data(), v.data(), stride, head_dim, scale,
-             scratch.data(), op.data());
+             scratch.data(), op.data(), softcap);
   std::vector<float> ref(static_cast<size_t>(head_dim));
   for (int64_t r = 0; r < n_rows; ++r) {
     const auto pre = Prefix(segs, keys[static_cast<size_t>(r)]);
-    AttendReference(qp[static_cast<size_t>(r)], pre, head_dim, scale, ref.data());
+    AttendReference(qp[static_cast<size_t>(r)], pre, head_dim, scale, ref.data(), softcap);
     // As for Attend: convex combinations of values of magnitude <~ 4, f32 sums in another
     // order than the double reference: 1e-4 absolute.
     for (int64_t d = 0; d < head_dim; ++d) {
@@ -159,6 +160,27 @@ TEST(AttendRows, MatchesReferenceOnEverySimdTarget) {
     if (HasFailure()) ADD_FAILURE() << "on target " << hwy::TargetName(target);
   }
   // Every x86-64 target Highway builds has 4+ float lanes: head sizes 32..128 have a path.
+  EXPECT_GT(checked, 0);
+}
+
+// Gemma 2's attention soft-cap through the widened path, on every SIMD target.
+TEST(AttendRows, SoftCapMatchesReferenceOnEverySimdTarget) {
+  uint32_t seed = 1700;
+  int checked = 0;
+  for (const int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    const kernel_test::ScopedSimdTarget guard(target);
+    for (GgmlType t : {GgmlType::kF32, GgmlType::kF16}) {
+      for (int64_t hd : {32, 64, 256}) {
+        if (!AttendRowsSupported(hd)) continue;
+        for (int64_t n : {7, 65}) {
+          CheckCase(t, hd, n, 9, 1 + static_cast<int>(seed % 3), seed, 2.0f);
+          ++seed;
+          ++checked;
+        }
+      }
+    }
+    if (HasFailure()) ADD_FAILURE() << "on target " << hwy::TargetName(target);
+  }
   EXPECT_GT(checked, 0);
 }
 
