@@ -140,12 +140,15 @@ void Model::ApplyWeightMix() {
   }
   for (int64_t il = 0; il < hp_.n_layer; ++il) {
     LayerWeights& L = layers_[static_cast<size_t>(il)];
+    const LayerSpec& ls = hp_.layers[static_cast<size_t>(il)];
     const std::string p = StrCat("blk.", il, ".");
-    convert(L.wq, p + "attn_q.weight");
-    convert(L.wk, p + "attn_k.weight");
-    convert(L.wv, p + "attn_v.weight");
+    // A fused tensor's row ranges (phi3) take the fused tensor's type: quantisation is per row,
+    // so converting each range gives the bytes llama-quantize writes for the whole tensor.
+    convert(L.wq, p + (ls.fused_qkv ? "attn_qkv.weight" : "attn_q.weight"));
+    convert(L.wk, p + (ls.fused_qkv ? "attn_qkv.weight" : "attn_k.weight"));
+    convert(L.wv, p + (ls.fused_qkv ? "attn_qkv.weight" : "attn_v.weight"));
     convert(L.wo, p + "attn_output.weight");
-    convert(L.w_gate, p + "ffn_gate.weight");
+    convert(L.w_gate, p + (ls.fused_gate_up ? "ffn_up.weight" : "ffn_gate.weight"));
     convert(L.w_up, p + "ffn_up.weight");
     convert(L.w_down, p + "ffn_down.weight");
   }

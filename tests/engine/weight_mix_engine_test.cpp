@@ -33,20 +33,22 @@ namespace {
 using kernels::GgmlType;
 
 ModelPreset Preset(int64_t d, int64_t n_head, int64_t n_ff) {
-  return ModelPreset{"mix", "Mix", d, 6, n_head, 1, n_ff, 512, 256, 10000.0, 1e-5, false};
+  return ModelPreset{"mix", "Mix",   d,    6,     n_head,  1, n_ff,          512,
+                     256,   10000.0, 1e-5, false, "qwen2", 0, /*tied=*/true, 0};
 }
 
 std::vector<ModelPreset> Presets() { return {Preset(256, 4, 768), Preset(96, 3, 256)}; }
 
-std::string Write(const testing::TempDir& dir, const ModelPreset& p, const char* wtype) {
+std::string Write(const testing::TempDir& dir, const ModelPreset& p, const char* wtype,
+                  const std::string& arch = "qwen2") {
   RandomModelOptions o;
-  o.arch = "qwen2";
+  o.arch = arch;
   o.preset = p;
   o.seed = 21;
   o.mix = FindWeightMix(wtype);
   if (!o.mix) o.wtype = *kernels::ParseTypeName(wtype);
   const std::string path =
-      (dir.path() / (std::to_string(p.n_embd) + "-" + wtype + ".gguf")).string();
+      (dir.path() / (arch + "-" + std::to_string(p.n_embd) + "-" + wtype + ".gguf")).string();
   WriteRandomModel(o, path);
   return path;
 }
@@ -184,6 +186,27 @@ TEST(WeightMixEngine, SettingEqualsOfflineMixFile) {
       ASSERT_EQ(a.size(), b.size());
       EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0)
           << mix << " d=" << p.n_embd;
+    }
+  }
+}
+
+// Every family, fused tensors included: phi3's attn_qkv and gate+up ffn_up are row ranges of one
+// tensor each, and the setting must give them the fused tensor's type, as the file has it.
+TEST(WeightMixEngine, SettingEqualsOfflineMixFileForEveryFamily) {
+  const testing::TempDir dir;
+  for (const char* arch : {"llama", "qwen3", "gemma2", "gemma3", "phi3"}) {
+    ModelPreset p = Preset(256, 4, 768);
+    p.arch = arch;
+    const std::string f32_path = Write(dir, p, "f32", arch);
+    for (const char* mix : {"q4_k_m", "q6_k"}) {
+      auto online = Model::Load(
+          f32_path, EngineConfig::FromJson(StrCat(R"({"weights": ")", mix, R"("})"), "test"));
+      auto offline = Model::Load(Write(dir, p, mix, arch));
+      EXPECT_EQ(online->weight_bytes(), offline->weight_bytes()) << arch << " " << mix;
+      const auto toks = Tokens(8, p.n_vocab);
+      const auto a = Logits(*online, toks), b = Logits(*offline, toks);
+      ASSERT_EQ(a.size(), b.size());
+      EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0) << arch << " " << mix;
     }
   }
 }

@@ -203,7 +203,8 @@ TEST(WeightMix, NamesAndUnknownRowLengths) {
 // WriteRandomModel with a mix writes exactly the assignment above (types read back from the file).
 TEST(WeightMix, RandomModelWritesTheAssignment) {
   const testing::TempDir dir;
-  ModelPreset p{"k256", "K256", 256, 8, 4, 2, 768, 512, 256, 10000.0, 1e-5, false};
+  ModelPreset p{"k256", "K256",  256,  8,     4,       2, 768,           512,
+                256,    10000.0, 1e-5, false, "llama", 0, /*tied=*/true, 0};
   for (const char* mix : {"q4_k_m", "q5_k_m", "q6_k", "q5_0", "q4_1", "q5_1"}) {
     RandomModelOptions o;
     o.preset = p;
