@@ -1,6 +1,9 @@
 // gapbench bench: prompt-processing (pp) and generation (tg) speed in tokens/s, mean and sd over
 // repetitions after one warm-up, like llama-bench (pp: one batch of p tokens from an empty
 // context; tg: n single-token steps from an empty context). Random token ids, fixed seed.
+// After the runs a STREAM-like probe (kernels/membw.h) measures the memory read bandwidth with the
+// same threads, and tg is reported as a fraction of the bandwidth bound: the weight bytes one
+// decode step reads divided by that bandwidth.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -14,6 +17,7 @@
 #include "common/error.h"
 #include "common/json.h"
 #include "engine/sampler.h"
+#include "kernels/membw.h"
 #include "kernels/parallel.h"
 
 namespace gapbench::cli {
@@ -42,18 +46,41 @@ int64_t PeakRssBytes() {
   return static_cast<int64_t>(ru.ru_maxrss) * 1024;  // Linux reports KiB
 }
 
+// Bytes of weights one decode step reads: every layer matrix, the output (LM head) matrix, the
+// norms and biases; the embedding contributes one row (left out), the KV cache is not a weight.
+int64_t DecodeWeightBytes(const engine::Model& model) {
+  auto matrix = [](const kernels::MatrixView& m) {
+    return m.rows * kernels::RowBytes(kernels::Traits(m.type), m.cols);
+  };
+  auto vec = [](const std::vector<float>& v) { return static_cast<int64_t>(v.size() * 4); };
+  int64_t total = matrix(model.output()) + vec(model.output_norm());
+  for (int64_t il = 0; il < model.hparams().n_layer; ++il) {
+    const engine::LayerWeights& L = model.layer(il);
+    for (const auto* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) {
+      total += matrix(*m);
+    }
+    for (const auto* v : {&L.attn_norm, &L.ffn_norm, &L.bq, &L.bk, &L.bv}) total += vec(*v);
+  }
+  return total;
+}
+
 const CommandSpec& Spec() {
   static const CommandSpec kSpec{
       .name = "gapbench bench",
       .summary =
           "pp: tokens/s evaluating p prompt tokens in one batch; tg: tokens/s generating n tokens\n"
           "one at a time. Mean and standard deviation over r repetitions after one warm-up.\n"
-          "Both must fit the context (default: the model's training context; --ctx raises it).",
-      .options = WithEngineOptions({{"p", "N", "prompt tokens (default 512)"},
-                                    {"n", "N", "generated tokens (default 128)"},
-                                    {"r", "N", "repetitions (default 3)"},
-                                    {"batch", "N", "tokens per forward chunk (default: p)"},
-                                    {"json", "", "one JSON object on stdout"}}),
+          "Both must fit the context (default: the model's training context; --ctx raises it).\n"
+          "Then a STREAM-like probe measures the memory read bandwidth (same threads), and tg is\n"
+          "also given as a fraction of the bandwidth bound (weight bytes read per token / "
+          "bandwidth).",
+      .options = WithEngineOptions(
+          {{"p", "N", "prompt tokens (default 512)"},
+           {"n", "N", "generated tokens (default 128)"},
+           {"r", "N", "repetitions (default 3)"},
+           {"batch", "N", "tokens per forward chunk (default: p)"},
+           {"bandwidth-mib", "N", "bandwidth probe array size in MiB (default 256; 0 skips it)"},
+           {"json", "", "one JSON object on stdout"}}),
   };
   return kSpec;
 }
@@ -66,6 +93,7 @@ int CmdBench(const Argv& argv) {
   const int64_t n_prompt = args.GetInt("p", 512, 0, 1 << 20);
   const int64_t n_gen = args.GetInt("n", 128, 0, 1 << 20);
   const int64_t reps = args.GetInt("r", 3, 1, 1000);
+  const int64_t bw_mib = args.GetInt("bandwidth-mib", 256, 0, 1 << 16);
   EngineSetup e = SetupEngine(args, kernels::GgmlType::kF16);
   // pp needs p positions, tg n: both within the context rule of every command
   // (engine::ContextFor), never past the trained positions unless --ctx says so.
@@ -113,6 +141,14 @@ int CmdBench(const Argv& argv) {
     }
   }
   const Stat sp = Summarise(pp), sg = Summarise(tg);
+  // Peak memory of the runs, before the probe allocates its arrays.
+  const int64_t peak_rss = PeakRssBytes();
+  const int64_t decode_bytes = DecodeWeightBytes(model);
+  kernels::MemoryBandwidth bw;
+  if (bw_mib > 0) bw = kernels::MeasureMemoryBandwidth(bw_mib << 20, 5);
+  // tokens/s if a decode step cost only reading its weights at the measured bandwidth.
+  const double bound =
+      bw.read_gb_per_s > 0 ? bw.read_gb_per_s * 1e9 / static_cast<double>(decode_bytes) : 0.0;
   if (args.Has("json")) {
     rapidjson::StringBuffer buf;
     JsonWriter w(buf);
@@ -138,7 +174,28 @@ int CmdBench(const Argv& argv) {
     WriteJsonFloat(w, sg.mean);
     w.Key("sd");
     WriteJsonFloat(w, sg.sd);
+    w.Key("weight_bytes_per_token");
+    w.Int64(decode_bytes);
+    if (bound > 0) {
+      w.Key("bandwidth_bound_tokens_per_s");
+      WriteJsonFloat(w, bound);
+      w.Key("fraction_of_bound");
+      WriteJsonFloat(w, n_gen > 0 ? sg.mean / bound : 0.0);
+    }
     w.EndObject();
+    if (bw_mib > 0) {
+      w.Key("memory_bandwidth");
+      w.StartObject();
+      w.Key("read_gb_per_s");
+      WriteJsonFloat(w, bw.read_gb_per_s);
+      w.Key("copy_gb_per_s");
+      WriteJsonFloat(w, bw.copy_gb_per_s);
+      w.Key("triad_gb_per_s");
+      WriteJsonFloat(w, bw.triad_gb_per_s);
+      w.Key("buffer_bytes");
+      w.Int64(bw.buffer_bytes);
+      w.EndObject();
+    }
     w.Key("repetitions");
     w.Int64(reps);
     w.Key("config");
@@ -150,8 +207,10 @@ int CmdBench(const Argv& argv) {
     w.Int64(model.weight_bytes());
     w.Key("kv_bytes_per_token");
     w.Double(static_cast<double>(kv_bytes) / static_cast<double>(e.session.n_ctx));
+    w.Key("packed_weight_bytes");
+    w.Int64(model.packed_bytes());
     w.Key("peak_rss_bytes");
-    w.Int64(PeakRssBytes());
+    w.Int64(peak_rss);
     w.Key("kv_cache_bytes");
     w.Int64(kv_bytes);
     w.EndObject();
@@ -167,9 +226,15 @@ int CmdBench(const Argv& argv) {
       std::printf("| %s | %.1fM | %d | tg%lld | %.2f ± %.2f |\n", model.path().c_str(), params,
                   kernels::NumThreads(), static_cast<long long>(n_gen), sg.mean, sg.sd);
     }
-    std::printf("peak RSS %.1f MiB, KV cache %.1f MiB\n",
-                static_cast<double>(PeakRssBytes()) / 1048576.0,
+    std::printf("peak RSS %.1f MiB, KV cache %.1f MiB\n", static_cast<double>(peak_rss) / 1048576.0,
                 static_cast<double>(kv_bytes) / 1048576.0);
+    if (bound > 0) {
+      std::printf(
+          "decode reads %.1f MB of weights per token; read bandwidth %.1f GB/s: bound %.1f t/s, "
+          "tg at %.2f of it\n",
+          static_cast<double>(decode_bytes) / 1e6, bw.read_gb_per_s, bound,
+          n_gen > 0 ? sg.mean / bound : 0.0);
+    }
   }
   return 0;
 }

@@ -154,24 +154,36 @@ void Model::ApplyWeightMix() {
   }
 }
 
-// Prompt chunks multiply every layer weight by many tokens; transposing each weight into the
-// prefill kernel's panels once here saves MatMul doing it on every call (a fixed cost per call
-// that dominates short chunks such as one MMLU question after a shared few-shot prefix). The
-// panels hold the same bytes MatMul would build, so results are unchanged.
+// Every q8_0/q4_0 product (decode and prefill) reads its weight in the panel layout
+// (kernels/matmul_simd.h) where the CPU's best target has a panel kernel; packing each weight once
+// here saves MatMul repacking it on every call. The panels hold exactly the file's bytes (4-bit
+// weights stay 4-bit, rows padded to whole 16-row panels), and the file's pages of a packed
+// weight are released, so resident memory stays about one copy of the weights. Results are
+// unchanged (the kernels give the same bits from either layout).
 void Model::PackForPrefill() {
+  auto pack = [&](kernels::MatrixView& m) {
+    const int64_t row_bytes = kernels::RowBytes(kernels::Traits(m.type), m.cols);
+    const auto* rows = static_cast<const uint8_t*>(m.data);
+    // Each chunk's file pages go as soon as it is packed: the panels read the weight from now
+    // on (anything else that reads the rows, such as Embed on a tied output, faults them back in
+    // on demand), and the two copies never coexist whole.
+    auto panels = kernels::SimdPackPanels(
+        m.type, rows, m.rows, row_bytes, m.cols, [&](int64_t begin, int64_t end) {
+          file_->ReleasePages(rows + begin * row_bytes,
+                              static_cast<size_t>((end - begin) * row_bytes));
+        });
+    if (panels.empty()) return;
+    file_->ReleasePages(rows, static_cast<size_t>(m.rows * row_bytes));  // pages across chunks
+    m.packed = panels.data();
+    packed_.push_back(std::move(panels));
+  };
   for (auto& L : layers_) {
-    for (auto* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) {
-      const int64_t row_bytes = kernels::RowBytes(kernels::Traits(m->type), m->cols);
-      auto panels = kernels::SimdPackPanels(m->type, static_cast<const uint8_t*>(m->data), m->rows,
-                                            row_bytes, m->cols);
-      if (panels.empty()) continue;
-      m->packed = panels.data();
-      packed_.push_back(std::move(panels));
-      // Every product of this weight reads the panels now; the file's pages of it need not
-      // stay resident (anything else that reads the rows faults them back in on demand).
-      file_->ReleasePages(m->data, static_cast<size_t>(m->rows * row_bytes));
-    }
+    for (auto* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) pack(*m);
   }
+  pack(output_);  // the LM head, read by every decode step
+  // A tied embedding is the packed output: Embed reads its rows from the panels, so the file's
+  // pages stay released.
+  if (tied_) token_embd_ = output_;
 }
 
 void Model::CountBytes() {
@@ -335,6 +347,12 @@ void Model::Embed(int32_t token, float* out) const {
          " tokens)");
   }
   const auto& tr = kernels::Traits(token_embd_.type);
+  if (token_embd_.packed != nullptr) {  // a tied embedding in the panel layout (PackForPrefill)
+    std::vector<uint8_t> row(static_cast<size_t>(kernels::RowBytes(tr, hp_.n_embd)));
+    kernels::UnpackPanelRow(token_embd_.type, token_embd_.packed, hp_.n_embd, token, row.data());
+    kernels::DequantizeRow(token_embd_.type, row.data(), out, hp_.n_embd);
+    return;
+  }
   const auto* row = static_cast<const uint8_t*>(token_embd_.data) +
                     static_cast<int64_t>(token) * kernels::RowBytes(tr, hp_.n_embd);
   kernels::DequantizeRow(token_embd_.type, row, out, hp_.n_embd);

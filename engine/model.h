@@ -68,6 +68,13 @@ class Model {
   // biases as f32 included.
   int64_t weight_bytes() const { return weight_bytes_; }
   int64_t file_weight_bytes() const { return file_weight_bytes_; }  // as stored in the file
+  // Bytes of the weights held in the kernels' panel layout (PackForPrefill); their file pages are
+  // released, so this replaces, not adds to, the mapped bytes of those weights.
+  int64_t packed_bytes() const {
+    int64_t n = 0;
+    for (const auto& p : packed_) n += static_cast<int64_t>(p.size());
+    return n;
+  }
 
  private:
   Model() = default;

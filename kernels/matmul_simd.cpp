@@ -10,25 +10,28 @@
 //   - Float weights (f32, f16, bf16), every target: portable Highway, widened to f32 lanes, one
 //     FMA accumulator per (row, token).
 //   - Int8 weights (q8_0, q4_0) against Q8_0 activations, per 32-block:
-//     - AVX2 and AVX3 (AVX-512 without VNNI): raw intrinsics. 32 int8 products in one register
-//       with the sign trick, u8 |w| times i8 sign(x, w) (exactly w * x), then `vpmaddubsw` +
-//       `vpmaddwd` with ones (no saturation: |x| <= 127, so a pair is at most 2 * 128 * 127 <
-//       2^15). Lane l holds the exact int32 sum of elements 4l..4l+3. The int32 lanes (exact,
-//       < 2^24) are converted to f32 and FMA'd with d_w * d_x.
+//     - AVX2 and AVX3 (AVX-512 without VNNI): raw intrinsics, a panel kernel on the panel layout
+//       of matmul_simd.h (packed at load by SimdPackPanels, else per 16-row panel per call):
+//       one row per int32 lane, `vpmaddubsw` on 4 quants of 8 rows against 4 broadcast
+//       activation quants (q4_0: the raw nibbles; q8_0: the sign trick), exact int32 block
+//       sums and the reference's f32 operations in its order, so bit-identical to
+//       MatMulReference.
 //     - AVX3_DL (AVX-512 VNNI): raw intrinsics, `vpdpbusd` on u8 w + offset; exact int32 sums per
 //       block and the reference's f32 operations in its order, so bit-identical to
-//       MatMulReference; for 16+ tokens (or a weight packed at load by SimdPackPanels) a
-//       transposed 16-row panel kernel (see the section below).
+//       MatMulReference; the 16-row panel kernel on the same layout, or (a weight not packed,
+//       fewer than 16 tokens) small tiles on the GGUF layout.
 //     - other targets (SSE4, SSSE3, ...): portable Highway, quants widened to int16,
-//       `ReorderWidenMulAccumulate` into int32, then as on AVX2.
+//       `ReorderWidenMulAccumulate` into int32, int32 lanes converted to f32 and FMA'd with
+//       d_w * d_x (bounded difference to the reference).
 //   - Activation quantisation (QuantizeQ8_0RowsImpl), every target: portable Highway.
 // Why raw intrinsics for int8: Highway 1.0.3 has no u8 x i8 multiply-add (x86's `vpmaddubsw`,
 // `vpdpbusd`), which is what makes int8 dots fast; each sits in its own small function below
-// (DotI8*, DotU8I8*) with that reason, and the tiles around them use the matching raw register
-// types rather than converting between Highway vectors and __m256i/__m512i in the inner loops.
-// Outside AVX3_DL the operation sequence for one output element does not depend on the tile
-// shape, the row range or the token count, so MatMul is independent of the thread count and of
-// batching (on AVX3_DL it equals the reference, which is independent by construction).
+// (DotI8, DotU8I8) or in the panel tiles with that reason, and the tiles use the matching raw
+// register types rather than converting between Highway vectors and __m256i/__m512i in the
+// inner loops. The operation sequence for one output element does not depend on the tile shape,
+// the row range or the token count, so MatMul is independent of the thread count and of
+// batching (on the x86 int8 paths it equals the reference, which is independent by
+// construction).
 // k-quant (Q4_K) products are not here: matmul.cpp calls DotQ4_KQ8_K (quant_k_simd.cpp) per row
 // and token. Left out: AMX.
 #ifndef HWY_WANT_AVX3_DL
@@ -74,7 +77,7 @@ namespace hn = hwy::HWY_NAMESPACE;
 #if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
 constexpr int kFloatRows = 4, kFloatTokens = 4, kInt8Rows = 4, kInt8Tokens = 3;
 #elif HWY_TARGET == HWY_AVX2
-constexpr int kFloatRows = 4, kFloatTokens = 3, kInt8Rows = 4, kInt8Tokens = 2;
+constexpr int kFloatRows = 4, kFloatTokens = 3;  // int8: the panel kernel (8-row groups)
 #else
 constexpr int kFloatRows = 2, kFloatTokens = 2, kInt8Rows = 2, kInt8Tokens = 2;
 #endif
@@ -192,9 +195,11 @@ HWY_INLINE void RunFloat(const SimdMatMulArgs& a, int64_t row_begin, int64_t row
 #if GB_MATMUL_X86
 
 // The 32 quants of a Q8_0 block (2-byte scale, then 32 int8); Offset: as u8 w + kOffset.
+// kGroups: 4-byte groups of a block in the panel layout (matmul_simd.h).
 struct LoadQ8_0X86 {
   static constexpr int64_t kBlockBytes = 34;
   static constexpr int kOffset = 128;
+  static constexpr int kGroups = 8;
   HWY_INLINE __m256i operator()(const uint8_t* block) const {
     return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 2));
   }
@@ -209,6 +214,7 @@ struct LoadQ8_0X86 {
 struct LoadQ4_0X86 {
   static constexpr int64_t kBlockBytes = 18;
   static constexpr int kOffset = 8;
+  static constexpr int kGroups = 4;
   HWY_INLINE __m256i operator()(const uint8_t* block) const {
     return _mm256_sub_epi8(Offset(block), _mm256_set1_epi8(8));
   }
@@ -221,164 +227,207 @@ struct LoadQ4_0X86 {
   }
 };
 
-// Exact int32 sums of 4 consecutive products |w| * sign(x, w) = w * x per lane. Raw
-// intrinsics: Highway 1.0.3 has no u8 x i8 multiply-add (vpmaddubsw).
+// Bytes of one 32-column block of a panel (matmul_simd.h): 16 f16 scales, then the groups.
+template <class LoadW>
+constexpr int64_t PanelBlockBytes() {
+  return 32 + 64 * LoadW::kGroups;
+}
+
+// Four activation quants as one int32, for a broadcast to every lane.
+HWY_INLINE int32_t Load4(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+// The panel to compute rows [row, row + nr) from: the packed weight's (row is a multiple of 16
+// whenever packed is set: MatMul splits at panel boundaries), else the rows packed now into buf.
+template <class LoadW>
+HWY_INLINE const uint8_t* PanelFor(const SimdMatMulArgs& a, int64_t row, int64_t nr,
+                                   std::vector<uint8_t>& buf) {
+  const int64_t per_panel = a.cols / 32 * PanelBlockBytes<LoadW>();
+  if (a.packed != nullptr && row % 16 == 0) return a.packed + row / 16 * per_panel;
+  if (buf.size() < static_cast<size_t>(per_panel)) buf.resize(static_cast<size_t>(per_panel));
+  PackPanelRows(a.type, a.w + row * a.row_bytes, a.row_bytes, a.cols, nr, buf.data());
+  return buf.data();
+}
+
+#if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3
+// ---- Int8 weights, AVX2 (and AVX-512 without VNNI): panel kernel, exact ---------------------
+// One 256-bit register holds 4 quants of each of 8 rows of the panel layout (one row per int32
+// lane), so a u8 x i8 multiply-add against 4 activation quants broadcast to every lane advances 8
+// rows of one token by 4 elements: no shuffles and no horizontal sums. Per (row, token, block)
+// the int32 sum is exact, then acc = acc + float(sumi) * (d_w * d_x) with separate multiply and
+// add, the operations of MatMulReference in its order: bit-identical to it (so also independent
+// of tiles, threads and batch).
+//   - q4_0: u = the raw nibble (w + 8, in 0..15) times x with `vpmaddubsw`: a pair is at most
+//     2 * 15 * 127 = 3810 in magnitude, so the 16 products per lane of one block add up in int16
+//     without saturation (<= 30480); one `vpmaddwd` with ones widens them, and -8 * sum(x of the
+//     block) (SimdMatMulArgs::xs) removes the offset.
+//   - q8_0: the sign trick, |w| times x negated where w < 0 (`vpsignb`), then `vpmaddubsw` +
+//     `vpmaddwd` (a pair is at most 2 * 128 * 127 < 2^15; tested with -128 weights).
+// Raw intrinsics: Highway 1.0.3 has no u8 x i8 multiply-add (vpmaddubsw).
+// The AVX3 target (AVX-512 without VNNI) runs the same 256-bit code.
+
+// Exact int32 sums of 4 consecutive products |w| * sign(x, w) = w * x per lane.
 HWY_INLINE __m256i DotI8(__m256i abs_w, __m256i signed_x) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(abs_w, signed_x), _mm256_set1_epi16(1));
 }
 
-HWY_INLINE float HorizontalSum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
-#if HWY_TARGET == HWY_AVX2
-// One 32-block per 256-bit register.
-template <class LoadW>
-struct Int8Tiles {
-  const SimdMatMulArgs& a;
-  LoadW load_w;
-
-  template <int kM, int kN>
-  HWY_INLINE void Run(int64_t row, int64_t token) const {
-    const int64_t cols = a.cols;
-    const int64_t nb = cols / 32;
-    const uint8_t* w = a.w + row * a.row_bytes;
-    const int8_t* xq = a.xq + token * cols;
-    const float* xd = a.xd + token * nb;
-    __m256 acc[kM][kN];
+// Rows of kG 8-row groups (from group g0 of the panel) x kN tokens from token.
+template <class LoadW, int kG, int kN>
+HWY_INLINE void PanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row, int g0,
+                          int64_t nr, int64_t token) {
+  const int64_t cols = a.cols;
+  const int64_t nb = cols / 32;
+  constexpr int64_t kBlockBytes = PanelBlockBytes<LoadW>();
+  __m256 acc[kG][kN];
 #pragma GCC unroll 8
-    for (int i = 0; i < kM; ++i) {
+  for (int g = 0; g < kG; ++g) {
 #pragma GCC unroll 8
-      for (int j = 0; j < kN; ++j) acc[i][j] = _mm256_setzero_ps();
-    }
-    for (int64_t b = 0; b < nb; ++b) {
-      __m256i xv[kN];
-      float dx[kN];
+    for (int j = 0; j < kN; ++j) acc[g][j] = _mm256_setzero_ps();
+  }
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* blk = panel + b * kBlockBytes;
+    const uint8_t* quants = blk + 32 + 32 * g0;
+    const int8_t* xb[kN];
 #pragma GCC unroll 8
-      for (int j = 0; j < kN; ++j) {
-        xv[j] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + j * cols + b * 32));
-        dx[j] = xd[j * nb + b];
+    for (int j = 0; j < kN; ++j) xb[j] = a.xq + (token + j) * cols + b * 32;
+    __m256i sums[kG][kN];
+    if constexpr (LoadW::kOffset == 8) {  // q4_0: int16 sums of u * x, then widened
+      const __m256i m = _mm256_set1_epi8(15);
+#pragma GCC unroll 8
+      for (int g = 0; g < kG; ++g) {
+#pragma GCC unroll 8
+        for (int j = 0; j < kN; ++j) sums[g][j] = _mm256_setzero_si256();
       }
+#pragma GCC unroll 4
+      for (int s = 0; s < 4; ++s) {
+        __m256i lo[kG], hi[kG];
 #pragma GCC unroll 8
-      for (int i = 0; i < kM; ++i) {
-        const uint8_t* block = w + i * a.row_bytes + b * LoadW::kBlockBytes;
-        const float dw = BlockScale(block);
-        const __m256i wv = load_w(block);
-        const __m256i abs_w = _mm256_sign_epi8(wv, wv);
+        for (int g = 0; g < kG; ++g) {
+          const __m256i v =
+              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(quants + 64 * s + 32 * g));
+          lo[g] = _mm256_and_si256(v, m);
+          hi[g] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m);
+        }
 #pragma GCC unroll 8
         for (int j = 0; j < kN; ++j) {
-          const __m256i sums = DotI8(abs_w, _mm256_sign_epi8(xv[j], wv));
-          acc[i][j] =
-              _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(dw * dx[j]), acc[i][j]);
+          const __m256i xl = _mm256_set1_epi32(Load4(xb[j] + 4 * s));
+          const __m256i xh = _mm256_set1_epi32(Load4(xb[j] + 16 + 4 * s));
+#pragma GCC unroll 8
+          for (int g = 0; g < kG; ++g) {
+            sums[g][j] = _mm256_add_epi16(
+                sums[g][j],
+                _mm256_add_epi16(_mm256_maddubs_epi16(lo[g], xl), _mm256_maddubs_epi16(hi[g], xh)));
+          }
+        }
+      }
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) {
+        const __m256i bias = _mm256_set1_epi32(-8 * a.xs[(token + j) * nb + b]);
+#pragma GCC unroll 8
+        for (int g = 0; g < kG; ++g) {
+          sums[g][j] = _mm256_add_epi32(_mm256_madd_epi16(sums[g][j], _mm256_set1_epi16(1)), bias);
+        }
+      }
+    } else {  // q8_0: int32 sums with the sign trick
+#pragma GCC unroll 8
+      for (int g = 0; g < kG; ++g) {
+#pragma GCC unroll 8
+        for (int j = 0; j < kN; ++j) sums[g][j] = _mm256_setzero_si256();
+      }
+#pragma GCC unroll 8
+      for (int s = 0; s < 8; ++s) {
+        __m256i w[kG], abs_w[kG];
+#pragma GCC unroll 8
+        for (int g = 0; g < kG; ++g) {
+          w[g] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(quants + 64 * s + 32 * g));
+          abs_w[g] = _mm256_sign_epi8(w[g], w[g]);
+        }
+#pragma GCC unroll 8
+        for (int j = 0; j < kN; ++j) {
+          const __m256i xv = _mm256_set1_epi32(Load4(xb[j] + 4 * s));
+#pragma GCC unroll 8
+          for (int g = 0; g < kG; ++g) {
+            sums[g][j] = _mm256_add_epi32(sums[g][j], DotI8(abs_w[g], _mm256_sign_epi8(xv, w[g])));
+          }
         }
       }
     }
 #pragma GCC unroll 8
-    for (int i = 0; i < kM; ++i) {
+    for (int g = 0; g < kG; ++g) {
+      const __m256 dw =
+          _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16 * (g0 + g))));
 #pragma GCC unroll 8
       for (int j = 0; j < kN; ++j) {
-        a.y[(token + j) * a.y_stride + row + i] = HorizontalSum(acc[i][j]);
+        const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(a.xd[(token + j) * nb + b]));
+        acc[g][j] =
+            _mm256_add_ps(acc[g][j], Opaque(_mm256_mul_ps(_mm256_cvtepi32_ps(sums[g][j]), scale)));
       }
     }
   }
-};
-
-#elif HWY_TARGET == HWY_AVX3  // AVX3_DL has its own int8 kernels (next section)
-
-// Exact int32 sums of 4 consecutive products |w| * sign(x, w) = w * x per lane, as DotI8 on 512
-// bits. Raw intrinsics: Highway 1.0.3 has no u8 x i8 multiply-add (vpmaddubsw).
-HWY_INLINE __m512i DotI8x512(__m512i abs_w, __m512i signed_x) {
-  return _mm512_madd_epi16(_mm512_maddubs_epi16(abs_w, signed_x), _mm512_set1_epi16(1));
+#pragma GCC unroll 8
+  for (int g = 0; g < kG; ++g) {
+    const int64_t n = std::min<int64_t>(8, nr - 8 * (g0 + g));
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) {
+      float* out = a.y + (token + j) * a.y_stride + row + 8 * (g0 + g);
+      if (n == 8) {
+        _mm256_storeu_ps(out, acc[g][j]);
+      } else {
+        const __m256i lanes = _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+        _mm256_maskstore_ps(out, _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), lanes),
+                            acc[g][j]);
+      }
+    }
+  }
 }
 
-// Two 32-blocks per 512-bit register: lanes 0..7 hold block b, lanes 8..15 block b + 1. The lane
-// sums are the same exact int32 partial sums as on AVX2 (4 products each): |w| times x negated
-// where w < 0 (a masked subtract), then DotI8x512.
-// An odd last block runs in the low half with zero upper lanes (zero weights, zero scales).
+// Tokens of one 8-row group in tiles of 4 (prefill), or both groups of a panel at once for one
+// or two tokens (decode: each activation broadcast serves 16 rows).
 template <class LoadW>
-struct Int8Tiles {
-  const SimdMatMulArgs& a;
-  LoadW load_w;
-
-  // Weights of blocks b (low half) and b + 1 (high half, zero when !pair) of one row, as
-  // signed int8.
-  HWY_INLINE __m512i LoadPair(const uint8_t* block, bool pair) const {
-    const __m512i lo = _mm512_zextsi256_si512(load_w(block));
-    return pair ? _mm512_inserti64x4(lo, load_w(block + LoadW::kBlockBytes), 1) : lo;
-  }
-
-  // f16 scales of blocks b and b + 1 (0 when !pair) broadcast to their 8 lanes each.
-  HWY_INLINE __m512 WeightScales(const uint8_t* block, bool pair) const {
-    uint16_t d0, d1 = 0;
-    std::memcpy(&d0, block, sizeof(d0));
-    if (pair) std::memcpy(&d1, block + LoadW::kBlockBytes, sizeof(d1));
-    const __m128 d = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(d0 | (uint32_t{d1} << 16))));
-    return _mm512_permutexvar_ps(HalfIndex(), _mm512_castps128_ps512(d));
-  }
-
-  static HWY_INLINE __m512i HalfIndex() {
-    return _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
-  }
-
-  template <int kM, int kN>
-  HWY_INLINE void Run(int64_t row, int64_t token) const {
-    const int64_t cols = a.cols;
-    const int64_t nb = cols / 32;
-    const uint8_t* w = a.w + row * a.row_bytes;
-    const int8_t* xq = a.xq + token * cols;
-    const float* xd = a.xd + token * nb;
-    __m512 acc[kM][kN];
-#pragma GCC unroll 8
-    for (int i = 0; i < kM; ++i) {
-#pragma GCC unroll 8
-      for (int j = 0; j < kN; ++j) acc[i][j] = _mm512_setzero_ps();
-    }
-    for (int64_t b = 0; b < nb; b += 2) {
-      const bool pair = b + 1 < nb;
-      __m512i xv[kN];
-      __m512 dx[kN];
-#pragma GCC unroll 8
-      for (int j = 0; j < kN; ++j) {
-        const int8_t* xb = xq + j * cols + b * 32;
-        xv[j] =
-            pair ? _mm512_loadu_si512(xb)
-                 : _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb)));
-        uint64_t d_bits = 0;
-        std::memcpy(&d_bits, xd + j * nb + b, pair ? 8 : 4);
-        dx[j] = _mm512_permutexvar_ps(
-            HalfIndex(), _mm512_castps128_ps512(
-                             _mm_castsi128_ps(_mm_cvtsi64_si128(static_cast<int64_t>(d_bits)))));
-      }
-#pragma GCC unroll 8
-      for (int i = 0; i < kM; ++i) {
-        const uint8_t* block = w + i * a.row_bytes + b * LoadW::kBlockBytes;
-        const __m512 dw = WeightScales(block, pair);
-        const __m512i wv = LoadPair(block, pair);
-        const __m512i abs_w = _mm512_abs_epi8(wv);
-        const __mmask64 negative = _mm512_movepi8_mask(wv);
-#pragma GCC unroll 8
-        for (int j = 0; j < kN; ++j) {
-          const __m512i signed_x =
-              _mm512_mask_sub_epi8(xv[j], negative, _mm512_setzero_si512(), xv[j]);
-          const __m512i sums = DotI8x512(abs_w, signed_x);
-          acc[i][j] =
-              _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), _mm512_mul_ps(dw, dx[j]), acc[i][j]);
-        }
+HWY_INLINE void RunPanel(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row, int64_t nr) {
+  const int64_t nt = a.n_tokens;
+  if (nt <= 2 && nr > 8) {
+    for (int64_t t = 0; t < nt; t += 2) {
+      if (nt - t >= 2) {
+        PanelTile<LoadW, 2, 2>(a, panel, row, 0, nr, t);
+      } else {
+        PanelTile<LoadW, 2, 1>(a, panel, row, 0, nr, t);
       }
     }
-#pragma GCC unroll 8
-    for (int i = 0; i < kM; ++i) {
-#pragma GCC unroll 8
-      for (int j = 0; j < kN; ++j) {
-        a.y[(token + j) * a.y_stride + row + i] = _mm512_reduce_add_ps(acc[i][j]);
-      }
+    return;
+  }
+  for (int g = 0; 8 * g < nr; ++g) {
+    int64_t t = 0;
+    for (; t + 4 <= nt; t += 4) PanelTile<LoadW, 1, 4>(a, panel, row, g, nr, t);
+    switch (nt - t) {
+      case 3:
+        PanelTile<LoadW, 1, 3>(a, panel, row, g, nr, t);
+        break;
+      case 2:
+        PanelTile<LoadW, 1, 2>(a, panel, row, g, nr, t);
+        break;
+      case 1:
+        PanelTile<LoadW, 1, 1>(a, panel, row, g, nr, t);
+        break;
+      default:
+        break;
     }
   }
-};
-#endif  // HWY_TARGET == HWY_AVX2 / HWY_AVX3: Int8Tiles
+}
+
+template <class LoadW>
+HWY_INLINE void RunInt8(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
+  thread_local std::vector<uint8_t> buf;
+  for (int64_t row = row_begin; row < row_end; row += 16) {
+    const int64_t nr = std::min<int64_t>(16, row_end - row);
+    RunPanel<LoadW>(a, PanelFor<LoadW>(a, row, nr, buf), row, nr);
+  }
+}
+#define GB_HAVE_PANEL_KERNEL 1
+#endif  // HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3
 
 #if HWY_TARGET == HWY_AVX3_DL
 // ---- Int8 weights, AVX-512 VNNI: exact block sums, the reference's arithmetic ---------------
@@ -387,19 +436,17 @@ struct Int8Tiles {
 // the operations of MatMulReference in its order, so the result is the reference's bit for bit
 // (hence independent of tiles, threads and batch by construction). The int part is exact in any
 // order, which is what lets the kernels regroup it freely:
-//   - few tokens (decode): GGUF layout, 4 rows x kN tokens, vpdpbusd over two blocks per
-//     register, then an integer transpose-reduction to one sum per (row, block);
-//   - n_tokens >= kPanelMinTokens (prefill): each 16-row panel is first transposed (gathers)
-//     into a buffer where one 64-byte vector holds 4 consecutive quants of each of the 16 rows
-//     (as u8 w + kOffset), so one vpdpbusd with a broadcast 4-byte activation operand advances
-//     16 rows of one token by 4 elements; the tile is 16 rows x 8 tokens. A weight packed at
-//     load (SimdPackPanels, PackPanelsImpl below) is already in that layout: then every token
-//     count, decode included, takes this kernel and skips the transposition.
+//   - few tokens (decode) on a weight that was not packed: GGUF layout, 4 rows x kN tokens,
+//     vpdpbusd over two blocks per register, then an integer transpose-reduction to one sum per
+//     (row, block);
+//   - otherwise the panel layout (matmul_simd.h; packed at load by SimdPackPanels, else per call
+//     for n_tokens >= kPanelMinTokens): one 64-byte vector holds 4 consecutive quants of each of
+//     the 16 rows, so one vpdpbusd with a broadcast 4-byte activation operand advances 16 rows
+//     of one token by 4 elements; the tile is 16 rows x 8 tokens.
 // Both use u = w + kOffset (q8_0: w ^ 0x80; q4_0: the raw nibble) and add
 // -kOffset * sum(x of the block) (SimdMatMulArgs::xs) to the block sum.
 constexpr int64_t kPanelMinTokens = 16;
 constexpr int kPanelTokens = 8;
-constexpr int64_t kPanelBlockBytes = kPanelBytesPerBlock;
 
 // acc + per lane, the sum of the 4 products of u8 u[4l..4l+3] with i8 x[4l..4l+3] (exact in
 // int32). Raw intrinsics: Highway 1.0.3 has no u8 x i8 dot product (AVX-512 VNNI vpdpbusd).
@@ -496,65 +543,50 @@ struct ExactSmallTiles {
   }
 };
 
-// Transposes rows [row, row + nr) (nr <= 16) of the panel into buf (nb * kPanelBlockBytes):
-// per block, 16 f32 scales, then 8 vectors of 16 x 4 quants (u8 w + kOffset); rows >= nr are
-// zero (zero scales).
-template <class LoadW>
-HWY_INLINE void PackPanel(const SimdMatMulArgs& a, int64_t row, int64_t nr, uint8_t* buf) {
-  const int64_t nb = a.cols / 32;
-  const __mmask16 mask = static_cast<__mmask16>((1u << nr) - 1u);
-  const __m512i index =
-      _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                         _mm512_set1_epi32(static_cast<int>(a.row_bytes)));
-  const __m512i zero = _mm512_setzero_si512();
-  for (int64_t b = 0; b < nb; ++b) {
-    const uint8_t* base = a.w + row * a.row_bytes + b * LoadW::kBlockBytes;
-    uint8_t* out = buf + b * kPanelBlockBytes;
-    const __m512i d = _mm512_mask_i32gather_epi32(zero, mask, index, base, 1);
-    _mm512_storeu_ps(out, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d)));
-    if constexpr (LoadW::kOffset == 128) {  // q8_0
-#pragma GCC unroll 8
-      for (int s = 0; s < 8; ++s) {
-        const __m512i q = _mm512_mask_i32gather_epi32(zero, mask, index, base + 2 + 4 * s, 1);
-        _mm512_storeu_si512(out + 64 + 64 * s, _mm512_xor_si512(q, _mm512_set1_epi8(-128)));
-      }
-    } else {  // q4_0: elements 4s..4s+3 are the low nibbles of bytes 4s..4s+3, 16 + 4s.. the high
-      const __m512i m = _mm512_set1_epi8(15);
-#pragma GCC unroll 4
-      for (int s = 0; s < 4; ++s) {
-        const __m512i q = _mm512_mask_i32gather_epi32(zero, mask, index, base + 2 + 4 * s, 1);
-        _mm512_storeu_si512(out + 64 + 64 * s, _mm512_and_si512(q, m));
-        _mm512_storeu_si512(out + 64 + 64 * (s + 4), _mm512_and_si512(_mm512_srli_epi32(q, 4), m));
-      }
-    }
-  }
-}
-
-// Rows [row, row + nr) x tokens [token, token + kN) from a packed panel.
-template <int kN, int kOffset>
-HWY_INLINE void PanelTile(const SimdMatMulArgs& a, const uint8_t* buf, int64_t row, int64_t nr,
+// Rows [row, row + nr) x tokens [token, token + kN) from a panel.
+template <int kN, class LoadW>
+HWY_INLINE void PanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row, int64_t nr,
                           int64_t token) {
   const int64_t cols = a.cols;
   const int64_t nb = cols / 32;
+  constexpr int64_t kBlockBytes = PanelBlockBytes<LoadW>();
   __m512 acc[kN];
 #pragma GCC unroll 8
   for (int j = 0; j < kN; ++j) acc[j] = _mm512_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
-    const uint8_t* blk = buf + b * kPanelBlockBytes;
+    const uint8_t* blk = panel + b * kBlockBytes;
+    const int8_t* xb[kN];
     __m512i si[kN];
 #pragma GCC unroll 8
-    for (int j = 0; j < kN; ++j) si[j] = _mm512_set1_epi32(-kOffset * a.xs[(token + j) * nb + b]);
+    for (int j = 0; j < kN; ++j) {
+      xb[j] = a.xq + (token + j) * cols + b * 32;
+      si[j] = _mm512_set1_epi32(-LoadW::kOffset * a.xs[(token + j) * nb + b]);
+    }
+    if constexpr (LoadW::kOffset == 8) {  // q4_0: low nibbles 4s.., high nibbles 16 + 4s..
+      const __m512i m = _mm512_set1_epi8(15);
+#pragma GCC unroll 4
+      for (int s = 0; s < 4; ++s) {
+        const __m512i v = _mm512_loadu_si512(blk + 32 + 64 * s);
+        const __m512i lo = _mm512_and_si512(v, m);
+        const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m);
 #pragma GCC unroll 8
-    for (int s = 0; s < 8; ++s) {
-      const __m512i wv = _mm512_loadu_si512(blk + 64 + 64 * s);
+        for (int j = 0; j < kN; ++j) {
+          si[j] = DotU8I8(si[j], lo, _mm512_set1_epi32(Load4(xb[j] + 4 * s)));
+          si[j] = DotU8I8(si[j], hi, _mm512_set1_epi32(Load4(xb[j] + 16 + 4 * s)));
+        }
+      }
+    } else {  // q8_0: u = w ^ 0x80 = w + 128
 #pragma GCC unroll 8
-      for (int j = 0; j < kN; ++j) {
-        int32_t x4;
-        std::memcpy(&x4, a.xq + (token + j) * cols + b * 32 + 4 * s, sizeof(x4));
-        si[j] = DotU8I8(si[j], wv, _mm512_set1_epi32(x4));
+      for (int s = 0; s < 8; ++s) {
+        const __m512i u =
+            _mm512_xor_si512(_mm512_loadu_si512(blk + 32 + 64 * s), _mm512_set1_epi8(-128));
+#pragma GCC unroll 8
+        for (int j = 0; j < kN; ++j) {
+          si[j] = DotU8I8(si[j], u, _mm512_set1_epi32(Load4(xb[j] + 4 * s)));
+        }
       }
     }
-    const __m512 dw = _mm512_loadu_ps(blk);
+    const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk)));
 #pragma GCC unroll 8
     for (int j = 0; j < kN; ++j) {
       const __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(a.xd[(token + j) * nb + b]));
@@ -567,13 +599,13 @@ HWY_INLINE void PanelTile(const SimdMatMulArgs& a, const uint8_t* buf, int64_t r
     _mm512_mask_storeu_ps(a.y + (token + j) * a.y_stride + row, mask, acc[j]);
 }
 
-template <int kN, int kOffset>
-HWY_INLINE void DispatchPanelTile(const SimdMatMulArgs& a, const uint8_t* buf, int64_t row,
+template <int kN, class LoadW>
+HWY_INLINE void DispatchPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row,
                                   int64_t nr, int64_t token, int64_t nt) {
   if constexpr (kN > 1) {
-    if (nt < kN) return DispatchPanelTile<kN - 1, kOffset>(a, buf, row, nr, token, nt);
+    if (nt < kN) return DispatchPanelTile<kN - 1, LoadW>(a, panel, row, nr, token, nt);
   }
-  PanelTile<kN, kOffset>(a, buf, row, nr, token);
+  PanelTile<kN, LoadW>(a, panel, row, nr, token);
 }
 
 template <class LoadW>
@@ -586,49 +618,18 @@ HWY_INLINE void RunInt8(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_
     return;
   }
   thread_local std::vector<uint8_t> buf;
-  const auto need = static_cast<size_t>(a.cols / 32 * kPanelBlockBytes);
-  if (buf.size() < need) buf.resize(need);
   for (int64_t row = row_begin; row < row_end; row += 16) {
     const int64_t nr = std::min<int64_t>(16, row_end - row);
-    // A weight packed at load (SimdPackPanels) skips the per-call transpose; row is a multiple
-    // of 16 whenever packed is set (MatMul splits at panel boundaries).
-    const uint8_t* panel = buf.data();
-    if (a.packed != nullptr && row % 16 == 0) {
-      panel = a.packed + row / 16 * static_cast<int64_t>(need);
-    } else {
-      PackPanel<LoadW>(a, row, nr, buf.data());
-    }
+    const uint8_t* panel = PanelFor<LoadW>(a, row, nr, buf);
     for (int64_t t = 0; t < a.n_tokens; t += kPanelTokens) {
-      DispatchPanelTile<kPanelTokens, LoadW::kOffset>(
-          a, panel, row, nr, t, std::min<int64_t>(kPanelTokens, a.n_tokens - t));
+      DispatchPanelTile<kPanelTokens, LoadW>(a, panel, row, nr, t,
+                                             std::min<int64_t>(kPanelTokens, a.n_tokens - t));
     }
   }
 }
-
-// The whole weight in the panel layout PackPanel writes, panel after panel.
-bool PackPanelsImpl(const SimdMatMulArgs& a, int64_t rows, uint8_t* out) {
-  const int64_t per_panel = a.cols / 32 * kPanelBlockBytes;
-  for (int64_t row = 0; row < rows; row += 16) {
-    const int64_t nr = std::min<int64_t>(16, rows - row);
-    uint8_t* dst = out + row / 16 * per_panel;
-    if (a.type == GgmlType::kQ8_0) {
-      PackPanel<LoadQ8_0X86>(a, row, nr, dst);
-    } else {
-      PackPanel<LoadQ4_0X86>(a, row, nr, dst);
-    }
-  }
-  return true;
-}
-#define GB_HAVE_PACKED_PANELS 1
-#else   // AVX2, AVX3: Int8Tiles
-template <class LoadW>
-HWY_INLINE void RunInt8(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
-  const Int8Tiles<LoadW> tiles{a, LoadW()};
-  RunTiles<kInt8Rows, kInt8Tokens>(tiles, a.n_tokens, row_begin, row_end);
-}
+#define GB_HAVE_PANEL_KERNEL 1
 #endif  // HWY_TARGET == HWY_AVX3_DL
-
-#else  // !GB_MATMUL_X86: portable Highway int16 path
+#else   // !GB_MATMUL_X86: portable Highway int16 path
 
 // Q8_0 weight quants [k, k + N16) of a block as int16 lanes.
 struct LoadQ8_0 {
@@ -804,16 +805,15 @@ void MatMulRowsImpl(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end)
   }
 }
 
-// Packs the weight for the panel kernel when this target has one (false: it does not).
-bool PackPanelsDispatch(const SimdMatMulArgs& a, int64_t rows, uint8_t* out) {
-#ifdef GB_HAVE_PACKED_PANELS
-  return PackPanelsImpl(a, rows, out);
+// Whether this target's int8 kernels read the panel layout (then weights are worth packing).
+bool HasPanelKernel() {
+#ifdef GB_HAVE_PANEL_KERNEL
+  return true;
 #else
-  (void)a, (void)rows, (void)out;
   return false;
 #endif
 }
-#undef GB_HAVE_PACKED_PANELS
+#undef GB_HAVE_PANEL_KERNEL
 
 }  // namespace gapbench::kernels::HWY_NAMESPACE
 #if HWY_TARGET == HWY_AVX3_DL && HWY_COMPILER_CLANG
@@ -828,21 +828,60 @@ namespace gapbench::kernels {
 
 HWY_EXPORT(MatMulRowsImpl);
 HWY_EXPORT(QuantizeQ8_0RowsImpl);
-HWY_EXPORT(PackPanelsDispatch);
+HWY_EXPORT(HasPanelKernel);
+
+int64_t PanelBytesPerBlock(GgmlType type) { return 32 + 64 * (type == GgmlType::kQ8_0 ? 8 : 4); }
+
+void PackPanelRows(GgmlType type, const uint8_t* w, int64_t row_bytes, int64_t cols, int64_t nr,
+                   uint8_t* out) {
+  const int64_t block_bytes = type == GgmlType::kQ8_0 ? 34 : 18;
+  const int64_t groups = (block_bytes - 2) / 4;
+  const int64_t per_block = PanelBytesPerBlock(type);
+  const int64_t nb = cols / 32;
+  if (nr < 16) std::memset(out, 0, static_cast<size_t>(nb * per_block));
+  for (int64_t r = 0; r < nr; ++r) {
+    const uint8_t* src = w + r * row_bytes;
+    for (int64_t b = 0; b < nb; ++b, src += block_bytes) {
+      uint8_t* dst = out + b * per_block;
+      std::memcpy(dst + 2 * r, src, 2);
+      for (int64_t s = 0; s < groups; ++s)
+        std::memcpy(dst + 32 + 64 * s + 4 * r, src + 2 + 4 * s, 4);
+    }
+  }
+}
+
+void UnpackPanelRow(GgmlType type, const uint8_t* packed, int64_t cols, int64_t row, uint8_t* out) {
+  const int64_t block_bytes = type == GgmlType::kQ8_0 ? 34 : 18;
+  const int64_t groups = (block_bytes - 2) / 4;
+  const int64_t per_block = PanelBytesPerBlock(type);
+  const int64_t nb = cols / 32;
+  const int64_t r = row % 16;
+  const uint8_t* panel = packed + row / 16 * nb * per_block;
+  for (int64_t b = 0; b < nb; ++b, out += block_bytes) {
+    const uint8_t* src = panel + b * per_block;
+    std::memcpy(out, src + 2 * r, 2);
+    for (int64_t s = 0; s < groups; ++s) std::memcpy(out + 2 + 4 * s, src + 32 + 64 * s + 4 * r, 4);
+  }
+}
 
 std::vector<uint8_t> SimdPackPanels(GgmlType type, const uint8_t* w, int64_t rows,
-                                    int64_t row_bytes, int64_t cols) {
-  if ((type != GgmlType::kQ8_0 && type != GgmlType::kQ4_0) || cols % 32 != 0 || rows <= 0) {
+                                    int64_t row_bytes, int64_t cols,
+                                    const std::function<void(int64_t, int64_t)>& packed_rows) {
+  if ((type != GgmlType::kQ8_0 && type != GgmlType::kQ4_0) || cols % 32 != 0 || rows <= 0 ||
+      !HWY_DYNAMIC_DISPATCH(HasPanelKernel)()) {
     return {};
   }
-  SimdMatMulArgs a;
-  a.type = type;
-  a.w = w;
-  a.row_bytes = row_bytes;
-  a.cols = cols;
-  std::vector<uint8_t> out(
-      static_cast<size_t>((rows + 15) / 16 * (cols / 32) * kPanelBytesPerBlock));
-  if (!HWY_DYNAMIC_DISPATCH(PackPanelsDispatch)(a, rows, out.data())) return {};
+  const int64_t per_panel = cols / 32 * PanelBytesPerBlock(type);
+  std::vector<uint8_t> out(static_cast<size_t>((rows + 15) / 16 * per_panel));
+  const int64_t chunk = std::max<int64_t>(16, (int64_t{1} << 20) / row_bytes / 16 * 16);
+  for (int64_t begin = 0; begin < rows; begin += chunk) {
+    const int64_t end = std::min(rows, begin + chunk);
+    for (int64_t row = begin; row < end; row += 16) {
+      PackPanelRows(type, w + row * row_bytes, row_bytes, cols, std::min<int64_t>(16, rows - row),
+                    out.data() + row / 16 * per_panel);
+    }
+    if (packed_rows) packed_rows(begin, end);
+  }
   return out;
 }
 

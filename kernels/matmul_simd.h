@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,16 +29,36 @@ struct SimdMatMulArgs {
   const uint8_t* packed = nullptr;  // the weight as SimdPackPanels laid it out, or null
 };
 
-// Bytes of one 32-column block of a 16-row panel in the packed layout (16 f32 scales, then the
-// 16 rows' 32 quants as 8 vectors of 16 x 4 bytes).
-constexpr int64_t kPanelBytesPerBlock = 64 + 8 * 64;
+// The panel layout of q8_0 / q4_0 weights, read by the panel kernels (AVX2, AVX3, AVX3_DL) and
+// written once at load (SimdPackPanels) or per call for weights that were not packed. Panel p
+// holds rows [16p, 16p + 16); per 32-column block b, at b * PanelBytesPerBlock(type):
+//   - 32 bytes: the 16 rows' f16 scales (row r's bits at 2r);
+//   - then G = 8 (q8_0) or 4 (q4_0) groups of 64 bytes; in group s, row r's 4 bytes at 4r are
+//     bytes [4s, 4s + 4) of the row's block quants: q8_0 the int8 quants 4s..4s+3; q4_0 bytes
+//     whose low nibbles are elements 4s..4s+3 and high nibbles elements 16+4s..16+4s+3.
+// So one 32-byte load gives 4 quants of 8 rows and one 64-byte load 4 quants of 16 rows (one row
+// per int32 lane), and the panel holds exactly the file's bytes: 4-bit weights stay 4-bit. Rows
+// past the weight's end are zero (zero scales).
+int64_t PanelBytesPerBlock(GgmlType type);
 
-// The q8_0/q4_0 weight (rows x cols, rows of row_bytes) transposed into the prefill kernel's
-// 16-row panels once, so MatMul need not transpose a panel on every call; empty when this CPU's
-// best target has no panel kernel (then MatMul ignores MatrixView::packed). Results with and
-// without the packed copy are bit-identical.
-std::vector<uint8_t> SimdPackPanels(GgmlType type, const uint8_t* w, int64_t rows,
-                                    int64_t row_bytes, int64_t cols);
+// Writes rows [0, nr) (nr <= 16) of w (rows of row_bytes, cols % 32 == 0) as one panel into out
+// (cols / 32 * PanelBytesPerBlock(type) bytes).
+void PackPanelRows(GgmlType type, const uint8_t* w, int64_t row_bytes, int64_t cols, int64_t nr,
+                   uint8_t* out);
+
+// The inverse for one row: row `row` of a weight packed by SimdPackPanels, in the GGUF block
+// layout (cols / 32 blocks of 34 (q8_0) or 18 (q4_0) bytes) into out.
+void UnpackPanelRow(GgmlType type, const uint8_t* packed, int64_t cols, int64_t row, uint8_t* out);
+
+// The q8_0/q4_0 weight (rows x cols, rows of row_bytes) in the panel layout, panel after panel,
+// so MatMul need not repack on every call; empty when this CPU's best target has no panel kernel
+// (then MatMul ignores MatrixView::packed) or for other types. Results with and without the
+// packed copy are bit-identical. `packed_rows(begin, end)`, if given, is called after each chunk
+// of about 1 MiB of rows [begin, end) is packed (Model releases their file pages there, so the
+// two copies never coexist whole).
+std::vector<uint8_t> SimdPackPanels(
+    GgmlType type, const uint8_t* w, int64_t rows, int64_t row_bytes, int64_t cols,
+    const std::function<void(int64_t begin, int64_t end)>& packed_rows = nullptr);
 
 // Weight rows per panel: a task's rows are processed in panels of this many rows, each panel
 // against all tokens, so the panel stays in L1 while the activations stream from L2. MatMul

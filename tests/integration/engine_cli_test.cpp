@@ -95,7 +95,7 @@ TEST(EngineCli, SameSeedSameTokens) {
 TEST(EngineCli, BenchJsonHasTheDocumentedFields) {
   const auto path = testing::LoadLogitsFixture("llama-tied-q4_0").gguf_path;
   auto r = RunProcess({GapbenchBin(), "bench", "--model", path, "-p", "16", "-n", "8", "-r", "2",
-                       "--threads", "1", "--json"});
+                       "--threads", "1", "--json", "--bandwidth-mib", "8"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto d = ParseJson(r.out, "bench output");
   EXPECT_EQ(d["prompt"]["tokens"].GetInt(), 16);
@@ -105,6 +105,28 @@ TEST(EngineCli, BenchJsonHasTheDocumentedFields) {
   EXPECT_GT(d["generation"]["tokens_per_s"].GetDouble(), 0.0);
   EXPECT_GT(d["peak_rss_bytes"].GetInt64(), 0);
   EXPECT_GT(d["kv_cache_bytes"].GetInt64(), 0);
+  // Decode as a fraction of the memory-bandwidth bound: weight bytes per token (every tensor of
+  // this tied file is read once per step) over the probe's read bandwidth.
+  const auto& g = d["generation"];
+  const double bytes = static_cast<double>(g["weight_bytes_per_token"].GetInt64());
+  EXPECT_GT(bytes, 0.0);
+  EXPECT_LE(bytes, static_cast<double>(std::filesystem::file_size(path)));
+  const double bw = d["memory_bandwidth"]["read_gb_per_s"].GetDouble();
+  EXPECT_GT(bw, 0.0);
+  EXPECT_EQ(d["memory_bandwidth"]["buffer_bytes"].GetInt64(), 8 << 20);
+  EXPECT_NEAR(g["bandwidth_bound_tokens_per_s"].GetDouble(), bw * 1e9 / bytes,
+              1e-6 * bw * 1e9 / bytes);
+  EXPECT_NEAR(g["fraction_of_bound"].GetDouble(),
+              g["tokens_per_s"].GetDouble() / g["bandwidth_bound_tokens_per_s"].GetDouble(), 1e-6);
+  EXPECT_GE(d["packed_weight_bytes"].GetInt64(), 0);
+  // --bandwidth-mib 0 skips the probe (and the fields that need it).
+  auto quick = RunProcess({GapbenchBin(), "bench", "--model", path, "-p", "4", "-n", "2", "-r", "1",
+                           "--json", "--bandwidth-mib", "0"});
+  ASSERT_EQ(quick.exit_code, 0) << quick.err;
+  auto q = ParseJson(quick.out, "bench output");
+  EXPECT_FALSE(q.HasMember("memory_bandwidth"));
+  EXPECT_FALSE(q["generation"].HasMember("fraction_of_bound"));
+  EXPECT_TRUE(q["generation"].HasMember("weight_bytes_per_token"));
 }
 
 TEST(EngineCli, BadInputGivesCleanErrors) {

@@ -1,8 +1,9 @@
 // The int8 MatMul paths beyond matmul_test.cpp: the SIMD activation quantiser equals
-// QuantizeRowQ8_0 byte for byte (ties at .5 included) on every target; on AVX-512 VNNI the q8_0 /
-// q4_0 kernels (small-batch and transposed-panel prefill kernels) equal MatMulReference bit for
-// bit; and on every target a token gives the same bits alone as in batches large enough to take
-// the prefill path (and with row counts that are not a multiple of the 16-row panel).
+// QuantizeRowQ8_0 byte for byte (ties at .5 included) on every target; on AVX2, AVX-512 and
+// AVX-512 VNNI the q8_0 / q4_0 kernels (panel kernels on packed and unpacked weights, VNNI's
+// small tiles) equal MatMulReference bit for bit; and on every target a token gives the same bits
+// alone as in batches large enough to take the prefill path (and with row counts that are not a
+// multiple of the 16-row panel).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -89,31 +90,44 @@ TEST(SimdQuantizeQ8_0Rows, EqualsQuantizeRowQ8_0OnEveryTarget) {
 
 class Int8Types : public ::testing::TestWithParam<GgmlType> {};
 
-// AVX-512 VNNI: both kernels do the reference's operations in its order (exact int32 block
-// sums, then float(sumi) * (d_w * d_x) added block by block), so the results are equal.
-TEST_P(Int8Types, Avx512VnniEqualsReferenceBitForBit) {
-  if (!HasTarget("AVX3_DL")) GTEST_SKIP() << "CPU without AVX-512 VNNI";
-  const kernel_test::ScopedSimdTarget guard(TargetBits("AVX3_DL"));
-  const int saved = NumThreads();
-  SetNumThreads(2);
-  std::mt19937 rng(17);
-  for (int64_t rows : {5, 37, 70}) {
-    for (int64_t cols : {32, 96, 160}) {
-      for (int64_t n_tokens : {1, 3, 15, 16, 41}) {
-        const auto w = MakeWeight(GetParam(), rows, cols, rng);
-        const auto x = MakeActivations(n_tokens, cols, rng);
-        const MatrixView view{GetParam(), w.data(), rows, cols};
-        std::vector<float> y(static_cast<size_t>(n_tokens * rows)), y_ref(y.size());
-        MatMul(view, x.data(), n_tokens, y.data());
-        MatMulReference(view, x.data(), n_tokens, y_ref.data());
-        for (size_t i = 0; i < y.size(); ++i) {
-          ASSERT_EQ(y[i], y_ref[i])
-              << "rows=" << rows << " cols=" << cols << " n_tokens=" << n_tokens << " i=" << i;
+// AVX2, AVX-512 and AVX-512 VNNI: every int8 kernel does the reference's operations in its order
+// (exact int32 block sums, then float(sumi) * (d_w * d_x) added block by block), on the GGUF
+// layout and on weights packed into panels, so the results are equal.
+TEST_P(Int8Types, X86KernelsEqualReferenceBitForBit) {
+  int checked = 0;
+  for (const char* target : {"AVX2", "AVX3", "AVX3_DL"}) {
+    if (!HasTarget(target)) continue;
+    ++checked;
+    const kernel_test::ScopedSimdTarget guard(TargetBits(target));
+    const int saved = NumThreads();
+    SetNumThreads(2);
+    std::mt19937 rng(17);
+    for (int64_t rows : {5, 37, 70}) {
+      for (int64_t cols : {32, 96, 160}) {
+        for (int64_t n_tokens : {1, 2, 3, 15, 16, 41}) {
+          const auto w = MakeWeight(GetParam(), rows, cols, rng);
+          const auto x = MakeActivations(n_tokens, cols, rng);
+          MatrixView view{GetParam(), w.data(), rows, cols};
+          std::vector<float> y(static_cast<size_t>(n_tokens * rows)), y_ref(y.size());
+          MatMulReference(view, x.data(), n_tokens, y_ref.data());
+          const auto panels =
+              SimdPackPanels(GetParam(), w.data(), rows, RowBytes(Traits(GetParam()), cols), cols);
+          ASSERT_FALSE(panels.empty()) << target;
+          for (const uint8_t* packed : {static_cast<const uint8_t*>(nullptr), panels.data()}) {
+            view.packed = packed;
+            MatMul(view, x.data(), n_tokens, y.data());
+            for (size_t i = 0; i < y.size(); ++i) {
+              ASSERT_EQ(y[i], y_ref[i])
+                  << target << (packed ? " packed" : "") << " rows=" << rows << " cols=" << cols
+                  << " n_tokens=" << n_tokens << " i=" << i;
+            }
+          }
         }
       }
     }
+    SetNumThreads(saved);
   }
-  SetNumThreads(saved);
+  if (checked == 0) GTEST_SKIP() << "CPU without AVX2";
 }
 
 // Every target: a batch of 40 tokens (the prefill kernels on AVX-512 VNNI) gives each token the

@@ -1,0 +1,72 @@
+// Model::Load packs q8_0/q4_0 weights (layers and the LM head) into the kernels' panel layout
+// where the CPU has a panel kernel: the packed bytes are the file's bytes (4-bit weights stay
+// 4-bit; no widened or dequantised copy), and a tied embedding read back from the panels gives
+// the file's rows.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "engine/gguf.h"
+#include "engine/model.h"
+#include "engine/random_model.h"
+#include "kernels/matmul_simd.h"
+#include "kernels/quant.h"
+#include "tests/test_util.h"
+
+namespace gapbench::engine {
+namespace {
+
+using kernels::GgmlType;
+
+class ModelPacking : public ::testing::TestWithParam<GgmlType> {};
+
+TEST_P(ModelPacking, PanelsHoldTheFileBytesAndEmbedReadsThem) {
+  const GgmlType type = GetParam();
+  const std::vector<uint8_t> probe(16 * 34, 0);
+  if (kernels::SimdPackPanels(type, probe.data(), 16, 34, 32).empty()) {
+    GTEST_SKIP() << "this CPU's best SIMD target has no panel kernel";
+  }
+  testing::TempDir dir;
+  const auto path = (dir / "m.gguf").string();
+  RandomModelOptions o;
+  o.preset = *FindPreset("tiny");
+  o.wtype = type;
+  o.seed = 5;
+  WriteRandomModel(o, path);
+  const auto model = Model::Load(path);
+  ASSERT_TRUE(model->tied_output());
+
+  auto bytes = [](const kernels::MatrixView& m) {
+    return (m.rows + 15) / 16 * 16 * kernels::RowBytes(kernels::Traits(m.type), m.cols);
+  };
+  int64_t expect = bytes(model->output());
+  EXPECT_NE(model->output().packed, nullptr);
+  for (int64_t il = 0; il < model->hparams().n_layer; ++il) {
+    const LayerWeights& L = model->layer(il);
+    for (const auto* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) {
+      EXPECT_NE(m->packed, nullptr);
+      expect += bytes(*m);
+    }
+  }
+  EXPECT_EQ(model->packed_bytes(), expect);
+
+  // Every embedding row, read through the panels, equals the file's row.
+  const auto file = GgufFile::Open(path);
+  const GgufTensorInfo* emb = file->FindTensor("token_embd.weight");
+  const int64_t d = model->hparams().n_embd;
+  const int64_t row_bytes = kernels::RowBytes(kernels::Traits(type), d);
+  std::vector<float> got(static_cast<size_t>(d)), want(got.size());
+  for (int32_t t = 0; t < model->hparams().n_vocab; ++t) {
+    model->Embed(t, got.data());
+    kernels::DequantizeRow(type, emb->data + t * row_bytes, want.data(), d);
+    ASSERT_EQ(got, want) << "token " << t;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Int8, ModelPacking, ::testing::Values(GgmlType::kQ8_0, GgmlType::kQ4_0),
+                         [](const auto& info) {
+                           return std::string(kernels::TypeName(info.param));
+                         });
+
+}  // namespace
+}  // namespace gapbench::engine
