@@ -493,7 +493,7 @@ template <class Block>
 KernelCase Dot32Case(GgmlType type, int64_t rows, int64_t n,
                      float (*dot)(const Block*, const Q8Row&, int64_t),
                      float (*reference)(const Block*, const Q8Row&, int64_t)) {
-  KernelCase c{"dot",  std::string(TypeName(type)) + "_q8", Dims({rows, n}), Bound{true, 0.0}, "",
+  KernelCase c{"dot",  std::string(TypeName(type)) + "_q8", Dims({rows, n}), Bound{true, 0.0}, {},
                nullptr};
   c.prepare = [=]() {
     const int64_t nb = n / kQK5;
