@@ -71,16 +71,17 @@ std::string Lower(std::string_view s) {
 // numbers written as words ("three", "twenty"), so the new number is new in either form.
 void CollectNumbers(std::string_view text, std::set<std::string>& out) {
   static constexpr std::string_view kWords[] = {
-      "zero",     "one",     "two",     "three",     "four",     "five",     "six",
-      "seven",    "eight",   "nine",    "ten",       "eleven",   "twelve",   "thirteen",
-      "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"};
-  static constexpr std::string_view kTens[] = {"thirty",  "forty",  "fifty", "sixty",
-                                               "seventy", "eighty", "ninety"};
+      "zero",     "one",     "two",     "three",     "four",     "five",    "six",
+      "seven",    "eight",   "nine",    "ten",       "eleven",   "twelve",  "thirteen",
+      "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"};
+  // A tens word stands for its whole decade: "twenty" may be "twenty-five".
+  static constexpr std::string_view kTens[] = {"twenty", "thirty",  "forty",  "fifty",
+                                               "sixty",  "seventy", "eighty", "ninety"};
   const std::string lower = Lower(text);
   auto has_word = [&](std::string_view w) {
     for (size_t at = lower.find(w); at != std::string::npos; at = lower.find(w, at + 1)) {
       const bool start = at == 0 || !std::isalpha(static_cast<unsigned char>(lower[at - 1]));
-      if (start) return true;  // "twenty" also counts in "twenty-five"
+      if (start) return true;  // "twenty" also matches in "twenty-five"
     }
     return false;
   };
@@ -89,7 +90,7 @@ void CollectNumbers(std::string_view text, std::set<std::string>& out) {
   }
   for (size_t t = 0; t < std::size(kTens); ++t) {
     if (!has_word(kTens[t])) continue;
-    for (size_t u = 0; u < 10; ++u) out.insert(std::to_string(30 + 10 * t + u));
+    for (size_t u = 0; u < 10; ++u) out.insert(std::to_string(20 + 10 * t + u));
   }
   for (size_t i = 0; i < text.size();) {
     if (!std::isdigit(static_cast<unsigned char>(text[i]))) {

@@ -186,6 +186,23 @@ TEST(Perturb, IrrelevantClauseNumberIsNewInWordsToo) {
   }
 }
 
+// "twenty-five" is 25: the tens word "twenty" covers 20..29 as "thirty" covers 30..39.
+TEST(Perturb, IrrelevantClauseNumberIsNewForHyphenatedTwenties) {
+  Suite s;
+  s.manifest.name = "words";
+  s.items.push_back(
+      Word("w", "Ann has twenty-five dogs. How many legs do they have?", "Four each.\n#### 100"));
+  FinishManifest(s);
+  for (uint64_t seed = 0; seed < 600; ++seed) {
+    const auto r = Perturb(s, {.kind = PerturbKind::kIrrelevantClause, .seed = seed});
+    const std::string& inserted = r.items[0].tags.extra.at("inserted");
+    std::string digits;
+    for (char c : inserted)
+      if (std::isdigit(static_cast<unsigned char>(c))) digits += c;
+    EXPECT_NE(digits, "25") << "seed " << seed << ": " << inserted;
+  }
+}
+
 TEST(Perturb, NameSubstitutionIsConsistentWithinTheItemAndItsSolution) {
   const Suite s = WordSuite();
   const auto r = Perturb(s, {.kind = PerturbKind::kNameSubstitution, .seed = 5});
