@@ -1,6 +1,7 @@
 #include "engine/hparams.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "common/error.h"
 #include "engine/family.h"
@@ -140,6 +141,11 @@ HParams ReadHParams(const GgufFile& f) {
   for (const auto& l : hp.layers) {
     if (l.window < 0 || !(l.rope_base > 0.0f) || !(l.attn_softcap >= 0.0f)) {
       Fail(f.path(), ": invalid sliding window, rope base or soft-cap in the metadata");
+    }
+    // attention.scale (or a scale derived from a degenerate shape) multiplies every score.
+    if (!(std::isfinite(l.attn_scale) && l.attn_scale > 0.0f)) {
+      Fail(f.path(), ": invalid attention scale ", l.attn_scale,
+           " (attention.scale must be finite and > 0)");
     }
   }
   if (!(hp.final_softcap >= 0.0f)) Fail(f.path(), ": final_logit_softcapping must be >= 0");

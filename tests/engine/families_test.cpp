@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -165,6 +166,24 @@ TEST(Families, EachFeatureMatters) {
     const std::string path = (dir / (std::string(c.fixture) + ".gguf")).string();
     CopyGguf(f.gguf_path, path, c.set, c.drop);
     EXPECT_GT(FixtureError(path, f), kBroken) << c.fixture << ": " << c.what;
+  }
+}
+
+// Metadata values that would silently give NaN or flat attention are refused at load, naming the
+// file (before: a NaN, infinite, zero or negative attention.scale was used as given).
+TEST(Families, HostileAttentionScaleIsRefused) {
+  const LogitsFixture f = testing::LoadLogitsFixture("gemma2-f32");
+  testing::TempDir dir;
+  for (float bad : {std::nanf(""), std::numeric_limits<float>::infinity(), 0.0f, -0.25f}) {
+    const std::string path = (dir / "scale.gguf").string();
+    CopyGguf(f.gguf_path, path, {{"gemma2.attention.scale", GgufWriteValue::F32(bad)}});
+    try {
+      Model::Load(path);
+      ADD_FAILURE() << "attention.scale " << bad << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("attention scale"), std::string::npos) << e.what();
+    }
   }
 }
 
