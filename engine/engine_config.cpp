@@ -234,6 +234,17 @@ void EngineConfig::Validate(const HParams& hp, std::string_view model_name) cons
     Fail(model_name, ": kv_sharing.from_layer ", kv_sharing.from_layer, " >= ", hp.n_layer,
          " layers");
   }
+  if (sliding_window.layers == WindowLayers::kNative ||
+      sliding_window.layers == WindowLayers::kGlobal) {
+    bool any_native = false;
+    for (int64_t il = 0; il < hp.n_layer; ++il) any_native |= hp.layer(il).window > 0;
+    if (!any_native) {
+      Fail(model_name, ": sliding_window layers \"",
+           sliding_window.layers == WindowLayers::kNative ? "native" : "global",
+           "\" changes the model's own windows, but this model has no native sliding window "
+           "(use \"all\" or \"alternate\" to add one)");
+    }
+  }
   if (weights) {
     const int64_t block = kernels::Traits(*weights).block_size;
     if (hp.n_embd % block != 0 || hp.n_ff % block != 0 || hp.n_q() % block != 0) {

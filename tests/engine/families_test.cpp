@@ -130,6 +130,28 @@ TEST(Gemma2, WindowSettingsParseAndHashApart) {
   EXPECT_THROW(EngineConfig::FromJson(R"({"sliding_window": {"layers": "gemma"}})", "test"), Error);
 }
 
+// "native" and "global" change a model's own windows; on a model without any they would be a
+// setting identical to the baseline under another hash, so they are refused for that model.
+TEST(Gemma2, NativeWindowModesNeedAModelWithNativeWindows) {
+  const LogitsFixture llama = testing::LoadLogitsFixture("llama-tied-f32");
+  const auto model = Model::Load(llama.gguf_path);
+  for (const char* cfg : {R"({"sliding_window": {"layers": "native", "window": 8}})",
+                          R"({"sliding_window": {"layers": "global"}})"}) {
+    const EngineConfig c = EngineConfig::FromJson(cfg, "test");
+    try {
+      c.Validate(model->hparams(), "llama-tied");
+      ADD_FAILURE() << cfg << " was accepted for a model without native windows";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("no native sliding window"), std::string::npos)
+          << e.what();
+    }
+  }
+  const LogitsFixture gemma = testing::LoadLogitsFixture("gemma2-f32");
+  const auto g = Model::Load(gemma.gguf_path);
+  EngineConfig::FromJson(R"({"sliding_window": {"layers": "global"}})", "test")
+      .Validate(g->hparams(), "gemma2");  // fine: gemma2 has native windows
+}
+
 struct Breakage {
   const char* fixture;
   const char* what;
