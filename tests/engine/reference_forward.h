@@ -103,8 +103,7 @@ inline std::vector<std::vector<double>> ReferenceForward(const engine::Model& mo
       const auto h = RefNorm(x[static_cast<size_t>(t)], L.attn_norm, hp.rms_eps);
       q[static_cast<size_t>(t)] = RefMul(wq, hp.n_q(), d, h);
       for (size_t i = 0; i < L.bq.size(); ++i) q[static_cast<size_t>(t)][i] += L.bq[i];
-      RefRope(q[static_cast<size_t>(t)], hp.n_head, hp, t, hp.rope_style,
-              model.rope_freqs());
+      RefRope(q[static_cast<size_t>(t)], hp.n_head, hp, t, hp.rope_style, model.rope_freqs());
       if (src == il) {
         auto k = RefMul(wk, hp.n_kv(), d, h), v = RefMul(wv, hp.n_kv(), d, h);
         for (size_t i = 0; i < L.bk.size(); ++i) k[i] += L.bk[i];
