@@ -25,6 +25,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/default_sweep.h"
 #include "common/error.h"
 #include "common/progress.h"
 #include "coordinator/endpoint.h"
@@ -40,17 +41,23 @@ using Clock = std::chrono::steady_clock;
 const CommandSpec& Spec() {
   static const CommandSpec kSpec{
       .name = "gapbench run",
-      .positionals = "SWEEP.json",
-      .min_positionals = 1,
+      .positionals = "[SWEEP.json]",
+      .min_positionals = 0,
       .max_positionals = 1,
       .summary =
           "Runs the sweep on this machine: a coordinator plus N worker processes (default 2).\n"
           "Results go to DIR/results.sqlite (default DIR: runs/<sweep file name>), worker logs to\n"
           "DIR/logs/, and the report (results.json, items.jsonl, report.md, index.html) to DIR.\n"
           "Re-running the same command resumes where it stopped (a finished sweep starts no\n"
-          "worker and only gets its report rewritten). One run or coordinator per database.",
+          "worker and only gets its report rewritten). One run or coordinator per database.\n"
+          "Without SWEEP.json it runs the bundled default sweep (the model zoo on the synthetic\n"
+          "world; docs/ZOO.md) into ./gapbench-out: examples/default-sweep.json, looked for\n"
+          "next to the executable (<exe>/../../examples/, <exe>/../share/gapbench/) and then in\n"
+          "the source tree it was built from; the one used is printed.",
       .options = {{"workers", "N", "worker processes (default 2)"},
-                  {"out", "DIR", "the run directory (default runs/<sweep file name>)"},
+                  {"out", "DIR",
+                   "the run directory (default runs/<sweep file name>; ./gapbench-out for the "
+                   "bundled default sweep)"},
                   {"threads", "N", "engine threads per worker (default: cores / workers)"},
                   {"bind", "tcp://127.0.0.1:0", "the coordinator's ZeroMQ endpoint (loopback)"},
                   {"http", "HOST:PORT", "serve /healthz, /status and /metrics"},
@@ -117,7 +124,13 @@ void DrawProgress(ProgressLine& line, const coordinator::StatusSnapshot& s, size
 int CmdRun(const Argv& argv) {
   const Args args(Spec(), argv);
   if (args.help()) return args.PrintHelp();
-  const std::string sweep_path = args.positionals()[0];
+  const bool bundled = args.positionals().empty();
+  const std::string sweep_path =
+      bundled ? FindDefaultSweep().string() : std::string(args.positionals()[0]);
+  if (bundled) {
+    std::fprintf(stderr, "gapbench run: no sweep file given; running the bundled default sweep %s\n",
+                 sweep_path.c_str());
+  }
   if (!fs::exists(sweep_path)) Fail(sweep_path, ": no such sweep file");
   if (fs::is_directory(sweep_path)) Fail(sweep_path, ": is a directory, expected a sweep file");
   const int n_workers = static_cast<int>(args.GetInt("workers", 2, 1, 1024));
@@ -131,8 +144,8 @@ int CmdRun(const Argv& argv) {
   // workers are local; no CURVE here).
   coordinator::CheckCoordinatorBind(co.bind, /*curve=*/false, /*insecure=*/false);
   if (!co.http.empty()) coordinator::ParseHostPort(co.http, "--http");
-  const fs::path out =
-      args.Get("out").value_or((fs::path("runs") / fs::path(sweep_path).stem()).string());
+  const fs::path out = args.Get("out").value_or(
+      bundled ? "gapbench-out" : (fs::path("runs") / fs::path(sweep_path).stem()).string());
   CheckOutputDir(out.string(), "--out");
   fs::create_directories(out / "logs");
 
@@ -325,6 +338,9 @@ int CmdRun(const Argv& argv) {
     }
     std::printf("%s\n%s\n%s\n%s\n", (out / "report.md").c_str(), (out / "results.json").c_str(),
                 (out / "items.jsonl").c_str(), (out / "index.html").c_str());
+    std::fflush(stdout);
+    std::fprintf(stderr, "gapbench run: the report is %s (open %s in a browser)\n",
+                 (out / "report.md").c_str(), (out / "index.html").c_str());
   }
   if (final_status.shards_poisoned > 0 || final_status.items_failed > 0) {
     std::fprintf(stderr,

@@ -18,7 +18,7 @@ namespace {
 TEST(HostileInputs, SweepParserOnMutatedSweeps) {
   const auto examples = testing::SourceDir() / "examples";
   std::vector<std::string> seeds = {
-      testing::ReadFile(examples / "default-sweep.json"),
+      testing::ReadFile(examples / "quick-sweep.json"),
       R"({"name": "s", "models": [{"alias": "m", "path": "../tests/fixtures/engine/llama-tied-f32.gguf"}],
  "engines": [{"name": "e", "config": {"kv_cache": "f16", "sliding_window": {"window": 16, "layers": "all"}, "threads": 1}}],
  "suites": [{"name": "a", "path": "suites/arith.jsonl", "fewshot": 0, "samples": 2,

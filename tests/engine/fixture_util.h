@@ -117,16 +117,22 @@ inline std::vector<float> Matrix(const rapidjson::Value& v, size_t n_rows, int64
 
 }  // namespace fixture_detail
 
-// Loads tests/fixtures/engine/<name>.json, e.g. LoadLogitsFixture("qwen2-untied-q4_0").
-// Throws gapbench::Error naming the file when it is missing or malformed.
-inline LogitsFixture LoadLogitsFixture(const std::string& name) {
+// The zoo's fixtures (tools/zoo/train.py): reference logits of models/zoo/*.gguf and the zoo
+// tokenizer's cases.
+inline std::filesystem::path ZooFixtureDir() { return SourceDir() / "tests" / "fixtures" / "zoo"; }
+
+// Loads DIR/<name>.json (DIR defaults to tests/fixtures/engine), e.g.
+// LoadLogitsFixture("qwen2-untied-q4_0"). The JSON's "gguf" is relative to DIR. Throws
+// gapbench::Error naming the file when it is missing or malformed.
+inline LogitsFixture LoadLogitsFixture(const std::string& name,
+                                       const std::filesystem::path& dir = EngineFixtureDir()) {
   namespace fd = fixture_detail;
-  const auto path = EngineFixtureDir() / (name + ".json");
+  const auto path = dir / (name + ".json");
   const std::string where = path.string();
   rapidjson::Document doc = fd::ParseFile(path);
   LogitsFixture f;
   f.name = name;
-  f.gguf_path = (EngineFixtureDir() / fd::Str(doc, "gguf", where)).string();
+  f.gguf_path = (dir / fd::Str(doc, "gguf", where)).lexically_normal().string();
   f.arch = fd::Str(doc, "arch", where);
   f.wtype = fd::Str(doc, "wtype", where);
   const auto& tied = fd::Member(doc, "tied", where);
@@ -149,9 +155,10 @@ inline LogitsFixture LoadLogitsFixture(const std::string& name) {
 }
 
 // Names (without .json) of every logits fixture, sorted: "llama-mha-f32", ...
-inline std::vector<std::string> ListLogitsFixtures() {
+inline std::vector<std::string> ListLogitsFixtures(
+    const std::filesystem::path& dir = EngineFixtureDir()) {
   std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(EngineFixtureDir())) {
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     const auto& p = entry.path();
     if (p.extension() != ".json") continue;
     const std::string stem = p.stem().string();
@@ -162,13 +169,14 @@ inline std::vector<std::string> ListLogitsFixtures() {
   return names;
 }
 
-inline TokenizerFixture LoadTokenizerFixture() {
+inline TokenizerFixture LoadTokenizerFixture(
+    const std::filesystem::path& dir = EngineFixtureDir()) {
   namespace fd = fixture_detail;
-  const auto path = EngineFixtureDir() / "tokenizer_cases.json";
+  const auto path = dir / "tokenizer_cases.json";
   const std::string where = path.string();
   rapidjson::Document doc = fd::ParseFile(path);
   TokenizerFixture f;
-  f.gguf_path = (EngineFixtureDir() / fd::Str(doc, "gguf", where)).string();
+  f.gguf_path = (dir / fd::Str(doc, "gguf", where)).lexically_normal().string();
   f.bos_id = fd::Int(doc, "bos_id", where);
   f.eos_id = fd::Int(doc, "eos_id", where);
   const auto& cases = fd::Member(doc, "cases", where);

@@ -50,6 +50,24 @@ TEST(CliEdges, InputErrorsExitTwoEverywhere) {
   EXPECT_EQ(run.exit_code, 2) << run.err;
 }
 
+// `gapbench run` without a sweep runs the bundled default sweep (docs/ZOO.md) and says which file
+// it took; here a bad --bind stops it right after (exit 2), before any worker starts.
+TEST(CliEdges, RunWithoutASweepTakesTheBundledDefault) {
+  const auto r = RunProcess({GapbenchBin(), "run", "--bind", "tcp://8.8.8.8:5"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  const std::string lead = "running the bundled default sweep ";
+  const size_t at = r.err.find(lead);
+  ASSERT_NE(at, std::string::npos) << r.err;
+  const size_t end = r.err.find('\n', at);
+  const std::filesystem::path used = r.err.substr(at + lead.size(), end - at - lead.size());
+  EXPECT_TRUE(std::filesystem::equivalent(
+      used, testing::SourceDir() / "examples" / "default-sweep.json"))
+      << used;
+  // The sweep itself is valid (a mistake there would only show in the README's main job).
+  const auto check = RunProcess({GapbenchBin(), "sweep", "validate", used.string()});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+}
+
 TEST(CliEdges, ExtraArgumentsAreErrors) {
   const std::string m = Model("llama-tied-f32");
   for (const std::vector<std::string>& argv :
