@@ -65,8 +65,8 @@ void BM_TargetAlone(benchmark::State& state) {
     Session s(*p.target, Options(p));
     tokens += static_cast<int64_t>(Generate(s, p.prompt, go).tokens.size());
   }
-  state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(tokens),
-                                                  benchmark::Counter::kIsRate);
+  state.counters["tokens/s"] =
+      benchmark::Counter(static_cast<double>(tokens), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_TargetAlone)->Unit(benchmark::kMillisecond)->UseRealTime();
 
@@ -93,8 +93,8 @@ void BM_Speculative(benchmark::State& state) {
   }
   state.counters["alpha"] = total.acceptance_rate();
   state.counters["tokens_per_target_call"] = total.tokens_per_target_call();
-  state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(tokens),
-                                                  benchmark::Counter::kIsRate);
+  state.counters["tokens/s"] =
+      benchmark::Counter(static_cast<double>(tokens), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Speculative)
     ->Arg(1)

@@ -42,9 +42,8 @@ const CommandSpec& Spec() {
                                     {"bos", "", "add BOS (default: what the vocabulary asks)"},
                                     {"no-bos", "", "do not add BOS"},
                                     {"special", "", "text matching control tokens becomes them"},
-                                    {"draft", "FILE", "draft model for speculative decoding"},
-                                    {"draft-tokens", "K|auto",
-                                     "tokens drafted per step (default 4; auto: adaptive)"}}),
+                                    {"draft", "FILE", "draft model: speculative decoding"},
+                                    {"draft-tokens", "K|auto", "drafts per call (4; auto)"}}),
       .exclusive = {{"bos", "no-bos"}},
   };
   return kSpec;
@@ -68,8 +67,8 @@ void ParseDraftTokens(const Args& args, engine::SpeculativeOptions& so) {
   int64_t k = 0;
   const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), k);
   if (ec != std::errc() || end != v->data() + v->size() || k < 1 || k > kMaxDraftTokens) {
-    Fail("--draft-tokens must be a whole number from 1 to ", kMaxDraftTokens,
-         " or 'auto', got '", *v, "'");
+    Fail("--draft-tokens must be a whole number from 1 to ", kMaxDraftTokens, " or 'auto', got '",
+         *v, "'");
   }
   so.draft_tokens = static_cast<int32_t>(k);
   so.max_draft_tokens = std::max(so.draft_tokens, kAutoCap);
@@ -186,8 +185,8 @@ int GenerateWithDraft(const Args& args, const EngineSetup& e, const engine::Gene
                  "[%zu tokens, %s; draft %s: acceptance rate %.3f, %.2f tokens per target call "
                  "(k %s%d), %lld target calls %.3f s, %lld draft calls %.3f s; %.3f s vs %.3f s "
                  "for --model alone: speed-up %.2fx]\n",
-                 r.tokens.size(), r.finish_reason.c_str(), draft_path.c_str(),
-                 st.acceptance_rate(), st.tokens_per_target_call(), so.adaptive ? "auto, last " : "",
+                 r.tokens.size(), r.finish_reason.c_str(), draft_path.c_str(), st.acceptance_rate(),
+                 st.tokens_per_target_call(), so.adaptive ? "auto, last " : "",
                  st.final_draft_tokens, static_cast<long long>(st.target_calls), st.target_seconds,
                  static_cast<long long>(st.draft_calls), st.draft_seconds, spec_seconds,
                  base_seconds, speedup);

@@ -51,7 +51,7 @@ int32_t ArgmaxOf(const std::vector<double>& dist) {
 
 std::string Quoted(const std::vector<std::string>& text, int32_t id) {
   return id < static_cast<int32_t>(text.size()) ? "'" + text[static_cast<size_t>(id)] + "'"
-                                                 : "absent";
+                                                : "absent";
 }
 
 }  // namespace
@@ -111,7 +111,9 @@ SpeculativeResult GenerateSpeculative(Session& target, Session& draft,
     Fail("the draft session holds ", draft.n_ctx(), " positions, fewer than the target's ",
          target.n_ctx(), ": give both sessions the same context");
   }
-  const auto n_vocab = static_cast<size_t>(tok.n_vocab());
+  // Ids the tokenizer knows and both models score (embedding matrices may have padding rows).
+  const auto n_vocab = static_cast<size_t>(std::min<int64_t>(
+      {tok.n_vocab(), target.model().hparams().n_vocab, draft.model().hparams().n_vocab}));
   const bool greedy = go.sampling.temperature == 0.0f;
   std::mt19937_64 rng(go.sampling.seed);
 
@@ -137,7 +139,7 @@ SpeculativeResult GenerateSpeculative(Session& target, Session& draft,
   std::vector<int32_t> draft_pending = {prompt.back()};
   int32_t k_want = opts.draft_tokens;
   // The distribution the sampler would draw from at a position whose preceding tokens are
-  // `context`, for a logits row of either model (ids beyond the tokenizer are padding).
+  // `context`, for a logits row of either model.
   auto dist = [&](std::span<const float> logits, const std::vector<int32_t>& context) {
     return SamplingDistribution(go.sampling, logits.first(n_vocab), context);
   };

@@ -19,20 +19,20 @@
 namespace gapbench::engine {
 
 struct SpeculativeOptions {
-  GenerateOptions generate;    // max_tokens, sampling (both models), stop, stop_at_eog
-  int32_t draft_tokens = 4;    // k: fixed, or the starting value when adaptive (>= 1)
-  bool adaptive = false;       // "auto": k grows / shrinks with acceptance (see the .cpp)
+  GenerateOptions generate;       // max_tokens, sampling (both models), stop, stop_at_eog
+  int32_t draft_tokens = 4;       // k: fixed, or the starting value when adaptive (>= 1)
+  bool adaptive = false;          // "auto": k grows / shrinks with acceptance (see the .cpp)
   int32_t max_draft_tokens = 16;  // the adaptive k's cap (>= draft_tokens)
 };
 
 struct SpeculativeStats {
-  int64_t drafted = 0;       // draft tokens the target checked
-  int64_t accepted = 0;      // of which it accepted
-  int64_t target_calls = 0;  // verification Evals on the target (each yields >= 1 token)
-  int64_t draft_calls = 0;   // Evals on the draft, prompt prefill excluded
-  int64_t produced = 0;      // tokens the verification calls yielded to the output
-  double target_seconds = 0.0;  // in target Evals, prefill included
-  double draft_seconds = 0.0;   // in draft Evals, prefill included
+  int64_t drafted = 0;             // draft tokens the target checked
+  int64_t accepted = 0;            // of which it accepted
+  int64_t target_calls = 0;        // verification Evals on the target (each yields >= 1 token)
+  int64_t draft_calls = 0;         // Evals on the draft, prompt prefill excluded
+  int64_t produced = 0;            // tokens the verification calls yielded to the output
+  double target_seconds = 0.0;     // in target Evals, prefill included
+  double draft_seconds = 0.0;      // in draft Evals, prefill included
   int32_t final_draft_tokens = 0;  // k at the end (the adaptive rule's last value)
 
   // alpha: accepted / drafted (0 when nothing was drafted).
@@ -59,9 +59,9 @@ void CheckSameVocabulary(const Model& target, const Model& draft);
 // Both sessions must be empty (n_past 0); the vocabularies must match (CheckSameVocabulary).
 // Stops exactly as engine::Generate on the target alone (end-of-generation token, stop
 // sequence, max_tokens, the target session's context). on_token as in Generate.
-SpeculativeResult GenerateSpeculative(
-    Session& target, Session& draft, std::span<const int32_t> prompt,
-    const SpeculativeOptions& opts,
-    const std::function<void(const std::string&)>& on_token = {});
+SpeculativeResult GenerateSpeculative(Session& target, Session& draft,
+                                      std::span<const int32_t> prompt,
+                                      const SpeculativeOptions& opts,
+                                      const std::function<void(const std::string&)>& on_token = {});
 
 }  // namespace gapbench::engine

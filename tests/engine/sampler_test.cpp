@@ -155,9 +155,9 @@ TEST(Sampler, SamplingDistributionIsWhatSampleDrawsFrom) {
 
 // The chi-square helper itself, at textbook quantiles.
 TEST(Sampler, ChiSquareHelperMatchesTables) {
-  EXPECT_NEAR(testing::UpperGammaQ(0.5, 3.841 / 2), 0.05, 1e-4);   // 1 dof
-  EXPECT_NEAR(testing::UpperGammaQ(5.0, 18.307 / 2), 0.05, 1e-4);  // 10 dof
-  EXPECT_NEAR(testing::UpperGammaQ(50.0, 149.449 / 2), 0.001, 2e-5);  // 100 dof
+  EXPECT_NEAR(testing::UpperGammaQ(0.5, 3.841 / 2), 0.05, 1e-4);             // 1 dof
+  EXPECT_NEAR(testing::UpperGammaQ(5.0, 18.307 / 2), 0.05, 1e-4);            // 10 dof
+  EXPECT_NEAR(testing::UpperGammaQ(50.0, 149.449 / 2), 0.001, 2e-5);         // 100 dof
   EXPECT_NEAR(testing::UpperGammaQ(2.0, 1.0), 2.0 * std::exp(-1.0), 1e-12);  // 4 dof, x = 2
 }
 

@@ -27,8 +27,17 @@ std::vector<int> Tokens(const rapidjson::Value& doc) {
 }
 
 std::vector<std::string> GenerateArgs(const std::string& model, int max_tokens) {
-  return {GapbenchBin(), "generate",     "--model", model, "--prompt", "Hello world, said the",
-          "--max-tokens", std::to_string(max_tokens), "--json", "--threads", "1"};
+  return {GapbenchBin(),
+          "generate",
+          "--model",
+          model,
+          "--prompt",
+          "Hello world, said the",
+          "--max-tokens",
+          std::to_string(max_tokens),
+          "--json",
+          "--threads",
+          "1"};
 }
 
 TEST(GenerateDraftCli, JsonHasTheTargetsTokensAndTheStatistics) {
@@ -65,9 +74,9 @@ TEST(GenerateDraftCli, JsonHasTheTargetsTokensAndTheStatistics) {
 }
 
 TEST(GenerateDraftCli, TextModeReportsAcceptanceAndSpeedup) {
-  const auto r = RunProcess({GapbenchBin(), "generate", "--model", Fixture("qwen2-untied-f32"),
-                             "--draft", Fixture("qwen2-untied-q4_0"), "--prompt", "Once",
-                             "--max-tokens", "10"});
+  const auto r =
+      RunProcess({GapbenchBin(), "generate", "--model", Fixture("qwen2-untied-f32"), "--draft",
+                  Fixture("qwen2-untied-q4_0"), "--prompt", "Once", "--max-tokens", "10"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("acceptance rate"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("tokens per target call"), std::string::npos) << r.err;
