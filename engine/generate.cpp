@@ -26,6 +26,37 @@ GenerateResult Generate(Session& session, std::span<const int32_t> prompt,
   return r;
 }
 
+GenerationOutput::GenerationOutput(const Tokenizer& tok, const GenerateOptions& opts,
+                                   GenerateResult& result,
+                                   const std::function<void(const std::string&)>& on_token)
+    : tok_(tok), opts_(opts), r_(result), on_token_(on_token) {
+  r_.finish_reason = "length";
+}
+
+bool GenerationOutput::Add(int32_t next) {
+  if (opts_.stop_at_eog && tok_.IsEog(next)) {
+    r_.finish_reason = "eog";
+    return false;
+  }
+  r_.tokens.push_back(next);
+  const std::string piece = tok_.TokenPiece(next);
+  r_.text += piece;
+  for (const auto& s : opts_.stop) {
+    if (s.empty()) continue;
+    // A stop sequence may span token boundaries: search only the tail that could contain it.
+    const size_t from =
+        r_.text.size() >= s.size() + piece.size() ? r_.text.size() - s.size() - piece.size() : 0;
+    const size_t at = r_.text.find(s, from);
+    if (at != std::string::npos) {
+      r_.text.resize(at);
+      r_.finish_reason = "stop";
+      return false;
+    }
+  }
+  if (on_token_) on_token_(piece);
+  return static_cast<int64_t>(r_.tokens.size()) < opts_.max_tokens;
+}
+
 GenerateResult GenerateFromLogits(Session& session, std::span<const int32_t> prompt,
                                   const GenerateOptions& opts,
                                   const std::function<void(const std::string&)>& on_token) {
@@ -37,40 +68,15 @@ GenerateResult GenerateFromLogits(Session& session, std::span<const int32_t> pro
   r.prompt_tokens = static_cast<int64_t>(prompt.size());
   std::vector<int32_t> history(prompt.begin(), prompt.end());
   const auto t1 = std::chrono::steady_clock::now();
-  r.finish_reason = "length";
+  GenerationOutput out(tok, opts, r, on_token);
   for (int64_t i = 0; i < opts.max_tokens; ++i) {
     // Only ids the tokenizer knows: embedding matrices may have padding rows beyond it.
     const int32_t next =
         sampler.Sample(session.LastLogits().first(static_cast<size_t>(std::min<int64_t>(
                            tok.n_vocab(), static_cast<int64_t>(session.LastLogits().size())))),
                        history);
-    if (opts.stop_at_eog && tok.IsEog(next)) {
-      r.finish_reason = "eog";
-      break;
-    }
-    r.tokens.push_back(next);
+    if (!out.Add(next)) break;
     history.push_back(next);
-    const std::string piece = tok.TokenPiece(next);
-    r.text += piece;
-    bool stopped = false;
-    for (const auto& s : opts.stop) {
-      if (s.empty()) continue;
-      // A stop sequence may span token boundaries: search only the tail that could contain it.
-      const size_t from =
-          r.text.size() >= s.size() + piece.size() ? r.text.size() - s.size() - piece.size() : 0;
-      const size_t at = r.text.find(s, from);
-      if (at != std::string::npos) {
-        r.text.resize(at);
-        stopped = true;
-        break;
-      }
-    }
-    if (stopped) {
-      r.finish_reason = "stop";
-      break;
-    }
-    if (on_token) on_token(piece);
-    if (i + 1 == opts.max_tokens) break;
     if (session.n_past() >= session.n_ctx()) {
       r.finish_reason = "context";
       break;

@@ -28,6 +28,25 @@ struct GenerateResult {
   double decode_seconds = 0.0;
 };
 
+// The stop rules of generation applied token by token, shared by every decoder (plain and
+// speculative) so that all of them end at the same token with the same finish_reason: an
+// end-of-generation token ends before it is added ("eog"); a stop sequence ends with the text
+// cut before it ("stop"); the max_tokens-th token ends with "length". The context rule needs the
+// session and stays with the caller.
+class GenerationOutput {
+ public:
+  GenerationOutput(const Tokenizer& tok, const GenerateOptions& opts, GenerateResult& result,
+                   const std::function<void(const std::string&)>& on_token);
+  // Adds the next sampled token; false when generation ends with it (finish_reason set).
+  bool Add(int32_t token);
+
+ private:
+  const Tokenizer& tok_;
+  const GenerateOptions& opts_;
+  GenerateResult& r_;
+  const std::function<void(const std::string&)>& on_token_;
+};
+
 // Evaluates `prompt` (at least one token) on `session` and generates. on_token (optional) is
 // called with each new token's text piece as it is produced.
 GenerateResult Generate(Session& session, std::span<const int32_t> prompt,

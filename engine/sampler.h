@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <random>
 #include <span>
+#include <vector>
 
 namespace gapbench::engine {
 
@@ -31,6 +32,14 @@ class Sampler {
   SamplingParams p_;
   std::mt19937_64 rng_;
 };
+
+// The distribution Sampler::Sample draws from for these logits and history (repetition penalty,
+// temperature, top-k, min-p, top-p applied): one probability per id of `logits`, zero outside
+// the kept candidates, summing to 1; one-hot at the argmax for temperature 0. Speculative
+// decoding compares a draft's and a target's distributions and must see exactly these.
+std::vector<double> SamplingDistribution(const SamplingParams& params,
+                                         std::span<const float> logits,
+                                         std::span<const int32_t> history);
 
 // Index of the largest value (lowest index on ties).
 int32_t Argmax(std::span<const float> v);

@@ -4,10 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "common/error.h"
+#include "tests/engine/chi_square.h"
 
 namespace gapbench::engine {
 namespace {
@@ -112,6 +114,51 @@ TEST(Sampler, RejectsBadParameters) {
   p = {};
   p.min_p = 1.5f;
   EXPECT_THROW(ValidateSampling(p), Error);
+}
+
+// SamplingDistribution is what Sample draws from (speculative decoding relies on it): zero
+// exactly where Sample never goes, and Sample's frequencies fit it (chi-square, false-failure
+// rate 1e-6, fixed seed); greedy is one-hot at the argmax.
+TEST(Sampler, SamplingDistributionIsWhatSampleDrawsFrom) {
+  const std::vector<float> logits = {1.2f, -0.3f, 2.5f, 0.7f, 2.5f, -1.0f, 0.1f, 1.9f, 0.4f, -2.0f};
+  const std::vector<int32_t> history = {7, 7, 3};
+  SamplingParams p;
+  p.temperature = 0.9f;
+  p.top_k = 7;
+  p.top_p = 0.93f;
+  p.min_p = 0.05f;
+  p.repeat_penalty = 1.4f;
+  p.seed = 5;
+  const std::vector<double> dist = SamplingDistribution(p, logits, history);
+  ASSERT_EQ(dist.size(), logits.size());
+  double sum = 0.0;
+  int64_t support = 0;
+  for (double d : dist) {
+    sum += d;
+    support += d > 0.0;
+  }
+  EXPECT_NEAR(sum, 1.0, 1e-12);
+  EXPECT_GT(support, 2);
+  EXPECT_LT(support, 7);  // top-p cut below top-k
+  Sampler s(p);
+  std::vector<int64_t> counts(logits.size(), 0);
+  for (int i = 0; i < 50000; ++i) ++counts[static_cast<size_t>(s.Sample(logits, history))];
+  const auto chi = testing::ChiSquareTest(counts, dist);
+  EXPECT_EQ(chi.outside, 0);
+  EXPECT_GT(chi.p_value, 1e-6) << chi.statistic << " on " << chi.dof;
+
+  SamplingParams g;  // greedy
+  const std::vector<double> one = SamplingDistribution(g, logits, {});
+  EXPECT_EQ(one[2], 1.0);  // 2.5 at ids 2 and 4: the lowest id
+  EXPECT_EQ(std::count(one.begin(), one.end(), 0.0), static_cast<long>(logits.size()) - 1);
+}
+
+// The chi-square helper itself, at textbook quantiles.
+TEST(Sampler, ChiSquareHelperMatchesTables) {
+  EXPECT_NEAR(testing::UpperGammaQ(0.5, 3.841 / 2), 0.05, 1e-4);             // 1 dof
+  EXPECT_NEAR(testing::UpperGammaQ(5.0, 18.307 / 2), 0.05, 1e-4);            // 10 dof
+  EXPECT_NEAR(testing::UpperGammaQ(50.0, 149.449 / 2), 0.001, 2e-5);         // 100 dof
+  EXPECT_NEAR(testing::UpperGammaQ(2.0, 1.0), 2.0 * std::exp(-1.0), 1e-12);  // 4 dof, x = 2
 }
 
 }  // namespace
