@@ -65,6 +65,12 @@ class Session {
     return n >= 0 && n <= n_past_ && cache_.CanTruncate(n_past_, n);
   }
 
+  // Attention of a multi-token Eval computed token by token, the path a one-token Eval takes, so
+  // that every row's logits equal those of evaluating the tokens one at a time, bit for bit (the
+  // matrix products are batch-independent; the row-blocked attention kernel rounds differently).
+  // Speculative verification needs it (its output must be the target's own); prefill does not.
+  void set_token_by_token_attention(bool on) { token_by_token_attention_ = on; }
+
  private:
   void Forward(std::span<const int32_t> tokens, LogitsMode mode);  // tokens.size() <= n_batch
   void Attention(int64_t il, int64_t n_tokens);
@@ -89,6 +95,7 @@ class Session {
   std::vector<float> logits_;     // [rows, n_vocab]
   std::vector<float> widened_;    // per KV head: keys transposed + values as f32 (AttentionRows)
   int64_t n_logit_rows_ = 0;
+  bool token_by_token_attention_ = false;
 };
 
 }  // namespace gapbench::engine

@@ -125,11 +125,14 @@ SpeculativeResult GenerateSpeculative(Session& target, Session& draft,
   st.final_draft_tokens = opts.draft_tokens;
   if (go.max_tokens == 0) return res;
 
-  // Prefill: everything but the last prompt token, which the first round's target call starts
-  // with (so the first generated token is verified like every other).
+  // Prefill as plain decoding does: the whole prompt in one Eval, the first token from its last
+  // row (a prompt chunk may take the row-blocked attention kernel; taking the first token from a
+  // verification call instead would round differently from the target alone). The draft keeps the
+  // last prompt token pending for its first call.
   const auto t_prefill = Clock::now();
+  TimedEval(target, prompt, LogitsMode::kLast, st.target_seconds);
+  ++st.target_calls;
   if (prompt.size() > 1) {
-    TimedEval(target, prompt.first(prompt.size() - 1), LogitsMode::kNone, st.target_seconds);
     TimedEval(draft, prompt.first(prompt.size() - 1), LogitsMode::kNone, st.draft_seconds);
   }
   r.prefill_seconds = Since(t_prefill);
@@ -143,6 +146,28 @@ SpeculativeResult GenerateSpeculative(Session& target, Session& draft,
   auto dist = [&](std::span<const float> logits, const std::vector<int32_t>& context) {
     return SamplingDistribution(go.sampling, logits.first(n_vocab), context);
   };
+  {
+    const std::vector<double> p0 = dist(target.LastLogits(), history);
+    const int32_t first = greedy ? ArgmaxOf(p0) : Draw(p0, rng);
+    ++st.produced;
+    if (!out.Add(first)) {
+      r.decode_seconds = Since(t_decode);
+      return res;
+    }
+    history.push_back(first);
+    if (static_cast<int64_t>(history.size()) - 1 >= target.n_ctx()) {
+      r.finish_reason = "context";
+      r.decode_seconds = Since(t_decode);
+      return res;
+    }
+    draft_pending.push_back(first);
+  }
+  // Verification calls then compute each row as a one-token decode step would.
+  target.set_token_by_token_attention(true);
+  struct Restore {
+    Session& s;
+    ~Restore() { s.set_token_by_token_attention(false); }
+  } restore{target};
 
   for (;;) {
     // k for this round: the wanted value, cut so that the round cannot produce more tokens than

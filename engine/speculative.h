@@ -28,7 +28,7 @@ struct SpeculativeOptions {
 struct SpeculativeStats {
   int64_t drafted = 0;             // draft tokens the target checked
   int64_t accepted = 0;            // of which it accepted
-  int64_t target_calls = 0;        // verification Evals on the target (each yields >= 1 token)
+  int64_t target_calls = 0;        // the prompt call and verification Evals (each yields >= 1)
   int64_t draft_calls = 0;         // Evals on the draft, prompt prefill excluded
   int64_t produced = 0;            // tokens the verification calls yielded to the output
   double target_seconds = 0.0;     // in target Evals, prefill included

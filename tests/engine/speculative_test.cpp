@@ -171,6 +171,13 @@ ReferenceRun ReferenceGreedy(const Model& target, const Model& draft,
   const auto nv = static_cast<size_t>(target.tokenizer().n_vocab());
   ReferenceRun ref;
   std::vector<int32_t> seq = prompt;
+  if (max_tokens > 0) {  // the first token from the prompt's own call, as the target alone does
+    Session t(target, F32Kv());
+    t.Eval(seq, LogitsMode::kLast);
+    seq.push_back(Argmax(t.LastLogits().first(nv)));
+    ref.tokens.push_back(seq.back());
+    ++ref.target_calls;
+  }
   while (static_cast<int64_t>(ref.tokens.size()) < max_tokens) {
     const int64_t kk = std::min(k, max_tokens - static_cast<int64_t>(ref.tokens.size()) - 1);
     std::vector<int32_t> ext = seq;
@@ -217,6 +224,44 @@ TEST(Speculative, GreedyDraftsAndAcceptancesMatchAReferenceWithoutRollback) {
       EXPECT_EQ(r.stats.target_calls, ref.target_calls) << what;
       EXPECT_GT(ref.accepted, 0) << what;
       EXPECT_LT(ref.accepted, ref.drafted) << what;
+    }
+  }
+}
+
+// Verification evaluates k + 1 tokens in one call; the target alone evaluates them one at a time.
+// A chunk of >= 4 tokens with >= 16 query rows per KV head would take the row-blocked attention
+// kernel, whose f32 rounding differs, so a near-tie could decode differently (review finding).
+// With token-by-token attention, every row equals the one-token decode step bit for bit.
+TEST(Speculative, VerificationRowsEqualOneTokenDecodeBitForBit) {
+  for (const std::string name : {"llama-untied-f32", "qwen2-untied-q8_0", "llama-mha-f32"}) {
+    const auto model = Load(Fixture(name));
+    const auto nv = static_cast<size_t>(model->hparams().n_vocab);
+    const std::vector<int32_t> prefix = {5, 17, 42, 99, 7, 3, 250, 64};
+    std::vector<int32_t> batch;  // 20 tokens: 20 x (heads per KV head) >= 16 query rows
+    for (int32_t i = 0; i < 20; ++i) batch.push_back((i * 37 + 11) % 300);
+    Session one(*model, F32Kv());
+    one.Eval(prefix, LogitsMode::kNone);
+    std::vector<std::vector<float>> rows;
+    for (int32_t t : batch) {
+      one.Eval(std::span<const int32_t>(&t, 1), LogitsMode::kLast);
+      rows.emplace_back(one.LastLogits().begin(), one.LastLogits().begin() + nv);
+    }
+    for (const bool token_by_token : {false, true}) {
+      Session many(*model, F32Kv());
+      many.Eval(prefix, LogitsMode::kNone);
+      many.set_token_by_token_attention(token_by_token);
+      many.Eval(batch, LogitsMode::kAll);
+      size_t differing = 0;
+      for (size_t r = 0; r < rows.size(); ++r) {
+        const auto got = many.Logits(static_cast<int64_t>(r));
+        differing += std::memcmp(got.data(), rows[r].data(), nv * sizeof(float)) != 0;
+      }
+      std::printf("%s, %s attention: %zu of %zu rows differ from one-token decoding\n",
+                  name.c_str(), token_by_token ? "token-by-token" : "batched", differing,
+                  rows.size());
+      if (token_by_token) {
+        EXPECT_EQ(differing, 0u) << name;
+      }
     }
   }
 }
@@ -274,8 +319,9 @@ TEST(Speculative, DraftEqualToTargetAcceptsEveryDraft) {
     const SpeculativeResult r = Speculate(*target, *draft, prompt, Options(4, false));
     ExpectSameOutput(base, r.generate, "same model");
     EXPECT_EQ(r.stats.acceptance_rate(), 1.0);
-    EXPECT_EQ(r.stats.target_calls, 8);  // 40 tokens, 5 per call
-    EXPECT_EQ(r.stats.tokens_per_target_call(), 5.0);
+    // 40 tokens: 1 from the prompt's call, 7 rounds of 5, a last round of 4.
+    EXPECT_EQ(r.stats.target_calls, 9);
+    EXPECT_EQ(r.stats.tokens_per_target_call(), 40.0 / 9.0);
     // Adaptive: grows by one per fully accepted round up to the cap.
     const SpeculativeResult a = Speculate(*target, *draft, prompt, Options(2, true));
     ExpectSameOutput(base, a.generate, "same model, auto");
@@ -303,9 +349,10 @@ TEST(Speculative, DraftThatIsAlwaysWrongChangesNothing) {
     const SpeculativeResult a = Speculate(*target, *draft, prompt, Options(6, true));
     ExpectSameOutput(base, a.generate, "flat draft, auto");
     EXPECT_EQ(a.stats.final_draft_tokens, 1);
-    // One token per round; k 6, 5, .., 1, 1, .., cut to leave room for the round's own token.
-    int64_t expect_drafted = 0, k = 6, left = 40;
-    for (int64_t round = 0; round < a.stats.produced;
+    // The first token from the prompt's call (no drafts), then one token per round; k 6, 5, ..,
+    // 1, 1, .., cut to leave room for the round's own token.
+    int64_t expect_drafted = 0, k = 6, left = 39;
+    for (int64_t round = 1; round < a.stats.produced;
          ++round, --left, k = std::max<int64_t>(k - 1, 1)) {
       expect_drafted += std::min(k, left - 1);
     }
