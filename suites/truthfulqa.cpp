@@ -6,8 +6,10 @@
 // Prompt as lm-eval's truthfulqa_mc1.yaml: the fixed 6-shot QA preamble, then
 // "\n\nQ: {question}\nA:"; each answer a cloze continuation. MC1 scores acc with the first target
 // as gold (lm-eval's doc_to_target: 0); MC2 scores the normalised probability mass of the true
-// targets, which lm-eval reads as "all the 1s, then all the 0s" (labels.index(0)): a file that
-// breaks either assumption is reported instead of being scored differently from lm-eval.
+// targets (label 1, wherever they stand, as lm-eval 0.4.9's process_results_mc2). A question
+// whose first MC1 answer is not the true one, or with no true MC2 answer, is reported.
+#include <algorithm>
+
 #include "common/error.h"
 #include "suites/loaders_internal.h"
 
@@ -132,24 +134,25 @@ void LoadTruthfulQa(const std::string& file, std::string_view text, bool mc2, co
     if (!mc2) {
       // lm-eval's doc_to_target is 0: the first answer must be the (only) true one.
       if (labels[0] != 1) {
-        bad("mc1_targets: the first answer is not the true one (lm-eval scores choice 0 as gold)");
+        bad(StrCat("mc1_targets (question ", row,
+                   "): the first answer is not the true one (lm-eval scores choice 0 as gold)"));
         continue;
       }
     } else {
-      // lm-eval splits at labels.index(0): true answers first, then false ones, one of each.
-      size_t n_true = 0;
-      while (n_true < labels.size() && labels[n_true] == 1) ++n_true;
-      bool ordered = n_true > 0 && n_true < labels.size();
-      for (size_t i = n_true; i < labels.size(); ++i) ordered = ordered && labels[i] == 0;
-      if (!ordered) {
-        bad("mc2_targets: expected the true answers (1) first, then the false ones (0), at least "
-            "one of each (lm-eval splits at the first 0)");
+      // lm-eval 0.4.9's process_results_mc2 sums the normalised probabilities where label == 1,
+      // wherever they stand (2 questions of each file have a true answer after a false one;
+      // earlier lm-eval versions split at labels.index(0) and counted those as false).
+      if (std::find(labels.begin(), labels.end(), 1) == labels.end()) {
+        bad(StrCat("mc2_targets (question ", row, "): no true answer (label 1)"));
         continue;
       }
       item.metric = McMetric::kMc2;
       item.labels = labels;
     }
-    item.gold = 0;
+    // MC1's gold is choice 0 (checked above); MC2's the first true answer (its record's
+    // reference; the score is the probability mass).
+    item.gold = mc2 ? static_cast<int>(std::find(labels.begin(), labels.end(), 1) - labels.begin())
+                    : 0;
     item.question = StrCat(kPreamble, "\n\nQ: ", question, "\nA:");
     item.id = StrCat(mc2 ? "truthfulqa_mc2/" : "truthfulqa_mc1/", row);
     item.tags = defaults;
