@@ -4,8 +4,8 @@
 // lm-eval reads SuperGLUE's copy, whose passage is "{title} -- {passage}" of the original; a
 // Google line is turned into that passage so both forms give the same prompts.
 // Prompt as lm-eval's super_glue/boolq/default.yaml: "{passage}\nQuestion: {question}?\nAnswer:",
-// choices ["no", "yes"] (continuations " no", " yes"), gold = the label. Ids "boolq/{idx}" (SuperGLUE)
-// or "boolq/{row}" (Google).
+// choices ["no", "yes"] (continuations " no", " yes"), gold = the label. Ids "boolq/{idx}"
+// (SuperGLUE) or "boolq/{row}" (Google).
 #include "common/error.h"
 #include "suites/loaders_internal.h"
 
@@ -40,7 +40,8 @@ void LoadBoolq(const std::string& file, std::string_view text, const Tags& defau
     } else if (label != doc.MemberEnd()) {  // SuperGLUE's form
       if (label->value.IsBool()) {
         yes = label->value.GetBool();
-      } else if (label->value.IsInt() && (label->value.GetInt() == 0 || label->value.GetInt() == 1)) {
+      } else if (label->value.IsInt() &&
+                 (label->value.GetInt() == 0 || label->value.GetInt() == 1)) {
         yes = label->value.GetInt() == 1;
       } else {
         return bad("\"label\" must be true, false, 0 or 1");

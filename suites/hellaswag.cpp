@@ -8,8 +8,9 @@
 //                   not across a newline); replace "  " with " " (one pass, non-overlapping)
 // Python's str.capitalize() upper-cases the first character and lower-cases the rest; here for
 // ASCII and Latin-1 letters (others are left as they are). Ids "hellaswag/{ind}" (row without it).
-#include "common/error.h"
 #include "suites/hellaswag.h"
+
+#include "common/error.h"
 #include "suites/loaders_internal.h"
 #include "suites/prompt.h"
 
@@ -112,8 +113,7 @@ void LoadHellaswag(const std::string& file, std::string_view text, const Tags& d
     if (item.gold < 0 || item.gold >= static_cast<int>(endings.size())) {
       return bad(StrCat("\"label\" ", item.gold, " is outside the ", endings.size(), " endings"));
     }
-    item.question =
-        HellaswagPreprocess(StrCat(activity, ": ", ctx_a, " ", PyCapitalize(ctx_b)));
+    item.question = HellaswagPreprocess(StrCat(activity, ": ", ctx_a, " ", PyCapitalize(ctx_b)));
     for (const auto& e : endings) item.choices.push_back(HellaswagPreprocess(e));
     const auto ind = doc.FindMember("ind");
     if (ind != doc.MemberEnd() && !ind->value.IsInt64()) return bad("\"ind\" must be an integer");

@@ -40,8 +40,8 @@ struct Element {
 std::string SplitArray(std::string_view text, std::vector<Element>& out) {
   size_t i = 0, line = 1;
   auto skip_ws = [&] {
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' ||
-                               text[i] == '\n')) {
+    while (i < text.size() &&
+           (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n')) {
       if (text[i] == '\n') ++line;
       ++i;
     }
@@ -151,8 +151,8 @@ void LoadTruthfulQa(const std::string& file, std::string_view text, bool mc2, co
     }
     // MC1's gold is choice 0 (checked above); MC2's the first true answer (its record's
     // reference; the score is the probability mass).
-    item.gold = mc2 ? static_cast<int>(std::find(labels.begin(), labels.end(), 1) - labels.begin())
-                    : 0;
+    item.gold =
+        mc2 ? static_cast<int>(std::find(labels.begin(), labels.end(), 1) - labels.begin()) : 0;
     item.question = StrCat(kPreamble, "\n\nQ: ", question, "\nA:");
     item.id = StrCat(mc2 ? "truthfulqa_mc2/" : "truthfulqa_mc1/", row);
     item.tags = defaults;

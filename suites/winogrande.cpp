@@ -56,9 +56,9 @@ void LoadWinogrande(const std::string& file, std::string_view text, const Tags& 
     suite.items.push_back(std::move(item));
   });
   if (labels.found && labels.lines.size() > row) {
-    issues.push_back({labels.file, labels.lines[row].first,
-                      StrCat("more labels (", labels.lines.size(), ") than items (", row, ") in ",
-                             file)});
+    issues.push_back(
+        {labels.file, labels.lines[row].first,
+         StrCat("more labels (", labels.lines.size(), ") than items (", row, ") in ", file)});
   }
 }
 

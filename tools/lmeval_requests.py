@@ -109,7 +109,8 @@ def mmlu_rows(path):
     subject = os.path.basename(path).rsplit("_", 1)[0]
     with open(path, encoding="utf-8-sig", newline="") as f:
         return [
-            {"question": r[0], "subject": subject, "choices": r[1:5], "answer": "ABCD".index(r[5])}
+            {"question": r[0], "subject": subject, "choices": r[1:5],
+             "answer": int(r[5]) if r[5].isdigit() else "ABCD".index(r[5])}
             for r in csv.reader(f)
         ]
 
@@ -184,6 +185,28 @@ def tasks(data):
                 "splits": {"test": test, "dev": dev}, "eval": "test",
                 "rows": sample(len(test), 8 if shots == 0 else 3), "shots": shots,
                 "id": lambda i, r, s=subject: f"{s}/{i}", "path": "mmlu", "format": "mmlu"})
+    # The small files tests/suites/prompt_test.cpp reads: MMLU edge cases (a question with
+    # surrounding whitespace and a newline, choices with spaces) at 0 and 2 shots.
+    tiny = os.path.join(FIXTURES, "mmlu_tiny")
+    test = mmlu_rows(os.path.join(tiny, "test", "college_physics_test.csv"))
+    dev = mmlu_rows(os.path.join(tiny, "dev", "college_physics_dev.csv"))
+    for shots in (0, 2):
+        out.append({
+            "fixture": f"mmlu_tiny_{shots}shot", "task": "mmlu_college_physics",
+            "splits": {"test": test, "dev": dev}, "eval": "test", "rows": [0], "shots": shots,
+            "id": lambda i, r: f"college_physics/{i}", "path": "@fixtures/mmlu_tiny",
+            "format": "mmlu"})
+    tiny_gsm = gsm8k_rows(os.path.join(FIXTURES, "gsm8k_tiny.jsonl"))
+    out.append({"fixture": "gsm8k_tiny_0shot", "task": "gsm8k", "splits": {"test": tiny_gsm},
+                "eval": "test", "rows": list(range(len(tiny_gsm))), "shots": 0,
+                "id": lambda i, r: f"gsm8k/{i}", "path": "@fixtures/gsm8k_tiny.jsonl",
+                "format": "gsm8k"})
+    # The shot format: item 0 with each other row as its one (first_n) training shot.
+    for j in range(1, len(tiny_gsm)):
+        out.append({"fixture": f"gsm8k_tiny_shot{j}", "task": "gsm8k",
+                    "splits": {"test": tiny_gsm, "train": [tiny_gsm[j]]}, "eval": "test",
+                    "rows": [0], "shots": 1, "id": lambda i, r, j=j: f"gsm8k/{j}",
+                    "path": "@fixtures/gsm8k_tiny.jsonl", "format": "gsm8k"})
     gsm = gsm8k_rows(os.path.join(data, "gsm8k", "test.jsonl"))
     out.append({"fixture": "gsm8k", "task": "gsm8k", "splits": {"test": gsm}, "eval": "test",
                 "rows": sample(len(gsm)), "shots": 0, "id": lambda i, r: f"gsm8k/{i}",

@@ -21,16 +21,17 @@ namespace fs = std::filesystem;
 
 fs::path FixtureDir() { return testing::SourceDir() / "tests" / "fixtures" / "lmeval"; }
 
-std::string Str(const rapidjson::Value& v) { return std::string(v.GetString(), v.GetStringLength()); }
+std::string Str(const rapidjson::Value& v) {
+  return std::string(v.GetString(), v.GetStringLength());
+}
 
 // Checks every item of one fixture; returns how many requests were compared.
 size_t CheckFixture(const std::string& name, const fs::path& data) {
   const fs::path file = FixtureDir() / (name + ".json");
   const auto doc = ParseJson(ReadSuiteFile(file.string()), file.string());
   const std::string rel = doc["path"].GetString();
-  const std::string path = rel.starts_with("@fixtures/")
-                               ? (FixtureDir() / rel.substr(10)).string()
-                               : (data / rel).string();
+  const std::string path = rel.starts_with("@fixtures/") ? (FixtureDir() / rel.substr(10)).string()
+                                                         : (data / rel).string();
   const Suite suite = LoadSuite(path, {.format = doc["format"].GetString()});
   std::map<std::string, size_t> by_id;
   for (size_t i = 0; i < suite.items.size(); ++i) by_id[suite.items[i].id] = i;
@@ -84,8 +85,8 @@ TEST(LmEvalRequests, HellaswagFromTheAuthorsFormat) {
 
 TEST(LmEvalRequests, Arc) {
   GB_REQUIRE_SHARED_DATA(data);
-  for (const char* f : {"arc_easy_0shot", "arc_easy_25shot", "arc_challenge_0shot",
-                        "arc_challenge_25shot"}) {
+  for (const char* f :
+       {"arc_easy_0shot", "arc_easy_25shot", "arc_challenge_0shot", "arc_challenge_25shot"}) {
     EXPECT_GT(CheckFixture(f, data), 0u) << f;
   }
 }
@@ -105,8 +106,8 @@ TEST(LmEvalRequests, WinograndePiqaBoolq) {
 
 TEST(LmEvalRequests, MmluAndGsm8k) {
   GB_REQUIRE_SHARED_DATA(data);
-  for (const char* s : {"abstract_algebra", "college_physics", "high_school_world_history",
-                        "professional_law"}) {
+  for (const char* s :
+       {"abstract_algebra", "college_physics", "high_school_world_history", "professional_law"}) {
     for (const char* k : {"_0shot", "_5shot"}) {
       const std::string f = std::string("mmlu_") + s + k;
       EXPECT_GT(CheckFixture(f, data), 0u) << f;

@@ -136,12 +136,16 @@ TEST(TaskLoaders, ArcEveryBadLineNamed) {
   const auto f = dir / "ARC-Easy-Test.jsonl";
   const std::string ok =
       R"({"id":"a","question":{"stem":"S?","choices":[{"text":"x","label":"A"},{"text":"y","label":"B"}]},"answerKey":"B"})";
-  WriteFile(f, "\xEF\xBB\xBF" + ok + "\n" +  // BOM before the first line
-                   R"({"id":"b","question":{"stem":"S?","choices":[{"text":"x","label":"1"},{"text":"y","label":"2"}]},"answerKey":"C"})"
-                   "\n" R"({"id":"c","question":"flat"})"
-                   "\n" R"({"id":"d","question":{"stem":"S","choices":[{"text":"x","label":"A"}]},"answerKey":"A"})"
-                   "\n{broken\n" +
-                   ok);  // a duplicate id and no final newline
+  WriteFile(
+      f,
+      "\xEF\xBB\xBF" + ok + "\n" +  // BOM before the first line
+          R"({"id":"b","question":{"stem":"S?","choices":[{"text":"x","label":"1"},{"text":"y","label":"2"}]},"answerKey":"C"})"
+          "\n"
+          R"({"id":"c","question":"flat"})"
+          "\n"
+          R"({"id":"d","question":{"stem":"S","choices":[{"text":"x","label":"A"}]},"answerKey":"A"})"
+          "\n{broken\n" +
+          ok);  // a duplicate id and no final newline
   const LoadResult r = LoadSuiteChecked(f.string());
   EXPECT_EQ(r.suite.manifest.format, "arc");
   ASSERT_EQ(r.suite.items.size(), 1u) << ::testing::PrintToString(Issues(r));
@@ -190,14 +194,14 @@ TEST(TaskLoaders, TruthfulQaBadQuestionsNamedByLine) {
 TEST(TaskLoaders, WinograndeLabelsFromJsonlOrLst) {
   TempDir dir;
   const auto f = dir / "dev.jsonl";
-  WriteFile(f,
-            R"({"qID":"a","sentence":"A beat B so _ won.","option1":"A","option2":"B","answer":"1"})"
-            "\n"
-            R"({"qID":"b","sentence":"A beat B so _ lost.","option1":"A","option2":"B"})"
-            "\n"
-            R"({"qID":"c","sentence":"no blank","option1":"A","option2":"B","answer":"1"})"
-            "\n"
-            R"({"qID":"d","sentence":"x _ y","option1":"A","option2":"B","answer":"3"})");
+  WriteFile(
+      f, R"({"qID":"a","sentence":"A beat B so _ won.","option1":"A","option2":"B","answer":"1"})"
+         "\n"
+         R"({"qID":"b","sentence":"A beat B so _ lost.","option1":"A","option2":"B"})"
+         "\n"
+         R"({"qID":"c","sentence":"no blank","option1":"A","option2":"B","answer":"1"})"
+         "\n"
+         R"({"qID":"d","sentence":"x _ y","option1":"A","option2":"B","answer":"3"})");
   // Without a label file, line 2 has no answer.
   LoadResult r = LoadSuiteChecked(f.string());
   EXPECT_EQ(r.suite.manifest.format, "winogrande");
@@ -273,7 +277,7 @@ TEST(TaskLoaders, HellaswagPreprocessAsLmEval) {
   EXPECT_EQ(HellaswagPreprocess("  How to cook [title] Boil water. [step] Add  salt.  "),
             "How to cook. Boil water. Add salt.");
   EXPECT_EQ(HellaswagPreprocess("a [b\nc] d"), "a [b\nc] d");  // "." stops at a newline
-  EXPECT_EQ(HellaswagPreprocess("a   b"), "a  b");              // one non-overlapping pass
+  EXPECT_EQ(HellaswagPreprocess("a   b"), "a  b");             // one non-overlapping pass
   EXPECT_EQ(HellaswagPreprocess("[x][y]z [unclosed"), "z [unclosed");
   EXPECT_EQ(PyCapitalize("tHE Man"), "The man");
   EXPECT_EQ(PyCapitalize("éCOLE ÀB"), "École àb");
@@ -303,7 +307,8 @@ TEST(TaskLoaders, HellaswagAuthorsJsonl) {
   EXPECT_EQ(r.suite.items[0].gold, 3);
   EXPECT_EQ(r.suite.items[1].question,
             "Home and Garden: How to clean a grill. Heat the grill. Then scrub it");
-  EXPECT_EQ(r.suite.items[1].choices, (std::vector<std::string>{"with a brush. Rinse it.", " Done."}));
+  EXPECT_EQ(r.suite.items[1].choices,
+            (std::vector<std::string>{"with a brush. Rinse it.", " Done."}));
   EXPECT_EQ(r.suite.items[1].gold, 0);
   EXPECT_TRUE(HasIssue(r, f.string(), 3, "missing \"label\""));
   EXPECT_TRUE(HasIssue(r, f.string(), 4, "outside the 2 endings"));
@@ -313,7 +318,8 @@ TEST(TaskLoaders, IclFormats) {
   TempDir dir;
   const auto mc = dir / "mc.jsonl";
   WriteFile(mc, R"({"query": "Q: 2+2?\nA:", "choices": ["3", "4"], "gold": 1})"
-                "\n" R"({"query": "Q", "choices": ["3", "4"], "gold": 2})");
+                "\n"
+                R"({"query": "Q", "choices": ["3", "4"], "gold": 2})");
   LoadResult r = LoadSuiteChecked(mc.string());
   EXPECT_EQ(r.suite.manifest.format, "icl_multiple_choice");
   ASSERT_EQ(r.suite.items.size(), 1u);
@@ -321,8 +327,11 @@ TEST(TaskLoaders, IclFormats) {
   EXPECT_EQ(r.suite.items[0].style, PromptStyle::kCloze);
   EXPECT_TRUE(HasIssue(r, mc.string(), 2, "outside the 2 choices"));
   const auto schema = dir / "schema.jsonl";
-  WriteFile(schema, R"({"context_options": ["The cup broke", "The cup held"], "continuation": "because it fell.", "gold": 0})"
-                    "\n" R"({"context_options": ["only one"], "continuation": "x", "gold": 0})");
+  WriteFile(
+      schema,
+      R"({"context_options": ["The cup broke", "The cup held"], "continuation": "because it fell.", "gold": 0})"
+      "\n"
+      R"({"context_options": ["only one"], "continuation": "x", "gold": 0})");
   r = LoadSuiteChecked(schema.string());
   EXPECT_EQ(r.suite.manifest.format, "icl_schema");
   ASSERT_EQ(r.suite.items.size(), 1u);
@@ -331,7 +340,8 @@ TEST(TaskLoaders, IclFormats) {
   EXPECT_TRUE(HasIssue(r, schema.string(), 2, "at least 2"));
   const auto lm = dir / "lambada.jsonl";
   WriteFile(lm, R"({"context": "He opened the", "continuation": "door"})"
-                "\n" R"({"context": "x", "continuation": ""})");
+                "\n"
+                R"({"context": "x", "continuation": ""})");
   r = LoadSuiteChecked(lm.string());
   EXPECT_EQ(r.suite.manifest.format, "icl_language_modeling");
   ASSERT_EQ(r.suite.items.size(), 1u);
@@ -344,10 +354,13 @@ TEST(TaskLoaders, NativeRoundTripOfNewFields) {
   // Any loaded task item written as a native line loads back identically (suites show --json).
   TempDir dir;
   const auto f = dir / "mc_task.json";
-  WriteFile(f, R"([{"question": "Q?", "mc1_targets": {"t": 1, "f": 0}, "mc2_targets": {"f": 0, "t": 1, "g": 1}}])");
+  WriteFile(
+      f,
+      R"([{"question": "Q?", "mc1_targets": {"t": 1, "f": 0}, "mc2_targets": {"f": 0, "t": 1, "g": 1}}])");
   const Suite mc2 = LoadSuite(f.string(), {.format = "truthfulqa_mc2"});
   const auto w = dir / "wino.jsonl";
-  WriteFile(w, R"({"qID":"a","sentence":"A beat B so _ won.","option1":"A","option2":"B","answer":"1"})");
+  WriteFile(
+      w, R"({"qID":"a","sentence":"A beat B so _ won.","option1":"A","option2":"B","answer":"1"})");
   const Suite wino = LoadSuite(w.string());
   const auto lm = dir / "lm.jsonl";
   WriteFile(lm, R"({"context": "He opened the", "continuation": "door"})");
@@ -362,14 +375,15 @@ TEST(TaskLoaders, NativeRoundTripOfNewFields) {
   EXPECT_EQ(mc2.items[0].gold, 1);  // the first true answer
   // Native lines that misuse the new fields.
   const auto bad = dir / "bad.jsonl";
-  WriteFile(bad,
-            R"({"kind":"multiple_choice","id":"a","question":"q","choices":["x","y"],"gold":0,"metric":"mc2"})"
-            "\n"
-            R"({"kind":"multiple_choice","id":"b","question":"q","choices":["x","y"],"gold":0,"metric":"mc2","labels":[0,1]})"
-            "\n"
-            R"({"kind":"multiple_choice","id":"c","question":"q","choices":["x","y"],"gold":0,"metric":"greedy"})"
-            "\n"
-            R"({"kind":"multiple_choice","id":"d","question":"q","choices":["x","y"],"gold":0,"metric":"f1"})");
+  WriteFile(
+      bad,
+      R"({"kind":"multiple_choice","id":"a","question":"q","choices":["x","y"],"gold":0,"metric":"mc2"})"
+      "\n"
+      R"({"kind":"multiple_choice","id":"b","question":"q","choices":["x","y"],"gold":0,"metric":"mc2","labels":[0,1]})"
+      "\n"
+      R"({"kind":"multiple_choice","id":"c","question":"q","choices":["x","y"],"gold":0,"metric":"greedy"})"
+      "\n"
+      R"({"kind":"multiple_choice","id":"d","question":"q","choices":["x","y"],"gold":0,"metric":"f1"})");
   const LoadResult r = LoadSuiteChecked(bad.string());
   EXPECT_TRUE(HasIssue(r, bad.string(), 1, "\"labels\" goes with metric mc2"));
   EXPECT_TRUE(HasIssue(r, bad.string(), 2, "must be a true choice"));
