@@ -140,6 +140,14 @@ std::string OnePath(const Args& args) {
   return suites::ResolveSuite(args.positionals()[0], DataDir(args));
 }
 
+// Options(args) with the default suite's format when a name (not a path) was given without
+// --format: "truthfulqa_mc2" is MC2 of the file detection reads as MC1.
+suites::LoadOptions OptionsFor(const Args& args) {
+  suites::LoadOptions o = Options(args);
+  if (o.format.empty()) o.format = suites::KnownSuiteFormat(args.positionals()[0], DataDir(args));
+  return o;
+}
+
 int List(const Argv& argv) {
   const Args args(ListSpec(), argv);
   if (args.help()) return args.PrintHelp();
@@ -181,7 +189,7 @@ int Show(const Argv& argv) {
   if (args.help()) return args.PrintHelp();
   // --limit 0 shows the manifest alone.
   const int64_t limit = args.GetInt("limit", 3, 0, INT64_MAX);
-  const suites::Suite suite = suites::LoadSuite(OnePath(args), Options(args));
+  const suites::Suite suite = suites::LoadSuite(OnePath(args), OptionsFor(args));
   const size_t n = std::min(suite.items.size(), static_cast<size_t>(limit));
   if (args.Has("json")) {
     rapidjson::StringBuffer buf;
@@ -210,7 +218,9 @@ int Show(const Argv& argv) {
                 }()
                     .c_str());
     const suites::ItemPrompt p = suites::BuildPrompt(suite, i, {});
-    std::printf("%s", p.context.c_str());
+    // Partial evaluation: the gold choice's own context.
+    std::printf("%s", p.contexts.empty() ? p.context.c_str()
+                                         : p.contexts[static_cast<size_t>(item.gold)].c_str());
     if (item.kind == suites::ItemKind::kMultipleChoice) {
       std::printf("%s    <- gold\n", p.continuations[static_cast<size_t>(item.gold)].c_str());
     } else if (item.kind == suites::ItemKind::kGeneration) {
@@ -227,7 +237,7 @@ int Show(const Argv& argv) {
 int Validate(const Argv& argv) {
   const Args args(ValidateSpec(), argv);
   if (args.help()) return args.PrintHelp();
-  const suites::LoadResult r = suites::LoadSuiteChecked(OnePath(args), Options(args));
+  const suites::LoadResult r = suites::LoadSuiteChecked(OnePath(args), OptionsFor(args));
   if (args.Has("json")) {
     rapidjson::StringBuffer buf;
     JsonWriter w(buf);

@@ -89,7 +89,7 @@ std::string FormatQuery(const Item& item) {
     case PromptStyle::kRaw:
       return item.prompt;
     case PromptStyle::kPartial:
-      // The context depends on the choice (PartialContexts); the gold one stands for the item
+      // The context depends on the choice (ItemPrompt::contexts); the gold one stands for the item
       // where one text is needed (a shot's query).
       return item.gold >= 0 && static_cast<size_t>(item.gold) < item.choices.size()
                  ? item.choices[static_cast<size_t>(item.gold)]

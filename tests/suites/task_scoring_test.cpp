@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "suites/loaders.h"
+#include "suites/perturb/perturb_internal.h"
 #include "suites/prompt.h"
 #include "suites/record.h"
 #include "suites/scoring.h"
@@ -86,6 +87,20 @@ TEST(TaskScoring, Mc2IsTheNormalisedMassOfTheTrueAnswers) {
                 .find("\"score\""),
             std::string::npos);  // only MC2 records have it
   EXPECT_NEAR(Mc2Score(std::vector<double>{0, 0}, std::vector<int>{1, 0}), 0.5, 1e-15);
+}
+
+TEST(TaskScoring, RotatedMc2ChoicesKeepTheirLabels) {
+  // choice-permutation on TruthfulQA MC2: a true answer stays true wherever it moves.
+  Item it;
+  it.style = PromptStyle::kCloze;
+  it.choices = {"t1", "f1", "t2"};
+  it.metric = McMetric::kMc2;
+  it.labels = {1, 0, 1};
+  it.gold = 0;
+  perturb::RotateChoices(it, 1);
+  EXPECT_EQ(it.choices, (std::vector<std::string>{"t2", "t1", "f1"}));
+  EXPECT_EQ(it.labels, (std::vector<int>{1, 1, 0}));
+  EXPECT_EQ(it.gold, 1);
 }
 
 TEST(TaskScoring, PartialEvaluationRequestsAndShots) {
