@@ -30,13 +30,18 @@ constexpr const char* kUsage =
     "  suites perturb --suite PATH --kind K --seed N --out FILE  an answer-preserving OOD\n"
     "      sibling of the suite (gapbench suites perturb --help)\n"
     "  suites synth --seed N --out DIR ...  the synthetic world (gapbench suites synth --help)\n"
-    "  --format F    mmlu | humaneval | gsm8k | gapbench (default: detected)\n"
+    "  --format F    mmlu | humaneval | gsm8k | gapbench | arc | truthfulqa_mc1 | truthfulqa_mc2 |\n"
+    "                winogrande | piqa | boolq | hellaswag | icl_multiple_choice | icl_schema |\n"
+    "                icl_language_modeling (default: detected; docs/SUITES.md)\n"
     "  --split S     MMLU split folder holding the scored items (default test)\n"
     "  --data-dir D  the shared data folder (default: $GAPBENCH_DATA_DIR or shared/data found\n"
     "                above the working directory or the executable)\n";
 
 const std::vector<OptionSpec> kLoadOptions = {
-    {"format", "F", "mmlu | humaneval | gsm8k | gapbench (default: detected)"},
+    {"format", "F",
+     "mmlu | humaneval | gsm8k | gapbench | arc | truthfulqa_mc1 | truthfulqa_mc2 | winogrande | "
+     "piqa | boolq | hellaswag | icl_multiple_choice | icl_schema | icl_language_modeling "
+     "(default: detected)"},
     {"split", "S", "MMLU split folder holding the scored items (default test)"},
     {"data-dir", "D", "the shared data folder (default: $GAPBENCH_DATA_DIR or shared/data)"},
     {"json", "", "print JSON"}};
@@ -57,8 +62,9 @@ CommandSpec SubSpec(const char* name, const char* positionals, size_t min_pos, s
 const CommandSpec& ListSpec() {
   static const CommandSpec kSpec =
       SubSpec("list", "[PATH...]", 0, SIZE_MAX,
-              "The default suites (the shared data folder's mmlu, humaneval, gsm8k) and any PATH\n"
-              "given.",
+              "The default suites (the shared data folder's mmlu, humaneval, gsm8k and the lm-eval\n"
+              "tasks arc_easy, arc_challenge, truthfulqa_mc1/2, winogrande, piqa, boolq,\n"
+              "hellaswag whose files are there) and any PATH given.",
               {});
   return kSpec;
 }
@@ -140,6 +146,14 @@ std::string OnePath(const Args& args) {
   return suites::ResolveSuite(args.positionals()[0], DataDir(args));
 }
 
+// Options(args) with the default suite's format when a name (not a path) was given without
+// --format: "truthfulqa_mc2" is MC2 of the file detection reads as MC1.
+suites::LoadOptions OptionsFor(const Args& args) {
+  suites::LoadOptions o = Options(args);
+  if (o.format.empty()) o.format = suites::KnownSuiteFormat(args.positionals()[0], DataDir(args));
+  return o;
+}
+
 int List(const Argv& argv) {
   const Args args(ListSpec(), argv);
   if (args.help()) return args.PrintHelp();
@@ -181,7 +195,7 @@ int Show(const Argv& argv) {
   if (args.help()) return args.PrintHelp();
   // --limit 0 shows the manifest alone.
   const int64_t limit = args.GetInt("limit", 3, 0, INT64_MAX);
-  const suites::Suite suite = suites::LoadSuite(OnePath(args), Options(args));
+  const suites::Suite suite = suites::LoadSuite(OnePath(args), OptionsFor(args));
   const size_t n = std::min(suite.items.size(), static_cast<size_t>(limit));
   if (args.Has("json")) {
     rapidjson::StringBuffer buf;
@@ -210,7 +224,9 @@ int Show(const Argv& argv) {
                 }()
                     .c_str());
     const suites::ItemPrompt p = suites::BuildPrompt(suite, i, {});
-    std::printf("%s", p.context.c_str());
+    // Partial evaluation: the gold choice's own context.
+    std::printf("%s", p.contexts.empty() ? p.context.c_str()
+                                         : p.contexts[static_cast<size_t>(item.gold)].c_str());
     if (item.kind == suites::ItemKind::kMultipleChoice) {
       std::printf("%s    <- gold\n", p.continuations[static_cast<size_t>(item.gold)].c_str());
     } else if (item.kind == suites::ItemKind::kGeneration) {
@@ -227,7 +243,7 @@ int Show(const Argv& argv) {
 int Validate(const Argv& argv) {
   const Args args(ValidateSpec(), argv);
   if (args.help()) return args.PrintHelp();
-  const suites::LoadResult r = suites::LoadSuiteChecked(OnePath(args), Options(args));
+  const suites::LoadResult r = suites::LoadSuiteChecked(OnePath(args), OptionsFor(args));
   if (args.Has("json")) {
     rapidjson::StringBuffer buf;
     JsonWriter w(buf);

@@ -33,7 +33,21 @@ void FuzzSuiteText(const uint8_t* data, size_t size) {
   const std::pair<const char*, Loader> loaders[] = {
       {"fuzz-native.jsonl", suites::detail::LoadNative},
       {"fuzz-gsm8k.jsonl", suites::detail::LoadGsm8k},
-      {"fuzz-humaneval.jsonl", suites::detail::LoadHumanEval}};
+      {"fuzz-humaneval.jsonl", suites::detail::LoadHumanEval},
+      {"fuzz-arc.jsonl", suites::detail::LoadArc},
+      {"fuzz-winogrande.jsonl", suites::detail::LoadWinogrande},
+      {"fuzz-piqa.jsonl", suites::detail::LoadPiqa},
+      {"fuzz-boolq.jsonl", suites::detail::LoadBoolq},
+      {"fuzz-hellaswag.jsonl", suites::detail::LoadHellaswag},
+      {"fuzz-mc_task.json",
+       [](const std::string& f, std::string_view t, const suites::Tags& d, suites::Suite& s,
+          std::vector<suites::LoadIssue>& i) {
+         suites::detail::LoadTruthfulQa(f, t, true, d, s, i);
+       }},
+      {"fuzz-schema.jsonl", [](const std::string& f, std::string_view t, const suites::Tags& d,
+                               suites::Suite& s, std::vector<suites::LoadIssue>& i) {
+         suites::detail::LoadIcl(f, t, "icl_schema", d, s, i);
+       }}};
   for (const auto& [file, load] : loaders) {
     suites::Suite suite;
     std::vector<suites::LoadIssue> issues;

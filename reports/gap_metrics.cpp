@@ -23,6 +23,8 @@ constexpr int64_t kMinClusters = 10;
 
 std::vector<ItemScore> FoldSamples(const RunGroup& group, int64_t& n_unscored) {
   std::vector<ItemScore> out;
+  // Graded items (TruthfulQA MC2): the running sum of record.score, which replaces 0/1 correct.
+  std::vector<std::optional<double>> graded;
   n_unscored = 0;
   for (const auto& it : group.items) {  // sorted by (item_id, sample)
     const auto& r = it.record;
@@ -35,6 +37,7 @@ std::vector<ItemScore> FoldSamples(const RunGroup& group, int64_t& n_unscored) {
       s.item_id = it.item_id;
       s.tags = &r.tags;
       out.push_back(s);
+      graded.emplace_back();
     }
     auto& s = out.back();
     if (r.kind == suites::ItemKind::kMultipleChoice && s.samples == 0) {
@@ -42,13 +45,16 @@ std::vector<ItemScore> FoldSamples(const RunGroup& group, int64_t& n_unscored) {
     }
     ++s.samples;
     if (*r.correct) ++s.correct_samples;
+    if (r.score) graded.back() = graded.back().value_or(0) + *r.score;
     if (r.kind == suites::ItemKind::kMultipleChoice && r.correct_norm) {
       // Running sum; divided below.
       s.score_norm = s.score_norm.value_or(0) + (*r.correct_norm ? 1.0 : 0.0);
     }
   }
-  for (auto& s : out) {
-    s.score = static_cast<double>(s.correct_samples) / static_cast<double>(s.samples);
+  for (size_t i = 0; i < out.size(); ++i) {
+    auto& s = out[i];
+    s.score = static_cast<double>(graded[i] ? *graded[i] : static_cast<double>(s.correct_samples)) /
+              static_cast<double>(s.samples);
     if (s.score_norm) *s.score_norm /= static_cast<double>(s.samples);
   }
   return out;

@@ -5,7 +5,8 @@
 // per model and their small-vs-large differences; the accuracy-versus-cost Pareto front per suite.
 // docs/REPORTS.md states every rule used here.
 //
-// Scores: an item's score is the mean of `correct` over its scored samples (1 sample: 0 or 1).
+// Scores: an item's score is the mean of `correct` over its scored samples (1 sample: 0 or 1), or
+// of the record's graded `score` where it has one (TruthfulQA MC2).
 // Samples whose record has correct = null (code not yet run) are left out and counted.
 //
 // Not here: rendering (results_json.h, markdown.h, html.h); paired run-vs-run comparison

@@ -69,8 +69,6 @@ std::string ParseTagsJson(const rapidjson::Value& v, Tags& tags) {
   return "";
 }
 
-namespace {
-
 // Reads a line as a JSON object or records why not.
 bool ParseLine(const std::string& file, size_t line_no, std::string_view line,
                rapidjson::Document& doc, std::vector<LoadIssue>& issues) {
@@ -126,21 +124,16 @@ bool GetStringList(const rapidjson::Value& v, const char* key, std::vector<std::
   return true;
 }
 
+bool IdSet::Add(const std::string& id, const std::string& file, size_t line,
+                std::vector<LoadIssue>& issues) {
+  if (ids_.insert(id).second) return true;
+  issues.push_back({file, line, StrCat("duplicate id '", id, "'")});
+  return false;
+}
+
+namespace {
+
 const std::vector<std::string> kHumanEvalStops = {"\nclass", "\ndef", "\n#", "\nif", "\nprint"};
-
-// Keeps item ids unique: a repeated id is an issue on the later line.
-class IdSet {
- public:
-  bool Add(const std::string& id, const std::string& file, size_t line,
-           std::vector<LoadIssue>& issues) {
-    if (ids_.insert(id).second) return true;
-    issues.push_back({file, line, StrCat("duplicate id '", id, "'")});
-    return false;
-  }
-
- private:
-  std::unordered_set<std::string> ids_;
-};
 
 }  // namespace
 
@@ -222,7 +215,7 @@ void LoadGsm8k(const std::string& file, std::string_view text, const Tags& defau
 void LoadNative(const std::string& file, std::string_view text, const Tags& defaults, Suite& suite,
                 std::vector<LoadIssue>& issues) {
   static const std::set<std::string> kCommon = {"kind", "id", "tags", "style", "fewshot"};
-  static const std::set<std::string> kMc = {"question", "choices", "gold"};
+  static const std::set<std::string> kMc = {"question", "choices", "gold", "metric", "labels"};
   static const std::set<std::string> kGen = {"prompt", "reference", "match", "stop", "solution"};
   static const std::set<std::string> kCode = {"prompt", "test", "entry_point", "stop", "solution"};
   IdSet ids;
@@ -264,8 +257,12 @@ void LoadNative(const std::string& file, std::string_view text, const Tags& defa
       std::string style_name;
       if (!GetString(doc, "style", style_name, err)) return bad(err);
       const auto style = ParseStyle(style_name);
-      if (!style) return bad(StrCat("unknown style '", style_name, "' (letters, cloze, qa, raw)"));
-      const bool mc_style = *style == PromptStyle::kLetters || *style == PromptStyle::kCloze;
+      if (!style) {
+        return bad(
+            StrCat("unknown style '", style_name, "' (letters, cloze, partial, qa, raw)"));
+      }
+      const bool mc_style = *style == PromptStyle::kLetters || *style == PromptStyle::kCloze ||
+                            *style == PromptStyle::kPartial;
       if (mc_style != (*kind == ItemKind::kMultipleChoice)) {
         return bad(StrCat("style '", style_name, "' does not apply to kind ", kind_name));
       }
@@ -280,7 +277,19 @@ void LoadNative(const std::string& file, std::string_view text, const Tags& defa
         if (!GetString(doc, "question", item.question, err)) return bad(err);
         if (!doc.HasMember("choices")) return bad("missing \"choices\"");
         if (!GetStringList(doc["choices"], "choices", item.choices, err)) return bad(err);
-        if (item.choices.size() < 2) return bad("\"choices\" needs at least 2 entries");
+        if (doc.HasMember("metric")) {
+          std::string metric_name;
+          if (!GetString(doc, "metric", metric_name, err)) return bad(err);
+          const auto metric = ParseMcMetric(metric_name);
+          if (!metric) return bad(StrCat("unknown metric '", metric_name, "' (acc, mc2, greedy)"));
+          item.metric = *metric;
+        }
+        // Language modelling scores one continuation; a choice needs something to beat.
+        if (item.metric == McMetric::kGreedy ? item.choices.size() != 1
+                                             : item.choices.size() < 2) {
+          return bad(item.metric == McMetric::kGreedy ? "metric greedy needs exactly 1 choice"
+                                                      : "\"choices\" needs at least 2 entries");
+        }
         if (item.style == PromptStyle::kLetters && item.choices.size() > 26) {
           return bad("style letters allows at most 26 choices");
         }
@@ -297,6 +306,21 @@ void LoadNative(const std::string& file, std::string_view text, const Tags& defa
         if (item.gold < 0 || item.gold >= static_cast<int>(item.choices.size())) {
           return bad(
               StrCat("\"gold\" ", item.gold, " is outside the ", item.choices.size(), " choices"));
+        }
+        if (doc.HasMember("labels") != (item.metric == McMetric::kMc2)) {
+          return bad("\"labels\" goes with metric mc2, and only with it");
+        }
+        if (item.metric == McMetric::kMc2) {
+          const auto& l = doc["labels"];
+          bool ok = l.IsArray() && l.Size() == item.choices.size();
+          for (size_t i = 0; ok && i < l.Size(); ++i) {
+            ok = l[i].IsInt() && (l[i].GetInt() == 0 || l[i].GetInt() == 1);
+            if (ok) item.labels.push_back(l[i].GetInt());
+          }
+          if (!ok) return bad("\"labels\" must be 0 or 1 for each choice");
+          if (item.labels[static_cast<size_t>(item.gold)] != 1) {
+            return bad("metric mc2: \"gold\" must be a true choice (label 1)");
+          }
         }
         break;
       }

@@ -4,6 +4,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -91,7 +92,23 @@ Sidecar ReadSidecar(const fs::path& path) {
   return sc;
 }
 
+// The lm-eval / llm-foundry formats loaded from one file (LoadSuiteChecked dispatches them).
+const std::vector<std::string> kTaskFormats = {
+    "arc",       "truthfulqa_mc1",      "truthfulqa_mc2", "winogrande",
+    "piqa",      "boolq",               "hellaswag",      "icl_multiple_choice",
+    "icl_schema", "icl_language_modeling"};
+
+constexpr const char* kKnownFormats =
+    "mmlu, humaneval, gsm8k, gapbench, arc, truthfulqa_mc1, truthfulqa_mc2, winogrande, piqa, "
+    "boolq, hellaswag, icl_multiple_choice, icl_schema, icl_language_modeling";
+
 std::string DetectFromText(const std::string& path, std::string_view text) {
+  text = detail::StripBom(text);
+  // TruthfulQA's mc_task.json is one JSON array, not JSONL: MC1 unless the format says MC2.
+  const std::string_view t = detail::Trim(text);
+  if (t.starts_with("[") && t.find("\"mc1_targets\"") != std::string_view::npos) {
+    return "truthfulqa_mc1";
+  }
   const auto keys = detail::FirstLineKeys(text);
   auto has = [&](const char* k) {
     for (const auto& key : keys)
@@ -100,11 +117,21 @@ std::string DetectFromText(const std::string& path, std::string_view text) {
   };
   if (has("kind")) return "gapbench";
   if (has("task_id") && has("entry_point")) return "humaneval";
+  if (has("question") && has("answerKey")) return "arc";
+  if (has("question") && has("passage")) return "boolq";
+  if (has("sentence") && has("option1") && has("option2")) return "winogrande";
+  if (has("goal") && has("sol1") && has("sol2")) return "piqa";
+  if (has("ctx_a") && has("ctx_b") && has("endings")) return "hellaswag";
+  if (has("query") && has("choices") && has("gold")) return "icl_multiple_choice";
+  if (has("context_options") && has("continuation")) return "icl_schema";
+  if (has("context") && has("continuation")) return "icl_language_modeling";
   if (has("question") && has("answer")) return "gsm8k";
   Fail(path,
        ": cannot tell the suite format from the first line (expected a native item with "
-       "\"kind\", a HumanEval problem with \"task_id\"/\"entry_point\", or a GSM8K problem with "
-       "\"question\"/\"answer\"); give --format");
+       "\"kind\", a HumanEval problem with \"task_id\"/\"entry_point\", a GSM8K problem with "
+       "\"question\"/\"answer\", or one of the task formats of docs/SUITES.md); give --format "
+       "(known: ",
+       kKnownFormats, ")");
 }
 
 bool IsCsvName(const fs::path& p) { return p.extension() == ".csv"; }
@@ -127,7 +154,9 @@ std::string DefaultName(const fs::path& p, const std::string& format) {
     if (stem.size() > std::strlen(ext) && stem.ends_with(ext))
       stem.resize(stem.size() - std::strlen(ext));
   }
-  if (stem == "test" || stem == "train" || stem == "dev" || stem == "validation" || stem.empty()) {
+  if (format == "truthfulqa_mc1" || format == "truthfulqa_mc2") return format;
+  if (stem == "test" || stem == "train" || stem == "dev" || stem == "validation" ||
+      stem == "valid" || stem == "val" || stem.empty()) {
     const std::string parent = fs::absolute(q).parent_path().filename().string();
     return parent.empty() ? format : parent;
   }
@@ -189,14 +218,27 @@ LoadResult LoadSuiteChecked(const std::string& path, const LoadOptions& options)
   }
   if (format == "mmlu") {
     detail::LoadMmlu(path, options.split, sc.tags, suite, result.issues);
-  } else if (format == "humaneval" || format == "gsm8k" || format == "gapbench") {
-    if (is_dir) Fail(path, ": format '", format, "' is one JSONL file, not a folder");
+  } else if (format == "humaneval" || format == "gsm8k" || format == "gapbench" ||
+             std::find(kTaskFormats.begin(), kTaskFormats.end(), format) != kTaskFormats.end()) {
+    if (is_dir) Fail(path, ": format '", format, "' is one file, not a folder");
     if (text.empty()) text = ReadSuiteFile(path);
-    if (format == "humaneval") detail::LoadHumanEval(path, text, sc.tags, suite, result.issues);
-    if (format == "gsm8k") detail::LoadGsm8k(path, text, sc.tags, suite, result.issues);
-    if (format == "gapbench") detail::LoadNative(path, text, sc.tags, suite, result.issues);
+    // A leading byte-order mark is not part of the first line's JSON.
+    const std::string_view body = detail::StripBom(text);
+    const Tags& d = sc.tags;
+    auto& is = result.issues;
+    if (format == "humaneval") detail::LoadHumanEval(path, body, d, suite, is);
+    if (format == "gsm8k") detail::LoadGsm8k(path, body, d, suite, is);
+    if (format == "gapbench") detail::LoadNative(path, body, d, suite, is);
+    if (format == "arc") detail::LoadArc(path, body, d, suite, is);
+    if (format == "truthfulqa_mc1") detail::LoadTruthfulQa(path, body, false, d, suite, is);
+    if (format == "truthfulqa_mc2") detail::LoadTruthfulQa(path, body, true, d, suite, is);
+    if (format == "winogrande") detail::LoadWinogrande(path, body, d, suite, is);
+    if (format == "piqa") detail::LoadPiqa(path, body, d, suite, is);
+    if (format == "boolq") detail::LoadBoolq(path, body, d, suite, is);
+    if (format == "hellaswag") detail::LoadHellaswag(path, body, d, suite, is);
+    if (format.starts_with("icl_")) detail::LoadIcl(path, body, format, d, suite, is);
   } else {
-    Fail(path, ": unknown suite format '", format, "' (known: mmlu, humaneval, gsm8k, gapbench)");
+    Fail(path, ": unknown suite format '", format, "' (known: ", kKnownFormats, ")");
   }
   Manifest& m = suite.manifest;
   m.format = format;

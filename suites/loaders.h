@@ -5,6 +5,11 @@
 //   humaneval  JSONL or JSONL.gz: task_id, prompt, canonical_solution, test, entry_point.
 //   gsm8k      JSONL: question, answer (worked solution ending in "#### N").
 //   gapbench   native JSONL, one item per line (docs/SUITES.md).
+//   arc, truthfulqa_mc1, truthfulqa_mc2, winogrande, piqa, boolq, hellaswag
+//              the published files of the tasks leaderboards report, turned into lm-eval's
+//              prompts (docs/SUITES.md "Tasks as lm-eval scores them").
+//   icl_multiple_choice, icl_schema, icl_language_modeling
+//              MosaicML llm-foundry's in-context-learning JSONL formats.
 // A suite may come with a manifest sidecar (FILE.manifest.json, or manifest.json inside a
 // folder) giving name, version, format, default tags and an expected content hash.
 //
@@ -29,7 +34,7 @@ struct LoadIssue {
 };
 
 struct LoadOptions {
-  std::string format;          // "" = detect from the path and the first line
+  std::string format;          // "" = detect from the path and the first line; one of the above
   std::string split = "test";  // MMLU: which split folder / file suffix holds the scored items
 };
 
@@ -46,8 +51,8 @@ LoadResult LoadSuiteChecked(const std::string& path, const LoadOptions& options 
 // if there is any. The manifest is complete (counts, content hash).
 Suite LoadSuite(const std::string& path, const LoadOptions& options = {});
 
-// The format `path` holds ("mmlu" | "humaneval" | "gsm8k" | "gapbench"), from its manifest, its
-// name and its first line. Throws Error naming the path when it cannot tell.
+// The format `path` holds (one of the names above), from its manifest, its name and its first
+// line (TruthfulQA's mc_task.json is truthfulqa_mc1 unless the manifest or --format says mc2). Throws Error naming the path when it cannot tell.
 std::string DetectFormat(const std::string& path);
 
 // The whole file, gunzipped when it starts with the gzip magic. Throws Error naming the file.

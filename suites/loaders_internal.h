@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "suites/loaders.h"
@@ -22,6 +23,57 @@ void LoadGsm8k(const std::string& file, std::string_view text, const Tags& defau
                std::vector<LoadIssue>& issues);
 void LoadNative(const std::string& file, std::string_view text, const Tags& defaults, Suite& suite,
                 std::vector<LoadIssue>& issues);
+// The lm-eval tasks and llm-foundry ICL formats (docs/SUITES.md), one file each: arc.cpp,
+// truthfulqa.cpp, winogrande.cpp, piqa.cpp, boolq.cpp, hellaswag.cpp, icl.cpp. `file` is also
+// where a loader looks for sibling files (labels, a few-shot pool).
+void LoadArc(const std::string& file, std::string_view text, const Tags& defaults, Suite& suite,
+             std::vector<LoadIssue>& issues);
+void LoadTruthfulQa(const std::string& file, std::string_view text, bool mc2, const Tags& defaults,
+                    Suite& suite, std::vector<LoadIssue>& issues);
+void LoadWinogrande(const std::string& file, std::string_view text, const Tags& defaults,
+                    Suite& suite, std::vector<LoadIssue>& issues);
+void LoadPiqa(const std::string& file, std::string_view text, const Tags& defaults, Suite& suite,
+              std::vector<LoadIssue>& issues);
+void LoadBoolq(const std::string& file, std::string_view text, const Tags& defaults, Suite& suite,
+               std::vector<LoadIssue>& issues);
+void LoadHellaswag(const std::string& file, std::string_view text, const Tags& defaults,
+                   Suite& suite, std::vector<LoadIssue>& issues);
+// format: "icl_multiple_choice" | "icl_schema" | "icl_language_modeling"
+void LoadIcl(const std::string& file, std::string_view text, const std::string& format,
+             const Tags& defaults, Suite& suite, std::vector<LoadIssue>& issues);
+
+// Reads a line as a JSON object (strict: valid UTF-8, no duplicate keys) or records why not.
+bool ParseLine(const std::string& file, size_t line_no, std::string_view line,
+               rapidjson::Document& doc, std::vector<LoadIssue>& issues);
+// A required string member (false and `err` set when absent or not a string).
+bool GetString(const rapidjson::Value& obj, const char* key, std::string& out, std::string& err);
+bool GetStringList(const rapidjson::Value& v, const char* key, std::vector<std::string>& out,
+                   std::string& err);
+
+// Keeps item ids unique: a repeated id is an issue on the later line.
+class IdSet {
+ public:
+  bool Add(const std::string& id, const std::string& file, size_t line,
+           std::vector<LoadIssue>& issues);
+
+ private:
+  std::unordered_set<std::string> ids_;
+};
+
+// A label file line-aligned with a JSONL file (PIQA's valid-labels.lst, WinoGrande's
+// dev-labels.lst): the non-blank lines, trimmed, with their line numbers. Empty (and `found`
+// false) when the file does not exist.
+struct LabelLines {
+  std::string file;
+  bool found = false;
+  std::vector<std::pair<size_t, std::string>> lines;
+};
+LabelLines ReadLabelLines(const std::string& path);
+// `jsonl` with its extension replaced by "-labels.lst" ("dir/valid.jsonl" -> "dir/valid-labels.lst").
+std::string LabelsPathFor(const std::string& jsonl);
+
+// The file without a leading UTF-8 byte-order mark.
+std::string_view StripBom(std::string_view text);
 
 // Calls fn(line_number, line) for every line that is not blank (CR of CRLF removed).
 template <typename Fn>

@@ -88,6 +88,12 @@ std::string FormatQuery(const Item& item) {
       return StrCat("Question: ", item.prompt, "\nAnswer:");
     case PromptStyle::kRaw:
       return item.prompt;
+    case PromptStyle::kPartial:
+      // The context depends on the choice (ItemPrompt::contexts); the gold one stands for the item
+      // where one text is needed (a shot's query).
+      return item.gold >= 0 && static_cast<size_t>(item.gold) < item.choices.size()
+                 ? item.choices[static_cast<size_t>(item.gold)]
+                 : "";
   }
   return "";
 }
@@ -95,7 +101,9 @@ std::string FormatQuery(const Item& item) {
 std::vector<std::string> Continuations(const Item& item) {
   std::vector<std::string> out;
   for (size_t i = 0; i < item.choices.size(); ++i) {
-    out.push_back(item.style == PromptStyle::kLetters ? " " + Letter(i) : " " + item.choices[i]);
+    out.push_back(item.style == PromptStyle::kLetters   ? " " + Letter(i)
+                  : item.style == PromptStyle::kPartial ? " " + item.question
+                                                        : " " + item.choices[i]);
   }
   return out;
 }
@@ -198,6 +206,18 @@ ItemPrompt BuildPrompt(const Suite& suite, size_t item_index, const FewShotOptio
     p.context += FormatShot(*shot);
     p.shot_ids.push_back(shot->id);
   }
+  if (item.style == PromptStyle::kPartial) {
+    // LME's multiple-input requests: (shots + choice, " " + shared continuation) per choice.
+    std::string all;
+    for (const auto& c : item.choices) {
+      p.contexts.push_back(p.context + c);
+      all += p.contexts.back();
+      all += '\0';
+    }
+    p.continuations = Continuations(item);
+    p.prompt_hash = HashHex(all);
+    return p;
+  }
   p.context += FormatQuery(item);
   if (item.kind == ItemKind::kMultipleChoice) p.continuations = Continuations(item);
   p.prompt_hash = HashHex(p.context);
@@ -210,7 +230,11 @@ ItemRequests BuildRequests(const Suite& suite, size_t item_index, const FewShotO
   r.prompt = BuildPrompt(suite, item_index, options);
   const Item& item = suite.items[item_index];
   if (item.kind == ItemKind::kMultipleChoice) {
-    for (const auto& c : r.prompt.continuations) r.loglik.push_back({r.prompt.context, c});
+    for (size_t i = 0; i < r.prompt.continuations.size(); ++i) {
+      const std::string& ctx =
+          r.prompt.contexts.empty() ? r.prompt.context : r.prompt.contexts[i];
+      r.loglik.push_back({ctx, r.prompt.continuations[i]});
+    }
   } else {
     GenRequest g = gen_defaults;
     g.prompt = r.prompt.context;
@@ -251,12 +275,29 @@ ItemRecord ScoreItem(const Suite& suite, size_t item_index, const ItemRequests& 
     for (const auto& l : loglik)
       rec.truncated_tokens = std::max(rec.truncated_tokens, l.truncated_tokens);
     rec.pred = ArgmaxAcc(rec.choice_logprobs);
-    rec.pred_norm = ArgmaxAccNorm(rec.choice_logprobs, requests.prompt.continuations);
+    // LME divides by len(choice) as doc_to_choice gives it: without the target delimiter, and
+    // for letters style the letter itself.
+    std::vector<std::string> norm_text;
+    for (size_t i = 0; i < item.choices.size(); ++i) {
+      norm_text.push_back(item.style == PromptStyle::kLetters ? Letter(i) : item.choices[i]);
+    }
+    rec.pred_norm = ArgmaxAccNorm(rec.choice_logprobs, norm_text);
     rec.gold = item.gold;
     rec.prediction = label(rec.pred);
     rec.reference = label(item.gold);
-    rec.correct = rec.pred == item.gold;
-    rec.correct_norm = rec.pred_norm == item.gold;
+    switch (item.metric) {
+      case McMetric::kAcc:
+        rec.correct = rec.pred == item.gold;
+        rec.correct_norm = rec.pred_norm == item.gold;
+        break;
+      case McMetric::kMc2:
+        rec.score = Mc2Score(rec.choice_logprobs, item.labels);
+        rec.correct = item.labels.at(static_cast<size_t>(rec.pred)) == 1;
+        break;
+      case McMetric::kGreedy:
+        rec.correct = loglik[0].greedy;
+        break;
+    }
     return rec;
   }
   if (gen.size() != 1) Fail(item.id, ": expected one generation, got ", gen.size());

@@ -9,6 +9,8 @@
 //   cloze    "{question}"; continuations " {choice}"; shot "{question} {gold choice}\n\n"
 //   qa       "Question: {prompt}\nAnswer:"; shot "Question: {prompt}\nAnswer: {solution}\n\n"
 //   raw      "{prompt}"; shot "{prompt}{solution}\n\n"
+//   partial  per choice: context "{choice}", continuation " {question}" (the shared suffix);
+//            shot "{gold choice} {question}\n\n" (LME's multiple-input tasks: WinoGrande)
 //
 // Not here: tokenisation (the LanguageModel's job), running code (sandbox.h).
 #pragma once
@@ -58,7 +60,9 @@ std::vector<std::string> Continuations(const Item& item);  // MC only
 std::string PyStrip(std::string_view s);  // Python's str.strip(): ASCII and Unicode spaces
 
 struct ItemPrompt {
-  std::string context;                     // header + shots + query: the whole prompt
+  std::string context;                     // header + shots + query: the whole prompt (partial
+                                           // style: header + shots, the shared prefix)
+  std::vector<std::string> contexts;       // partial style: context + choice, one per choice
   std::vector<std::string> continuations;  // MC
   std::vector<std::string> shot_ids;
   std::string prompt_hash;  // HashHex(context)
@@ -75,7 +79,9 @@ struct ItemRequests {
 ItemRequests BuildRequests(const Suite& suite, size_t item_index, const FewShotOptions& options,
                            const GenRequest& gen_defaults = {});
 
-// Scores the model's answers: `loglik` (one per choice) for MC, `gen` (one) otherwise. Code items
+// Scores the model's answers: `loglik` (one per choice) for MC, `gen` (one) otherwise. MC items
+// score by item.metric (suite.h): acc and acc_norm (per character of the choice as LME's
+// doc_to_choice gives it, without the target delimiter), MC2 (record.score) or greedy. Code items
 // come back with correct = nullopt: the caller runs AssembleProgram(item, record.generation) in
 // the sandbox and sets it. Error when the counts do not match or a continuation has zero tokens.
 ItemRecord ScoreItem(const Suite& suite, size_t item_index, const ItemRequests& requests,

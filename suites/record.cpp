@@ -62,6 +62,15 @@ void WriteItemJson(JsonWriter& w, const Item& item, bool fewshot_pool) {
       StrList(w, "choices", item.choices);
       w.Key("gold");
       w.Int(item.gold);
+      if (item.metric != McMetric::kAcc) {
+        Str(w, "metric", McMetricName(item.metric));
+        if (item.metric == McMetric::kMc2) {
+          w.Key("labels");
+          w.StartArray();
+          for (int l : item.labels) w.Int(l);
+          w.EndArray();
+        }
+      }
       break;
     case ItemKind::kGeneration:
       Str(w, "prompt", item.prompt);
@@ -123,6 +132,10 @@ void WriteItemRecord(JsonWriter& w, const ItemRecord& r, RecordTiming timing) {
   }
   OptBool(w, "correct", r.correct);
   if (r.kind == ItemKind::kMultipleChoice) OptBool(w, "correct_norm", r.correct_norm);
+  if (r.score) {
+    w.Key("score");
+    WriteJsonFloat(w, *r.score);
+  }
   w.Key("tokens_in");
   w.Int64(r.tokens_in);
   w.Key("tokens_out");
@@ -229,6 +242,10 @@ ItemRecord ItemRecordFromJson(std::string_view line, std::string_view source) {
   }
   r.correct = opt_bool("correct");
   r.correct_norm = opt_bool("correct_norm");
+  if (const auto it = doc.FindMember("score"); it != doc.MemberEnd()) {
+    if (!it->value.IsNumber()) Fail(source, ": \"score\" must be a number");
+    r.score = it->value.GetDouble();
+  }
   r.tokens_in = i64("tokens_in", 0);
   r.tokens_out = i64("tokens_out", 0);
   r.truncated_tokens = i64("truncated_tokens", 0);

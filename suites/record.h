@@ -37,6 +37,9 @@ struct ItemRecord {
   std::vector<int64_t> choice_tokens;   // MC: continuation tokens per choice
   std::optional<bool> correct;          // nullopt: not scored yet (code before the sandbox ran)
   std::optional<bool> correct_norm;     // MC only
+  // MC2 (TruthfulQA): the normalised probability mass of the true choices, the item's score in
+  // place of correct (which says whether the top choice is a true one). Written only when set.
+  std::optional<double> score;
 
   int64_t tokens_in = 0;   // MC: context tokens + every continuation's tokens; else prompt tokens
   int64_t tokens_out = 0;  // generated tokens

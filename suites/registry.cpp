@@ -50,7 +50,32 @@ std::vector<KnownSuite> DefaultSuites(const std::string& data_dir) {
   if (fs::is_regular_file(d / "gsm8k" / "test.jsonl", ec)) {
     out.push_back({"gsm8k", (d / "gsm8k" / "test.jsonl").string(), "gsm8k"});
   }
+  // The lm-eval tasks, under lm-eval's task names (docs/SUITES.md).
+  const struct {
+    const char* name;
+    const char* file;
+    const char* format;
+  } kTasks[] = {{"arc_easy", "arc/ARC-Easy-Test.jsonl", "arc"},
+                {"arc_challenge", "arc/ARC-Challenge-Test.jsonl", "arc"},
+                {"truthfulqa_mc1", "truthfulqa/mc_task.json", "truthfulqa_mc1"},
+                {"truthfulqa_mc2", "truthfulqa/mc_task.json", "truthfulqa_mc2"},
+                {"winogrande", "winogrande/dev.jsonl", "winogrande"},
+                {"piqa", "piqa/valid.jsonl", "piqa"},
+                {"boolq", "boolq/dev.jsonl", "boolq"},
+                {"hellaswag", "hellaswag/hellaswag_val.jsonl", "hellaswag"}};
+  for (const auto& t : kTasks) {
+    if (fs::is_regular_file(d / t.file, ec)) out.push_back({t.name, (d / t.file).string(), t.format});
+  }
   return out;
+}
+
+std::string KnownSuiteFormat(const std::string& name_or_path, const std::string& data_dir) {
+  std::error_code ec;
+  if (fs::exists(name_or_path, ec)) return "";
+  for (const auto& s : DefaultSuites(data_dir)) {
+    if (s.name == name_or_path) return s.format;
+  }
+  return "";
 }
 
 std::string ResolveSuite(const std::string& name_or_path, const std::string& data_dir) {

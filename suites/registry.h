@@ -11,7 +11,8 @@
 namespace gapbench::suites {
 
 struct KnownSuite {
-  std::string name;  // "mmlu", "humaneval", "gsm8k"
+  std::string name;  // "mmlu", "humaneval", "gsm8k", and lm-eval's task names ("arc_challenge",
+                     // "truthfulqa_mc2", ...) for the task files present
   std::string path;
   std::string format;
 };
@@ -26,5 +27,9 @@ std::vector<KnownSuite> DefaultSuites(const std::string& data_dir);
 // `name_or_path` itself when it exists on disk, else the path of the default suite with that
 // name; Error listing the known names otherwise.
 std::string ResolveSuite(const std::string& name_or_path, const std::string& data_dir);
+
+// The format of the default suite `name_or_path` names ("truthfulqa_mc2" reads the same file as
+// "truthfulqa_mc1" in another format); "" for a path or an unknown name.
+std::string KnownSuiteFormat(const std::string& name_or_path, const std::string& data_dir);
 
 }  // namespace gapbench::suites

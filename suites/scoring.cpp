@@ -67,6 +67,18 @@ size_t Utf8Length(std::string_view s) {
   return n;
 }
 
+double Mc2Score(std::span<const double> logprobs, std::span<const int> labels) {
+  GB_CHECK(logprobs.size() == labels.size() && !labels.empty(), "one label per log-likelihood");
+  const double top = *std::max_element(logprobs.begin(), logprobs.end());
+  double p_true = 0, p_all = 0;
+  for (size_t i = 0; i < logprobs.size(); ++i) {
+    const double p = std::exp(logprobs[i] - top);
+    p_all += p;
+    if (labels[i] == 1) p_true += p;
+  }
+  return p_true / p_all;
+}
+
 int ArgmaxAccNorm(std::span<const double> logprobs, std::span<const std::string> continuations) {
   GB_CHECK(logprobs.size() == continuations.size(), "one log-likelihood per continuation");
   int best = -1;

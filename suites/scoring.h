@@ -22,6 +22,10 @@ int ArgmaxAcc(std::span<const double> logprobs);
 // points, as Python's len counts). Not llama.cpp's per-token normalisation.
 int ArgmaxAccNorm(std::span<const double> logprobs, std::span<const std::string> continuations);
 size_t Utf8Length(std::string_view s);  // code points (bytes that are not continuation bytes)
+// LME's TruthfulQA MC2: sum(exp(ll) of the true choices) / sum(exp(ll) of all choices), with
+// labels 1 = true. Computed relative to the largest log-likelihood, so very negative values do not
+// underflow to 0/0. Error unless there is one label per log-likelihood.
+double Mc2Score(std::span<const double> logprobs, std::span<const int> labels);
 
 // A number as people write it: optional sign, digits with thousands commas, optional decimals,
 // a leading '$' and a trailing '.' allowed ("$1,234.50", "-3", "18."). nullopt otherwise.

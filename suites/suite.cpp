@@ -41,8 +41,29 @@ std::string_view StyleName(PromptStyle style) {
       return "qa";
     case PromptStyle::kRaw:
       return "raw";
+    case PromptStyle::kPartial:
+      return "partial";
   }
   return "?";
+}
+
+std::string_view McMetricName(McMetric metric) {
+  switch (metric) {
+    case McMetric::kAcc:
+      return "acc";
+    case McMetric::kMc2:
+      return "mc2";
+    case McMetric::kGreedy:
+      return "greedy";
+  }
+  return "?";
+}
+
+std::optional<McMetric> ParseMcMetric(std::string_view s) {
+  for (McMetric m : {McMetric::kAcc, McMetric::kMc2, McMetric::kGreedy}) {
+    if (s == McMetricName(m)) return m;
+  }
+  return std::nullopt;
 }
 
 std::optional<ItemKind> ParseKind(std::string_view s) {
@@ -61,7 +82,7 @@ std::optional<MatchRule> ParseMatchRule(std::string_view s) {
 
 std::optional<PromptStyle> ParseStyle(std::string_view s) {
   for (PromptStyle p : {PromptStyle::kLetters, PromptStyle::kCloze, PromptStyle::kQuestionAnswer,
-                        PromptStyle::kRaw}) {
+                        PromptStyle::kRaw, PromptStyle::kPartial}) {
     if (s == StyleName(p)) return p;
   }
   return std::nullopt;
@@ -86,6 +107,12 @@ void HashItem(Fnv1a64& h, const Item& item) {
   Field(h, static_cast<int64_t>(item.choices.size()));
   for (const auto& c : item.choices) Field(h, c);
   Field(h, static_cast<int64_t>(item.gold));
+  // Only a non-default metric enters the hash, so suites from before it keep their hashes.
+  if (item.metric != McMetric::kAcc) {
+    Field(h, McMetricName(item.metric));
+    Field(h, static_cast<int64_t>(item.labels.size()));
+    for (int l : item.labels) Field(h, static_cast<int64_t>(l));
+  }
   Field(h, item.prompt);
   Field(h, static_cast<int64_t>(item.stop.size()));
   for (const auto& s : item.stop) Field(h, s);

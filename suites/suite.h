@@ -24,14 +24,26 @@ enum class MatchRule { kExact, kNumeric, kRegex };
 //   kQuestionAnswer  generation, LME's gsm8k template: "Question: {prompt}\nAnswer:", shots end in
 //             " {solution}"
 //   kRaw      the prompt verbatim; a shot is prompt + solution (code, custom generation)
-enum class PromptStyle { kLetters, kCloze, kQuestionAnswer, kRaw };
+//   kPartial  MC, LME's partial evaluation (WinoGrande, llm-foundry schema): each choice is a
+//             context variant, `question` is the shared continuation; request i is
+//             (shots + choices[i], " " + question)
+enum class PromptStyle { kLetters, kCloze, kQuestionAnswer, kRaw, kPartial };
+// How a multiple-choice item's log-likelihoods are scored (prompt.h's ScoreItem):
+//   kAcc     acc / acc_norm: the gold choice has the largest (per-character) log-likelihood
+//   kMc2     TruthfulQA MC2 (LME): score = sum of exp(ll) over the true choices (labels) divided
+//            by the sum over all choices; correct = the argmax choice is a true one
+//   kGreedy  language modelling (llm-foundry): one choice, correct when every continuation token
+//            was the model's greedy pick
+enum class McMetric { kAcc, kMc2, kGreedy };
 
 std::string_view KindName(ItemKind kind);        // "multiple_choice" | "generation" | "code"
 std::string_view MatchRuleName(MatchRule rule);  // "exact" | "numeric" | "regex"
-std::string_view StyleName(PromptStyle style);   // "letters" | "cloze" | "qa" | "raw"
+std::string_view StyleName(PromptStyle style);   // "letters" | "cloze" | "qa" | "raw" | "partial"
+std::string_view McMetricName(McMetric metric);  // "acc" | "mc2" | "greedy"
 std::optional<ItemKind> ParseKind(std::string_view s);
 std::optional<MatchRule> ParseMatchRule(std::string_view s);
 std::optional<PromptStyle> ParseStyle(std::string_view s);
+std::optional<McMetric> ParseMcMetric(std::string_view s);
 
 // What the gap metrics group by. Unknown values stay empty / nullopt.
 struct Tags {
@@ -52,6 +64,8 @@ struct Item {
   std::string question;
   std::vector<std::string> choices;
   int gold = -1;  // index into choices
+  McMetric metric = McMetric::kAcc;
+  std::vector<int> labels;  // kMc2: 1 marks a true choice, 0 a false one (one per choice)
 
   // Generation and code.
   std::string prompt;
@@ -72,7 +86,7 @@ struct Item {
 struct Manifest {
   std::string name;
   std::string version = "1";
-  std::string format;        // "mmlu" | "humaneval" | "gsm8k" | "gapbench"
+  std::string format;        // a LoadOptions format name (loaders.h), e.g. "mmlu", "arc"
   std::string path;          // what was loaded
   std::string content_hash;  // ContentHash(items, fewshot): 16 hex digits
   size_t n_items = 0;

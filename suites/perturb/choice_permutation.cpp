@@ -18,6 +18,11 @@ void RotateChoices(Item& item, size_t rotation) {
   std::vector<std::string> rotated(n);
   for (size_t j = 0; j < n; ++j) rotated[(j + rotation) % n] = std::move(item.choices[j]);
   item.choices = std::move(rotated);
+  if (!item.labels.empty()) {  // MC2: each choice keeps its true/false label
+    std::vector<int> labels(n);
+    for (size_t j = 0; j < n; ++j) labels[(j + rotation) % n] = item.labels[j];
+    item.labels = std::move(labels);
+  }
   item.gold = static_cast<int>((static_cast<size_t>(item.gold) + rotation) % n);
   item.tags.extra["rotation"] = std::to_string(rotation);
   // The letter a letters-style prompt shows; for other styles the 0-based index.

@@ -90,6 +90,29 @@ TEST(SuitesCli, ShowAndList) {
   EXPECT_NE(l.out.find("14042"), std::string::npos);
 }
 
+TEST(SuitesCli, LmEvalTaskNames) {
+  GB_REQUIRE_SHARED_DATA(data);
+  const auto l = RunProcess({GapbenchBin(), "suites", "list", "--data-dir", data.string()});
+  ASSERT_EQ(l.exit_code, 0) << l.err;
+  for (const char* line : {"arc_challenge", "truthfulqa_mc2", "winogrande", "piqa", "boolq"}) {
+    EXPECT_NE(l.out.find(line), std::string::npos) << l.out;
+  }
+  // A name brings its format: the same file is MC1 by detection and MC2 by name.
+  const auto v = RunProcess({GapbenchBin(), "suites", "validate", "truthfulqa_mc2", "--data-dir",
+                             data.string(), "--json"});
+  ASSERT_EQ(v.exit_code, 0) << v.err;
+  const auto doc = ParseJson(v.out, "validate --json");
+  EXPECT_STREQ(doc["manifest"]["format"].GetString(), "truthfulqa_mc2") << v.out;
+  EXPECT_EQ(doc["manifest"]["items"].GetInt(), 817);
+  // show prints a partial-evaluation item with its gold context and the shared continuation.
+  const auto w = RunProcess(
+      {GapbenchBin(), "suites", "show", "winogrande", "--data-dir", data.string(), "--limit", "1"});
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  EXPECT_NE(w.out.find("than Maria so Maria always got the easier cases.    <- gold"),
+            std::string::npos)
+      << w.out;
+}
+
 TEST(SuitesCli, BadUsage) {
   EXPECT_NE(RunProcess({GapbenchBin(), "suites"}).exit_code, 0);
   const auto u = RunProcess({GapbenchBin(), "suites", "frobnicate"});

@@ -1,15 +1,16 @@
-// Prompts against strings written out by hand from lm-evaluation-harness's templates
-// (mmlu/default/_default_template_yaml: "{{question.strip()}}\nA. {{choices[0]}}\n...Answer:",
-// description "The following are multiple choice questions (with answers) about {subject}.\n\n",
-// target_delimiter " ", fewshot_delimiter "\n\n", first_n sampler over dev; gsm8k.yaml:
-// "Question: {{question}}\nAnswer:" with target "{{answer}}"), plus shot selection rules and
-// scoring the model's responses into records.
+// Prompts against the ones lm-evaluation-harness itself builds for the same small files
+// (tests/fixtures/lmeval, written by tools/lmeval_requests.py from LME's mmlu and gsm8k YAMLs:
+// "{{question.strip()}}\nA. {{choices[0]}}\n...Answer:", description "The following are multiple
+// choice questions (with answers) about {subject}.\n\n", target_delimiter " ", fewshot_delimiter
+// "\n\n", first_n sampler over dev; "Question: {{question}}\nAnswer:" with target "{{answer}}"),
+// plus shot selection rules and scoring the model's responses into records.
 #include "suites/prompt.h"
 
 #include <gtest/gtest.h>
 
 #include "common/error.h"
 #include "common/hash.h"
+#include "common/json.h"
 #include "suites/loaders.h"
 #include "tests/test_util.h"
 
@@ -19,40 +20,53 @@ namespace {
 using testing::TempDir;
 using testing::WriteFile;
 
-Suite TinyMmlu(const TempDir& dir) {
-  std::filesystem::create_directories(dir / "test");
-  std::filesystem::create_directories(dir / "dev");
-  WriteFile(dir / "test" / "college_physics_test.csv",
-            "\"  What is g?\n\",9.8 m/s^2, 10 N ,1 J,0,A\n");
-  WriteFile(dir / "dev" / "college_physics_dev.csv",
-            "Unit of force?,N,J,W,Pa,A\n"
-            "Unit of energy?,N,J,W,Pa,B\n"
-            "Unit of power?,N,J,W,Pa,2\n");
-  return LoadSuite(dir.path().string());
+std::filesystem::path LmEvalDir() {
+  return testing::SourceDir() / "tests" / "fixtures" / "lmeval";
+}
+
+// tests/fixtures/lmeval/mmlu_tiny: test/college_physics_test.csv holds one row whose question is
+// "  What is g?\n" (quoted) with choices "9.8 m/s^2", " 10 N ", "1 J", "0"; dev/ holds "Unit of
+// force?" (A), "Unit of energy?" (B), "Unit of power?" (2, the numeric form of C).
+Suite TinyMmlu() { return LoadSuite((LmEvalDir() / "mmlu_tiny").string()); }
+
+// What lm-eval itself builds for item `id` of fixture `name` (tools/lmeval_requests.py): the
+// context (the prompt for generation tasks) and the continuations.
+struct LmEvalRequest {
+  std::string context;
+  std::vector<std::string> continuations;
+};
+LmEvalRequest LmEval(const std::string& name, const std::string& id) {
+  const std::string file = (LmEvalDir() / (name + ".json")).string();
+  const auto doc = ParseJson(ReadSuiteFile(file), file);
+  for (const auto& item : doc["items"].GetArray()) {
+    if (std::string_view(item["id"].GetString()) != id) continue;
+    LmEvalRequest r;
+    r.context = item.HasMember("prompt") ? item["prompt"].GetString() : item["context"].GetString();
+    if (item.HasMember("continuations")) {
+      for (const auto& c : item["continuations"].GetArray()) r.continuations.push_back(c.GetString());
+    }
+    return r;
+  }
+  Fail(file, ": no item ", id);
 }
 
 TEST(Prompt, MmluZeroShotMatchesLme) {
-  TempDir dir;
-  const Suite s = TinyMmlu(dir);
+  const Suite s = TinyMmlu();
   const ItemPrompt p = BuildPrompt(s, 0, {});
-  // question.strip() removes the spaces and the newline; choices are kept verbatim.
-  EXPECT_EQ(p.context,
-            "The following are multiple choice questions (with answers) about college physics.\n\n"
-            "What is g?\nA. 9.8 m/s^2\nB.  10 N \nC. 1 J\nD. 0\nAnswer:");
-  EXPECT_EQ(p.continuations, (std::vector<std::string>{" A", " B", " C", " D"}));
+  // question.strip() removes the spaces and the newline; choices are kept verbatim:
+  // "...about college physics.\n\nWhat is g?\nA. 9.8 m/s^2\nB.  10 N \nC. 1 J\nD. 0\nAnswer:"
+  const LmEvalRequest lme = LmEval("mmlu_tiny_0shot", "college_physics/0");
+  EXPECT_EQ(p.context, lme.context);
+  EXPECT_EQ(p.continuations, lme.continuations);
   EXPECT_EQ(p.prompt_hash, HashHex(p.context));
   EXPECT_TRUE(p.shot_ids.empty());
 }
 
 TEST(Prompt, MmluFewShotIsFirstNOfDev) {
-  TempDir dir;
-  const Suite s = TinyMmlu(dir);
+  const Suite s = TinyMmlu();
   const ItemPrompt p = BuildPrompt(s, 0, {.k = 2});
-  EXPECT_EQ(p.context,
-            "The following are multiple choice questions (with answers) about college physics.\n\n"
-            "Unit of force?\nA. N\nB. J\nC. W\nD. Pa\nAnswer: A\n\n"
-            "Unit of energy?\nA. N\nB. J\nC. W\nD. Pa\nAnswer: B\n\n"
-            "What is g?\nA. 9.8 m/s^2\nB.  10 N \nC. 1 J\nD. 0\nAnswer:");
+  // "...physics.\n\nUnit of force?\nA. N\nB. J\nC. W\nD. Pa\nAnswer: A\n\nUnit of energy?..."
+  EXPECT_EQ(p.context, LmEval("mmlu_tiny_2shot", "college_physics/0").context);
   EXPECT_EQ(p.shot_ids,
             (std::vector<std::string>{"college_physics/dev/0", "college_physics/dev/1"}));
   // The same shots for every seed: first_n does not sample.
@@ -60,18 +74,10 @@ TEST(Prompt, MmluFewShotIsFirstNOfDev) {
   EXPECT_THROW(BuildPrompt(s, 0, {.k = 4}), Error);  // the pool holds 3
 }
 
-TEST(Prompt, RealMmluOneShotAbstractAlgebra) {
+TEST(Prompt, RealMmluFiveShotEverywhere) {
   GB_REQUIRE_SHARED_DATA(data);
   const Suite s = LoadSuite((data / "mmlu").string());
-  const ItemPrompt p = BuildPrompt(s, 0, {.k = 1});
-  // dev/abstract_algebra_dev.csv line 1: Find all c in Z_3 such that Z_3[x]/(x^2 + c) is a
-  // field.,0,1,2,3,B
-  EXPECT_EQ(p.context,
-            "The following are multiple choice questions (with answers) about abstract algebra.\n\n"
-            "Find all c in Z_3 such that Z_3[x]/(x^2 + c) is a field.\nA. 0\nB. 1\nC. 2\nD. 3\n"
-            "Answer: B\n\n"
-            "Find the degree for the given field extension Q(sqrt(2), sqrt(3), sqrt(18)) over Q.\n"
-            "A. 0\nB. 4\nC. 2\nD. 6\nAnswer:");
+  // The real prompts against lm-eval's own, 0 and 5 shots: lmeval_requests_test.cpp.
   // 5-shot works for every item: every subject has 5 dev rows.
   for (size_t i = 0; i < s.items.size(); i += 997)
     EXPECT_EQ(BuildPrompt(s, i, {.k = 5}).shot_ids.size(), 5u);
@@ -87,26 +93,30 @@ TEST(Prompt, PyStripMatchesPython) {
   EXPECT_EQ(PyStrip("   "), "");
 }
 
+// tests/fixtures/lmeval/gsm8k_tiny.jsonl: Q0?..Q3? with answers "s0\n#### 0", "s1\n#### 1",
+// "s2a\ns2b\n#### 2", "s3\n#### 3"; copied as test.jsonl (the suite is named gsm8k).
 Suite TinyGsm(const TempDir& dir) {
-  WriteFile(dir / "test.jsonl", R"({"question": "Q0?", "answer": "s0\n#### 0"})"
-                                "\n"
-                                R"({"question": "Q1?", "answer": "s1\n#### 1"})"
-                                "\n"
-                                R"({"question": "Q2?", "answer": "s2a\ns2b\n#### 2"})"
-                                "\n"
-                                R"({"question": "Q3?", "answer": "s3\n#### 3"})"
-                                "\n");
+  WriteFile(dir / "test.jsonl", ReadSuiteFile((LmEvalDir() / "gsm8k_tiny.jsonl").string()));
   return LoadSuite((dir / "test.jsonl").string());
 }
 
 TEST(Prompt, Gsm8kLmeTemplateAndSeededShotsExcludingTheItem) {
   TempDir dir;
   const Suite s = TinyGsm(dir);
-  EXPECT_EQ(BuildPrompt(s, 0, {}).context, "Question: Q0?\nAnswer:");
-  const std::map<std::string, std::string> shot_text = {
-      {"gsm8k/1", "Question: Q1?\nAnswer: s1\n#### 1\n\n"},
-      {"gsm8k/2", "Question: Q2?\nAnswer: s2a\ns2b\n#### 2\n\n"},
-      {"gsm8k/3", "Question: Q3?\nAnswer: s3\n#### 3\n\n"}};
+  // "Question: Q0?\nAnswer:", as lm-eval's gsm8k.yaml builds it for the same lines.
+  const std::string query = LmEval("gsm8k_tiny_0shot", "gsm8k/0").context;
+  for (size_t i = 0; i < s.items.size(); ++i) {
+    EXPECT_EQ(BuildPrompt(s, i, {}).context, LmEval("gsm8k_tiny_0shot", s.items[i].id).context);
+  }
+  // Each shot's text ("Question: Q1?\nAnswer: s1\n#### 1\n\n") from lm-eval's 1-shot prompt
+  // for item 0 with that line as its only training example.
+  std::map<std::string, std::string> shot_text;
+  for (int j = 1; j <= 3; ++j) {
+    const std::string id = StrCat("gsm8k/", j);
+    const std::string lme = LmEval(StrCat("gsm8k_tiny_shot", j), id).context;
+    ASSERT_TRUE(lme.ends_with(query));
+    shot_text[id] = lme.substr(0, lme.size() - query.size());
+  }
   const ItemPrompt p = BuildPrompt(s, 0, {.k = 2, .seed = 7});
   ASSERT_EQ(p.shot_ids.size(), 2u);
   EXPECT_NE(p.shot_ids[0], p.shot_ids[1]);
@@ -130,8 +140,7 @@ TEST(Prompt, Gsm8kLmeTemplateAndSeededShotsExcludingTheItem) {
 }
 
 TEST(Requests, McOneLoglikPerChoiceAndScoring) {
-  TempDir dir;
-  const Suite s = TinyMmlu(dir);
+  const Suite s = TinyMmlu();
   const ItemRequests req = BuildRequests(s, 0, {.k = 1});
   ASSERT_EQ(req.loglik.size(), 4u);
   EXPECT_TRUE(req.gen.empty());
