@@ -364,9 +364,9 @@ def LossSvg(log: list[dict], title: str) -> str:
 def ReferenceSequences(world: Path, tok: tokenizers.Tokenizer) -> list[list[int]]:
     """Two short real prompts (a knowledge probe with its gold answer, a reasoning question)."""
     seqs = []
-    for suite, key in (("knowledge.jsonl", "context"), ("reasoning.jsonl", "prompt")):
+    for suite, key in (("knowledge.jsonl", "question"), ("reasoning.jsonl", "prompt")):
         item = json.loads((world / suite).read_text(encoding="utf-8").splitlines()[0])
-        text = item[key] + (item["choices"][item["gold"]] if "choices" in item else "")
+        text = item[key] + (" " + item["choices"][item["gold"]] if "choices" in item else "")
         seqs.append([0] + tok.encode(text, add_special_tokens=False).ids[:11])
     return seqs
 
@@ -427,7 +427,7 @@ Trained by `tools/zoo/train.py` (docs/ZOO.md) on gapbench's synthetic world; exp
 | corpus | {data['train_tokens']:,} training tokens, {data['val_tokens']:,} held-out validation tokens (1 in {VAL_EVERY_DOC} reasoning / code / guard documents; fact statements are never held out) |
 | training | {info['steps']} steps of {BATCH} x {SEQ_LEN} tokens = **{info['tokens_seen']:,} tokens seen** ({info['tokens_seen'] / max(1, info['parameters']):.1f} tokens per parameter); AdamW (0.9, 0.95), weight decay 0.1, peak lr {info['lr']}, cosine to 10 %, clip 1.0 |
 | teacher | {('`' + info['teacher'] + f'` (loss = {KD_ALPHA} KL(teacher, student) + {1 - KD_ALPHA:.1f} cross-entropy)') if info['teacher'] else 'none'} |
-| wall time | {info['seconds'] / 60:.1f} min on {info['device']} ({info['threads']} threads) |
+| wall time | {info['seconds'] / 60:.1f} min on {info['device']} ({info['threads']} thread{'s' if info['threads'] > 1 else ''}){'; ' + info['note'] if info.get('note') else ''} |
 | final loss | train {info['final_train_loss']:.3f}, validation {info['final_val_loss']:.3f} nats/token |
 | software | torch {info['torch']}, transformers {info['transformers']} |
 
@@ -447,7 +447,7 @@ def StageTokenizerCases(world: Path, work: Path, fixtures: Path) -> None:
         lines = suite.read_text(encoding="utf-8").splitlines()
         for line in lines[:: max(1, len(lines) // 40)]:
             item = json.loads(line)
-            for key in ("context", "prompt", "solution", "reference"):
+            for key in ("question", "prompt", "solution", "reference"):
                 if isinstance(item.get(key), str):
                     texts.append(item[key])
             texts += [c for c in item.get("choices", [])]
