@@ -128,7 +128,8 @@ int CmdRun(const Argv& argv) {
   const std::string sweep_path =
       bundled ? FindDefaultSweep().string() : std::string(args.positionals()[0]);
   if (bundled) {
-    std::fprintf(stderr, "gapbench run: no sweep file given; running the bundled default sweep %s\n",
+    std::fprintf(stderr,
+                 "gapbench run: no sweep file given; running the bundled default sweep %s\n",
                  sweep_path.c_str());
   }
   if (!fs::exists(sweep_path)) Fail(sweep_path, ": no such sweep file");

@@ -30,9 +30,10 @@ constexpr const char* kUsage =
     "  suites perturb --suite PATH --kind K --seed N --out FILE  an answer-preserving OOD\n"
     "      sibling of the suite (gapbench suites perturb --help)\n"
     "  suites synth --seed N --out DIR ...  the synthetic world (gapbench suites synth --help)\n"
-    "  --format F    mmlu | humaneval | gsm8k | gapbench | arc | truthfulqa_mc1 | truthfulqa_mc2 |\n"
-    "                winogrande | piqa | boolq | hellaswag | icl_multiple_choice | icl_schema |\n"
-    "                icl_language_modeling (default: detected; docs/SUITES.md)\n"
+    "  --format F    mmlu | humaneval | gsm8k | gapbench | arc | truthfulqa_mc1 |\n"
+    "                truthfulqa_mc2 | winogrande | piqa | boolq | hellaswag |\n"
+    "                icl_multiple_choice | icl_schema | icl_language_modeling\n"
+    "                (default: detected; docs/SUITES.md)\n"
     "  --split S     MMLU split folder holding the scored items (default test)\n"
     "  --data-dir D  the shared data folder (default: $GAPBENCH_DATA_DIR or shared/data found\n"
     "                above the working directory or the executable)\n";
@@ -60,12 +61,12 @@ CommandSpec SubSpec(const char* name, const char* positionals, size_t min_pos, s
 }
 
 const CommandSpec& ListSpec() {
-  static const CommandSpec kSpec =
-      SubSpec("list", "[PATH...]", 0, SIZE_MAX,
-              "The default suites (the shared data folder's mmlu, humaneval, gsm8k and the lm-eval\n"
-              "tasks arc_easy, arc_challenge, truthfulqa_mc1/2, winogrande, piqa, boolq,\n"
-              "hellaswag whose files are there) and any PATH given.",
-              {});
+  static const CommandSpec kSpec = SubSpec(
+      "list", "[PATH...]", 0, SIZE_MAX,
+      "The default suites (the shared data folder's mmlu, humaneval, gsm8k and the lm-eval\n"
+      "tasks arc_easy, arc_challenge, truthfulqa_mc1/2, winogrande, piqa, boolq,\n"
+      "hellaswag whose files are there) and any PATH given.",
+      {});
   return kSpec;
 }
 

@@ -99,8 +99,7 @@ void Session::Attention(int64_t il, int64_t n_tokens) {
   const float softcap = hp.layer(il).attn_softcap;
   // A chunk of several tokens (or a wide group) reads each cached row many times: widen it once.
   if (!token_by_token_attention_ && n_tokens >= kRowsMinTokens &&
-      n_tokens * group >= kRowsMinQueries &&
-      AttentionRows(il, n_tokens, scale, softcap)) {
+      n_tokens * group >= kRowsMinQueries && AttentionRows(il, n_tokens, scale, softcap)) {
     return;
   }
   // One task per (token, head); each needs n_keys floats of scratch.

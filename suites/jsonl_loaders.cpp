@@ -258,8 +258,7 @@ void LoadNative(const std::string& file, std::string_view text, const Tags& defa
       if (!GetString(doc, "style", style_name, err)) return bad(err);
       const auto style = ParseStyle(style_name);
       if (!style) {
-        return bad(
-            StrCat("unknown style '", style_name, "' (letters, cloze, partial, qa, raw)"));
+        return bad(StrCat("unknown style '", style_name, "' (letters, cloze, partial, qa, raw)"));
       }
       const bool mc_style = *style == PromptStyle::kLetters || *style == PromptStyle::kCloze ||
                             *style == PromptStyle::kPartial;
@@ -285,8 +284,7 @@ void LoadNative(const std::string& file, std::string_view text, const Tags& defa
           item.metric = *metric;
         }
         // Language modelling scores one continuation; a choice needs something to beat.
-        if (item.metric == McMetric::kGreedy ? item.choices.size() != 1
-                                             : item.choices.size() < 2) {
+        if (item.metric == McMetric::kGreedy ? item.choices.size() != 1 : item.choices.size() < 2) {
           return bad(item.metric == McMetric::kGreedy ? "metric greedy needs exactly 1 choice"
                                                       : "\"choices\" needs at least 2 entries");
         }

@@ -94,9 +94,8 @@ Sidecar ReadSidecar(const fs::path& path) {
 
 // The lm-eval / llm-foundry formats loaded from one file (LoadSuiteChecked dispatches them).
 const std::vector<std::string> kTaskFormats = {
-    "arc",       "truthfulqa_mc1",      "truthfulqa_mc2", "winogrande",
-    "piqa",      "boolq",               "hellaswag",      "icl_multiple_choice",
-    "icl_schema", "icl_language_modeling"};
+    "arc",   "truthfulqa_mc1", "truthfulqa_mc2",      "winogrande", "piqa",
+    "boolq", "hellaswag",      "icl_multiple_choice", "icl_schema", "icl_language_modeling"};
 
 constexpr const char* kKnownFormats =
     "mmlu, humaneval, gsm8k, gapbench, arc, truthfulqa_mc1, truthfulqa_mc2, winogrande, piqa, "

@@ -52,7 +52,8 @@ LoadResult LoadSuiteChecked(const std::string& path, const LoadOptions& options 
 Suite LoadSuite(const std::string& path, const LoadOptions& options = {});
 
 // The format `path` holds (one of the names above), from its manifest, its name and its first
-// line (TruthfulQA's mc_task.json is truthfulqa_mc1 unless the manifest or --format says mc2). Throws Error naming the path when it cannot tell.
+// line (TruthfulQA's mc_task.json is truthfulqa_mc1 unless the manifest or --format says mc2).
+// Throws Error naming the path when it cannot tell.
 std::string DetectFormat(const std::string& path);
 
 // The whole file, gunzipped when it starts with the gzip magic. Throws Error naming the file.

@@ -69,7 +69,8 @@ struct LabelLines {
   std::vector<std::pair<size_t, std::string>> lines;
 };
 LabelLines ReadLabelLines(const std::string& path);
-// `jsonl` with its extension replaced by "-labels.lst" ("dir/valid.jsonl" -> "dir/valid-labels.lst").
+// `jsonl` with its extension replaced by "-labels.lst" ("dir/valid.jsonl" ->
+// "dir/valid-labels.lst").
 std::string LabelsPathFor(const std::string& jsonl);
 
 // The file without a leading UTF-8 byte-order mark.

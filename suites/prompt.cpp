@@ -231,8 +231,7 @@ ItemRequests BuildRequests(const Suite& suite, size_t item_index, const FewShotO
   const Item& item = suite.items[item_index];
   if (item.kind == ItemKind::kMultipleChoice) {
     for (size_t i = 0; i < r.prompt.continuations.size(); ++i) {
-      const std::string& ctx =
-          r.prompt.contexts.empty() ? r.prompt.context : r.prompt.contexts[i];
+      const std::string& ctx = r.prompt.contexts.empty() ? r.prompt.context : r.prompt.contexts[i];
       r.loglik.push_back({ctx, r.prompt.continuations[i]});
     }
   } else {

@@ -64,7 +64,8 @@ std::vector<KnownSuite> DefaultSuites(const std::string& data_dir) {
                 {"boolq", "boolq/dev.jsonl", "boolq"},
                 {"hellaswag", "hellaswag/hellaswag_val.jsonl", "hellaswag"}};
   for (const auto& t : kTasks) {
-    if (fs::is_regular_file(d / t.file, ec)) out.push_back({t.name, (d / t.file).string(), t.format});
+    if (fs::is_regular_file(d / t.file, ec))
+      out.push_back({t.name, (d / t.file).string(), t.format});
   }
   return out;
 }

@@ -60,8 +60,8 @@ TEST(CliEdges, RunWithoutASweepTakesTheBundledDefault) {
   ASSERT_NE(at, std::string::npos) << r.err;
   const size_t end = r.err.find('\n', at);
   const std::filesystem::path used = r.err.substr(at + lead.size(), end - at - lead.size());
-  EXPECT_TRUE(std::filesystem::equivalent(
-      used, testing::SourceDir() / "examples" / "default-sweep.json"))
+  EXPECT_TRUE(
+      std::filesystem::equivalent(used, testing::SourceDir() / "examples" / "default-sweep.json"))
       << used;
   // The sweep itself is valid (a mistake there would only show in the README's main job).
   const auto check = RunProcess({GapbenchBin(), "sweep", "validate", used.string()});

@@ -20,9 +20,7 @@ namespace {
 using testing::TempDir;
 using testing::WriteFile;
 
-std::filesystem::path LmEvalDir() {
-  return testing::SourceDir() / "tests" / "fixtures" / "lmeval";
-}
+std::filesystem::path LmEvalDir() { return testing::SourceDir() / "tests" / "fixtures" / "lmeval"; }
 
 // tests/fixtures/lmeval/mmlu_tiny: test/college_physics_test.csv holds one row whose question is
 // "  What is g?\n" (quoted) with choices "9.8 m/s^2", " 10 N ", "1 J", "0"; dev/ holds "Unit of
@@ -43,7 +41,8 @@ LmEvalRequest LmEval(const std::string& name, const std::string& id) {
     LmEvalRequest r;
     r.context = item.HasMember("prompt") ? item["prompt"].GetString() : item["context"].GetString();
     if (item.HasMember("continuations")) {
-      for (const auto& c : item["continuations"].GetArray()) r.continuations.push_back(c.GetString());
+      for (const auto& c : item["continuations"].GetArray())
+        r.continuations.push_back(c.GetString());
     }
     return r;
   }
