@@ -482,7 +482,7 @@ std::optional<SynthBlock> ParseSynth(Checker& ck, const Value& v, const std::str
 void ParseSuites(const Value& root, Checker& ck, Sweep& sw, NameTable& names, int64_t samples) {
   const Value* arr = ck.Array(root, "$", "suites", true, "suites {\"name\", \"path\", ...}");
   if (arr == nullptr) return;
-  const std::vector<std::string> kFormats = {"mmlu", "humaneval", "gsm8k", "gapbench"};
+  const std::vector<std::string>& kFormats = suites::SuiteFormats();
   for (rapidjson::SizeType i = 0; i < arr->Size(); ++i) {
     const std::string path = StrCat("$.suites[", i, "]");
     const Value& s = (*arr)[i];

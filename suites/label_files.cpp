@@ -29,9 +29,18 @@ LabelLines ReadLabelLines(const std::string& path) {
   if (!fs::is_regular_file(path, ec)) return out;
   out.found = true;
   const std::string text = ReadSuiteFile(path);
-  ForEachLine(StripBom(text), [&](size_t line_no, std::string_view line) {
-    out.lines.emplace_back(line_no, std::string(Trim(line)));
-  });
+  const std::string_view t = StripBom(text);
+  size_t line_no = 0, pos = 0;
+  while (pos < t.size()) {
+    ++line_no;
+    size_t end = t.find('\n', pos);
+    if (end == std::string_view::npos) end = t.size();
+    out.lines.emplace_back(line_no, std::string(Trim(t.substr(pos, end - pos))));
+    pos = end + 1;
+  }
+  // A blank line inside the file would shift every later label by one: it stays, as an empty
+  // label the loaders report at its line. Blank lines at the end are only formatting.
+  while (!out.lines.empty() && out.lines.back().second.empty()) out.lines.pop_back();
   return out;
 }
 

@@ -97,6 +97,19 @@ const std::vector<std::string> kTaskFormats = {
     "arc",   "truthfulqa_mc1", "truthfulqa_mc2",      "winogrande", "piqa",
     "boolq", "hellaswag",      "icl_multiple_choice", "icl_schema", "icl_language_modeling"};
 
+}  // namespace
+
+const std::vector<std::string>& SuiteFormats() {
+  static const std::vector<std::string> all = [] {
+    std::vector<std::string> v = {"mmlu", "humaneval", "gsm8k", "gapbench"};
+    v.insert(v.end(), kTaskFormats.begin(), kTaskFormats.end());
+    return v;
+  }();
+  return all;
+}
+
+namespace {
+
 constexpr const char* kKnownFormats =
     "mmlu, humaneval, gsm8k, gapbench, arc, truthfulqa_mc1, truthfulqa_mc2, winogrande, piqa, "
     "boolq, hellaswag, icl_multiple_choice, icl_schema, icl_language_modeling";

@@ -56,6 +56,10 @@ Suite LoadSuite(const std::string& path, const LoadOptions& options = {});
 // Throws Error naming the path when it cannot tell.
 std::string DetectFormat(const std::string& path);
 
+// Every format a suite file can be read as, for `--format` and a sweep's "format" (mmlu,
+// humaneval, gsm8k, gapbench and the lm-eval / llm-foundry task formats).
+const std::vector<std::string>& SuiteFormats();
+
 // The whole file, gunzipped when it starts with the gzip magic. Throws Error naming the file.
 std::string ReadSuiteFile(const std::string& path);
 

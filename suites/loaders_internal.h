@@ -61,8 +61,9 @@ class IdSet {
 };
 
 // A label file line-aligned with a JSONL file (PIQA's valid-labels.lst, WinoGrande's
-// dev-labels.lst): the non-blank lines, trimmed, with their line numbers. Empty (and `found`
-// false) when the file does not exist.
+// dev-labels.lst): every line up to the last non-blank one, trimmed, with its line number (a
+// blank line inside the file is kept as "" so that it is reported, not silently skipped).
+// Empty (and `found` false) when the file does not exist.
 struct LabelLines {
   std::string file;
   bool found = false;

@@ -35,6 +35,12 @@ void LoadPiqa(const std::string& file, std::string_view text, const Tags& defaul
         return bad(StrCat("no label: ", labels.file, " has only ", labels.lines.size(), " lines"));
       }
       const auto& [label_line, lst] = labels.lines[index];
+      if (lst.empty()) {
+        issues.push_back({labels.file, label_line,
+                          StrCat("a blank line: the labels are line-aligned with ", file,
+                                 ", so it would shift every later label")});
+        return;
+      }
       if (!label.empty() && label != lst) {
         return bad(StrCat("\"label\" ", label, " disagrees with ", labels.file, ":", label_line,
                           " (", lst, ")"));

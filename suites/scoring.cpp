@@ -7,6 +7,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <limits>
 
 #include "common/error.h"
 
@@ -85,7 +86,11 @@ int ArgmaxAccNorm(std::span<const double> logprobs, std::span<const std::string>
   double best_score = 0.0;
   for (size_t i = 0; i < logprobs.size(); ++i) {
     const size_t len = Utf8Length(continuations[i]);
-    const double score = logprobs[i] / static_cast<double>(len == 0 ? 1 : len);
+    // lm-eval divides by len(choice) too, so an empty choice (a HellaSwag ending that was only a
+    // "[title]" artefact; its continuation still holds the delimiter, so ll < 0) scores
+    // ll / 0 = -inf and is never picked, unless every choice is empty (then the first).
+    const double score = len == 0 ? -std::numeric_limits<double>::infinity()
+                                   : logprobs[i] / static_cast<double>(len);
     if (best < 0 || score > best_score) {
       best = static_cast<int>(i);
       best_score = score;

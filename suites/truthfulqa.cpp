@@ -80,6 +80,12 @@ std::string SplitArray(std::string_view text, std::vector<Element>& out) {
       }
       if (c == ',' && depth == 0) break;
     }
+    // A closer with nothing open (one '}' too many) or an empty element (",,") would otherwise be
+    // read as an empty element again and again without moving: an error at its line.
+    if (i < text.size() && text[i] == '}') return StrCat("line ", line, ": unexpected '}'");
+    if (Trim(text.substr(start, i - start)).empty()) {
+      return StrCat("line ", line, ": an empty element in the array");
+    }
     out.push_back({start_line, Trim(text.substr(start, i - start))});
     if (i < text.size() && text[i] == ',') ++i;
   }

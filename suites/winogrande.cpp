@@ -35,6 +35,12 @@ void LoadWinogrande(const std::string& file, std::string_view text, const Tags& 
         return bad(StrCat("no label: ", labels.file, " has only ", labels.lines.size(), " lines"));
       }
       const auto& [label_line, label] = labels.lines[index];
+      if (label.empty()) {
+        issues.push_back({labels.file, label_line,
+                          StrCat("a blank line: the labels are line-aligned with ", file,
+                                 ", so it would shift every later label")});
+        return;
+      }
       if (!answer.empty() && answer != label) {
         return bad(StrCat("\"answer\" ", answer, " disagrees with ", labels.file, ":", label_line,
                           " (", label, ")"));

@@ -32,6 +32,26 @@ bool HasError(const SweepCheck& c, std::initializer_list<std::string_view> parts
   });
 }
 
+// The lm-eval task formats are valid in a sweep; TruthfulQA's MC2 must be named there, since its
+// file is detected as MC1 (a sweep could not score the leaderboard's TruthfulQA metric; review
+// finding).
+TEST(Sweep, TaskFormatsAreAcceptedAndMc2IsKept) {
+  TempDir dir;
+  WriteFile(dir / "mc_task.json",
+            R"([{"question": "Q?", "mc1_targets": {"t": 1, "f": 0},
+                "mc2_targets": {"t": 1, "t2": 1, "f": 0}}])");
+  WriteFile(dir / "sweep.json", StrCat(R"({"name": "tqa",
+    "models": [{"alias": "m", "path": ")",
+                                       testing::FixtureModel().string(), R"("}],
+    "engines": [{"name": "base"}],
+    "suites": [{"name": "tqa2", "path": "mc_task.json", "format": "truthfulqa_mc2"}],
+    "grid": {"model": ["m"], "engine": ["base"], "suite": ["tqa2"]}})"));
+  const SweepCheck c = CheckSweepFile((dir / "sweep.json").string());
+  ASSERT_TRUE(c.ok()) << AllErrors(c);
+  ASSERT_EQ(c.sweep.suites.size(), 1u);
+  EXPECT_EQ(c.sweep.suites[0].format, "truthfulqa_mc2");
+}
+
 TEST(Sweep, ExampleShapeIsAccepted) {
   TempDir dir;
   testing::WriteExampleFiles(dir.path());

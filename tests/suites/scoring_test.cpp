@@ -27,6 +27,11 @@ TEST(Scoring, AccAndAccNormByCharacters) {
   const std::vector<double> lp2 = {-4.0, -4.2};
   const std::vector<std::string> cont2 = {" abcd", " \u00e9t\u00e9!"};  // 5 chars vs 5 chars
   EXPECT_EQ(ArgmaxAccNorm(lp2, cont2), 0);
+  // An empty choice (a HellaSwag ending that was only "[title]") is never picked by acc_norm:
+  // lm-eval divides its log-likelihood by len("") = 0, giving -inf (it won with length 1).
+  const std::vector<double> lp3 = {-0.5, -40.0};
+  const std::vector<std::string> cont3 = {"", "a long and unlikely ending"};
+  EXPECT_EQ(ArgmaxAccNorm(lp3, cont3), 1);
   EXPECT_EQ(ArgmaxAcc(std::vector<double>{-1.0, -1.0}), 0);  // ties: first, as numpy
   EXPECT_EQ(ArgmaxAcc({}), -1);
 }

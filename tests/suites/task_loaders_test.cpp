@@ -189,6 +189,17 @@ TEST(TaskLoaders, TruthfulQaBadQuestionsNamedByLine) {
   const LoadResult open = LoadSuiteChecked(f.string(), {.format = "truthfulqa_mc1"});
   ASSERT_EQ(open.issues.size(), 1u);
   EXPECT_NE(open.issues[0].message.find("not closed"), std::string::npos);
+  // One '}' too many, or an empty element: an issue at its line (the first hung the loader,
+  // reading an empty element at the stray '}' forever; review finding).
+  WriteFile(f, "[{\"question\":\"q\",\"mc1_targets\":{\"a\":1,\"b\":0}}}]");
+  const LoadResult stray = LoadSuiteChecked(f.string(), {.format = "truthfulqa_mc1"});
+  ASSERT_EQ(stray.issues.size(), 1u);
+  EXPECT_NE(stray.issues[0].message.find("unexpected '}'"), std::string::npos);
+  WriteFile(f, "[\n{\"question\":\"q\",\"mc1_targets\":{\"a\":1,\"b\":0}},\n,\n]");
+  const LoadResult empty = LoadSuiteChecked(f.string(), {.format = "truthfulqa_mc1"});
+  ASSERT_EQ(empty.issues.size(), 1u);
+  EXPECT_NE(empty.issues[0].message.find("line 3: an empty element"), std::string::npos)
+      << empty.issues[0].message;
 }
 
 TEST(TaskLoaders, WinograndeLabelsFromJsonlOrLst) {
@@ -242,6 +253,21 @@ TEST(TaskLoaders, PiqaLabelsLineAligned) {
   WriteFile(dir / "valid-labels.lst", "1\n");
   r = LoadSuiteChecked(f.string());
   EXPECT_TRUE(HasIssue(r, f.string(), 3, "has only 1 lines"));
+  // A blank line inside the label file would shift every later label: reported at its line
+  // (it was skipped, so item 2 silently took line 3's label; review finding). Blank lines at
+  // the end are only formatting.
+  WriteFile(f,
+            "{\"goal\": \"g0\", \"sol1\": \"a\", \"sol2\": \"b\"}\n"
+            "{\"goal\": \"g1\", \"sol1\": \"a\", \"sol2\": \"b\"}\n"
+            "{\"goal\": \"g2\", \"sol1\": \"a\", \"sol2\": \"b\"}\n");
+  WriteFile(dir / "valid-labels.lst", "1\n\n0\n1\n\n\n");
+  r = LoadSuiteChecked(f.string());
+  EXPECT_TRUE(HasIssue(r, (dir / "valid-labels.lst").string(), 2, "a blank line"))
+      << ::testing::PrintToString(Issues(r));
+  ASSERT_EQ(r.suite.items.size(), 2u) << ::testing::PrintToString(Issues(r));
+  EXPECT_EQ(r.suite.items[0].gold, 1);
+  EXPECT_EQ(r.suite.items[1].gold, 0);  // line 3's label goes to the third item, as aligned
+  EXPECT_EQ(r.suite.items[1].id, "piqa/2");
 }
 
 TEST(TaskLoaders, BoolqBothForms) {
