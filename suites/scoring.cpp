@@ -90,7 +90,7 @@ int ArgmaxAccNorm(std::span<const double> logprobs, std::span<const std::string>
     // "[title]" artefact; its continuation still holds the delimiter, so ll < 0) scores
     // ll / 0 = -inf and is never picked, unless every choice is empty (then the first).
     const double score = len == 0 ? -std::numeric_limits<double>::infinity()
-                                   : logprobs[i] / static_cast<double>(len);
+                                  : logprobs[i] / static_cast<double>(len);
     if (best < 0 || score > best_score) {
       best = static_cast<int>(i);
       best_score = score;
