@@ -163,7 +163,7 @@ def StageTokenizer(world: Path, work: Path) -> None:
     for suite in sorted(world.glob("*.jsonl")):
         for line in suite.read_text(encoding="utf-8").splitlines():
             item = json.loads(line)
-            text = item.get("prompt") or item.get("context") or ""
+            text = item.get("prompt") or item.get("question") or ""
             text += item.get("solution", "") + max((c for c in item.get("choices", [])),
                                                   key=len, default="")
             longest = max(longest, len(tok.encode(text).ids) + 8)
