@@ -82,11 +82,7 @@ namespace detail {
 void LoadHellaswag(const std::string& file, std::string_view text, const Tags& defaults,
                    Suite& suite, std::vector<LoadIssue>& issues) {
   IdSet ids;
-  size_t row = 0;
-  ForEachLine(text, [&](size_t line_no, std::string_view line) {
-    const size_t index = row++;
-    rapidjson::Document doc;
-    if (!ParseLine(file, line_no, line, doc, issues)) return;
+  ForEachJsonLine(file, text, issues, [&](size_t line_no, size_t index, rapidjson::Document& doc) {
     auto bad = [&](const std::string& why) { issues.push_back({file, line_no, why}); };
     Item item;
     item.kind = ItemKind::kMultipleChoice;

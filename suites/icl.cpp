@@ -18,11 +18,7 @@ namespace gapbench::suites::detail {
 void LoadIcl(const std::string& file, std::string_view text, const std::string& format,
              const Tags& defaults, Suite& suite, std::vector<LoadIssue>& issues) {
   const std::string short_name = format.substr(4);  // without "icl_"
-  size_t row = 0;
-  ForEachLine(text, [&](size_t line_no, std::string_view line) {
-    const size_t index = row++;
-    rapidjson::Document doc;
-    if (!ParseLine(file, line_no, line, doc, issues)) return;
+  ForEachJsonLine(file, text, issues, [&](size_t line_no, size_t index, rapidjson::Document& doc) {
     auto bad = [&](const std::string& why) { issues.push_back({file, line_no, why}); };
     Item item;
     item.kind = ItemKind::kMultipleChoice;

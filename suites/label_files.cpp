@@ -44,4 +44,42 @@ LabelLines ReadLabelLines(const std::string& path) {
   return out;
 }
 
+void ReportExtraLabels(const LabelLines& labels, size_t rows, const std::string& file,
+                       std::vector<LoadIssue>& issues) {
+  if (labels.found && labels.lines.size() > rows) {
+    issues.push_back(
+        {labels.file, labels.lines[rows].first,
+         StrCat("more labels (", labels.lines.size(), ") than items (", rows, ") in ", file)});
+  }
+}
+
+bool MergeLineLabel(const LabelLines& labels, size_t index, std::string_view key,
+                    const std::string& file, size_t line_no, std::string& label, size_t& label_line,
+                    std::vector<LoadIssue>& issues) {
+  label_line = 0;
+  if (!labels.found) return true;
+  if (index >= labels.lines.size()) {
+    issues.push_back(
+        {file, line_no,
+         StrCat("no label: ", labels.file, " has only ", labels.lines.size(), " lines")});
+    return false;
+  }
+  const auto& [at, value] = labels.lines[index];
+  if (value.empty()) {
+    issues.push_back({labels.file, at,
+                      StrCat("a blank line: the labels are line-aligned with ", file,
+                             ", so it would shift every later label")});
+    return false;
+  }
+  if (!label.empty() && label != value) {
+    issues.push_back(
+        {file, line_no,
+         StrCat(key, " ", label, " disagrees with ", labels.file, ":", at, " (", value, ")")});
+    return false;
+  }
+  label = value;
+  label_line = at;
+  return true;
+}
+
 }  // namespace gapbench::suites::detail

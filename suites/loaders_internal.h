@@ -70,6 +70,16 @@ struct LabelLines {
   std::vector<std::pair<size_t, std::string>> lines;
 };
 LabelLines ReadLabelLines(const std::string& path);
+// The label of the `index`-th item of `file`: `label` holds the line's own label ("" when the
+// line has none, `key` names it in messages) and gets the label file's value when there is one;
+// `label_line` is then that value's line (else 0). False, with the issue recorded, when the label
+// file has no such line, the line is blank (it would shift every later label) or the two disagree.
+// A label file longer than the `rows` lines of `file` it labels: an issue at its first extra line.
+void ReportExtraLabels(const LabelLines& labels, size_t rows, const std::string& file,
+                       std::vector<LoadIssue>& issues);
+bool MergeLineLabel(const LabelLines& labels, size_t index, std::string_view key,
+                    const std::string& file, size_t line_no, std::string& label, size_t& label_line,
+                    std::vector<LoadIssue>& issues);
 // `jsonl` with its extension replaced by "-labels.lst" ("dir/valid.jsonl" ->
 // "dir/valid-labels.lst").
 std::string LabelsPathFor(const std::string& jsonl);
@@ -92,6 +102,21 @@ void ForEachLine(std::string_view text, Fn&& fn) {
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
     fn(line_no, line);
   }
+}
+
+// Calls fn(line_no, index, doc) for every non-blank line of `text` that is a JSON object (a line
+// that is not is an issue at its line); `index` counts the non-blank lines from 0, the position a
+// line-aligned label file uses. Returns the number of non-blank lines.
+template <typename Fn>
+size_t ForEachJsonLine(const std::string& file, std::string_view text,
+                       std::vector<LoadIssue>& issues, Fn&& fn) {
+  size_t rows = 0;
+  ForEachLine(text, [&](size_t line_no, std::string_view line) {
+    const size_t index = rows++;
+    rapidjson::Document doc;
+    if (ParseLine(file, line_no, line, doc, issues)) fn(line_no, index, doc);
+  });
+  return rows;
 }
 
 std::string_view Trim(std::string_view s);

@@ -26,6 +26,7 @@
 #include "engine/model.h"
 #include "engine/session.h"
 #include "tests/engine/fixture_util.h"
+#include "tests/engine/logits_error.h"
 
 namespace gapbench::engine {
 namespace {
@@ -45,25 +46,8 @@ Bounds BoundsFor(const std::string& wtype) {
   return {6e-2, 1.0};  // q4_0
 }
 
-double MaxAbs(const float* v, int64_t n) {
-  double m = 0;
-  for (int64_t i = 0; i < n; ++i) m = std::max(m, std::fabs(static_cast<double>(v[i])));
-  return m;
-}
-
-// Largest |engine - reference| over all positions, divided by the reference's max |logit|.
-double RelError(const Session& s, const std::vector<float>& ref, int64_t n_vocab) {
-  const double scale = MaxAbs(ref.data(), static_cast<int64_t>(ref.size()));
-  double err = 0;
-  for (int64_t r = 0; r < s.n_logit_rows(); ++r) {
-    auto row = s.Logits(r);
-    for (int64_t i = 0; i < n_vocab; ++i) {
-      err = std::max(err, std::fabs(static_cast<double>(row[static_cast<size_t>(i)]) -
-                                    ref[static_cast<size_t>(r * n_vocab + i)]));
-    }
-  }
-  return err / scale;
-}
+using testing::MaxAbs;
+using testing::RelError;
 
 class ForwardFixture : public ::testing::TestWithParam<std::string> {};
 

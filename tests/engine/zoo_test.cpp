@@ -18,6 +18,7 @@
 #include "engine/session.h"
 #include "engine/tokenizer.h"
 #include "tests/engine/fixture_util.h"
+#include "tests/engine/logits_error.h"
 #include "tests/test_util.h"
 
 namespace gapbench::engine {
@@ -116,23 +117,7 @@ TEST(Zoo, TokenizerEncodesExactlyAsHf) {
   EXPECT_EQ(with_bos.front(), tf.bos_id);
 }
 
-double MaxAbs(const std::vector<float>& v) {
-  double m = 0;
-  for (float x : v) m = std::max(m, std::fabs(static_cast<double>(x)));
-  return m;
-}
-
-double RelError(const Session& s, const std::vector<float>& ref, int64_t n_vocab) {
-  double err = 0;
-  for (int64_t r = 0; r < s.n_logit_rows(); ++r) {
-    auto row = s.Logits(r);
-    for (int64_t i = 0; i < n_vocab; ++i) {
-      err = std::max(err, std::fabs(static_cast<double>(row[static_cast<size_t>(i)]) -
-                                    ref[static_cast<size_t>(r * n_vocab + i)]));
-    }
-  }
-  return err / MaxAbs(ref);
-}
+using testing::RelError;
 
 class ZooForward : public ::testing::TestWithParam<std::string> {};
 
