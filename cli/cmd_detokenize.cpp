@@ -30,7 +30,9 @@ int CmdDetokenize(const Argv& argv) {
   const std::string model_path = args.Require("model");
   CheckInputFile(model_path, "--model");
   const std::vector<int32_t> ids = ParseIntList(args.Require("tokens"), "detokenize --tokens");
-  const auto tokenizer = engine::Tokenizer::FromGguf(*engine::GgufFile::Open(model_path));
+  // Ids to text does not pre-tokenize, so an unknown pre-tokenizer changes nothing here.
+  const auto tokenizer = engine::Tokenizer::FromGguf(
+      *engine::GgufFile::Open(model_path), engine::TokenizerOptions{.allow_unknown_pre = true});
   const std::string text = tokenizer->Decode(ids);
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fputc('\n', stdout);

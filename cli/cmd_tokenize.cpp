@@ -26,7 +26,10 @@ const CommandSpec& Spec() {
                   {"json", "", "print {\"tokens\": [...], \"pieces\": [...]} instead of ids"},
                   {"bos", "", "add BOS (default: what the vocabulary asks for)"},
                   {"no-bos", "", "do not add BOS"},
-                  {"special", "", "text matching control tokens becomes those tokens"}},
+                  {"special", "", "text matching control tokens becomes those tokens"},
+                  {"allow-unknown-pre-tokenizer", "",
+                   "tokenize a vocabulary whose tokenizer.ggml.pre gapbench does not know with "
+                   "llama.cpp's 'default' pre-tokenizer (refused otherwise)"}},
       .exclusive = {{"text", "file"}, {"bos", "no-bos"}},
       .one_required = {{"text", "file"}},
   };
@@ -52,7 +55,9 @@ int CmdTokenize(const Argv& argv) {
   CheckInputFile(model_path, "--model");
   const std::string text = args.Has("text") ? *args.Get("text") : ReadWholeFile(*args.Get("file"));
 
-  const auto tokenizer = engine::Tokenizer::FromGguf(*engine::GgufFile::Open(model_path));
+  const auto tokenizer = engine::Tokenizer::FromGguf(
+      *engine::GgufFile::Open(model_path),
+      engine::TokenizerOptions{.allow_unknown_pre = args.Has("allow-unknown-pre-tokenizer")});
   bool add_bos = tokenizer->add_bos_default();
   if (args.Has("bos")) add_bos = true;
   if (args.Has("no-bos")) add_bos = false;

@@ -34,6 +34,14 @@ std::string ModelMetadataJson(const ModelSpec& model) {
   WriteJsonString(w, kModelIdentityScheme);
   w.Key("sampled");
   w.Bool(model.identity.sampled);
+  // The tokenizer's pre-tokenizer, and the fallback an unknown one runs with (the sweep only
+  // validates when the engines allow it): token ids, and so results, depend on it.
+  w.Key("pre_tokenizer");
+  WriteJsonString(w, model.pre_tokenizer);
+  if (!model.pre_tokenizer_known) {
+    w.Key("pre_tokenizer_fallback");
+    WriteJsonString(w, "default");
+  }
   // Shape and size for the reports' cost figures (reports/cost_metrics.cpp reads these keys).
   if (model.hparams) {
     const engine::HParams& hp = *model.hparams;

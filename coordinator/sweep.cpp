@@ -17,6 +17,7 @@
 #include "coordinator/synth_world.h"
 #include "engine/gguf.h"
 #include "engine/model.h"
+#include "engine/pretokenizer.h"
 #include "suites/loaders.h"
 #include "suites/prompt.h"
 #include "world/generate.h"
@@ -282,6 +283,10 @@ void ParseModels(const Value& root, Checker& ck, Sweep& sw, NameTable& names) {
             spec.tensor_bytes += t.n_bytes;
           }
           spec.hparams = engine::ReadHParams(*file);
+          spec.pre_tokenizer = file->GetString("tokenizer.ggml.pre").value_or("");
+          spec.pre_tokenizer_known =
+              file->GetString("tokenizer.ggml.model").value_or("") != "gpt2" ||
+              engine::LookupPreTokenizer(spec.pre_tokenizer).known;
         } catch (const Error& e) {
           ck.Add(path + ".path", StrCat("not a usable GGUF model: ", e.what()));
         }
@@ -730,6 +735,15 @@ static void CheckConfigsAgainstModels(Checker& ck, const Sweep& sw) {
     if (!seen.insert({c.model, c.engine}).second) continue;
     const ModelSpec& m = sw.models[c.model];
     if (!m.hparams) continue;  // an unusable file was reported with the model already
+    const EngineSpec& engine = sw.engines[c.engine];
+    if (!m.pre_tokenizer_known && !engine.config.allow_unknown_pre_tokenizer) {
+      ck.Add(StrCat("$.engines[", c.engine, "].config"),
+             StrCat("'", engine.name, "' does not suit model '", m.alias, "': ", m.path,
+                    " has an unknown pre-tokenizer '", m.pre_tokenizer,
+                    "' (tokenizer.ggml.pre), so its token ids would differ from the model's own "
+                    "tokenizer; add \"allow_unknown_pre_tokenizer\": true to this engine's "
+                    "config to use llama.cpp's 'default' pre-tokenizer anyway"));
+    }
     try {
       sw.engines[c.engine].config.Validate(*m.hparams, m.path);
     } catch (const Error& e) {

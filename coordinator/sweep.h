@@ -30,6 +30,10 @@ struct ModelSpec {
   std::optional<engine::HParams> hparams;
   int64_t parameters = 0;     // sum of tensor element counts
   uint64_t tensor_bytes = 0;  // sum of tensor data bytes (the native weights)
+  // tokenizer.ggml.pre, and whether gapbench knows it (a byte-level BPE vocabulary with an
+  // unknown one needs an engine with allow_unknown_pre_tokenizer, which falls back to "default").
+  std::string pre_tokenizer;
+  bool pre_tokenizer_known = true;
 };
 
 struct EngineSpec {

@@ -121,6 +121,9 @@ EngineConfig EngineConfig::FromJson(std::string_view json, std::string_view sour
       c.kv_heads = GetInt(v, source, key, 0, 4096);
     } else if (key == "threads") {
       c.threads = static_cast<int>(GetInt(v, source, key, 0, 4096));
+    } else if (key == "allow_unknown_pre_tokenizer") {
+      if (!v.IsBool()) Fail(source, ": '", key, "' must be true or false");
+      c.allow_unknown_pre_tokenizer = v.GetBool();
     } else if (key == "context") {
       c.context = GetInt(v, source, key, 0, kMaxContext);
     } else if (key == "batch") {
@@ -197,7 +200,7 @@ EngineConfig EngineConfig::FromJson(std::string_view json, std::string_view sour
     } else {
       UnknownKey(source, "", key,
                  {"weights", "kv_cache", "kv_heads", "sliding_window", "kv_sharing", "threads",
-                  "context", "batch"});
+                  "context", "batch", "allow_unknown_pre_tokenizer"});
     }
   }
   // Canonical defaults for fields a mode does not use, so equal behaviour hashes equally.
@@ -332,6 +335,11 @@ std::string EngineConfig::Canonical() const {
   w.Int64(context);
   w.Key("batch");
   w.Int64(batch);
+  // Written only when set, so the hashes of every configuration without it stay as they were.
+  if (allow_unknown_pre_tokenizer) {
+    w.Key("allow_unknown_pre_tokenizer");
+    w.Bool(true);
+  }
   w.EndObject();
   return buf.GetString();
 }

@@ -5,7 +5,7 @@
 //    "kv_cache": "f32|f16|q8_0",
 //    "kv_heads": 0, "sliding_window": {"window": 0, "layers": "none|alternate|all|native|global"},
 //    "kv_sharing": {"mode": "none|adjacent|tail", "group": 2, "from_layer": 0},
-//    "threads": 0, "context": 0, "batch": 0}
+//    "threads": 0, "context": 0, "batch": 0, "allow_unknown_pre_tokenizer": false}
 // Not here: applying the settings (model.cpp applies weights and kv_heads, session.cpp the rest).
 #pragma once
 
@@ -52,6 +52,10 @@ struct EngineConfig {
   int threads = 0;      // 0 = all cores
   int64_t context = 0;  // 0 = the model's training context (engine::ContextFor)
   int64_t batch = 0;    // 0 = 256 tokens per forward chunk
+  // A byte-level BPE vocabulary whose tokenizer.ggml.pre gapbench does not know is refused (its
+  // token ids would differ from the model's own tokenizer); true falls back to llama.cpp's
+  // "default" pre-tokenizer, and the results record the fallback.
+  bool allow_unknown_pre_tokenizer = false;
 
   // Parses a JSON object; `source` names it in errors ("--config", a file name, ...).
   static EngineConfig FromJson(std::string_view json, std::string_view source);

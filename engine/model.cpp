@@ -22,7 +22,8 @@ std::unique_ptr<Model> Model::Load(const std::string& path, const EngineConfig& 
   m->LoadHParams();
   CheckTensorTypes(*m->file_);
   config.Validate(m->hp_, path);
-  m->tokenizer_ = Tokenizer::FromGguf(*m->file_);
+  m->tokenizer_ = Tokenizer::FromGguf(
+      *m->file_, TokenizerOptions{.allow_unknown_pre = config.allow_unknown_pre_tokenizer});
   m->BindWeights();
   m->ApplyKvHeads();
   m->ApplyWeightType();

@@ -322,34 +322,56 @@ std::vector<Rule> RulesFor(PreTokenizer kind) {
 
 }  // namespace
 
-PreTokenizerInfo LookupPreTokenizer(std::string_view name) {
-  const auto is = [&](std::initializer_list<std::string_view> names) {
-    return std::find(names.begin(), names.end(), name) != names.end();
-  };
+namespace {
+
+struct NamedPreTokenizer {
+  std::string_view name;
   PreTokenizerInfo info;
-  if (name.empty() || name == "default") {
-    info.kind = PreTokenizer::kDefault;
-  } else if (is({"llama3", "llama-v3", "llama-bpe", "falcon3", "pixtral"})) {
-    info = {PreTokenizer::kLlama3, true, /*ignore_merges=*/true, /*add_bos=*/true};
-  } else if (is({"dbrx", "smaug-bpe"})) {
-    info.kind = PreTokenizer::kLlama3;
-  } else if (is({"qwen2", "deepseek-r1-qwen", "stablelm2", "megrez"})) {
-    info.kind = PreTokenizer::kQwen2;
-  } else if (is({"gpt-2", "phi-2", "mpt", "olmo", "jais", "jina-es", "jina-de", "exaone4"})) {
-    info.kind = PreTokenizer::kGpt2;
-  } else if (is({"starcoder", "smollm", "refact", "command-r", "codeshell", "exaone",
-                 "minerva-7b"})) {
-    info.kind = PreTokenizer::kStarcoder;
-  } else if (name == "falcon") {
-    info.kind = PreTokenizer::kFalcon;
-  } else if (name == "deepseek-llm") {
-    info.kind = PreTokenizer::kDeepseekLlm;
-  } else if (name == "deepseek-coder") {
-    info.kind = PreTokenizer::kDeepseekCoder;
-  } else {
-    info.known = false;
+};
+
+// llama.cpp's tokenizer.ggml.pre names, grouped by the splitting they use (llama-vocab.cpp).
+const std::vector<NamedPreTokenizer>& PreTokenizerTable() {
+  static const std::vector<NamedPreTokenizer> table = [] {
+    std::vector<NamedPreTokenizer> t;
+    const auto add = [&](std::initializer_list<std::string_view> names, PreTokenizerInfo info) {
+      for (auto n : names) t.push_back({n, info});
+    };
+    add({"default"}, {PreTokenizer::kDefault});
+    add({"llama3", "llama-v3", "llama-bpe", "falcon3", "pixtral"},
+        {PreTokenizer::kLlama3, true, /*ignore_merges=*/true, /*add_bos=*/true});
+    add({"dbrx", "smaug-bpe"}, {PreTokenizer::kLlama3});
+    add({"qwen2", "deepseek-r1-qwen", "stablelm2", "megrez"}, {PreTokenizer::kQwen2});
+    add({"gpt-2", "phi-2", "mpt", "olmo", "jais", "jina-es", "jina-de", "exaone4"},
+        {PreTokenizer::kGpt2});
+    add({"starcoder", "smollm", "refact", "command-r", "codeshell", "exaone", "minerva-7b"},
+        {PreTokenizer::kStarcoder});
+    add({"falcon"}, {PreTokenizer::kFalcon});
+    add({"deepseek-llm"}, {PreTokenizer::kDeepseekLlm});
+    add({"deepseek-coder"}, {PreTokenizer::kDeepseekCoder});
+    return t;
+  }();
+  return table;
+}
+
+}  // namespace
+
+PreTokenizerInfo LookupPreTokenizer(std::string_view name) {
+  if (name.empty()) return {};  // absent: llama.cpp's "default"
+  for (const auto& e : PreTokenizerTable()) {
+    if (e.name == name) return e.info;
   }
-  return info;
+  PreTokenizerInfo unknown;
+  unknown.known = false;
+  return unknown;
+}
+
+std::string KnownPreTokenizerNames() {
+  std::string all;
+  for (const auto& e : PreTokenizerTable()) {
+    if (!all.empty()) all += ", ";
+    all += e.name;
+  }
+  return all;
 }
 
 std::vector<uint32_t> PreTokenize(PreTokenizer kind, std::span<const uint32_t> cps) {

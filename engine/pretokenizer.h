@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -26,13 +27,15 @@ enum class PreTokenizer {
 
 struct PreTokenizerInfo {
   PreTokenizer kind = PreTokenizer::kDefault;
-  bool known = true;           // false: the name was not recognised (caller warns)
+  bool known = true;           // false: the name was not recognised (LoadVocab refuses it)
   bool ignore_merges = false;  // llama3: a word that is already a token is not merged
   bool add_bos = false;        // llama.cpp's add_bos default for this pre-tokenizer
 };
 
 // Maps a `tokenizer.ggml.pre` value (empty = absent) to a pre-tokenizer.
 PreTokenizerInfo LookupPreTokenizer(std::string_view name);
+// Every name LookupPreTokenizer knows, comma-separated (for messages).
+std::string KnownPreTokenizerNames();
 
 // Splits `cps` into words; returns the length (in code points) of each word, in order. The
 // lengths sum to cps.size() and none is zero.

@@ -57,8 +57,10 @@ std::string Quoted(const std::vector<std::string>& text, int32_t id) {
 }  // namespace
 
 void CheckSameVocabulary(const Model& target, const Model& draft) {
-  const auto tv = LoadVocab(target.file());
-  const auto dv = LoadVocab(draft.file());
+  // Both models are loaded already (their own settings decided about the pre-tokenizer): here
+  // only the vocabularies are compared.
+  const auto tv = LoadVocab(target.file(), /*allow_unknown_pre=*/true);
+  const auto dv = LoadVocab(draft.file(), /*allow_unknown_pre=*/true);
   const int32_t n = std::min(tv->n_vocab(), dv->n_vocab());
   int32_t first = -1;
   for (int32_t id = 0; id < n && first < 0; ++id) {

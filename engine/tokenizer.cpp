@@ -78,8 +78,9 @@ std::vector<Fragment> Partition(const Vocab& vocab, std::string_view text, bool 
 Tokenizer::Tokenizer(std::unique_ptr<Vocab> vocab) : vocab_(std::move(vocab)) {}
 Tokenizer::~Tokenizer() = default;
 
-std::unique_ptr<Tokenizer> Tokenizer::FromGguf(const GgufFile& file) {
-  return std::unique_ptr<Tokenizer>(new Tokenizer(LoadVocab(file)));
+std::unique_ptr<Tokenizer> Tokenizer::FromGguf(const GgufFile& file,
+                                               const TokenizerOptions& options) {
+  return std::unique_ptr<Tokenizer>(new Tokenizer(LoadVocab(file, options.allow_unknown_pre)));
 }
 
 void Tokenizer::EncodeFragment(std::string_view text, bool after_special,
@@ -202,5 +203,6 @@ bool Tokenizer::IsEog(int32_t id) const {
 }
 std::string_view Tokenizer::model_kind() const { return vocab_->model; }
 std::string_view Tokenizer::pre() const { return vocab_->pre_name; }
+bool Tokenizer::pre_fallback() const { return vocab_->pre_fallback; }
 
 }  // namespace gapbench::engine

@@ -17,11 +17,19 @@ namespace gapbench::engine {
 class GgufFile;
 struct Vocab;
 
+struct TokenizerOptions {
+  // Use llama.cpp's "default" pre-tokenizer for an unknown tokenizer.ggml.pre instead of
+  // refusing the file (EngineConfig::allow_unknown_pre_tokenizer).
+  bool allow_unknown_pre = false;
+};
+
 class Tokenizer {
  public:
   // Reads tokenizer.ggml.* from `file` and copies what it needs (the file may be closed
-  // afterwards). Throws Error naming the file on missing or inconsistent vocabulary data.
-  static std::unique_ptr<Tokenizer> FromGguf(const GgufFile& file);
+  // afterwards). Throws Error naming the file on missing or inconsistent vocabulary data, and on
+  // an unknown pre-tokenizer unless `options` allow it.
+  static std::unique_ptr<Tokenizer> FromGguf(const GgufFile& file,
+                                             const TokenizerOptions& options = {});
   ~Tokenizer();
   Tokenizer(const Tokenizer&) = delete;
   Tokenizer& operator=(const Tokenizer&) = delete;
@@ -50,6 +58,7 @@ class Tokenizer {
   bool IsEog(int32_t id) const;
   std::string_view model_kind() const;  // "gpt2" | "llama"
   std::string_view pre() const;         // tokenizer.ggml.pre as written ("" if absent)
+  bool pre_fallback() const;            // pre() is unknown and "default" is used (allowed)
 
  private:
   explicit Tokenizer(std::unique_ptr<Vocab> vocab);

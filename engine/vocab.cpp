@@ -4,8 +4,6 @@
 #include "engine/vocab.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <mutex>
 #include <set>
 
 #include "common/error.h"
@@ -64,18 +62,6 @@ void ReadSpecialId(const GgufFile& file, std::string_view key, int32_t n_vocab, 
          " tokens)");
   }
   id = static_cast<int32_t>(*v);
-}
-
-void WarnUnknownPreOnce(const std::string& name) {
-  static std::mutex mu;
-  static std::set<std::string> warned;
-  std::lock_guard<std::mutex> lock(mu);
-  if (warned.insert(name).second) {
-    std::fprintf(stderr,
-                 "gapbench: warning: unknown pre-tokenizer '%s' (tokenizer.ggml.pre), "
-                 "using 'default'; token ids may differ from the model's own tokenizer\n",
-                 name.c_str());
-  }
 }
 
 void LoadTokens(const GgufFile& file, Vocab& v) {
@@ -194,7 +180,7 @@ void BuildSpecialList(const GgufFile& file, Vocab& v) {
 
 }  // namespace
 
-std::unique_ptr<Vocab> LoadVocab(const GgufFile& file) {
+std::unique_ptr<Vocab> LoadVocab(const GgufFile& file, bool allow_unknown_pre) {
   auto v = std::make_unique<Vocab>();
   v->path = file.path();
   const auto model = file.GetString("tokenizer.ggml.model");
@@ -206,7 +192,18 @@ std::unique_ptr<Vocab> LoadVocab(const GgufFile& file) {
   if (v->model == "gpt2") {
     v->kind = VocabKind::kBpe;
     v->pre = LookupPreTokenizer(v->pre_name);
-    if (!v->pre.known) WarnUnknownPreOnce(v->pre_name);
+    if (!v->pre.known) {
+      // llama.cpp refuses these too ("unknown pre-tokenizer type"): the ids would differ from
+      // the model's own tokenizer, silently, in every result.
+      if (!allow_unknown_pre) {
+        Fail(file.path(), ": unknown pre-tokenizer '", v->pre_name,
+             "' (tokenizer.ggml.pre); gapbench knows: ", KnownPreTokenizerNames(),
+             ". Its token ids would differ from the model's own tokenizer. To use llama.cpp's "
+             "'default' pre-tokenizer anyway, set \"allow_unknown_pre_tokenizer\": true in the "
+             "engine settings (`gapbench tokenize`: --allow-unknown-pre-tokenizer)");
+      }
+      v->pre_fallback = true;
+    }
     v->bos = v->eos = 11;  // llama.cpp's defaults for gpt2 vocabularies
     v->add_bos = v->pre.add_bos;
   } else if (v->model == "llama") {

@@ -48,6 +48,7 @@ struct Vocab {
   std::string model;     // "gpt2" | "llama"
   std::string pre_name;  // tokenizer.ggml.pre as written ("" if absent)
   PreTokenizerInfo pre;
+  bool pre_fallback = false;  // pre_name is unknown and "default" is used instead (allowed)
 
   std::vector<std::string> text;  // [n_vocab]
   std::vector<float> score;       // [n_vocab], 0 when absent
@@ -79,8 +80,10 @@ struct Vocab {
   }
 };
 
-// Reads and validates the vocabulary of `file`. Throws Error naming the file on any problem.
-std::unique_ptr<Vocab> LoadVocab(const GgufFile& file);
+// Reads and validates the vocabulary of `file`. Throws Error naming the file on any problem,
+// including a byte-level BPE pre-tokenizer gapbench does not know, unless `allow_unknown_pre`
+// (then "default" is used and pre_fallback says so).
+std::unique_ptr<Vocab> LoadVocab(const GgufFile& file, bool allow_unknown_pre = false);
 
 // Byte-level BPE: pre-tokenizes `text` (invalid UTF-8 becomes U+FFFD) and appends the ids of
 // every word. `text` holds no special tokens.

@@ -9,6 +9,9 @@
 #include <string>
 
 #include "coordinator/expand.h"
+#include "coordinator/registration.h"
+#include "engine/gguf.h"
+#include "engine/gguf_writer.h"
 #include "tests/coordinator/sweep_fixture.h"
 
 namespace gapbench::coordinator {
@@ -328,6 +331,66 @@ TEST(Sweep, ConfigurationsAreCheckedAgainstEachModel) {
  "suites": [{"name": "mmlu", "path": "data/mmlu", "format": "mmlu"}],
  "grid": {"model": ["small"], "engine": ["base", "kv32"], "suite": ["mmlu"]}})");
   EXPECT_TRUE(CheckSweepFile((dir / "ok.json").string()).ok());
+}
+
+// Copies the fixture model with tokenizer.ggml.pre replaced by `pre`.
+void WriteModelWithPre(const fs::path& to, const std::string& pre) {
+  const auto src = engine::GgufFile::Open(testing::FixtureModel().string());
+  engine::GgufWriter w;
+  for (const auto& kv : src->metadata()) {
+    w.Set(std::string(kv.key), engine::GgufWriteValue::FromValue(kv.value));
+  }
+  w.SetString("tokenizer.ggml.pre", pre);
+  for (const auto& t : src->tensors()) {
+    w.AddTensor(engine::GgufTensorSpec{t.name, t.ne, t.type},
+                std::vector<uint8_t>(t.data, t.data + t.n_bytes));
+  }
+  fs::create_directories(to.parent_path());
+  w.WriteFile(to.string());
+}
+
+// A model whose pre-tokenizer gapbench does not know would be tokenized differently from its own
+// tokenizer: the sweep is refused at validation (not shard by shard on the workers) unless the
+// engine allows the fallback, and the model's row in the results records the unknown name.
+TEST(Sweep, UnknownPreTokenizerNeedsTheEnginesPermissionAndIsRecorded) {
+  TempDir dir;
+  testing::WriteExampleFiles(dir.path(), 20);
+  WriteModelWithPre(dir / "models" / "odd.gguf", "no-such-pre");
+  const auto sweep = [](const std::string& config) {
+    return std::string(R"({"name": "x",
+ "models": [{"alias": "odd", "path": "models/odd.gguf"}],
+ "engines": [{"name": "base", "config": )") +
+           config + R"(}],
+ "suites": [{"name": "mmlu", "path": "data/mmlu", "format": "mmlu"}],
+ "grid": {"model": ["odd"], "engine": ["base"], "suite": ["mmlu"]}})";
+  };
+  WriteFile(dir / "refused.json", sweep("{}"));
+  const SweepCheck refused = CheckSweepFile((dir / "refused.json").string());
+  EXPECT_TRUE(HasError(refused, {"$.engines[0].config", "'odd'", "unknown pre-tokenizer",
+                                 "'no-such-pre'", "allow_unknown_pre_tokenizer"}))
+      << AllErrors(refused);
+
+  WriteFile(dir / "allowed.json", sweep(R"({"allow_unknown_pre_tokenizer": true})"));
+  const SweepCheck allowed = CheckSweepFile((dir / "allowed.json").string());
+  ASSERT_TRUE(allowed.ok()) << AllErrors(allowed);
+  const Registration r =
+      BuildRegistration(allowed.sweep, ExpandSweep(allowed.sweep), "{}", RegistrationContext{});
+  ASSERT_EQ(r.models.size(), 1u);
+  EXPECT_NE(r.models[0].metadata_json.find(R"("pre_tokenizer":"no-such-pre")"), std::string::npos)
+      << r.models[0].metadata_json;
+  EXPECT_NE(r.models[0].metadata_json.find(R"("pre_tokenizer_fallback":"default")"),
+            std::string::npos)
+      << r.models[0].metadata_json;
+  // A known pre-tokenizer needs no permission and records no fallback.
+  WriteFile(dir / "known.json", std::string(testing::kExampleSweep));
+  const SweepCheck known = CheckSweepFile((dir / "known.json").string());
+  ASSERT_TRUE(known.ok()) << AllErrors(known);
+  const Registration rk =
+      BuildRegistration(known.sweep, ExpandSweep(known.sweep), "{}", RegistrationContext{});
+  EXPECT_NE(rk.models[0].metadata_json.find(R"("pre_tokenizer":"gpt-2")"), std::string::npos)
+      << rk.models[0].metadata_json;
+  EXPECT_EQ(rk.models[0].metadata_json.find("pre_tokenizer_fallback"), std::string::npos)
+      << rk.models[0].metadata_json;
 }
 
 // A key given twice, or bytes that are not UTF-8, are refused with their place: the last

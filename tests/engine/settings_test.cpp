@@ -407,5 +407,22 @@ TEST(Settings, CanonicalFormAndHashAreStable) {
   EXPECT_EQ(EngineConfig::FromJson(a.Canonical(), "canon").Canonical(), a.Canonical());
 }
 
+// The fallback for an unknown pre-tokenizer changes token ids, so it is part of the identity when
+// set; unset, the canonical form (and so every stored configuration hash) is as before.
+TEST(Settings, AllowUnknownPreTokenizerIsInTheIdentityOnlyWhenSet) {
+  const auto plain = EngineConfig::FromJson(R"({"kv_heads": 2})", "a");
+  EXPECT_FALSE(plain.allow_unknown_pre_tokenizer);
+  EXPECT_EQ(plain.Canonical().find("pre_tokenizer"), std::string::npos) << plain.Canonical();
+  const auto off =
+      EngineConfig::FromJson(R"({"kv_heads": 2, "allow_unknown_pre_tokenizer": false})", "b");
+  EXPECT_EQ(off.Hash(), plain.Hash());
+  const auto on =
+      EngineConfig::FromJson(R"({"kv_heads": 2, "allow_unknown_pre_tokenizer": true})", "c");
+  EXPECT_TRUE(on.allow_unknown_pre_tokenizer);
+  EXPECT_NE(on.Hash(), plain.Hash());
+  EXPECT_TRUE(EngineConfig::FromJson(on.Canonical(), "canon").allow_unknown_pre_tokenizer);
+  EXPECT_THROW(EngineConfig::FromJson(R"({"allow_unknown_pre_tokenizer": 1})", "d"), Error);
+}
+
 }  // namespace
 }  // namespace gapbench::engine

@@ -397,21 +397,34 @@ TEST(TokenizerTiny, SpmHonoursAddSpacePrefixFalse) {
   EXPECT_EQ(tok->Encode("ab", false), (std::vector<int32_t>{6}));
 }
 
-TEST(TokenizerTiny, UnknownPreTokenizerWarnsAndFallsBack) {
-  std::unique_ptr<Tokenizer> tok;
-  RawGguf clean;
-  clean.Str("tokenizer.ggml.model", "gpt2");
-  clean.Str("tokenizer.ggml.pre", "no-such-pre-tokenizer");
-  clean.Strs("tokenizer.ggml.tokens", {"a", "b", "ab"});
-  clean.Strs("tokenizer.ggml.merges", {"a b"});
+// An unknown pre-tokenizer would silently change the token ids: refused by default, naming the
+// file, the name and the option; allowed explicitly, it falls back to "default" without printing
+// from library code, and the tokenizer says so (the results record it).
+TEST(TokenizerTiny, UnknownPreTokenizerIsRefusedUnlessAllowed) {
+  RawGguf g;
+  g.Str("tokenizer.ggml.model", "gpt2");
+  g.Str("tokenizer.ggml.pre", "no-such-pre-tokenizer");
+  g.Strs("tokenizer.ggml.tokens", {"a", "b", "ab"});
+  g.Strs("tokenizer.ggml.merges", {"a b"});
+  try {
+    FromRaw(g, "odd-pre.gguf");
+    ADD_FAILURE() << "an unknown pre-tokenizer was accepted";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("odd-pre.gguf"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("'no-such-pre-tokenizer'"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("allow_unknown_pre_tokenizer"), std::string::npos) << msg;
+  }
+  const std::vector<uint8_t> bytes = g.Bytes();
+  const auto file = GgufFile::FromBuffer("odd-pre.gguf", bytes);
   ::testing::internal::CaptureStderr();
-  tok = FromRaw(clean);
-  const std::string err = ::testing::internal::GetCapturedStderr();
-  EXPECT_NE(err.find("no-such-pre-tokenizer"), std::string::npos) << err;
+  const auto tok = Tokenizer::FromGguf(*file, TokenizerOptions{.allow_unknown_pre = true});
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  EXPECT_EQ(tok->pre(), "no-such-pre-tokenizer");
+  EXPECT_TRUE(tok->pre_fallback());
   EXPECT_EQ(tok->Encode("ab", false), (std::vector<int32_t>{2}));
-  ::testing::internal::CaptureStderr();
-  tok = FromRaw(clean);
-  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");  // warned once only
+  // A known name (and an absent one, llama.cpp's "default") is no fallback.
+  EXPECT_FALSE(FromRaw(TinyBpe({"a b"}))->pre_fallback());
 }
 
 // Each damaged vocabulary must give an Error that names the file.
