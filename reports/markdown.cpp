@@ -132,7 +132,7 @@ void PresetSection(std::ostringstream& o, const RunData& run, const RunMetrics& 
           head.push_back(StrCat(t.task, " (", t.metric, ", ", t.fewshot, "-shot)"));
         }
       }
-      for (const std::string& s : {"n", "average", StrCat(conf, "% CI")}) head.push_back(s);
+      head.insert(head.end(), {"n", "average", StrCat(conf, "% CI")});
       o << "Preset " << a.preset << " (entry " << a.entry << "):\n\n";
       Header(o, head);
     }

@@ -50,7 +50,7 @@ RunGroup Group(const Task& t, int fewshot, const std::string& suite_hash) {
   g.config.name = "base";
   g.suite.content_hash = suite_hash;
   g.suite.name = StrCat("olv1.", t.name);
-  g.suite.manifest_json = Manifest(t, fewshot);
+  g.suite.manifest_json = Manifest(t, t.fewshot);  // one suite row per file: the preset's
   g.strategy_name = "single";
   g.setting.fewshot = fewshot;
   g.setting.seed = 1;
@@ -152,7 +152,8 @@ RunData MakeRun(const std::vector<Task>& tasks) {
 TEST(PresetAverage, EqualWeightsLeaderboardMetricsAndDeltaMethodInterval) {
   const std::vector<Task> tasks = MakeTasks();
   RunData run = MakeRun(tasks);
-  // A 0-shot run of the same MMLU file under the preset's suite row is not the preset's task.
+  // A 0-shot run of the same MMLU file (same content hash, so the same suite row, which says
+  // 5-shot) is not the preset's task.
   Task mmlu0 = tasks[2];
   for (Item& it : mmlu0.items) it.correct = true;
   run.groups.push_back(Group(mmlu0, 0, "h2"));
