@@ -202,11 +202,11 @@ int List(const Argv& argv) {
     std::printf("%s: %s\n", p.name.c_str(), p.description.c_str());
     for (const suites::PresetTask& t : p.tasks) {
       std::error_code ec;
-      const bool there = !data.empty() && std::filesystem::exists(
-                                              std::filesystem::path(data) / t.file, ec);
-      std::printf("  %-15s %2d-shot  %-11s  %s%s\n", t.task.c_str(), t.fewshot,
-                  t.metric.c_str(), t.file.c_str(),
-                  data.empty() ? "" : there ? "" : "  (missing)");
+      const bool there =
+          !data.empty() && std::filesystem::exists(std::filesystem::path(data) / t.file, ec);
+      const char* mark = data.empty() || there ? "" : "  (missing)";
+      std::printf("  %-15s %2d-shot  %-11s  %s%s\n", t.task.c_str(), t.fewshot, t.metric.c_str(),
+                  t.file.c_str(), mark);
     }
   }
   return rc;

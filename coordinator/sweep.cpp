@@ -537,8 +537,8 @@ void ParsePresetEntry(const Value& s, const std::string& path, Checker& ck, Swee
     names.Declare(ck, one.name, path + ".name", sw.suites.size());
     std::error_code ec;
     if (!fs::exists(one.path, ec)) {
-      ck.Add(path + ".data", StrCat("preset ", preset->name, ", task ", task.task, ": ",
-                                    task.what, " not found: ", one.path));
+      ck.Add(path + ".data", StrCat("preset ", preset->name, ", task ", task.task, ": ", task.what,
+                                    " not found: ", one.path));
     } else {
       LoadSuiteSpec(ck, StrCat(path, ".", task.task), one.path, one);
     }
@@ -562,8 +562,8 @@ void ParseSuites(const Value& root, Checker& ck, Sweep& sw, NameTable& names, in
       continue;
     }
     ck.CheckKeys(s, path,
-                 {"name", "path", "synth", "preset", "format", "fewshot", "limit", "split", "samples",
-                  "max_tokens", "temperature"});
+                 {"name", "path", "synth", "preset", "format", "fewshot", "limit", "split",
+                  "samples", "max_tokens", "temperature"});
     const size_t errors_before = ck.n_errors();
     const bool is_synth = s.HasMember("synth");
     std::optional<std::string> name = ck.String(s, path, "name", true, "a name for the suite");

@@ -239,8 +239,8 @@ void PresetTable(std::ostringstream& o, const RunData& run, const RunMetrics& m)
   for (const PresetAverage& a : presets) {
     std::string tasks;
     for (const PresetTaskScore& t : a.tasks) {
-      tasks += StrCat(tasks.empty() ? "" : ", ", t.task, " ", t.metric, " ",
-                      FormatFixed(t.score.value));
+      tasks +=
+          StrCat(tasks.empty() ? "" : ", ", t.task, " ", t.metric, " ", FormatFixed(t.score.value));
     }
     for (const auto& missing : a.missing) tasks += StrCat(", ", missing, " missing");
     const std::optional<double> avg =

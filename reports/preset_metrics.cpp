@@ -161,8 +161,8 @@ std::vector<PresetAverage> ComputePresetAverages(const RunData& run, double conf
     const RunGroup& g = run.groups[gi];
     const std::optional<PresetFacts> f = ReadFacts(g.suite);
     if (!f || g.setting.fewshot.value_or(-1) != f->fewshot) continue;
-    const Key key{f->entry,           g.model.alias,   g.key.model_id, g.config.name,
-                  g.key.config_hash,  g.strategy_name, g.setting.seed};
+    const Key key{f->entry,          g.model.alias,   g.key.model_id, g.config.name,
+                  g.key.config_hash, g.strategy_name, g.setting.seed};
     Slot& slot = slots[key];
     slot.avg.preset = f->name;
     slot.avg.entry = f->entry;
@@ -227,8 +227,8 @@ std::vector<PresetAverage> ComputePresetAverages(const RunData& run, double conf
       if (variance > 0) {
         a.average = MakeEstimate(mean, std::sqrt(variance) / t, confidence);
       } else {
-        a.average = UndefinedSe(mean, confidence,
-                                "every item of every task scored alike: no interval");
+        a.average =
+            UndefinedSe(mean, confidence, "every item of every task scored alike: no interval");
       }
     }
     out.push_back(std::move(a));

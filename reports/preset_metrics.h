@@ -40,8 +40,8 @@ struct PresetTaskScore {
 };
 
 struct PresetAverage {
-  std::string preset;  // "open-llm-v1"
-  std::string entry;   // the sweep entry's name
+  std::string preset;                                                     // "open-llm-v1"
+  std::string entry;                                                      // the sweep entry's name
   std::string model_id, model_alias, config_hash, config_name, strategy;  // strategy: its name
   uint64_t seed = 0;
   int64_t n_tasks = 0;                 // tasks the preset has

@@ -15,9 +15,9 @@
 namespace gapbench::suites {
 
 // The per-item value a task score averages (reports/preset_metrics.cpp reads it from records):
-inline constexpr const char* kMetricAcc = "acc";                // `correct`
-inline constexpr const char* kMetricAccNorm = "acc_norm";       // `correct_norm`
-inline constexpr const char* kMetricMc2 = "mc2";                // the graded `score` (a mass)
+inline constexpr const char* kMetricAcc = "acc";                 // `correct`
+inline constexpr const char* kMetricAccNorm = "acc_norm";        // `correct_norm`
+inline constexpr const char* kMetricMc2 = "mc2";                 // the graded `score` (a mass)
 inline constexpr const char* kMetricExactMatch = "exact_match";  // `correct` of a generation
 
 struct PresetTask {

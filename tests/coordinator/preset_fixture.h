@@ -16,10 +16,11 @@ inline void WriteHellaswag(const std::filesystem::path& file, size_t n) {
   std::filesystem::create_directories(file.parent_path());
   std::string text;
   for (size_t i = 0; i < n; ++i) {
-    text += StrCat(R"({"ind": )", i, R"(, "activity_label": "Cooking", "ctx_a": "A cook stirs pot )",
-                   i, R"(.", "ctx_b": "she", "ctx": "", "split": "val", "label": )", i % 4,
-                   R"(, "endings": ["adds salt.", "walks away.", "sings [title] loudly.", )",
-                   R"("turns off the stove."]})", "\n");
+    text +=
+        StrCat(R"({"ind": )", i, R"(, "activity_label": "Cooking", "ctx_a": "A cook stirs pot )", i,
+               R"(.", "ctx_b": "she", "ctx": "", "split": "val", "label": )", i % 4,
+               R"(, "endings": ["adds salt.", "walks away.", "sings [title] loudly.", )",
+               R"("turns off the stove."]})", "\n");
   }
   WriteFile(file, text);
 }

@@ -30,7 +30,8 @@ TEST(PresetRun, OpenLlmV1RunsOnTheSharedDataAndReportsItsAverage) {
   // ../shared/data names its missing HellaSwag file.
   if (!fs::exists(shared / "hellaswag" / "hellaswag_val.jsonl")) {
     WriteFile(dir / "shared-sweep.json", PresetSweep(shared, 2));
-    const auto v = RunProcess({GapbenchBin(), "sweep", "validate", (dir / "shared-sweep.json").string()});
+    const auto v =
+        RunProcess({GapbenchBin(), "sweep", "validate", (dir / "shared-sweep.json").string()});
     EXPECT_EQ(v.exit_code, 1) << v.out << v.err;
     EXPECT_NE((v.out + v.err).find("task hellaswag"), std::string::npos) << v.out << v.err;
     EXPECT_NE((v.out + v.err).find("hellaswag/hellaswag_val.jsonl"), std::string::npos);
@@ -43,8 +44,8 @@ TEST(PresetRun, OpenLlmV1RunsOnTheSharedDataAndReportsItsAverage) {
   }
   WriteHellaswag(data / "hellaswag" / "hellaswag_val.jsonl", 16);
   WriteFile(dir / "sweep.json", PresetSweep(data, 2));
-  const auto r = RunProcess({GapbenchBin(), "run", (dir / "sweep.json").string(), "--workers",
-                             "1", "--threads", "1", "--out", (dir / "out").string()});
+  const auto r = RunProcess({GapbenchBin(), "run", (dir / "sweep.json").string(), "--workers", "1",
+                             "--threads", "1", "--out", (dir / "out").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("12/12 items"), std::string::npos) << r.err;
 
@@ -89,7 +90,7 @@ TEST(PresetRun, OpenLlmV1RunsOnTheSharedDataAndReportsItsAverage) {
   const auto& p = presets[0];
   EXPECT_STREQ(p["preset"].GetString(), "open-llm-v1");
   ASSERT_EQ(p["tasks"].Size(), 6u);
-  const char* kTasks[] = {"arc_challenge", "hellaswag",  "mmlu",
+  const char* kTasks[] = {"arc_challenge",  "hellaswag",  "mmlu",
                           "truthfulqa_mc2", "winogrande", "gsm8k"};
   const int kShots[] = {25, 10, 5, 0, 5, 5};
   for (rapidjson::SizeType i = 0; i < 6; ++i) {

@@ -179,8 +179,8 @@ TEST(SuitesPerturbCli, TruthfulqaMc2ByNameStaysMc2) {
                          {"question": "Do fish fly?", "mc1_targets": {"Mostly not.": 1, "Yes.": 0},
                           "mc2_targets": {"Mostly not.": 1, "Yes.": 0, "Always.": 0}}])");
   const auto r = RunProcess({GapbenchBin(), "suites", "perturb", "--suite", "truthfulqa_mc2",
-                             "--data-dir", data.string(), "--kind", "choice-permutation",
-                             "--seed", "3", "--out", (dir / "o.jsonl").string()});
+                             "--data-dir", data.string(), "--kind", "choice-permutation", "--seed",
+                             "3", "--out", (dir / "o.jsonl").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::istringstream lines(testing::ReadFile(dir / "o.jsonl"));
   std::string line;

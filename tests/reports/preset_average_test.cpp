@@ -36,8 +36,8 @@ struct Task {
 std::string Manifest(const Task& t, int fewshot) {
   return StrCat(R"({"split":"test","fewshot":)", fewshot,
                 R"(,"preset":{"name":"open-llm-v1","entry":"olv1","task":")", t.name,
-                R"(","tasks":6,"metric":")", t.metric,
-                R"(","macro_by_subject":)", t.macro ? "true" : "false", "}}");
+                R"(","tasks":6,"metric":")", t.metric, R"(","macro_by_subject":)",
+                t.macro ? "true" : "false", "}}");
 }
 
 RunGroup Group(const Task& t, int fewshot, const std::string& suite_hash) {
@@ -247,6 +247,19 @@ TEST(PresetAverage, AMissingTaskGivesNoAverageAndNamesIt) {
   EXPECT_EQ(avgs[0].missing[0], "hellaswag");
   EXPECT_NE(avgs[0].note.find("hellaswag"), std::string::npos) << avgs[0].note;
   EXPECT_EQ(avgs[0].tasks.size(), 5u);
+}
+
+TEST(PresetAverage, TwoSettingsOfOneTaskGiveNoAverage) {
+  const std::vector<Task> tasks = MakeTasks();
+  RunData run = MakeRun(tasks);
+  RunGroup other = Group(tasks[5], 5, "h5");  // GSM8K again, another max_tokens
+  other.key.setting = R"({"fewshot":5,"max_tokens":64,"seed":1})";
+  run.groups.push_back(std::move(other));
+  SortRun(run);
+  const std::vector<PresetAverage> avgs = ComputePresetAverages(run, 0.95);
+  ASSERT_EQ(avgs.size(), 1u);
+  EXPECT_FALSE(avgs[0].average.has_value());
+  EXPECT_NE(avgs[0].note.find("several settings of gsm8k"), std::string::npos) << avgs[0].note;
 }
 
 TEST(PresetAverage, RunsWithoutPresetSuitesHaveNone) {
