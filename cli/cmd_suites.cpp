@@ -4,12 +4,14 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "common/error.h"
 #include "common/json.h"
 #include "suites/loaders.h"
+#include "suites/presets.h"
 #include "suites/prompt.h"
 #include "suites/record.h"
 #include "suites/registry.h"
@@ -65,7 +67,8 @@ const CommandSpec& ListSpec() {
       "list", "[PATH...]", 0, SIZE_MAX,
       "The default suites (the shared data folder's mmlu, humaneval, gsm8k and the lm-eval\n"
       "tasks arc_easy, arc_challenge, truthfulqa_mc1/2, winogrande, piqa, boolq,\n"
-      "hellaswag whose files are there) and any PATH given.",
+      "hellaswag whose files are there) and any PATH given; then the presets a sweep\n"
+      "can name (open-llm-v1: its tasks, shots, metrics and files; not with --json).",
       {});
   return kSpec;
 }
@@ -187,7 +190,25 @@ int List(const Argv& argv) {
     }
   }
   w.EndArray();
-  if (args.Has("json")) std::printf("%s\n", buf.GetString());
+  if (args.Has("json")) {
+    std::printf("%s\n", buf.GetString());
+    return rc;
+  }
+  // The presets a sweep can name ({"preset": NAME, "data": DIR}; docs/SWEEP.md), with each
+  // task's file under the data folder and whether it is there.
+  const std::string data = DataDir(args);
+  std::printf("\npresets (a sweep suite {\"preset\": NAME, \"data\": DIR}; docs/SWEEP.md):\n");
+  for (const suites::Preset& p : suites::Presets()) {
+    std::printf("%s: %s\n", p.name.c_str(), p.description.c_str());
+    for (const suites::PresetTask& t : p.tasks) {
+      std::error_code ec;
+      const bool there =
+          !data.empty() && std::filesystem::exists(std::filesystem::path(data) / t.file, ec);
+      const char* mark = data.empty() || there ? "" : "  (missing)";
+      std::printf("  %-15s %2d-shot  %-11s  %s%s\n", t.task.c_str(), t.fewshot, t.metric.c_str(),
+                  t.file.c_str(), mark);
+    }
+  }
   return rc;
 }
 

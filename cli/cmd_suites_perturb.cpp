@@ -86,7 +86,12 @@ int CmdSuitesPerturb(const Argv& argv) {
   }
 
   suites::LoadOptions load;
-  if (auto f = args.Get("format")) load.format = *f;
+  if (auto f = args.Get("format")) {
+    load.format = *f;
+  } else {
+    // A default suite's name brings its format: truthfulqa_mc2 is MC2 of a file read as MC1.
+    load.format = suites::KnownSuiteFormat(args.Require("suite"), data_dir);
+  }
   if (auto s = args.Get("split")) load.split = *s;
   const suites::Suite source = suites::LoadSuite(path, load);
   const suites::perturb::PerturbResult result = suites::perturb::Perturb(source, options);

@@ -12,6 +12,7 @@
 #include "common/hash.h"
 #include "common/json.h"
 #include "reports/sqlite_util.h"
+#include "suites/presets.h"
 
 namespace gapbench::coordinator {
 namespace {
@@ -88,6 +89,28 @@ std::string SuiteManifestJson(const SuiteSpec& suite) {
   w.Int64(suite.max_tokens);
   w.Key("temperature");
   WriteJsonFloat(w, suite.temperature);
+  // A preset's task: what the report needs to average the entry's tasks as the leaderboard does
+  // (reports/preset_metrics.h), stored so a database is read without the preset table.
+  if (const suites::Preset* preset = suites::FindPreset(suite.preset)) {
+    for (const suites::PresetTask& task : preset->tasks) {
+      if (task.task != suite.preset_task) continue;
+      w.Key("preset");
+      w.StartObject();
+      w.Key("name");
+      WriteJsonString(w, preset->name);
+      w.Key("entry");
+      WriteJsonString(w, suite.preset_entry);
+      w.Key("task");
+      WriteJsonString(w, task.task);
+      w.Key("tasks");
+      w.Int64(static_cast<int64_t>(preset->tasks.size()));
+      w.Key("metric");
+      WriteJsonString(w, task.metric);
+      w.Key("macro_by_subject");
+      w.Bool(task.macro_by_subject);
+      w.EndObject();
+    }
+  }
   w.EndObject();
   return buffer.GetString();
 }
@@ -164,7 +187,17 @@ Registration BuildRegistration(const Sweep& sweep, const Expansion& expansion,
     if (!seen.insert("c:" + hash).second) continue;
     r.configurations.push_back({hash, engine.name, engine.config.Canonical()});
   }
+  // One row per content hash: a preset's task first, so a file also listed as a plain suite
+  // keeps the preset facts the report's average needs.
+  std::vector<const SuiteSpec*> suites_in_order;
   for (const SuiteSpec& suite : sweep.suites) {
+    if (!suite.preset.empty()) suites_in_order.push_back(&suite);
+  }
+  for (const SuiteSpec& suite : sweep.suites) {
+    if (suite.preset.empty()) suites_in_order.push_back(&suite);
+  }
+  for (const SuiteSpec* suite_ptr : suites_in_order) {
+    const SuiteSpec& suite = *suite_ptr;
     if (!seen.insert("s:" + suite.content_hash).second) continue;
     reports::SuiteRow row;
     row.content_hash = suite.content_hash;

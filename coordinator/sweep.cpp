@@ -19,7 +19,9 @@
 #include "engine/model.h"
 #include "engine/pretokenizer.h"
 #include "suites/loaders.h"
+#include "suites/presets.h"
 #include "suites/prompt.h"
+#include "suites/registry.h"
 #include "world/generate.h"
 
 namespace gapbench::coordinator {
@@ -484,6 +486,73 @@ std::optional<SynthBlock> ParseSynth(Checker& ck, const Value& v, const std::str
   return b;
 }
 
+// A preset entry {"preset": "open-llm-v1", "data": DIR, "name": N, "limit": N, "max_tokens": N}
+// stands for the preset's tasks (suites/presets.h), each a suite named NAME.TASK with the
+// preset's file under DIR, its format and its shots, greedy and one sample (as the leaderboard);
+// NAME (default: the preset's name) stands for all of them in the grid and in combinations.
+// DIR defaults to the shared data folder (suites/registry.h). Every missing file is reported.
+void ParsePresetEntry(const Value& s, const std::string& path, Checker& ck, Sweep& sw,
+                      NameTable& names) {
+  ck.CheckKeys(s, path, {"preset", "name", "data", "limit", "max_tokens"});
+  const size_t before = ck.n_errors();
+  const suites::Preset* preset = nullptr;
+  if (auto p = ck.String(s, path, "preset", true, "a preset name")) {
+    preset = suites::FindPreset(*p);
+    if (preset == nullptr) {
+      const std::vector<std::string> known = suites::PresetNames();
+      ck.Add(path + ".preset", StrCat("unknown preset \"", *p, "\"", DidYouMean(*p, known),
+                                      "; expected one of ", Join(known)));
+    }
+  }
+  std::string name = preset != nullptr ? preset->name : "";
+  if (auto n = ck.String(s, path, "name", false, "a name for the preset's suites")) name = *n;
+  const std::optional<int64_t> limit =
+      ck.Int(s, path, "limit", 1, "the number of items to take from each task");
+  const int64_t max_tokens =
+      ck.Int(s, path, "max_tokens", 1, "tokens per completion").value_or(256);
+  std::string data;
+  if (auto d = ck.String(s, path, "data", false, "the folder holding the preset's files")) {
+    data = ResolvePath(sw.dir, *d);
+    std::error_code ec;
+    if (!fs::is_directory(data, ec)) ck.Add(path + ".data", NotFound(*d, data));
+  } else if (s.HasMember("data")) {
+    return;  // reported by String
+  } else {
+    data = suites::FindDataDir();
+    if (data.empty()) {
+      ck.Add(path + ".data",
+             "missing, and no shared data folder was found ($GAPBENCH_DATA_DIR, "
+             "$GAPBENCH_SHARED_DIR/data, or shared/data above the working directory): name the "
+             "folder that holds the preset's files");
+    }
+  }
+  if (preset == nullptr || ck.n_errors() != before) return;
+  std::vector<size_t> members;
+  for (const suites::PresetTask& task : preset->tasks) {
+    SuiteSpec one;
+    one.name = StrCat(name, ".", task.task);
+    one.path = ResolvePath(data, task.file);
+    one.format = task.format;
+    one.fewshot = task.fewshot;
+    one.limit = limit;
+    one.max_tokens = max_tokens;
+    one.preset = preset->name;
+    one.preset_entry = name;
+    one.preset_task = task.task;
+    names.Declare(ck, one.name, path + ".name", sw.suites.size());
+    std::error_code ec;
+    if (!fs::exists(one.path, ec)) {
+      ck.Add(path + ".data", StrCat("preset ", preset->name, ", task ", task.task, ": ", task.what,
+                                    " not found: ", one.path));
+    } else {
+      LoadSuiteSpec(ck, StrCat(path, ".", task.task), one.path, one);
+    }
+    members.push_back(sw.suites.size());
+    sw.suites.push_back(std::move(one));
+  }
+  names.DeclareGroup(ck, name, path + ".name", members);
+}
+
 void ParseSuites(const Value& root, Checker& ck, Sweep& sw, NameTable& names, int64_t samples) {
   const Value* arr = ck.Array(root, "$", "suites", true, "suites {\"name\", \"path\", ...}");
   if (arr == nullptr) return;
@@ -493,9 +562,13 @@ void ParseSuites(const Value& root, Checker& ck, Sweep& sw, NameTable& names, in
     const Value& s = (*arr)[i];
     SuiteSpec spec;
     if (!ck.IsObject(s, path, "a suite {\"name\", \"path\", ...}")) continue;
+    if (s.HasMember("preset")) {
+      ParsePresetEntry(s, path, ck, sw, names);
+      continue;
+    }
     ck.CheckKeys(s, path,
-                 {"name", "path", "synth", "format", "fewshot", "limit", "split", "samples",
-                  "max_tokens", "temperature"});
+                 {"name", "path", "synth", "preset", "format", "fewshot", "limit", "split",
+                  "samples", "max_tokens", "temperature"});
     const size_t errors_before = ck.n_errors();
     const bool is_synth = s.HasMember("synth");
     std::optional<std::string> name = ck.String(s, path, "name", true, "a name for the suite");

@@ -61,6 +61,11 @@ struct SuiteSpec {
   std::string content_hash;      // Manifest::content_hash of the whole suite as loaded
   size_t n_loaded = 0;           // items in the suite
   size_t n_items = 0;            // items evaluated: min(limit, n_loaded)
+  // One task of a preset entry ({"preset": "open-llm-v1"}; suites/presets.h), else empty. The
+  // report averages the tasks of one entry (reports/preset_metrics.h).
+  std::string preset;        // the preset's name
+  std::string preset_entry;  // the entry's name, which stands for all of its tasks
+  std::string preset_task;   // the task ("arc_challenge"); the suite is named ENTRY.TASK
 };
 
 // One cell of the grid: indices into Sweep's vectors.

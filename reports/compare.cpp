@@ -472,7 +472,11 @@ CompareRun ToCompareRun(const RunData& run) {
       CompareItem item;
       item.item_id = ri.item_id;
       item.sample = ri.sample;
-      if (ri.record.correct) item.score = *ri.record.correct ? 1.0 : 0.0;
+      if (ri.record.score) {
+        item.score = *ri.record.score;  // graded (MC2): the mass the report averages, not 0/1
+      } else if (ri.record.correct) {
+        item.score = *ri.record.correct ? 1.0 : 0.0;
+      }
       item.latency_s = ri.record.latency_s;
       item.tokens = ri.record.tokens_in + ri.record.tokens_out;
       g.items.push_back(std::move(item));

@@ -170,8 +170,9 @@ struct Comparison {
   std::vector<SpeedFamily> speed_families;
 };
 
-// The comparison's view of a loaded run: a record's score is 1/0 from `correct` (nullopt when
-// unscored), its latency from the timing, its tokens tokens_in + tokens_out.
+// The comparison's view of a loaded run: a record's score is its graded `score` where it has one
+// (TruthfulQA MC2: a continuous value, so the group gets the bootstrap), else 1/0 from `correct`
+// (nullopt when unscored); its latency from the timing, its tokens tokens_in + tokens_out.
 CompareRun ToCompareRun(const RunData& run);
 
 // Compares every group present in both runs. Throws Error when no group is shared (naming both

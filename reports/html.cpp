@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "reports/markdown.h"
+#include "reports/preset_metrics.h"
 #include "reports/results_json.h"
 #include "reports/seeds.h"
 #include "reports/svg_chart.h"
@@ -224,6 +225,40 @@ void SeedsTable(std::ostringstream& o, const RunData& run, const RunMetrics& m) 
       << NumCell(static_cast<double>(s.n_items), std::to_string(s.n_items)) << "</tr>\n";
   }
   o << "</tbody></table>\n</div>\n";
+}
+
+// Preset averages (preset_metrics.h), one row per entry, model, configuration, strategy and
+// seed, each task's score in the row; nothing when the run has no preset entry.
+void PresetTable(std::ostringstream& o, const RunData& run, const RunMetrics& m) {
+  const std::vector<PresetAverage> presets = ComputePresetAverages(run, m.options.confidence);
+  if (presets.empty()) return;
+  o << "<h2>Preset averages</h2>\n<div class=\"table-wrap\">\n<table id=\"presets\">\n"
+       "<thead><tr><th>Preset</th><th>Model</th><th>Configuration</th><th>Strategy</th>"
+       "<th>Seed</th><th>tasks</th><th>average</th><th>"
+    << static_cast<int>(m.options.confidence * 100 + 0.5) << "% CI</th></tr></thead>\n<tbody>\n";
+  for (const PresetAverage& a : presets) {
+    std::string tasks;
+    for (const PresetTaskScore& t : a.tasks) {
+      tasks +=
+          StrCat(tasks.empty() ? "" : ", ", t.task, " ", t.metric, " ", FormatFixed(t.score.value));
+    }
+    for (const auto& missing : a.missing) tasks += StrCat(", ", missing, " missing");
+    const std::optional<double> avg =
+        a.average ? std::optional<double>(a.average->value) : std::nullopt;
+    o << "<tr><td>" << E(a.entry == a.preset ? a.preset : StrCat(a.entry, " (", a.preset, ")"))
+      << "</td><td>" << E(a.model_alias) << "</td><td>" << E(a.config_name) << "</td><td>"
+      << E(a.strategy) << "</td><td>" << a.seed << "</td><td>" << E(tasks) << "</td>"
+      << NumCell(avg, avg ? FormatFixed(*avg) : "-");
+    if (a.average && a.average->ci) {
+      o << NumCell(a.average->ci->lo, FormatInterval(*a.average->ci));
+    } else {
+      o << "<td>" << E(StrCat("- (", a.average ? a.average->note : a.note, ")")) << "</td>";
+    }
+    o << "</tr>\n";
+  }
+  o << "</tbody></table>\n</div>\n<p class=\"note\">The leaderboard's average weights the tasks "
+       "equally (MMLU: the mean of its subjects' accuracies); the interval is Wald with the "
+       "delta-method standard error, items as the unit.</p>\n";
 }
 
 // The chance level of a suite's groups as a reference line, when they all have the same one
@@ -470,6 +505,7 @@ std::string HtmlReport(const RunData& run, const RunMetrics& m, const HtmlOption
   o << "<h2>Leaderboard</h2>\n<div class=\"table-wrap\">\n";
   Table(o, run, m);
   o << "</div>\n";
+  PresetTable(o, run, m);
   SeedsTable(o, run, m);
   o << "<h2>Accuracy by configuration</h2>\n<div class=\"charts\">\n";
   AccuracyCharts(o, run, m);

@@ -8,7 +8,9 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "reports/preset_metrics.h"
 #include "reports/seeds.h"
+#include "suites/presets.h"
 
 namespace gapbench::reports {
 namespace {
@@ -106,6 +108,56 @@ std::string FormatSi(std::optional<double> v) {
   return buf;
 }
 
+// Preset averages (preset_metrics.h): one table per preset entry, a column per task.
+void PresetSection(std::ostringstream& o, const RunData& run, const RunMetrics& m, int conf) {
+  const std::vector<PresetAverage> presets = ComputePresetAverages(run, m.options.confidence);
+  if (presets.empty()) return;
+  o << "## Preset averages\n\n";
+  std::string entry;
+  std::vector<std::string> columns;  // task names of the current table
+  for (const PresetAverage& a : presets) {
+    if (a.entry != entry) {
+      if (!entry.empty()) o << '\n';
+      entry = a.entry;
+      columns.clear();
+      std::vector<std::string> head = {"model", "configuration", "strategy", "seed"};
+      if (const suites::Preset* p = suites::FindPreset(a.preset)) {
+        for (const auto& t : p->tasks) {
+          columns.push_back(t.task);
+          head.push_back(StrCat(t.task, " (", t.metric, ", ", t.fewshot, "-shot)"));
+        }
+      } else {
+        for (const auto& t : a.tasks) {
+          columns.push_back(t.task);
+          head.push_back(StrCat(t.task, " (", t.metric, ", ", t.fewshot, "-shot)"));
+        }
+      }
+      head.insert(head.end(), {"n", "average", StrCat(conf, "% CI")});
+      o << "Preset " << a.preset << " (entry " << a.entry << "):\n\n";
+      Header(o, head);
+    }
+    std::vector<std::string> row = {a.model_alias, a.config_name, a.strategy, StrCat(a.seed)};
+    int64_t n = 0;
+    for (const std::string& task : columns) {
+      const auto t = std::find_if(a.tasks.begin(), a.tasks.end(),
+                                  [&](const PresetTaskScore& s) { return s.task == task; });
+      row.push_back(t == a.tasks.end() ? "-" : FormatFixed(t->score.value));
+      if (t != a.tasks.end()) n += t->n_items;
+    }
+    row.push_back(Int(n));
+    row.push_back(a.average ? FormatFixed(a.average->value) : "-");
+    if (a.average && a.average->ci) {
+      row.push_back(FormatInterval(*a.average->ci));
+    } else {
+      row.push_back(StrCat("- (", a.average ? a.average->note : a.note, ")"));
+    }
+    Row(o, row);
+  }
+  o << "\nThe leaderboard's average: the task scores weighted equally (MMLU: the mean of its "
+       "subjects' accuracies). CI: Wald, with the delta-method standard error "
+       "sqrt(Σ SE(task)²)/tasks, items as the unit (docs/REPORTS.md).\n\n";
+}
+
 std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
   std::ostringstream o;
   const int conf = static_cast<int>(std::lround(m.options.confidence * 100));
@@ -180,6 +232,7 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
     << FormatFixed(m.options.alpha, 2) << " would detect with power "
     << FormatFixed(m.options.power, 2) << ".\n\n";
 
+  PresetSection(o, run, m, conf);
   SeedsSection(o, run, m, conf);
 
   o << "## Cost\n\n";

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "reports/preset_metrics.h"
 #include "reports/seeds.h"
 
 namespace gapbench::reports {
@@ -407,6 +408,50 @@ void WritePareto(JsonWriter& w, const RunData& run, const RunMetrics& m) {
   w.EndArray();
 }
 
+// Preset averages (preset_metrics.h): one object per entry, model, configuration, strategy, seed.
+void WritePresets(JsonWriter& w, const std::vector<PresetAverage>& presets) {
+  w.StartArray();
+  for (const PresetAverage& a : presets) {
+    w.StartObject();
+    Str(w, "preset", a.preset);
+    Str(w, "entry", a.entry);
+    Str(w, "model_id", a.model_id);
+    Str(w, "model_alias", a.model_alias);
+    Str(w, "config_hash", a.config_hash);
+    Str(w, "config_name", a.config_name);
+    Str(w, "strategy", a.strategy);
+    Int(w, "seed", static_cast<int64_t>(a.seed));
+    w.Key("tasks");
+    w.StartArray();
+    for (const PresetTaskScore& t : a.tasks) {
+      w.StartObject();
+      Str(w, "task", t.task);
+      Str(w, "metric", t.metric);
+      Int(w, "fewshot", t.fewshot);
+      Int(w, "n", t.n_items);
+      if (t.n_subjects > 0) Int(w, "subjects", t.n_subjects);
+      w.Key("score");
+      WriteEstimate(w, t.score);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("missing");
+    w.StartArray();
+    for (const auto& task : a.missing) WriteJsonString(w, task);
+    w.EndArray();
+    w.Key("average");
+    if (a.average) {
+      WriteEstimate(w, *a.average);
+    } else {
+      w.Null();
+    }
+    Str(w, "se_method", kPresetSeMethod);
+    if (!a.note.empty()) Str(w, "note", a.note);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
 }  // namespace
 
 double RoundForReport(double v) {
@@ -514,6 +559,11 @@ std::string ResultsJson(const RunData& run, const RunMetrics& m) {
   WriteGaps(w, run, m);
   w.Key("pareto");
   WritePareto(w, run, m);
+  // Absent in runs without a preset entry, so their results.json is unchanged.
+  if (const auto presets = ComputePresetAverages(run, m.options.confidence); !presets.empty()) {
+    w.Key("presets");
+    WritePresets(w, presets);
+  }
   w.Key("notes");
   w.StartArray();
   for (const auto& n : m.notes) WriteJsonString(w, n);

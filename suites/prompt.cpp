@@ -2,6 +2,7 @@
 #include "suites/prompt.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <numeric>
 #include <string>
@@ -166,8 +167,31 @@ std::vector<const Item*> SelectShots(const Suite& suite, size_t item_index,
   return shots;
 }
 
+// ARC draws its shots from the sibling Train (else Dev) file, as lm-eval from the train split
+// (arc.cpp). Without one, the automatic source would be the scored test items themselves: an
+// error that says which files were looked for, instead of doing that silently.
+std::string ArcWithoutPool(const Suite& suite) {
+  const std::string name = std::filesystem::path(suite.manifest.path).filename().string();
+  std::string train = "ARC-*-Train.jsonl", dev = "ARC-*-Dev.jsonl";
+  for (const std::string split : {"-Test", "-Dev"}) {
+    const size_t at = name.rfind(split);
+    if (at == std::string::npos) continue;
+    train = name.substr(0, at) + "-Train" + name.substr(at + split.size());
+    dev = name.substr(0, at) + "-Dev" + name.substr(at + split.size());
+    break;
+  }
+  return StrCat(suite.manifest.path, ": ARC draws few-shot examples from its train split, but ",
+                "neither ", train, " nor ", dev,
+                " is next to it; add one, or run 0-shot (the scored items are not used as "
+                "their own examples)");
+}
+
 std::string CheckFewShot(const Suite& suite, size_t n_items, const FewShotOptions& options) {
   if (options.k <= 0) return "";
+  if (options.source == ShotSource::kAuto && suite.fewshot.empty() &&
+      suite.manifest.format == "arc") {
+    return ArcWithoutPool(suite);
+  }
   n_items = std::min(n_items, suite.items.size());
   const bool from_pool = options.source == ShotSource::kPool ||
                          (options.source == ShotSource::kAuto && !suite.fewshot.empty());

@@ -167,5 +167,35 @@ TEST(SuitesPerturbCli, BadInputIsExit2WithFileAndLine) {
   EXPECT_FALSE(fs::exists(dir / "o.jsonl"));
 }
 
+// The default suite name truthfulqa_mc2 brings its format, as in `suites show` and sweeps: the
+// perturbed items keep MC2's metric and true/false labels (it was read as MC1: one gold answer).
+TEST(SuitesPerturbCli, TruthfulqaMc2ByNameStaysMc2) {
+  testing::TempDir dir;
+  const fs::path data = dir / "data";
+  fs::create_directories(data / "truthfulqa");
+  testing::WriteFile(data / "truthfulqa" / "mc_task.json",
+                     R"([{"question": "Is the sky green?", "mc1_targets": {"No.": 1, "Yes.": 0},
+                          "mc2_targets": {"No.": 1, "Never.": 1, "Yes.": 0}},
+                         {"question": "Do fish fly?", "mc1_targets": {"Mostly not.": 1, "Yes.": 0},
+                          "mc2_targets": {"Mostly not.": 1, "Yes.": 0, "Always.": 0}}])");
+  const auto r = RunProcess({GapbenchBin(), "suites", "perturb", "--suite", "truthfulqa_mc2",
+                             "--data-dir", data.string(), "--kind", "choice-permutation", "--seed",
+                             "3", "--out", (dir / "o.jsonl").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(testing::ReadFile(dir / "o.jsonl"));
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    if (line.find("\"fewshot\":true") != std::string::npos) continue;
+    const rapidjson::Document d = ParseJson(line, "o.jsonl");
+    ASSERT_TRUE(d.HasMember("metric")) << line;
+    EXPECT_STREQ(d["metric"].GetString(), "mc2") << line;
+    ASSERT_TRUE(d.HasMember("labels")) << line;
+    EXPECT_EQ(d["labels"].Size(), 3u) << line;
+    ++n;
+  }
+  EXPECT_EQ(n, 2);
+}
+
 }  // namespace
 }  // namespace gapbench

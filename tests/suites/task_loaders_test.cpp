@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "suites/hellaswag.h"
 #include "suites/loaders.h"
+#include "suites/prompt.h"
 #include "suites/record.h"
 #include "tests/test_util.h"
 
@@ -157,6 +158,36 @@ TEST(TaskLoaders, ArcEveryBadLineNamed) {
   EXPECT_TRUE(HasIssue(r, fs, 5, "invalid JSON"));
   EXPECT_TRUE(HasIssue(r, fs, 6, "duplicate id 'a'"));
   EXPECT_EQ(r.issues.size(), 5u);
+}
+
+// ARC's shots come from its Train (else Dev) file, as lm-eval's from the train split. Without
+// either next to the scored file, few-shot is refused with the files it looked for: it drew the
+// shots from the scored test items themselves, silently. With a Dev file the shots are its rows.
+TEST(TaskLoaders, ArcFewShotWithoutTrainOrDevIsRefusedByName) {
+  TempDir dir;
+  std::string test;
+  for (int i = 0; i < 4; ++i) {
+    test += StrCat(R"({"id":"t)", i, R"(","question":{"stem":"Q)", i,
+                   R"(?","choices":[{"text":"a","label":"A"},{"text":"b","label":"B"}]},)",
+                   R"("answerKey":"A"})", "\n");
+  }
+  testing::WriteFile(dir / "ARC-Easy-Test.jsonl", test);
+  const Suite alone = LoadSuite((dir / "ARC-Easy-Test.jsonl").string());
+  ASSERT_TRUE(alone.fewshot.empty());
+  FewShotOptions shots;
+  shots.k = 2;
+  const std::string why = CheckFewShot(alone, alone.items.size(), shots);
+  EXPECT_NE(why.find("ARC-Easy-Train.jsonl"), std::string::npos) << why;
+  EXPECT_NE(why.find("ARC-Easy-Dev.jsonl"), std::string::npos) << why;
+  EXPECT_NE(why.find("0-shot"), std::string::npos) << why;
+  shots.k = 0;
+  EXPECT_EQ(CheckFewShot(alone, alone.items.size(), shots), "");
+
+  testing::WriteFile(dir / "ARC-Easy-Dev.jsonl", test);
+  const Suite with_dev = LoadSuite((dir / "ARC-Easy-Test.jsonl").string());
+  EXPECT_EQ(with_dev.fewshot.size(), 4u);
+  shots.k = 2;
+  EXPECT_EQ(CheckFewShot(with_dev, with_dev.items.size(), shots), "");
 }
 
 TEST(TaskLoaders, TruthfulQaBadQuestionsNamedByLine) {
