@@ -52,8 +52,9 @@ const CommandSpec& Spec() {
           {"timeout", "S", "sandbox wall seconds per code completion (default 10)"},
           {"parallel", "N", "code completions run at once (default 2)"},
           {"json", "", "print the summary as one JSON object"},
-          {"chat", "", "put generation prompts in the model's chat template (lm-eval's "
-                       "--apply_chat_template)"},
+          {"chat", "",
+           "put generation prompts in the model's chat template (lm-eval's "
+           "--apply_chat_template)"},
           {"fewshot-as-multiturn", "", "with --chat: each shot a user and an assistant turn"},
           {"system-prompt", "TEXT", "with --chat: a system turn (lm-eval's --system_instruction)"},
       }),

@@ -43,8 +43,7 @@ std::string Unescape(std::string_view s) {
 // is plain text, not an expression. False when the template has none (Qwen3, OpenHermes).
 bool DefaultSystem(std::string_view text, std::string* out) {
   static constexpr std::string_view kOpen = "<|im_start|>system";
-  for (size_t at = text.find(kOpen); at != std::string_view::npos;
-       at = text.find(kOpen, at + 1)) {
+  for (size_t at = text.find(kOpen); at != std::string_view::npos; at = text.find(kOpen, at + 1)) {
     size_t begin = at + kOpen.size();
     if (text.substr(begin, 2) == "\\n") {
       begin += 2;
@@ -81,8 +80,7 @@ std::pair<std::string, std::string> SplitThink(const std::string& content) {
   if (close == std::string::npos) return {"", content};
   const std::string head = RStripNewlines(content.substr(0, close));
   const size_t open = head.rfind("<think>");
-  std::string reasoning =
-      LStripNewlines(open == std::string::npos ? head : head.substr(open + 7));
+  std::string reasoning = LStripNewlines(open == std::string::npos ? head : head.substr(open + 7));
   const size_t last = content.rfind("</think>");
   return {std::move(reasoning), LStripNewlines(std::string_view(content).substr(last + 8))};
 }
@@ -114,8 +112,7 @@ ChatTemplate ChatTemplate::Recognise(std::string_view text, std::string_view sou
     if (Has(text, "</think>") && Has(text, "last_query_index")) {
       t.kind_ = Kind::kQwen3;
       t.family_ = "qwen3";
-    } else if (Has(text, "</think>") || Has(text, "trim") || Has(text, "strip") ||
-               t.bos_prefix_) {
+    } else if (Has(text, "</think>") || Has(text, "trim") || Has(text, "strip") || t.bos_prefix_) {
       unknown("a ChatML variant that trims contents, prints bos_token or handles <think>");
     } else {
       t.kind_ = Kind::kChatMl;
@@ -198,8 +195,8 @@ std::string ChatTemplate::Render(std::span<const ChatMessage> all,
       size_t last_query = n - 1;
       for (size_t i = n; i-- > 0;) {
         const std::string& c = msgs[i].content;
-        const bool tool_response = c.starts_with("<tool_response>") &&
-                                   c.ends_with("</tool_response>");
+        const bool tool_response =
+            c.starts_with("<tool_response>") && c.ends_with("</tool_response>");
         if (msgs[i].role == "user" && !tool_response) {
           last_query = i;
           break;
@@ -259,8 +256,8 @@ std::string ChatTemplate::Render(std::span<const ChatMessage> all,
       }
       CheckAlternates(loop, family_);
       for (size_t i = 0; i < loop.size(); ++i) {
-        out += StrCat("<start_of_turn>", loop[i].role == "assistant" ? "model" : loop[i].role,
-                      "\n", i == 0 ? prefix : "", PyStrip(loop[i].content), "<end_of_turn>\n");
+        out += StrCat("<start_of_turn>", loop[i].role == "assistant" ? "model" : loop[i].role, "\n",
+                      i == 0 ? prefix : "", PyStrip(loop[i].content), "<end_of_turn>\n");
       }
       if (add_generation_prompt) out += "<start_of_turn>model\n";
       break;

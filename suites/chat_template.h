@@ -51,13 +51,23 @@ class ChatTemplate {
   const std::string& bos_token() const { return bos_; }
 
  private:
-  enum class Kind { kChatMl, kQwen3, kLlama3, kLlama31, kGemma, kPhi3, kPhi35, kPhi3Small, kMistral };
+  enum class Kind {
+    kChatMl,
+    kQwen3,
+    kLlama3,
+    kLlama31,
+    kGemma,
+    kPhi3,
+    kPhi35,
+    kPhi3Small,
+    kMistral
+  };
   ChatTemplate() = default;
 
   Kind kind_ = Kind::kChatMl;
   std::string family_;
   std::string bos_, eos_;
-  bool bos_prefix_ = false;     // the template prints bos_token first
+  bool bos_prefix_ = false;      // the template prints bos_token first
   bool refuses_system_ = false;  // raises on a system turn: rendered without system turns
   bool system_prefix_ = false;   // gemma3: the system text opens the first user turn
   bool has_default_system_ = false;

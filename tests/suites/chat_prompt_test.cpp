@@ -60,20 +60,20 @@ TEST(ChatPrompt, Gsm8kPromptsAreLmEvalsForEveryShotOrderAndOption) {
   }
   ASSERT_GE(want.size(), 3u * 7u * 4u);
   std::set<Key> compared;
-  for (const std::string name : {"qwen2", "gemma2", "llama3.2"}) {
+  for (const char* name : {"qwen2", "gemma2", "llama3.2"}) {
     const ChatTemplate t = FixtureTemplate(name);
     for (const int k : {0, 2}) {
       // gapbench draws GSM8K shots from the suite by seed: seeds reach every ordered pair.
       for (uint64_t seed = 0; seed < 200; ++seed) {
         for (const bool multiturn : {false, true}) {
-          for (const std::string system : {"", "Solve the problem."}) {
+          for (const std::string& system : {std::string(), std::string("Solve the problem.")}) {
             const ChatOptions chat{&t, multiturn, system};
             const ItemRequests r = BuildRequests(s, 0, {.k = k, .seed = seed}, {}, chat);
             const Key key{name, r.prompt.shot_ids, multiturn, system};
             const auto at = want.find(key);
             ASSERT_NE(at, want.end()) << name << " seed " << seed;
-            SCOPED_TRACE(StrCat(name, " seed ", seed, " multiturn ", multiturn, " system '",
-                                system, "'"));
+            SCOPED_TRACE(
+                StrCat(name, " seed ", seed, " multiturn ", multiturn, " system '", system, "'"));
             ASSERT_EQ(r.gen.size(), 1u);
             EXPECT_EQ(r.gen[0].prompt, at->second);
             EXPECT_TRUE(r.gen[0].parse_special);

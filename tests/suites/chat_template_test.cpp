@@ -28,10 +28,12 @@ std::string Str(const rapidjson::Value& v) {
 // The family each fixture must be recognised as.
 const std::map<std::string, std::string>& Families() {
   static const std::map<std::string, std::string> kFamilies = {
-      {"chatml", "chatml"},     {"smollm2", "chatml"},       {"qwen2", "chatml"},
-      {"qwen2.5", "chatml"},    {"qwen3", "qwen3"},          {"llama3", "llama3"},
-      {"llama3.2", "llama3.1"}, {"gemma2", "gemma"},         {"gemma3", "gemma3"},
-      {"phi3", "phi3"},         {"phi3.5", "phi3.5"},        {"phi3-small", "phi3-small"},
+      {"chatml", "chatml"},        {"smollm2", "chatml"},
+      {"qwen2", "chatml"},         {"qwen2.5", "chatml"},
+      {"qwen3", "qwen3"},          {"llama3", "llama3"},
+      {"llama3.2", "llama3.1"},    {"gemma2", "gemma"},
+      {"gemma3", "gemma3"},        {"phi3", "phi3"},
+      {"phi3.5", "phi3.5"},        {"phi3-small", "phi3-small"},
       {"mistral-v0.2", "mistral"},
   };
   return kFamilies;

@@ -12,64 +12,18 @@
 #include "common/error.h"
 #include "common/hash.h"
 #include "engine/engine_lm.h"
-#include "engine/gguf_writer.h"
 #include "engine/model.h"
-#include "engine/random_model.h"
 #include "engine/tokenizer.h"
 #include "suites/loaders.h"
 #include "tests/test_util.h"
+#include "tests/worker/chat_model_fixture.h"
 #include "worker/runner.h"
 
 namespace gapbench::worker {
 namespace {
 
-using engine::GgufWriteValue;
-
-constexpr char kChatMl[] =
-    "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ "
-    "'<|im_start|>system\nYou are a helpful assistant<|im_end|>\n' }}{% endif %}{{'<|im_start|>' "
-    "+ message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if "
-    "add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
-
-// A byte-level vocabulary (256 byte tokens, no merges) plus the ChatML control tokens, BOS and
-// EOS; `chat_template` written when not empty.
-void WriteVocab(const std::string& path, const std::string& chat_template) {
-  std::vector<std::string> tokens;
-  std::vector<int32_t> types;
-  for (int b = 0; b < 256; ++b) {
-    tokens.push_back(engine::GptByteToken(static_cast<uint8_t>(b)));
-    types.push_back(1);  // normal
-  }
-  for (const char* special : {"<|im_start|>", "<|im_end|>", "<|bos|>", "<|eos|>"}) {
-    tokens.emplace_back(special);
-    types.push_back(3);  // control
-  }
-  engine::GgufWriter w;
-  w.SetString("tokenizer.ggml.model", "gpt2");
-  w.SetString("tokenizer.ggml.pre", "default");
-  w.Set("tokenizer.ggml.tokens", GgufWriteValue::StringArray(tokens));
-  w.Set("tokenizer.ggml.token_type", GgufWriteValue::I32Array(types));
-  w.Set("tokenizer.ggml.merges", GgufWriteValue::StringArray({}));
-  w.SetU32("tokenizer.ggml.bos_token_id", 258);
-  w.SetU32("tokenizer.ggml.eos_token_id", 259);
-  w.Set("tokenizer.ggml.add_bos_token", GgufWriteValue::Bool(false));
-  if (!chat_template.empty()) w.SetString("tokenizer.chat_template", chat_template);
-  w.WriteFile(path);
-}
-
-std::string WriteModel(const testing::TempDir& dir, const std::string& name,
-                       const std::string& chat_template) {
-  const std::string vocab = (dir / (name + "-vocab.gguf")).string();
-  WriteVocab(vocab, chat_template);
-  engine::RandomModelOptions o;
-  o.arch = "llama";
-  o.preset = *engine::FindPreset("tiny");
-  o.seed = 3;
-  o.vocab_path = vocab;
-  const std::string path = (dir / (name + ".gguf")).string();
-  engine::WriteRandomModel(o, path);
-  return path;
-}
+using testing::kImStart;
+using testing::WriteChatModel;
 
 constexpr char kGsm[] =
     "{\"question\": \"Q0?\", \"answer\": \"s0\\n#### 0\"}\n"
@@ -78,7 +32,7 @@ constexpr char kGsm[] =
 
 TEST(ChatRun, GenerationPromptsGoThroughTheModelsTemplate) {
   testing::TempDir dir;
-  const auto model = engine::Model::Load(WriteModel(dir, "chat", kChatMl));
+  const auto model = engine::Model::Load(WriteChatModel(dir, "chat", testing::kChatMlTemplate));
   testing::WriteFile(dir / "test.jsonl", kGsm);
   const suites::Suite suite = suites::LoadSuite((dir / "test.jsonl").string());
   const suites::ChatTemplate t = ModelChatTemplate(*model);
@@ -108,13 +62,13 @@ TEST(ChatRun, GenerationPromptsGoThroughTheModelsTemplate) {
     const auto plain = tok.Encode(prompt, false, false);
     EXPECT_EQ(records[i].tokens_in, static_cast<int64_t>(special.size()));
     EXPECT_LT(special.size(), plain.size());
-    EXPECT_EQ(std::count(special.begin(), special.end(), 256), 5);  // 4 turns + generation
+    EXPECT_EQ(std::count(special.begin(), special.end(), kImStart), 5);  // 4 turns + generation
   }
 }
 
 TEST(ChatRun, AModelWithoutATemplateIsAnErrorNamingIt) {
   testing::TempDir dir;
-  const std::string path = WriteModel(dir, "plain", "");
+  const std::string path = WriteChatModel(dir, "plain", "");
   const auto model = engine::Model::Load(path);
   try {
     ModelChatTemplate(*model);
@@ -124,7 +78,7 @@ TEST(ChatRun, AModelWithoutATemplateIsAnErrorNamingIt) {
               std::string::npos)
         << e.what();
   }
-  const std::string odd = WriteModel(dir, "odd", "{{ messages[0]['content'] }}");
+  const std::string odd = WriteChatModel(dir, "odd", "{{ messages[0]['content'] }}");
   const auto odd_model = engine::Model::Load(odd);
   try {
     ModelChatTemplate(*odd_model);
