@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/engine_options.h"
@@ -51,6 +52,11 @@ const CommandSpec& Spec() {
           {"timeout", "S", "sandbox wall seconds per code completion (default 10)"},
           {"parallel", "N", "code completions run at once (default 2)"},
           {"json", "", "print the summary as one JSON object"},
+          {"chat", "",
+           "put generation prompts in the model's chat template (lm-eval's "
+           "--apply_chat_template)"},
+          {"fewshot-as-multiturn", "", "with --chat: each shot a user and an assistant turn"},
+          {"system-prompt", "TEXT", "with --chat: a system turn (lm-eval's --system_instruction)"},
       }),
   };
   return kSpec;
@@ -86,6 +92,14 @@ int CmdEval(const Argv& argv) {
     Fail("--out ", *out_path, ": is a directory, expected the records file to write");
   }
 
+  suites::ChatOptions chat;
+  const bool use_chat = args.Has("chat");
+  chat.fewshot_as_multiturn = args.Has("fewshot-as-multiturn");
+  chat.system_prompt = args.Get("system-prompt").value_or("");
+  if (!use_chat && (chat.fewshot_as_multiturn || args.Has("system-prompt"))) {
+    Fail("--fewshot-as-multiturn and --system-prompt need --chat");
+  }
+
   suites::LoadOptions lo;
   lo.format = args.Get("format").value_or("");
   // The whole suite stays loaded: few-shot examples are drawn from all of it (as the workers
@@ -95,6 +109,9 @@ int CmdEval(const Argv& argv) {
   const size_t n_eval = std::min(suite.items.size(), static_cast<size_t>(limit));
   // A few-shot count the suite cannot meet fails here, before the model is loaded.
   if (const std::string why = suites::CheckFewShot(suite, n_eval, shots); !why.empty()) Fail(why);
+  if (use_chat) {
+    if (const std::string why = suites::CheckChat(suite, n_eval); !why.empty()) Fail(why);
+  }
   std::ofstream out;
   if (out_path) {
     out.open(*out_path, std::ios::binary | std::ios::trunc);
@@ -102,6 +119,9 @@ int CmdEval(const Argv& argv) {
   }
 
   EngineSetup e = SetupEngine(args, kernels::GgmlType::kF16);
+  std::optional<suites::ChatTemplate> chat_template;
+  if (use_chat) chat_template = worker::ModelChatTemplate(*e.model);
+  chat.chat_template = chat_template ? &*chat_template : nullptr;
   // The context is engine::ContextFor's (the training context unless --ctx or the config set
   // one); prompts that do not fit are left-truncated and counted (records' truncated_tokens).
   engine::EngineModel lm(*e.model, e.session);
@@ -115,6 +135,7 @@ int CmdEval(const Argv& argv) {
   run.gen_defaults = gen_defaults;
   run.sandbox_timeout_s = timeout;
   run.sandbox_parallel = parallel;
+  run.chat = chat;
 
   ProgressLine progress("eval");
   reports::EvalTally tally(suite.manifest.name, suite.manifest.content_hash, samples);
@@ -187,6 +208,10 @@ int CmdEval(const Argv& argv) {
     w.String(model.config().Hash().c_str());
     w.Key("n_items");
     w.Uint64(n_done);
+    if (chat_template) {
+      w.Key("chat_template");
+      w.String(chat_template->family().c_str());
+    }
     w.Key("samples");
     w.Int64(samples);
     w.Key("accuracy");
@@ -250,6 +275,7 @@ int CmdEval(const Argv& argv) {
     std::printf("suite %s (%s, hash %s): %zu items", suite.manifest.name.c_str(),
                 suite.manifest.format.c_str(), suite.manifest.content_hash.c_str(), n_done);
     if (samples > 1) std::printf(", %lld samples each", static_cast<long long>(samples));
+    if (chat_template) std::printf(", chat template %s", chat_template->family().c_str());
     std::printf("\naccuracy (micro): %.4f ± %.4f (SE)", acc, acc_se);
     if (m.n_items > 0) {
       std::printf(", 95%% CI [%.4f, %.4f] %s", m.ci.lo, m.ci.hi, m.ci_method.c_str());

@@ -36,6 +36,9 @@ struct GenRequest {
   int32_t top_k = 0;
   double top_p = 1.0;
   uint64_t seed = 0;
+  // The prompt is a rendered chat template: text equal to a control token ("<|im_start|>") is
+  // that token, and a BOS the text already starts with is not added a second time.
+  bool parse_special = false;
 };
 
 struct Generation {

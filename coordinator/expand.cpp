@@ -59,6 +59,12 @@ std::string ShardKey(const Sweep& sweep, const Combination& c, uint64_t seed, si
   doc.AddMember("max_tokens", suite.max_tokens, a);
   // A string, not a number: keys hold no floats, whose spelling varies between writers.
   doc.AddMember("temperature", str(ShortestDecimal(suite.temperature)), a);
+  if (suite.chat) {  // only then: keys of sweeps without chat stay as they were
+    rapidjson::Value chat(rapidjson::kObjectType);
+    chat.AddMember("fewshot_as_multiturn", suite.fewshot_as_multiturn, a);
+    chat.AddMember("system_prompt", str(suite.system_prompt), a);
+    doc.AddMember("chat", chat, a);
+  }
   doc.AddMember("result_format", kResultFormatVersion, a);
   return CanonicalJson(doc);
 }

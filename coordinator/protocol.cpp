@@ -208,6 +208,14 @@ std::string ShardTaskToJson(const ShardTask& task) {
   w.Int64(task.begin);
   w.Key("end");
   w.Int64(task.end);
+  if (task.chat) {  // absent means false: tasks without chat read as before
+    w.Key("chat");
+    w.StartObject();
+    w.Key("fewshot_as_multiturn");
+    w.Bool(task.fewshot_as_multiturn);
+    str("system_prompt", task.system_prompt);
+    w.EndObject();
+  }
   w.EndObject();
   return buffer.GetString();
 }
@@ -242,6 +250,17 @@ ShardTask ShardTaskFromJson(std::string_view json, std::string_view source) {
   task.end = GetInt(doc, "end", source);
   if (task.begin < 0 || task.end < task.begin) {
     Fail(source, ": shard task: item range [", task.begin, ", ", task.end, ") is invalid");
+  }
+  if (doc.HasMember("chat")) {
+    const rapidjson::Value& chat = doc["chat"];
+    if (!chat.IsObject() || !chat.HasMember("fewshot_as_multiturn") ||
+        !chat["fewshot_as_multiturn"].IsBool()) {
+      Fail(source, ": shard task: field \"chat\" must be {\"fewshot_as_multiturn\": bool, ",
+           "\"system_prompt\": string}");
+    }
+    task.chat = true;
+    task.fewshot_as_multiturn = chat["fewshot_as_multiturn"].GetBool();
+    task.system_prompt = GetString(chat, "system_prompt", source);
   }
   if (task.samples < 1) Fail(source, ": shard task: samples must be at least 1");
   return task;

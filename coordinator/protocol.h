@@ -93,6 +93,9 @@ struct ShardTask {
   uint64_t seed = 0;
   int64_t begin = 0;  // item range [begin, end) in suite order
   int64_t end = 0;
+  bool chat = false;  // the model's chat template for generation prompts (SuiteSpec::chat)
+  bool fewshot_as_multiturn = false;
+  std::string system_prompt;
 };
 std::string ShardTaskToJson(const ShardTask& task);
 // Error naming `source` and the field on a malformed task.

@@ -111,6 +111,14 @@ std::string SuiteManifestJson(const SuiteSpec& suite) {
       w.EndObject();
     }
   }
+  if (suite.chat) {
+    w.Key("chat");
+    w.Bool(true);
+    w.Key("fewshot_as_multiturn");
+    w.Bool(suite.fewshot_as_multiturn);
+    w.Key("system_prompt");
+    WriteJsonString(w, suite.system_prompt);
+  }
   w.EndObject();
   return buffer.GetString();
 }
@@ -150,6 +158,9 @@ ShardTask MakeShardTask(const Sweep& sweep, const Shard& shard) {
   task.seed = shard.seed;
   task.begin = static_cast<int64_t>(shard.begin);
   task.end = static_cast<int64_t>(shard.end);
+  task.chat = suite.chat;
+  task.fewshot_as_multiturn = suite.fewshot_as_multiturn;
+  task.system_prompt = suite.system_prompt;
   return task;
 }
 

@@ -289,6 +289,16 @@ void ParseModels(const Value& root, Checker& ck, Sweep& sw, NameTable& names) {
           spec.pre_tokenizer_known =
               file->GetString("tokenizer.ggml.model").value_or("") != "gpt2" ||
               engine::LookupPreTokenizer(spec.pre_tokenizer).known;
+          const auto chat_template = file->GetString("tokenizer.chat_template");
+          if (!chat_template || chat_template->empty()) {
+            spec.chat_problem = "the model has no tokenizer.chat_template";
+          } else {
+            try {
+              suites::ChatTemplate::Recognise(*chat_template, spec.path, "", "");
+            } catch (const Error& e) {
+              spec.chat_problem = e.what();
+            }
+          }
         } catch (const Error& e) {
           ck.Add(path + ".path", StrCat("not a usable GGUF model: ", e.what()));
         }
@@ -418,6 +428,11 @@ void LoadSuiteSpec(Checker& ck, const std::string& path, const std::string& give
     shots.k = static_cast<int>(std::min<int64_t>(spec.fewshot, INT32_MAX));
     if (const std::string why = suites::CheckFewShot(r.suite, spec.n_items, shots); !why.empty()) {
       ck.Add(path + ".fewshot", StrCat("fewshot ", spec.fewshot, " cannot be met: ", why));
+    }
+    if (spec.chat) {
+      if (const std::string why = suites::CheckChat(r.suite, spec.n_items); !why.empty()) {
+        ck.Add(path + ".chat", why);
+      }
     }
     // Multiple-choice items are scored once, by log-likelihood, whatever `samples` says (the
     // runner's SamplesFor), while the coordinator waits for items x samples results per shard.
@@ -553,6 +568,25 @@ void ParsePresetEntry(const Value& s, const std::string& path, Checker& ck, Swee
   names.DeclareGroup(ck, name, path + ".name", members);
 }
 
+// A suite's "chat", "fewshot_as_multiturn" and "system_prompt" (the last two need "chat").
+void ParseChat(Checker& ck, const Value& s, const std::string& path, SuiteSpec& spec) {
+  for (const char* key : {"chat", "fewshot_as_multiturn"}) {
+    const Value* v = ck.Member(s, path, key, false);
+    if (v == nullptr) continue;
+    if (!v->IsBool()) {
+      ck.Add(StrCat(path, ".", key), StrCat("expected true or false, got ", TypeName(*v)));
+    } else {
+      (std::string_view(key) == "chat" ? spec.chat : spec.fewshot_as_multiturn) = v->GetBool();
+    }
+  }
+  if (auto prompt = ck.String(s, path, "system_prompt", false, "a system prompt")) {
+    spec.system_prompt = *prompt;
+  }
+  if (!spec.chat && (spec.fewshot_as_multiturn || !spec.system_prompt.empty())) {
+    ck.Add(path + ".chat", "\"fewshot_as_multiturn\" and \"system_prompt\" need \"chat\": true");
+  }
+}
+
 void ParseSuites(const Value& root, Checker& ck, Sweep& sw, NameTable& names, int64_t samples) {
   const Value* arr = ck.Array(root, "$", "suites", true, "suites {\"name\", \"path\", ...}");
   if (arr == nullptr) return;
@@ -566,9 +600,10 @@ void ParseSuites(const Value& root, Checker& ck, Sweep& sw, NameTable& names, in
       ParsePresetEntry(s, path, ck, sw, names);
       continue;
     }
-    ck.CheckKeys(s, path,
-                 {"name", "path", "synth", "preset", "format", "fewshot", "limit", "split",
-                  "samples", "max_tokens", "temperature"});
+    ck.CheckKeys(
+        s, path,
+        {"name", "path", "synth", "preset", "format", "fewshot", "limit", "split", "samples",
+         "max_tokens", "temperature", "chat", "fewshot_as_multiturn", "system_prompt"});
     const size_t errors_before = ck.n_errors();
     const bool is_synth = s.HasMember("synth");
     std::optional<std::string> name = ck.String(s, path, "name", true, "a name for the suite");
@@ -608,6 +643,7 @@ void ParseSuites(const Value& root, Checker& ck, Sweep& sw, NameTable& names, in
     spec.limit = ck.Int(s, path, "limit", 1, "the number of items to take");
     spec.samples = ck.Int(s, path, "samples", 1, "completions per item").value_or(samples);
     spec.max_tokens = ck.Int(s, path, "max_tokens", 1, "tokens per completion").value_or(256);
+    ParseChat(ck, s, path, spec);
     spec.temperature = spec.samples > 1 ? 0.8 : 0.0;
     if (const Value* t = ck.Member(s, path, "temperature", false)) {
       if (!t->IsNumber() || t->GetDouble() < 0 || t->GetDouble() > 100) {
@@ -803,6 +839,16 @@ void ParseSeeds(const Value& root, Checker& ck, Sweep& sw) {
 // KV cache, divisors for kv_heads, layer indices for KV sharing, ...): checked here from the GGUF
 // metadata alone, so a sweep fails at validation instead of poisoning shards at run time.
 static void CheckConfigsAgainstModels(Checker& ck, const Sweep& sw) {
+  // A chat suite needs a known chat template in every model it is combined with.
+  std::set<std::pair<size_t, size_t>> chat_seen;
+  for (const Combination& c : sw.combinations) {
+    const ModelSpec& m = sw.models[c.model];
+    if (!sw.suites[c.suite].chat || !m.hparams || m.chat_problem.empty()) continue;
+    if (!chat_seen.insert({c.model, c.suite}).second) continue;
+    ck.Add(StrCat("$.suites[", c.suite, "].chat"),
+           StrCat("suite '", sw.suites[c.suite].name, "' asks for chat prompts but model '",
+                  m.alias, "' (", m.path, ") cannot have them: ", m.chat_problem));
+  }
   std::set<std::pair<size_t, size_t>> seen;
   for (const Combination& c : sw.combinations) {
     if (!seen.insert({c.model, c.engine}).second) continue;

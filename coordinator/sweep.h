@@ -34,6 +34,9 @@ struct ModelSpec {
   // unknown one needs an engine with allow_unknown_pre_tokenizer, which falls back to "default").
   std::string pre_tokenizer;
   bool pre_tokenizer_known = true;
+  // Why "chat": true cannot apply to this model (no or unknown tokenizer.chat_template); "" when
+  // its template is a known family.
+  std::string chat_problem;
 };
 
 struct EngineSpec {
@@ -58,9 +61,14 @@ struct SuiteSpec {
   int64_t samples = 1;           // completions per generation/code item (the sweep's default)
   int64_t max_tokens = 256;      // generation budget per completion
   double temperature = 0.0;      // default: 0 when samples == 1, else 0.8 (as `gapbench eval`)
-  std::string content_hash;      // Manifest::content_hash of the whole suite as loaded
-  size_t n_loaded = 0;           // items in the suite
-  size_t n_items = 0;            // items evaluated: min(limit, n_loaded)
+  // "chat": true puts generation prompts in each model's chat template (suites/prompt.h
+  // ChatOptions): every model of the suite's combinations must carry a known template.
+  bool chat = false;
+  bool fewshot_as_multiturn = false;  // with chat: lm-eval's --fewshot_as_multiturn
+  std::string system_prompt;          // with chat: lm-eval's --system_instruction
+  std::string content_hash;           // Manifest::content_hash of the whole suite as loaded
+  size_t n_loaded = 0;                // items in the suite
+  size_t n_items = 0;                 // items evaluated: min(limit, n_loaded)
   // One task of a preset entry ({"preset": "open-llm-v1"}; suites/presets.h), else empty. The
   // report averages the tasks of one entry (reports/preset_metrics.h).
   std::string preset;        // the preset's name

@@ -166,7 +166,12 @@ std::vector<Generation> EngineModel::Generate(std::span<const GenRequest> reques
   std::vector<Generation> out;
   out.reserve(requests.size());
   for (const auto& req : requests) {
-    std::vector<int32_t> prompt = tok.Encode(req.prompt, tok.add_bos_default());
+    std::vector<int32_t> prompt = tok.Encode(req.prompt, tok.add_bos_default(), req.parse_special);
+    if (req.parse_special && prompt.size() >= 2 && tok.bos() >= 0 && prompt[0] == tok.bos() &&
+        prompt[1] == tok.bos()) {
+      // The template printed bos_token itself (Llama 3, Gemma, Phi-3): one BOS, not two.
+      prompt.erase(prompt.begin());
+    }
     if (prompt.empty())
       prompt.push_back(tok.bos() >= 0 ? tok.bos() : (tok.eos() >= 0 ? tok.eos() : 0));
     // Room for the generation budget (at most half the context), the prompt's newest tokens in

@@ -222,9 +222,62 @@ std::string CheckFewShot(const Suite& suite, size_t n_items, const FewShotOption
   return "";
 }
 
-ItemPrompt BuildPrompt(const Suite& suite, size_t item_index, const FewShotOptions& options) {
+std::vector<ChatMessage> BuildChat(const Suite& suite, size_t item_index,
+                                   const FewShotOptions& options, const ChatOptions& chat) {
+  const Item& item = suite.items.at(item_index);
+  if (item.kind != ItemKind::kGeneration) {
+    Fail(item.source.empty() ? item.id : item.source, ": item '", item.id,
+         "': chat templates apply to generation items only");
+  }
+  // lm-eval: system_instruction + fewshot_delimiter + description, either alone, or nothing.
+  const std::string description = FormatHeader(item);
+  const std::string system = !chat.system_prompt.empty() && !description.empty()
+                                 ? StrCat(chat.system_prompt, "\n\n", description)
+                                 : chat.system_prompt + description;
+  std::vector<ChatMessage> messages;
+  if (!system.empty()) messages.push_back({"system", system});
+  const std::vector<const Item*> shots = SelectShots(suite, item_index, options);
+  if (chat.fewshot_as_multiturn) {
+    for (const Item* shot : shots) {
+      messages.push_back({"user", FormatQuery(*shot)});
+      messages.push_back({"assistant", shot->solution});
+    }
+  } else if (!shots.empty()) {
+    std::string block;
+    for (const Item* shot : shots) block += FormatShot(*shot);
+    messages.push_back({"user", block});
+  }
+  // append_target_question: a new user turn, or appended to the few-shot user turn.
+  if (!chat.fewshot_as_multiturn && !messages.empty() && messages.back().role == "user") {
+    messages.back().content += FormatQuery(item);
+  } else {
+    messages.push_back({"user", FormatQuery(item)});
+  }
+  return messages;
+}
+
+std::string CheckChat(const Suite& suite, size_t n_items) {
+  n_items = std::min(n_items, suite.items.size());
+  for (size_t i = 0; i < n_items; ++i) {
+    const Item& item = suite.items[i];
+    if (item.kind == ItemKind::kGeneration) continue;
+    return StrCat(suite.manifest.name, ": item '", item.id, "' is ",
+                  item.kind == ItemKind::kCode ? "code" : "multiple choice",
+                  "; chat templates apply to generation items only (GSM8K-style suites)");
+  }
+  return "";
+}
+
+ItemPrompt BuildPrompt(const Suite& suite, size_t item_index, const FewShotOptions& options,
+                       const ChatOptions& chat) {
   const Item& item = suite.items.at(item_index);
   ItemPrompt p;
+  if (chat.chat_template != nullptr) {
+    for (const Item* shot : SelectShots(suite, item_index, options)) p.shot_ids.push_back(shot->id);
+    p.context = chat.chat_template->Render(BuildChat(suite, item_index, options, chat), true);
+    p.prompt_hash = HashHex(p.context);
+    return p;
+  }
   p.context = FormatHeader(item);
   for (const Item* shot : SelectShots(suite, item_index, options)) {
     p.context += FormatShot(*shot);
@@ -249,9 +302,9 @@ ItemPrompt BuildPrompt(const Suite& suite, size_t item_index, const FewShotOptio
 }
 
 ItemRequests BuildRequests(const Suite& suite, size_t item_index, const FewShotOptions& options,
-                           const GenRequest& gen_defaults) {
+                           const GenRequest& gen_defaults, const ChatOptions& chat) {
   ItemRequests r;
-  r.prompt = BuildPrompt(suite, item_index, options);
+  r.prompt = BuildPrompt(suite, item_index, options, chat);
   const Item& item = suite.items[item_index];
   if (item.kind == ItemKind::kMultipleChoice) {
     for (size_t i = 0; i < r.prompt.continuations.size(); ++i) {
@@ -261,6 +314,7 @@ ItemRequests BuildRequests(const Suite& suite, size_t item_index, const FewShotO
   } else {
     GenRequest g = gen_defaults;
     g.prompt = r.prompt.context;
+    g.parse_special = chat.chat_template != nullptr;
     g.stop = item.stop;
     r.gen.push_back(std::move(g));
   }

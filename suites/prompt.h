@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "common/language_model.h"
+#include "suites/chat_template.h"
 #include "suites/record.h"
 #include "suites/suite.h"
 
@@ -67,17 +68,39 @@ struct ItemPrompt {
   std::vector<std::string> shot_ids;
   std::string prompt_hash;  // HashHex(context)
 };
-ItemPrompt BuildPrompt(const Suite& suite, size_t item_index, const FewShotOptions& options);
+
+// lm-evaluation-harness's --apply_chat_template (api/task.py fewshot_context): the prompt of a
+// generation item becomes a conversation rendered by the model's template with
+// add_generation_prompt=True. The conversation: a system turn when system_prompt is set; then
+// either one user turn holding the few-shot block and the question (the plain prompt), or, with
+// fewshot_as_multiturn (--fewshot_as_multiturn), each shot as a user turn (its query) and an
+// assistant turn (its target, without the target delimiter) followed by the question as the last
+// user turn.
+struct ChatOptions {
+  const ChatTemplate* chat_template = nullptr;  // null: plain prompts (the rest is ignored)
+  bool fewshot_as_multiturn = false;
+  std::string system_prompt;  // lm-eval's --system_instruction
+};
+// The conversation above for suite.items[item_index] (exposed for tests).
+std::vector<ChatMessage> BuildChat(const Suite& suite, size_t item_index,
+                                   const FewShotOptions& options, const ChatOptions& chat);
+// "" when chat templates can apply to suite.items[0, n_items), else why not: they apply to
+// generation items only (lm-eval's log-likelihood and code chat prompts are not reproduced).
+std::string CheckChat(const Suite& suite, size_t n_items);
+
+ItemPrompt BuildPrompt(const Suite& suite, size_t item_index, const FewShotOptions& options,
+                       const ChatOptions& chat = {});
 
 // What to ask the model for one item: one LoglikRequest per choice (MC) or one GenRequest
 // (generation, code; its stop sequences are the item's, the rest copied from `gen_defaults`).
+// With a chat template the GenRequest's prompt is the rendered conversation (parse_special set).
 struct ItemRequests {
   ItemPrompt prompt;
   std::vector<LoglikRequest> loglik;
   std::vector<GenRequest> gen;
 };
 ItemRequests BuildRequests(const Suite& suite, size_t item_index, const FewShotOptions& options,
-                           const GenRequest& gen_defaults = {});
+                           const GenRequest& gen_defaults = {}, const ChatOptions& chat = {});
 
 // Scores the model's answers: `loglik` (one per choice) for MC, `gen` (one) otherwise. MC items
 // score by item.metric (suite.h): acc and acc_norm (per character of the choice as LME's

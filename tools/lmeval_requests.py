@@ -271,6 +271,47 @@ def dump(spec, task):
     }
 
 
+def chat_fixture(manager):
+    """lm-eval's --apply_chat_template prompts for the tiny GSM8K: item 0 with every ordered pair
+    of the other rows as its two (first_n) shots, 0 shots, with and without
+    --fewshot_as_multiturn and --system_instruction, rendered by real chat templates (the
+    committed tests/fixtures/chat goldens' strings) the way HFLM.apply_chat_template renders them
+    (jinja2 as transformers sets it up; on a TemplateError, again without system turns)."""
+    sys.path.insert(0, HERE)
+    import chat_template_fixtures as ctf  # noqa: E402  (jinja2 environment and lm-eval's retry)
+
+    env = ctf.make_env()
+    tiny = gsm8k_rows(os.path.join(FIXTURES, "gsm8k_tiny.jsonl"))
+    entries = []
+    for name in ("qwen2", "gemma2", "llama3.2"):
+        with open(os.path.join(FIXTURES, "..", "chat", name + ".json"), encoding="utf-8") as f:
+            spec = json.load(f)
+
+        def apply_chat_template(history, add_generation_prompt=True, spec=spec):
+            msgs = [(m["role"], m["content"]) for m in history]
+            return ctf.render(env, spec["template"], msgs, add_generation_prompt,
+                              spec["bos_token"], spec["eos_token"])[0]
+
+        pairs = [[]] + [[a, b] for a in (1, 2, 3) for b in (1, 2, 3) if a != b]
+        for shots in pairs:
+            task = build_task(manager, {"task": "gsm8k", "eval": "test", "shots": len(shots),
+                                        "splits": {"test": tiny,
+                                                   "train": [tiny[j] for j in shots]}})
+            doc = task.test_docs()[0]
+            for multiturn in (False, True):
+                for system in (None, "Solve the problem."):
+                    ctx = task.fewshot_context(doc, len(shots), system_instruction=system,
+                                               apply_chat_template=True,
+                                               fewshot_as_multiturn=multiturn,
+                                               chat_template=apply_chat_template)
+                    entries.append({"template": name, "shots": [f"gsm8k/{j}" for j in shots],
+                                    "fewshot_as_multiturn": multiturn,
+                                    "system_instruction": system or "", "prompt": ctx})
+    return {"generated_by": "tools/lmeval_requests.py", "lm_eval_version": lm_eval.__version__,
+            "task": "gsm8k", "path": "@fixtures/gsm8k_tiny.jsonl", "item": "gsm8k/0",
+            "entries": entries}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=os.path.join(HERE, "..", "..", "shared", "data"))
@@ -289,6 +330,13 @@ def main():
             json.dump(out, f, ensure_ascii=False, indent=1)
             f.write("\n")
         print(f"{path}: {len(out['items'])} items", file=sys.stderr)
+    if not only or "gsm8k_tiny_chat" in only:
+        out = chat_fixture(manager)
+        path = os.path.join(args.out, "gsm8k_tiny_chat.json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(out, f, ensure_ascii=False, indent=1)
+            f.write("\n")
+        print(f"{path}: {len(out['entries'])} prompts", file=sys.stderr)
 
 
 if __name__ == "__main__":

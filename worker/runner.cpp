@@ -4,6 +4,8 @@
 #include <chrono>
 
 #include "common/error.h"
+#include "engine/gguf.h"
+#include "engine/tokenizer.h"
 #include "suites/scoring.h"
 
 namespace gapbench::worker {
@@ -16,6 +18,18 @@ suites::Sandbox& LazySandbox::Get() {
     if (!sandbox_->isolation().warning.empty() && warn_) warn_(sandbox_->isolation().warning);
   }
   return *sandbox_;
+}
+
+suites::ChatTemplate ModelChatTemplate(const engine::Model& model) {
+  const auto text = model.file().GetString("tokenizer.chat_template");
+  if (!text || text->empty()) {
+    Fail(model.path(), ": the model has no tokenizer.chat_template, so prompts cannot be put in ",
+         "its chat format (chat: true / --chat need an instruction-tuned model's GGUF)");
+  }
+  const engine::Tokenizer& tok = model.tokenizer();
+  return suites::ChatTemplate::Recognise(*text, model.path(),
+                                         tok.bos() >= 0 ? tok.TokenText(tok.bos()) : "",
+                                         tok.eos() >= 0 ? tok.TokenText(tok.eos()) : "");
 }
 
 int64_t SamplesFor(suites::ItemKind kind, int64_t samples) {
@@ -54,7 +68,7 @@ RunSummary RunItems(const suites::Suite& suite, int64_t begin, int64_t end,
     result.item_index = i;
     if (item.kind == suites::ItemKind::kMultipleChoice) {
       const suites::ItemRequests req =
-          suites::BuildRequests(suite, index, options.shots, options.gen_defaults);
+          suites::BuildRequests(suite, index, options.shots, options.gen_defaults, options.chat);
       const auto ll = lm.Loglikelihood(req.loglik);
       result.samples.push_back({i, 0, suites::ScoreItem(suite, index, req, ll, {})});
     } else {
@@ -63,7 +77,8 @@ RunSummary RunItems(const suites::Suite& suite, int64_t begin, int64_t end,
         // other samples ran (skips, resumes).
         GenRequest g = options.gen_defaults;
         g.seed = options.gen_defaults.seed + static_cast<uint64_t>(s);
-        const suites::ItemRequests req = suites::BuildRequests(suite, index, options.shots, g);
+        const suites::ItemRequests req =
+            suites::BuildRequests(suite, index, options.shots, g, options.chat);
         const auto gens = lm.Generate(req.gen);
         result.samples.push_back({i, s, suites::ScoreItem(suite, index, req, {}, gens)});
       }

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "common/language_model.h"
+#include "engine/model.h"
 #include "suites/prompt.h"
 #include "suites/record.h"
 #include "suites/sandbox.h"
@@ -38,7 +39,12 @@ struct RunOptions {
   GenRequest gen_defaults;          // max_tokens, temperature, seed (prompt and stop come per item)
   double sandbox_timeout_s = 10.0;  // wall seconds per code completion
   int sandbox_parallel = 2;         // code completions run at once
+  suites::ChatOptions chat;         // chat_template set: generation prompts are conversations
 };
+
+// The model's tokenizer.chat_template recognised (suites/chat_template.h), bos_token / eos_token
+// its vocabulary's. Error naming the model file when it has no template or an unknown one.
+suites::ChatTemplate ModelChatTemplate(const engine::Model& model);
 
 // The sandbox for code items, created on first use. `warn` receives the isolation warning once
 // (e.g. printed with the command's prefix); may be empty.

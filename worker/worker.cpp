@@ -629,6 +629,11 @@ void Worker::Impl::ShardMain(ShardRun& run) {
     ro.gen_defaults.seed = task.seed;
     ro.sandbox_timeout_s = opt_.sandbox_timeout_s;
     ro.sandbox_parallel = opt_.sandbox_parallel;
+    std::optional<suites::ChatTemplate> chat_template;
+    if (task.chat) {
+      chat_template = ModelChatTemplate(*model.model);
+      ro.chat = {&*chat_template, task.fewshot_as_multiturn, task.system_prompt};
+    }
     const RunSummary summary =
         RunItems(*suite, task.begin, task.end, ro, lm, sandbox_, run.skip, &run.cancel,
                  [&](ItemResult& item) {
