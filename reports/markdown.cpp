@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "reports/route_report.h"
 #include "reports/seeds.h"
 
 namespace gapbench::reports {
@@ -300,6 +301,7 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
     }
   }
 
+  o << RouteMarkdown(run, RouteGroups(run));
   o << "## Notes\n\n";
   bool any_note = false;
   for (const auto& n : m.notes) {
