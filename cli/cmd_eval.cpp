@@ -4,6 +4,7 @@
 // generation by exact / numeric / regex match, code by running the completions in the sandbox
 // (pass@k with the unbiased estimator over --samples completions per item).
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -77,14 +78,16 @@ StrategyConfig StrategyFromArgs(const Args& args) {
     if (const auto v = args.Get(opt)) {
       if (!routed) Fail("--", opt, " needs --small (a routed system)");
       const std::string key = std::string(opt) == "signal" ? "signal" : "gen_signal";
-      d.AddMember(rapidjson::Value(key.c_str(), a), rapidjson::Value(v->c_str(), a), a);
+      rapidjson::Value k(key.c_str(), a), val(v->c_str(), a);
+      d.AddMember(k, val, a);
     }
   }
   for (const char* opt : {"threshold", "gen-threshold"}) {
     if (args.Get(opt)) {
       if (!routed) Fail("--", opt, " needs --small (a routed system)");
       const std::string key = std::string(opt) == "threshold" ? "threshold" : "gen_threshold";
-      d.AddMember(rapidjson::Value(key.c_str(), a), args.GetDouble(opt, 0.0), a);
+      rapidjson::Value k(key.c_str(), a), val(args.GetDouble(opt, 0.0));
+      d.AddMember(k, val, a);
     }
   }
   std::vector<std::string> errors;

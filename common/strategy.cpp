@@ -24,8 +24,9 @@ void ReadSignal(const rapidjson::Value& v, const std::string& path, const char* 
                 RouteSignal& out, std::vector<std::string>& errors) {
   const auto it = v.FindMember(key);
   if (it == v.MemberEnd()) return;
-  const std::string names = choice ? "\"top_prob\" or \"margin\"" : "\"mean_logprob\" or "
-                                                                    "\"min_logprob\"";
+  const std::string names = choice ? "\"top_prob\" or \"margin\""
+                                   : "\"mean_logprob\" or "
+                                     "\"min_logprob\"";
   if (it->value.IsString()) {
     const std::string_view name(it->value.GetString(), it->value.GetStringLength());
     for (const auto& s : kSignals) {
@@ -47,9 +48,9 @@ void ReadThreshold(const rapidjson::Value& v, const std::string& path, const cha
                   (probability ? it->value.GetDouble() >= 0 && it->value.GetDouble() <= 1
                                : it->value.GetDouble() <= 0);
   if (!ok) {
-    errors.push_back(StrCat(path, ".", key, ": expected a number ",
-                            probability ? "in [0, 1] (a probability)"
-                                        : "<= 0 (a log-probability)"));
+    errors.push_back(
+        StrCat(path, ".", key, ": expected a number ",
+               probability ? "in [0, 1] (a probability)" : "<= 0 (a log-probability)"));
     return;
   }
   out = it->value.GetDouble();

@@ -27,7 +27,7 @@ enum class RouteSignal {
 };
 
 struct RouteConfig {
-  RouteSignal signal = RouteSignal::kTopProb;          // multiple-choice items
+  RouteSignal signal = RouteSignal::kTopProb;  // multiple-choice items
   double threshold = 0.5;
   RouteSignal gen_signal = RouteSignal::kMeanLogprob;  // generation and code items
   double gen_threshold = -1.0;

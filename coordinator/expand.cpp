@@ -64,8 +64,8 @@ std::string ShardKey(const Sweep& sweep, const Combination& c, uint64_t seed, si
       const ModelSpec& ms = sweep.models.at(strategy.members[i].model);
       GB_CHECK(!ms.identity.hash.empty(), "ShardKey on an unvalidated sweep");
       m.AddMember(rapidjson::StringRef(roles[i]), identity(ms), a);
-      e.AddMember(rapidjson::StringRef(roles[i]), config(sweep.engines.at(strategy.members[i].engine)),
-                  a);
+      const EngineSpec& member_engine = sweep.engines.at(strategy.members[i].engine);
+      e.AddMember(rapidjson::StringRef(roles[i]), config(member_engine), a);
     }
     doc.AddMember("model", m, a);
     doc.AddMember("engine", e, a);

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <set>
 
+#include "common/error.h"
 #include "common/hash.h"
 #include "common/json.h"
 #include "reports/sqlite_util.h"

@@ -351,7 +351,10 @@ void ParseStrategies(const Value& root, Checker& ck, Sweep& sw, NameTable& names
   const Value* arr = ck.Array(root, "$", "strategies", false, "strategies {\"name\"}");
   if (arr == nullptr) {
     if (root.HasMember("strategies")) return;  // error already recorded
-    sw.strategies.push_back({"single", R"({"name":"single"})"});
+    StrategySpec single;
+    single.name = "single";
+    single.canonical = R"({"name":"single"})";
+    sw.strategies.push_back(std::move(single));
     names.Declare(ck, "single", "$.strategies (default)", 0);
     return;
   }

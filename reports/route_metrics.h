@@ -43,9 +43,9 @@ struct RouteItem {
 std::optional<RouteItem> RouteItemOf(const suites::ItemRecord& record);
 
 struct RoutePoint {
-  double threshold = 0.0;   // escalate items with signal < threshold (+inf: every item)
-  double call_share = 0.0;  // share of items escalated to the large model
-  double quality = 0.0;     // mean score of the routed system
+  double threshold = 0.0;     // escalate items with signal < threshold (+inf: every item)
+  double call_share = 0.0;    // share of items escalated to the large model
+  double quality = 0.0;       // mean score of the routed system
   std::optional<double> pgr;  // absent when the two members' qualities are equal
 };
 

@@ -10,7 +10,7 @@
 namespace gapbench::reports {
 namespace {
 
-std::string Value(const RouteValue& v) {
+std::string ValueText(const RouteValue& v) {
   if (!v.value) return "-";
   std::string s = FormatFixed(*v.value);
   if (v.ci) s += " " + FormatInterval(*v.ci);
@@ -78,12 +78,12 @@ std::string RouteMarkdown(const RunData& run, const std::vector<RouteGroup>& gro
     const RunGroup& g = run.groups[rg.group];
     const RouteMetrics& m = rg.metrics;
     o << "| " << System(run, rg) << " | " << g.suite.name << " | " << SettingLabel(g.setting)
-      << " | " << rg.signal << " | " << m.n_items << " | " << FormatFixed(m.small_quality)
-      << " | " << FormatFixed(m.large_quality) << " | " << FormatFixed(m.oracle_quality) << " | "
-      << FormatFixed(m.at_threshold.quality) << " | " << Percent(m.at_threshold.call_share)
-      << " | " << Value(m.pgr_at_threshold) << " | " << Value(m.apgr) << " | " << Value(m.cpt50)
-      << " | " << Value(m.cpt80) << " | " << Value(m.cpt95) << " | " << Value(m.oracle_apgr)
-      << " |\n";
+      << " | " << rg.signal << " | " << m.n_items << " | " << FormatFixed(m.small_quality) << " | "
+      << FormatFixed(m.large_quality) << " | " << FormatFixed(m.oracle_quality) << " | "
+      << FormatFixed(m.at_threshold.quality) << " | " << Percent(m.at_threshold.call_share) << " | "
+      << ValueText(m.pgr_at_threshold) << " | " << ValueText(m.apgr) << " | " << ValueText(m.cpt50)
+      << " | " << ValueText(m.cpt80) << " | " << ValueText(m.cpt95) << " | "
+      << ValueText(m.oracle_apgr) << " |\n";
   }
   o << '\n';
   for (const auto& rg : groups) {
@@ -122,13 +122,13 @@ std::string RouteHtml(const RunData& run, const std::vector<RouteGroup>& groups)
     const RunGroup& g = run.groups[rg.group];
     const RouteMetrics& m = rg.metrics;
     o << "<tr><td>" << HtmlEscape(System(run, rg)) << "</td><td>" << HtmlEscape(g.suite.name)
-      << "</td><td>" << HtmlEscape(SettingLabel(g.setting)) << "</td><td>"
-      << HtmlEscape(rg.signal) << "</td><td>" << m.n_items << "</td><td>"
-      << FormatFixed(m.small_quality) << "</td><td>" << FormatFixed(m.large_quality)
-      << "</td><td>" << FormatFixed(m.at_threshold.quality) << "</td><td>"
-      << Percent(m.at_threshold.call_share) << "</td><td>" << HtmlEscape(Value(m.pgr_at_threshold))
-      << "</td><td>" << HtmlEscape(Value(m.apgr)) << "</td><td>" << HtmlEscape(Value(m.cpt50))
-      << "</td><td>" << HtmlEscape(Value(m.cpt80)) << "</td><td>" << HtmlEscape(Value(m.cpt95))
+      << "</td><td>" << HtmlEscape(SettingLabel(g.setting)) << "</td><td>" << HtmlEscape(rg.signal)
+      << "</td><td>" << m.n_items << "</td><td>" << FormatFixed(m.small_quality) << "</td><td>"
+      << FormatFixed(m.large_quality) << "</td><td>" << FormatFixed(m.at_threshold.quality)
+      << "</td><td>" << Percent(m.at_threshold.call_share) << "</td><td>"
+      << HtmlEscape(ValueText(m.pgr_at_threshold)) << "</td><td>" << HtmlEscape(ValueText(m.apgr))
+      << "</td><td>" << HtmlEscape(ValueText(m.cpt50)) << "</td><td>"
+      << HtmlEscape(ValueText(m.cpt80)) << "</td><td>" << HtmlEscape(ValueText(m.cpt95))
       << "</td></tr>\n";
   }
   o << "</table>\n</div>\n<div class=\"charts\">\n";
@@ -145,16 +145,17 @@ std::string RouteHtml(const RunData& run, const std::vector<RouteGroup>& groups)
     auto series = [&](const std::string& name, const std::vector<RoutePoint>& pts) {
       ChartSeries s{name, {}, true};
       for (const auto& p : pts) {
-        s.points.push_back({p.call_share, p.quality, std::nullopt,
-                            StrCat(name, ": ", Percent(p.call_share), " calls, quality ",
-                                   FormatFixed(p.quality)),
-                            false, ""});
+        s.points.push_back(
+            {p.call_share, p.quality, std::nullopt,
+             StrCat(name, ": ", Percent(p.call_share), " calls, quality ", FormatFixed(p.quality)),
+             false, ""});
       }
       return s;
     };
     c.series.push_back(series("router", m.curve));
     c.series.push_back(series("oracle", m.oracle));
-    c.series.push_back(series("random", {{0, 0, m.small_quality, {}}, {0, 1, m.large_quality, {}}}));
+    c.series.push_back(
+        series("random", {{0, 0, m.small_quality, {}}, {0, 1, m.large_quality, {}}}));
     ChartSeries at{"threshold", {}, false};
     at.points.push_back({m.at_threshold.call_share, m.at_threshold.quality, std::nullopt,
                          StrCat("the strategy's threshold: ", Percent(m.at_threshold.call_share),

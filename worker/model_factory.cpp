@@ -15,11 +15,12 @@ std::unique_ptr<LanguageModel> MakeLanguageModel(const StrategyConfig& strategy,
          want == 1 ? "" : "s (small, large)", ", got ", members.size());
   }
   for (const auto& m : members) GB_CHECK(m.model != nullptr, "MakeLanguageModel: null model");
-  auto engine = [](const MemberModel& m) {
+  auto make_engine = [](const MemberModel& m) {
     return std::make_unique<engine::EngineModel>(*m.model, m.session);
   };
-  if (strategy.kind == StrategyKind::kSingle) return engine(members[0]);
-  return std::make_unique<RoutedModel>(engine(members[0]), engine(members[1]), strategy.route);
+  if (strategy.kind == StrategyKind::kSingle) return make_engine(members[0]);
+  return std::make_unique<RoutedModel>(make_engine(members[0]), make_engine(members[1]),
+                                       strategy.route);
 }
 
 }  // namespace gapbench::worker

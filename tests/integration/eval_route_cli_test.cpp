@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 
+#include "common/error.h"
 #include "common/json.h"
 #include "tests/test_util.h"
 
@@ -52,9 +53,10 @@ TEST(EvalRouteCli, RecordsAndSummaryFollowFromBothMembers) {
   testing::TempDir dir;
   WriteSuite(dir / "s.jsonl");
   auto eval = [&](std::vector<std::string> extra, const fs::path& out) {
-    std::vector<std::string> argv = {GapbenchBin(), "eval", "--suite", (dir / "s.jsonl").string(),
-                                     "--format", "gapbench", "--threads", "1", "--json", "--out",
-                                     out.string()};
+    std::vector<std::string> argv = {
+        GapbenchBin(), "eval",     "--suite",   (dir / "s.jsonl").string(),
+        "--format",    "gapbench", "--threads", "1",
+        "--json",      "--out",    out.string()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return RunProcess(argv);
   };
@@ -115,9 +117,8 @@ TEST(EvalRouteCli, RecordsAndSummaryFollowFromBothMembers) {
   // APGR written out: escalate the lowest-signal items first, fractionally between items.
   const double qs = rt["small_quality"].GetDouble(), ql = rt["large_quality"].GetDouble();
   if (qs != ql) {
-    std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
-      return a.signal < b.signal;
-    });
+    std::sort(rows.begin(), rows.end(),
+              [](const Row& a, const Row& b) { return a.signal < b.signal; });
     double apgr = 0;
     for (int k = 1; k <= 10; ++k) {
       double q = 0;
@@ -142,8 +143,8 @@ TEST(EvalRouteCli, BadRoutingOptionsAreClearErrors) {
   const std::string model =
       (testing::SourceDir() / "tests" / "fixtures" / "engine" / "llama-mha-f32.gguf").string();
   auto run = [&](std::vector<std::string> extra) {
-    std::vector<std::string> argv = {GapbenchBin(), "eval", "--model", model, "--suite",
-                                     (dir / "s.jsonl").string()};
+    std::vector<std::string> argv = {GapbenchBin(), "eval",    "--model",
+                                     model,         "--suite", (dir / "s.jsonl").string()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return RunProcess(argv);
   };

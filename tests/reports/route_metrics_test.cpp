@@ -13,7 +13,8 @@ namespace gapbench::reports {
 namespace {
 
 // signal, small, large.
-const std::vector<RouteItem> kFour = {{0.1, 0, 1}, {0.2, 0, 1}, {0.3, 1, 1}, {0.4, 1, 0}};
+const std::vector<RouteItem> kFour = {
+    {0.1, 0, 1, false}, {0.2, 0, 1, false}, {0.3, 1, 1, false}, {0.4, 1, 0, false}};
 
 TEST(RouteMetrics, HandComputedCurve) {
   // q_small = 0.5, q_large = 0.75. Escalating A then B then C then D (signal order):
@@ -58,7 +59,7 @@ TEST(RouteMetrics, HandComputedCurve) {
 
 TEST(RouteMetrics, TiedSignalsFormOnePoint) {
   // Two items share signal 0.5: no threshold separates them.
-  const std::vector<RouteItem> items = {{0.5, 0, 1}, {0.5, 1, 0}, {0.2, 0, 1}};
+  const std::vector<RouteItem> items = {{0.5, 0, 1, false}, {0.5, 1, 0, false}, {0.2, 0, 1, false}};
   const auto curve = RouteCurve(items);
   ASSERT_EQ(curve.size(), 3u);
   EXPECT_DOUBLE_EQ(curve[0].call_share, 0.0);
@@ -70,7 +71,7 @@ TEST(RouteMetrics, TiedSignalsFormOnePoint) {
 }
 
 TEST(RouteMetrics, EqualMembersHaveNoPgr) {
-  const std::vector<RouteItem> items = {{0.1, 1, 0}, {0.2, 0, 1}};
+  const std::vector<RouteItem> items = {{0.1, 1, 0, false}, {0.2, 0, 1, false}};
   const auto m = ComputeRouteMetrics(items);
   EXPECT_FALSE(m.apgr.value);
   EXPECT_FALSE(m.cpt80.value);

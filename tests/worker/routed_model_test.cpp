@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <string>
@@ -105,8 +106,8 @@ TEST_F(RoutedRunTest, RecordsHoldBothMembersAndTheSignal) {
   ASSERT_EQ(means.size(), 4u);
   std::sort(margins.begin(), margins.end());
   std::sort(means.begin(), means.end());
-  route.route.threshold = margins[4];      // margins[0..3] escalate
-  route.route.gen_threshold = means[2];    // means[0..1] escalate
+  route.route.threshold = margins[4];    // margins[0..3] escalate
+  route.route.gen_threshold = means[2];  // means[0..1] escalate
   const Records routed = Run(route, {small_.get(), large_.get()});
   ASSERT_EQ(routed.size(), small.size());
   int escalated = 0;
