@@ -22,14 +22,16 @@ double Mean(const std::vector<RouteItem>& items, double RouteItem::*field) {
   return s / static_cast<double>(items.size());
 }
 
-// Fills the PGR of every point from the two members' qualities.
-void SetPgr(std::vector<RoutePoint>& points, double q_small, double q_large) {
-  const double gap = q_large - q_small;
-  for (auto& p : points) {
+// Fills the PGR of every point from the sums of scores behind each point's quality (sums, not
+// means: with 0/1 scores they are whole numbers, so a PGR of exactly 1/2 is 0.5 and CPT(50%)
+// does not skip the point that reaches it by a rounding error).
+void SetPgr(std::vector<RoutePoint>& points, const std::vector<double>& sums) {
+  const double gap = sums.back() - sums.front();
+  for (size_t i = 0; i < points.size(); ++i) {
     if (gap != 0.0) {
-      p.pgr = (p.quality - q_small) / gap;
+      points[i].pgr = (sums[i] - sums.front()) / gap;
     } else {
-      p.pgr.reset();
+      points[i].pgr.reset();
     }
   }
 }
@@ -65,10 +67,12 @@ std::vector<RoutePoint> RouteCurve(const std::vector<RouteItem>& items) {
   double total = 0.0;  // sum of scores with the first k (lowest-signal) items escalated
   for (const auto& it : items) total += it.small;
   std::vector<RoutePoint> out;
+  std::vector<double> sums;
   size_t k = 0;
   while (k < order.size()) {
     // Threshold = this signal: every item below it is escalated, none at or above it.
     out.push_back({items[order[k]].signal, static_cast<double>(k) / n, total / n, std::nullopt});
+    sums.push_back(total);
     const double s = items[order[k]].signal;
     while (k < order.size() && items[order[k]].signal == s) {
       total += items[order[k]].large - items[order[k]].small;
@@ -76,7 +80,8 @@ std::vector<RoutePoint> RouteCurve(const std::vector<RouteItem>& items) {
     }
   }
   out.push_back({kInf, 1.0, total / n, std::nullopt});
-  SetPgr(out, out.front().quality, out.back().quality);
+  sums.push_back(total);
+  SetPgr(out, sums);
   return out;
 }
 
@@ -89,12 +94,15 @@ std::vector<RoutePoint> OracleCurve(const std::vector<RouteItem>& items) {
   double total = 0.0;
   for (const auto& it : items) total += it.small;
   std::vector<RoutePoint> out;
+  std::vector<double> sums;
   out.push_back({0.0, 0.0, total / n, std::nullopt});
+  sums.push_back(total);
   for (size_t k = 0; k < gains.size(); ++k) {
     total += gains[k];
     out.push_back({0.0, static_cast<double>(k + 1) / n, total / n, std::nullopt});
+    sums.push_back(total);
   }
-  SetPgr(out, out.front().quality, out.back().quality);
+  SetPgr(out, sums);
   return out;
 }
 

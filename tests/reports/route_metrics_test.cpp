@@ -30,7 +30,9 @@ TEST(RouteMetrics, HandComputedCurve) {
     EXPECT_DOUBLE_EQ(curve[i].quality, quality[i]) << i;
     ASSERT_TRUE(curve[i].pgr);
     EXPECT_DOUBLE_EQ(*curve[i].pgr, pgr[i]) << i;
-    if (i < 4) EXPECT_DOUBLE_EQ(curve[i].threshold, thresholds[i]) << i;
+    if (i < 4) {
+      EXPECT_DOUBLE_EQ(curve[i].threshold, thresholds[i]) << i;
+    }
   }
   EXPECT_TRUE(std::isinf(curve[4].threshold));
   // APGR: PGR at 10%..100% = .4 .8 1.2 1.6 2 2 2 1.8 1.4 1 -> 14.2 / 10.
@@ -113,13 +115,13 @@ TEST(RouteMetrics, AgreesWithAnIndependentComputationOnRandomData) {
     EXPECT_NEAR(*Apgr(curve), apgr, 1e-9) << trial;
     for (double target : {0.5, 0.8, 0.95}) {
       double cpt = 1;
-      for (int k = 0; k <= 100000; ++k) {
-        if (pgr(k / 100000.0) >= target - 1e-12) {
-          cpt = k / 100000.0;
+      for (int k = 0; k <= 10000; ++k) {
+        if (pgr(k / 10000.0) >= target - 1e-12) {
+          cpt = k / 10000.0;
           break;
         }
       }
-      EXPECT_NEAR(*Cpt(curve, target), cpt, 2e-5) << trial << " target " << target;
+      EXPECT_NEAR(*Cpt(curve, target), cpt, 1.5e-4) << trial << " target " << target;
     }
     // Every threshold of the curve agrees with routing item by item.
     for (const auto& p : curve) {
