@@ -47,7 +47,7 @@ struct Generation {
   // log p(token | everything before it) of each generated token under the model's own
   // distribution (before temperature, top-k, top-p): a routed system's confidence signal. Empty
   // when the implementation does not compute it.
-  std::vector<double> token_logprobs;
+  std::vector<double> token_logprobs = {};
 };
 
 // What the requests served so far cost.

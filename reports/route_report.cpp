@@ -142,8 +142,17 @@ std::string RouteHtml(const RunData& run, const std::vector<RouteGroup>& groups)
     c.x_label = "share of items sent to the large model";
     c.y_label = "quality";
     c.x_axis = XAxis::kLinear;
-    auto series = [&](const std::string& name, const std::vector<RoutePoint>& pts) {
+    auto series = [&](const std::string& name, const std::vector<RoutePoint>& curve) {
       ChartSeries s{name, {}, true};
+      // Long curves are drawn through 51 evenly spaced shares (a marker per item would bury the
+      // lines); the curve is piecewise linear, so little is lost.
+      std::vector<RoutePoint> pts = curve;
+      if (pts.size() > 60) {
+        pts.clear();
+        for (int i = 0; i <= 50; ++i) {
+          pts.push_back({0, i / 50.0, QualityAt(curve, i / 50.0), std::nullopt});
+        }
+      }
       for (const auto& p : pts) {
         s.points.push_back(
             {p.call_share, p.quality, std::nullopt,
