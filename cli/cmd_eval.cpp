@@ -4,6 +4,7 @@
 // generation by exact / numeric / regex match, code by running the completions in the sandbox
 // (pass@k with the unbiased estimator over --samples completions per item).
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -17,14 +18,17 @@
 #include "common/error.h"
 #include "common/json.h"
 #include "common/progress.h"
+#include "common/strategy.h"
 #include "engine/engine_lm.h"
 #include "reports/eval_tally.h"
 #include "reports/pass_at_k.h"
+#include "reports/route_metrics.h"
 #include "suites/loaders.h"
 #include "suites/prompt.h"
 #include "suites/record.h"
 #include "suites/sandbox.h"
 #include "suites/scoring.h"
+#include "worker/model_factory.h"
 #include "worker/runner.h"
 
 namespace gapbench::cli {
@@ -37,7 +41,10 @@ const CommandSpec& Spec() {
           "Evaluates the model on the suite (format detected from the path when omitted) and\n"
           "prints accuracy with its standard error; --out writes one JSON record per item (per\n"
           "sample for code). --limit N evaluates the first N items in file order, with the same\n"
-          "few-shot examples (drawn from the whole suite) as a sweep of the same setting.",
+          "few-shot examples (drawn from the whole suite) as a sweep of the same setting.\n"
+          "--small SMALL evaluates the routed system SMALL -> --model (docs/STRATEGIES.md):\n"
+          "records carry both members' answers and the signal; the summary adds the routing\n"
+          "curve's APGR and CPT.",
       .options = WithEngineOptions({
           {"suite", "PATH", "the suite: MMLU folder, GSM8K/HumanEval/gapbench JSONL", true},
           {"format", "F", "mmlu | humaneval | gsm8k | gapbench (default: from the path)"},
@@ -57,9 +64,78 @@ const CommandSpec& Spec() {
            "--apply_chat_template)"},
           {"fewshot-as-multiturn", "", "with --chat: each shot a user and an assistant turn"},
           {"system-prompt", "TEXT", "with --chat: a system turn (lm-eval's --system_instruction)"},
+          {"small", "FILE", "routed system: FILE answers first, --model when unsure"},
+          {"signal", "S", "routing signal for multiple choice: top_prob (default) | margin"},
+          {"threshold", "P", "escalate multiple choice below this signal (default 0.5)"},
+          {"gen-signal", "S", "routing signal for generation: mean_logprob | min_logprob"},
+          {"gen-threshold", "LP", "escalate generation below this signal (default -1)"},
       }),
   };
   return kSpec;
+}
+
+// --small and the routing options -> the strategy (common/strategy.h validates the values).
+StrategyConfig StrategyFromArgs(const Args& args) {
+  const bool routed = args.Has("small");
+  rapidjson::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  d.AddMember("kind", rapidjson::Value(routed ? "route" : "single", a), a);
+  for (const char* opt : {"signal", "gen-signal"}) {
+    if (const auto v = args.Get(opt)) {
+      if (!routed) Fail("--", opt, " needs --small (a routed system)");
+      const std::string key = std::string(opt) == "signal" ? "signal" : "gen_signal";
+      rapidjson::Value k(key.c_str(), a), val(v->c_str(), a);
+      d.AddMember(k, val, a);
+    }
+  }
+  for (const char* opt : {"threshold", "gen-threshold"}) {
+    if (args.Get(opt)) {
+      if (!routed) Fail("--", opt, " needs --small (a routed system)");
+      const std::string key = std::string(opt) == "threshold" ? "threshold" : "gen_threshold";
+      rapidjson::Value k(key.c_str(), a), val(args.GetDouble(opt, 0.0));
+      d.AddMember(k, val, a);
+    }
+  }
+  std::vector<std::string> errors;
+  StrategyConfig c = ParseStrategyConfig(d, "--", errors);
+  if (!errors.empty()) {
+    std::string all;
+    for (auto e : errors) {
+      // "--.gen_threshold: ..." -> "--gen-threshold: ..."
+      e.erase(2, 1);
+      std::replace(e.begin(), e.begin() + static_cast<std::ptrdiff_t>(e.find(':')), '_', '-');
+      all += (all.empty() ? "" : "; ") + e;
+    }
+    Fail(all);
+  }
+  return c;
+}
+
+void WriteRouteValue(JsonWriter& w, const char* key, const reports::RouteValue& v) {
+  w.Key(key);
+  if (v.value) {
+    WriteJsonFloat(w, *v.value);
+  } else {
+    w.Null();
+  }
+  if (v.ci) {
+    w.Key(StrCat(key, "_ci").c_str());
+    w.StartArray();
+    WriteJsonFloat(w, v.ci->lo);
+    WriteJsonFloat(w, v.ci->hi);
+    w.EndArray();
+  }
+}
+
+std::string RouteText(const reports::RouteValue& v) {
+  if (!v.value) return "n/a";
+  char buf[96];
+  if (v.ci) {
+    std::snprintf(buf, sizeof buf, "%.3f [%.3f, %.3f]", *v.value, v.ci->lo, v.ci->hi);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.3f", *v.value);
+  }
+  return buf;
 }
 
 }  // namespace
@@ -87,6 +163,7 @@ int CmdEval(const Argv& argv) {
   }
   const double timeout = args.GetDouble("timeout", 10.0);
   const int parallel = static_cast<int>(args.GetInt("parallel", 2, 1, 256));
+  const StrategyConfig strategy = StrategyFromArgs(args);
   const auto out_path = args.Get("out");
   if (out_path && std::filesystem::is_directory(*out_path)) {
     Fail("--out ", *out_path, ": is a directory, expected the records file to write");
@@ -124,7 +201,19 @@ int CmdEval(const Argv& argv) {
   chat.chat_template = chat_template ? &*chat_template : nullptr;
   // The context is engine::ContextFor's (the training context unless --ctx or the config set
   // one); prompts that do not fit are left-truncated and counted (records' truncated_tokens).
-  engine::EngineModel lm(*e.model, e.session);
+  // A routed system's small member loads with the same engine configuration.
+  std::unique_ptr<engine::Model> small;
+  std::vector<worker::MemberModel> members;
+  if (strategy.kind == StrategyKind::kRoute) {
+    const std::string small_path = *args.Get("small");
+    CheckInputFile(small_path, "--small");
+    small = engine::Model::Load(small_path, e.model->config());
+    members.push_back({small.get(), e.session});
+  }
+  members.push_back({e.model.get(), e.session});
+  const std::unique_ptr<LanguageModel> lm_ptr = worker::MakeLanguageModel(strategy, members);
+  LanguageModel& lm = *lm_ptr;
+  std::vector<reports::RouteItem> routed;  // records with both members scored
   const int64_t n_ctx = engine::ContextFor(*e.model, e.session);
   worker::LazySandbox sandbox([](const std::string& warning) {
     std::fprintf(stderr, "gapbench eval: warning: %s\n", warning.c_str());
@@ -160,6 +249,7 @@ int CmdEval(const Argv& argv) {
                        if (item.kind == suites::ItemKind::kCode && r.prediction == timeout_name) {
                          ++n_timeouts;
                        }
+                       if (const auto ri = reports::RouteItemOf(r)) routed.push_back(*ri);
                        tokens_in += r.tokens_in;
                        tokens_out += r.tokens_out;
                        if (out) out << suites::ItemRecordToJson(r) << '\n';
@@ -193,6 +283,10 @@ int CmdEval(const Argv& argv) {
     for (int32_t k : ks) pass_at[k] = reports::PassAtK(tasks, k).value;
   }
 
+  std::optional<reports::RouteMetrics> route;
+  if (!routed.empty()) {
+    route = reports::ComputeRouteMetrics(routed);
+  }
   const engine::Model& model = *e.model;
   if (args.Has("json")) {
     rapidjson::StringBuffer buf;
@@ -269,6 +363,41 @@ int CmdEval(const Argv& argv) {
     w.Int64(tokens_out);
     w.Key("tokens_evaluated");
     w.Int64(lm.Cost().prompt_tokens + lm.Cost().completion_tokens);
+    if (strategy.kind == StrategyKind::kRoute) {
+      w.Key("small");
+      w.String(small->path().c_str());
+      w.Key("route");
+      w.StartObject();
+      w.Key("signal");
+      w.String(std::string(RouteSignalName(strategy.route.signal)).c_str());
+      w.Key("threshold");
+      WriteJsonFloat(w, strategy.route.threshold);
+      w.Key("gen_signal");
+      w.String(std::string(RouteSignalName(strategy.route.gen_signal)).c_str());
+      w.Key("gen_threshold");
+      WriteJsonFloat(w, strategy.route.gen_threshold);
+      if (route) {
+        w.Key("n_items");
+        w.Int64(route->n_items);
+        w.Key("small_quality");
+        WriteJsonFloat(w, route->small_quality);
+        w.Key("large_quality");
+        WriteJsonFloat(w, route->large_quality);
+        w.Key("oracle_quality");
+        WriteJsonFloat(w, route->oracle_quality);
+        w.Key("call_share");
+        WriteJsonFloat(w, route->at_threshold.call_share);
+        w.Key("quality");
+        WriteJsonFloat(w, route->at_threshold.quality);
+        WriteRouteValue(w, "pgr", route->pgr_at_threshold);
+        WriteRouteValue(w, "apgr", route->apgr);
+        WriteRouteValue(w, "cpt50", route->cpt50);
+        WriteRouteValue(w, "cpt80", route->cpt80);
+        WriteRouteValue(w, "cpt95", route->cpt95);
+        WriteRouteValue(w, "oracle_apgr", route->oracle_apgr);
+      }
+      w.EndObject();
+    }
     w.EndObject();
     std::printf("%s\n", buf.GetString());
   } else {
@@ -303,6 +432,20 @@ int CmdEval(const Argv& argv) {
                 secs, n / secs,
                 static_cast<long long>(lm.Cost().prompt_tokens + lm.Cost().completion_tokens),
                 static_cast<long long>(tokens_in));
+    if (route) {
+      std::printf(
+          "routed (small %s -> large): small %.4f, large %.4f, oracle %.4f; at the threshold "
+          "%.4f with %.1f%% of items escalated, PGR %s\n",
+          small->path().c_str(), route->small_quality, route->large_quality, route->oracle_quality,
+          route->at_threshold.quality, 100.0 * route->at_threshold.call_share,
+          RouteText(route->pgr_at_threshold).c_str());
+      std::printf(
+          "APGR %s (random router 0.550, oracle %s); CPT(50%%) %s, CPT(80%%) %s, "
+          "CPT(95%%) %s\n",
+          RouteText(route->apgr).c_str(), RouteText(route->oracle_apgr).c_str(),
+          RouteText(route->cpt50).c_str(), RouteText(route->cpt80).c_str(),
+          RouteText(route->cpt95).c_str());
+    }
   }
   return 0;
 }

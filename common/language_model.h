@@ -47,6 +47,10 @@ struct Generation {
   int64_t completion_tokens = 0;
   std::string finish_reason;     // "length" | "eog" | "stop" | "context"
   int64_t truncated_tokens = 0;  // prompt tokens dropped from the front to fit the model
+  // log p(token | everything before it) of each generated token under the model's own
+  // distribution (before temperature, top-k, top-p): a routed system's confidence signal. Empty
+  // when the implementation does not compute it.
+  std::vector<double> token_logprobs = {};
 };
 
 // What the requests served so far cost.

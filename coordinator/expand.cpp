@@ -33,21 +33,51 @@ std::string ShardKey(const Sweep& sweep, const Combination& c, uint64_t seed, si
   auto& a = doc.GetAllocator();
   auto str = [&](const std::string& s) { return rapidjson::Value(s.c_str(), a); };
 
-  rapidjson::Value m(rapidjson::kObjectType);
-  m.AddMember("bytes", model.identity.size, a);
-  m.AddMember("hash", str(model.identity.hash), a);
-  m.AddMember("scheme", str(std::string(kModelIdentityScheme)), a);
-  doc.AddMember("model", m, a);
-
-  rapidjson::Document engine_doc(&a);
-  engine_doc.Parse(engine.config.Canonical().c_str());
-  GB_CHECK(!engine_doc.HasParseError(), "EngineConfig::Canonical() is not JSON");
-  doc.AddMember("engine", rapidjson::Value(engine_doc, a), a);
-
-  rapidjson::Document strategy_doc(&a);
-  strategy_doc.Parse(strategy.canonical.c_str());
-  GB_CHECK(!strategy_doc.HasParseError(), "strategy canonical form is not JSON");
-  doc.AddMember("strategy", rapidjson::Value(strategy_doc, a), a);
+  auto identity = [&](const ModelSpec& spec) {
+    rapidjson::Value m(rapidjson::kObjectType);
+    m.AddMember("bytes", spec.identity.size, a);
+    m.AddMember("hash", str(spec.identity.hash), a);
+    m.AddMember("scheme", str(std::string(kModelIdentityScheme)), a);
+    return m;
+  };
+  auto config = [&](const EngineSpec& spec) {
+    rapidjson::Document engine_doc(&a);
+    engine_doc.Parse(spec.config.Canonical().c_str());
+    GB_CHECK(!engine_doc.HasParseError(), "EngineConfig::Canonical() is not JSON");
+    return rapidjson::Value(engine_doc, a);
+  };
+  if (strategy.members.empty()) {
+    doc.AddMember("model", identity(model), a);
+    doc.AddMember("engine", config(engine), a);
+    // Every single-model strategy is the same work whatever its name: the key of the legacy
+    // {"name": "single"} entry.
+    rapidjson::Value st(rapidjson::kObjectType);
+    st.AddMember("name", "single", a);
+    doc.AddMember("strategy", st, a);
+  } else {
+    // A routed system: both members' files and configurations, and the routing parameters
+    // (thresholds as strings: keys hold no floats).
+    GB_CHECK(strategy.members.size() == 2, "a route strategy has two members");
+    rapidjson::Value m(rapidjson::kObjectType), e(rapidjson::kObjectType);
+    const char* roles[] = {"small", "large"};
+    for (size_t i = 0; i < 2; ++i) {
+      const ModelSpec& ms = sweep.models.at(strategy.members[i].model);
+      GB_CHECK(!ms.identity.hash.empty(), "ShardKey on an unvalidated sweep");
+      m.AddMember(rapidjson::StringRef(roles[i]), identity(ms), a);
+      const EngineSpec& member_engine = sweep.engines.at(strategy.members[i].engine);
+      e.AddMember(rapidjson::StringRef(roles[i]), config(member_engine), a);
+    }
+    doc.AddMember("model", m, a);
+    doc.AddMember("engine", e, a);
+    const RouteConfig& r = strategy.config.route;
+    rapidjson::Value st(rapidjson::kObjectType);
+    st.AddMember("kind", "route", a);
+    st.AddMember("signal", str(std::string(RouteSignalName(r.signal))), a);
+    st.AddMember("threshold", str(ShortestDecimal(r.threshold)), a);
+    st.AddMember("gen_signal", str(std::string(RouteSignalName(r.gen_signal))), a);
+    st.AddMember("gen_threshold", str(ShortestDecimal(r.gen_threshold)), a);
+    doc.AddMember("strategy", st, a);
+  }
 
   doc.AddMember("suite", str(suite.content_hash), a);
   rapidjson::Value items(rapidjson::kArrayType);

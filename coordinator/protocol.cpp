@@ -216,6 +216,21 @@ std::string ShardTaskToJson(const ShardTask& task) {
     str("system_prompt", task.system_prompt);
     w.EndObject();
   }
+  if (!task.members.empty()) {
+    w.Key("members");
+    w.StartArray();
+    for (const ShardMember& m : task.members) {
+      w.StartObject();
+      str("role", m.role);
+      str("model_path", m.model_path);
+      str("model_id", m.model_id);
+      str("model_alias", m.model_alias);
+      str("config_json", m.config_json);
+      str("config_hash", m.config_hash);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
   w.EndObject();
   return buffer.GetString();
 }
@@ -263,6 +278,22 @@ ShardTask ShardTaskFromJson(std::string_view json, std::string_view source) {
     task.system_prompt = GetString(chat, "system_prompt", source);
   }
   if (task.samples < 1) Fail(source, ": shard task: samples must be at least 1");
+  if (const auto it = doc.FindMember("members"); it != doc.MemberEnd()) {
+    if (!it->value.IsArray()) Fail(source, ": shard task: field \"members\" must be an array");
+    for (rapidjson::SizeType i = 0; i < it->value.Size(); ++i) {
+      const rapidjson::Value& m = it->value[i];
+      const std::string where = StrCat(source, " members[", i, "]");
+      if (!m.IsObject()) Fail(where, ": shard task: a member must be an object");
+      ShardMember member;
+      member.role = GetString(m, "role", where);
+      member.model_path = GetString(m, "model_path", where);
+      member.model_id = GetString(m, "model_id", where);
+      member.model_alias = GetString(m, "model_alias", where);
+      member.config_json = GetString(m, "config_json", where);
+      member.config_hash = GetString(m, "config_hash", where);
+      task.members.push_back(std::move(member));
+    }
+  }
   return task;
 }
 

@@ -72,6 +72,17 @@ inline constexpr std::string_view kTypeShutdown = "SHUTDOWN";
 // "GAPBENCH/1"
 std::string ProtocolTag(int version = kProtocolVersion);
 
+// One model of a system of several (a routed system's small or large member).
+struct ShardMember {
+  std::string role;        // "small" | "large"
+  std::string model_path;  // absolute
+  std::string model_id;    // ModelIdentity content id; the worker checks it after loading
+  std::string model_alias;
+  std::string config_json;  // EngineConfig::Canonical()
+  std::string config_hash;
+  bool operator==(const ShardMember&) const = default;
+};
+
 // Everything a worker needs to run one shard; serialised as the ASSIGN "task" object and stored
 // in the results store (ShardRow::task_json) so a restarted coordinator can re-issue it.
 struct ShardTask {
@@ -80,7 +91,14 @@ struct ShardTask {
   std::string model_alias;
   std::string config_json;  // EngineConfig::Canonical()
   std::string config_hash;
-  std::string strategy_json;  // canonical strategy entry
+  // Canonical strategy entry; a route strategy's also names its members' ids and config hashes
+  // ("small_id", "small_config", "large_id", "large_config"), so the results store's strategy
+  // column tells two systems apart that share a large member.
+  std::string strategy_json;
+  // A route strategy's members {small, large} (the model_* and config_* fields above are the
+  // large member's, the system's place in the results store); empty for a single model.
+  // Serialised as "members" only when not empty, so single-model tasks are unchanged.
+  std::vector<ShardMember> members;
   std::string suite_path;     // absolute
   std::string suite_format;
   std::string suite_split = "test";

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <set>
 
+#include "common/error.h"
 #include "common/hash.h"
 #include "common/json.h"
 #include "reports/sqlite_util.h"
@@ -146,6 +147,24 @@ ShardTask MakeShardTask(const Sweep& sweep, const Shard& shard) {
   task.config_json = engine.config.Canonical();
   task.config_hash = engine.config.Hash();
   task.strategy_json = strategy.canonical;
+  if (!strategy.members.empty()) {
+    // The members' identities join the entry (see ShardTask::strategy_json).
+    rapidjson::Document doc = ParseJson(strategy.canonical, "strategy");
+    auto& a = doc.GetAllocator();
+    const char* roles[] = {"small", "large"};
+    for (size_t i = 0; i < strategy.members.size() && i < 2; ++i) {
+      const ModelSpec& m = sweep.models.at(strategy.members[i].model);
+      const EngineSpec& e = sweep.engines.at(strategy.members[i].engine);
+      ShardMember member{roles[i],         Absolute(m.path),      m.identity.hash,
+                         m.alias,          e.config.Canonical(), e.config.Hash()};
+      doc.AddMember(rapidjson::Value(StrCat(roles[i], "_id").c_str(), a),
+                    rapidjson::Value(member.model_id.c_str(), a), a);
+      doc.AddMember(rapidjson::Value(StrCat(roles[i], "_config").c_str(), a),
+                    rapidjson::Value(member.config_hash.c_str(), a), a);
+      task.members.push_back(std::move(member));
+    }
+    task.strategy_json = CanonicalJson(doc);
+  }
   task.suite_path = Absolute(suite.path);
   task.suite_format = suite.format;
   task.suite_split = suite.split;

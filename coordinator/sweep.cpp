@@ -363,26 +363,62 @@ void ParseEngines(const Value& root, Checker& ck, Sweep& sw, NameTable& names) {
   }
 }
 
-void ParseStrategies(const Value& root, Checker& ck, Sweep& sw, NameTable& names) {
+void ParseStrategies(const Value& root, Checker& ck, Sweep& sw, NameTable& names,
+                     NameTable& models, NameTable& engines) {
   const Value* arr = ck.Array(root, "$", "strategies", false, "strategies {\"name\"}");
   if (arr == nullptr) {
     if (root.HasMember("strategies")) return;  // error already recorded
-    sw.strategies.push_back({"single", R"({"name":"single"})"});
+    StrategySpec single;
+    single.name = "single";
+    single.canonical = R"({"name":"single"})";
+    sw.strategies.push_back(std::move(single));
     names.Declare(ck, "single", "$.strategies (default)", 0);
     return;
   }
-  const std::vector<std::string> kKnown = {"single"};
   for (rapidjson::SizeType i = 0; i < arr->Size(); ++i) {
     const std::string path = StrCat("$.strategies[", i, "]");
     const Value& s = (*arr)[i];
     StrategySpec spec;
-    if (!ck.IsObject(s, path, "a strategy {\"name\"}")) continue;
-    ck.CheckKeys(s, path, {"name"});
-    if (auto name = ck.String(s, path, "name", true, "a strategy name")) {
-      if (std::find(kKnown.begin(), kKnown.end(), *name) == kKnown.end()) {
-        ck.Add(path + ".name", StrCat("unknown strategy \"", *name, "\"", DidYouMean(*name, kKnown),
-                                      "; expected one of ", Join(kKnown)));
+    if (!ck.IsObject(s, path, "a strategy {\"name\"[, \"kind\"]}")) continue;
+    std::vector<std::string> keys = {"name"};
+    for (std::string_view k : kStrategyConfigKeys) keys.emplace_back(k);
+    for (const char* k : {"small", "large", "small_engine", "large_engine"}) keys.emplace_back(k);
+    ck.CheckKeys(s, path, keys);
+    std::vector<std::string> errors;
+    spec.config = ParseStrategyConfig(s, path, errors);
+    for (const auto& e : errors) {
+      const size_t colon = e.find(": ");
+      ck.Add(e.substr(0, colon), e.substr(colon + 2));
+    }
+    const bool route = spec.config.kind == StrategyKind::kRoute;
+    // Members: model aliases and engine names, resolved here so a typo is reported at its path.
+    auto member = [&](const char* key, NameTable& table, std::optional<size_t>& out) {
+      if (!route) {
+        if (s.HasMember(key)) ck.Add(StrCat(path, ".", key), "only a \"route\" strategy takes it");
+        return;
       }
+      const bool is_engine = std::string_view(key).ends_with("_engine");
+      // One engine serves both members when the sweep declares only one.
+      const bool required = !is_engine || sw.engines.size() != 1;
+      if (auto name = ck.String(s, path, key, required,
+                                is_engine ? "an engine name" : "a model alias")) {
+        out = table.Resolve(ck, *name, StrCat(path, ".", key));
+      } else if (!required && !s.HasMember(key)) {
+        out = 0;
+      }
+    };
+    std::optional<size_t> small, large, small_engine, large_engine;
+    member("small", models, small);
+    member("large", models, large);
+    member("small_engine", engines, small_engine);
+    member("large_engine", engines, large_engine);
+    if (route && small && large && small_engine && large_engine) {
+      spec.members = {{*small, *small_engine}, {*large, *large_engine}};
+      if (*small == *large && *small_engine == *large_engine) {
+        ck.Add(path, "the small and the large member are the same model and engine");
+      }
+    }
+    if (auto name = ck.String(s, path, "name", true, "a strategy name")) {
       spec.name = *name;
       spec.canonical = CanonicalJson(s);
       names.Declare(ck, spec.name, path + ".name", i);
@@ -751,7 +787,20 @@ void ParseGrid(const Value& grid, Checker& ck, Sweep& sw, Tables& t) {
   for (size_t m : models)
     for (size_t e : engines)
       for (size_t st : strategies)
-        for (size_t su : suites) sw.combinations.push_back({m, e, st, su});
+        for (size_t su : suites) {
+          // A routed system names its own members: one combination per suite, whatever the
+          // model and engine axes hold (it sits at its large member's model and engine).
+          Combination c{m, e, st, su};
+          if (const auto& members = sw.strategies[st].members; !members.empty()) {
+            c.model = members[1].model;
+            c.engine = members[1].engine;
+            if (std::find(sw.combinations.begin(), sw.combinations.end(), c) !=
+                sw.combinations.end()) {
+              continue;
+            }
+          }
+          sw.combinations.push_back(c);
+        }
 }
 
 void ParseCombinations(const Value& list, Checker& ck, Sweep& sw, Tables& t) {
@@ -769,8 +818,23 @@ void ParseCombinations(const Value& list, Checker& ck, Sweep& sw, Tables& t) {
     Combination comb;
     std::vector<size_t> suite_indices;  // a synthetic world's name stands for its four suites
     bool ok = true;
+    // A routed system names its members in its strategy entry: no model or engine here.
+    bool routed = false;
+    if (const auto it = c.FindMember("strategy"); it != c.MemberEnd() && it->value.IsString()) {
+      for (const auto& st : sw.strategies) routed |= st.name == it->value.GetString() &&
+                                                     !st.members.empty();
+    }
     auto ref = [&](const char* key, NameTable& names, size_t& out) {
-      const bool required = std::string_view(key) != "strategy" || sw.strategies.size() != 1;
+      const std::string_view k(key);
+      if (routed && k != "strategy") {
+        if (c.HasMember(key)) {
+          ck.Add(StrCat(path, ".", key),
+                 "a route strategy names its members (small, large) in its strategy entry");
+          ok = false;
+        }
+        return;
+      }
+      const bool required = k != "strategy" || sw.strategies.size() != 1;
       const auto name = ck.String(c, path, key, required, StrCat("a ", key, " name"));
       if (!name) {
         ok = ok && !required && !c.HasMember(key);
@@ -785,6 +849,10 @@ void ParseCombinations(const Value& list, Checker& ck, Sweep& sw, Tables& t) {
     ref("model", t.models, comb.model);
     ref("engine", t.engines, comb.engine);
     ref("strategy", t.strategies, comb.strategy);
+    if (routed && ok) {
+      comb.model = sw.strategies[comb.strategy].members[1].model;
+      comb.engine = sw.strategies[comb.strategy].members[1].engine;
+    }
     if (const auto name = ck.String(c, path, "suite", true, "a suite name")) {
       suite_indices = t.suites.ResolveAll(ck, *name, path + ".suite");
       ok = ok && !suite_indices.empty();
@@ -919,7 +987,7 @@ SweepCheck CheckSweepText(std::string_view text, const std::string& source,
   Tables t;
   ParseModels(doc, ck, sw, t.models);
   ParseEngines(doc, ck, sw, t.engines);
-  ParseStrategies(doc, ck, sw, t.strategies);
+  ParseStrategies(doc, ck, sw, t.strategies, t.models, t.engines);
   ParseSuites(doc, ck, sw, t.suites, samples);
   const bool has_grid = doc.HasMember("grid"), has_list = doc.HasMember("combinations");
   if (has_grid && has_list) {

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/strategy.h"
 #include "coordinator/model_identity.h"
 #include "engine/engine_config.h"
 #include "engine/model.h"
@@ -44,11 +45,19 @@ struct EngineSpec {
   engine::EngineConfig config;
 };
 
-// A decoding strategy. Only {"name": "single"} (one model, no drafting or routing) exists now;
-// the hybrid-strategies issue adds the others and their parameters.
+// A strategy entry (docs/STRATEGIES.md): {"name": "single"} (one model, the default), or a
+// routed system {"name", "kind": "route", "small", "large", "small_engine", "large_engine",
+// "signal", "threshold", "gen_signal", "gen_threshold"} whose members are model aliases and
+// engine names of this sweep (an engine may be omitted when the sweep declares one).
+struct StrategyMember {
+  size_t model = 0;   // index into Sweep::models
+  size_t engine = 0;  // index into Sweep::engines
+};
 struct StrategySpec {
   std::string name;
-  std::string canonical;  // canonical JSON of the whole entry (sorted keys), part of shard keys
+  std::string canonical;  // canonical JSON of the whole entry (sorted keys)
+  StrategyConfig config;
+  std::vector<StrategyMember> members;  // route: {small, large}; single: empty (the grid's)
 };
 
 struct SuiteSpec {
@@ -76,7 +85,8 @@ struct SuiteSpec {
   std::string preset_task;   // the task ("arc_challenge"); the suite is named ENTRY.TASK
 };
 
-// One cell of the grid: indices into Sweep's vectors.
+// One cell of the grid: indices into Sweep's vectors. A route strategy's cell holds its large
+// member's model and engine (its identity in the results store); the strategy names both.
 struct Combination {
   size_t model = 0;
   size_t engine = 0;

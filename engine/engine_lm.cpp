@@ -201,6 +201,7 @@ std::vector<Generation> EngineModel::Generate(std::span<const GenRequest> reques
     r.completion_tokens = static_cast<int64_t>(g.tokens.size());
     r.finish_reason = g.finish_reason;
     r.truncated_tokens = truncated;
+    r.token_logprobs = std::move(g.token_logprobs);
     out.push_back(std::move(r));
     // Rewind to the prompt so the next request can share its prefix.
     if (session_->CanTruncate(static_cast<int64_t>(prompt.size()))) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <span>
 
 #include "common/error.h"
 
@@ -10,6 +12,14 @@ namespace {
 
 double Seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
+}
+
+// log softmax(logits)[token], in double (the max is subtracted first).
+double LogSoftmaxAt(std::span<const float> logits, int32_t token) {
+  const float mx = *std::max_element(logits.begin(), logits.end());
+  double sum = 0.0;
+  for (float x : logits) sum += std::exp(static_cast<double>(x) - mx);
+  return static_cast<double>(logits[static_cast<size_t>(token)]) - mx - std::log(sum);
 }
 
 }  // namespace
@@ -71,11 +81,15 @@ GenerateResult GenerateFromLogits(Session& session, std::span<const int32_t> pro
   GenerationOutput out(tok, opts, r, on_token);
   for (int64_t i = 0; i < opts.max_tokens; ++i) {
     // Only ids the tokenizer knows: embedding matrices may have padding rows beyond it.
-    const int32_t next =
-        sampler.Sample(session.LastLogits().first(static_cast<size_t>(std::min<int64_t>(
-                           tok.n_vocab(), static_cast<int64_t>(session.LastLogits().size())))),
-                       history);
-    if (!out.Add(next)) break;
+    const auto logits = session.LastLogits().first(static_cast<size_t>(
+        std::min<int64_t>(tok.n_vocab(), static_cast<int64_t>(session.LastLogits().size()))));
+    const int32_t next = sampler.Sample(logits, history);
+    const size_t before = r.tokens.size();
+    if (!out.Add(next)) {
+      if (r.tokens.size() > before) r.token_logprobs.push_back(LogSoftmaxAt(logits, next));
+      break;
+    }
+    r.token_logprobs.push_back(LogSoftmaxAt(logits, next));
     history.push_back(next);
     if (session.n_past() >= session.n_ctx()) {
       r.finish_reason = "context";

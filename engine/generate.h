@@ -22,6 +22,9 @@ struct GenerateOptions {
 struct GenerateResult {
   std::string text;             // generated text only, stop sequence removed
   std::vector<int32_t> tokens;  // generated tokens
+  // GenerateFromLogits: log-softmax of the raw logits at each token in `tokens` (the model's own
+  // distribution, before sampling parameters); empty from the other decoders.
+  std::vector<double> token_logprobs = {};
   std::string finish_reason;    // "length" | "eog" | "stop" | "context"
   int64_t prompt_tokens = 0;
   double prefill_seconds = 0.0;

@@ -144,6 +144,39 @@ void WriteItemRecord(JsonWriter& w, const ItemRecord& r, RecordTiming timing) {
     w.Key("truncated_tokens");
     w.Int64(r.truncated_tokens);
   }
+  if (r.route) {
+    const RouteRecord& rr = *r.route;
+    w.Key("route");
+    w.StartObject();
+    Str(w, "signal", rr.signal);
+    w.Key("value");
+    WriteJsonFloat(w, rr.value);
+    w.Key("threshold");
+    WriteJsonFloat(w, rr.threshold);
+    w.Key("escalated");
+    w.Bool(rr.escalated);
+    for (const auto& [key, m] : {std::pair<const char*, const RouteMember*>{"small", &rr.small},
+                                 {"large", &rr.large}}) {
+      w.Key(key);
+      w.StartObject();
+      Str(w, "prediction", m->prediction);
+      OptBool(w, "correct", m->correct);
+      if (m->score) {
+        w.Key("score");
+        WriteJsonFloat(w, *m->score);
+      }
+      w.Key("tokens_in");
+      w.Int64(m->tokens_in);
+      w.Key("tokens_out");
+      w.Int64(m->tokens_out);
+      if (timing == RecordTiming::kInclude) {
+        w.Key("seconds");
+        WriteJsonFloat(w, m->seconds);
+      }
+      w.EndObject();
+    }
+    w.EndObject();
+  }
   if (timing == RecordTiming::kInclude) {
     w.Key("latency_s");
     WriteJsonFloat(w, r.latency_s);
@@ -164,6 +197,12 @@ std::string ItemTimingToJson(const ItemRecord& record) {
   w.StartObject();
   w.Key("latency_s");
   WriteJsonFloat(w, record.latency_s);
+  if (record.route) {
+    w.Key("route_small_s");
+    WriteJsonFloat(w, record.route->small.seconds);
+    w.Key("route_large_s");
+    WriteJsonFloat(w, record.route->large.seconds);
+  }
   w.EndObject();
   return buf.GetString();
 }
@@ -171,11 +210,73 @@ std::string ItemTimingToJson(const ItemRecord& record) {
 void ApplyItemTiming(std::string_view json, std::string_view source, ItemRecord& record) {
   const auto doc = ParseJson(json, source);
   if (!doc.IsObject()) Fail(source, ": item timing must be a JSON object");
-  const auto it = doc.FindMember("latency_s");
-  if (it == doc.MemberEnd() || it->value.IsNull()) return;
-  if (!it->value.IsNumber()) Fail(source, ": \"latency_s\" must be a number");
-  record.latency_s = it->value.GetDouble();
+  auto number = [&](const char* key, double& out) {
+    const auto it = doc.FindMember(key);
+    if (it == doc.MemberEnd() || it->value.IsNull()) return;
+    if (!it->value.IsNumber()) Fail(source, ": \"", key, "\" must be a number");
+    out = it->value.GetDouble();
+  };
+  number("latency_s", record.latency_s);
+  if (record.route) {
+    number("route_small_s", record.route->small.seconds);
+    number("route_large_s", record.route->large.seconds);
+  }
 }
+
+namespace {
+
+RouteRecord ParseRoute(const rapidjson::Value& v, std::string_view source) {
+  if (!v.IsObject()) Fail(source, ": \"route\" must be an object");
+  RouteRecord r;
+  auto num = [&](const rapidjson::Value& o, const char* key, const char* where) -> double {
+    const auto it = o.FindMember(key);
+    if (it == o.MemberEnd() || !it->value.IsNumber()) {
+      Fail(source, ": \"", where, key, "\" must be a number");
+    }
+    return it->value.GetDouble();
+  };
+  auto i64 = [&](const rapidjson::Value& o, const char* key, const char* where) -> int64_t {
+    const auto it = o.FindMember(key);
+    if (it == o.MemberEnd() || it->value.IsNull()) return 0;
+    if (!it->value.IsInt64()) Fail(source, ": \"", where, key, "\" must be an integer");
+    return it->value.GetInt64();
+  };
+  if (const auto it = v.FindMember("signal"); it != v.MemberEnd() && it->value.IsString()) {
+    r.signal = it->value.GetString();
+  }
+  r.value = num(v, "value", "route.");
+  r.threshold = num(v, "threshold", "route.");
+  if (const auto it = v.FindMember("escalated"); it == v.MemberEnd() || !it->value.IsBool()) {
+    Fail(source, ": \"route.escalated\" must be true or false");
+  } else {
+    r.escalated = it->value.GetBool();
+  }
+  for (const auto& [key, m] :
+       {std::pair<const char*, RouteMember*>{"small", &r.small}, {"large", &r.large}}) {
+    const auto it = v.FindMember(key);
+    if (it == v.MemberEnd() || !it->value.IsObject()) {
+      Fail(source, ": \"route.", key, "\" must be an object");
+    }
+    const rapidjson::Value& o = it->value;
+    const std::string where = StrCat("route.", key, ".");
+    if (const auto p = o.FindMember("prediction"); p != o.MemberEnd() && p->value.IsString()) {
+      m->prediction.assign(p->value.GetString(), p->value.GetStringLength());
+    }
+    if (const auto c = o.FindMember("correct"); c != o.MemberEnd() && !c->value.IsNull()) {
+      if (!c->value.IsBool()) Fail(source, ": \"", where, "correct\" must be true, false or null");
+      m->correct = c->value.GetBool();
+    }
+    if (o.HasMember("score")) m->score = num(o, "score", where.c_str());
+    m->tokens_in = i64(o, "tokens_in", where.c_str());
+    m->tokens_out = i64(o, "tokens_out", where.c_str());
+    if (const auto s = o.FindMember("seconds"); s != o.MemberEnd() && s->value.IsNumber()) {
+      m->seconds = s->value.GetDouble();
+    }
+  }
+  return r;
+}
+
+}  // namespace
 
 ItemRecord ItemRecordFromJson(std::string_view line, std::string_view source) {
   const auto doc = ParseJson(line, source);
@@ -251,6 +352,9 @@ ItemRecord ItemRecordFromJson(std::string_view line, std::string_view source) {
   r.truncated_tokens = i64("truncated_tokens", 0);
   if (doc.HasMember("latency_s") && doc["latency_s"].IsNumber())
     r.latency_s = doc["latency_s"].GetDouble();
+  if (const auto it = doc.FindMember("route"); it != doc.MemberEnd()) {
+    r.route = ParseRoute(it->value, source);
+  }
   return r;
 }
 

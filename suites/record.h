@@ -15,6 +15,28 @@
 
 namespace gapbench::suites {
 
+// One member of a routed system on one item (docs/STRATEGIES.md "Routed model").
+struct RouteMember {
+  std::string prediction;
+  std::optional<bool> correct;
+  std::optional<double> score;  // MC2's graded score, as ItemRecord::score
+  int64_t tokens_in = 0;
+  int64_t tokens_out = 0;
+  double seconds = 0.0;  // wall time in this member's calls: timing, kept apart like latency_s
+};
+
+// A routed system's item: the small model's signal and both members' answers, so the outcome of
+// every threshold derives from the record (the record's own answer is the configured
+// threshold's).
+struct RouteRecord {
+  std::string signal;     // RouteSignalName (common/strategy.h)
+  double value = 0.0;     // the small model's signal on this item
+  double threshold = 0.0;
+  bool escalated = false;  // value < threshold: the record answers with the large model
+  RouteMember small;
+  RouteMember large;
+};
+
 struct ItemRecord {
   std::string item_id;
   std::string suite;        // manifest name
@@ -48,6 +70,8 @@ struct ItemRecord {
   // unchanged.
   int64_t truncated_tokens = 0;
   double latency_s = 0.0;  // wall time of this item's model calls (set by the caller)
+  // Routed systems only; written only when set, so single-model records are unchanged.
+  std::optional<RouteRecord> route;
 };
 
 // JSON forms of the schema. WriteItemJson writes the native JSONL line (docs/SUITES.md), so any
@@ -71,7 +95,8 @@ void WriteItemRecord(JsonWriter& w, const ItemRecord& record,
 // naming `source` on anything else.
 ItemRecord ItemRecordFromJson(std::string_view line, std::string_view source);
 
-// The timing fields alone: {"latency_s": x}. ApplyItemTiming sets them on `record` from such an
+// The timing fields alone: {"latency_s": x}, plus {"route_small_s", "route_large_s"} when the
+// record is routed. ApplyItemTiming sets them on `record` from such an
 // object (absent fields are left alone); Error naming `source` when it is not one.
 std::string ItemTimingToJson(const ItemRecord& record);
 void ApplyItemTiming(std::string_view json, std::string_view source, ItemRecord& record);

@@ -7,6 +7,7 @@
 #include "engine/gguf.h"
 #include "engine/tokenizer.h"
 #include "suites/scoring.h"
+#include "worker/routed_model.h"
 
 namespace gapbench::worker {
 
@@ -32,6 +33,35 @@ suites::ChatTemplate ModelChatTemplate(const engine::Model& model) {
                                          tok.eos() >= 0 ? tok.TokenText(tok.eos()) : "");
 }
 
+namespace {
+
+suites::RouteMember Member(const suites::ItemRecord& r, double seconds) {
+  suites::RouteMember m;
+  m.prediction = r.prediction;
+  m.correct = r.correct;
+  m.score = r.score;
+  m.tokens_in = r.tokens_in;
+  m.tokens_out = r.tokens_out;
+  m.seconds = seconds;
+  return m;
+}
+
+// The route part of a routed item's record: both members' scored answers (code answers are
+// judged later, with the record's own) and the small model's signal.
+suites::RouteRecord RouteOf(const RouteTrace& t, const suites::ItemRecord& small,
+                            const suites::ItemRecord& large) {
+  suites::RouteRecord r;
+  r.signal = RouteSignalName(t.signal_kind);
+  r.value = t.signal;
+  r.threshold = t.threshold;
+  r.escalated = t.escalated;
+  r.small = Member(small, t.small_seconds);
+  r.large = Member(large, t.large_seconds);
+  return r;
+}
+
+}  // namespace
+
 int64_t SamplesFor(suites::ItemKind kind, int64_t samples) {
   return kind == suites::ItemKind::kMultipleChoice ? 1 : samples;
 }
@@ -48,6 +78,8 @@ RunSummary RunItems(const suites::Suite& suite, int64_t begin, int64_t end,
   }
   if (options.samples < 1) Fail("samples must be at least 1, got ", options.samples);
   RunSummary summary;
+  // A routed system: each record also carries both members' answers and the signal.
+  const auto* routed = dynamic_cast<const RoutedModel*>(&lm);
   for (int64_t i = begin; i < end; ++i) {
     if (cancel && cancel->load()) {
       summary.cancelled = true;
@@ -64,6 +96,7 @@ RunSummary RunItems(const suites::Suite& suite, int64_t begin, int64_t end,
       continue;
     }
     const auto t0 = Clock::now();
+    std::vector<std::pair<std::string, std::string>> member_generations;  // routed code items
     ItemResult result;
     result.item_index = i;
     if (item.kind == suites::ItemKind::kMultipleChoice) {
@@ -71,6 +104,12 @@ RunSummary RunItems(const suites::Suite& suite, int64_t begin, int64_t end,
           suites::BuildRequests(suite, index, options.shots, options.gen_defaults, options.chat);
       const auto ll = lm.Loglikelihood(req.loglik);
       result.samples.push_back({i, 0, suites::ScoreItem(suite, index, req, ll, {})});
+      if (routed) {
+        const RouteTrace& t = routed->last();
+        result.samples.back().record.route =
+            RouteOf(t, suites::ScoreItem(suite, index, req, t.small_ll, {}),
+                    suites::ScoreItem(suite, index, req, t.large_ll, {}));
+      }
     } else {
       for (int64_t s : todo) {
         // Each sample seeds its own sampler, so a sample's completion does not depend on which
@@ -81,22 +120,43 @@ RunSummary RunItems(const suites::Suite& suite, int64_t begin, int64_t end,
             suites::BuildRequests(suite, index, options.shots, g, options.chat);
         const auto gens = lm.Generate(req.gen);
         result.samples.push_back({i, s, suites::ScoreItem(suite, index, req, {}, gens)});
+        if (routed) {
+          const RouteTrace& t = routed->last();
+          auto small = suites::ScoreItem(suite, index, req, {}, t.small_gen);
+          auto large = suites::ScoreItem(suite, index, req, {}, t.large_gen);
+          result.samples.back().record.route = RouteOf(t, small, large);
+          member_generations.push_back({small.generation, large.generation});
+        }
       }
     }
     if (item.kind == suites::ItemKind::kCode) {
+      // A code job: the verdict comes from the judge process, out of the completion's reach.
+      // A routed item judges its record's completion and both members' (jobs in that order).
+      suites::SandboxLimits limits;
+      limits.wall_seconds = options.sandbox_timeout_s;
       std::vector<suites::SandboxJob> jobs;
-      for (const auto& sr : result.samples) {
-        // A code job: the verdict comes from the judge process, out of the completion's reach.
-        suites::SandboxLimits limits;
-        limits.wall_seconds = options.sandbox_timeout_s;
-        jobs.push_back(suites::CodeJob(item.prompt, sr.record.generation, item.test,
-                                       item.entry_point, limits));
+      auto job = [&](const std::string& completion) {
+        jobs.push_back(
+            suites::CodeJob(item.prompt, completion, item.test, item.entry_point, limits));
+      };
+      for (const auto& sr : result.samples) job(sr.record.generation);
+      for (const auto& [small, large] : member_generations) {
+        job(small);
+        job(large);
       }
       const auto runs = sandbox.Get().RunAll(jobs, options.sandbox_parallel);
-      for (size_t s = 0; s < result.samples.size(); ++s) {
+      const size_t n = result.samples.size();
+      for (size_t s = 0; s < n; ++s) {
         auto& rec = result.samples[s].record;
         rec.correct = runs[s].status == suites::RunStatus::kPassed;
         rec.prediction = suites::RunStatusName(runs[s].status);
+        if (rec.route && n + 2 * s + 1 < runs.size()) {
+          for (auto [m, run] : {std::pair{&rec.route->small, &runs[n + 2 * s]},
+                                std::pair{&rec.route->large, &runs[n + 2 * s + 1]}}) {
+            m->correct = run->status == suites::RunStatus::kPassed;
+            m->prediction = suites::RunStatusName(run->status);
+          }
+        }
       }
     }
     result.latency_s = std::chrono::duration<double>(Clock::now() - t0).count();

@@ -12,6 +12,10 @@
 // randomness); generation and code items run `samples` completions. Code completions run in the
 // sandbox, created on the first code item (LazySandbox) so suites without code never need Python.
 //
+// A routed system (worker/routed_model.h) is run like any LanguageModel; each record then also
+// gets its `route` (both members' answers scored, the small model's signal), code answers of
+// both members judged in the sandbox with the record's own.
+//
 // Not here: aggregation (cmd_eval, reports/), sockets and batching (worker.h), model loading.
 #pragma once
 

@@ -20,9 +20,10 @@
 #include "common/json.h"
 #include "coordinator/endpoint.h"
 #include "coordinator/protocol.h"
-#include "engine/engine_lm.h"
+#include "common/strategy.h"
 #include "kernels/parallel.h"
 #include "worker/model_cache.h"
+#include "worker/model_factory.h"
 #include "worker/runner.h"
 
 namespace gapbench::worker {
@@ -583,10 +584,18 @@ void Worker::Impl::StartShard(const rapidjson::Document& body) {
 void Worker::Impl::ShardMain(ShardRun& run) {
   const proto::ShardTask& task = run.task;
   try {
+    StrategyConfig strategy;
     if (!task.strategy_json.empty() && task.strategy_json != "{}" && task.strategy_json != "null") {
-      const auto s = ParseJson(task.strategy_json, "task strategy");
-      const std::string name = s.IsObject() ? StrField(s, "name") : "";
-      if (name != "single") Fail("strategy '", name, "' is not supported by this worker");
+      strategy = ParseStrategyConfigJson(task.strategy_json, "shard task strategy");
+    }
+    // The models to load: the task's own, or a routed system's members {small, large}.
+    std::vector<proto::ShardMember> members = task.members;
+    if (strategy.kind == StrategyKind::kSingle) {
+      if (!members.empty()) Fail("a single-model shard task must not list members");
+      members.push_back({"", task.model_path, task.model_id, task.model_alias, task.config_json,
+                         task.config_hash});
+    } else if (members.size() != 2) {
+      Fail("a route shard task needs 2 members (small, large), got ", members.size());
     }
     auto suite = suites_.Get(task.suite_path, task.suite_format, task.suite_split);
     if (!task.suite_hash.empty() && suite->manifest.content_hash != task.suite_hash) {
@@ -602,24 +611,33 @@ void Worker::Impl::ShardMain(ShardRun& run) {
       Fail(task.suite_path, ": the shard's items [", task.begin, ", ", task.end,
            ") are outside the suite's ", suite->items.size(), " items");
     }
-    bool over_budget = false;
-    const CachedModel model = models_.Get(task.model_path, task.config_json, &over_budget);
-    if (!task.model_id.empty() && model.model_id != task.model_id) {
-      Fail(task.model_path, ": the model's content id is ", model.model_id,
-           " but the shard expects ", task.model_id,
-           " (the file changed after the sweep was queued?)");
+    // Every member stays in the cache (bounded by memory) and in `loaded` while the shard runs.
+    std::vector<CachedModel> loaded;
+    std::vector<MemberModel> lm_members;
+    for (const proto::ShardMember& m : members) {
+      bool over_budget = false;
+      loaded.push_back(models_.Get(m.model_path, m.config_json, &over_budget));
+      const CachedModel& model = loaded.back();
+      if (!m.model_id.empty() && model.model_id != m.model_id) {
+        Fail(m.model_path, ": the model's content id is ", model.model_id,
+             " but the shard expects ", m.model_id,
+             " (the file changed after the sweep was queued?)");
+      }
+      if (!m.config_hash.empty() && model.config_hash != m.config_hash) {
+        Fail("engine config hash ", model.config_hash, " differs from the shard's ",
+             m.config_hash);
+      }
+      if (over_budget) {
+        Log(StrCat("warning: ", m.model_path, " needs ", model.bytes,
+                   " bytes of weights, more than the memory budget (", models_.budget(), ")"));
+      }
+      // The context is engine::ContextFor's, as in `gapbench eval`: prompts that do not fit are
+      // left-truncated and counted in the records.
+      lm_members.push_back({model.model.get(), {}});
     }
-    if (!task.config_hash.empty() && model.config_hash != task.config_hash) {
-      Fail("engine config hash ", model.config_hash, " differs from the shard's ",
-           task.config_hash);
-    }
-    if (over_budget) {
-      Log(StrCat("warning: ", task.model_path, " needs ", model.bytes,
-                 " bytes of weights, more than the memory budget (", models_.budget(), ")"));
-    }
-    // The context is engine::ContextFor's, as in `gapbench eval`: prompts that do not fit are
-    // left-truncated and counted in the records.
-    engine::EngineModel lm(*model.model);
+    int64_t weight_bytes = 0;
+    for (const auto& m : loaded) weight_bytes += m.bytes;
+    const std::unique_ptr<LanguageModel> lm = MakeLanguageModel(strategy, lm_members);
     RunOptions ro;
     ro.shots.k = static_cast<int>(task.fewshot);
     ro.shots.seed = task.seed;
@@ -631,11 +649,13 @@ void Worker::Impl::ShardMain(ShardRun& run) {
     ro.sandbox_parallel = opt_.sandbox_parallel;
     std::optional<suites::ChatTemplate> chat_template;
     if (task.chat) {
-      chat_template = ModelChatTemplate(*model.model);
+      // The prompt is built once per item: the template is the last member's (the model itself,
+      // or a routed system's large member).
+      chat_template = ModelChatTemplate(*loaded.back().model);
       ro.chat = {&*chat_template, task.fewshot_as_multiturn, task.system_prompt};
     }
     const RunSummary summary =
-        RunItems(*suite, task.begin, task.end, ro, lm, sandbox_, run.skip, &run.cancel,
+        RunItems(*suite, task.begin, task.end, ro, *lm, sandbox_, run.skip, &run.cancel,
                  [&](ItemResult& item) {
                    std::vector<std::string> objs;
                    for (const auto& sr : item.samples) {
@@ -657,7 +677,13 @@ void Worker::Impl::ShardMain(ShardRun& run) {
                        w.Key("latency_s");
                        WriteJsonFloat(w, sr.record.latency_s);
                        w.Key("weight_bytes");
-                       w.Int64(model.bytes);
+                       w.Int64(weight_bytes);
+                       if (sr.record.route) {
+                         w.Key("route_small_s");
+                         WriteJsonFloat(w, sr.record.route->small.seconds);
+                         w.Key("route_large_s");
+                         WriteJsonFloat(w, sr.record.route->large.seconds);
+                       }
                        w.EndObject();
                      }));
                    }

@@ -225,11 +225,12 @@ TEST(Sweep, CombinationsListStrategiesAndDuplicates) {
   EXPECT_EQ(c.sweep.suites[0].format, "mmlu");    // detected
 
   WriteFile(dir / "t.json", R"({"models": [{"path": "models/small.gguf"}],
-    "engines": [{"name": "base"}], "strategies": [{"name": "speculative"}, {"name": "single"}],
+    "engines": [{"name": "base"}],
+    "strategies": [{"name": "spec", "kind": "speculative"}, {"name": "single"}],
     "suites": [{"name": "mmlu", "path": "data/mmlu"}],
     "grid": {}, "combinations": []})");
   c = CheckSweepFile((dir / "t.json").string());
-  EXPECT_TRUE(HasError(c, {"$.strategies[0].name: unknown strategy \"speculative\"", "single"}))
+  EXPECT_TRUE(HasError(c, {"$.strategies[0].kind: expected \"single\" or \"route\""}))
       << AllErrors(c);
   EXPECT_TRUE(HasError(c, {"$: give either \"grid\" or \"combinations\""})) << AllErrors(c);
 
