@@ -196,9 +196,6 @@ int CmdEval(const Argv& argv) {
   }
 
   EngineSetup e = SetupEngine(args, kernels::GgmlType::kF16);
-  std::optional<suites::ChatTemplate> chat_template;
-  if (use_chat) chat_template = worker::ModelChatTemplate(*e.model);
-  chat.chat_template = chat_template ? &*chat_template : nullptr;
   // The context is engine::ContextFor's (the training context unless --ctx or the config set
   // one); prompts that do not fit are left-truncated and counted (records' truncated_tokens).
   // A routed system's small member loads with the same engine configuration.
@@ -211,6 +208,13 @@ int CmdEval(const Argv& argv) {
     members.push_back({small.get(), e.session});
   }
   members.push_back({e.model.get(), e.session});
+  std::optional<suites::ChatTemplate> chat_template;
+  if (use_chat) {
+    std::vector<const engine::Model*> system;
+    for (const auto& m : members) system.push_back(m.model);
+    chat_template = worker::SystemChatTemplate(system);
+  }
+  chat.chat_template = chat_template ? &*chat_template : nullptr;
   const std::unique_ptr<LanguageModel> lm_ptr = worker::MakeLanguageModel(strategy, members);
   LanguageModel& lm = *lm_ptr;
   std::vector<reports::RouteItem> routed;  // records with both members scored

@@ -170,6 +170,8 @@ int CmdPerplexity(const Argv& argv) {
     // --ctx and --threads are evaluation parameters shared by both runs; --kv-type and --config
     // describe the setting under test only.
     base_cfg->context = model.config().context;
+    // The text is tokenized once, by the main model: its pre-tokenizer permission applies here.
+    base_cfg->allow_unknown_pre_tokenizer = model.config().allow_unknown_pre_tokenizer;
     if (args.Has("threads")) base_cfg->threads = e.threads;
     base_model = engine::Model::Load(args.Require("model"), *base_cfg);
   }

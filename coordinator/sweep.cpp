@@ -290,6 +290,7 @@ void ParseModels(const Value& root, Checker& ck, Sweep& sw, NameTable& names) {
               file->GetString("tokenizer.ggml.model").value_or("") != "gpt2" ||
               engine::LookupPreTokenizer(spec.pre_tokenizer).known;
           const auto chat_template = file->GetString("tokenizer.chat_template");
+          spec.chat_template = std::string(chat_template.value_or(""));
           if (!chat_template || chat_template->empty()) {
             spec.chat_problem = "the model has no tokenizer.chat_template";
           } else {
@@ -363,8 +364,8 @@ void ParseEngines(const Value& root, Checker& ck, Sweep& sw, NameTable& names) {
   }
 }
 
-void ParseStrategies(const Value& root, Checker& ck, Sweep& sw, NameTable& names,
-                     NameTable& models, NameTable& engines) {
+void ParseStrategies(const Value& root, Checker& ck, Sweep& sw, NameTable& names, NameTable& models,
+                     NameTable& engines) {
   const Value* arr = ck.Array(root, "$", "strategies", false, "strategies {\"name\"}");
   if (arr == nullptr) {
     if (root.HasMember("strategies")) return;  // error already recorded
@@ -400,8 +401,8 @@ void ParseStrategies(const Value& root, Checker& ck, Sweep& sw, NameTable& names
       const bool is_engine = std::string_view(key).ends_with("_engine");
       // One engine serves both members when the sweep declares only one.
       const bool required = !is_engine || sw.engines.size() != 1;
-      if (auto name = ck.String(s, path, key, required,
-                                is_engine ? "an engine name" : "a model alias")) {
+      if (auto name =
+              ck.String(s, path, key, required, is_engine ? "an engine name" : "a model alias")) {
         out = table.Resolve(ck, *name, StrCat(path, ".", key));
       } else if (!required && !s.HasMember(key)) {
         out = 0;
@@ -821,8 +822,8 @@ void ParseCombinations(const Value& list, Checker& ck, Sweep& sw, Tables& t) {
     // A routed system names its members in its strategy entry: no model or engine here.
     bool routed = false;
     if (const auto it = c.FindMember("strategy"); it != c.MemberEnd() && it->value.IsString()) {
-      for (const auto& st : sw.strategies) routed |= st.name == it->value.GetString() &&
-                                                     !st.members.empty();
+      for (const auto& st : sw.strategies)
+        routed |= st.name == it->value.GetString() && !st.members.empty();
     }
     auto ref = [&](const char* key, NameTable& names, size_t& out) {
       const std::string_view k(key);
@@ -907,36 +908,68 @@ void ParseSeeds(const Value& root, Checker& ck, Sweep& sw) {
 // KV cache, divisors for kv_heads, layer indices for KV sharing, ...): checked here from the GGUF
 // metadata alone, so a sweep fails at validation instead of poisoning shards at run time.
 static void CheckConfigsAgainstModels(Checker& ck, const Sweep& sw) {
-  // A chat suite needs a known chat template in every model it is combined with.
+  // The (model, engine) pairs a combination runs: a routed system's members (each with its own
+  // engine), or the combination's model and engine.
+  const auto members_of = [&](const Combination& c) {
+    std::vector<std::pair<size_t, size_t>> out;
+    const auto& members = sw.strategies[c.strategy].members;
+    for (const StrategyMember& m : members) out.emplace_back(m.model, m.engine);
+    if (out.empty()) out.emplace_back(c.model, c.engine);
+    return out;
+  };
+  // A chat suite needs a known chat template in every model it is combined with, and a routed
+  // system's members one and the same template (the prompt is rendered once, with the large
+  // member's template, for both).
   std::set<std::pair<size_t, size_t>> chat_seen;
+  std::set<std::pair<size_t, size_t>> chat_pairs_seen;
   for (const Combination& c : sw.combinations) {
-    const ModelSpec& m = sw.models[c.model];
-    if (!sw.suites[c.suite].chat || !m.hparams || m.chat_problem.empty()) continue;
-    if (!chat_seen.insert({c.model, c.suite}).second) continue;
+    if (!sw.suites[c.suite].chat) continue;
+    const auto members = members_of(c);
+    for (const auto& [model, engine] : members) {
+      const ModelSpec& m = sw.models[model];
+      if (!m.hparams || m.chat_problem.empty()) continue;
+      if (!chat_seen.insert({model, c.suite}).second) continue;
+      ck.Add(StrCat("$.suites[", c.suite, "].chat"),
+             StrCat("suite '", sw.suites[c.suite].name, "' asks for chat prompts but model '",
+                    m.alias, "' (", m.path, ") cannot have them: ", m.chat_problem));
+    }
+    if (members.size() < 2) continue;
+    const ModelSpec& small = sw.models[members.front().first];
+    const ModelSpec& large = sw.models[members.back().first];
+    if (!small.chat_problem.empty() || !large.chat_problem.empty()) continue;  // reported above
+    if (small.chat_template == large.chat_template) continue;
+    if (!chat_pairs_seen.insert({c.strategy, c.suite}).second) continue;
     ck.Add(StrCat("$.suites[", c.suite, "].chat"),
-           StrCat("suite '", sw.suites[c.suite].name, "' asks for chat prompts but model '",
-                  m.alias, "' (", m.path, ") cannot have them: ", m.chat_problem));
+           StrCat("suite '", sw.suites[c.suite].name,
+                  "' asks for chat prompts but the routed "
+                  "system '",
+                  sw.strategies[c.strategy].name,
+                  "' has members with different chat "
+                  "templates ('",
+                  small.alias, "' and '", large.alias,
+                  "'): its prompt is rendered once, with the large member's template"));
   }
   std::set<std::pair<size_t, size_t>> seen;
   for (const Combination& c : sw.combinations) {
-    if (!seen.insert({c.model, c.engine}).second) continue;
-    const ModelSpec& m = sw.models[c.model];
-    if (!m.hparams) continue;  // an unusable file was reported with the model already
-    const EngineSpec& engine = sw.engines[c.engine];
-    if (!m.pre_tokenizer_known && !engine.config.allow_unknown_pre_tokenizer) {
-      ck.Add(StrCat("$.engines[", c.engine, "].config"),
-             StrCat("'", engine.name, "' does not suit model '", m.alias, "': ", m.path,
-                    " has an unknown pre-tokenizer '", m.pre_tokenizer,
-                    "' (tokenizer.ggml.pre), so its token ids would differ from the model's own "
-                    "tokenizer; add \"allow_unknown_pre_tokenizer\": true to this engine's "
-                    "config to use llama.cpp's 'default' pre-tokenizer anyway"));
-    }
-    try {
-      sw.engines[c.engine].config.Validate(*m.hparams, m.path);
-    } catch (const Error& e) {
-      ck.Add(StrCat("$.engines[", c.engine, "].config"),
-             StrCat("'", sw.engines[c.engine].name, "' does not suit model '", m.alias,
-                    "': ", e.what()));
+    for (const auto& [model, engine_index] : members_of(c)) {
+      if (!seen.insert({model, engine_index}).second) continue;
+      const ModelSpec& m = sw.models[model];
+      if (!m.hparams) continue;  // an unusable file was reported with the model already
+      const EngineSpec& engine = sw.engines[engine_index];
+      if (!m.pre_tokenizer_known && !engine.config.allow_unknown_pre_tokenizer) {
+        ck.Add(StrCat("$.engines[", engine_index, "].config"),
+               StrCat("'", engine.name, "' does not suit model '", m.alias, "': ", m.path,
+                      " has an unknown pre-tokenizer '", m.pre_tokenizer,
+                      "' (tokenizer.ggml.pre), so its token ids would differ from the model's "
+                      "own tokenizer; add \"allow_unknown_pre_tokenizer\": true to this "
+                      "engine's config to use llama.cpp's 'default' pre-tokenizer anyway"));
+      }
+      try {
+        engine.config.Validate(*m.hparams, m.path);
+      } catch (const Error& e) {
+        ck.Add(StrCat("$.engines[", engine_index, "].config"),
+               StrCat("'", engine.name, "' does not suit model '", m.alias, "': ", e.what()));
+      }
     }
   }
 }

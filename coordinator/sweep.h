@@ -38,6 +38,7 @@ struct ModelSpec {
   // Why "chat": true cannot apply to this model (no or unknown tokenizer.chat_template); "" when
   // its template is a known family.
   std::string chat_problem;
+  std::string chat_template;  // tokenizer.chat_template as written ("" if absent)
 };
 
 struct EngineSpec {

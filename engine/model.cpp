@@ -222,6 +222,9 @@ std::optional<std::string> WhyNotRunnable(const GgufFile& f) {
   try {
     ReadHParams(f);
     CheckTensorTypes(f);
+    // The vocabulary too: an unknown pre-tokenizer is refused at load by default (the message
+    // names the setting that allows it).
+    Tokenizer::FromGguf(f);
   } catch (const Error& e) {
     return std::string(e.what());
   }

@@ -17,7 +17,10 @@ const gapbench::engine::Tokenizer& Vocab() {
   static const std::unique_ptr<gapbench::engine::Tokenizer> tok = [] {
     const char* path = std::getenv("GAPBENCH_FUZZ_VOCAB");
     if (path == nullptr) std::abort();  // set GAPBENCH_FUZZ_VOCAB to a GGUF vocabulary
-    return gapbench::engine::Tokenizer::FromGguf(*gapbench::engine::GgufFile::Open(path));
+    // Robustness, not fidelity: fuzz a vocabulary with an unknown pre-tokenizer too.
+    return gapbench::engine::Tokenizer::FromGguf(
+        *gapbench::engine::GgufFile::Open(path),
+        gapbench::engine::TokenizerOptions{.allow_unknown_pre = true});
   }();
   return *tok;
 }

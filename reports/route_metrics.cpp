@@ -54,6 +54,10 @@ std::optional<RouteItem> RouteItemOf(const suites::ItemRecord& record) {
   };
   const auto s = score(record.route->small), l = score(record.route->large);
   if (!s || !l) return std::nullopt;
+  // A non-finite signal or score (NaN logits) cannot be placed on the curve: unscored.
+  if (!std::isfinite(record.route->value) || !std::isfinite(*s) || !std::isfinite(*l)) {
+    return std::nullopt;
+  }
   return RouteItem{record.route->value, *s, *l, record.route->escalated};
 }
 

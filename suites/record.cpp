@@ -1,6 +1,8 @@
 // JSON for items (native JSONL form), tags and item records.
 #include "suites/record.h"
 
+#include <limits>
+
 #include "common/error.h"
 #include "suites/loaders_internal.h"
 
@@ -155,8 +157,8 @@ void WriteItemRecord(JsonWriter& w, const ItemRecord& r, RecordTiming timing) {
     WriteJsonFloat(w, rr.threshold);
     w.Key("escalated");
     w.Bool(rr.escalated);
-    for (const auto& [key, m] : {std::pair<const char*, const RouteMember*>{"small", &rr.small},
-                                 {"large", &rr.large}}) {
+    for (const auto& [key, m] :
+         {std::pair<const char*, const RouteMember*>{"small", &rr.small}, {"large", &rr.large}}) {
       w.Key(key);
       w.StartObject();
       Str(w, "prediction", m->prediction);
@@ -230,8 +232,11 @@ RouteRecord ParseRoute(const rapidjson::Value& v, std::string_view source) {
   RouteRecord r;
   auto num = [&](const rapidjson::Value& o, const char* key, const char* where) -> double {
     const auto it = o.FindMember(key);
+    // null: a non-finite value as WriteJsonFloat writes it (a NaN signal from NaN logits); read
+    // back as NaN, so the record loads and the metrics leave the item out as unscored.
+    if (it != o.MemberEnd() && it->value.IsNull()) return std::numeric_limits<double>::quiet_NaN();
     if (it == o.MemberEnd() || !it->value.IsNumber()) {
-      Fail(source, ": \"", where, key, "\" must be a number");
+      Fail(source, ": \"", where, key, "\" must be a number or null");
     }
     return it->value.GetDouble();
   };

@@ -62,6 +62,29 @@ suites::RouteRecord RouteOf(const RouteTrace& t, const suites::ItemRecord& small
 
 }  // namespace
 
+suites::ChatTemplate SystemChatTemplate(const std::vector<const engine::Model*>& members) {
+  GB_CHECK(!members.empty(), "SystemChatTemplate: no members");
+  const engine::Model& last = *members.back();
+  const auto text = [](const engine::Model& m) {
+    return std::string(m.file().GetString("tokenizer.chat_template").value_or(""));
+  };
+  const auto special = [](const engine::Model& m, int32_t id) {
+    return id >= 0 ? m.tokenizer().TokenText(id) : std::string();
+  };
+  for (const engine::Model* m : members) {
+    if (m == &last) continue;
+    ModelChatTemplate(*m);  // its own problems first (no template, an unknown one)
+    if (text(*m) != text(last) ||
+        special(*m, m->tokenizer().bos()) != special(last, last.tokenizer().bos()) ||
+        special(*m, m->tokenizer().eos()) != special(last, last.tokenizer().eos())) {
+      Fail(m->path(), ": its chat template (or BOS / EOS) differs from ", last.path(),
+           "'s; a routed system's prompt is rendered once, with ", last.path(),
+           "'s template, so chat needs members with one and the same template");
+    }
+  }
+  return ModelChatTemplate(last);
+}
+
 int64_t SamplesFor(suites::ItemKind kind, int64_t samples) {
   return kind == suites::ItemKind::kMultipleChoice ? 1 : samples;
 }

@@ -49,6 +49,10 @@ struct RunOptions {
 // The model's tokenizer.chat_template recognised (suites/chat_template.h), bos_token / eos_token
 // its vocabulary's. Error naming the model file when it has no template or an unknown one.
 suites::ChatTemplate ModelChatTemplate(const engine::Model& model);
+// The template a system's prompts are rendered with: the last member's (the model itself, or a
+// routed system's large member). The prompt is rendered once for every member, so all members
+// must carry the same template text and BOS / EOS text; an Error names the two that differ.
+suites::ChatTemplate SystemChatTemplate(const std::vector<const engine::Model*>& members);
 
 // The sandbox for code items, created on first use. `warn` receives the isolation warning once
 // (e.g. printed with the command's prefix); may be empty.

@@ -18,9 +18,9 @@
 
 #include "common/error.h"
 #include "common/json.h"
+#include "common/strategy.h"
 #include "coordinator/endpoint.h"
 #include "coordinator/protocol.h"
-#include "common/strategy.h"
 #include "kernels/parallel.h"
 #include "worker/model_cache.h"
 #include "worker/model_factory.h"
@@ -624,8 +624,7 @@ void Worker::Impl::ShardMain(ShardRun& run) {
              " (the file changed after the sweep was queued?)");
       }
       if (!m.config_hash.empty() && model.config_hash != m.config_hash) {
-        Fail("engine config hash ", model.config_hash, " differs from the shard's ",
-             m.config_hash);
+        Fail("engine config hash ", model.config_hash, " differs from the shard's ", m.config_hash);
       }
       if (over_budget) {
         Log(StrCat("warning: ", m.model_path, " needs ", model.bytes,
@@ -649,9 +648,9 @@ void Worker::Impl::ShardMain(ShardRun& run) {
     ro.sandbox_parallel = opt_.sandbox_parallel;
     std::optional<suites::ChatTemplate> chat_template;
     if (task.chat) {
-      // The prompt is built once per item: the template is the last member's (the model itself,
-      // or a routed system's large member).
-      chat_template = ModelChatTemplate(*loaded.back().model);
+      std::vector<const engine::Model*> system;
+      for (const auto& m : loaded) system.push_back(m.model.get());
+      chat_template = SystemChatTemplate(system);
       ro.chat = {&*chat_template, task.fewshot_as_multiturn, task.system_prompt};
     }
     const RunSummary summary =

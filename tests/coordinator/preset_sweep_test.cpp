@@ -13,6 +13,7 @@
 #include "coordinator/sweep.h"
 #include "suites/presets.h"
 #include "tests/coordinator/preset_fixture.h"
+#include "tests/coordinator/sweep_errors.h"
 
 namespace gapbench::coordinator {
 namespace {
@@ -20,12 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 using testing::TempDir;
 using testing::WriteFile;
-
-std::string AllErrors(const SweepCheck& c) {
-  std::string out;
-  for (const auto& e : c.errors) out += e + "\n";
-  return out;
-}
 
 void WriteSweep(const fs::path& file, const std::string& suites, const std::string& grid) {
   WriteFile(file, StrCat(R"({"name": "olv1", "models": [{"alias": "m", "path": ")",

@@ -15,6 +15,7 @@
 #include "coordinator/protocol.h"
 #include "coordinator/registration.h"
 #include "coordinator/sweep.h"
+#include "tests/coordinator/sweep_errors.h"
 #include "tests/coordinator/sweep_fixture.h"
 
 namespace gapbench::coordinator {
@@ -22,19 +23,6 @@ namespace {
 
 using testing::TempDir;
 using testing::WriteFile;
-
-std::string AllErrors(const SweepCheck& c) {
-  std::string out;
-  for (const auto& e : c.errors) out += e + "\n";
-  return out;
-}
-
-bool HasError(const SweepCheck& c, std::initializer_list<std::string_view> parts) {
-  return std::any_of(c.errors.begin(), c.errors.end(), [&](const std::string& e) {
-    return std::all_of(parts.begin(), parts.end(),
-                       [&](std::string_view p) { return e.find(p) != std::string::npos; });
-  });
-}
 
 // Two models (the fixture as "small", another fixture as "large"), two engines, an MMLU folder.
 void WriteFiles(const TempDir& dir) {
@@ -57,6 +45,24 @@ std::string SweepText(const std::string& strategies, const std::string& grid_ext
 constexpr const char* kRoute =
     R"([{"name": "single"}, {"name": "cascade", "kind": "route", "small": "s", "large": "l",
         "small_engine": "base", "large_engine": "q8", "signal": "margin", "threshold": 0.25}])";
+
+// A routed system's members are checked against their own engines at validation, as grid models
+// are (review finding: only the combination's large member was, so an unsuitable small engine
+// passed `sweep validate` and poisoned every shard on the workers).
+TEST(RouteSweep, EveryMemberIsCheckedAgainstItsEngine) {
+  TempDir dir;
+  WriteFiles(dir);
+  WriteFile(dir / "s.json", StrCat(R"({"models": [{"alias": "s", "path": "models/small.gguf"},
+      {"alias": "l", "path": "models/large.gguf"}],
+    "engines": [{"name": "base"}, {"name": "gqa3", "config": {"kv_heads": 3}}],
+    "strategies": [{"name": "cascade", "kind": "route", "small": "s", "large": "l",
+                    "small_engine": "gqa3", "large_engine": "base"}],
+    "suites": [{"name": "mmlu", "path": "data/mmlu", "limit": 20}],
+    "combinations": [{"strategy": "cascade", "suite": "mmlu"}]})"));
+  const SweepCheck c = CheckSweepFile((dir / "s.json").string());
+  EXPECT_TRUE(HasError(c, {"$.engines[1].config", "'gqa3' does not suit model 's'"}))
+      << AllErrors(c);
+}
 
 TEST(RouteSweep, ValidationNamesEveryProblemWithItsPath) {
   TempDir dir;

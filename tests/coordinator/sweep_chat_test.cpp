@@ -10,6 +10,7 @@
 #include "coordinator/protocol.h"
 #include "coordinator/registration.h"
 #include "coordinator/sweep.h"
+#include "tests/coordinator/sweep_errors.h"
 #include "tests/coordinator/sweep_fixture.h"
 #include "tests/worker/chat_model_fixture.h"
 
@@ -18,19 +19,6 @@ namespace {
 
 using testing::TempDir;
 using testing::WriteFile;
-
-std::string AllErrors(const SweepCheck& c) {
-  std::string out;
-  for (const auto& e : c.errors) out += e + "\n";
-  return out;
-}
-
-bool HasError(const SweepCheck& c, std::initializer_list<std::string_view> parts) {
-  return std::any_of(c.errors.begin(), c.errors.end(), [&](const std::string& e) {
-    return std::all_of(parts.begin(), parts.end(),
-                       [&](std::string_view p) { return e.find(p) != std::string::npos; });
-  });
-}
 
 constexpr char kSweep[] = R"({"name": "chat",
  "models": [{"alias": "chat", "path": "chat.gguf"}, {"alias": "plain", "path": "plain.gguf"}],

@@ -12,6 +12,7 @@
 #include "coordinator/sweep.h"
 #include "coordinator/synth_world.h"
 #include "suites/loaders.h"
+#include "tests/coordinator/sweep_errors.h"
 #include "tests/coordinator/sweep_fixture.h"
 
 namespace gapbench::coordinator {
@@ -20,19 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 using testing::TempDir;
 using testing::WriteFile;
-
-std::string AllErrors(const SweepCheck& c) {
-  std::string out;
-  for (const auto& e : c.errors) out += e + "\n";
-  return out;
-}
-
-bool HasError(const SweepCheck& c, std::initializer_list<std::string_view> parts) {
-  return std::any_of(c.errors.begin(), c.errors.end(), [&](const std::string& e) {
-    return std::all_of(parts.begin(), parts.end(),
-                       [&](std::string_view p) { return e.find(p) != std::string::npos; });
-  });
-}
 
 std::string SweepWith(const std::string& suites, const std::string& grid_suites) {
   return R"({"models": [{"alias": "m", "path": "m.gguf"}], "engines": [{"name": "base"}],

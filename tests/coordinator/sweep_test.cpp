@@ -12,6 +12,7 @@
 #include "coordinator/registration.h"
 #include "engine/gguf.h"
 #include "engine/gguf_writer.h"
+#include "tests/coordinator/sweep_errors.h"
 #include "tests/coordinator/sweep_fixture.h"
 
 namespace gapbench::coordinator {
@@ -20,20 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 using testing::TempDir;
 using testing::WriteFile;
-
-std::string AllErrors(const SweepCheck& c) {
-  std::string out;
-  for (const auto& e : c.errors) out += e + "\n";
-  return out;
-}
-
-// Whether some error contains every one of `parts`.
-bool HasError(const SweepCheck& c, std::initializer_list<std::string_view> parts) {
-  return std::any_of(c.errors.begin(), c.errors.end(), [&](const std::string& e) {
-    return std::all_of(parts.begin(), parts.end(),
-                       [&](std::string_view p) { return e.find(p) != std::string::npos; });
-  });
-}
 
 // The lm-eval task formats are valid in a sweep; TruthfulQA's MC2 must be named there, since its
 // file is detected as MC1 (a sweep could not score the leaderboard's TruthfulQA metric; review

@@ -7,7 +7,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
+
+#include "suites/record.h"
 
 namespace gapbench::reports {
 namespace {
@@ -160,6 +163,28 @@ TEST(RouteMetrics, BootstrapIntervalsAreSeededAndCoverTheEstimate) {
   EXPECT_GT(*a.apgr.value, 0.55);
   EXPECT_GE(*a.oracle_apgr.value, *a.apgr.value);
   EXPECT_GE(a.oracle_quality, std::max(a.small_quality, a.large_quality));
+}
+
+// A NaN signal (NaN logits) is written as null; the record must still load (a report over the
+// run would otherwise fail on it) and the item counts as unscored, off the curve (review finding).
+TEST(RouteMetrics, NonFiniteSignalRoundTripsAndIsUnscored) {
+  suites::ItemRecord r;
+  r.item_id = "x";
+  suites::RouteRecord route;
+  route.signal = "mean_logprob";
+  route.value = std::numeric_limits<double>::quiet_NaN();
+  route.threshold = -1.0;
+  route.small.correct = true;
+  route.large.correct = false;
+  r.route = route;
+  const suites::ItemRecord back = suites::ItemRecordFromJson(
+      suites::ItemRecordToJson(r, suites::RecordTiming::kOmit), "nan-record");
+  ASSERT_TRUE(back.route);
+  EXPECT_TRUE(std::isnan(back.route->value));
+  EXPECT_FALSE(RouteItemOf(back).has_value());
+  route.value = -0.5;
+  r.route = route;
+  EXPECT_TRUE(RouteItemOf(r).has_value());
 }
 
 }  // namespace
