@@ -83,7 +83,8 @@ TEST(IclQuestionAnswering, LoadsTheFileAndNamesEveryBadLine) {
   EXPECT_TRUE(HasIssue(r, f.string(), 7, "empty \"context\""));
   EXPECT_TRUE(HasIssue(r, f.string(), 8, ""));
   // The same file under an explicit format, and the native round trip of the new fields.
-  EXPECT_EQ(LoadSuite(f.string(), {.format = "icl_question_answering"}).items.size(), 2u);
+  EXPECT_EQ(LoadSuiteChecked(f.string(), {.format = "icl_question_answering"}).suite.items.size(),
+            2u);
   const auto native = dir / "native.jsonl";
   WriteFile(native, ItemToJson(a) + "\n");
   const Suite back = LoadSuite(native.string());
