@@ -34,7 +34,8 @@ constexpr const char* kUsage =
     "  suites synth --seed N --out DIR ...  the synthetic world (gapbench suites synth --help)\n"
     "  --format F    mmlu | humaneval | gsm8k | gapbench | arc | truthfulqa_mc1 |\n"
     "                truthfulqa_mc2 | winogrande | piqa | boolq | hellaswag |\n"
-    "                icl_multiple_choice | icl_schema | icl_language_modeling\n"
+    "                icl_multiple_choice | icl_schema | icl_language_modeling |\n"
+    "                icl_question_answering\n"
     "                (default: detected; docs/SUITES.md)\n"
     "  --split S     MMLU split folder holding the scored items (default test)\n"
     "  --data-dir D  the shared data folder (default: $GAPBENCH_DATA_DIR or shared/data found\n"
@@ -43,8 +44,8 @@ constexpr const char* kUsage =
 const std::vector<OptionSpec> kLoadOptions = {
     {"format", "F",
      "mmlu | humaneval | gsm8k | gapbench | arc | truthfulqa_mc1 | truthfulqa_mc2 | winogrande | "
-     "piqa | boolq | hellaswag | icl_multiple_choice | icl_schema | icl_language_modeling "
-     "(default: detected)"},
+     "piqa | boolq | hellaswag | icl_multiple_choice | icl_schema | icl_language_modeling | "
+     "icl_question_answering (default: detected)"},
     {"split", "S", "MMLU split folder holding the scored items (default test)"},
     {"data-dir", "D", "the shared data folder (default: $GAPBENCH_DATA_DIR or shared/data)"},
     {"json", "", "print JSON"}};

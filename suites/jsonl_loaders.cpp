@@ -216,7 +216,8 @@ void LoadNative(const std::string& file, std::string_view text, const Tags& defa
                 std::vector<LoadIssue>& issues) {
   static const std::set<std::string> kCommon = {"kind", "id", "tags", "style", "fewshot"};
   static const std::set<std::string> kMc = {"question", "choices", "gold", "metric", "labels"};
-  static const std::set<std::string> kGen = {"prompt", "reference", "match", "stop", "solution"};
+  static const std::set<std::string> kGen = {"prompt", "reference", "aliases",
+                                             "match",  "stop",      "solution"};
   static const std::set<std::string> kCode = {"prompt", "test", "entry_point", "stop", "solution"};
   IdSet ids;
   ForEachLine(text, [&](size_t line_no, std::string_view line) {
@@ -258,7 +259,8 @@ void LoadNative(const std::string& file, std::string_view text, const Tags& defa
       if (!GetString(doc, "style", style_name, err)) return bad(err);
       const auto style = ParseStyle(style_name);
       if (!style) {
-        return bad(StrCat("unknown style '", style_name, "' (letters, cloze, partial, qa, raw)"));
+        return bad(
+            StrCat("unknown style '", style_name, "' (letters, cloze, partial, qa, raw, icl)"));
       }
       const bool mc_style = *style == PromptStyle::kLetters || *style == PromptStyle::kCloze ||
                             *style == PromptStyle::kPartial;
@@ -329,8 +331,17 @@ void LoadNative(const std::string& file, std::string_view text, const Tags& defa
           std::string rule_name;
           if (!GetString(doc, "match", rule_name, err)) return bad(err);
           const auto rule = ParseMatchRule(rule_name);
-          if (!rule) return bad(StrCat("unknown match '", rule_name, "' (exact, numeric, regex)"));
+          if (!rule) {
+            return bad(
+                StrCat("unknown match '", rule_name, "' (exact, numeric, regex, normalized)"));
+          }
           item.match = *rule;
+        }
+        if (doc.HasMember("aliases")) {
+          if (item.match != MatchRule::kNormalized) {
+            return bad("\"aliases\" goes with match normalized");
+          }
+          if (!GetStringList(doc["aliases"], "aliases", item.aliases, err)) return bad(err);
         }
         if (item.match == MatchRule::kNumeric && !ParseNumber(item.reference)) {
           return bad(StrCat("reference '", item.reference, "' is not a number (match numeric)"));

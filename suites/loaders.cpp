@@ -93,9 +93,17 @@ Sidecar ReadSidecar(const fs::path& path) {
 }
 
 // The lm-eval / llm-foundry formats loaded from one file (LoadSuiteChecked dispatches them).
-const std::vector<std::string> kTaskFormats = {
-    "arc",   "truthfulqa_mc1", "truthfulqa_mc2",      "winogrande", "piqa",
-    "boolq", "hellaswag",      "icl_multiple_choice", "icl_schema", "icl_language_modeling"};
+const std::vector<std::string> kTaskFormats = {"arc",
+                                               "truthfulqa_mc1",
+                                               "truthfulqa_mc2",
+                                               "winogrande",
+                                               "piqa",
+                                               "boolq",
+                                               "hellaswag",
+                                               "icl_multiple_choice",
+                                               "icl_schema",
+                                               "icl_language_modeling",
+                                               "icl_question_answering"};
 
 }  // namespace
 
@@ -112,7 +120,8 @@ namespace {
 
 constexpr const char* kKnownFormats =
     "mmlu, humaneval, gsm8k, gapbench, arc, truthfulqa_mc1, truthfulqa_mc2, winogrande, piqa, "
-    "boolq, hellaswag, icl_multiple_choice, icl_schema, icl_language_modeling";
+    "boolq, hellaswag, icl_multiple_choice, icl_schema, icl_language_modeling, "
+    "icl_question_answering";
 
 std::string DetectFromText(const std::string& path, std::string_view text) {
   text = detail::StripBom(text);
@@ -137,6 +146,7 @@ std::string DetectFromText(const std::string& path, std::string_view text) {
   if (has("query") && has("choices") && has("gold")) return "icl_multiple_choice";
   if (has("context_options") && has("continuation")) return "icl_schema";
   if (has("context") && has("continuation")) return "icl_language_modeling";
+  if (has("context") && has("answer")) return "icl_question_answering";
   if (has("question") && has("answer")) return "gsm8k";
   Fail(path,
        ": cannot tell the suite format from the first line (expected a native item with "

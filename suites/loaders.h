@@ -8,7 +8,7 @@
 //   arc, truthfulqa_mc1, truthfulqa_mc2, winogrande, piqa, boolq, hellaswag
 //              the published files of the tasks leaderboards report, turned into lm-eval's
 //              prompts (docs/SUITES.md "Tasks as lm-eval scores them").
-//   icl_multiple_choice, icl_schema, icl_language_modeling
+//   icl_multiple_choice, icl_schema, icl_language_modeling, icl_question_answering
 //              MosaicML llm-foundry's in-context-learning JSONL formats.
 // A suite may come with a manifest sidecar (FILE.manifest.json, or manifest.json inside a
 // folder) giving name, version, format, default tags and an expected content hash.

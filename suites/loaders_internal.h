@@ -38,7 +38,8 @@ void LoadBoolq(const std::string& file, std::string_view text, const Tags& defau
                std::vector<LoadIssue>& issues);
 void LoadHellaswag(const std::string& file, std::string_view text, const Tags& defaults,
                    Suite& suite, std::vector<LoadIssue>& issues);
-// format: "icl_multiple_choice" | "icl_schema" | "icl_language_modeling"
+// format: "icl_multiple_choice" | "icl_schema" | "icl_language_modeling" |
+//         "icl_question_answering"
 void LoadIcl(const std::string& file, std::string_view text, const std::string& format,
              const Tags& defaults, Suite& suite, std::vector<LoadIssue>& issues);
 

@@ -88,6 +88,7 @@ std::string FormatQuery(const Item& item) {
     case PromptStyle::kQuestionAnswer:
       return StrCat("Question: ", item.prompt, "\nAnswer:");
     case PromptStyle::kRaw:
+    case PromptStyle::kIcl:
       return item.prompt;
     case PromptStyle::kPartial:
       // The context depends on the choice (ItemPrompt::contexts); the gold one stands for the item
@@ -117,10 +118,14 @@ std::string FormatShot(const Item& shot) {
       break;
     case ItemKind::kGeneration:
     case ItemKind::kCode:
-      target = shot.style == PromptStyle::kQuestionAnswer ? " " + shot.solution : shot.solution;
+      target = shot.style == PromptStyle::kQuestionAnswer || shot.style == PromptStyle::kIcl
+                   ? " " + shot.solution
+                   : shot.solution;
       break;
   }
-  return StrCat(FormatQuery(shot), target, "\n\n");
+  // llm-foundry puts its example delimiter "\n" before every example after the first; with its
+  // default empty prompt_string that is the same as after every shot.
+  return StrCat(FormatQuery(shot), target, shot.style == PromptStyle::kIcl ? "\n" : "\n\n");
 }
 
 std::vector<const Item*> SelectShots(const Suite& suite, size_t item_index,
@@ -386,7 +391,8 @@ ItemRecord ScoreItem(const Suite& suite, size_t item_index, const ItemRequests& 
   if (item.kind == ItemKind::kGeneration) {
     const MatchResult m = MatchGeneration(item, gen[0].text);
     rec.prediction = m.extracted;
-    rec.reference = item.reference;
+    // match normalized: the accepted answer (reference or alias) the generation matched.
+    rec.reference = m.matched.empty() ? item.reference : m.matched;
     rec.correct = m.correct;
   } else {
     rec.prediction = gen[0].text;

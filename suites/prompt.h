@@ -11,6 +11,8 @@
 //   raw      "{prompt}"; shot "{prompt}{solution}\n\n"
 //   partial  per choice: context "{choice}", continuation " {question}" (the shared suffix);
 //            shot "{gold choice} {question}\n\n" (LME's multiple-input tasks: WinoGrande)
+//   icl      "{prompt}"; shot "{prompt} {solution}\n" (llm-foundry's ICL question answering:
+//            continuation delimiter " ", example delimiter "\n", empty prompt_string)
 //
 // Not here: tokenisation (the LanguageModel's job), running code (sandbox.h).
 #pragma once

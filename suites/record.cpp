@@ -77,6 +77,7 @@ void WriteItemJson(JsonWriter& w, const Item& item, bool fewshot_pool) {
     case ItemKind::kGeneration:
       Str(w, "prompt", item.prompt);
       Str(w, "reference", item.reference);
+      if (!item.aliases.empty()) StrList(w, "aliases", item.aliases);
       Str(w, "match", MatchRuleName(item.match));
       StrList(w, "stop", item.stop);
       if (!item.solution.empty()) Str(w, "solution", item.solution);

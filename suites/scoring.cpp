@@ -2,12 +2,14 @@
 #include "suites/scoring.h"
 
 #include <re2/re2.h>
+#include <utf8proc.h>
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "common/error.h"
 
@@ -52,7 +54,106 @@ size_t ScanNumber(std::string_view text, size_t i, std::string& out) {
   return i;
 }
 
+// Python's str.isspace (what str.split() splits on).
+bool IsPySpace(int32_t cp) {
+  return (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x20) || cp == 0x85 || cp == 0xA0 ||
+         cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
+         cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
+// A character of Python's re `\w` (str patterns): letters, numbers, the underscore.
+bool IsWordChar(int32_t cp) {
+  if (cp == '_') return true;
+  switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Python's string.punctuation (the 32 ASCII punctuation characters) and llm-foundry's additions.
+bool IsExcludedPunct(int32_t cp) {
+  return (cp < 0x80 && std::ispunct(cp) != 0) || cp == 0x2018 || cp == 0x2019 || cp == 0xB4 ||
+         cp == 0x60;
+}
+
+std::vector<int32_t> DecodeUtf8(std::string_view s) {
+  std::vector<int32_t> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    int32_t cp = 0;
+    const auto n = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(s.data() + i),
+                                    static_cast<utf8proc_ssize_t>(s.size() - i), &cp);
+    if (n <= 0) {
+      out.push_back(0xFFFD);
+      ++i;
+    } else {
+      out.push_back(cp);
+      i += static_cast<size_t>(n);
+    }
+  }
+  return out;
+}
+
+void AppendUtf8(std::string& out, int32_t cp) {
+  utf8proc_uint8_t buf[4];
+  const auto n = utf8proc_encode_char(cp, buf);
+  out.append(reinterpret_cast<const char*>(buf), static_cast<size_t>(n));
+}
+
 }  // namespace
+
+std::string NormalizeAnswer(std::string_view s) {
+  // replace_underscore, lower, handle_punc: one code point at a time.
+  std::vector<int32_t> cps = DecodeUtf8(s);
+  for (int32_t& cp : cps) {
+    if (cp == '_') cp = ' ';
+    cp = utf8proc_tolower(cp);
+    if (IsExcludedPunct(cp)) cp = ' ';
+  }
+  // remove_articles: re.sub(r'\b(a|an|the)\b', ' ', ...) replaces exactly the word runs that
+  // are an article.
+  for (size_t i = 0; i < cps.size();) {
+    if (!IsWordChar(cps[i])) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < cps.size() && IsWordChar(cps[j])) ++j;
+    const size_t n = j - i;
+    const bool article = (n == 1 && cps[i] == 'a') ||
+                         (n == 2 && cps[i] == 'a' && cps[i + 1] == 'n') ||
+                         (n == 3 && cps[i] == 't' && cps[i + 1] == 'h' && cps[i + 2] == 'e');
+    if (article) {
+      cps[i] = ' ';
+      cps.erase(cps.begin() + static_cast<std::ptrdiff_t>(i + 1),
+                cps.begin() + static_cast<std::ptrdiff_t>(j));
+      j = i + 1;
+    }
+    i = j;
+  }
+  // white_space_fix: ' '.join(text.split()).
+  std::string out;
+  bool pending_space = false;
+  for (int32_t cp : cps) {
+    if (IsPySpace(cp)) {
+      pending_space = !out.empty();
+      continue;
+    }
+    if (pending_space) out.push_back(' ');
+    pending_space = false;
+    AppendUtf8(out, cp);
+  }
+  return out;
+}
 
 int ArgmaxAcc(std::span<const double> logprobs) {
   int best = -1;
@@ -167,6 +268,24 @@ MatchResult MatchGeneration(const Item& item, std::string_view generation) {
       r.correct = re.Match(re2::StringPiece(generation.data(), generation.size()), 0,
                            generation.size(), RE2::UNANCHORED, &match, 1);
       if (r.correct) r.extracted.assign(match.data(), match.size());
+      break;
+    }
+    case MatchRule::kNormalized: {
+      // llm-foundry cuts at its early-stopping criteria (re.split on them joined by '|'; the
+      // stop strings here are literal text).
+      size_t end = generation.size();
+      for (const std::string& stop : item.stop) {
+        if (!stop.empty()) end = std::min(end, generation.find(stop));
+      }
+      r.extracted = NormalizeAnswer(generation.substr(0, end));
+      auto try_answer = [&](const std::string& answer) {
+        if (!r.correct && r.extracted.starts_with(NormalizeAnswer(answer))) {
+          r.correct = true;
+          r.matched = answer;
+        }
+      };
+      try_answer(item.reference);
+      for (const std::string& alias : item.aliases) try_answer(alias);
       break;
     }
   }

@@ -36,7 +36,9 @@ std::optional<std::string> LastNumber(std::string_view text);
 
 struct MatchResult {
   bool correct = false;
-  std::string extracted;  // what was compared: the trimmed text, the last number, the regex match
+  std::string extracted;  // what was compared: the trimmed text, the last number, the regex match,
+                          // the normalised generation
+  std::string matched;    // normalized: the answer (reference or alias) it matched, else ""
 };
 // Compares a generation with item.reference under item.match:
 //   exact    both sides trimmed of surrounding whitespace, then equal
@@ -44,9 +46,20 @@ struct MatchResult {
 //   regex    the reference is a regular expression (RE2 syntax: ECMAScript-like without
 //            backreferences or lookaround, see docs/SUITES.md) found anywhere in the
 //            generation, in time linear in its length
+//   normalized  llm-foundry's InContextLearningGenerationExactMatchAccuracy
+//            (llmfoundry/eval/metrics/nlp.py): the generation is cut at the first occurrence of
+//            any of item.stop (its early-stopping criteria), then correct when
+//            NormalizeAnswer(generation) starts with NormalizeAnswer of the reference or of one
+//            of item.aliases (a prefix, as llm-foundry's startswith)
 // A regex that does not compile is an Error naming item.source (the loaders reject such items
 // first, with RegexError).
 MatchResult MatchGeneration(const Item& item, std::string_view generation);
+// llm-foundry's normalize_answer (from TriviaQA's evaluation script): '_' -> ' ', lowercase,
+// punctuation (Python's string.punctuation and ‘ ’ ´ `) -> ' ', the words "a", "an", "the"
+// removed, whitespace runs collapsed to one space and the ends trimmed. Lowercasing is
+// utf8proc's per-code-point simple mapping (Python's str.lower differs only for the few code
+// points whose lowercase is longer, such as U+0130); invalid UTF-8 bytes read as U+FFFD.
+std::string NormalizeAnswer(std::string_view s);
 // Why `pattern` is not a valid regex reference, or nullopt when it is.
 std::optional<std::string> RegexError(const std::string& pattern);
 

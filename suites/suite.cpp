@@ -27,6 +27,8 @@ std::string_view MatchRuleName(MatchRule rule) {
       return "numeric";
     case MatchRule::kRegex:
       return "regex";
+    case MatchRule::kNormalized:
+      return "normalized";
   }
   return "?";
 }
@@ -43,6 +45,8 @@ std::string_view StyleName(PromptStyle style) {
       return "raw";
     case PromptStyle::kPartial:
       return "partial";
+    case PromptStyle::kIcl:
+      return "icl";
   }
   return "?";
 }
@@ -74,7 +78,8 @@ std::optional<ItemKind> ParseKind(std::string_view s) {
 }
 
 std::optional<MatchRule> ParseMatchRule(std::string_view s) {
-  for (MatchRule r : {MatchRule::kExact, MatchRule::kNumeric, MatchRule::kRegex}) {
+  for (MatchRule r :
+       {MatchRule::kExact, MatchRule::kNumeric, MatchRule::kRegex, MatchRule::kNormalized}) {
     if (s == MatchRuleName(r)) return r;
   }
   return std::nullopt;
@@ -82,7 +87,7 @@ std::optional<MatchRule> ParseMatchRule(std::string_view s) {
 
 std::optional<PromptStyle> ParseStyle(std::string_view s) {
   for (PromptStyle p : {PromptStyle::kLetters, PromptStyle::kCloze, PromptStyle::kQuestionAnswer,
-                        PromptStyle::kRaw, PromptStyle::kPartial}) {
+                        PromptStyle::kRaw, PromptStyle::kPartial, PromptStyle::kIcl}) {
     if (s == StyleName(p)) return p;
   }
   return std::nullopt;
@@ -118,6 +123,11 @@ void HashItem(Fnv1a64& h, const Item& item) {
   for (const auto& s : item.stop) Field(h, s);
   Field(h, item.reference);
   Field(h, MatchRuleName(item.match));
+  // Only present aliases enter the hash, so suites from before them keep their hashes.
+  if (!item.aliases.empty()) {
+    Field(h, static_cast<int64_t>(item.aliases.size()));
+    for (const auto& a : item.aliases) Field(h, a);
+  }
   Field(h, item.solution);
   Field(h, item.test);
   Field(h, item.entry_point);

@@ -17,7 +17,8 @@ namespace gapbench::suites {
 
 enum class ItemKind { kMultipleChoice, kGeneration, kCode };
 // How a generation is compared with the reference (scoring.h).
-enum class MatchRule { kExact, kNumeric, kRegex };
+// kNormalized is llm-foundry's InContextLearningGenerationExactMatchAccuracy (scoring.h).
+enum class MatchRule { kExact, kNumeric, kRegex, kNormalized };
 // How prompt.h turns an item (and its shots) into text.
 //   kLetters  MC, LME's MMLU template: "{question}\nA. ..\nB. ..\nAnswer:", continuations " A"...
 //   kCloze    MC: context "{question}", continuations " {choice}" (HellaSwag/ARC style)
@@ -27,7 +28,9 @@ enum class MatchRule { kExact, kNumeric, kRegex };
 //   kPartial  MC, LME's partial evaluation (WinoGrande, llm-foundry schema): each choice is a
 //             context variant, `question` is the shared continuation; request i is
 //             (shots + choices[i], " " + question)
-enum class PromptStyle { kLetters, kCloze, kQuestionAnswer, kRaw, kPartial };
+//   kIcl      generation, llm-foundry's ICL question answering: "{prompt}"; shot
+//             "{prompt} {solution}\n" (continuation delimiter " ", example delimiter "\n")
+enum class PromptStyle { kLetters, kCloze, kQuestionAnswer, kRaw, kPartial, kIcl };
 // How a multiple-choice item's log-likelihoods are scored (prompt.h's ScoreItem):
 //   kAcc     acc / acc_norm: the gold choice has the largest (per-character) log-likelihood
 //   kMc2     TruthfulQA MC2 (LME): score = sum of exp(ll) over the true choices (labels) divided
@@ -37,8 +40,9 @@ enum class PromptStyle { kLetters, kCloze, kQuestionAnswer, kRaw, kPartial };
 enum class McMetric { kAcc, kMc2, kGreedy };
 
 std::string_view KindName(ItemKind kind);        // "multiple_choice" | "generation" | "code"
-std::string_view MatchRuleName(MatchRule rule);  // "exact" | "numeric" | "regex"
-std::string_view StyleName(PromptStyle style);   // "letters" | "cloze" | "qa" | "raw" | "partial"
+std::string_view MatchRuleName(MatchRule rule);  // "exact" | "numeric" | "regex" | "normalized"
+// "letters" | "cloze" | "qa" | "raw" | "partial" | "icl"
+std::string_view StyleName(PromptStyle style);
 std::string_view McMetricName(McMetric metric);  // "acc" | "mc2" | "greedy"
 std::optional<ItemKind> ParseKind(std::string_view s);
 std::optional<MatchRule> ParseMatchRule(std::string_view s);
@@ -71,6 +75,7 @@ struct Item {
   std::string prompt;
   std::vector<std::string> stop;  // stop sequences for the GenRequest
   std::string reference;          // generation: the answer (GSM8K: the text after "#### ")
+  std::vector<std::string> aliases;  // generation, match normalized: further accepted answers
   MatchRule match = MatchRule::kExact;
   std::string solution;  // worked solution (GSM8K answer field, HumanEval canonical_solution);
                          // the target text when the item serves as a few-shot example
