@@ -99,7 +99,7 @@ struct ShardTask {
   // large member's, the system's place in the results store); empty for a single model.
   // Serialised as "members" only when not empty, so single-model tasks are unchanged.
   std::vector<ShardMember> members;
-  std::string suite_path;     // absolute
+  std::string suite_path;  // absolute
   std::string suite_format;
   std::string suite_split = "test";
   std::string suite_name;

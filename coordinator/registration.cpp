@@ -155,8 +155,8 @@ ShardTask MakeShardTask(const Sweep& sweep, const Shard& shard) {
     for (size_t i = 0; i < strategy.members.size() && i < 2; ++i) {
       const ModelSpec& m = sweep.models.at(strategy.members[i].model);
       const EngineSpec& e = sweep.engines.at(strategy.members[i].engine);
-      ShardMember member{roles[i],         Absolute(m.path),      m.identity.hash,
-                         m.alias,          e.config.Canonical(), e.config.Hash()};
+      ShardMember member{roles[i], Absolute(m.path),     m.identity.hash,
+                         m.alias,  e.config.Canonical(), e.config.Hash()};
       doc.AddMember(rapidjson::Value(StrCat(roles[i], "_id").c_str(), a),
                     rapidjson::Value(member.model_id.c_str(), a), a);
       doc.AddMember(rapidjson::Value(StrCat(roles[i], "_config").c_str(), a),

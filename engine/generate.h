@@ -25,7 +25,7 @@ struct GenerateResult {
   // GenerateFromLogits: log-softmax of the raw logits at each token in `tokens` (the model's own
   // distribution, before sampling parameters); empty from the other decoders.
   std::vector<double> token_logprobs = {};
-  std::string finish_reason;    // "length" | "eog" | "stop" | "context"
+  std::string finish_reason;  // "length" | "eog" | "stop" | "context"
   int64_t prompt_tokens = 0;
   double prefill_seconds = 0.0;
   double decode_seconds = 0.0;

@@ -29,8 +29,8 @@ struct RouteMember {
 // every threshold derives from the record (the record's own answer is the configured
 // threshold's).
 struct RouteRecord {
-  std::string signal;     // RouteSignalName (common/strategy.h)
-  double value = 0.0;     // the small model's signal on this item
+  std::string signal;  // RouteSignalName (common/strategy.h)
+  double value = 0.0;  // the small model's signal on this item
   double threshold = 0.0;
   bool escalated = false;  // value < threshold: the record answers with the large model
   RouteMember small;

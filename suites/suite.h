@@ -73,8 +73,8 @@ struct Item {
 
   // Generation and code.
   std::string prompt;
-  std::vector<std::string> stop;  // stop sequences for the GenRequest
-  std::string reference;          // generation: the answer (GSM8K: the text after "#### ")
+  std::vector<std::string> stop;     // stop sequences for the GenRequest
+  std::string reference;             // generation: the answer (GSM8K: the text after "#### ")
   std::vector<std::string> aliases;  // generation, match normalized: further accepted answers
   MatchRule match = MatchRule::kExact;
   std::string solution;  // worked solution (GSM8K answer field, HumanEval canonical_solution);
