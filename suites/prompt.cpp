@@ -125,7 +125,16 @@ std::string FormatShot(const Item& shot) {
   }
   // llm-foundry puts its example delimiter "\n" before every example after the first; with its
   // default empty prompt_string that is the same as after every shot.
-  return StrCat(FormatQuery(shot), target, shot.style == PromptStyle::kIcl ? "\n" : "\n\n");
+  if (shot.style == PromptStyle::kIcl) return StrCat(FormatQuery(shot), target, "\n");
+  // lm-eval (api/samplers.py get_context) adds the target delimiter, the target and the few-shot
+  // delimiter only when the target is a non-empty string: a WinoGrande sentence ending in its
+  // blank gives the shot's query alone, glued to what follows. Multiple-choice targets other
+  // than the partial suffix are choice indices there, never empty.
+  const bool empty_target = shot.kind == ItemKind::kMultipleChoice
+                                ? shot.style == PromptStyle::kPartial && shot.question.empty()
+                                : shot.solution.empty();
+  if (empty_target) return FormatQuery(shot);
+  return StrCat(FormatQuery(shot), target, "\n\n");
 }
 
 std::vector<const Item*> SelectShots(const Suite& suite, size_t item_index,

@@ -175,6 +175,23 @@ def tasks(data):
                 "eval": "validation", "rows": list(range(len(hs))), "shots": 0,
                 "id": lambda i, r: f"hellaswag/{r['ind']}",
                 "path": "@fixtures/hellaswag_sample.jsonl", "format": "hellaswag"})
+    # Few-shot format of the partial (WinoGrande) and HellaSwag tasks: row 0 of a small
+    # committed file at 0 shots, and with each other row as its one (first_n) training shot.
+    wg_path = os.path.join(FIXTURES, "winogrande_sample.jsonl")
+    for name, task, rows, rel, fmt, ident in (
+            ("winogrande_tiny", "winogrande", winogrande_rows(wg_path),
+             "@fixtures/winogrande_sample.jsonl", "winogrande", lambda r: r["qID"]),
+            ("hellaswag_tiny", "hellaswag", hs, "@fixtures/hellaswag_sample.jsonl", "hellaswag",
+             lambda r: f"hellaswag/{r['ind']}")):
+        out.append({"fixture": f"{name}_0shot", "task": task, "splits": {"validation": rows},
+                    "eval": "validation", "rows": list(range(len(rows))), "shots": 0,
+                    "id": lambda i, r, ident=ident: ident(r), "path": rel, "format": fmt})
+        for j in range(1, len(rows)):
+            out.append({"fixture": f"{name}_shot{j}", "task": task,
+                        "splits": {"validation": rows, "train": [rows[j]]},
+                        "eval": "validation", "rows": [0], "shots": 1,
+                        "id": lambda i, r, j=j, rows=rows, ident=ident: ident(rows[j]),
+                        "path": rel, "format": fmt})
     for subject in ("abstract_algebra", "college_physics", "high_school_world_history",
                     "professional_law"):
         test = mmlu_rows(os.path.join(data, "mmlu", "test", f"{subject}_test.csv"))
