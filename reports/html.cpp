@@ -145,6 +145,7 @@ void Table(std::ostringstream& o, const RunData& run, const RunMetrics& m) {
                                                       {"strategy", "Strategy"},
                                                       {"suite", "Suite"},
                                                       {"shots", "shots"},
+                                                      {"chat", "chat"},
                                                       {"seed", "seed"},
                                                       {"samples", "samples"},
                                                       {"max_tokens", "max tokens"},
@@ -178,7 +179,7 @@ void Table(std::ostringstream& o, const RunData& run, const RunMetrics& m) {
     }
     o << "<tr><td>" << E(g.model.alias) << "</td><td title=\"" << E(g.config.canonical) << "\">"
       << E(g.config.name) << "</td><td>" << E(g.strategy_name) << "</td><td>" << E(g.suite.name)
-      << "</td>" << OptIntCell(g.setting.fewshot)
+      << "</td>" << OptIntCell(g.setting.fewshot) << "<td>" << E(ChatLabel(g.setting)) << "</td>"
       << NumCell(static_cast<double>(g.setting.seed), std::to_string(g.setting.seed))
       << NumCell(static_cast<double>(g.setting.samples), std::to_string(g.setting.samples))
       << OptIntCell(g.setting.max_tokens)

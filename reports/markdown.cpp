@@ -201,7 +201,7 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
   }
 
   o << "## Accuracy\n\n";
-  Header(o, {"model", "configuration", "strategy", "suite", "shots", "seed", "samples",
+  Header(o, {"model", "configuration", "strategy", "suite", "shots", "chat", "seed", "samples",
              "max tokens", "n", "accuracy", StrCat(conf, "% CI"), "CI method", "chance", "acc_norm",
              "pass@k", "MDD"});
   for (size_t i = 0; i < run.groups.size(); ++i) {
@@ -218,7 +218,7 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
     }
     const bool any = gm.n_items > 0;
     Row(o, {g.model.alias, g.config.name, g.strategy_name, g.suite.name, OptInt(g.setting.fewshot),
-            StrCat(g.setting.seed), Int(g.setting.samples), OptInt(g.setting.max_tokens),
+            ChatLabel(g.setting), StrCat(g.setting.seed), Int(g.setting.samples), OptInt(g.setting.max_tokens),
             gm.n_unscored > 0 ? StrCat(gm.n_items, " (+", gm.n_unscored, " unscored)")
                               : Int(gm.n_items),
             any ? FormatFixed(gm.accuracy.mean.value) : "-", any ? FormatInterval(gm.ci) : "-",

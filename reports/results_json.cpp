@@ -119,6 +119,16 @@ void WriteGroup(JsonWriter& w, const RunGroup& g, const GroupMetrics& m) {
   w.Uint64(g.setting.seed);
   OptInt(w, "max_tokens", g.setting.max_tokens);
   Str(w, "temperature", g.setting.temperature);
+  w.Key("chat");  // null for a plain prompt
+  if (g.setting.chat) {
+    w.StartObject();
+    w.Key("fewshot_as_multiturn");
+    w.Bool(g.setting.fewshot_as_multiturn);
+    Str(w, "system_prompt", g.setting.system_prompt);
+    w.EndObject();
+  } else {
+    w.Null();
+  }
   Str(w, "setting_label", SettingLabel(g.setting));
   w.Key("setting");
   ParseJson(g.key.setting, "group setting").Accept(w);

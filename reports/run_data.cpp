@@ -117,6 +117,16 @@ GroupSetting ParseSetting(const std::string& setting_json, const std::string& wh
   s.samples = std::max<int64_t>(1, integer("samples").value_or(1));
   s.max_tokens = integer("max_tokens");
   s.result_format = integer("result_format");
+  const auto chat = doc->FindMember("chat");
+  if (chat != doc->MemberEnd() && chat->value.IsObject()) {
+    s.chat = true;
+    const auto mt = chat->value.FindMember("fewshot_as_multiturn");
+    s.fewshot_as_multiturn = mt != chat->value.MemberEnd() && mt->value.IsBool() && mt->value.GetBool();
+    const auto sp = chat->value.FindMember("system_prompt");
+    if (sp != chat->value.MemberEnd() && sp->value.IsString()) {
+      s.system_prompt.assign(sp->value.GetString(), sp->value.GetStringLength());
+    }
+  }
   const auto t = doc->FindMember("temperature");
   if (t != doc->MemberEnd()) {
     if (t->value.IsString()) {
@@ -128,12 +138,19 @@ GroupSetting ParseSetting(const std::string& setting_json, const std::string& wh
   return s;
 }
 
+std::string ChatLabel(const GroupSetting& s) {
+  if (!s.chat) return "-";
+  return StrCat("chat", s.fewshot_as_multiturn ? ", multi-turn" : "",
+                s.system_prompt.empty() ? "" : ", system");
+}
+
 std::string SettingLabel(const GroupSetting& s, bool with_seed) {
   std::vector<std::string> parts;
   if (s.fewshot) parts.push_back(StrCat(*s.fewshot, "-shot"));
   if (with_seed) parts.push_back(StrCat("seed ", s.seed));
   if (s.samples != 1) parts.push_back(StrCat(s.samples, " samples"));
   if (!s.temperature.empty() && s.temperature != "0") parts.push_back(StrCat("T ", s.temperature));
+  if (s.chat) parts.push_back(ChatLabel(s));
   std::string out;
   for (const auto& p : parts) out += StrCat(out.empty() ? "" : ", ", p);
   return out.empty() ? "-" : out;

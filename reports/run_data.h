@@ -49,8 +49,15 @@ struct GroupSetting {
   std::optional<int64_t> max_tokens;
   std::string temperature;  // as written in the shard key ("0", "0.8"); "" when absent
   std::optional<int64_t> result_format;
+  // The chat-template prompt (the key's "chat" object; docs/SUITES.md): a chat and a plain
+  // evaluation of one model file are different rows.
+  bool chat = false;
+  bool fewshot_as_multiturn = false;
+  std::string system_prompt;
 };
 
+// "-" for a plain prompt, else "chat" with ", multi-turn" and ", system" when those are set.
+std::string ChatLabel(const GroupSetting& s);
 // Parses GroupKey::setting (see above). Error naming `where` when it is not a JSON object.
 GroupSetting ParseSetting(const std::string& setting_json, const std::string& where);
 // The setting of a shard: its key minus the fields above (see GroupKey::setting).

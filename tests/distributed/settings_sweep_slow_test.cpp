@@ -51,7 +51,7 @@ TEST(SettingsSweep, FewshotTimesSeedsGivesFourGroupsAndAPairedAbVerdict) {
 
   const std::string md = ReadFile(out / "report.md");
   EXPECT_EQ(md.find("more than one shard"), std::string::npos) << md;
-  EXPECT_NE(md.find("| shots | seed | samples | max tokens |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| shots | chat | seed | samples | max tokens |"), std::string::npos) << md;
   EXPECT_NE(md.find("## Seeds"), std::string::npos) << md;
   EXPECT_EQ(ItemsWithoutTiming(out / "items.jsonl").size(), 4 * n_mc);
 

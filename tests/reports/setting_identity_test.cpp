@@ -42,11 +42,15 @@ struct ShardSpec {
   std::function<double(int)> latency = [](int) { return 0.1; };
   int begin = 0;
   int end = 20;
+  // A chat-template setting as expand.cpp writes it ({"fewshot_as_multiturn":..,
+  // "system_prompt":..}); "" for a plain prompt.
+  std::string chat;
 };
 
 // A shard key as coordinator/expand.cpp writes it (canonical JSON, sorted keys).
 std::string CoordinatorKey(const std::string& config_hash, const ShardSpec& s) {
-  return StrCat(R"({"engine":{"config":")", config_hash, R"("},"fewshot":)", s.fewshot,
+  return StrCat("{", s.chat.empty() ? "" : StrCat(R"("chat":)", s.chat, ","),
+                R"("engine":{"config":")", config_hash, R"("},"fewshot":)", s.fewshot,
                 R"(,"items":[)", s.begin, ",", s.end,
                 R"(],"max_tokens":64,"model":{"bytes":1000,"hash":"m1","scheme":"x"},)",
                 R"("result_format":1,"samples":1,"seed":)", s.seed,
@@ -193,13 +197,13 @@ TEST(SettingIdentity, ReportsShowFewshotSeedSamplesAndMaxTokensOfEveryGroup) {
   EXPECT_EQ(seen.size(), 4u);
 
   const std::string md = MarkdownReport(run, m);
-  EXPECT_NE(md.find("| model | configuration | strategy | suite | shots | seed | samples | max "
+  EXPECT_NE(md.find("| model | configuration | strategy | suite | shots | chat | seed | samples | max "
                     "tokens | n |"),
             std::string::npos)
       << md;
-  EXPECT_NE(md.find("| tiny | base | single | mc | 2 | 1 | 1 | 64 | 20 |"), std::string::npos)
+  EXPECT_NE(md.find("| tiny | base | single | mc | 2 | - | 1 | 1 | 64 | 20 |"), std::string::npos)
       << md;
-  EXPECT_NE(md.find("| tiny | base | single | mc | 0 | 2 | 1 | 64 | 20 |"), std::string::npos)
+  EXPECT_NE(md.find("| tiny | base | single | mc | 0 | - | 2 | 1 | 64 | 20 |"), std::string::npos)
       << md;
   EXPECT_EQ(md.find("more than one shard"), std::string::npos);
 
@@ -216,6 +220,65 @@ TEST(SettingIdentity, ReportsShowFewshotSeedSamplesAndMaxTokensOfEveryGroup) {
   EXPECT_EQ(Count(items, "\n"), 80u);
   EXPECT_EQ(Count(items, R"("setting":{"fewshot":2,)"), 40u);
   EXPECT_EQ(Count(items, R"("seed":2,)"), 40u);
+}
+
+TEST(SettingIdentity, ChatAndPlainPromptsOfOneFileAreTwoRowsTheReportNames) {
+  testing::TempDir dir;
+  const fs::path db = dir / "results.sqlite";
+  ShardSpec plain, chat, multiturn;
+  chat.chat = R"({"fewshot_as_multiturn":false,"system_prompt":""})";
+  chat.correct = [](int i) { return i % 4 != 0; };
+  multiturn.chat = R"({"fewshot_as_multiturn":true,"system_prompt":"Be brief."})";
+  BuildDb(db, {plain, chat, multiturn});
+  const RunData run = LoadRun(db.string());
+  ASSERT_EQ(run.groups.size(), 3u);
+  std::map<std::string, const RunGroup*> by_label;
+  for (const auto& g : run.groups) by_label[GroupLabel(g)] = &g;
+  ASSERT_EQ(by_label.size(), 3u);  // three different row names
+  ASSERT_TRUE(by_label.contains("tiny / base / single / mc / 0-shot, seed 1"));
+  ASSERT_TRUE(by_label.contains("tiny / base / single / mc / 0-shot, seed 1, chat"));
+  ASSERT_TRUE(
+      by_label.contains("tiny / base / single / mc / 0-shot, seed 1, chat, multi-turn, system"));
+  EXPECT_FALSE(by_label.at("tiny / base / single / mc / 0-shot, seed 1")->setting.chat);
+  const RunGroup& mt =
+      *by_label.at("tiny / base / single / mc / 0-shot, seed 1, chat, multi-turn, system");
+  EXPECT_TRUE(mt.setting.chat);
+  EXPECT_TRUE(mt.setting.fewshot_as_multiturn);
+  EXPECT_EQ(mt.setting.system_prompt, "Be brief.");
+
+  const RunMetrics m = ComputeMetrics(run);
+  const std::string md = MarkdownReport(run, m);
+  EXPECT_NE(md.find("| model | configuration | strategy | suite | shots | chat | seed |"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| tiny | base | single | mc | 0 | - | 1 | 1 | 64 | 20 | 0.500 |"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| tiny | base | single | mc | 0 | chat | 1 | 1 | 64 | 20 | 0.750 |"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| tiny | base | single | mc | 0 | chat, multi-turn, system | 1 |"),
+            std::string::npos)
+      << md;
+
+  const auto json = ParseJson(ResultsJson(run, m), "results.json");
+  int plain_rows = 0, chat_rows = 0;
+  for (const auto& g : json["groups"].GetArray()) {
+    ASSERT_TRUE(g.HasMember("chat"));
+    if (g["chat"].IsNull()) {
+      ++plain_rows;
+      continue;
+    }
+    ++chat_rows;
+    EXPECT_TRUE(g["chat"]["fewshot_as_multiturn"].IsBool());
+    EXPECT_TRUE(g["chat"]["system_prompt"].IsString());
+  }
+  EXPECT_EQ(plain_rows, 1);
+  EXPECT_EQ(chat_rows, 2);
+
+  const std::string html = HtmlReport(run, m, {});
+  EXPECT_NE(html.find("data-key=\"chat\""), std::string::npos);
+  EXPECT_NE(html.find("<td>chat, multi-turn, system</td>"), std::string::npos);
 }
 
 TEST(SettingIdentity, LeaderboardKeepsSettingsApartAcrossRuns) {
