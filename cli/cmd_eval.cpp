@@ -46,8 +46,9 @@ const CommandSpec& Spec() {
           "records carry both members' answers and the signal; the summary adds the routing\n"
           "curve's APGR and CPT.",
       .options = WithEngineOptions({
-          {"suite", "PATH", "the suite: MMLU folder, GSM8K/HumanEval/gapbench JSONL", true},
-          {"format", "F", "mmlu | humaneval | gsm8k | gapbench (default: from the path)"},
+          {"suite", "PATH", "the suite: a folder or file in any format below (docs/SUITES.md)",
+           true},
+          {"format", "F", suites::SuiteFormatList(" | ") + " (default: from the path)"},
           {"limit", "N", "evaluate the first N items (N >= 1)"},
           {"fewshot", "K", "few-shot examples per item (default 0)"},
           {"seed", "S", "few-shot draw and sampling seed (default 1234)"},

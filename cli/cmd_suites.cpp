@@ -19,36 +19,36 @@
 namespace gapbench::cli {
 namespace {
 
-constexpr const char* kUsage =
-    "usage: gapbench suites <list|show|validate|exec> ...\n"
-    "  suites list [PATH...] [--data-dir D] [--json]\n"
-    "      the default suites (the shared data folder's mmlu, humaneval, gsm8k) and any PATH "
-    "given\n"
-    "  suites show PATH|NAME [--format F] [--split S] [--limit N] [--json]\n"
-    "      the manifest and the first N items (default 3) as the model sees them (0-shot)\n"
-    "  suites validate PATH|NAME [--format F] [--split S] [--json]\n"
-    "      every bad line as FILE:LINE: why, exit 1 if any; else the manifest with its hash\n"
-    "  suites exec ...  run code in the sandbox (gapbench suites exec --help)\n"
-    "  suites perturb --suite PATH --kind K --seed N --out FILE  an answer-preserving OOD\n"
-    "      sibling of the suite (gapbench suites perturb --help)\n"
-    "  suites synth --seed N --out DIR ...  the synthetic world (gapbench suites synth --help)\n"
-    "  --format F    mmlu | humaneval | gsm8k | gapbench | arc | truthfulqa_mc1 |\n"
-    "                truthfulqa_mc2 | winogrande | piqa | boolq | hellaswag |\n"
-    "                icl_multiple_choice | icl_schema | icl_language_modeling |\n"
-    "                icl_question_answering\n"
-    "                (default: detected; docs/SUITES.md)\n"
-    "  --split S     MMLU split folder holding the scored items (default test)\n"
-    "  --data-dir D  the shared data folder (default: $GAPBENCH_DATA_DIR or shared/data found\n"
-    "                above the working directory or the executable)\n";
+std::string Usage() {
+  return "usage: gapbench suites <list|show|validate|exec> ...\n"
+         "  suites list [PATH...] [--data-dir D] [--json]\n"
+         "      the default suites (the shared data folder's mmlu, humaneval, gsm8k) and any PATH "
+         "given\n"
+         "  suites show PATH|NAME [--format F] [--split S] [--limit N] [--json]\n"
+         "      the manifest and the first N items (default 3) as the model sees them (0-shot)\n"
+         "  suites validate PATH|NAME [--format F] [--split S] [--json]\n"
+         "      every bad line as FILE:LINE: why, exit 1 if any; else the manifest with its hash\n"
+         "  suites exec ...  run code in the sandbox (gapbench suites exec --help)\n"
+         "  suites perturb --suite PATH --kind K --seed N --out FILE  an answer-preserving OOD\n"
+         "      sibling of the suite (gapbench suites perturb --help)\n"
+         "  suites synth --seed N --out DIR ...  the synthetic world (gapbench suites synth "
+         "--help)\n"
+         "  --format F    " +
+         suites::SuiteFormatList(" | ") +
+         "\n"
+         "                (default: detected; docs/SUITES.md)\n"
+         "  --split S     MMLU split folder holding the scored items (default test)\n"
+         "  --data-dir D  the shared data folder (default: $GAPBENCH_DATA_DIR or shared/data "
+         "found\n"
+         "                above the working directory or the executable)\n";
+}
 
-const std::vector<OptionSpec> kLoadOptions = {
-    {"format", "F",
-     "mmlu | humaneval | gsm8k | gapbench | arc | truthfulqa_mc1 | truthfulqa_mc2 | winogrande | "
-     "piqa | boolq | hellaswag | icl_multiple_choice | icl_schema | icl_language_modeling | "
-     "icl_question_answering (default: detected)"},
-    {"split", "S", "MMLU split folder holding the scored items (default test)"},
-    {"data-dir", "D", "the shared data folder (default: $GAPBENCH_DATA_DIR or shared/data)"},
-    {"json", "", "print JSON"}};
+std::vector<OptionSpec> LoadOptions() {
+  return {{"format", "F", suites::SuiteFormatList(" | ") + " (default: detected)"},
+          {"split", "S", "MMLU split folder holding the scored items (default test)"},
+          {"data-dir", "D", "the shared data folder (default: $GAPBENCH_DATA_DIR or shared/data)"},
+          {"json", "", "print JSON"}};
+}
 
 CommandSpec SubSpec(const char* name, const char* positionals, size_t min_pos, size_t max_pos,
                     const char* summary, std::vector<OptionSpec> extra) {
@@ -58,7 +58,7 @@ CommandSpec SubSpec(const char* name, const char* positionals, size_t min_pos, s
   spec.min_positionals = min_pos;
   spec.max_positionals = max_pos;
   spec.summary = summary;
-  spec.options = kLoadOptions;
+  spec.options = LoadOptions();
   spec.options.insert(spec.options.end(), extra.begin(), extra.end());
   return spec;
 }
@@ -312,7 +312,7 @@ int Validate(const Argv& argv) {
 
 int CmdSuites(const Argv& argv) {
   if (argv.empty() || argv[0] == "--help" || argv[0] == "-h") {
-    std::fputs(kUsage, argv.empty() ? stderr : stdout);
+    std::fputs(Usage().c_str(), argv.empty() ? stderr : stdout);
     return argv.empty() ? 2 : 0;
   }
   const Argv rest(argv.begin() + 1, argv.end());
@@ -322,7 +322,7 @@ int CmdSuites(const Argv& argv) {
   if (argv[0] == "exec") return CmdSuitesExec(rest);        // cli/cmd_suites_exec.cpp
   if (argv[0] == "perturb") return CmdSuitesPerturb(rest);  // cli/cmd_suites_perturb.cpp
   if (argv[0] == "synth") return CmdSuitesSynth(rest);      // cli/cmd_suites_synth.cpp
-  Fail("suites: unknown subcommand '", argv[0], "'\n", kUsage);
+  Fail("suites: unknown subcommand '", argv[0], "'\n", Usage());
 }
 
 }  // namespace gapbench::cli

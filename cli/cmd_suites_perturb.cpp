@@ -35,7 +35,7 @@ const CommandSpec& Spec() {
                "the source: MMLU folder or CSV, GSM8K / gapbench JSONL, or a "
                "default suite's name",
                true},
-              {"format", "F", "mmlu | humaneval | gsm8k | gapbench (default: detected)"},
+              {"format", "F", suites::SuiteFormatList(" | ") + " (default: detected)"},
               {"split", "S", "MMLU split folder holding the scored items (default test)"},
               {"kind", "K",
                "choice-permutation | irrelevant-clause | name-substitution | format-shift", true},

@@ -93,35 +93,41 @@ Sidecar ReadSidecar(const fs::path& path) {
 }
 
 // The lm-eval / llm-foundry formats loaded from one file (LoadSuiteChecked dispatches them).
-const std::vector<std::string> kTaskFormats = {"arc",
-                                               "truthfulqa_mc1",
-                                               "truthfulqa_mc2",
-                                               "winogrande",
-                                               "piqa",
-                                               "boolq",
-                                               "hellaswag",
-                                               "icl_multiple_choice",
-                                               "icl_schema",
-                                               "icl_language_modeling",
-                                               "icl_question_answering"};
+// A constant array, not a std::vector: SuiteFormats() may run during another file's static
+// initialisation (a command's option table).
+constexpr std::string_view kTaskFormats[] = {"arc",
+                                             "truthfulqa_mc1",
+                                             "truthfulqa_mc2",
+                                             "winogrande",
+                                             "piqa",
+                                             "boolq",
+                                             "hellaswag",
+                                             "icl_multiple_choice",
+                                             "icl_schema",
+                                             "icl_language_modeling",
+                                             "icl_question_answering"};
 
 }  // namespace
 
 const std::vector<std::string>& SuiteFormats() {
   static const std::vector<std::string> all = [] {
     std::vector<std::string> v = {"mmlu", "humaneval", "gsm8k", "gapbench"};
-    v.insert(v.end(), kTaskFormats.begin(), kTaskFormats.end());
+    for (std::string_view f : kTaskFormats) v.emplace_back(f);
     return v;
   }();
   return all;
 }
 
-namespace {
+std::string SuiteFormatList(std::string_view separator) {
+  std::string out;
+  for (const std::string& f : SuiteFormats()) {
+    if (!out.empty()) out += separator;
+    out += f;
+  }
+  return out;
+}
 
-constexpr const char* kKnownFormats =
-    "mmlu, humaneval, gsm8k, gapbench, arc, truthfulqa_mc1, truthfulqa_mc2, winogrande, piqa, "
-    "boolq, hellaswag, icl_multiple_choice, icl_schema, icl_language_modeling, "
-    "icl_question_answering";
+namespace {
 
 std::string DetectFromText(const std::string& path, std::string_view text) {
   text = detail::StripBom(text);
@@ -153,7 +159,7 @@ std::string DetectFromText(const std::string& path, std::string_view text) {
        "\"kind\", a HumanEval problem with \"task_id\"/\"entry_point\", a GSM8K problem with "
        "\"question\"/\"answer\", or one of the task formats of docs/SUITES.md); give --format "
        "(known: ",
-       kKnownFormats, ")");
+       SuiteFormatList(", "), ")");
 }
 
 bool IsCsvName(const fs::path& p) { return p.extension() == ".csv"; }
@@ -241,7 +247,8 @@ LoadResult LoadSuiteChecked(const std::string& path, const LoadOptions& options)
   if (format == "mmlu") {
     detail::LoadMmlu(path, options.split, sc.tags, suite, result.issues);
   } else if (format == "humaneval" || format == "gsm8k" || format == "gapbench" ||
-             std::find(kTaskFormats.begin(), kTaskFormats.end(), format) != kTaskFormats.end()) {
+             std::find(std::begin(kTaskFormats), std::end(kTaskFormats), format) !=
+                 std::end(kTaskFormats)) {
     if (is_dir) Fail(path, ": format '", format, "' is one file, not a folder");
     if (text.empty()) text = ReadSuiteFile(path);
     // A leading byte-order mark is not part of the first line's JSON.
@@ -260,7 +267,7 @@ LoadResult LoadSuiteChecked(const std::string& path, const LoadOptions& options)
     if (format == "hellaswag") detail::LoadHellaswag(path, body, d, suite, is);
     if (format.starts_with("icl_")) detail::LoadIcl(path, body, format, d, suite, is);
   } else {
-    Fail(path, ": unknown suite format '", format, "' (known: ", kKnownFormats, ")");
+    Fail(path, ": unknown suite format '", format, "' (known: ", SuiteFormatList(", "), ")");
   }
   Manifest& m = suite.manifest;
   m.format = format;

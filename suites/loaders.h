@@ -20,6 +20,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "suites/suite.h"
@@ -59,6 +60,8 @@ std::string DetectFormat(const std::string& path);
 // Every format a suite file can be read as, for `--format` and a sweep's "format" (mmlu,
 // humaneval, gsm8k, gapbench and the lm-eval / llm-foundry task formats).
 const std::vector<std::string>& SuiteFormats();
+// SuiteFormats() joined by `separator`, for help texts and error messages.
+std::string SuiteFormatList(std::string_view separator);
 
 // The whole file, gunzipped when it starts with the gzip magic. Throws Error naming the file.
 std::string ReadSuiteFile(const std::string& path);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "suites/loaders.h"
 #include "tests/engine/fixture_util.h"
 #include "tests/test_util.h"
 
@@ -160,6 +161,25 @@ TEST(CliEdges, HelpIsGeneratedForEveryCommand) {
   for (const char* line :
        {"\n  --limit N ", "\n  --fewshot K ", "\n  --model FILE ", "\n  --ctx N "}) {
     EXPECT_TRUE(Has(eval.out, line)) << line << "\n" << eval.out;
+  }
+}
+
+// Every command that reads a suite lists every format the loaders know (suites/loaders.h
+// SuiteFormats), so --help cannot fall behind a new loader.
+TEST(CliEdges, HelpListsEverySuiteFormat) {
+  for (const std::vector<std::string>& cmd :
+       std::vector<std::vector<std::string>>{{"eval", "--help"},
+                                             {"suites", "show", "--help"},
+                                             {"suites", "validate", "--help"},
+                                             {"suites", "perturb", "--help"},
+                                             {"suites", "--help"}}) {
+    std::vector<std::string> argv = {GapbenchBin()};
+    argv.insert(argv.end(), cmd.begin(), cmd.end());
+    const auto r = RunProcess(argv);
+    EXPECT_EQ(r.exit_code, 0) << cmd[1];
+    for (const std::string& f : suites::SuiteFormats()) {
+      EXPECT_TRUE(Has(r.out, f)) << cmd[0] << " " << cmd[1] << " lacks " << f << "\n" << r.out;
+    }
   }
 }
 
