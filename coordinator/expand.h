@@ -27,7 +27,9 @@
 namespace gapbench::coordinator {
 
 // Bump when the meaning or layout of stored item results changes: every shard id changes with it.
-inline constexpr int64_t kResultFormatVersion = 1;
+// 2: GSM8K records carry `correct_strict` (lm-eval's strict-match), and a few-shot shot whose
+//    target is empty runs into the next one as lm-eval's sampler writes it.
+inline constexpr int64_t kResultFormatVersion = 2;
 
 struct Shard {
   std::string id;   // 16 hex digits: FNV-1a 64 of `key`

@@ -69,6 +69,10 @@ std::optional<double> MetricValue(const suites::ItemRecord& r, const std::string
     return std::nullopt;
   }
   if (metric == suites::kMetricMc2 && r.score) return *r.score;
+  if (metric == suites::kMetricStrictMatch) {
+    if (r.correct_strict) return *r.correct_strict ? 1.0 : 0.0;
+    return std::nullopt;  // a record from before result_format 2 has none
+  }
   if (r.correct) return *r.correct ? 1.0 : 0.0;
   return std::nullopt;
 }

@@ -5,7 +5,8 @@
 // is the preset task's. One average per (entry, model, configuration, strategy, seed).
 //
 // The task score is the mean over items of the task's metric (acc: `correct`, acc_norm:
-// `correct_norm`, mc2: the graded `score`, exact_match: `correct`), or for MMLU the mean over
+// `correct_norm`, mc2: the graded `score`, exact_match: `correct`, strict_match: GSM8K's
+// `correct_strict`; a record without the metric's field is left out), or for MMLU the mean over
 // subjects of the subject means (the leaderboard's average of the 57 subject accuracies). The
 // average weights the tasks equally. Its standard error is that of a linear combination of
 // independent means (the delta method, exact here because the average is linear):

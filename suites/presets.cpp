@@ -21,7 +21,7 @@ const std::vector<Preset>& Presets() {
             "TruthfulQA's mc_task.json"},
            {"winogrande", "winogrande/dev.jsonl", "winogrande", 5, kMetricAcc, false,
             "WinoGrande 1.1 dev.jsonl"},
-           {"gsm8k", "gsm8k/test.jsonl", "gsm8k", 5, kMetricExactMatch, false, "GSM8K test.jsonl"},
+           {"gsm8k", "gsm8k/test.jsonl", "gsm8k", 5, kMetricStrictMatch, false, "GSM8K test.jsonl"},
        }},
   };
   return kPresets;

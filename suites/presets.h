@@ -19,6 +19,8 @@ inline constexpr const char* kMetricAcc = "acc";                 // `correct`
 inline constexpr const char* kMetricAccNorm = "acc_norm";        // `correct_norm`
 inline constexpr const char* kMetricMc2 = "mc2";                 // the graded `score` (a mass)
 inline constexpr const char* kMetricExactMatch = "exact_match";  // `correct` of a generation
+// `correct_strict`: lm-eval's exact_match under GSM8K's strict-match filter (the leaderboard's)
+inline constexpr const char* kMetricStrictMatch = "strict_match";
 
 struct PresetTask {
   std::string task;    // lm-eval's task name, also the expanded suite's name suffix

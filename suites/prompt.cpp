@@ -403,6 +403,9 @@ ItemRecord ScoreItem(const Suite& suite, size_t item_index, const ItemRequests& 
     // match normalized: the accepted answer (reference or alias) the generation matched.
     rec.reference = m.matched.empty() ? item.reference : m.matched;
     rec.correct = m.correct;
+    if (suite.manifest.format == "gsm8k") {
+      rec.correct_strict = Gsm8kStrictMatch(gen[0].text, item.solution).correct;
+    }
   } else {
     rec.prediction = gen[0].text;
     rec.reference = item.entry_point;

@@ -135,6 +135,7 @@ void WriteItemRecord(JsonWriter& w, const ItemRecord& r, RecordTiming timing) {
   }
   OptBool(w, "correct", r.correct);
   if (r.kind == ItemKind::kMultipleChoice) OptBool(w, "correct_norm", r.correct_norm);
+  if (r.correct_strict) OptBool(w, "correct_strict", r.correct_strict);
   if (r.score) {
     w.Key("score");
     WriteJsonFloat(w, *r.score);
@@ -349,6 +350,7 @@ ItemRecord ItemRecordFromJson(std::string_view line, std::string_view source) {
   }
   r.correct = opt_bool("correct");
   r.correct_norm = opt_bool("correct_norm");
+  r.correct_strict = opt_bool("correct_strict");
   if (const auto it = doc.FindMember("score"); it != doc.MemberEnd()) {
     if (!it->value.IsNumber()) Fail(source, ": \"score\" must be a number");
     r.score = it->value.GetDouble();

@@ -59,6 +59,10 @@ struct ItemRecord {
   std::vector<int64_t> choice_tokens;   // MC: continuation tokens per choice
   std::optional<bool> correct;          // nullopt: not scored yet (code before the sandbox ran)
   std::optional<bool> correct_norm;     // MC only
+  // GSM8K-format generation items only: lm-eval's strict-match (scoring.h Gsm8kStrictMatch),
+  // the Open LLM Leaderboard's GSM8K metric; `correct` is the last-number match. Written only
+  // when set.
+  std::optional<bool> correct_strict;
   // MC2 (TruthfulQA): the normalised probability mass of the true choices, the item's score in
   // place of correct (which says whether the top choice is a true one). Written only when set.
   std::optional<double> score;

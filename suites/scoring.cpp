@@ -292,6 +292,50 @@ MatchResult MatchGeneration(const Item& item, std::string_view generation) {
   return r;
 }
 
+namespace {
+
+// exact_match's regexes_to_ignore of gsm8k.yaml, applied in its order, then ignore_case.
+std::string Gsm8kNormalise(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c != ',' && c != '$') out += c;
+  }
+  // "(?s).*#### ": the greedy match runs to the last "#### ".
+  if (const size_t at = out.rfind("#### "); at != std::string::npos) out.erase(0, at + 5);
+  // "\.$": a "." at the end, or right before a final "\n" (Python's "$").
+  if (out.ends_with(".")) {
+    out.pop_back();
+  } else if (out.ends_with(".\n")) {
+    out.erase(out.size() - 2, 1);
+  }
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool IsGsm8kNumberChar(char c) { return (c >= '0' && c <= '9') || c == '.' || c == ','; }
+
+}  // namespace
+
+MatchResult Gsm8kStrictMatch(std::string_view generation, std::string_view answer) {
+  MatchResult r;
+  r.extracted = "[invalid]";
+  // The leftmost match of "#### (-?[0-9.,]+)": at each "#### ", an optional '-' then at least
+  // one number character (a '-' not followed by one is no match there).
+  for (size_t at = generation.find("#### "); at != std::string_view::npos;
+       at = generation.find("#### ", at + 1)) {
+    size_t p = at + 5;
+    if (p < generation.size() && generation[p] == '-') ++p;
+    size_t end = p;
+    while (end < generation.size() && IsGsm8kNumberChar(generation[end])) ++end;
+    if (end == p) continue;
+    r.extracted =
+        std::string(generation.substr(at + 5, end - (at + 5)));  // no spaces: strip() is a no-op
+    break;
+  }
+  r.correct = Gsm8kNormalise(r.extracted) == Gsm8kNormalise(answer);
+  return r;
+}
+
 std::optional<std::string> RegexError(const std::string& pattern) {
   const RE2 re(pattern, RegexOptions());
   if (re.ok()) return std::nullopt;

@@ -54,6 +54,14 @@ struct MatchResult {
 // A regex that does not compile is an Error naming item.source (the loaders reject such items
 // first, with RegexError).
 MatchResult MatchGeneration(const Item& item, std::string_view generation);
+// lm-eval's GSM8K "strict-match" (gsm8k.yaml, the Open LLM Leaderboard's GSM8K score): the
+// extracted answer is the first "#### (-?[0-9.,]+)" of the generation, stripped ("[invalid]"
+// when there is none); correct when it equals `answer` (the dataset's whole answer text) after
+// both drop every "," and "$", everything up to the last "#### " and a final "." (Python's
+// re.sub with "\.$": also before a final newline), then ASCII-lowercase. Unlike the numeric rule,
+// "#### 1200.00" does not match 1200 and an answer without "#### " never matches.
+MatchResult Gsm8kStrictMatch(std::string_view generation, std::string_view answer);
+
 // llm-foundry's normalize_answer (from TriviaQA's evaluation script): '_' -> ' ', lowercase,
 // punctuation (Python's string.punctuation and ‘ ’ ´ `) -> ' ', the words "a", "an", "the"
 // removed, whitespace runs collapsed to one space and the ends trimmed. Lowercasing is

@@ -329,6 +329,39 @@ def chat_fixture(manager):
             "entries": entries}
 
 
+def gsm8k_strict_fixture(manager):
+    """lm-eval's GSM8K "strict-match" score (the leaderboard's): its own RegexFilter with the
+    filter and exact_match settings of its gsm8k.yaml, on hand-written generations against
+    real-format answers, so tests/suites/scoring_test.cpp checks gapbench's strict match."""
+    from lm_eval.api.metrics import exact_match_hf_evaluate
+    from lm_eval.filters.extraction import RegexFilter
+
+    config = manager._get_config("gsm8k")
+    strict = next(f for f in config["filter_list"] if f["name"] == "strict-match")
+    regex = next(f for f in strict["filter"] if f["function"] == "regex")
+    flt = RegexFilter(regex_pattern=regex["regex_pattern"], group_select=regex.get("group_select", 0))
+    metric = next(m for m in config["metric_list"] if m["metric"] == "exact_match")
+    kwargs = {k: metric[k] for k in ("ignore_case", "ignore_punctuation", "regexes_to_ignore")}
+    answers = ["She sold 48/2 = <<48/2=24>>24 clips in May.\n#### 72", "Total: $1,200.\n#### 1200",
+               "It is negative.\n#### -3", "Half.\n#### 0.5", "A #### B\n#### 18"]
+    generations = [
+        " 24 + 48 = 72\n#### 72", " The answer is 72.", " #### 72.", "#### 72\n#### 73",
+        " #### 7,2", " #### $72", "####72", " #### 72 clips", " ####  72", " #### -72",
+        " #### 1,200", " #### 1200.00", " #### 1.200", "\n#### -3", " #### - 3", " #### 0.5",
+        " #### .5", " #### 18", " #### 18\n", " so #### 18 and #### 19", " #### 1,2,0,0",
+        " #### 12.00.", "", " #### ", " #### ...",
+    ]
+    cases = []
+    for answer in answers:
+        for g in generations:
+            pred = flt.apply([[g]], [{}])[0][0]
+            score = exact_match_hf_evaluate(predictions=[pred], references=[answer], **kwargs)
+            cases.append({"generation": g, "answer": answer, "extracted": pred,
+                          "correct": bool(score["exact_match"] == 1.0)})
+    return {"generated_by": "tools/lmeval_requests.py", "lm_eval_version": lm_eval.__version__,
+            "task": "gsm8k", "filter": "strict-match", "cases": cases}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=os.path.join(HERE, "..", "..", "shared", "data"))
@@ -347,6 +380,13 @@ def main():
             json.dump(out, f, ensure_ascii=False, indent=1)
             f.write("\n")
         print(f"{path}: {len(out['items'])} items", file=sys.stderr)
+    if not only or "gsm8k_strict" in only:
+        out = gsm8k_strict_fixture(manager)
+        path = os.path.join(args.out, "gsm8k_strict.json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(out, f, ensure_ascii=False, indent=1)
+            f.write("\n")
+        print(f"{path}: {len(out['cases'])} cases", file=sys.stderr)
     if not only or "gsm8k_tiny_chat" in only:
         out = chat_fixture(manager)
         path = os.path.join(args.out, "gsm8k_tiny_chat.json")

@@ -41,7 +41,7 @@ constexpr Expected kOpenLlmV1[] = {{"arc_challenge", "arc", 25, "acc_norm"},
                                    {"mmlu", "mmlu", 5, "acc"},
                                    {"truthfulqa_mc2", "truthfulqa_mc2", 0, "mc2"},
                                    {"winogrande", "winogrande", 5, "acc"},
-                                   {"gsm8k", "gsm8k", 5, "exact_match"}};
+                                   {"gsm8k", "gsm8k", 5, "strict_match"}};
 
 TEST(PresetSweep, ExpandsToTheSixTasksWithTheirShotsAndMetrics) {
   TempDir dir;

@@ -24,6 +24,7 @@ struct Item {
   bool correct = false;
   bool correct_norm = false;
   std::optional<double> score;  // MC2 mass
+  bool correct_strict = false;  // GSM8K: lm-eval's strict-match
 };
 
 struct Task {
@@ -67,6 +68,12 @@ RunGroup Group(const Task& t, int fewshot, const std::string& suite_hash) {
     ri.record.correct = t.items[i].correct;
     ri.record.correct_norm = t.items[i].correct_norm;
     ri.record.score = t.items[i].score;
+    if (t.name == "gsm8k") {
+      ri.record.kind = suites::ItemKind::kGeneration;
+      ri.record.choice_logprobs.clear();
+      ri.record.correct_norm.reset();
+      ri.record.correct_strict = t.items[i].correct_strict;
+    }
     g.items.push_back(std::move(ri));
   }
   return g;
@@ -81,7 +88,7 @@ std::vector<Task> MakeTasks() {
                              {"mmlu", "acc", 5, true, {}},
                              {"truthfulqa_mc2", "mc2", 0, false, {}},
                              {"winogrande", "acc", 5, false, {}},
-                             {"gsm8k", "exact_match", 5, false, {}}};
+                             {"gsm8k", "strict_match", 5, false, {}}};
   const int sizes[] = {60, 45, 0, 35, 50, 40};
   for (size_t t = 0; t < tasks.size(); ++t) {
     if (tasks[t].name == "mmlu") {
@@ -99,6 +106,12 @@ std::vector<Task> MakeTasks() {
       Item it;
       it.correct = u(rng) < 0.4;
       it.correct_norm = u(rng) < 0.6;  // differs from acc: the metric choice is visible
+      if (tasks[t].name == "gsm8k") {
+        // Strict-match is never right where the last number is wrong, and often wrong where
+        // it is right (no "#### "): the leaderboard's metric reads lower than `correct`.
+        it.correct = u(rng) < 0.6;
+        it.correct_strict = it.correct && u(rng) < 0.5;
+      }
       if (tasks[t].name == "truthfulqa_mc2") {
         it.correct = true;  // the top answer is a true one: acc would read 1.0
         it.score = u(rng);
@@ -112,6 +125,7 @@ std::vector<Task> MakeTasks() {
 double Value(const Task& t, const Item& it) {
   if (t.metric == "acc_norm") return it.correct_norm ? 1 : 0;
   if (t.metric == "mc2") return *it.score;
+  if (t.metric == "strict_match") return it.correct_strict ? 1 : 0;
   return it.correct ? 1 : 0;
 }
 

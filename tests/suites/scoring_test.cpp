@@ -8,10 +8,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <regex>
+#include <span>
 #include <string>
+#include <tuple>
 
 #include "common/error.h"
+#include "common/json.h"
+#include "suites/loaders.h"
+#include "suites/prompt.h"
 #include "suites/record.h"
+#include "tests/test_util.h"
 
 namespace gapbench::suites {
 namespace {
@@ -75,6 +81,61 @@ TEST(Scoring, GenerationMatchRules) {
   EXPECT_EQ(r.extracted, "color");
   EXPECT_FALSE(MatchGeneration(Gen("^red$", MatchRule::kRegex), "dark red").correct);
   EXPECT_THROW(MatchGeneration(Gen("(", MatchRule::kRegex), "x"), Error);
+}
+
+// lm-eval's GSM8K strict-match (the leaderboard's score): the first "#### N" of the generation
+// against the answer's text after "#### ", both with "," "$" and a final "." ignored and
+// lowercased. tests/fixtures/lmeval/gsm8k_strict.json holds what lm-eval's own RegexFilter and
+// exact_match, with its gsm8k.yaml settings, give for 125 generation x answer pairs.
+TEST(Scoring, Gsm8kStrictMatchAsLmEval) {
+  const auto file = testing::SourceDir() / "tests" / "fixtures" / "lmeval" / "gsm8k_strict.json";
+  const auto doc = ParseJson(ReadSuiteFile(file.string()), file.string());
+  int correct = 0;
+  for (const auto& c : doc["cases"].GetArray()) {
+    const std::string gen = c["generation"].GetString(), answer = c["answer"].GetString();
+    const MatchResult r = Gsm8kStrictMatch(gen, answer);
+    EXPECT_EQ(r.extracted, c["extracted"].GetString()) << gen;
+    EXPECT_EQ(r.correct, c["correct"].GetBool()) << gen << " vs " << answer;
+    correct += r.correct;
+  }
+  EXPECT_EQ(correct, 12);  // the fixture's count: the check is not vacuous
+}
+
+// A GSM8K item's record carries both scores: `correct` by the last number (lm-eval's
+// flexible-extract in spirit), `correct_strict` by strict-match; other formats have no strict
+// score, and the record's JSON keeps it (written only when set).
+TEST(Scoring, Gsm8kRecordsCarryTheStrictScore) {
+  testing::TempDir dir;
+  testing::WriteFile(dir / "test.jsonl",
+                     ReadSuiteFile((testing::SourceDir() / "tests/fixtures/lmeval/gsm8k_tiny.jsonl")
+                                       .string()));  // "Q1?" ... answer "s1\n#### 1"
+  const Suite s = LoadSuite((dir / "test.jsonl").string());
+  ASSERT_EQ(s.manifest.format, "gsm8k");
+  const ItemRequests req = BuildRequests(s, 1, {});
+  for (const auto& [text, flexible, strict] :
+       std::vector<std::tuple<std::string, bool, bool>>{{" s1\n#### 1", true, true},
+                                                        {" so it is 1", true, false},
+                                                        {" #### 1.00", true, false},
+                                                        {" #### 2", false, false}}) {
+    const Generation g{.text = text, .finish_reason = "stop"};
+    const ItemRecord r = ScoreItem(s, 1, req, {}, std::span<const Generation>(&g, 1));
+    EXPECT_EQ(r.correct, flexible) << text;
+    ASSERT_TRUE(r.correct_strict.has_value()) << text;
+    EXPECT_EQ(*r.correct_strict, strict) << text;
+    const ItemRecord back = ItemRecordFromJson(ItemRecordToJson(r), "record");
+    EXPECT_EQ(back.correct_strict, r.correct_strict) << text;
+  }
+  // A native generation item with a numeric reference: no strict score, none in its JSON.
+  testing::WriteFile(
+      dir / "native.jsonl",
+      R"({"kind":"generation","id":"n1","prompt":"2+2=","reference":"4","match":"numeric"})"
+      "\n");
+  const Suite native = LoadSuite((dir / "native.jsonl").string());
+  const Generation g{.text = "#### 4", .finish_reason = "stop"};
+  const ItemRecord r =
+      ScoreItem(native, 0, BuildRequests(native, 0, {}), {}, std::span<const Generation>(&g, 1));
+  EXPECT_FALSE(r.correct_strict.has_value());
+  EXPECT_EQ(ItemRecordToJson(r).find("correct_strict"), std::string::npos);
 }
 
 // An invalid pattern is an Error that names the item (its source) and says what is wrong.
