@@ -9,6 +9,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "coordinator/curve_keys.h"
 #include "coordinator/endpoint.h"
 #include "coordinator/http_server.h"
@@ -103,9 +104,13 @@ int CmdCoordinator(const Argv& argv) {
   coordinator::Coordinator coordinator(o);
   for (const std::string& sweep : sweeps) {
     const coordinator::RegisterResult r = coordinator.AddSweep(sweep);
-    std::fprintf(stderr, "gapbench coordinator: %s %s (%lld new shard%s)\n",
-                 r.already_queued ? "resumed" : "queued", sweep.c_str(),
-                 static_cast<long long>(r.new_shards), r.new_shards == 1 ? "" : "s");
+    const std::string new_shards = StrCat(r.new_shards);
+    LogInfo("gapbench coordinator",
+            StrCat(r.already_queued ? "resumed " : "queued ", sweep, " (", r.new_shards,
+                   " new shard", r.new_shards == 1 ? "" : "s", ")"),
+            {{"event", r.already_queued ? "sweep_resumed" : "sweep_queued"},
+             {"sweep", sweep},
+             {"new_shards", new_shards}});
   }
   const coordinator::StatusSnapshot s = coordinator.Status();
   std::printf(
@@ -121,11 +126,16 @@ int CmdCoordinator(const Argv& argv) {
   std::fflush(stdout);
   const bool complete = coordinator.Run(g_stop);
   const coordinator::StatusSnapshot end = coordinator.Status();
-  std::fprintf(stderr,
-               "gapbench coordinator: %s; %lld of %lld results stored, %lld shard%s poison\n",
-               complete ? "every sweep is complete" : "stopped",
-               static_cast<long long>(end.items_done), static_cast<long long>(end.items_total),
-               static_cast<long long>(end.shards_poisoned), end.shards_poisoned == 1 ? "" : "s");
+  const std::string done = StrCat(end.items_done), total = StrCat(end.items_total),
+                    poison = StrCat(end.shards_poisoned);
+  LogInfo(
+      "gapbench coordinator",
+      StrCat(complete ? "every sweep is complete" : "stopped", "; ", done, " of ", total,
+             " results stored, ", poison, " shard", end.shards_poisoned == 1 ? "" : "s", " poison"),
+      {{"event", complete ? "complete" : "stopped"},
+       {"items_done", done},
+       {"items_total", total},
+       {"shards_poisoned", poison}});
   return 0;
 }
 

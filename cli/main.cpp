@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/log.h"
 
 namespace {
 
@@ -58,6 +59,13 @@ int main(int argc, char** argv) {
     std::printf("gapbench %s\n", GAPBENCH_VERSION);
     return 0;
   }
+  // GAPBENCH_LOG_FORMAT / GAPBENCH_LOG_LEVEL (common/log.h) for everything the command logs.
+  try {
+    gapbench::SetLogOptions(gapbench::LogOptionsFromEnv());
+  } catch (const gapbench::Error& e) {
+    std::fprintf(stderr, "gapbench: %s\n", e.what());
+    return gapbench::ExitCodeFor(e.kind());
+  }
   const std::string name = argv[1];
   const gapbench::cli::Argv args(argv + 2, argv + argc);
   for (const auto& c : kCommands) {
@@ -65,7 +73,12 @@ int main(int argc, char** argv) {
     try {
       return c.run(args);
     } catch (const gapbench::Error& e) {
-      std::fprintf(stderr, "gapbench: %s\n", e.what());
+      if (gapbench::GetLogOptions().format == gapbench::LogFormat::kJson) {
+        gapbench::LogError("gapbench", e.what(),
+                           {{"kind", gapbench::ErrorKindName(e.kind())}, {"command", name}});
+      } else {
+        std::fprintf(stderr, "gapbench: %s\n", e.what());
+      }
       return gapbench::ExitCodeFor(e.kind());
     } catch (const std::bad_alloc&) {
       std::fprintf(stderr, "gapbench: out of memory\n");

@@ -18,6 +18,7 @@
 #include <zmq_addon.hpp>
 
 #include "common/error.h"
+#include "common/log.h"
 
 namespace gapbench::coordinator {
 namespace fs = std::filesystem;
@@ -183,7 +184,8 @@ void ZapAuthenticator::Loop() {
         try {
           allowed = ReadAuthorizedKeys(keys_dir_);
         } catch (const Error& e) {
-          std::fprintf(stderr, "coordinator: authorized keys: %s\n", e.what());
+          LogWarn("coordinator", StrCat("authorized keys: ", e.what()),
+                  {{"event", "authorized_keys"}});
         }
         if (allowed.count(key) != 0) {
           status = "200";

@@ -29,6 +29,7 @@
 
 #include "common/error.h"
 #include "common/json.h"
+#include "common/log.h"
 #include "coordinator/curve_keys.h"
 #include "coordinator/endpoint.h"
 #include "coordinator/http_server.h"
@@ -322,8 +323,9 @@ void Coordinator::Impl::RemoveIfCreatedAndUnused() noexcept {
   try {
     if (store.created() && store.Sweeps().empty()) store.CloseAndRemove();
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "coordinator: could not remove the unused database '%s': %s\n",
-                 options.db_path.c_str(), e.what());
+    LogWarn("coordinator",
+            StrCat("could not remove the unused database '", options.db_path, "': ", e.what()),
+            {{"db", options.db_path}});
   }
 }
 
@@ -430,12 +432,20 @@ void Coordinator::Impl::Commit(const std::vector<Transition>& ts, std::optional<
     }
     if (t.kind == TransitionKind::kPoison || t.kind == TransitionKind::kLeaseExpired ||
         t.kind == TransitionKind::kWorkerLost || t.kind == TransitionKind::kFailed) {
-      std::fprintf(stderr, "coordinator: shard %s %s (worker %s, attempt %lld): %s\n",
-                   t.shard_id.c_str(), TransitionKindName(t.kind), t.worker.c_str(),
-                   static_cast<long long>(t.attempts), t.last_error.c_str());
+      const std::string attempts = StrCat(t.attempts);
+      LogWarn("coordinator",
+              StrCat("shard ", t.shard_id, " ", TransitionKindName(t.kind), " (worker ", t.worker,
+                     ", attempt ", t.attempts, "): ", t.last_error),
+              {{"event", TransitionKindName(t.kind)},
+               {"shard", t.shard_id},
+               {"worker", t.worker},
+               {"attempt", attempts},
+               {"error", t.last_error}});
     } else if (options.log_events && t.kind != TransitionKind::kLeaseGranted) {
-      std::fprintf(stderr, "coordinator: shard %s %s (worker %s)\n", t.shard_id.c_str(),
-                   TransitionKindName(t.kind), t.worker.c_str());
+      LogInfo(
+          "coordinator",
+          StrCat("shard ", t.shard_id, " ", TransitionKindName(t.kind), " (worker ", t.worker, ")"),
+          {{"event", TransitionKindName(t.kind)}, {"shard", t.shard_id}, {"worker", t.worker}});
     }
     const auto idx = scheduler.FindShard(t.shard_id);
     if (idx && (t.state == ShardState::kDone || t.state == ShardState::kPoison) &&
@@ -458,7 +468,8 @@ void Coordinator::Impl::Commit(const std::vector<Transition>& ts, std::optional<
                        WriteJsonString(w, sweep.name);
                      }));
       if (options.log_events) {
-        std::fprintf(stderr, "coordinator: sweep '%s' complete\n", sweep.name.c_str());
+        LogInfo("coordinator", StrCat("sweep '", sweep.name, "' complete"),
+                {{"event", "sweep_complete"}, {"sweep", sweep.name}});
       }
     }
   }
@@ -490,13 +501,13 @@ void Coordinator::Impl::SendNow(const std::string& peer, std::string_view type,
                                              zmq::buffer(body)};
   try {
     if (!zmq::send_multipart(socket, frames, zmq::send_flags::dontwait)) {
-      std::fprintf(stderr, "coordinator: %s to %s dropped: send queue full\n",
-                   std::string(type).c_str(), PeerName(peer).c_str());
+      LogWarn("coordinator", StrCat(type, " to ", PeerName(peer), " dropped: send queue full"),
+              {{"event", "send_dropped"}, {"type", type}, {"worker", PeerName(peer)}});
     }
   } catch (const zmq::error_t& e) {
     // EHOSTUNREACH (ROUTER_MANDATORY): the peer disconnected; the scheduler finds out by silence.
-    std::fprintf(stderr, "coordinator: %s to %s not sent: %s\n", std::string(type).c_str(),
-                 PeerName(peer).c_str(), e.what());
+    LogWarn("coordinator", StrCat(type, " to ", PeerName(peer), " not sent: ", e.what()),
+            {{"event", "send_failed"}, {"type", type}, {"worker", PeerName(peer)}});
   }
 }
 
@@ -525,11 +536,12 @@ void Coordinator::Impl::Drop(const std::string& peer, const std::string& why) {
     drop_logs = 0;
   }
   if (drop_logs++ < kMaxDropLogsPerSecond) {
-    std::fprintf(stderr, "coordinator: dropped a message from %s: %s%s\n", PeerName(peer).c_str(),
-                 why.c_str(),
-                 drops_suppressed > 0
-                     ? StrCat(" (", drops_suppressed, " more drops were not logged)").c_str()
-                     : "");
+    LogWarn(
+        "coordinator",
+        StrCat("dropped a message from ", PeerName(peer), ": ", why,
+               drops_suppressed > 0 ? StrCat(" (", drops_suppressed, " more drops were not logged)")
+                                    : ""),
+        {{"event", "message_dropped"}, {"worker", PeerName(peer)}, {"reason", why}});
     drops_suppressed = 0;
   } else {
     ++drops_suppressed;
@@ -545,8 +557,13 @@ void Coordinator::Impl::Reject(const std::string& peer, const std::string& shard
     reject_logs = 0;
   }
   if (reject_logs++ >= kMaxDropLogsPerSecond) return;  // the counter still counts them
-  std::fprintf(stderr, "coordinator: refused results from %s for shard %s (lease %lld): %s\n",
-               PeerName(peer).c_str(), shard.c_str(), static_cast<long long>(lease), why.c_str());
+  LogWarn("coordinator",
+          StrCat("refused results from ", PeerName(peer), " for shard ", shard, " (lease ", lease,
+                 "): ", why),
+          {{"event", "results_rejected"},
+           {"worker", PeerName(peer)},
+           {"shard", shard},
+           {"reason", why}});
   store.LogEvent("results_rejected", scheduler.FindShard(shard) ? shard : "", PeerName(peer),
                  Body([&](JsonWriter& w) {
                    w.Key("shard");
@@ -593,8 +610,8 @@ void Coordinator::Impl::Handle(std::vector<zmq::message_t>& parts) {
       HandleFailed(peer, body);
     } else if (m->type == kTypeBye) {
       if (options.log_events) {
-        std::fprintf(stderr, "coordinator: worker %s left: %s\n", PeerName(peer).c_str(),
-                     Str(body, "reason").c_str());
+        LogInfo("coordinator", StrCat("worker ", PeerName(peer), " left: ", Str(body, "reason")),
+                {{"event", "worker_left"}, {"worker", PeerName(peer)}});
       }
       Commit(scheduler.RemoveWorker(peer, "worker left: " + Str(body, "reason")));
     } else {
@@ -611,7 +628,8 @@ void Coordinator::Impl::HandleHello(const std::string& peer, const Message& m) {
     const std::string reason =
         StrCat("protocol version ", m.version, " is not supported by this coordinator (it speaks ",
                kProtocolVersion, "); run a gapbench worker of the coordinator's version");
-    std::fprintf(stderr, "coordinator: refused %s: %s\n", PeerHex(peer).c_str(), reason.c_str());
+    LogWarn("coordinator", StrCat("refused ", PeerHex(peer), ": ", reason),
+            {{"event", "refused"}, {"peer", PeerHex(peer)}, {"reason", reason}});
     store.LogEvent("refused", "", PeerHex(peer), Body([&](JsonWriter& w) {
                      w.Key("reason");
                      WriteJsonString(w, reason);
@@ -639,9 +657,10 @@ void Coordinator::Impl::HandleHello(const std::string& peer, const Message& m) {
     return Drop(peer, e.what());
   }
   if (options.log_events) {
-    std::fprintf(stderr, "coordinator: worker '%s' joined (host %s, %lld threads, version %s)\n",
-                 info.name.c_str(), info.host.c_str(), static_cast<long long>(info.threads),
-                 info.version.c_str());
+    LogInfo("coordinator",
+            StrCat("worker '", info.name, "' joined (host ", info.host, ", ", info.threads,
+                   " threads, version ", info.version, ")"),
+            {{"event", "worker_joined"}, {"worker", info.name}, {"host", info.host}});
   }
   Commit(scheduler.AddWorker(std::move(info), Clock::now()));
   Send(peer, kTypeWelcome, Body([&](JsonWriter& w) {
@@ -699,10 +718,14 @@ void Coordinator::Impl::HandleReady(const std::string& peer, const rapidjson::Do
     });
     Send(peer, kTypeAssign, body_json, received);
     if (options.log_events) {
-      std::fprintf(stderr, "coordinator: shard %s -> %s (lease %lld, attempt %lld)\n",
-                   a->transition.shard_id.c_str(), PeerName(peer).c_str(),
-                   static_cast<long long>(a->transition.lease),
-                   static_cast<long long>(a->transition.attempts));
+      const std::string attempt = StrCat(a->transition.attempts);
+      LogInfo("coordinator",
+              StrCat("shard ", a->transition.shard_id, " -> ", PeerName(peer), " (lease ",
+                     a->transition.lease, ", attempt ", a->transition.attempts, ")"),
+              {{"event", "assigned"},
+               {"shard", a->transition.shard_id},
+               {"worker", PeerName(peer)},
+               {"attempt", attempt}});
     }
     return;
   }
@@ -771,10 +794,11 @@ void Coordinator::Impl::HandleResults(const std::string& peer, const rapidjson::
   facts[*idx].stored += r.inserted;
   counters.results_conflicts += r.conflicts;
   if (r.conflicts > 0) {
-    std::fprintf(stderr,
-                 "coordinator: NON-DETERMINISM: %lld result(s) of shard %s from %s differ from "
-                 "the stored ones (kept the stored ones; see the events table)\n",
-                 static_cast<long long>(r.conflicts), shard.c_str(), PeerName(peer).c_str());
+    LogError("coordinator",
+             StrCat("NON-DETERMINISM: ", r.conflicts, " result(s) of shard ", shard, " from ",
+                    PeerName(peer),
+                    " differ from the stored ones (kept the stored ones; see the events table)"),
+             {{"event", "non_determinism"}, {"shard", shard}, {"worker", PeerName(peer)}});
   }
   const auto now = Clock::now();
   if (r.inserted > 0) recent.emplace_back(now, r.inserted);
@@ -923,7 +947,7 @@ void Coordinator::Impl::HandleRound() {
         try {
           got = zmq::recv_multipart(socket, std::back_inserter(parts), zmq::recv_flags::dontwait);
         } catch (const zmq::error_t& e) {
-          if (e.num() != EINTR) std::fprintf(stderr, "coordinator: receive failed: %s\n", e.what());
+          if (e.num() != EINTR) LogError("coordinator", StrCat("receive failed: ", e.what()));
           break;
         }
         if (!got) break;

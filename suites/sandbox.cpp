@@ -30,6 +30,7 @@
 #include <thread>
 
 #include "common/error.h"
+#include "common/log.h"
 #include "suites/sandbox_cgroup.h"
 #include "suites/sandbox_process.h"
 #include "suites/sandbox_seccomp.h"
@@ -676,8 +677,9 @@ Sandbox::Sandbox(SandboxOptions options) : options_(std::move(options)) {
     info_.warning = "sandbox weakly isolated:" + missing.substr(0, missing.size() - 1) +
                     " (rlimits, timeouts and the process sweep still apply)";
     static std::once_flag warned;
-    std::call_once(warned,
-                   [&] { std::fprintf(stderr, "gapbench: warning: %s\n", info_.warning.c_str()); });
+    std::call_once(warned, [&] {
+      LogWarn("gapbench", info_.warning, {{"event", "sandbox_weak"}});
+    });
   }
 }
 
@@ -787,8 +789,8 @@ SandboxResult Sandbox::Run(const SandboxJob& job) const {
       result.weakly_isolated = true;
       static std::once_flag warned;
       std::call_once(warned, [&] {
-        std::fprintf(stderr, "gapbench: warning: sandbox run without a cgroup: %s\n",
-                     cg_error.c_str());
+        LogWarn("gapbench", StrCat("sandbox run without a cgroup: ", cg_error),
+                {{"event", "sandbox_no_cgroup"}});
       });
     }
   }

@@ -18,6 +18,7 @@
 
 #include "common/error.h"
 #include "common/json.h"
+#include "common/log.h"
 #include "common/strategy.h"
 #include "coordinator/endpoint.h"
 #include "coordinator/protocol.h"
@@ -209,9 +210,7 @@ Worker::Impl::Impl(WorkerOptions options, std::atomic<bool>& stop)
       models_(opt_.memory_budget > 0 ? opt_.memory_budget : DefaultMemoryBudget()),
       sandbox_([this](const std::string& w) { Log(StrCat("warning: ", w)); }) {
   if (!opt_.log) {
-    opt_.log = [](const std::string& line) {
-      std::fprintf(stderr, "gapbench worker: %s\n", line.c_str());
-    };
+    opt_.log = [](const std::string& line) { LogInfo("gapbench worker", line); };
   }
   if (opt_.connect.empty()) Fail("the worker needs an endpoint to connect to (--connect)");
   // A port libzmq would wrap, or a host that does not exist, would otherwise be retried forever.
