@@ -86,8 +86,9 @@ TEST(Sandbox, CpuLimitBelowWallLimitIsATimeout) {
   limits.cpu_seconds = 1;
   SandboxResult r = Strong().Run("while True:\n    pass", limits);
   EXPECT_EQ(r.status, RunStatus::kTimeout);
+  // SIGXCPU: the CPU limit ended it, not the 10 s wall limit (SIGKILL). No bound on the wall
+  // time: on a loaded machine one CPU second can take most of the wall limit (seen: 9.4 s).
   EXPECT_EQ(r.term_signal, SIGXCPU);
-  EXPECT_LT(r.duration_seconds, 5.0);
 }
 
 TEST(Sandbox, OutputIsCappedAndMarkedButTheNonceStillCounts) {
