@@ -72,7 +72,7 @@ TEST(RouteSweep, ValidationNamesEveryProblemWithItsPath) {
                        "small_engine": "base", "signal": "min_logprob", "threshold": 1.5,
                        "gen_threshold": 0.5, "colour": 1},
                       {"name": "b", "small": "s"},
-                      {"name": "c", "kind": "guard"}])"));
+                      {"name": "c", "kind": "screen"}])"));
   const SweepCheck c = CheckSweepFile((dir / "bad.json").string());
   EXPECT_TRUE(HasError(c, {"$.strategies[0].small: unknown model 'tiny'"})) << AllErrors(c);
   EXPECT_TRUE(HasError(c, {"$.strategies[0].large_engine: missing"})) << AllErrors(c);
@@ -85,7 +85,7 @@ TEST(RouteSweep, ValidationNamesEveryProblemWithItsPath) {
   EXPECT_TRUE(HasError(c, {"$.strategies[0].colour: unknown key"})) << AllErrors(c);
   EXPECT_TRUE(HasError(c, {"$.strategies[1].small: only a \"route\" strategy takes it"}))
       << AllErrors(c);
-  EXPECT_TRUE(HasError(c, {"$.strategies[2].kind: expected \"single\" or \"route\""}))
+  EXPECT_TRUE(HasError(c, {"$.strategies[2].kind: expected \"single\", \"route\" or \"guard\""}))
       << AllErrors(c);
   // Combinations: a routed system names its members in its entry, not in the combination.
   WriteFile(dir / "comb.json", StrCat(R"({"models": [{"alias": "s", "path": "models/small.gguf"},
