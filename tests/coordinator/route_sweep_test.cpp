@@ -15,6 +15,7 @@
 #include "coordinator/protocol.h"
 #include "coordinator/registration.h"
 #include "coordinator/sweep.h"
+#include "tests/coordinator/member_sweep_fixture.h"
 #include "tests/coordinator/sweep_errors.h"
 #include "tests/coordinator/sweep_fixture.h"
 
@@ -25,21 +26,10 @@ using testing::TempDir;
 using testing::WriteFile;
 
 // Two models (the fixture as "small", another fixture as "large"), two engines, an MMLU folder.
-void WriteFiles(const TempDir& dir) {
-  testing::WriteExampleFiles(dir.path(), 30);
-  testing::CopyModel(dir / "models" / "large.gguf", "llama-rope3-f32.gguf");
-}
+void WriteFiles(const TempDir& dir) { WriteMemberFiles(dir); }
 
 std::string SweepText(const std::string& strategies, const std::string& grid_extra = "") {
-  return StrCat(R"({"name": "r",
-    "models": [{"alias": "s", "path": "models/small.gguf"},
-               {"alias": "l", "path": "models/large.gguf"}],
-    "engines": [{"name": "base"}, {"name": "q8", "config": {"weights": "q8_0"}}],
-    "strategies": )",
-                strategies, R"(,
-    "suites": [{"name": "mmlu", "path": "data/mmlu", "format": "mmlu", "limit": 20}],
-    "grid": {"model": ["s", "l"], "engine": ["base", "q8"], "suite": ["mmlu"])",
-                grid_extra, R"(}, "shard_size": 10})");
+  return MemberSweepText(strategies, grid_extra);
 }
 
 constexpr const char* kRoute =
