@@ -126,7 +126,7 @@ TEST(GuardSweep, AGuardedSystemExpandsOncePerSuiteWithBothMembersInItsKey) {
   const auto base = ids("b.json", MemberSweepText(kGuard));
   ASSERT_EQ(base.size(), 2u);
   std::string text = MemberSweepText(kGuard);
-  text.replace(text.find("screened"), 8, "renamed!");
+  text.replace(text.find("screened"), 8, "renamed2");
   EXPECT_EQ(ids("c.json", text), base);
   for (const auto& [from, to] : {std::pair<std::string, std::string>{"0.7", "0.8"},
                                  {"{prompt} ok?", "{prompt} fine?"}}) {
