@@ -75,6 +75,10 @@ void ApplyGuard(const GuardTrace& t, size_t request, suites::ItemRecord& r) {
     r.pred = r.pred_norm = -1;
     r.correct_norm = false;
     if (r.score) r.score = 0.0;
+    r.choice_logprobs.clear();
+    r.choice_tokens.clear();
+    r.tokens_in = 0;
+    r.truncated_tokens = 0;
   }
 }
 
@@ -145,7 +149,14 @@ RunSummary RunItems(const suites::Suite& suite, int64_t begin, int64_t end,
     if (item.kind == suites::ItemKind::kMultipleChoice) {
       const suites::ItemRequests req =
           suites::BuildRequests(suite, index, options.shots, options.gen_defaults, options.chat);
-      const auto ll = lm.Loglikelihood(req.loglik);
+      auto ll = lm.Loglikelihood(req.loglik);
+      // A refused question has no answer (no tokens scored): ApplyGuard below empties its
+      // choices and scores it wrong; the placeholder count only passes ScoreItem's check.
+      const bool refused = guarded && !guarded->last().decisions.empty() &&
+                           guarded->last().decisions.front().refused;
+      if (refused) {
+        for (auto& l : ll) l.n_tokens = 1;
+      }
       result.samples.push_back({i, 0, suites::ScoreItem(suite, index, req, ll, {})});
       if (routed) {
         const RouteTrace& t = routed->last();

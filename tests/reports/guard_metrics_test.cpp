@@ -42,8 +42,9 @@ std::vector<GuardItem> HandCase() {
   std::vector<GuardItem> items;
   int i = 0;
   for (const Row& row : rows) {
-    const auto g = GuardItemOf(Guarded(row.split, row.label, row.refused, row.refused ? 0.8 : 0.2,
-                                       0.01 * ++i, 10 + i));
+    ++i;
+    const auto g = GuardItemOf(
+        Guarded(row.split, row.label, row.refused, row.refused ? 0.8 : 0.2, 0.01 * i, 10 + i));
     EXPECT_TRUE(g);
     items.push_back(*g);
   }

@@ -110,6 +110,8 @@ TEST_F(GuardedRunTest, ThresholdZeroRefusesEveryRequest) {
     if (r.kind == suites::ItemKind::kMultipleChoice) {
       EXPECT_EQ(r.pred, -1);
       EXPECT_EQ(r.correct_norm, std::optional<bool>(false));
+      EXPECT_TRUE(r.choice_logprobs.empty());  // the protected model never ran
+      EXPECT_EQ(r.tokens_in, 0);
     } else {
       EXPECT_EQ(r.generation, "Sorry, no.");
       EXPECT_EQ(r.finish_reason, "refused");
@@ -146,7 +148,9 @@ TEST_F(GuardedRunTest, ThresholdOneAllowsEveryRequestAndBetweenSplits) {
     SCOPED_TRACE(r.item_id);
     EXPECT_EQ(r.guard->refused, open.at(i).guard->p_refuse >= t);
     EXPECT_EQ(r.guard->p_refuse, open.at(i).guard->p_refuse);
-    if (!r.guard->refused) EXPECT_EQ(Json(r), Json(large.at(i)));
+    if (!r.guard->refused) {
+      EXPECT_EQ(Json(r), Json(large.at(i)));
+    }
     refused += r.guard->refused ? 1 : 0;
   }
   EXPECT_GT(refused, 0);
