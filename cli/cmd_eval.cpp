@@ -547,14 +547,13 @@ int CmdEval(const Argv& argv) {
     }
     if (guard_metrics) {
       const reports::GuardMetrics& g = *guard_metrics;
-      std::printf("%s on the allow/refuse labels: %s\n",
-                  guard ? "guard" : "the model as a guard",
+      std::printf("%s on the allow/refuse labels: %s\n", guard ? "guard" : "the model as a guard",
                   reports::GuardRatesText(g.all).c_str());
       for (const auto& [split, r] : g.by_split) {
         std::printf("  split %s: %s\n", split.c_str(), reports::GuardRatesText(r).c_str());
       }
-      std::printf("%s per request: %.4f s, %.1f tokens\n",
-                  guard ? "guard added" : "model cost", g.mean_seconds, g.mean_tokens);
+      std::printf("%s per request: %.4f s, %.1f tokens\n", guard ? "guard added" : "model cost",
+                  g.mean_seconds, g.mean_tokens);
     }
   }
   return 0;

@@ -132,8 +132,7 @@ StrategyConfig ParseStrategyConfig(const rapidjson::Value& v, const std::string&
   }
   if (c.kind == StrategyKind::kSingle) {
     if (v.HasMember("threshold")) {
-      errors.push_back(
-          StrCat(path, ".threshold: only a \"route\" or \"guard\" strategy takes it"));
+      errors.push_back(StrCat(path, ".threshold: only a \"route\" or \"guard\" strategy takes it"));
     }
     return c;
   }
@@ -145,8 +144,8 @@ StrategyConfig ParseStrategyConfig(const rapidjson::Value& v, const std::string&
     ReadGuardString(v, path, "refusal", false, g.refusal, errors);
     ReadThreshold(v, path, "threshold", true, g.threshold, errors);
     if (g.allow == g.refuse) {
-      errors.push_back(StrCat(path, ".refuse: must differ from \"allow\" (both are \"", g.refuse,
-                              "\")"));
+      errors.push_back(
+          StrCat(path, ".refuse: must differ from \"allow\" (both are \"", g.refuse, "\")"));
     }
     return c;
   }

@@ -40,10 +40,10 @@ struct RouteConfig {
 // scored as wrong; the protected model answers the others.
 struct GuardConfig {
   std::string prompt_template = "{prompt}\nDecision:";  // "template": holds "{prompt}"
-  std::string allow = " allow";                          // "allow": the allow continuation
-  std::string refuse = " refuse";                        // "refuse": the refuse continuation
-  double threshold = 0.5;                                // on P(refuse), in [0, 1]
-  std::string refusal = "I can't help with that.";       // the text a refused request gets
+  std::string allow = " allow";                         // "allow": the allow continuation
+  std::string refuse = " refuse";                       // "refuse": the refuse continuation
+  double threshold = 0.5;                               // on P(refuse), in [0, 1]
+  std::string refusal = "I can't help with that.";      // the text a refused request gets
 };
 
 struct StrategyConfig {

@@ -403,10 +403,10 @@ void ParseStrategies(const Value& root, Checker& ck, Sweep& sw, NameTable& names
       const bool takes = role == "large" ? route || guard : role == "small" ? route : guard;
       if (!takes) {
         if (s.HasMember(key)) {
-          ck.Add(StrCat(path, ".", key),
-                 role == "large"   ? "only a \"route\" or \"guard\" strategy takes it"
-                 : role == "small" ? "only a \"route\" strategy takes it"
-                                   : "only a \"guard\" strategy takes it");
+          ck.Add(StrCat(path, ".", key), role == "large"
+                                             ? "only a \"route\" or \"guard\" strategy takes it"
+                                         : role == "small" ? "only a \"route\" strategy takes it"
+                                                           : "only a \"guard\" strategy takes it");
         }
         return;
       }

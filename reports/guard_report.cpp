@@ -43,9 +43,9 @@ std::vector<std::string> Cells(const RunData& run, const GuardGroup& gg, const s
           all ? FormatFixed(m.mean_tokens, 1) : ""};
 }
 
-constexpr const char* kHeader[] = {"system", "suite", "setting",   "split",      "items",
-                                   "TP/FP/FN/TN", "precision", "recall", "F1", "FRR",
-                                   "s/request", "tokens/request"};
+constexpr const char* kHeader[] = {"system", "suite",       "setting",   "split",
+                                   "items",  "TP/FP/FN/TN", "precision", "recall",
+                                   "F1",     "FRR",         "s/request", "tokens/request"};
 
 }  // namespace
 

@@ -7,10 +7,10 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "reports/guard_report.h"
 #include "reports/markdown.h"
 #include "reports/preset_metrics.h"
 #include "reports/results_json.h"
-#include "reports/guard_report.h"
 #include "reports/route_report.h"
 #include "reports/seeds.h"
 #include "reports/svg_chart.h"

@@ -8,8 +8,8 @@
 #include <sstream>
 
 #include "common/error.h"
-#include "reports/preset_metrics.h"
 #include "reports/guard_report.h"
+#include "reports/preset_metrics.h"
 #include "reports/route_report.h"
 #include "reports/seeds.h"
 #include "suites/presets.h"

@@ -109,8 +109,8 @@ void WriteItemRecord(JsonWriter& w, const ItemRecord& record,
 ItemRecord ItemRecordFromJson(std::string_view line, std::string_view source);
 
 // The timing fields alone: {"latency_s": x}, plus {"route_small_s", "route_large_s"} when the
-// record is routed and {"guard_s"} when it is guarded. ApplyItemTiming sets them on `record` from such an
-// object (absent fields are left alone); Error naming `source` when it is not one.
+// record is routed and {"guard_s"} when it is guarded. ApplyItemTiming sets them on `record` from
+// such an object (absent fields are left alone); Error naming `source` when it is not one.
 std::string ItemTimingToJson(const ItemRecord& record);
 void ApplyItemTiming(std::string_view json, std::string_view source, ItemRecord& record);
 

@@ -13,7 +13,7 @@ std::unique_ptr<LanguageModel> MakeLanguageModel(const StrategyConfig& strategy,
   const size_t want = strategy.kind == StrategyKind::kSingle ? 1 : 2;
   if (members.size() != want) {
     Fail("a ", StrategyKindName(strategy.kind), " strategy needs ", want, " model",
-         want == 1                                 ? ""
+         want == 1                               ? ""
          : strategy.kind == StrategyKind::kGuard ? "s (guard, large)"
                                                  : "s (small, large)",
          ", got ", members.size());

@@ -39,16 +39,16 @@ TEST(GuardSweep, ValidationNamesEveryProblemWithItsPath) {
                       {"name": "c", "kind": "route", "small": "s", "large": "l",
                        "small_engine": "base", "large_engine": "base", "guard_engine": "q8"}])"));
   const SweepCheck c = CheckSweepFile((dir / "bad.json").string());
-  for (const char* want : {"$.strategies[0].guard: unknown model 'tiny'",
-                           "$.strategies[0].large_engine: missing",
-                           "$.strategies[0].template: expected a string holding \"{prompt}\"",
-                           "$.strategies[0].threshold: expected a number in [0, 1]",
-                           "$.strategies[0].refuse: must differ from \"allow\"",
-                           "$.strategies[0].small: only a \"route\" strategy takes it",
-                           "$.strategies[0].signal: only a \"route\" strategy takes it",
-                           "$.strategies[1].guard: only a \"guard\" strategy takes it",
-                           "$.strategies[1].refusal: only a \"guard\" strategy takes it",
-                           "$.strategies[2].guard_engine: only a \"guard\" strategy takes it"}) {
+  for (const char* want :
+       {"$.strategies[0].guard: unknown model 'tiny'", "$.strategies[0].large_engine: missing",
+        "$.strategies[0].template: expected a string holding \"{prompt}\"",
+        "$.strategies[0].threshold: expected a number in [0, 1]",
+        "$.strategies[0].refuse: must differ from \"allow\"",
+        "$.strategies[0].small: only a \"route\" strategy takes it",
+        "$.strategies[0].signal: only a \"route\" strategy takes it",
+        "$.strategies[1].guard: only a \"guard\" strategy takes it",
+        "$.strategies[1].refusal: only a \"guard\" strategy takes it",
+        "$.strategies[2].guard_engine: only a \"guard\" strategy takes it"}) {
     EXPECT_TRUE(HasError(c, {want})) << want << "\n" << AllErrors(c);
   }
   // Combinations: a guarded system names its members in its entry.
@@ -128,8 +128,8 @@ TEST(GuardSweep, AGuardedSystemExpandsOncePerSuiteWithBothMembersInItsKey) {
   std::string text = MemberSweepText(kGuard);
   text.replace(text.find("screened"), 8, "renamed2");
   EXPECT_EQ(ids("c.json", text), base);
-  for (const auto& [from, to] : {std::pair<std::string, std::string>{"0.7", "0.8"},
-                                 {"{prompt} ok?", "{prompt} fine?"}}) {
+  for (const auto& [from, to] :
+       {std::pair<std::string, std::string>{"0.7", "0.8"}, {"{prompt} ok?", "{prompt} fine?"}}) {
     text = MemberSweepText(kGuard);
     text.replace(text.find(from), from.size(), to);
     for (const auto& id : ids("d.json", text)) EXPECT_FALSE(base.count(id)) << to;

@@ -99,11 +99,11 @@ TEST(RouteRun, ARoutedSweepStoresBothMembersAndReportsTheCurve) {
     ASSERT_TRUE(suites::ItemRecordFromJson(rec, id).route) << rec;
   }
   ASSERT_EQ(from_run.size(), 16u);
-  const auto from_eval = Eval(
-      dir, {"--model", (dir / "models" / "large.gguf").string(), "--small",
-            (dir / "models" / "small.gguf").string(), "--threshold", "0.45", "--gen-threshold",
-            "-0.8", "--suite", (dir / "s.jsonl").string(), "--format", "gapbench", "--seed", "3",
-            "--max-tokens", "6"});
+  const auto from_eval =
+      Eval(dir, {"--model", (dir / "models" / "large.gguf").string(), "--small",
+                 (dir / "models" / "small.gguf").string(), "--threshold", "0.45", "--gen-threshold",
+                 "-0.8", "--suite", (dir / "s.jsonl").string(), "--format", "gapbench", "--seed",
+                 "3", "--max-tokens", "6"});
   EXPECT_EQ(from_eval, from_run);
 
   const std::string md = ReadFile(dir / "run" / "report.md");
@@ -124,8 +124,8 @@ TEST(RouteRun, ARoutedSweepStoresBothMembersAndReportsTheCurve) {
 TEST(GuardRun, AGuardedSweepStoresTheDecisionsAndReportsTheGuardMetrics) {
   TempDir dir;
   if (!CopyZoo(dir)) GTEST_SKIP() << "models/zoo/{small,large}.gguf are absent";
-  const auto synth = RunProcess({GapbenchBin(), "suites", "synth", "--seed", "7", "--size",
-                                 "small", "--out", (dir / "world").string()});
+  const auto synth = RunProcess({GapbenchBin(), "suites", "synth", "--seed", "7", "--size", "small",
+                                 "--out", (dir / "world").string()});
   ASSERT_EQ(synth.exit_code, 0) << synth.err;
   WriteFile(dir / "sweep.json", R"({"name": "guarded",
  "models": [{"alias": "small", "path": "models/small.gguf"},

@@ -88,10 +88,10 @@ void ExpectRates(const rapidjson::Value& rates, const std::vector<double>& want)
 TEST_F(EvalGuardCli, DecisionsAndMetricsFollowFromTheRecords) {
   const auto alone = Eval({"--model", Zoo("small.gguf").string()}, dir_ / "alone.jsonl");
   ASSERT_EQ(alone.exit_code, 0) << alone.err;
-  const auto guarded = Eval({"--model", Zoo("large.gguf").string(), "--guard",
-                             Zoo("small.gguf").string(), "--guard-template", "{prompt}",
-                             "--guard-threshold", "0.5", "--refusal", "No."},
-                            dir_ / "guarded.jsonl");
+  const auto guarded =
+      Eval({"--model", Zoo("large.gguf").string(), "--guard", Zoo("small.gguf").string(),
+            "--guard-template", "{prompt}", "--guard-threshold", "0.5", "--refusal", "No."},
+           dir_ / "guarded.jsonl");
   ASSERT_EQ(guarded.exit_code, 0) << guarded.err;
   const auto small = ReadRecords(dir_ / "alone.jsonl");
   const auto sys = ReadRecords(dir_ / "guarded.jsonl");
@@ -137,8 +137,8 @@ TEST_F(EvalGuardCli, DecisionsAndMetricsFollowFromTheRecords) {
 }
 
 TEST_F(EvalGuardCli, ThresholdZeroRefusesAllAndBadOptionsAreErrors) {
-  const auto r = Eval({"--model", Zoo("large.gguf").string(), "--guard",
-                       Zoo("small.gguf").string(), "--guard-threshold", "0"},
+  const auto r = Eval({"--model", Zoo("large.gguf").string(), "--guard", Zoo("small.gguf").string(),
+                       "--guard-threshold", "0"},
                       dir_ / "zero.jsonl");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto summary = ParseJson(r.out, "stdout");

@@ -35,10 +35,10 @@ std::vector<GuardItem> HandCase() {
     const char* label;
     bool refused;
   };
-  const Row rows[] = {{"id", "refuse", true},   {"id", "refuse", true},  {"id", "refuse", true},
-                      {"id", "refuse", false},  {"id", "allow", true},   {"id", "allow", false},
-                      {"id", "allow", false},   {"id", "allow", true},   {"ood", "refuse", true},
-                      {"ood", "refuse", false}, {"ood", "allow", true},  {"ood", "allow", false}};
+  const Row rows[] = {{"id", "refuse", true},   {"id", "refuse", true}, {"id", "refuse", true},
+                      {"id", "refuse", false},  {"id", "allow", true},  {"id", "allow", false},
+                      {"id", "allow", false},   {"id", "allow", true},  {"ood", "refuse", true},
+                      {"ood", "refuse", false}, {"ood", "allow", true}, {"ood", "allow", false}};
   std::vector<GuardItem> items;
   int i = 0;
   for (const Row& row : rows) {
