@@ -83,7 +83,7 @@ std::map<std::string, std::string> Eval(const fs::path& dir, std::vector<std::st
 
 TEST(RouteRun, ARoutedSweepStoresBothMembersAndReportsTheCurve) {
   TempDir dir;
-  if (!CopyZoo(dir)) GTEST_SKIP() << "models/zoo/{small,large}.gguf are absent";
+  if (!CopyZoo(dir.path())) GTEST_SKIP() << "models/zoo/{small,large}.gguf are absent";
   WriteSuite(dir / "s.jsonl", 16);
   WriteFile(dir / "sweep.json", R"({"name": "routed",
  "models": [{"alias": "small", "path": "models/small.gguf"},
@@ -94,13 +94,13 @@ TEST(RouteRun, ARoutedSweepStoresBothMembersAndReportsTheCurve) {
  "suites": [{"name": "s", "path": "s.jsonl", "format": "gapbench", "max_tokens": 6}],
  "combinations": [{"strategy": "cascade", "suite": "s"}],
  "seed": 3, "shard_size": 5})");
-  const std::map<std::string, std::string> from_run = RunSweep(dir);
+  const std::map<std::string, std::string> from_run = RunSweep(dir.path());
   for (const auto& [id, rec] : from_run) {
     ASSERT_TRUE(suites::ItemRecordFromJson(rec, id).route) << rec;
   }
   ASSERT_EQ(from_run.size(), 16u);
   const auto from_eval =
-      Eval(dir, {"--model", (dir / "models" / "large.gguf").string(), "--small",
+      Eval(dir.path(), {"--model", (dir / "models" / "large.gguf").string(), "--small",
                  (dir / "models" / "small.gguf").string(), "--threshold", "0.45", "--gen-threshold",
                  "-0.8", "--suite", (dir / "s.jsonl").string(), "--format", "gapbench", "--seed",
                  "3", "--max-tokens", "6"});
@@ -123,7 +123,7 @@ TEST(RouteRun, ARoutedSweepStoresBothMembersAndReportsTheCurve) {
 // section with a row per split.
 TEST(GuardRun, AGuardedSweepStoresTheDecisionsAndReportsTheGuardMetrics) {
   TempDir dir;
-  if (!CopyZoo(dir)) GTEST_SKIP() << "models/zoo/{small,large}.gguf are absent";
+  if (!CopyZoo(dir.path())) GTEST_SKIP() << "models/zoo/{small,large}.gguf are absent";
   const auto synth = RunProcess({GapbenchBin(), "suites", "synth", "--seed", "7", "--size", "small",
                                  "--out", (dir / "world").string()});
   ASSERT_EQ(synth.exit_code, 0) << synth.err;
@@ -136,7 +136,7 @@ TEST(GuardRun, AGuardedSweepStoresTheDecisionsAndReportsTheGuardMetrics) {
  "suites": [{"name": "guard", "path": "world/guard.jsonl", "format": "gapbench"}],
  "combinations": [{"strategy": "screened", "suite": "guard"}],
  "seed": 3, "shard_size": 8})");
-  const std::map<std::string, std::string> from_run = RunSweep(dir);
+  const std::map<std::string, std::string> from_run = RunSweep(dir.path());
   ASSERT_EQ(from_run.size(), 24u);  // 12 id + 12 ood items at size small
   int refused = 0;
   for (const auto& [id, rec] : from_run) {
@@ -146,7 +146,7 @@ TEST(GuardRun, AGuardedSweepStoresTheDecisionsAndReportsTheGuardMetrics) {
   }
   EXPECT_GT(refused, 0);
   const auto from_eval =
-      Eval(dir, {"--model", (dir / "models" / "large.gguf").string(), "--guard",
+      Eval(dir.path(), {"--model", (dir / "models" / "large.gguf").string(), "--guard",
                  (dir / "models" / "small.gguf").string(), "--guard-template", "{prompt}",
                  "--guard-threshold", "0.5", "--suite", (dir / "world" / "guard.jsonl").string(),
                  "--format", "gapbench", "--seed", "3"});
