@@ -44,7 +44,7 @@ struct GuardRecord {
   double p_refuse = 0.0;   // softmax of the guard's two label log-likelihoods: P(refuse)
   double threshold = 0.0;  // the strategy's threshold on p_refuse
   bool refused = false;    // p_refuse >= threshold and threshold < 1
-  int64_t tokens = 0;      // tokens the guard evaluated for this request (its added work)
+  int64_t tokens = 0;      // tokens of the guard's requests: its prompt once plus both labels
   double seconds = 0.0;    // wall time of the guard's call: timing, kept apart like latency_s
 };
 

@@ -44,13 +44,14 @@ GuardedModel::GuardedModel(std::unique_ptr<LanguageModel> guard,
 GuardDecision GuardedModel::Screen(const std::string& request) {
   const std::string prompt = GuardPrompt(config_.prompt_template, request);
   const LoglikRequest labels[] = {{prompt, config_.allow}, {prompt, config_.refuse}};
-  const int64_t tokens_before = guard_->Cost().prompt_tokens;
   const auto t0 = std::chrono::steady_clock::now();
   const auto ll = guard_->Loglikelihood(labels);
   GuardDecision d;
   d.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  d.tokens = guard_->Cost().prompt_tokens - tokens_before;
   GB_CHECK(ll.size() == 2, "the guard returned ", ll.size(), " log-likelihoods for 2 labels");
+  // Counted as a record's tokens_in is (the prompt once, each label), not from Cost(): what prefix
+  // reuse saves depends on the requests before, so it would differ between shards and runs.
+  d.tokens = ll[0].context_tokens + ll[0].n_tokens + ll[1].n_tokens;
   d.p_refuse = RefuseProbability(ll[0].logprob, ll[1].logprob);
   d.refused = GuardRefuses(d.p_refuse, config_.threshold);
   return d;

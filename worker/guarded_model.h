@@ -37,7 +37,7 @@ struct GuardDecision {
   double p_refuse = 0.0;
   bool refused = false;
   double seconds = 0.0;  // wall time of the guard's call
-  int64_t tokens = 0;    // tokens the guard evaluated (its CostReport's prompt tokens, delta)
+  int64_t tokens = 0;    // tokens of the guard's requests: its prompt once plus both labels
 };
 
 struct GuardTrace {

@@ -101,9 +101,9 @@ TEST(RouteRun, ARoutedSweepStoresBothMembersAndReportsTheCurve) {
   ASSERT_EQ(from_run.size(), 16u);
   const auto from_eval =
       Eval(dir.path(), {"--model", (dir / "models" / "large.gguf").string(), "--small",
-                 (dir / "models" / "small.gguf").string(), "--threshold", "0.45", "--gen-threshold",
-                 "-0.8", "--suite", (dir / "s.jsonl").string(), "--format", "gapbench", "--seed",
-                 "3", "--max-tokens", "6"});
+                        (dir / "models" / "small.gguf").string(), "--threshold", "0.45",
+                        "--gen-threshold", "-0.8", "--suite", (dir / "s.jsonl").string(),
+                        "--format", "gapbench", "--seed", "3", "--max-tokens", "6"});
   EXPECT_EQ(from_eval, from_run);
 
   const std::string md = ReadFile(dir / "run" / "report.md");
@@ -145,11 +145,11 @@ TEST(GuardRun, AGuardedSweepStoresTheDecisionsAndReportsTheGuardMetrics) {
     refused += r.guard->refused ? 1 : 0;
   }
   EXPECT_GT(refused, 0);
-  const auto from_eval =
-      Eval(dir.path(), {"--model", (dir / "models" / "large.gguf").string(), "--guard",
-                 (dir / "models" / "small.gguf").string(), "--guard-template", "{prompt}",
-                 "--guard-threshold", "0.5", "--suite", (dir / "world" / "guard.jsonl").string(),
-                 "--format", "gapbench", "--seed", "3"});
+  const auto from_eval = Eval(
+      dir.path(), {"--model", (dir / "models" / "large.gguf").string(), "--guard",
+                   (dir / "models" / "small.gguf").string(), "--guard-template", "{prompt}",
+                   "--guard-threshold", "0.5", "--suite", (dir / "world" / "guard.jsonl").string(),
+                   "--format", "gapbench", "--seed", "3"});
   EXPECT_EQ(from_eval, from_run);
 
   const std::string md = ReadFile(dir / "run" / "report.md");

@@ -69,8 +69,9 @@ class GuardedRunTest : public ::testing::Test {
     c.guard.refusal = "Sorry, no.";
     return c;
   }
-  // The guard's P(refuse) on item i, computed on a fresh guard model from its prompt.
-  double IndependentSignal(size_t i) {
+  // The guard's P(refuse) on item i and its requests' tokens (the prompt once, both labels),
+  // computed on a fresh guard model from its prompt.
+  std::pair<double, int64_t> IndependentSignal(size_t i) {
     engine::EngineModel lm(*guard_);
     const auto req = suites::BuildRequests(suite_, i, options_.shots, options_.gen_defaults);
     const std::string request =
@@ -78,9 +79,10 @@ class GuardedRunTest : public ::testing::Test {
     const std::string prompt = request + "\nDecision:";
     const LoglikRequest a[] = {{prompt, " allow"}};
     const LoglikRequest r[] = {{prompt, " refuse"}};
-    const double la = lm.Loglikelihood(a).at(0).logprob;
-    const double lr = lm.Loglikelihood(r).at(0).logprob;
-    return std::exp(lr) / (std::exp(la) + std::exp(lr));
+    const LoglikResponse ra = lm.Loglikelihood(a).at(0);
+    const LoglikResponse rr = lm.Loglikelihood(r).at(0);
+    return {std::exp(rr.logprob) / (std::exp(ra.logprob) + std::exp(rr.logprob)),
+            ra.context_tokens + ra.n_tokens + rr.n_tokens};
   }
   static std::string Json(suites::ItemRecord r) {
     r.guard.reset();
@@ -102,8 +104,9 @@ TEST_F(GuardedRunTest, ThresholdZeroRefusesEveryRequest) {
     ASSERT_TRUE(r.guard);
     EXPECT_TRUE(r.guard->refused);
     EXPECT_EQ(r.guard->threshold, 0.0);
-    EXPECT_NEAR(r.guard->p_refuse, IndependentSignal(static_cast<size_t>(i)), 1e-6);
-    EXPECT_GT(r.guard->tokens, 0);
+    const auto [p, tokens] = IndependentSignal(static_cast<size_t>(i));
+    EXPECT_NEAR(r.guard->p_refuse, p, 1e-6);
+    EXPECT_EQ(r.guard->tokens, tokens);
     EXPECT_GT(r.guard->seconds, 0.0);
     EXPECT_EQ(r.correct, std::optional<bool>(false));
     EXPECT_EQ(r.prediction, "refused");
