@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -21,6 +22,8 @@
 #include "common/strategy.h"
 #include "engine/engine_lm.h"
 #include "reports/eval_tally.h"
+#include "reports/guard_metrics.h"
+#include "reports/guard_report.h"
 #include "reports/pass_at_k.h"
 #include "reports/route_metrics.h"
 #include "suites/loaders.h"
@@ -44,7 +47,11 @@ const CommandSpec& Spec() {
           "few-shot examples (drawn from the whole suite) as a sweep of the same setting.\n"
           "--small SMALL evaluates the routed system SMALL -> --model (docs/STRATEGIES.md):\n"
           "records carry both members' answers and the signal; the summary adds the routing\n"
-          "curve's APGR and CPT.",
+          "curve's APGR and CPT.\n"
+          "--guard GUARD evaluates the guarded system GUARD -> --model: GUARD screens every\n"
+          "request and refused ones get the refusal (scored wrong); on a suite labelled\n"
+          "allow/refuse (world guard.jsonl) the summary adds the guard's precision, recall,\n"
+          "F1, false-refusal rate (per phrasing split) and its added latency.",
       .options = WithEngineOptions({
           {"suite", "PATH", "the suite: a folder or file in any format below (docs/SUITES.md)",
            true},
@@ -70,17 +77,42 @@ const CommandSpec& Spec() {
           {"threshold", "P", "escalate multiple choice below this signal (default 0.5)"},
           {"gen-signal", "S", "routing signal for generation: mean_logprob | min_logprob"},
           {"gen-threshold", "LP", "escalate generation below this signal (default -1)"},
+          {"guard", "FILE", "guarded system: FILE screens each request for --model"},
+          {"guard-template", "T",
+           "the guard's prompt, {prompt} = the request (default \"{prompt}\\nDecision:\")"},
+          {"guard-allow", "TEXT", "the guard's allow continuation (default \" allow\")"},
+          {"guard-refuse", "TEXT", "the guard's refuse continuation (default \" refuse\")"},
+          {"guard-threshold", "P", "refuse when the guard's P(refuse) >= P (default 0.5)"},
+          {"refusal", "TEXT", "what a refused request gets (default \"I can't help with that.\")"},
       }),
   };
   return kSpec;
 }
 
-// --small and the routing options -> the strategy (common/strategy.h validates the values).
+// The guard's options and the strategy keys they set.
+constexpr std::pair<const char*, const char*> kGuardOptions[] = {{"guard-template", "template"},
+                                                                 {"guard-allow", "allow"},
+                                                                 {"guard-refuse", "refuse"},
+                                                                 {"refusal", "refusal"}};
+
+// --small / --guard and their options -> the strategy (common/strategy.h validates the values).
 StrategyConfig StrategyFromArgs(const Args& args) {
   const bool routed = args.Has("small");
+  const bool guarded = args.Has("guard");
+  if (routed && guarded) Fail("--small and --guard are two strategies: give one");
   rapidjson::Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
-  d.AddMember("kind", rapidjson::Value(routed ? "route" : "single", a), a);
+  d.AddMember("kind", rapidjson::Value(routed ? "route" : guarded ? "guard" : "single", a), a);
+  for (const auto& [opt, key] : kGuardOptions) {
+    if (const auto v = args.Get(opt)) {
+      if (!guarded) Fail("--", opt, " needs --guard (a guarded system)");
+      d.AddMember(rapidjson::Value(key, a), rapidjson::Value(v->c_str(), a), a);
+    }
+  }
+  if (args.Get("guard-threshold")) {
+    if (!guarded) Fail("--guard-threshold needs --guard (a guarded system)");
+    d.AddMember("threshold", rapidjson::Value(args.GetDouble("guard-threshold", 0.0)), a);
+  }
   for (const char* opt : {"signal", "gen-signal"}) {
     if (const auto v = args.Get(opt)) {
       if (!routed) Fail("--", opt, " needs --small (a routed system)");
@@ -102,6 +134,17 @@ StrategyConfig StrategyFromArgs(const Args& args) {
   if (!errors.empty()) {
     std::string all;
     for (auto e : errors) {
+      // A guard's key names its option: "--.template: ..." -> "--guard-template: ...".
+      if (guarded) {
+        for (const auto& [opt, key] : std::initializer_list<std::pair<const char*, const char*>>{
+                 {"guard-template", "template"},
+                 {"guard-allow", "allow"},
+                 {"guard-refuse", "refuse"},
+                 {"refusal", "refusal"},
+                 {"guard-threshold", "threshold"}}) {
+          if (e.starts_with(StrCat("--.", key, ":"))) e.replace(3, std::strlen(key), opt);
+        }
+      }
       // "--.gen_threshold: ..." -> "--gen-threshold: ..."
       e.erase(2, 1);
       std::replace(e.begin(), e.begin() + static_cast<std::ptrdiff_t>(e.find(':')), '_', '-');
@@ -208,17 +251,30 @@ int CmdEval(const Argv& argv) {
     small = engine::Model::Load(small_path, e.model->config());
     members.push_back({small.get(), e.session});
   }
+  // A guarded system's guard loads with the same engine configuration too.
+  std::unique_ptr<engine::Model> guard;
+  if (strategy.kind == StrategyKind::kGuard) {
+    const std::string guard_path = *args.Get("guard");
+    CheckInputFile(guard_path, "--guard");
+    guard = engine::Model::Load(guard_path, e.model->config());
+    members.push_back({guard.get(), e.session});
+  }
   members.push_back({e.model.get(), e.session});
   std::optional<suites::ChatTemplate> chat_template;
   if (use_chat) {
+    // A guard reads the request in its own template, not in a chat format: the protected model's
+    // template alone renders the prompt.
     std::vector<const engine::Model*> system;
     for (const auto& m : members) system.push_back(m.model);
+    if (guard) system.erase(system.begin());
     chat_template = worker::SystemChatTemplate(system);
   }
   chat.chat_template = chat_template ? &*chat_template : nullptr;
   const std::unique_ptr<LanguageModel> lm_ptr = worker::MakeLanguageModel(strategy, members);
   LanguageModel& lm = *lm_ptr;
   std::vector<reports::RouteItem> routed;  // records with both members scored
+  std::vector<reports::GuardItem> guard_items;  // labelled allow/refuse records
+  int64_t n_refused = 0, n_screened = 0;        // guarded records
   const int64_t n_ctx = engine::ContextFor(*e.model, e.session);
   worker::LazySandbox sandbox([](const std::string& warning) {
     std::fprintf(stderr, "gapbench eval: warning: %s\n", warning.c_str());
@@ -255,6 +311,11 @@ int CmdEval(const Argv& argv) {
                          ++n_timeouts;
                        }
                        if (const auto ri = reports::RouteItemOf(r)) routed.push_back(*ri);
+                       if (const auto gi = reports::GuardItemOf(r)) guard_items.push_back(*gi);
+                       if (r.guard) {
+                         ++n_screened;
+                         n_refused += r.guard->refused ? 1 : 0;
+                       }
                        tokens_in += r.tokens_in;
                        tokens_out += r.tokens_out;
                        if (out) out << suites::ItemRecordToJson(r) << '\n';
@@ -292,6 +353,8 @@ int CmdEval(const Argv& argv) {
   if (!routed.empty()) {
     route = reports::ComputeRouteMetrics(routed);
   }
+  std::optional<reports::GuardMetrics> guard_metrics;
+  if (!guard_items.empty()) guard_metrics = reports::ComputeGuardMetrics(guard_items);
   const engine::Model& model = *e.model;
   if (args.Has("json")) {
     rapidjson::StringBuffer buf;
@@ -403,6 +466,33 @@ int CmdEval(const Argv& argv) {
       }
       w.EndObject();
     }
+    if (strategy.kind == StrategyKind::kGuard) {
+      const GuardConfig& gc = strategy.guard;
+      w.Key("guard");
+      w.String(guard->path().c_str());
+      w.Key("guard_strategy");
+      w.StartObject();
+      w.Key("template");
+      WriteJsonString(w, gc.prompt_template);
+      w.Key("allow");
+      WriteJsonString(w, gc.allow);
+      w.Key("refuse");
+      WriteJsonString(w, gc.refuse);
+      w.Key("threshold");
+      WriteJsonFloat(w, gc.threshold);
+      w.Key("refusal");
+      WriteJsonString(w, gc.refusal);
+      w.Key("refused");
+      w.Int64(n_refused);
+      w.Key("screened");
+      w.Int64(n_screened);
+      w.EndObject();
+    }
+    if (guard_metrics) {
+      // Labelled allow/refuse items: the guard's (or, without --guard, the model's) decisions.
+      w.Key("guard_metrics");
+      reports::WriteGuardMetricsJson(w, *guard_metrics);
+    }
     w.EndObject();
     std::printf("%s\n", buf.GetString());
   } else {
@@ -450,6 +540,21 @@ int CmdEval(const Argv& argv) {
           RouteText(route->apgr).c_str(), RouteText(route->oracle_apgr).c_str(),
           RouteText(route->cpt50).c_str(), RouteText(route->cpt80).c_str(),
           RouteText(route->cpt95).c_str());
+    }
+    if (strategy.kind == StrategyKind::kGuard) {
+      std::printf("guarded (guard %s -> %s): %lld of %lld requests refused (threshold %g)\n",
+                  guard->path().c_str(), model.path().c_str(), static_cast<long long>(n_refused),
+                  static_cast<long long>(n_screened), strategy.guard.threshold);
+    }
+    if (guard_metrics) {
+      const reports::GuardMetrics& g = *guard_metrics;
+      std::printf("%s on the allow/refuse labels: %s\n", guard ? "guard" : "the model as a guard",
+                  reports::GuardRatesText(g.all).c_str());
+      for (const auto& [split, r] : g.by_split) {
+        std::printf("  split %s: %s\n", split.c_str(), reports::GuardRatesText(r).c_str());
+      }
+      std::printf("%s per request: %.4f s, %.1f tokens\n", guard ? "guard added" : "model cost",
+                  g.mean_seconds, g.mean_tokens);
     }
   }
   return 0;

@@ -56,10 +56,43 @@ void ReadThreshold(const rapidjson::Value& v, const std::string& path, const cha
   out = it->value.GetDouble();
 }
 
+// A guard's string key: `non_empty` for the label continuations; the template must hold
+// "{prompt}".
+void ReadGuardString(const rapidjson::Value& v, const std::string& path, const char* key,
+                     bool non_empty, std::string& out, std::vector<std::string>& errors) {
+  const auto it = v.FindMember(key);
+  if (it == v.MemberEnd()) return;
+  const bool is_template = std::string_view(key) == "template";
+  std::string text;
+  bool ok = it->value.IsString();
+  if (ok) text.assign(it->value.GetString(), it->value.GetStringLength());
+  if (ok && non_empty) ok = !text.empty();
+  if (ok && is_template) ok = text.find("{prompt}") != std::string::npos;
+  if (!ok) {
+    errors.push_back(StrCat(path, ".", key, ": expected ",
+                            is_template ? "a string holding \"{prompt}\" (the request)"
+                            : non_empty ? "a non-empty string (a label continuation)"
+                                        : "a string"));
+    return;
+  }
+  out = std::move(text);
+}
+
+constexpr const char* kRouteOnlyKeys[] = {"signal", "gen_signal", "gen_threshold"};
+constexpr const char* kGuardOnlyKeys[] = {"template", "allow", "refuse", "refusal"};
+
 }  // namespace
 
 std::string_view StrategyKindName(StrategyKind kind) {
-  return kind == StrategyKind::kRoute ? "route" : "single";
+  switch (kind) {
+    case StrategyKind::kRoute:
+      return "route";
+    case StrategyKind::kGuard:
+      return "guard";
+    case StrategyKind::kSingle:
+      break;
+  }
+  return "single";
 }
 
 std::string_view RouteSignalName(RouteSignal signal) {
@@ -80,15 +113,39 @@ StrategyConfig ParseStrategyConfig(const rapidjson::Value& v, const std::string&
     const std::string kind = it->value.IsString() ? it->value.GetString() : "";
     if (kind == "route") {
       c.kind = StrategyKind::kRoute;
+    } else if (kind == "guard") {
+      c.kind = StrategyKind::kGuard;
     } else if (kind != "single") {
-      errors.push_back(StrCat(path, ".kind: expected \"single\" or \"route\""));
+      errors.push_back(StrCat(path, ".kind: expected \"single\", \"route\" or \"guard\""));
+    }
+  }
+  // Another kind's parameters are an error, named with the kind that takes them.
+  for (const char* key : kRouteOnlyKeys) {
+    if (c.kind != StrategyKind::kRoute && v.HasMember(key)) {
+      errors.push_back(StrCat(path, ".", key, ": only a \"route\" strategy takes it"));
+    }
+  }
+  for (const char* key : kGuardOnlyKeys) {
+    if (c.kind != StrategyKind::kGuard && v.HasMember(key)) {
+      errors.push_back(StrCat(path, ".", key, ": only a \"guard\" strategy takes it"));
     }
   }
   if (c.kind == StrategyKind::kSingle) {
-    for (const char* key : {"signal", "threshold", "gen_signal", "gen_threshold"}) {
-      if (v.HasMember(key)) {
-        errors.push_back(StrCat(path, ".", key, ": only a \"route\" strategy takes it"));
-      }
+    if (v.HasMember("threshold")) {
+      errors.push_back(StrCat(path, ".threshold: only a \"route\" or \"guard\" strategy takes it"));
+    }
+    return c;
+  }
+  if (c.kind == StrategyKind::kGuard) {
+    GuardConfig& g = c.guard;
+    ReadGuardString(v, path, "template", false, g.prompt_template, errors);
+    ReadGuardString(v, path, "allow", true, g.allow, errors);
+    ReadGuardString(v, path, "refuse", true, g.refuse, errors);
+    ReadGuardString(v, path, "refusal", false, g.refusal, errors);
+    ReadThreshold(v, path, "threshold", true, g.threshold, errors);
+    if (g.allow == g.refuse) {
+      errors.push_back(
+          StrCat(path, ".refuse: must differ from \"allow\" (both are \"", g.refuse, "\")"));
     }
     return c;
   }

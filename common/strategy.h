@@ -15,7 +15,7 @@
 
 namespace gapbench {
 
-enum class StrategyKind { kSingle, kRoute };
+enum class StrategyKind { kSingle, kRoute, kGuard };
 
 // Signals of a routed system's small model; an item is escalated to the large model when its
 // signal is below the threshold of its kind.
@@ -33,24 +33,41 @@ struct RouteConfig {
   double gen_threshold = -1.0;
 };
 
+// A guarded system (docs/STRATEGIES.md "Guarded model"): the guard model scores the two label
+// continuations after `prompt_template` with "{prompt}" replaced by the request; P(refuse) is the
+// softmax of the two log-likelihoods, and a request is refused when P(refuse) >= threshold and
+// threshold < 1 (0 refuses every request, 1 none). A refused request gets `refusal` and is
+// scored as wrong; the protected model answers the others.
+struct GuardConfig {
+  std::string prompt_template = "{prompt}\nDecision:";  // "template": holds "{prompt}"
+  std::string allow = " allow";                         // "allow": the allow continuation
+  std::string refuse = " refuse";                       // "refuse": the refuse continuation
+  double threshold = 0.5;                               // on P(refuse), in [0, 1]
+  std::string refusal = "I can't help with that.";      // the text a refused request gets
+};
+
 struct StrategyConfig {
   StrategyKind kind = StrategyKind::kSingle;
   RouteConfig route;  // kind == kRoute
+  GuardConfig guard;  // kind == kGuard
 };
 
 std::string_view StrategyKindName(StrategyKind kind);
 std::string_view RouteSignalName(RouteSignal signal);
 
-// The keys of a strategy entry this file reads ("kind", "signal", "threshold", "gen_signal",
-// "gen_threshold"); a sweep entry adds "name" and the members' keys.
-inline constexpr std::string_view kStrategyConfigKeys[] = {"kind", "signal", "threshold",
-                                                           "gen_signal", "gen_threshold"};
+// The keys of a strategy entry this file reads (route: "signal", "threshold", "gen_signal",
+// "gen_threshold"; guard: "template", "allow", "refuse", "threshold", "refusal"); a sweep entry
+// adds "name" and the members' keys.
+inline constexpr std::string_view kStrategyConfigKeys[] = {
+    "kind",     "signal", "threshold", "gen_signal", "gen_threshold",
+    "template", "allow",  "refuse",    "refusal"};
 
 // Reads the configuration keys of the strategy object `v` at JSON path `path`; other keys are
 // left to the caller. Appends "PATH.key: message" to `errors` for every problem. "kind" defaults
-// to "single" (so the legacy {"name": "single"} stays what it was); route parameters on a single
-// strategy are an error. Thresholds: [0, 1] for the probability signals, <= 0 for the
-// log-probability ones.
+// to "single" (so the legacy {"name": "single"} stays what it was); route or guard parameters on
+// another kind are an error. Thresholds: [0, 1] for the probability signals and the guard's
+// P(refuse), <= 0 for the log-probability ones. Guard: "template" a string holding "{prompt}",
+// "allow" and "refuse" two different non-empty strings, "refusal" a string.
 StrategyConfig ParseStrategyConfig(const rapidjson::Value& v, const std::string& path,
                                    std::vector<std::string>& errors);
 

@@ -55,11 +55,12 @@ std::string ShardKey(const Sweep& sweep, const Combination& c, uint64_t seed, si
     st.AddMember("name", "single", a);
     doc.AddMember("strategy", st, a);
   } else {
-    // A routed system: both members' files and configurations, and the routing parameters
-    // (thresholds as strings: keys hold no floats).
-    GB_CHECK(strategy.members.size() == 2, "a route strategy has two members");
+    // A routed or guarded system: both members' files and configurations, and the strategy's
+    // parameters (thresholds as strings: keys hold no floats).
+    GB_CHECK(strategy.members.size() == 2, "a route or guard strategy has two members");
+    const bool guard = strategy.config.kind == StrategyKind::kGuard;
     rapidjson::Value m(rapidjson::kObjectType), e(rapidjson::kObjectType);
-    const char* roles[] = {"small", "large"};
+    const char* roles[] = {guard ? "guard" : "small", "large"};
     for (size_t i = 0; i < 2; ++i) {
       const ModelSpec& ms = sweep.models.at(strategy.members[i].model);
       GB_CHECK(!ms.identity.hash.empty(), "ShardKey on an unvalidated sweep");
@@ -69,13 +70,23 @@ std::string ShardKey(const Sweep& sweep, const Combination& c, uint64_t seed, si
     }
     doc.AddMember("model", m, a);
     doc.AddMember("engine", e, a);
-    const RouteConfig& r = strategy.config.route;
     rapidjson::Value st(rapidjson::kObjectType);
-    st.AddMember("kind", "route", a);
-    st.AddMember("signal", str(std::string(RouteSignalName(r.signal))), a);
-    st.AddMember("threshold", str(ShortestDecimal(r.threshold)), a);
-    st.AddMember("gen_signal", str(std::string(RouteSignalName(r.gen_signal))), a);
-    st.AddMember("gen_threshold", str(ShortestDecimal(r.gen_threshold)), a);
+    if (guard) {
+      const GuardConfig& g = strategy.config.guard;
+      st.AddMember("kind", "guard", a);
+      st.AddMember("template", str(g.prompt_template), a);
+      st.AddMember("allow", str(g.allow), a);
+      st.AddMember("refuse", str(g.refuse), a);
+      st.AddMember("threshold", str(ShortestDecimal(g.threshold)), a);
+      st.AddMember("refusal", str(g.refusal), a);
+    } else {
+      const RouteConfig& r = strategy.config.route;
+      st.AddMember("kind", "route", a);
+      st.AddMember("signal", str(std::string(RouteSignalName(r.signal))), a);
+      st.AddMember("threshold", str(ShortestDecimal(r.threshold)), a);
+      st.AddMember("gen_signal", str(std::string(RouteSignalName(r.gen_signal))), a);
+      st.AddMember("gen_threshold", str(ShortestDecimal(r.gen_threshold)), a);
+    }
     doc.AddMember("strategy", st, a);
   }
 

@@ -5,7 +5,8 @@
 //   model identity (size, sampled content hash, scheme), engine config (EngineConfig::Canonical),
 //   strategy (single: {"name": "single"} whatever the entry's name; route: both members'
 //   identities and configs in "model" and "engine" under "small"/"large", and the kind, signals
-//   and thresholds), suite content hash, item range [begin, end), seed, samples, few-shot k,
+//   and thresholds; guard: the same under "guard"/"large", and the kind, template, labels,
+//   threshold and refusal), suite content hash, item range [begin, end), seed, samples, few-shot k,
 //   max_tokens, temperature (as its shortest decimal string), result-format version
 // -- and of nothing else. The same work in two sweep files gets the same id, so a result is never
 // computed or counted twice; names, aliases, priority, paths and the order of entries do not enter

@@ -74,7 +74,7 @@ std::string ProtocolTag(int version = kProtocolVersion);
 
 // One model of a system of several (a routed system's small or large member).
 struct ShardMember {
-  std::string role;        // "small" | "large"
+  std::string role;        // "small" | "guard" | "large"
   std::string model_path;  // absolute
   std::string model_id;    // ModelIdentity content id; the worker checks it after loading
   std::string model_alias;

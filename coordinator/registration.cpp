@@ -151,7 +151,8 @@ ShardTask MakeShardTask(const Sweep& sweep, const Shard& shard) {
     // The members' identities join the entry (see ShardTask::strategy_json).
     rapidjson::Document doc = ParseJson(strategy.canonical, "strategy");
     auto& a = doc.GetAllocator();
-    const char* roles[] = {"small", "large"};
+    const char* roles[] = {strategy.config.kind == StrategyKind::kGuard ? "guard" : "small",
+                           "large"};
     for (size_t i = 0; i < strategy.members.size() && i < 2; ++i) {
       const ModelSpec& m = sweep.models.at(strategy.members[i].model);
       const EngineSpec& e = sweep.engines.at(strategy.members[i].engine);

@@ -383,7 +383,10 @@ void ParseStrategies(const Value& root, Checker& ck, Sweep& sw, NameTable& names
     if (!ck.IsObject(s, path, "a strategy {\"name\"[, \"kind\"]}")) continue;
     std::vector<std::string> keys = {"name"};
     for (std::string_view k : kStrategyConfigKeys) keys.emplace_back(k);
-    for (const char* k : {"small", "large", "small_engine", "large_engine"}) keys.emplace_back(k);
+    for (const char* k :
+         {"small", "large", "guard", "small_engine", "large_engine", "guard_engine"}) {
+      keys.emplace_back(k);
+    }
     ck.CheckKeys(s, path, keys);
     std::vector<std::string> errors;
     spec.config = ParseStrategyConfig(s, path, errors);
@@ -392,10 +395,19 @@ void ParseStrategies(const Value& root, Checker& ck, Sweep& sw, NameTable& names
       ck.Add(e.substr(0, colon), e.substr(colon + 2));
     }
     const bool route = spec.config.kind == StrategyKind::kRoute;
+    const bool guard = spec.config.kind == StrategyKind::kGuard;
     // Members: model aliases and engine names, resolved here so a typo is reported at its path.
+    // A route's first member is "small", a guard's "guard"; both protect or escalate to "large".
     auto member = [&](const char* key, NameTable& table, std::optional<size_t>& out) {
-      if (!route) {
-        if (s.HasMember(key)) ck.Add(StrCat(path, ".", key), "only a \"route\" strategy takes it");
+      const std::string_view role = std::string_view(key).substr(0, 5);
+      const bool takes = role == "large" ? route || guard : role == "small" ? route : guard;
+      if (!takes) {
+        if (s.HasMember(key)) {
+          ck.Add(StrCat(path, ".", key), role == "large"
+                                             ? "only a \"route\" or \"guard\" strategy takes it"
+                                         : role == "small" ? "only a \"route\" strategy takes it"
+                                                           : "only a \"guard\" strategy takes it");
+        }
         return;
       }
       const bool is_engine = std::string_view(key).ends_with("_engine");
@@ -408,15 +420,20 @@ void ParseStrategies(const Value& root, Checker& ck, Sweep& sw, NameTable& names
         out = 0;
       }
     };
-    std::optional<size_t> small, large, small_engine, large_engine;
+    std::optional<size_t> small, large, small_engine, large_engine, guard_model, guard_engine;
     member("small", models, small);
+    member("guard", models, guard_model);
     member("large", models, large);
     member("small_engine", engines, small_engine);
+    member("guard_engine", engines, guard_engine);
     member("large_engine", engines, large_engine);
-    if (route && small && large && small_engine && large_engine) {
-      spec.members = {{*small, *small_engine}, {*large, *large_engine}};
-      if (*small == *large && *small_engine == *large_engine) {
-        ck.Add(path, "the small and the large member are the same model and engine");
+    const std::optional<size_t> first = route ? small : guard_model;
+    const std::optional<size_t> first_engine = route ? small_engine : guard_engine;
+    if ((route || guard) && first && large && first_engine && large_engine) {
+      spec.members = {{*first, *first_engine}, {*large, *large_engine}};
+      if (*first == *large && *first_engine == *large_engine) {
+        ck.Add(path, StrCat("the ", route ? "small" : "guard",
+                            " and the large member are the same model and engine"));
       }
     }
     if (auto name = ck.String(s, path, "name", true, "a strategy name")) {
@@ -819,18 +836,25 @@ void ParseCombinations(const Value& list, Checker& ck, Sweep& sw, Tables& t) {
     Combination comb;
     std::vector<size_t> suite_indices;  // a synthetic world's name stands for its four suites
     bool ok = true;
-    // A routed system names its members in its strategy entry: no model or engine here.
+    // A routed or guarded system names its members in its strategy entry: no model or engine
+    // here.
     bool routed = false;
+    bool guarded = false;
     if (const auto it = c.FindMember("strategy"); it != c.MemberEnd() && it->value.IsString()) {
-      for (const auto& st : sw.strategies)
-        routed |= st.name == it->value.GetString() && !st.members.empty();
+      for (const auto& st : sw.strategies) {
+        if (st.name != it->value.GetString() || st.members.empty()) continue;
+        routed = true;
+        guarded = st.config.kind == StrategyKind::kGuard;
+      }
     }
     auto ref = [&](const char* key, NameTable& names, size_t& out) {
       const std::string_view k(key);
       if (routed && k != "strategy") {
         if (c.HasMember(key)) {
           ck.Add(StrCat(path, ".", key),
-                 "a route strategy names its members (small, large) in its strategy entry");
+                 guarded ? "a guard strategy names its members (guard, large) in its strategy entry"
+                         : "a route strategy names its members (small, large) in its strategy "
+                           "entry");
           ok = false;
         }
         return;
@@ -924,7 +948,12 @@ static void CheckConfigsAgainstModels(Checker& ck, const Sweep& sw) {
   std::set<std::pair<size_t, size_t>> chat_pairs_seen;
   for (const Combination& c : sw.combinations) {
     if (!sw.suites[c.suite].chat) continue;
-    const auto members = members_of(c);
+    auto members = members_of(c);
+    // A guard reads the request in its own template, not in a chat format: only the protected
+    // model renders chat prompts.
+    if (sw.strategies[c.strategy].config.kind == StrategyKind::kGuard) {
+      members.erase(members.begin());
+    }
     for (const auto& [model, engine] : members) {
       const ModelSpec& m = sw.models[model];
       if (!m.hparams || m.chat_problem.empty()) continue;

@@ -49,7 +49,9 @@ struct EngineSpec {
 // A strategy entry (docs/STRATEGIES.md): {"name": "single"} (one model, the default), or a
 // routed system {"name", "kind": "route", "small", "large", "small_engine", "large_engine",
 // "signal", "threshold", "gen_signal", "gen_threshold"} whose members are model aliases and
-// engine names of this sweep (an engine may be omitted when the sweep declares one).
+// engine names of this sweep (an engine may be omitted when the sweep declares one), or a guarded
+// system {"name", "kind": "guard", "guard", "large", "guard_engine", "large_engine", "template",
+// "allow", "refuse", "threshold", "refusal"} whose guard screens the requests for "large".
 struct StrategyMember {
   size_t model = 0;   // index into Sweep::models
   size_t engine = 0;  // index into Sweep::engines
@@ -58,7 +60,8 @@ struct StrategySpec {
   std::string name;
   std::string canonical;  // canonical JSON of the whole entry (sorted keys)
   StrategyConfig config;
-  std::vector<StrategyMember> members;  // route: {small, large}; single: empty (the grid's)
+  // route: {small, large}; guard: {guard, large}; single: empty (the grid's)
+  std::vector<StrategyMember> members;
 };
 
 struct SuiteSpec {

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "reports/guard_report.h"
 #include "reports/markdown.h"
 #include "reports/preset_metrics.h"
 #include "reports/results_json.h"
@@ -522,6 +523,7 @@ std::string HtmlReport(const RunData& run, const RunMetrics& m, const HtmlOption
   if (m.pareto.empty()) o << "<p class=\"note\">No suite has a cost for every configuration.</p>\n";
   o << "</div>\n";
   o << RouteHtml(run, RouteGroups(run));
+  o << GuardHtml(run, GuardGroups(run));
   if (!m.notes.empty()) {
     o << "<h2>Notes</h2>\n<ul>\n";
     for (const auto& n : m.notes) o << "<li>" << E(n) << "</li>\n";

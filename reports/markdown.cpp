@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "reports/guard_report.h"
 #include "reports/preset_metrics.h"
 #include "reports/route_report.h"
 #include "reports/seeds.h"
@@ -355,6 +356,7 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
   }
 
   o << RouteMarkdown(run, RouteGroups(run));
+  o << GuardMarkdown(run, GuardGroups(run));
   o << "## Notes\n\n";
   bool any_note = false;
   for (const auto& n : m.notes) {

@@ -27,4 +27,11 @@ double Quantile(const std::vector<double>& sorted, double q) {
   return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
 }
 
+std::optional<Interval> PercentileInterval(std::vector<double> values, double level) {
+  if (values.size() < 2) return std::nullopt;
+  std::sort(values.begin(), values.end());
+  const double a = (1.0 - level) / 2.0;
+  return Interval{Quantile(values, a), Quantile(values, 1.0 - a)};
+}
+
 }  // namespace gapbench::reports

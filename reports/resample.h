@@ -5,8 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <vector>
+
+#include "reports/stats.h"
 
 namespace gapbench::reports {
 
@@ -15,5 +18,9 @@ uint64_t UniformIndex(std::mt19937_64& rng, uint64_t n);
 
 // numpy's default (type 7, linear) quantile of non-empty sorted values, q in [0, 1].
 double Quantile(const std::vector<double>& sorted, double q);
+
+// The percentile interval at `level` (0.95: the 2.5% and 97.5% quantiles) of bootstrap values in
+// any order; nullopt with fewer than two values.
+std::optional<Interval> PercentileInterval(std::vector<double> values, double level);
 
 }  // namespace gapbench::reports

@@ -36,13 +36,6 @@ void SetPgr(std::vector<RoutePoint>& points, const std::vector<double>& sums) {
   }
 }
 
-std::optional<Interval> PercentileCi(std::vector<double> values, double level) {
-  if (values.size() < 2) return std::nullopt;
-  std::sort(values.begin(), values.end());
-  const double a = (1.0 - level) / 2.0;
-  return Interval{Quantile(values, a), Quantile(values, 1.0 - a)};
-}
-
 }  // namespace
 
 std::optional<RouteItem> RouteItemOf(const suites::ItemRecord& record) {
@@ -209,7 +202,7 @@ RouteMetrics ComputeRouteMetrics(const std::vector<RouteItem>& items,
     oracle.push_back(*Apgr(OracleCurve(draw)));
   }
   auto ci = [&](RouteValue& v, std::vector<double>& xs) {
-    if (v.value) v.ci = PercentileCi(std::move(xs), options.level);
+    if (v.value) v.ci = PercentileInterval(std::move(xs), options.level);
   };
   ci(m.pgr_at_threshold, pgr);
   ci(m.apgr, apgr);

@@ -56,6 +56,10 @@ void ParseTiming(RunItem& item, const std::string& where) {
   }
   const auto it = item.timing.find("latency_s");
   if (it != item.timing.end()) item.record.latency_s = it->second;
+  // A guarded record's guard seconds travel with the timing (suites/record.h ItemTimingToJson).
+  if (const auto g = item.timing.find("guard_s"); g != item.timing.end() && item.record.guard) {
+    item.record.guard->seconds = g->second;
+  }
 }
 
 }  // namespace

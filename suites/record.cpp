@@ -181,6 +181,24 @@ void WriteItemRecord(JsonWriter& w, const ItemRecord& r, RecordTiming timing) {
     }
     w.EndObject();
   }
+  if (r.guard) {
+    const GuardRecord& g = *r.guard;
+    w.Key("guard");
+    w.StartObject();
+    w.Key("p_refuse");
+    WriteJsonFloat(w, g.p_refuse);
+    w.Key("threshold");
+    WriteJsonFloat(w, g.threshold);
+    w.Key("refused");
+    w.Bool(g.refused);
+    w.Key("tokens");
+    w.Int64(g.tokens);
+    if (timing == RecordTiming::kInclude) {
+      w.Key("seconds");
+      WriteJsonFloat(w, g.seconds);
+    }
+    w.EndObject();
+  }
   if (timing == RecordTiming::kInclude) {
     w.Key("latency_s");
     WriteJsonFloat(w, r.latency_s);
@@ -207,6 +225,10 @@ std::string ItemTimingToJson(const ItemRecord& record) {
     w.Key("route_large_s");
     WriteJsonFloat(w, record.route->large.seconds);
   }
+  if (record.guard) {
+    w.Key("guard_s");
+    WriteJsonFloat(w, record.guard->seconds);
+  }
   w.EndObject();
   return buf.GetString();
 }
@@ -225,6 +247,7 @@ void ApplyItemTiming(std::string_view json, std::string_view source, ItemRecord&
     number("route_small_s", record.route->small.seconds);
     number("route_large_s", record.route->large.seconds);
   }
+  if (record.guard) number("guard_s", record.guard->seconds);
 }
 
 namespace {
@@ -281,6 +304,35 @@ RouteRecord ParseRoute(const rapidjson::Value& v, std::string_view source) {
     }
   }
   return r;
+}
+
+GuardRecord ParseGuard(const rapidjson::Value& v, std::string_view source) {
+  if (!v.IsObject()) Fail(source, ": \"guard\" must be an object");
+  GuardRecord g;
+  auto num = [&](const char* key) -> double {
+    const auto it = v.FindMember(key);
+    // null: a non-finite value as WriteJsonFloat writes it (NaN logits): left out as unscored.
+    if (it != v.MemberEnd() && it->value.IsNull()) return std::numeric_limits<double>::quiet_NaN();
+    if (it == v.MemberEnd() || !it->value.IsNumber()) {
+      Fail(source, ": \"guard.", key, "\" must be a number or null");
+    }
+    return it->value.GetDouble();
+  };
+  g.p_refuse = num("p_refuse");
+  g.threshold = num("threshold");
+  if (const auto it = v.FindMember("refused"); it == v.MemberEnd() || !it->value.IsBool()) {
+    Fail(source, ": \"guard.refused\" must be true or false");
+  } else {
+    g.refused = it->value.GetBool();
+  }
+  if (const auto it = v.FindMember("tokens"); it != v.MemberEnd() && !it->value.IsNull()) {
+    if (!it->value.IsInt64()) Fail(source, ": \"guard.tokens\" must be an integer");
+    g.tokens = it->value.GetInt64();
+  }
+  if (const auto it = v.FindMember("seconds"); it != v.MemberEnd() && it->value.IsNumber()) {
+    g.seconds = it->value.GetDouble();
+  }
+  return g;
 }
 
 }  // namespace
@@ -362,6 +414,9 @@ ItemRecord ItemRecordFromJson(std::string_view line, std::string_view source) {
     r.latency_s = doc["latency_s"].GetDouble();
   if (const auto it = doc.FindMember("route"); it != doc.MemberEnd()) {
     r.route = ParseRoute(it->value, source);
+  }
+  if (const auto it = doc.FindMember("guard"); it != doc.MemberEnd()) {
+    r.guard = ParseGuard(it->value, source);
   }
   return r;
 }

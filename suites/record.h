@@ -37,6 +37,17 @@ struct RouteRecord {
   RouteMember large;
 };
 
+// A guarded system's item (docs/STRATEGIES.md "Guarded model"): the guard's decision on the
+// request, its signal and what it cost, so guard metrics at any threshold derive from the record.
+// A refused item's answer is the refusal (scored as wrong); an allowed one's the protected model's.
+struct GuardRecord {
+  double p_refuse = 0.0;   // softmax of the guard's two label log-likelihoods: P(refuse)
+  double threshold = 0.0;  // the strategy's threshold on p_refuse
+  bool refused = false;    // p_refuse >= threshold and threshold < 1
+  int64_t tokens = 0;      // tokens of the guard's requests: its prompt once plus both labels
+  double seconds = 0.0;    // wall time of the guard's call: timing, kept apart like latency_s
+};
+
 struct ItemRecord {
   std::string item_id;
   std::string suite;        // manifest name
@@ -76,6 +87,8 @@ struct ItemRecord {
   double latency_s = 0.0;  // wall time of this item's model calls (set by the caller)
   // Routed systems only; written only when set, so single-model records are unchanged.
   std::optional<RouteRecord> route;
+  // Guarded systems only; written only when set.
+  std::optional<GuardRecord> guard;
 };
 
 // JSON forms of the schema. WriteItemJson writes the native JSONL line (docs/SUITES.md), so any
@@ -100,8 +113,8 @@ void WriteItemRecord(JsonWriter& w, const ItemRecord& record,
 ItemRecord ItemRecordFromJson(std::string_view line, std::string_view source);
 
 // The timing fields alone: {"latency_s": x}, plus {"route_small_s", "route_large_s"} when the
-// record is routed. ApplyItemTiming sets them on `record` from such an
-// object (absent fields are left alone); Error naming `source` when it is not one.
+// record is routed and {"guard_s"} when it is guarded. ApplyItemTiming sets them on `record` from
+// such an object (absent fields are left alone); Error naming `source` when it is not one.
 std::string ItemTimingToJson(const ItemRecord& record);
 void ApplyItemTiming(std::string_view json, std::string_view source, ItemRecord& record);
 

@@ -23,7 +23,8 @@ struct MemberModel {
   engine::SessionOptions session;
 };
 
-// single: one member; route: two, {small, large}. Error when the count does not fit the kind.
+// single: one member; route: two, {small, large}; guard: two, {guard, large (protected)}. Error
+// when the count does not fit the kind.
 std::unique_ptr<LanguageModel> MakeLanguageModel(const StrategyConfig& strategy,
                                                  std::span<const MemberModel> members);
 

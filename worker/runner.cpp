@@ -7,6 +7,7 @@
 #include "engine/gguf.h"
 #include "engine/tokenizer.h"
 #include "suites/scoring.h"
+#include "worker/guarded_model.h"
 #include "worker/routed_model.h"
 
 namespace gapbench::worker {
@@ -60,6 +61,27 @@ suites::RouteRecord RouteOf(const RouteTrace& t, const suites::ItemRecord& small
   return r;
 }
 
+// The guard part of a guarded item's record; a refused item's answer is the refusal, scored as
+// wrong whatever the suite (docs/STRATEGIES.md "Guarded model": the guard metrics judge the
+// decision, the task's score the system's answer).
+void ApplyGuard(const GuardTrace& t, size_t request, suites::ItemRecord& r) {
+  GB_CHECK(request < t.decisions.size(), "guarded call without a decision");
+  const GuardDecision& d = t.decisions[request];
+  r.guard = suites::GuardRecord{d.p_refuse, t.threshold, d.refused, d.tokens, d.seconds};
+  if (!d.refused) return;
+  r.prediction = "refused";
+  r.correct = false;
+  if (r.kind == suites::ItemKind::kMultipleChoice) {
+    r.pred = r.pred_norm = -1;
+    r.correct_norm = false;
+    if (r.score) r.score = 0.0;
+    r.choice_logprobs.clear();
+    r.choice_tokens.clear();
+    r.tokens_in = 0;
+    r.truncated_tokens = 0;
+  }
+}
+
 }  // namespace
 
 suites::ChatTemplate SystemChatTemplate(const std::vector<const engine::Model*>& members) {
@@ -103,6 +125,8 @@ RunSummary RunItems(const suites::Suite& suite, int64_t begin, int64_t end,
   RunSummary summary;
   // A routed system: each record also carries both members' answers and the signal.
   const auto* routed = dynamic_cast<const RoutedModel*>(&lm);
+  // A guarded system: each record also carries the guard's decision and signal.
+  const auto* guarded = dynamic_cast<const GuardedModel*>(&lm);
   for (int64_t i = begin; i < end; ++i) {
     if (cancel && cancel->load()) {
       summary.cancelled = true;
@@ -125,7 +149,14 @@ RunSummary RunItems(const suites::Suite& suite, int64_t begin, int64_t end,
     if (item.kind == suites::ItemKind::kMultipleChoice) {
       const suites::ItemRequests req =
           suites::BuildRequests(suite, index, options.shots, options.gen_defaults, options.chat);
-      const auto ll = lm.Loglikelihood(req.loglik);
+      auto ll = lm.Loglikelihood(req.loglik);
+      // A refused question has no answer (no tokens scored): ApplyGuard below empties its
+      // choices and scores it wrong; the placeholder count only passes ScoreItem's check.
+      const bool refused = guarded && !guarded->last().decisions.empty() &&
+                           guarded->last().decisions.front().refused;
+      if (refused) {
+        for (auto& l : ll) l.n_tokens = 1;
+      }
       result.samples.push_back({i, 0, suites::ScoreItem(suite, index, req, ll, {})});
       if (routed) {
         const RouteTrace& t = routed->last();
@@ -133,6 +164,7 @@ RunSummary RunItems(const suites::Suite& suite, int64_t begin, int64_t end,
             RouteOf(t, suites::ScoreItem(suite, index, req, t.small_ll, {}),
                     suites::ScoreItem(suite, index, req, t.large_ll, {}));
       }
+      if (guarded) ApplyGuard(guarded->last(), 0, result.samples.back().record);
     } else {
       for (int64_t s : todo) {
         // Each sample seeds its own sampler, so a sample's completion does not depend on which
@@ -150,6 +182,7 @@ RunSummary RunItems(const suites::Suite& suite, int64_t begin, int64_t end,
           result.samples.back().record.route = RouteOf(t, small, large);
           member_generations.push_back({small.generation, large.generation});
         }
+        if (guarded) ApplyGuard(guarded->last(), 0, result.samples.back().record);
       }
     }
     if (item.kind == suites::ItemKind::kCode) {
@@ -173,6 +206,10 @@ RunSummary RunItems(const suites::Suite& suite, int64_t begin, int64_t end,
         auto& rec = result.samples[s].record;
         rec.correct = runs[s].status == suites::RunStatus::kPassed;
         rec.prediction = suites::RunStatusName(runs[s].status);
+        if (rec.guard && rec.guard->refused) {  // the refusal is no program: wrong, as refused
+          rec.correct = false;
+          rec.prediction = "refused";
+        }
         if (rec.route && n + 2 * s + 1 < runs.size()) {
           for (auto [m, run] : {std::pair{&rec.route->small, &runs[n + 2 * s]},
                                 std::pair{&rec.route->large, &runs[n + 2 * s + 1]}}) {

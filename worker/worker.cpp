@@ -594,7 +594,9 @@ void Worker::Impl::ShardMain(ShardRun& run) {
       members.push_back({"", task.model_path, task.model_id, task.model_alias, task.config_json,
                          task.config_hash});
     } else if (members.size() != 2) {
-      Fail("a route shard task needs 2 members (small, large), got ", members.size());
+      Fail("a ", StrategyKindName(strategy.kind), " shard task needs 2 members (",
+           strategy.kind == StrategyKind::kGuard ? "guard" : "small", ", large), got ",
+           members.size());
     }
     auto suite = suites_.Get(task.suite_path, task.suite_format, task.suite_split);
     if (!task.suite_hash.empty() && suite->manifest.content_hash != task.suite_hash) {
@@ -649,6 +651,8 @@ void Worker::Impl::ShardMain(ShardRun& run) {
     if (task.chat) {
       std::vector<const engine::Model*> system;
       for (const auto& m : loaded) system.push_back(m.model.get());
+      // A guard reads the request in its own template: the protected model renders the prompt.
+      if (strategy.kind == StrategyKind::kGuard) system.erase(system.begin());
       chat_template = SystemChatTemplate(system);
       ro.chat = {&*chat_template, task.fewshot_as_multiturn, task.system_prompt};
     }
@@ -681,6 +685,10 @@ void Worker::Impl::ShardMain(ShardRun& run) {
                          WriteJsonFloat(w, sr.record.route->small.seconds);
                          w.Key("route_large_s");
                          WriteJsonFloat(w, sr.record.route->large.seconds);
+                       }
+                       if (sr.record.guard) {
+                         w.Key("guard_s");
+                         WriteJsonFloat(w, sr.record.guard->seconds);
                        }
                        w.EndObject();
                      }));

@@ -15,6 +15,7 @@
 #include "coordinator/protocol.h"
 #include "coordinator/registration.h"
 #include "coordinator/sweep.h"
+#include "tests/coordinator/member_sweep_fixture.h"
 #include "tests/coordinator/sweep_errors.h"
 #include "tests/coordinator/sweep_fixture.h"
 
@@ -25,21 +26,10 @@ using testing::TempDir;
 using testing::WriteFile;
 
 // Two models (the fixture as "small", another fixture as "large"), two engines, an MMLU folder.
-void WriteFiles(const TempDir& dir) {
-  testing::WriteExampleFiles(dir.path(), 30);
-  testing::CopyModel(dir / "models" / "large.gguf", "llama-rope3-f32.gguf");
-}
+void WriteFiles(const TempDir& dir) { WriteMemberFiles(dir); }
 
 std::string SweepText(const std::string& strategies, const std::string& grid_extra = "") {
-  return StrCat(R"({"name": "r",
-    "models": [{"alias": "s", "path": "models/small.gguf"},
-               {"alias": "l", "path": "models/large.gguf"}],
-    "engines": [{"name": "base"}, {"name": "q8", "config": {"weights": "q8_0"}}],
-    "strategies": )",
-                strategies, R"(,
-    "suites": [{"name": "mmlu", "path": "data/mmlu", "format": "mmlu", "limit": 20}],
-    "grid": {"model": ["s", "l"], "engine": ["base", "q8"], "suite": ["mmlu"])",
-                grid_extra, R"(}, "shard_size": 10})");
+  return MemberSweepText(strategies, grid_extra);
 }
 
 constexpr const char* kRoute =
@@ -72,7 +62,7 @@ TEST(RouteSweep, ValidationNamesEveryProblemWithItsPath) {
                        "small_engine": "base", "signal": "min_logprob", "threshold": 1.5,
                        "gen_threshold": 0.5, "colour": 1},
                       {"name": "b", "small": "s"},
-                      {"name": "c", "kind": "guard"}])"));
+                      {"name": "c", "kind": "screen"}])"));
   const SweepCheck c = CheckSweepFile((dir / "bad.json").string());
   EXPECT_TRUE(HasError(c, {"$.strategies[0].small: unknown model 'tiny'"})) << AllErrors(c);
   EXPECT_TRUE(HasError(c, {"$.strategies[0].large_engine: missing"})) << AllErrors(c);
@@ -85,7 +75,7 @@ TEST(RouteSweep, ValidationNamesEveryProblemWithItsPath) {
   EXPECT_TRUE(HasError(c, {"$.strategies[0].colour: unknown key"})) << AllErrors(c);
   EXPECT_TRUE(HasError(c, {"$.strategies[1].small: only a \"route\" strategy takes it"}))
       << AllErrors(c);
-  EXPECT_TRUE(HasError(c, {"$.strategies[2].kind: expected \"single\" or \"route\""}))
+  EXPECT_TRUE(HasError(c, {"$.strategies[2].kind: expected \"single\", \"route\" or \"guard\""}))
       << AllErrors(c);
   // Combinations: a routed system names its members in its entry, not in the combination.
   WriteFile(dir / "comb.json", StrCat(R"({"models": [{"alias": "s", "path": "models/small.gguf"},

@@ -217,7 +217,7 @@ TEST(Sweep, CombinationsListStrategiesAndDuplicates) {
     "suites": [{"name": "mmlu", "path": "data/mmlu"}],
     "grid": {}, "combinations": []})");
   c = CheckSweepFile((dir / "t.json").string());
-  EXPECT_TRUE(HasError(c, {"$.strategies[0].kind: expected \"single\" or \"route\""}))
+  EXPECT_TRUE(HasError(c, {"$.strategies[0].kind: expected \"single\", \"route\" or \"guard\""}))
       << AllErrors(c);
   EXPECT_TRUE(HasError(c, {"$: give either \"grid\" or \"combinations\""})) << AllErrors(c);
 
