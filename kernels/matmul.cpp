@@ -30,9 +30,10 @@ ActKind PanelActKind(GgmlType t) {
   return ActKind::kNone;
 }
 
-// Weight types multiplied one row and token at a time by a dot kernel on quantised activations,
-// as ggml's vec_dot_type: Q8_K for the k-quants (quant_k.h), Q8_0 / Q8_1 for the 32-value types
-// of quant_legacy.h.
+// Weight types multiplied by a dot kernel on quantised activations, as ggml's vec_dot_type: Q8_K
+// for the k-quants (quant_k.h), Q8_0 / Q8_1 for the 32-value types of quant_legacy.h. All but
+// Q4_K go one row and token at a time (MatMulVecDot); Q4_K runs the panel kernels (MatMul) and
+// keeps the vec dot as its reference.
 bool IsVecDotType(GgmlType t) {
   switch (t) {
     case GgmlType::kQ4_K:

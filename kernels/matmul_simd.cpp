@@ -32,8 +32,12 @@
 // the row range or the token count, so MatMul is independent of the thread count and of
 // batching (on the x86 int8 paths it equals the reference, which is independent by
 // construction).
-// k-quant (Q4_K) products are not here: matmul.cpp calls DotQ4_KQ8_K (quant_k_simd.cpp) per row
-// and token. Left out: AMX.
+//   - Q4_K weights against Q8_K activations: on AVX2 / AVX3 / AVX3_DL the q4_K panel kernel (AVX2
+//     code, `vpmaddubsw`, exact int32 sums per sub-block, DotQ4_KQ8_KReference's float
+//     operations: bit-identical to MatMulReference); on other targets DotQ4_KQ8_K
+//     (quant_k_simd.cpp) per row and token, the same bits.
+// The other k-quants (Q5_K, Q6_K) and the 32-value vec-dot types are not here: matmul.cpp calls
+// their dots per row and token. Left out: AMX.
 #ifndef HWY_WANT_AVX3_DL
 #define HWY_WANT_AVX3_DL  // VNNI (vpdpbusd) on Ice Lake / Zen 4 and later
 #endif
