@@ -350,6 +350,7 @@ void MatMul(const MatrixView& w, const float* x, int64_t n_tokens, float* y) {
   RunPanels(std::span(&one, 1), x, kind != ActKind::kNone ? &acts : nullptr, n_tokens);
 }
 
+// Besides q8_0/q4_0 (matmul.h), all-q4_K products of one input share one Q8_K quantisation.
 void MatMulSameInput(std::span<const MatMulProduct> products, const float* x, int64_t n_tokens) {
   if (products.empty() || n_tokens <= 0) return;
   const ActKind kind = PanelActKind(products[0].w.type);

@@ -8,8 +8,7 @@
 //   Q8_0, Q4_0     : activations quantised to Q8_0 per 32-block (as ggml's vec_dot_type),
 //                    int32 dot per block, scaled by d_w * d_x and summed in f32
 //   Q4_K, Q5_K,    : activations quantised to Q8_K per 256-block, DotQ4_KQ8_K / DotQ5_KQ8_K /
-//   Q6_K             DotQ6_KQ8_K (quant_k.h): exact int32 per block, f64 across blocks (Q4_K
-//                    MatMul runs the panel kernel of matmul_simd.h with that arithmetic)
+//   Q6_K             DotQ6_KQ8_K (quant_k.h): exact int32 per block, f64 across blocks
 //   Q5_0, Q5_1,    : activations quantised to Q8_0 per 32-block (plus the exact quant sums: Q8_1
 //   Q4_1             for the types with a min), quant_legacy.h dots: int32 per block, f64 across
 #pragma once
@@ -36,7 +35,7 @@ struct MatrixView {
 void MatMul(const MatrixView& w, const float* x, int64_t n_tokens, float* y);
 
 // Several products of one input: y_i = W_i x (all W_i with x's column count). Int8 weights
-// (q8_0/q4_0, or all q4_K) share one quantisation of x and one parallel pass over all their row panels; the
+// (q8_0/q4_0) share one quantisation of x and one parallel pass over all their row panels; the
 // results are bit-identical to MatMul called for each product.
 struct MatMulProduct {
   MatrixView w;

@@ -5,8 +5,7 @@
 // dequantised to float in the dots: Q4_K's sub-block mins enter through the Q8_K per-16 sums
 // (bsums); Q6_K's quants are signed (q - 32) and need none.
 // Left out: importance-matrix quantisation (quantize_row_*_impl), Q2_K / Q3_K, matmul
-// integration (matmul.cpp calls the Q5_K / Q6_K dots per weight row and token; Q4_K products
-// run the panel kernel of matmul_simd.h, with DotQ4_KQ8_KReference as their reference).
+// integration (matmul.cpp calls the dots per weight row and token).
 #pragma once
 
 #include <cstdint>
