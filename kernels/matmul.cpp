@@ -83,8 +83,8 @@ struct QuantizedActivations {
   std::vector<float> d;    // [n_tokens, cols / 32]
   std::vector<int8_t> q;   // [n_tokens, cols]
   std::vector<int32_t> s;  // [n_tokens, cols / 32] sum of each block's quants
-  std::vector<BlockQ8_K> k;       // [n_tokens, cols / 256] (q4_K weights only)
-  std::vector<int16_t> k_sub;     // [n_tokens, cols / 256, 8]
+  std::vector<BlockQ8_K> k;    // [n_tokens, cols / 256] (q4_K weights only)
+  std::vector<int16_t> k_sub;  // [n_tokens, cols / 256, 8]
 };
 
 // Q8_K activations once per product (not per row), tokens split over threads; the bytes are

@@ -715,9 +715,9 @@ HWY_INLINE void Q4KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int6
         const __m256i sc_hi = Q4KScalePairs(sc + 16 * (2 * c + 1));
 #pragma GCC unroll 8
         for (int j = 0; j < kN; ++j) {
-          sum_q[g][j] = _mm256_add_epi32(
-              sum_q[g][j], _mm256_add_epi32(_mm256_madd_epi16(s_lo[g][j], sc_lo),
-                                            _mm256_madd_epi16(s_hi[g][j], sc_hi)));
+          sum_q[g][j] =
+              _mm256_add_epi32(sum_q[g][j], _mm256_add_epi32(_mm256_madd_epi16(s_lo[g][j], sc_lo),
+                                                             _mm256_madd_epi16(s_hi[g][j], sc_hi)));
         }
       }
     }
@@ -749,14 +749,14 @@ HWY_INLINE void Q4KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int6
 #pragma GCC unroll 2
         for (int h = 0; h < 2; ++h) {
           const __m128 d4 = h == 0 ? _mm256_castps256_ps128(d) : _mm256_extractf128_ps(d, 1);
-          const __m128 m4 =
-              h == 0 ? _mm256_castps256_ps128(dmin) : _mm256_extractf128_ps(dmin, 1);
+          const __m128 m4 = h == 0 ? _mm256_castps256_ps128(dmin) : _mm256_extractf128_ps(dmin, 1);
           const __m128i q4 = h == 0 ? _mm256_castsi256_si128(sum_q[g][j])
                                     : _mm256_extracti128_si256(sum_q[g][j], 1);
           const __m128i s4 =
               h == 0 ? _mm256_castsi256_si128(sum_m) : _mm256_extracti128_si256(sum_m, 1);
-          const __m256d t = _mm256_sub_pd(_mm256_mul_pd(_mm256_cvtps_pd(d4), _mm256_cvtepi32_pd(q4)),
-                                          _mm256_mul_pd(_mm256_cvtps_pd(m4), _mm256_cvtepi32_pd(s4)));
+          const __m256d t =
+              _mm256_sub_pd(_mm256_mul_pd(_mm256_cvtps_pd(d4), _mm256_cvtepi32_pd(q4)),
+                            _mm256_mul_pd(_mm256_cvtps_pd(m4), _mm256_cvtepi32_pd(s4)));
           acc[g][j][h] = _mm256_add_pd(acc[g][j][h], t);
         }
       }
@@ -767,8 +767,8 @@ HWY_INLINE void Q4KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int6
     const int64_t n = std::min<int64_t>(8, nr - 8 * (g0 + g));
 #pragma GCC unroll 8
     for (int j = 0; j < kN; ++j) {
-      const __m256 out8 = _mm256_set_m128(_mm256_cvtpd_ps(acc[g][j][1]),
-                                          _mm256_cvtpd_ps(acc[g][j][0]));
+      const __m256 out8 =
+          _mm256_set_m128(_mm256_cvtpd_ps(acc[g][j][1]), _mm256_cvtpd_ps(acc[g][j][0]));
       float* out = a.y + (token + j) * a.y_stride + row + 8 * (g0 + g);
       if (n == 8) {
         _mm256_storeu_ps(out, out8);
@@ -819,8 +819,7 @@ HWY_INLINE void RunQ4_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_
       panel = a.packed + row / 16 * per_panel;
     } else {
       if (buf.size() < static_cast<size_t>(per_panel)) buf.resize(static_cast<size_t>(per_panel));
-      PackPanelRows(GgmlType::kQ4_K, a.w + row * a.row_bytes, a.row_bytes, a.cols, nr,
-                    buf.data());
+      PackPanelRows(GgmlType::kQ4_K, a.w + row * a.row_bytes, a.row_bytes, a.cols, nr, buf.data());
       panel = buf.data();
     }
     Q4KRunPanel(a, panel, row, nr);
@@ -1166,9 +1165,8 @@ void Q8_KSubBlockSums(const BlockQ8_K* x, int64_t n_blocks, int16_t* out) {
   }
 }
 
-void Q4_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols,
-                              const BlockQ8_K* x, const int16_t* x_sub, int64_t n_tokens,
-                              float* y) {
+void Q4_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const BlockQ8_K* x,
+                              const int16_t* x_sub, int64_t n_tokens, float* y) {
   const int64_t nb = cols / kQK_K;
   for (int64_t t = 0; t < n_tokens; ++t) {
     for (int64_t row = 0; row < rows; ++row) {

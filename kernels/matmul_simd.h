@@ -25,9 +25,9 @@ struct SimdMatMulArgs {
   const float* xd = nullptr;    // [n_tokens, cols / 32] Q8_0 activation scales (f16-rounded)
   const int8_t* xq = nullptr;   // [n_tokens, cols] Q8_0 activation quants, in [-127, 127]
   const int32_t* xs = nullptr;  // [n_tokens, cols / 32] sum of each block's quants
-  const BlockQ8_K* xk = nullptr;     // [n_tokens, cols / 256] Q8_K activations (q4_K weights)
-  const int16_t* xk_sub = nullptr;   // [n_tokens, cols / 256, 8] sum of each 32-value
-                                     // sub-block's quants (bsums[2j] + bsums[2j + 1])
+  const BlockQ8_K* xk = nullptr;    // [n_tokens, cols / 256] Q8_K activations (q4_K weights)
+  const int16_t* xk_sub = nullptr;  // [n_tokens, cols / 256, 8] sum of each 32-value
+                                    // sub-block's quants (bsums[2j] + bsums[2j + 1])
   float* y = nullptr;           // [n_tokens, y_stride]; row r of token t at y[t * y_stride + r]
   int64_t y_stride = 0;
   const uint8_t* packed = nullptr;  // the weight as SimdPackPanels laid it out, or null
@@ -69,9 +69,9 @@ void PackPanelRows(GgmlType type, const uint8_t* w, int64_t row_bytes, int64_t c
 // layout (the file's blocks: 34 (q8_0), 18 (q4_0) or 144 (q4_K) bytes each) into out.
 void UnpackPanelRow(GgmlType type, const uint8_t* packed, int64_t cols, int64_t row, uint8_t* out);
 
-// The q8_0/q4_0/q4_K weight (rows x cols, rows of row_bytes) in the panel layout, panel after panel,
-// so MatMul need not repack on every call; empty when this CPU's best target has no panel kernel
-// (then MatMul ignores MatrixView::packed) or for other types. Results with and without the
+// The q8_0/q4_0/q4_K weight (rows x cols, rows of row_bytes) in the panel layout, panel after
+// panel, so MatMul need not repack on every call; empty when this CPU's best target has no panel
+// kernel (then MatMul ignores MatrixView::packed) or for other types. Results with and without the
 // packed copy are bit-identical. `packed_rows(begin, end)`, if given, is called after each chunk
 // of about 1 MiB of rows [begin, end) is packed (Model releases their file pages there, so the
 // two copies never coexist whole).
@@ -102,9 +102,8 @@ void SimdQuantizeQ8_0Rows(const float* x, int64_t n_tokens, int64_t cols, float*
 // the panel bytes, with DotQ4_KQ8_KReference's arithmetic (exact int32 sums per block, d_w * d_x
 // and dmin_w * d_x rounded once in f32, the rest in f64): so equal to MatMulReference on the
 // file's rows bit for bit. The tests check the packing with it, and the SIMD kernel against it.
-void Q4_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols,
-                              const BlockQ8_K* x, const int16_t* x_sub, int64_t n_tokens,
-                              float* y);
+void Q4_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const BlockQ8_K* x,
+                              const int16_t* x_sub, int64_t n_tokens, float* y);
 
 // The per-sub-block sums of Q8_K activations (SimdMatMulArgs::xk_sub): for n_blocks blocks,
 // out[8b + j] = x[b].bsums[2j] + x[b].bsums[2j + 1] (|.| <= 32 * 128, fits int16).

@@ -43,8 +43,8 @@ TEST_P(ModelPacking, PanelsHoldTheFileBytesAndEmbedReadsThem) {
   ASSERT_TRUE(model->tied_output());
 
   auto bytes = [](const kernels::MatrixView& m) {
-    const int64_t panel = m.cols / kernels::Traits(m.type).block_size *
-                          kernels::PanelBytesPerBlock(m.type);
+    const int64_t panel =
+        m.cols / kernels::Traits(m.type).block_size * kernels::PanelBytesPerBlock(m.type);
     if (m.type != GgmlType::kQ4_K) {  // exactly the file's bytes
       EXPECT_EQ(panel, 16 * kernels::RowBytes(kernels::Traits(m.type), m.cols));
     }

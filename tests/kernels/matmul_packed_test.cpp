@@ -10,9 +10,9 @@
 #include <random>
 #include <vector>
 
+#include "kernels/fp16.h"
 #include "kernels/matmul.h"
 #include "kernels/matmul_simd.h"
-#include "kernels/fp16.h"
 #include "kernels/quant.h"
 #include "kernels/quant_k.h"
 
