@@ -127,6 +127,16 @@ void BM_MatMul(benchmark::State& state) {
                                                benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// q4_K in Llama-3.2-1B's shapes (attn_q / attn_output 2048 x 2048, ffn_gate / ffn_up 8192 x
+// 2048): rows of 2048, a multiple of the 256-value block (Qwen2.5's 896 is not).
+void Q4_KShapes(benchmark::internal::Benchmark* b) {
+  for (int64_t n_tokens : {1, 64}) {
+    for (int64_t rows : {2048, 8192}) {
+      b->Args({static_cast<int64_t>(GgmlType::kQ4_K), rows, 2048, n_tokens});
+    }
+  }
+}
+
 void Shapes(benchmark::internal::Benchmark* b) {
   for (GgmlType t : {GgmlType::kF32, GgmlType::kF16, GgmlType::kQ8_0, GgmlType::kQ4_0}) {
     for (int64_t n_tokens : {1, 64}) {
@@ -135,6 +145,7 @@ void Shapes(benchmark::internal::Benchmark* b) {
       }
     }
   }
+  Q4_KShapes(b);
   b->ArgNames({"type", "rows", "cols", "tokens"});
   b->UseRealTime()->Unit(benchmark::kMicrosecond);
 }
@@ -189,6 +200,7 @@ void PackedShapes(benchmark::internal::Benchmark* b) {
       for (int64_t rows : {896, 4864}) b->Args({static_cast<int64_t>(t), rows, 896, n_tokens});
     }
   }
+  Q4_KShapes(b);
   b->ArgNames({"type", "rows", "cols", "tokens"});
   b->UseRealTime()->Unit(benchmark::kMicrosecond);
 }

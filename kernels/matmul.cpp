@@ -21,9 +21,19 @@ namespace {
 
 bool IsInt8Type(GgmlType t) { return t == GgmlType::kQ8_0 || t == GgmlType::kQ4_0; }
 
-// Weight types multiplied one row and token at a time by a dot kernel on quantised activations,
-// as ggml's vec_dot_type: Q8_K for the k-quants (quant_k.h), Q8_0 / Q8_1 for the 32-value types
-// of quant_legacy.h.
+// Weight types whose products run the panel kernels of matmul_simd.cpp on quantised activations:
+// q8_0 / q4_0 on Q8_0, q4_K on Q8_K (the other vec-dot types go through MatMulVecDot).
+enum class ActKind { kNone, kQ8_0, kQ8_K };
+ActKind PanelActKind(GgmlType t) {
+  if (IsInt8Type(t)) return ActKind::kQ8_0;
+  if (t == GgmlType::kQ4_K) return ActKind::kQ8_K;
+  return ActKind::kNone;
+}
+
+// Weight types multiplied by a dot kernel on quantised activations, as ggml's vec_dot_type: Q8_K
+// for the k-quants (quant_k.h), Q8_0 / Q8_1 for the 32-value types of quant_legacy.h. All but
+// Q4_K go one row and token at a time (MatMulVecDot); Q4_K runs the panel kernels (MatMul) and
+// keeps the vec dot as its reference.
 bool IsVecDotType(GgmlType t) {
   switch (t) {
     case GgmlType::kQ4_K:
@@ -67,11 +77,46 @@ void CheckSupported(const MatrixView& w) {
 
 // Activations of the int8 paths: Q8_0-quantised exactly as QuantizeRowQ8_0 (so the reference's
 // activations), split into f16-rounded scales and contiguous int8 quants for the SIMD loads.
+// The q4_K panel kernel's activations: Q8_K blocks (QuantizeRowQ8_K's bytes) and their
+// per-sub-block sums.
 struct QuantizedActivations {
   std::vector<float> d;    // [n_tokens, cols / 32]
   std::vector<int8_t> q;   // [n_tokens, cols]
   std::vector<int32_t> s;  // [n_tokens, cols / 32] sum of each block's quants
+  std::vector<BlockQ8_K> k;    // [n_tokens, cols / 256] (q4_K weights only)
+  std::vector<int16_t> k_sub;  // [n_tokens, cols / 256, 8]
 };
+
+// Q8_K activations once per product (not per row), tokens split over threads; the bytes are
+// QuantizeRowQ8_K's.
+QuantizedActivations QuantizeActivationsK(const float* x, int64_t n_tokens, int64_t cols) {
+  const int64_t nb = cols / kQK_K;
+  QuantizedActivations acts;
+  acts.k.resize(static_cast<size_t>(n_tokens * nb));
+  acts.k_sub.resize(static_cast<size_t>(n_tokens * nb * 8));
+  ParallelFor(0, n_tokens, std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)),
+              [&](int64_t t_begin, int64_t t_end) {
+                for (int64_t t = t_begin; t < t_end; ++t) {
+                  QuantizeRowQ8_K(x + t * cols, acts.k.data() + t * nb, cols);
+                }
+                Q8_KSubBlockSums(acts.k.data() + t_begin * nb, (t_end - t_begin) * nb,
+                                 acts.k_sub.data() + t_begin * nb * 8);
+              });
+  return acts;
+}
+
+QuantizedActivations QuantizeActivations(const float* x, int64_t n_tokens, int64_t cols);
+
+QuantizedActivations QuantizeFor(ActKind kind, const float* x, int64_t n_tokens, int64_t cols) {
+  switch (kind) {
+    case ActKind::kQ8_0:
+      return QuantizeActivations(x, n_tokens, cols);
+    case ActKind::kQ8_K:
+      return QuantizeActivationsK(x, n_tokens, cols);
+    default:
+      return {};
+  }
+}
 
 QuantizedActivations QuantizeActivations(const float* x, int64_t n_tokens, int64_t cols) {
   const int64_t nb = cols / kQK;
@@ -174,6 +219,8 @@ void RunRows(const MatrixView& w, const float* x, const QuantizedActivations* ac
     args.xd = acts->d.data();
     args.xq = acts->q.data();
     args.xs = acts->s.data();
+    args.xk = acts->k.data();
+    args.xk_sub = acts->k_sub.data();
   }
   args.y = y;
   args.y_stride = y_stride;
@@ -294,25 +341,29 @@ void RunPanels(std::span<const MatMulProduct> products, const float* x,
 void MatMul(const MatrixView& w, const float* x, int64_t n_tokens, float* y) {
   CheckSupported(w);
   if (n_tokens <= 0 || w.rows == 0) return;
-  if (IsVecDotType(w.type)) return MatMulVecDot(w, x, n_tokens, y, false);
-  QuantizedActivations acts;
-  if (IsInt8Type(w.type)) acts = QuantizeActivations(x, n_tokens, w.cols);
+  const ActKind kind = PanelActKind(w.type);
+  if (kind == ActKind::kNone && IsVecDotType(w.type)) {
+    return MatMulVecDot(w, x, n_tokens, y, false);
+  }
+  const QuantizedActivations acts = QuantizeFor(kind, x, n_tokens, w.cols);
   const MatMulProduct one{w, y};
-  RunPanels(std::span(&one, 1), x, IsInt8Type(w.type) ? &acts : nullptr, n_tokens);
+  RunPanels(std::span(&one, 1), x, kind != ActKind::kNone ? &acts : nullptr, n_tokens);
 }
 
+// Besides q8_0/q4_0 (matmul.h), all-q4_K products of one input share one Q8_K quantisation.
 void MatMulSameInput(std::span<const MatMulProduct> products, const float* x, int64_t n_tokens) {
   if (products.empty() || n_tokens <= 0) return;
-  bool shared = true;
+  const ActKind kind = PanelActKind(products[0].w.type);
+  bool shared = kind != ActKind::kNone;
   for (const auto& p : products) {
     CheckSupported(p.w);
-    shared = shared && IsInt8Type(p.w.type) && p.w.cols == products[0].w.cols;
+    shared = shared && PanelActKind(p.w.type) == kind && p.w.cols == products[0].w.cols;
   }
   if (!shared) {
     for (const auto& p : products) MatMul(p.w, x, n_tokens, p.y);
     return;
   }
-  const QuantizedActivations acts = QuantizeActivations(x, n_tokens, products[0].w.cols);
+  const QuantizedActivations acts = QuantizeFor(kind, x, n_tokens, products[0].w.cols);
   RunPanels(products, x, &acts, n_tokens);
 }
 

@@ -32,8 +32,12 @@
 // the row range or the token count, so MatMul is independent of the thread count and of
 // batching (on the x86 int8 paths it equals the reference, which is independent by
 // construction).
-// k-quant (Q4_K) products are not here: matmul.cpp calls DotQ4_KQ8_K (quant_k_simd.cpp) per row
-// and token. Left out: AMX.
+//   - Q4_K weights against Q8_K activations: on AVX2 / AVX3 / AVX3_DL the q4_K panel kernel (AVX2
+//     code, `vpmaddubsw`, exact int32 sums per sub-block, DotQ4_KQ8_KReference's float
+//     operations: bit-identical to MatMulReference); on other targets DotQ4_KQ8_K
+//     (quant_k_simd.cpp) per row and token, the same bits.
+// The other k-quants (Q5_K, Q6_K) and the 32-value vec-dot types are not here: matmul.cpp calls
+// their dots per row and token. Left out: AMX.
 #ifndef HWY_WANT_AVX3_DL
 #define HWY_WANT_AVX3_DL  // VNNI (vpdpbusd) on Ice Lake / Zen 4 and later
 #endif
@@ -629,6 +633,198 @@ HWY_INLINE void RunInt8(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_
 }
 #define GB_HAVE_PANEL_KERNEL 1
 #endif  // HWY_TARGET == HWY_AVX3_DL
+
+// ---- Q4_K weights, x86 (AVX2 code; also run on AVX3 and AVX3_DL): panel kernel, exact -------
+// The q4_K panel layout (matmul_simd.h) holds, per 256-column block, 4 bytes of each of 8 rows
+// per 32-byte load, one row per int32 lane: low nibbles are 4 values of sub-block 2c, high
+// nibbles 4 values of sub-block 2c + 1. `vpmaddubsw` of the nibbles (u8, 0..15) with 4 Q8_K
+// quants broadcast to every lane gives int16 pair sums; the 8 loads of a 64-value chunk add up in
+// int16 (16 products of at most 15 * 128 per lane: <= 30720, no saturation), and one `vpmaddwd`
+// with the rows' sub-block scales as int16 pairs (sc, sc) gives sc_j * dot_j in int32. The mins
+// enter as DotQ4_KQ8_KReference's sum_j m_j (bsum_2j + bsum_2j+1): `vpmaddwd` of the rows' (m_2p,
+// m_2p+1) byte pairs widened to int16 with the token's sub-block sums. Both int32 sums are the
+// reference's, exactly; then per (row, token, block) the reference's float operations: d =
+// d_w * d_x and dmin = dmin_w * d_x in f32, then in f64 acc + (d * sum_q - dmin * sum_m), where
+// both products are exact (24-bit x 25-bit), so FMA contraction cannot change them; the f64
+// accumulator rounds to f32 at the end. Bit-identical to MatMulReference on every row and token.
+// Raw intrinsics: Highway 1.0.3 has no u8 x i8 multiply-add (vpmaddubsw); the f64 part uses
+// the matching raw 256-bit types to stay in registers with the integer sums.
+// The 8 rows' scale sc_j (8 bytes) as int16 pairs (sc, sc), one row per int32 lane.
+HWY_INLINE __m256i Q4KScalePairs(const uint8_t* p) {
+  const __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+  return _mm256_or_si256(v, _mm256_slli_epi32(v, 16));
+}
+
+// Rows of kG 8-row groups (from group g0 of the panel) x kN tokens from token.
+template <int kG, int kN>
+HWY_INLINE void Q4KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row, int g0,
+                             int64_t nr, int64_t token) {
+  const int64_t nb = a.cols / 256;
+  const __m256i m15 = _mm256_set1_epi8(15);
+  __m256d acc[kG][kN][2];
+#pragma GCC unroll 8
+  for (int g = 0; g < kG; ++g) {
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) acc[g][j][0] = acc[g][j][1] = _mm256_setzero_pd();
+  }
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* blk = panel + b * kQ4_KPanelBlock;
+    const BlockQ8_K* xb[kN];
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) xb[j] = a.xk + (token + j) * nb + b;
+    __m256i sum_q[kG][kN];
+#pragma GCC unroll 8
+    for (int g = 0; g < kG; ++g) {
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) sum_q[g][j] = _mm256_setzero_si256();
+    }
+#pragma GCC unroll 1
+    for (int c = 0; c < 4; ++c) {
+      const uint8_t* quants = blk + kQ4_KPanelQuants + 512 * c + 32 * g0;
+      __m256i s_lo[kG][kN], s_hi[kG][kN];
+#pragma GCC unroll 8
+      for (int g = 0; g < kG; ++g) {
+#pragma GCC unroll 8
+        for (int j = 0; j < kN; ++j) s_lo[g][j] = s_hi[g][j] = _mm256_setzero_si256();
+      }
+#pragma GCC unroll 8
+      for (int s = 0; s < 8; ++s) {
+        __m256i lo[kG], hi[kG];
+#pragma GCC unroll 8
+        for (int g = 0; g < kG; ++g) {
+          const __m256i v =
+              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(quants + 64 * s + 32 * g));
+          lo[g] = _mm256_and_si256(v, m15);
+          hi[g] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m15);
+        }
+#pragma GCC unroll 8
+        for (int j = 0; j < kN; ++j) {
+          const __m256i xl = _mm256_set1_epi32(Load4(xb[j]->qs + 64 * c + 4 * s));
+          const __m256i xh = _mm256_set1_epi32(Load4(xb[j]->qs + 64 * c + 32 + 4 * s));
+#pragma GCC unroll 8
+          for (int g = 0; g < kG; ++g) {
+            s_lo[g][j] = _mm256_add_epi16(s_lo[g][j], _mm256_maddubs_epi16(lo[g], xl));
+            s_hi[g][j] = _mm256_add_epi16(s_hi[g][j], _mm256_maddubs_epi16(hi[g], xh));
+          }
+        }
+      }
+#pragma GCC unroll 8
+      for (int g = 0; g < kG; ++g) {
+        const uint8_t* sc = blk + kQ4_KPanelScales + 8 * (g0 + g);
+        const __m256i sc_lo = Q4KScalePairs(sc + 16 * (2 * c));
+        const __m256i sc_hi = Q4KScalePairs(sc + 16 * (2 * c + 1));
+#pragma GCC unroll 8
+        for (int j = 0; j < kN; ++j) {
+          sum_q[g][j] =
+              _mm256_add_epi32(sum_q[g][j], _mm256_add_epi32(_mm256_madd_epi16(s_lo[g][j], sc_lo),
+                                                             _mm256_madd_epi16(s_hi[g][j], sc_hi)));
+        }
+      }
+    }
+#pragma GCC unroll 8
+    for (int g = 0; g < kG; ++g) {
+      const __m256 dw =
+          _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16 * (g0 + g))));
+      const __m256 dmw = _mm256_cvtph_ps(
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 32 + 16 * (g0 + g))));
+      __m256i mins[4];
+#pragma GCC unroll 4
+      for (int p = 0; p < 4; ++p) {
+        mins[p] = _mm256_cvtepu8_epi16(_mm_loadu_si128(
+            reinterpret_cast<const __m128i*>(blk + kQ4_KPanelMins + 32 * p + 16 * (g0 + g))));
+      }
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) {
+        const int16_t* sub = a.xk_sub + ((token + j) * nb + b) * 8;
+        __m256i sum_m = _mm256_setzero_si256();
+#pragma GCC unroll 4
+        for (int p = 0; p < 4; ++p) {
+          int32_t pair;
+          std::memcpy(&pair, sub + 2 * p, sizeof(pair));
+          sum_m = _mm256_add_epi32(sum_m, _mm256_madd_epi16(mins[p], _mm256_set1_epi32(pair)));
+        }
+        const __m256 xd = _mm256_set1_ps(xb[j]->d);
+        const __m256 d = _mm256_mul_ps(dw, xd);
+        const __m256 dmin = _mm256_mul_ps(dmw, xd);
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h) {
+          const __m128 d4 = h == 0 ? _mm256_castps256_ps128(d) : _mm256_extractf128_ps(d, 1);
+          const __m128 m4 = h == 0 ? _mm256_castps256_ps128(dmin) : _mm256_extractf128_ps(dmin, 1);
+          const __m128i q4 = h == 0 ? _mm256_castsi256_si128(sum_q[g][j])
+                                    : _mm256_extracti128_si256(sum_q[g][j], 1);
+          const __m128i s4 =
+              h == 0 ? _mm256_castsi256_si128(sum_m) : _mm256_extracti128_si256(sum_m, 1);
+          const __m256d t =
+              _mm256_sub_pd(_mm256_mul_pd(_mm256_cvtps_pd(d4), _mm256_cvtepi32_pd(q4)),
+                            _mm256_mul_pd(_mm256_cvtps_pd(m4), _mm256_cvtepi32_pd(s4)));
+          acc[g][j][h] = _mm256_add_pd(acc[g][j][h], t);
+        }
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int g = 0; g < kG; ++g) {
+    const int64_t n = std::min<int64_t>(8, nr - 8 * (g0 + g));
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) {
+      const __m256 out8 =
+          _mm256_set_m128(_mm256_cvtpd_ps(acc[g][j][1]), _mm256_cvtpd_ps(acc[g][j][0]));
+      float* out = a.y + (token + j) * a.y_stride + row + 8 * (g0 + g);
+      if (n == 8) {
+        _mm256_storeu_ps(out, out8);
+      } else {
+        const __m256i lanes = _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+        _mm256_maskstore_ps(out, _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), lanes),
+                            out8);
+      }
+    }
+  }
+}
+
+// Decode (one or two tokens): both 8-row groups at once, so each activation broadcast serves 16
+// rows; prefill: one group x 4 tokens.
+HWY_INLINE void Q4KRunPanel(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row,
+                            int64_t nr) {
+  const int64_t nt = a.n_tokens;
+  if (nt <= 2 && nr > 8) {
+    for (int64_t t = 0; t < nt; ++t) Q4KPanelTile<2, 1>(a, panel, row, 0, nr, t);
+    return;
+  }
+  for (int g = 0; 8 * g < nr; ++g) {
+    int64_t t = 0;
+    for (; t + 4 <= nt; t += 4) Q4KPanelTile<1, 4>(a, panel, row, g, nr, t);
+    switch (nt - t) {
+      case 3:
+        Q4KPanelTile<1, 3>(a, panel, row, g, nr, t);
+        break;
+      case 2:
+        Q4KPanelTile<1, 2>(a, panel, row, g, nr, t);
+        break;
+      case 1:
+        Q4KPanelTile<1, 1>(a, panel, row, g, nr, t);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+HWY_INLINE void RunQ4_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
+  thread_local std::vector<uint8_t> buf;
+  const int64_t per_panel = a.cols / 256 * kQ4_KPanelBlock;
+  for (int64_t row = row_begin; row < row_end; row += 16) {
+    const int64_t nr = std::min<int64_t>(16, row_end - row);
+    const uint8_t* panel;
+    if (a.packed != nullptr && row % 16 == 0) {
+      panel = a.packed + row / 16 * per_panel;
+    } else {
+      if (buf.size() < static_cast<size_t>(per_panel)) buf.resize(static_cast<size_t>(per_panel));
+      PackPanelRows(GgmlType::kQ4_K, a.w + row * a.row_bytes, a.row_bytes, a.cols, nr, buf.data());
+      panel = buf.data();
+    }
+    Q4KRunPanel(a, panel, row, nr);
+  }
+}
 #else   // !GB_MATMUL_X86: portable Highway int16 path
 
 // Q8_0 weight quants [k, k + N16) of a block as int16 lanes.
@@ -711,6 +907,18 @@ template <class LoadW>
 HWY_INLINE void RunInt8(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
   const Int8Tiles<LoadW> tiles{a, LoadW()};
   RunTiles<kInt8Rows, kInt8Tokens>(tiles, a.n_tokens, row_begin, row_end);
+}
+
+// Q4_K without a panel kernel: the vec dot (quant_k.h) per row and token on the file's rows,
+// bit-identical to the panel kernel and the reference.
+HWY_INLINE void RunQ4_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
+  const int64_t nb = a.cols / 256;
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const auto* w = reinterpret_cast<const BlockQ4_K*>(a.w + r * a.row_bytes);
+    for (int64_t t = 0; t < a.n_tokens; ++t) {
+      a.y[t * a.y_stride + r] = DotQ4_KQ8_K(w, a.xk + t * nb, a.cols);
+    }
+  }
 }
 
 using LoadQ8_0X86 = LoadQ8_0;  // same names as the x86 path for the dispatch below
@@ -800,6 +1008,9 @@ void MatMulRowsImpl(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end)
     case GgmlType::kQ4_0:
       RunInt8<LoadQ4_0X86>(a, row_begin, row_end);
       return;
+    case GgmlType::kQ4_K:
+      RunQ4_K(a, row_begin, row_end);
+      return;
     default:
       return;  // matmul.cpp rejects other types before dispatching
   }
@@ -830,13 +1041,66 @@ HWY_EXPORT(MatMulRowsImpl);
 HWY_EXPORT(QuantizeQ8_0RowsImpl);
 HWY_EXPORT(HasPanelKernel);
 
-int64_t PanelBytesPerBlock(GgmlType type) { return 32 + 64 * (type == GgmlType::kQ8_0 ? 8 : 4); }
+int64_t PanelBytesPerBlock(GgmlType type) {
+  if (type == GgmlType::kQ4_K) return kQ4_KPanelBlock;
+  return 32 + 64 * (type == GgmlType::kQ8_0 ? 8 : 4);
+}
+
+namespace {
+
+// Row r (< 16) of a q4_K panel block from / to the file's block.
+void PackQ4_KRow(const BlockQ4_K& src, int64_t r, uint8_t* dst) {
+  std::memcpy(dst + 2 * r, &src.d, 2);
+  std::memcpy(dst + 32 + 2 * r, &src.dmin, 2);
+  uint8_t sc[8], m[8];
+  UnpackScaleMinK4(src.scales, sc, m);
+  for (int j = 0; j < 8; ++j) {
+    dst[kQ4_KPanelScales + 16 * j + r] = sc[j];
+    dst[kQ4_KPanelMins + 32 * (j / 2) + 2 * r + j % 2] = m[j];
+  }
+  for (int c = 0; c < 4; ++c) {
+    for (int s = 0; s < 8; ++s) {
+      std::memcpy(dst + kQ4_KPanelQuants + 512 * c + 64 * s + 4 * r, src.qs + 32 * c + 4 * s, 4);
+    }
+  }
+}
+
+void UnpackQ4_KRow(const uint8_t* src, int64_t r, BlockQ4_K* dst) {
+  std::memcpy(&dst->d, src + 2 * r, 2);
+  std::memcpy(&dst->dmin, src + 32 + 2 * r, 2);
+  uint8_t sc[8], m[8];
+  for (int j = 0; j < 8; ++j) {
+    sc[j] = src[kQ4_KPanelScales + 16 * j + r];
+    m[j] = src[kQ4_KPanelMins + 32 * (j / 2) + 2 * r + j % 2];
+  }
+  PackScaleMinK4(sc, m, dst->scales);  // the inverse of UnpackScaleMinK4 on 6-bit values
+  for (int c = 0; c < 4; ++c) {
+    for (int s = 0; s < 8; ++s) {
+      std::memcpy(dst->qs + 32 * c + 4 * s, src + kQ4_KPanelQuants + 512 * c + 64 * s + 4 * r, 4);
+    }
+  }
+}
+
+bool IsPanelType(GgmlType type) {
+  return type == GgmlType::kQ8_0 || type == GgmlType::kQ4_0 || type == GgmlType::kQ4_K;
+}
+
+}  // namespace
 
 void PackPanelRows(GgmlType type, const uint8_t* w, int64_t row_bytes, int64_t cols, int64_t nr,
                    uint8_t* out) {
+  const int64_t per_block = PanelBytesPerBlock(type);
+  if (type == GgmlType::kQ4_K) {
+    const int64_t nb = cols / kQK_K;
+    if (nr < 16) std::memset(out, 0, static_cast<size_t>(nb * per_block));
+    for (int64_t r = 0; r < nr; ++r) {
+      const auto* src = reinterpret_cast<const BlockQ4_K*>(w + r * row_bytes);
+      for (int64_t b = 0; b < nb; ++b) PackQ4_KRow(src[b], r, out + b * per_block);
+    }
+    return;
+  }
   const int64_t block_bytes = type == GgmlType::kQ8_0 ? 34 : 18;
   const int64_t groups = (block_bytes - 2) / 4;
-  const int64_t per_block = PanelBytesPerBlock(type);
   const int64_t nb = cols / 32;
   if (nr < 16) std::memset(out, 0, static_cast<size_t>(nb * per_block));
   for (int64_t r = 0; r < nr; ++r) {
@@ -851,11 +1115,18 @@ void PackPanelRows(GgmlType type, const uint8_t* w, int64_t row_bytes, int64_t c
 }
 
 void UnpackPanelRow(GgmlType type, const uint8_t* packed, int64_t cols, int64_t row, uint8_t* out) {
+  const int64_t per_block = PanelBytesPerBlock(type);
+  const int64_t r = row % 16;
+  if (type == GgmlType::kQ4_K) {
+    const int64_t nb = cols / kQK_K;
+    const uint8_t* panel = packed + row / 16 * nb * per_block;
+    auto* dst = reinterpret_cast<BlockQ4_K*>(out);
+    for (int64_t b = 0; b < nb; ++b) UnpackQ4_KRow(panel + b * per_block, r, dst + b);
+    return;
+  }
   const int64_t block_bytes = type == GgmlType::kQ8_0 ? 34 : 18;
   const int64_t groups = (block_bytes - 2) / 4;
-  const int64_t per_block = PanelBytesPerBlock(type);
   const int64_t nb = cols / 32;
-  const int64_t r = row % 16;
   const uint8_t* panel = packed + row / 16 * nb * per_block;
   for (int64_t b = 0; b < nb; ++b, out += block_bytes) {
     const uint8_t* src = panel + b * per_block;
@@ -867,11 +1138,12 @@ void UnpackPanelRow(GgmlType type, const uint8_t* packed, int64_t cols, int64_t 
 std::vector<uint8_t> SimdPackPanels(GgmlType type, const uint8_t* w, int64_t rows,
                                     int64_t row_bytes, int64_t cols,
                                     const std::function<void(int64_t, int64_t)>& packed_rows) {
-  if ((type != GgmlType::kQ8_0 && type != GgmlType::kQ4_0) || cols % 32 != 0 || rows <= 0 ||
+  const int64_t block = Traits(type).block_size;
+  if (!IsPanelType(type) || cols % block != 0 || rows <= 0 ||
       !HWY_DYNAMIC_DISPATCH(HasPanelKernel)()) {
     return {};
   }
-  const int64_t per_panel = cols / 32 * PanelBytesPerBlock(type);
+  const int64_t per_panel = cols / block * PanelBytesPerBlock(type);
   std::vector<uint8_t> out(static_cast<size_t>((rows + 15) / 16 * per_panel));
   const int64_t chunk = std::max<int64_t>(16, (int64_t{1} << 20) / row_bytes / 16 * 16);
   for (int64_t begin = 0; begin < rows; begin += chunk) {
@@ -883,6 +1155,53 @@ std::vector<uint8_t> SimdPackPanels(GgmlType type, const uint8_t* w, int64_t row
     if (packed_rows) packed_rows(begin, end);
   }
   return out;
+}
+
+void Q8_KSubBlockSums(const BlockQ8_K* x, int64_t n_blocks, int16_t* out) {
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    for (int j = 0; j < 8; ++j) {
+      out[8 * b + j] = static_cast<int16_t>(x[b].bsums[2 * j] + x[b].bsums[2 * j + 1]);
+    }
+  }
+}
+
+void Q4_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const BlockQ8_K* x,
+                              const int16_t* x_sub, int64_t n_tokens, float* y) {
+  const int64_t nb = cols / kQK_K;
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    for (int64_t row = 0; row < rows; ++row) {
+      const uint8_t* panel = packed + row / 16 * nb * kQ4_KPanelBlock;
+      const int64_t r = row % 16;
+      double sum = 0;
+      for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* blk = panel + b * kQ4_KPanelBlock;
+        const BlockQ8_K& xb = x[t * nb + b];
+        const int16_t* sub = x_sub + (t * nb + b) * 8;
+        int32_t sum_q = 0;
+        int32_t sum_m = 0;
+        for (int j = 0; j < 8; ++j) {
+          const int c = j / 2;
+          const int shift = 4 * (j % 2);
+          int32_t dot = 0;
+          for (int s = 0; s < 8; ++s) {
+            const uint8_t* q = blk + kQ4_KPanelQuants + 512 * c + 64 * s + 4 * r;
+            for (int i = 0; i < 4; ++i) {
+              dot += ((q[i] >> shift) & 15) * xb.qs[64 * c + 32 * (j % 2) + 4 * s + i];
+            }
+          }
+          sum_q += blk[kQ4_KPanelScales + 16 * j + r] * dot;
+          sum_m += blk[kQ4_KPanelMins + 32 * c + 2 * r + j % 2] * sub[j];
+        }
+        uint16_t d_bits, dmin_bits;
+        std::memcpy(&d_bits, blk + 2 * r, 2);
+        std::memcpy(&dmin_bits, blk + 32 + 2 * r, 2);
+        const float d = F16ToF32(d_bits) * xb.d;
+        const float dmin = F16ToF32(dmin_bits) * xb.d;
+        sum += static_cast<double>(d) * sum_q - static_cast<double>(dmin) * sum_m;
+      }
+      y[t * rows + row] = static_cast<float>(sum);
+    }
+  }
 }
 
 void SimdQuantizeQ8_0Rows(const float* x, int64_t n_tokens, int64_t cols, float* xd, int8_t* xq,

@@ -8,12 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "kernels/quant_k.h"
 #include "kernels/types.h"
 
 namespace gapbench::kernels {
 
 // Everything the tile kernels need for one MatMul call. Exactly one activation form is set:
-// `x` for f32/f16/bf16 weights, (`xd`, `xq`) for q8_0/q4_0 weights.
+// `x` for f32/f16/bf16 weights, (`xd`, `xq`) for q8_0/q4_0 weights, (`xk`, `xk_sub`) for q4_K.
 struct SimdMatMulArgs {
   GgmlType type = GgmlType::kF32;
   const uint8_t* w = nullptr;  // [rows, row_bytes]
@@ -24,35 +25,53 @@ struct SimdMatMulArgs {
   const float* xd = nullptr;    // [n_tokens, cols / 32] Q8_0 activation scales (f16-rounded)
   const int8_t* xq = nullptr;   // [n_tokens, cols] Q8_0 activation quants, in [-127, 127]
   const int32_t* xs = nullptr;  // [n_tokens, cols / 32] sum of each block's quants
+  const BlockQ8_K* xk = nullptr;    // [n_tokens, cols / 256] Q8_K activations (q4_K weights)
+  const int16_t* xk_sub = nullptr;  // [n_tokens, cols / 256, 8] sum of each 32-value
+                                    // sub-block's quants (bsums[2j] + bsums[2j + 1])
   float* y = nullptr;           // [n_tokens, y_stride]; row r of token t at y[t * y_stride + r]
   int64_t y_stride = 0;
   const uint8_t* packed = nullptr;  // the weight as SimdPackPanels laid it out, or null
 };
 
-// The panel layout of q8_0 / q4_0 weights, read by the panel kernels (AVX2, AVX3, AVX3_DL) and
-// written once at load (SimdPackPanels) or per call for weights that were not packed. Panel p
-// holds rows [16p, 16p + 16); per 32-column block b, at b * PanelBytesPerBlock(type):
+// The panel layout of q8_0 / q4_0 / q4_K weights, read by the panel kernels (AVX2, AVX3,
+// AVX3_DL; q4_K: AVX2 and AVX3 code, also run on AVX3_DL) and written once at load
+// (SimdPackPanels) or per call for weights that were not packed. Panel p holds rows
+// [16p, 16p + 16); per block b of the type (32 columns, q4_K 256), at b * PanelBytesPerBlock:
+//   q8_0 / q4_0:
 //   - 32 bytes: the 16 rows' f16 scales (row r's bits at 2r);
 //   - then G = 8 (q8_0) or 4 (q4_0) groups of 64 bytes; in group s, row r's 4 bytes at 4r are
 //     bytes [4s, 4s + 4) of the row's block quants: q8_0 the int8 quants 4s..4s+3; q4_0 bytes
 //     whose low nibbles are elements 4s..4s+3 and high nibbles elements 16+4s..16+4s+3.
-// So one 32-byte load gives 4 quants of 8 rows and one 64-byte load 4 quants of 16 rows (one row
-// per int32 lane), and the panel holds exactly the file's bytes: 4-bit weights stay 4-bit. Rows
-// past the weight's end are zero (zero scales).
+//   q4_K (2368 bytes = 16 file blocks + 64):
+//   - [0, 32) the 16 rows' f16 d, [32, 64) their f16 dmin (row r at 2r);
+//   - [64, 192) the 6-bit sub-block scales unpacked to bytes (UnpackScaleMinK4): sc_j of row
+//     r at 64 + 16j + r;
+//   - [192, 320) the sub-block mins as bytes, in pairs: m_2p and m_2p+1 of row r at
+//     192 + 32p + 2r and + 1;
+//   - [320, 2368) the nibbles as in the file: chunk c (64 values) and 4-byte group s at
+//     320 + 512c + 64s, row r's 4 bytes at 4r = the row's qs[32c + 4s, 32c + 4s + 4) (low
+//     nibbles elements 64c + 4s.., high nibbles 64c + 32 + 4s..).
+// So one 32-byte load gives 4 bytes of 8 rows and one 64-byte load 4 bytes of 16 rows (one row
+// per int32 lane), and the panel holds the file's bytes: 4-bit weights stay 4-bit (q4_K: plus
+// 4 bytes per row and block for the unpacked scales, 2.8%). Rows past the weight's end are zero
+// (zero scales).
 int64_t PanelBytesPerBlock(GgmlType type);
+// The q4_K panel block's size and the offsets of its scales, mins and nibbles (above).
+inline constexpr int64_t kQ4_KPanelBlock = 2368, kQ4_KPanelScales = 64, kQ4_KPanelMins = 192,
+                         kQ4_KPanelQuants = 320;
 
-// Writes rows [0, nr) (nr <= 16) of w (rows of row_bytes, cols % 32 == 0) as one panel into out
-// (cols / 32 * PanelBytesPerBlock(type) bytes).
+// Writes rows [0, nr) (nr <= 16) of w (rows of row_bytes, cols a multiple of the type's block)
+// as one panel into out (cols / block * PanelBytesPerBlock(type) bytes).
 void PackPanelRows(GgmlType type, const uint8_t* w, int64_t row_bytes, int64_t cols, int64_t nr,
                    uint8_t* out);
 
 // The inverse for one row: row `row` of a weight packed by SimdPackPanels, in the GGUF block
-// layout (cols / 32 blocks of 34 (q8_0) or 18 (q4_0) bytes) into out.
+// layout (the file's blocks: 34 (q8_0), 18 (q4_0) or 144 (q4_K) bytes each) into out.
 void UnpackPanelRow(GgmlType type, const uint8_t* packed, int64_t cols, int64_t row, uint8_t* out);
 
-// The q8_0/q4_0 weight (rows x cols, rows of row_bytes) in the panel layout, panel after panel,
-// so MatMul need not repack on every call; empty when this CPU's best target has no panel kernel
-// (then MatMul ignores MatrixView::packed) or for other types. Results with and without the
+// The q8_0/q4_0/q4_K weight (rows x cols, rows of row_bytes) in the panel layout, panel after
+// panel, so MatMul need not repack on every call; empty when this CPU's best target has no panel
+// kernel (then MatMul ignores MatrixView::packed) or for other types. Results with and without the
 // packed copy are bit-identical. `packed_rows(begin, end)`, if given, is called after each chunk
 // of about 1 MiB of rows [begin, end) is packed (Model releases their file pages there, so the
 // two copies never coexist whole).
@@ -77,6 +96,18 @@ void SimdMatMulRows(const SimdMatMulArgs& args, int64_t row_begin, int64_t row_e
 // SimdMatMulArgs. SIMD on the best target; single-threaded.
 void SimdQuantizeQ8_0Rows(const float* x, int64_t n_tokens, int64_t cols, float* xd, int8_t* xq,
                           int32_t* xs);
+
+// The scalar reference of the q4_K panel kernel: y[t, r] for rows [0, rows) of a weight packed
+// by SimdPackPanels (or PackPanelRows panel after panel) against Q8_K activations, reading only
+// the panel bytes, with DotQ4_KQ8_KReference's arithmetic (exact int32 sums per block, d_w * d_x
+// and dmin_w * d_x rounded once in f32, the rest in f64): so equal to MatMulReference on the
+// file's rows bit for bit. The tests check the packing with it, and the SIMD kernel against it.
+void Q4_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const BlockQ8_K* x,
+                              const int16_t* x_sub, int64_t n_tokens, float* y);
+
+// The per-sub-block sums of Q8_K activations (SimdMatMulArgs::xk_sub): for n_blocks blocks,
+// out[8b + j] = x[b].bsums[2j] + x[b].bsums[2j + 1] (|.| <= 32 * 128, fits int16).
+void Q8_KSubBlockSums(const BlockQ8_K* x, int64_t n_blocks, int16_t* out);
 
 // Highway target bits that the matmul kernels were compiled for and this CPU supports, best
 // first, and a target's name ("AVX3_DL", "AVX2", ...).

@@ -1,7 +1,7 @@
-// Model::Load packs q8_0/q4_0 weights (layers and the LM head) into the kernels' panel layout
-// where the CPU has a panel kernel: the packed bytes are the file's bytes (4-bit weights stay
-// 4-bit; no widened or dequantised copy), and a tied embedding read back from the panels gives
-// the file's rows.
+// Model::Load packs q8_0/q4_0/q4_K weights (layers and the LM head) into the kernels' panel
+// layout where the CPU has a panel kernel: the packed bytes are the file's bytes (4-bit weights
+// stay 4-bit; no widened or dequantised copy; q4_K adds 4 bytes per row and 256-block for its
+// unpacked scales), and a tied embedding read back from the panels gives the file's rows.
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -22,14 +22,20 @@ class ModelPacking : public ::testing::TestWithParam<GgmlType> {};
 
 TEST_P(ModelPacking, PanelsHoldTheFileBytesAndEmbedReadsThem) {
   const GgmlType type = GetParam();
+  // Whether the CPU's best target has the panel kernels (asked of q8_0, so a type the packer
+  // forgets fails below rather than skipping).
   const std::vector<uint8_t> probe(16 * 34, 0);
-  if (kernels::SimdPackPanels(type, probe.data(), 16, 34, 32).empty()) {
+  if (kernels::SimdPackPanels(GgmlType::kQ8_0, probe.data(), 16, 34, 32).empty()) {
     GTEST_SKIP() << "this CPU's best SIMD target has no panel kernel";
   }
   testing::TempDir dir;
   const auto path = (dir / "m.gguf").string();
   RandomModelOptions o;
   o.preset = *FindPreset("tiny");
+  if (type == GgmlType::kQ4_K) {  // every row a multiple of the 256-value k-quant block
+    o.preset.n_embd = 256;
+    o.preset.n_ff = 512;
+  }
   o.wtype = type;
   o.seed = 5;
   WriteRandomModel(o, path);
@@ -37,7 +43,12 @@ TEST_P(ModelPacking, PanelsHoldTheFileBytesAndEmbedReadsThem) {
   ASSERT_TRUE(model->tied_output());
 
   auto bytes = [](const kernels::MatrixView& m) {
-    return (m.rows + 15) / 16 * 16 * kernels::RowBytes(kernels::Traits(m.type), m.cols);
+    const int64_t panel =
+        m.cols / kernels::Traits(m.type).block_size * kernels::PanelBytesPerBlock(m.type);
+    if (m.type != GgmlType::kQ4_K) {  // exactly the file's bytes
+      EXPECT_EQ(panel, 16 * kernels::RowBytes(kernels::Traits(m.type), m.cols));
+    }
+    return (m.rows + 15) / 16 * panel;
   };
   int64_t expect = bytes(model->output());
   EXPECT_NE(model->output().packed, nullptr);
@@ -63,7 +74,8 @@ TEST_P(ModelPacking, PanelsHoldTheFileBytesAndEmbedReadsThem) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Int8, ModelPacking, ::testing::Values(GgmlType::kQ8_0, GgmlType::kQ4_0),
+INSTANTIATE_TEST_SUITE_P(Int8, ModelPacking,
+                         ::testing::Values(GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K),
                          [](const auto& info) {
                            return std::string(kernels::TypeName(info.param));
                          });

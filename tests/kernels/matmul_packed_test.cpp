@@ -4,14 +4,17 @@
 // empty and MatMul is unchanged.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <random>
 #include <vector>
 
+#include "kernels/fp16.h"
 #include "kernels/matmul.h"
 #include "kernels/matmul_simd.h"
 #include "kernels/quant.h"
+#include "kernels/quant_k.h"
 
 namespace gapbench::kernels {
 namespace {
@@ -68,6 +71,110 @@ TEST(MatMulPacked, PackedPanelsGiveTheSameBits) {
     }
   }
   if (packed_cases == 0) GTEST_SKIP() << "this CPU's best SIMD target has no panel kernel";
+}
+
+// Q4_K rows: quantised Gaussian rows, plus rows of random bytes (every scale, min and nibble
+// value; d and dmin random normal halves) and a row at the integer extremes (every nibble 15,
+// every scale and min 63) against activations at +-127.
+std::vector<uint8_t> Q4_KWeight(int64_t rows, int64_t cols, std::mt19937& rng) {
+  const int64_t rb = RowBytes(Traits(GgmlType::kQ4_K), cols);
+  std::vector<uint8_t> w(static_cast<size_t>(rows * rb));
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::vector<float> row(static_cast<size_t>(cols));
+  for (int64_t r = 0; r < rows; ++r) {
+    auto* blocks = reinterpret_cast<BlockQ4_K*>(w.data() + r * rb);
+    if (r % 3 != 2) {
+      for (auto& v : row) v = nd(rng);
+      QuantizeRowQ4_K(row.data(), blocks, cols);
+      continue;
+    }
+    for (int64_t b = 0; b < cols / kQK_K; ++b) {
+      BlockQ4_K& blk = blocks[b];
+      blk.d = F32ToF16(std::ldexp(0.5f + 0.5f * byte(rng) / 255.0f, -byte(rng) % 12));
+      blk.dmin = F32ToF16(std::ldexp(0.5f + 0.5f * byte(rng) / 255.0f, -byte(rng) % 12));
+      for (auto& v : blk.scales) v = static_cast<uint8_t>(r == 2 ? 255 : byte(rng));
+      for (auto& v : blk.qs) v = static_cast<uint8_t>(r == 2 ? 255 : byte(rng));
+    }
+  }
+  return w;
+}
+
+TEST(MatMulPacked, Q4_KPanelsGiveTheReferenceBits) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  const GgmlType t = GgmlType::kQ4_K;
+  int packed_cases = 0;
+  for (int64_t rows : {16, 37, 64}) {
+    for (int64_t cols : {256, 768}) {
+      const int64_t rb = RowBytes(Traits(t), cols);
+      const int64_t nb = cols / kQK_K;
+      const std::vector<uint8_t> w = Q4_KWeight(rows, cols, rng);
+      const auto panels = SimdPackPanels(t, w.data(), rows, rb, cols);
+      if (panels.empty()) continue;  // no panel kernel on this CPU's best target
+      ++packed_cases;
+      // The file's bytes plus 4 per row and block (the unpacked scales), rows padded to 16.
+      EXPECT_EQ(PanelBytesPerBlock(t), 16 * (Traits(t).type_size + 4));
+      EXPECT_EQ(static_cast<int64_t>(panels.size()), (rows + 15) / 16 * nb * 16 * (rb / nb + 4));
+      std::vector<uint8_t> back(static_cast<size_t>(rb));
+      for (int64_t r = 0; r < rows; ++r) {
+        UnpackPanelRow(t, panels.data(), cols, r, back.data());
+        ASSERT_EQ(std::memcmp(back.data(), w.data() + r * rb, static_cast<size_t>(rb)), 0) << r;
+      }
+      for (int64_t tokens : {1, 2, 3, 4, 5, 17, 40}) {
+        std::vector<float> x(static_cast<size_t>(tokens * cols));
+        for (auto& v : x) v = nd(rng);
+        // Token 0 at the extremes: every quant -127 (one sign), for the all-15 row.
+        for (int64_t c = 0; c < cols; ++c) x[static_cast<size_t>(c)] = 1.0f;
+        MatrixView plain{t, w.data(), rows, cols};
+        MatrixView packed = plain;
+        packed.packed = panels.data();
+        std::vector<float> a(static_cast<size_t>(tokens * rows)), b(a.size()), ref(a.size()),
+            panel_ref(a.size());
+        MatMul(plain, x.data(), tokens, a.data());
+        MatMul(packed, x.data(), tokens, b.data());
+        MatMulReference(plain, x.data(), tokens, ref.data());
+        // The scalar panel reference reads only the panels: equal to MatMulReference on the
+        // file's rows, so the packing is right.
+        std::vector<BlockQ8_K> xk(static_cast<size_t>(tokens * nb));
+        std::vector<int16_t> xk_sub(static_cast<size_t>(tokens * nb * 8));
+        for (int64_t k = 0; k < tokens; ++k) {
+          QuantizeRowQ8_K(x.data() + k * cols, xk.data() + k * nb, cols);
+        }
+        Q8_KSubBlockSums(xk.data(), tokens * nb, xk_sub.data());
+        Q4_KPanelMatMulReference(panels.data(), rows, cols, xk.data(), xk_sub.data(), tokens,
+                                 panel_ref.data());
+        const auto bytes = a.size() * sizeof(float);
+        EXPECT_EQ(std::memcmp(panel_ref.data(), ref.data(), bytes), 0)
+            << "panel reference, rows " << rows << " cols " << cols << " tokens " << tokens;
+        EXPECT_EQ(std::memcmp(a.data(), ref.data(), bytes), 0)
+            << "per-call panels, rows " << rows << " cols " << cols << " tokens " << tokens;
+        for (size_t i = 0; i < b.size(); ++i) {
+          ASSERT_EQ(std::bit_cast<uint32_t>(b[i]), std::bit_cast<uint32_t>(ref[i]))
+              << "packed, rows " << rows << " cols " << cols << " tokens " << tokens << " row "
+              << static_cast<int64_t>(i) % rows << " token " << static_cast<int64_t>(i) / rows
+              << ": " << b[i] << " vs " << ref[i];
+        }
+        std::vector<uint8_t> zero(panels.size(), 0);
+        packed.packed = zero.data();
+        MatMul(packed, x.data(), tokens, b.data());
+        for (float v : b) ASSERT_EQ(v, 0.0f);
+      }
+    }
+  }
+  if (packed_cases == 0) GTEST_SKIP() << "this CPU's best SIMD target has no panel kernel";
+}
+
+// The extreme row really reaches the int16 limit the kernel relies on: 8 loads x 2 products of
+// 15 x 127 per int16 lane.
+TEST(MatMulPacked, Q4_KExtremeRowIsExtreme) {
+  std::mt19937 rng(3);
+  const std::vector<uint8_t> w = Q4_KWeight(3, 256, rng);
+  const auto* blk = reinterpret_cast<const BlockQ4_K*>(w.data() + 2 * 144);
+  uint8_t sc[8], m[8];
+  UnpackScaleMinK4(blk->scales, sc, m);
+  for (int j = 0; j < 8; ++j) EXPECT_EQ(sc[j] + m[j], 126);
+  for (uint8_t q : blk->qs) EXPECT_EQ(q, 255);
 }
 
 TEST(MatMulPacked, OtherTypesAreNotPacked) {
