@@ -16,6 +16,7 @@
 #include "engine/engine_lm.h"
 #include "engine/model.h"
 #include "suites/loaders.h"
+#include "tests/worker/member_run_fixture.h"
 #include "tests/worker/worker_fixture.h"
 #include "worker/model_factory.h"
 #include "worker/runner.h"
@@ -38,30 +39,9 @@ TEST(GuardSignal, HandComputed) {
   EXPECT_EQ(GuardPrompt("a {prompt} b {prompt}", "x"), "a x b x");
 }
 
-class GuardedRunTest : public ::testing::Test {
+class GuardedRunTest : public MemberRunTest {
  protected:
-  void SetUp() override {
-    const auto file = testing::WriteMixedSuite(dir_ / "mixed.jsonl", 9);
-    suites::LoadOptions lo;
-    lo.format = "gapbench";
-    suite_ = suites::LoadSuite(file.string(), lo);
-    guard_ = engine::Model::Load(testing::WorkerFixtureModel("llama-rope3-f32.gguf").string());
-    large_ = engine::Model::Load(testing::WorkerFixtureModel().string());
-    options_.shots.k = 1;
-    options_.shots.seed = 3;
-    options_.gen_defaults.max_tokens = 5;
-  }
-
-  using Records = std::map<int64_t, suites::ItemRecord>;
-  Records Run(const StrategyConfig& strategy, std::vector<const engine::Model*> models) {
-    std::vector<MemberModel> members;
-    for (const auto* m : models) members.push_back({m, {}});
-    const auto lm = MakeLanguageModel(strategy, members);
-    Records out;
-    RunItems(suite_, 0, static_cast<int64_t>(suite_.items.size()), options_, *lm, sandbox_, {},
-             nullptr, [&](ItemResult& r) { out[r.item_index] = r.samples.at(0).record; });
-    return out;
-  }
+  void SetUp() override { SetUpMembers(9); }
   StrategyConfig Guard(double threshold) const {
     StrategyConfig c;
     c.kind = StrategyKind::kGuard;
@@ -72,7 +52,7 @@ class GuardedRunTest : public ::testing::Test {
   // The guard's P(refuse) on item i and its requests' tokens (the prompt once, both labels),
   // computed on a fresh guard model from its prompt.
   std::pair<double, int64_t> IndependentSignal(size_t i) {
-    engine::EngineModel lm(*guard_);
+    engine::EngineModel lm(*first_);
     const auto req = suites::BuildRequests(suite_, i, options_.shots, options_.gen_defaults);
     const std::string request =
         req.loglik.empty() ? req.gen.at(0).prompt : req.loglik.at(0).context;
@@ -88,16 +68,10 @@ class GuardedRunTest : public ::testing::Test {
     r.guard.reset();
     return suites::ItemRecordToJson(r, suites::RecordTiming::kOmit);
   }
-
-  testing::TempDir dir_;
-  suites::Suite suite_;
-  std::unique_ptr<engine::Model> guard_, large_;
-  RunOptions options_;
-  LazySandbox sandbox_;
 };
 
 TEST_F(GuardedRunTest, ThresholdZeroRefusesEveryRequest) {
-  const Records guarded = Run(Guard(0.0), {guard_.get(), large_.get()});
+  const Records guarded = Run(Guard(0.0), {first_.get(), large_.get()});
   ASSERT_EQ(guarded.size(), suite_.items.size());
   for (const auto& [i, r] : guarded) {
     SCOPED_TRACE(r.item_id);
@@ -133,7 +107,7 @@ TEST_F(GuardedRunTest, ThresholdZeroRefusesEveryRequest) {
 
 TEST_F(GuardedRunTest, ThresholdOneAllowsEveryRequestAndBetweenSplits) {
   const Records large = Run(StrategyConfig{}, {large_.get()});
-  const Records open = Run(Guard(1.0), {guard_.get(), large_.get()});
+  const Records open = Run(Guard(1.0), {first_.get(), large_.get()});
   std::vector<double> signals;
   for (const auto& [i, r] : open) {
     SCOPED_TRACE(r.item_id);
@@ -147,7 +121,7 @@ TEST_F(GuardedRunTest, ThresholdOneAllowsEveryRequestAndBetweenSplits) {
   ASSERT_LT(signals.front(), signals.back()) << "the fixture guard gives every item one signal";
   const double t = signals[signals.size() / 2];
   int refused = 0;
-  for (const auto& [i, r] : Run(Guard(t), {guard_.get(), large_.get()})) {
+  for (const auto& [i, r] : Run(Guard(t), {first_.get(), large_.get()})) {
     SCOPED_TRACE(r.item_id);
     EXPECT_EQ(r.guard->refused, open.at(i).guard->p_refuse >= t);
     EXPECT_EQ(r.guard->p_refuse, open.at(i).guard->p_refuse);

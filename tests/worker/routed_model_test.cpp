@@ -16,6 +16,7 @@
 #include "engine/engine_lm.h"
 #include "engine/model.h"
 #include "suites/loaders.h"
+#include "tests/worker/member_run_fixture.h"
 #include "tests/worker/worker_fixture.h"
 #include "worker/model_factory.h"
 #include "worker/runner.h"
@@ -41,45 +42,18 @@ TEST(RouteSignals, HandComputed) {
   EXPECT_THROW(ChoiceSignal(RouteSignal::kTopProb, {}), Error);
 }
 
-class RoutedRunTest : public ::testing::Test {
+class RoutedRunTest : public MemberRunTest {
  protected:
-  void SetUp() override {
-    const auto file = testing::WriteMixedSuite(dir_ / "mixed.jsonl", 12);
-    suites::LoadOptions lo;
-    lo.format = "gapbench";
-    suite_ = suites::LoadSuite(file.string(), lo);
-    small_ = engine::Model::Load(testing::WorkerFixtureModel("llama-rope3-f32.gguf").string());
-    large_ = engine::Model::Load(testing::WorkerFixtureModel().string());
-    options_.shots.k = 1;
-    options_.shots.seed = 3;
-    options_.gen_defaults.max_tokens = 5;
-  }
-
-  using Records = std::map<int64_t, suites::ItemRecord>;
-  Records Run(const StrategyConfig& strategy, std::vector<const engine::Model*> models) {
-    std::vector<MemberModel> members;
-    for (const auto* m : models) members.push_back({m, {}});
-    const auto lm = MakeLanguageModel(strategy, members);
-    Records out;
-    RunItems(suite_, 0, static_cast<int64_t>(suite_.items.size()), options_, *lm, sandbox_, {},
-             nullptr, [&](ItemResult& r) { out[r.item_index] = r.samples.at(0).record; });
-    return out;
-  }
+  void SetUp() override { SetUpMembers(12); }
   static std::string Json(suites::ItemRecord r, bool drop_route) {
     if (drop_route) r.route.reset();
     return suites::ItemRecordToJson(r, suites::RecordTiming::kOmit);
   }
-
-  testing::TempDir dir_;
-  suites::Suite suite_;
-  std::unique_ptr<engine::Model> small_, large_;
-  RunOptions options_;
-  LazySandbox sandbox_;
 };
 
 TEST_F(RoutedRunTest, RecordsHoldBothMembersAndTheSignal) {
   const StrategyConfig single;
-  const Records small = Run(single, {small_.get()});
+  const Records small = Run(single, {first_.get()});
   const Records large = Run(single, {large_.get()});
   StrategyConfig route;
   route.kind = StrategyKind::kRoute;
@@ -88,7 +62,7 @@ TEST_F(RoutedRunTest, RecordsHoldBothMembersAndTheSignal) {
   // some do not.
   std::vector<double> margins, means;
   {
-    engine::EngineModel lm(*small_);
+    engine::EngineModel lm(*first_);
     for (const auto& [i, r] : small) {
       if (r.kind == suites::ItemKind::kMultipleChoice) {
         margins.push_back(ChoiceSignal(RouteSignal::kMargin, r.choice_logprobs));
@@ -108,7 +82,7 @@ TEST_F(RoutedRunTest, RecordsHoldBothMembersAndTheSignal) {
   std::sort(means.begin(), means.end());
   route.route.threshold = margins[4];    // margins[0..3] escalate
   route.route.gen_threshold = means[2];  // means[0..1] escalate
-  const Records routed = Run(route, {small_.get(), large_.get()});
+  const Records routed = Run(route, {first_.get(), large_.get()});
   ASSERT_EQ(routed.size(), small.size());
   int escalated = 0;
   for (const auto& [i, r] : routed) {
@@ -165,19 +139,19 @@ TEST_F(RoutedRunTest, RecordsHoldBothMembersAndTheSignal) {
 
 TEST_F(RoutedRunTest, NeverAndAlwaysEscalatingReproduceTheMembers) {
   const StrategyConfig single;
-  const Records small = Run(single, {small_.get()});
+  const Records small = Run(single, {first_.get()});
   const Records large = Run(single, {large_.get()});
   StrategyConfig route;
   route.kind = StrategyKind::kRoute;
   route.route.threshold = 0.0;  // top_prob is never below 0
   route.route.gen_threshold = kNoTokenSignal;
-  for (const auto& [i, r] : Run(route, {small_.get(), large_.get()})) {
+  for (const auto& [i, r] : Run(route, {first_.get(), large_.get()})) {
     EXPECT_FALSE(r.route->escalated) << r.item_id;
     EXPECT_EQ(Json(r, true), Json(small.at(i), true));
   }
   route.route.threshold = 1.0;  // top_prob 1 only when one choice takes all the mass
   route.route.gen_threshold = 0.0;
-  for (const auto& [i, r] : Run(route, {small_.get(), large_.get()})) {
+  for (const auto& [i, r] : Run(route, {first_.get(), large_.get()})) {
     if (!r.route->escalated) continue;
     EXPECT_EQ(Json(r, true), Json(large.at(i), true)) << r.item_id;
   }
