@@ -18,7 +18,9 @@ step() {  # step NAME COMMAND...: runs it, times it, remembers a failure
   shift
   echo "=== ${name}"
   "$@" || rc=$?
-  summary+=("$(printf '%-26s %5d s  %s' "$name" $((SECONDS - start)) "$([ $rc = 0 ] && echo ok || echo "FAILED ($rc)")")")
+  local result=ok
+  [ $rc = 0 ] || result="FAILED ($rc)"
+  summary+=("$(printf '%-26s %5d s  %s' "$name" $((SECONDS - start)) "$result")")
   [ $rc = 0 ] || failed=1
   return 0
 }

@@ -19,7 +19,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tidy=${CLANG_TIDY:-clang-tidy}
-command -v "$tidy" >/dev/null || { echo "tidy: $tidy not found (scripts/install-deps.sh)" >&2; exit 1; }
+if ! command -v "$tidy" >/dev/null; then
+  echo "tidy: $tidy not found (scripts/install-deps.sh installs it)" >&2
+  exit 1
+fi
 [ -f build/compile_commands.json ] ||
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 
@@ -99,7 +102,9 @@ else
   lfilter=$(git diff -U0 --no-color "$base" -- "${sources[@]}" "${headers[@]}" | awk '
     /^\+\+\+ b\// { file = substr($0, 7); next }
     /^@@ / { split($3, p, ","); start = substr(p[1], 2); n = (p[2] == "" ? 1 : p[2])
-             if (n > 0) { r[file] = r[file] sep[file] "[" start "," start + n - 1 "]"; sep[file] = "," } }
+             if (n > 0) {
+               r[file] = r[file] sep[file] "[" start "," start + n - 1 "]"; sep[file] = ","
+             } }
     END { for (f in r) { out = out s "{\"name\":\"" f "\",\"lines\":[" r[f] "]}"; s = "," }
           print "[" out "]" }')
   if [ "$lfilter" = "[]" ]; then

@@ -74,10 +74,15 @@ function(gb_sanitizer_tier tier)
   add_dependencies(${tier}_test_util gapbench)
 endfunction()
 
-# gb_sanitizer_tier_test(TIER SOURCE file.cpp LABELS l ... LIBS gb_lib ... [EXTRA_SOURCES ...])
+# gb_sanitizer_tier_test(TIER SOURCE file.cpp LABELS l ... LIBS gb_lib ... [EXTRA_SOURCES ...]
+#                        [TIME_SCALE n])
 # One executable <tier>_<name> from a test source; its tests are named "<tier>:Suite.Case".
+# TIME_SCALE multiplies the test's timeouts (GAPBENCH_TEST_TIME_SCALE, tests/test_util.h).
 function(gb_sanitizer_tier_test tier)
-  cmake_parse_arguments(T "" "SOURCE;TIMEOUT" "LABELS;LIBS;EXTRA_SOURCES" ${ARGN})
+  cmake_parse_arguments(T "" "SOURCE;TIMEOUT;TIME_SCALE" "LABELS;LIBS;EXTRA_SOURCES" ${ARGN})
+  if(NOT T_TIME_SCALE)
+    set(T_TIME_SCALE 1)
+  endif()
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 600)
   endif()
@@ -91,6 +96,7 @@ function(gb_sanitizer_tier_test tier)
   add_executable(${exe} EXCLUDE_FROM_ALL ${T_SOURCE} ${T_EXTRA_SOURCES}
                  ${CMAKE_CURRENT_SOURCE_DIR}/default_options.cpp)
   target_link_libraries(${exe} PRIVATE ${libs} ${tier}_test_util GTest::gtest GTest::gtest_main)
+  target_compile_definitions(${exe} PRIVATE GAPBENCH_TEST_TIME_SCALE=${T_TIME_SCALE})
   add_dependencies(${tier}_tier ${exe})
   gtest_discover_tests(${exe}
     TEST_PREFIX "${tier}:"
