@@ -133,7 +133,7 @@ CoordinatorOptions Options(const TempDir& dir) {
   o.bind = "tcp://127.0.0.1:0";
   o.db_path = (dir / "results.sqlite").string();
   o.heartbeat_ms = 50;
-  o.liveness = 4 * kTestTimeScale;  // the test's clients do not heartbeat between messages
+  o.liveness = int64_t{4} * kTestTimeScale;  // clients here do not heartbeat
   o.lease_ms = 60000;
   o.log_events = false;
   return o;
