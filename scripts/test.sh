@@ -13,14 +13,24 @@ checks=${GAPBENCH_CHECKS-tidy tsan asan}
 
 summary=()
 failed=0
-step() {  # step NAME COMMAND...: runs it, times it, remembers a failure
-  local name=$1 start=$SECONDS rc=0
+times_file=$(mktemp)
+trap 'rm -f "$times_file"' EXIT
+cpu_read() {  # CPU seconds (user + system) of this shell's finished children, from `times`
+  awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); s += t[1] * 60 + t[2] } }
+       END { printf "%d", s }' "$times_file"
+}
+step() {  # step NAME COMMAND...: runs it, times it (wall and CPU), remembers a failure
+  local name=$1 start=$SECONDS cpu0 rc=0
+  times >"$times_file"  # here, not in $(...): a subshell would see no children
+  cpu0=$(cpu_read)
   shift
   echo "=== ${name}"
   "$@" || rc=$?
   local result=ok
   [ $rc = 0 ] || result="FAILED ($rc)"
-  summary+=("$(printf '%-26s %5d s  %s' "$name" $((SECONDS - start)) "$result")")
+  times >"$times_file"
+  summary+=("$(printf '%-26s %5d s wall %6d s CPU  %s' "$name" $((SECONDS - start)) \
+    $(($(cpu_read) - cpu0)) "$result")")
   [ $rc = 0 ] || failed=1
   return 0
 }
@@ -49,6 +59,6 @@ if [ $failed = 0 ]; then
     esac
   done
 fi
-echo "=== summary"
+echo "=== summary ($(nproc) cores; load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
 printf '%s\n' "${summary[@]}"
 exit $failed
