@@ -77,7 +77,7 @@ endfunction()
 # gb_sanitizer_tier_test(TIER SOURCE file.cpp LABELS l ... LIBS gb_lib ... [EXTRA_SOURCES ...]
 #                        [TIME_SCALE n])
 # One executable <tier>_<name> from a test source; its tests are named "<tier>:Suite.Case".
-# TIME_SCALE multiplies the test's timeouts (GAPBENCH_TEST_TIME_SCALE, tests/test_util.h).
+# TIME_SCALE multiplies the test's timeouts (GAPBENCH_TEST_TIME_SCALE, tests/time_scale.h).
 function(gb_sanitizer_tier_test tier)
   cmake_parse_arguments(T "" "SOURCE;TIMEOUT;TIME_SCALE" "LABELS;LIBS;EXTRA_SOURCES" ${ARGN})
   if(NOT T_TIME_SCALE)

@@ -8,15 +8,7 @@
 #include <string>
 #include <vector>
 
-#ifndef GAPBENCH_TEST_TIME_SCALE
-#define GAPBENCH_TEST_TIME_SCALE 1
-#endif
-
 namespace gapbench::testing {
-
-// Multiplies a test's hang guards and peer timeouts: the sanitizer tiers (docs/CI.md) run the
-// code several times slower and compile their tests with a larger GAPBENCH_TEST_TIME_SCALE.
-inline constexpr int kTestTimeScale = GAPBENCH_TEST_TIME_SCALE;
 
 std::filesystem::path SourceDir();
 // ../shared/data next to the checkout (or $GAPBENCH_SHARED_DIR/data); empty if absent.

@@ -17,6 +17,7 @@
 #include "coordinator/status.h"
 #include "reports/results_store.h"
 #include "tests/coordinator/sweep_fixture.h"
+#include "tests/time_scale.h"
 
 namespace gapbench::coordinator {
 namespace {
