@@ -9,6 +9,7 @@ PACKAGES=(
   libhwy-dev libutf8proc-dev libtbb-dev rapidjson-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libzmq3-dev cppzmq-dev libsqlite3-dev libboost-dev zlib1g-dev libseccomp-dev libre2-dev
+  clang-tidy  # scripts/tidy.sh (CI: .clang-tidy on changed lines)
   chromium
 )
 

@@ -17,12 +17,14 @@
 #include "coordinator/status.h"
 #include "reports/results_store.h"
 #include "tests/coordinator/sweep_fixture.h"
+#include "tests/time_scale.h"
 
 namespace gapbench::coordinator {
 namespace {
 
 using namespace std::chrono_literals;
 using testing::TempDir;
+using testing::kTestTimeScale;
 
 std::string Serialize(const rapidjson::Value& v) {
   rapidjson::StringBuffer buffer;
@@ -72,7 +74,7 @@ class Client {
     Send(kTypeHello, StrCat(R"({"worker":")", name, R"(","protocol":1,"threads":1,"models":[]})"));
   }
   // The next message that is not a HEARTBEAT, or nullopt after `timeout`.
-  std::optional<Message> Recv(std::chrono::milliseconds timeout = 3000ms) {
+  std::optional<Message> Recv(std::chrono::milliseconds timeout = 3000ms * kTestTimeScale) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -92,7 +94,8 @@ class Client {
     }
   }
   // Expects `type` next.
-  rapidjson::Document Expect(std::string_view type, std::chrono::milliseconds t = 3000ms) {
+  rapidjson::Document Expect(std::string_view type,
+                             std::chrono::milliseconds t = 3000ms * kTestTimeScale) {
     auto m = Recv(t);
     if (!m) {
       ADD_FAILURE() << "no " << type << " within " << t.count() << " ms";
@@ -131,17 +134,19 @@ CoordinatorOptions Options(const TempDir& dir) {
   o.bind = "tcp://127.0.0.1:0";
   o.db_path = (dir / "results.sqlite").string();
   o.heartbeat_ms = 50;
-  o.liveness = 4;
+  o.liveness = int64_t{4} * kTestTimeScale;  // clients here do not heartbeat
   o.lease_ms = 60000;
   o.log_events = false;
   return o;
 }
 
-// Runs a coordinator on a thread for the scope.
+// Runs a coordinator on a thread for the scope. `done` is declared first: it must exist before
+// the thread that writes it starts and until that thread is joined (ThreadSanitizer found the
+// reverse order racing when Run() returned at once).
 struct Running {
   explicit Running(Coordinator& c) : thread([&c, this](std::stop_token st) { done = c.Run(st); }) {}
-  std::jthread thread;
   std::atomic<bool> done{false};
+  std::jthread thread;
 };
 
 TEST(CoordinatorServer, FullSweepCommitsBeforeAckAndShutsDown) {
@@ -328,6 +333,7 @@ TEST(CoordinatorServer, HungWorkerLeaseExpiresWithCancelAndSilentWorkerIsLost) {
   TempDir dir;
   CoordinatorOptions o = Options(dir);
   o.lease_ms = 300;
+  o.liveness = 4;  // the silent worker below is lost within its 400 ms
   Coordinator c(o);
   c.AddSweep(WriteSweep(dir));
   Running run(c);
