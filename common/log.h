@@ -6,7 +6,9 @@
 // Two formats, chosen per process (LogOptionsFromEnv reads GAPBENCH_LOG_FORMAT and
 // GAPBENCH_LOG_LEVEL; cli/main.cpp applies them before any command runs):
 //   text  "COMPONENT: MESSAGE" ("COMPONENT: warning: MESSAGE" for warnings, "COMPONENT: error:
-//         MESSAGE" for errors), the form the commands have always printed;
+//         MESSAGE" for errors): the commands' old lines, with the level now written for
+//         warnings and errors (the coordinator's poisoned shards, refused messages,
+//         non-determinism);
 //   json  one object per line: {"time": "2026-12-06T20:30:00.123Z", "level": "info",
 //         "component": "coordinator", "msg": "...", FIELD: VALUE...} with the call's fields as
 //         strings, for log collectors (a fleet of workers, a nightly CI's coordinator).

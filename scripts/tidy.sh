@@ -49,7 +49,13 @@ else
            "set GAPBENCH_TIDY_BASE to check a range"
     fi
   fi
-  mapfile -t changed < <(git diff --name-only --diff-filter=d "$base" -- '*.cpp' '*.h')
+  # Into a variable first: a failing git diff (a bad base) must stop the script, which a
+  # process substitution would hide (an empty list: "nothing changed", exit 0).
+  git rev-parse -q --verify "$base^{commit}" >/dev/null ||
+    { echo "tidy: base '$base' is not a commit here" >&2; exit 2; }
+  diff_names=$(git diff --name-only --diff-filter=d "$base" -- '*.cpp' '*.h')
+  mapfile -t changed <<<"$diff_names"
+  [ -n "$diff_names" ] || changed=()
 fi
 
 # The normal build's entries only: the sanitizer tiers compile the same files again, and
@@ -65,7 +71,9 @@ mapfile -t known < <(sed -n 's/^ *"file": "\(.*\)",\{0,1\}$/\1/p' build/tidy/com
                      sed "s#^$PWD/##" | sort -u)
 parsable() {
   case "$1" in kernels/*_simd.cpp | kernels/*_hwy*.cpp) return 1 ;; esac
-  printf '%s\n' "${known[@]}" | grep -qxF "$1"
+  # A here-string, not a pipe: grep -q stops reading at the first match, and a writer killed by
+  # SIGPIPE would fail the pipeline under pipefail.
+  grep -qxF -- "$1" <<<"$(printf '%s\n' "${known[@]}")"
 }
 sources=()
 headers=()

@@ -71,6 +71,8 @@ void ApplyGuard(const GuardTrace& t, size_t request, suites::ItemRecord& r) {
   if (!d.refused) return;
   r.prediction = "refused";
   r.correct = false;
+  // Every score says wrong: also GSM8K's strict-match, which read the refusal text.
+  if (r.correct_strict) r.correct_strict = false;
   if (r.kind == suites::ItemKind::kMultipleChoice) {
     r.pred = r.pred_norm = -1;
     r.correct_norm = false;

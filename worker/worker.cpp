@@ -210,7 +210,15 @@ Worker::Impl::Impl(WorkerOptions options, std::atomic<bool>& stop)
       models_(opt_.memory_budget > 0 ? opt_.memory_budget : DefaultMemoryBudget()),
       sandbox_([this](const std::string& w) { Log(StrCat("warning: ", w)); }) {
   if (!opt_.log) {
-    opt_.log = [](const std::string& line) { LogInfo("gapbench worker", line); };
+    opt_.log = [](const std::string& line) {
+      // The worker's own warnings (the sandbox's) keep their level in JSON and under a filter.
+      constexpr std::string_view kWarning = "warning: ";
+      if (std::string_view(line).starts_with(kWarning)) {
+        LogWarn("gapbench worker", std::string_view(line).substr(kWarning.size()));
+      } else {
+        LogInfo("gapbench worker", line);
+      }
+    };
   }
   if (opt_.connect.empty()) Fail("the worker needs an endpoint to connect to (--connect)");
   // A port libzmq would wrap, or a host that does not exist, would otherwise be retried forever.

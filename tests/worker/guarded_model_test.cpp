@@ -105,6 +105,28 @@ TEST_F(GuardedRunTest, ThresholdZeroRefusesEveryRequest) {
   EXPECT_EQ(suites::ItemRecordToJson(back), suites::ItemRecordToJson(any));
 }
 
+// A refused GSM8K item is wrong under every score, also lm-eval's strict-match: a refusal text
+// that happens to hold "#### N" with the right N must not count (the open-llm-v1 preset scores
+// GSM8K by strict-match).
+TEST_F(GuardedRunTest, ARefusedGsm8kItemIsWrongUnderStrictMatchToo) {
+  testing::WriteFile(dir_ / "test.jsonl",
+                     testing::ReadFile(testing::SourceDir() /
+                                       "tests/fixtures/lmeval/gsm8k_tiny.jsonl"));  // #### 0..3
+  suite_ = suites::LoadSuite((dir_ / "test.jsonl").string());
+  ASSERT_EQ(suite_.manifest.format, "gsm8k");
+  options_.shots.k = 0;
+  StrategyConfig guard = Guard(0.0);
+  guard.guard.refusal = "#### 0";  // item 0's answer
+  const Records records = Run(guard, {first_.get(), large_.get()});
+  ASSERT_EQ(records.size(), suite_.items.size());
+  for (const auto& [i, r] : records) {
+    ASSERT_TRUE(r.guard && r.guard->refused) << i;
+    EXPECT_EQ(r.correct, false) << i;
+    ASSERT_TRUE(r.correct_strict.has_value()) << i;
+    EXPECT_FALSE(*r.correct_strict) << i;
+  }
+}
+
 TEST_F(GuardedRunTest, ThresholdOneAllowsEveryRequestAndBetweenSplits) {
   const Records large = Run(StrategyConfig{}, {large_.get()});
   const Records open = Run(Guard(1.0), {first_.get(), large_.get()});
