@@ -106,12 +106,15 @@ CostMetrics ComputeCost(const RunData& /*run*/, const RunGroup& g) {
   int64_t n_flops = 0, n_weight = 0, n_kv = 0;
   for (const auto& it : g.items) {
     const auto& r = it.record;
-    tokens_in += static_cast<double>(r.tokens_in);
+    // A guarded system also pays the guard's requests (its prompt once and both labels); the
+    // record's tokens_in is the protected model's alone. latency_s already spans both.
+    const int64_t guard_tokens = r.guard ? r.guard->tokens : 0;
+    tokens_in += static_cast<double>(r.tokens_in + guard_tokens);
     tokens_out += static_cast<double>(r.tokens_out);
     if (r.latency_s > 0) {
       ++c.items_timed;
       latency_sum += r.latency_s;
-      tokens_timed += static_cast<double>(r.tokens_in + r.tokens_out);
+      tokens_timed += static_cast<double>(r.tokens_in + guard_tokens + r.tokens_out);
     }
     if (const auto f = it.timing.find("flops"); f != it.timing.end()) {
       flops_sum += f->second;

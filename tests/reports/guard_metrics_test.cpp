@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
+#include "reports/gap_metrics.h"
+
 namespace gapbench::reports {
 namespace {
 
@@ -147,6 +150,23 @@ TEST(GuardItemOf, LabelsGuardObjectsAndSingleModels) {
   suites::ItemRecord nan_rec = Guarded("id", "refuse", false, 0.5, 0, 0);
   nan_rec.guard->p_refuse = std::numeric_limits<double>::quiet_NaN();
   EXPECT_FALSE(GuardItemOf(nan_rec));
+}
+
+// A guarded system's cost counts the guard's tokens too (its prompt once and both labels, from
+// the record's guard object): the records' tokens_in holds only the protected model's.
+TEST(GuardCost, TokensInCountTheGuardsRequests) {
+  RunData run;
+  RunGroup g;
+  for (int i = 0; i < 2; ++i) {
+    RunItem it;
+    it.item_id = StrCat("q", i);
+    it.record.tokens_in = 100;
+    it.record.tokens_out = 0;
+    if (i == 1) it.record.guard = suites::GuardRecord{0.7, 0.5, true, 40, 0.01};
+    g.items.push_back(it);
+  }
+  const CostMetrics c = ComputeCost(run, g);
+  EXPECT_DOUBLE_EQ(c.tokens_in_mean, (100 + 100 + 40) / 2.0);
 }
 
 }  // namespace
