@@ -272,7 +272,7 @@ int CmdEval(const Argv& argv) {
   chat.chat_template = chat_template ? &*chat_template : nullptr;
   const std::unique_ptr<LanguageModel> lm_ptr = worker::MakeLanguageModel(strategy, members);
   LanguageModel& lm = *lm_ptr;
-  std::vector<reports::RouteItem> routed;  // records with both members scored
+  std::vector<reports::RouteItem> routed;       // records with both members scored
   std::vector<reports::GuardItem> guard_items;  // labelled allow/refuse records
   int64_t n_refused = 0, n_screened = 0;        // guarded records
   const int64_t n_ctx = engine::ContextFor(*e.model, e.session);

@@ -80,9 +80,9 @@ void CheckSupported(const MatrixView& w) {
 // The q4_K panel kernel's activations: Q8_K blocks (QuantizeRowQ8_K's bytes) and their
 // per-sub-block sums.
 struct QuantizedActivations {
-  std::vector<float> d;    // [n_tokens, cols / 32]
-  std::vector<int8_t> q;   // [n_tokens, cols]
-  std::vector<int32_t> s;  // [n_tokens, cols / 32] sum of each block's quants
+  std::vector<float> d;        // [n_tokens, cols / 32]
+  std::vector<int8_t> q;       // [n_tokens, cols]
+  std::vector<int32_t> s;      // [n_tokens, cols / 32] sum of each block's quants
   std::vector<BlockQ8_K> k;    // [n_tokens, cols / 256] (q4_K weights only)
   std::vector<int16_t> k_sub;  // [n_tokens, cols / 256, 8]
 };

@@ -825,7 +825,7 @@ HWY_INLINE void RunQ4_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_
     Q4KRunPanel(a, panel, row, nr);
   }
 }
-#else   // !GB_MATMUL_X86: portable Highway int16 path
+#else  // !GB_MATMUL_X86: portable Highway int16 path
 
 // Q8_0 weight quants [k, k + N16) of a block as int16 lanes.
 struct LoadQ8_0 {

@@ -21,14 +21,14 @@ struct SimdMatMulArgs {
   int64_t row_bytes = 0;
   int64_t cols = 0;
   int64_t n_tokens = 0;
-  const float* x = nullptr;     // [n_tokens, cols] f32 activations
-  const float* xd = nullptr;    // [n_tokens, cols / 32] Q8_0 activation scales (f16-rounded)
-  const int8_t* xq = nullptr;   // [n_tokens, cols] Q8_0 activation quants, in [-127, 127]
-  const int32_t* xs = nullptr;  // [n_tokens, cols / 32] sum of each block's quants
+  const float* x = nullptr;         // [n_tokens, cols] f32 activations
+  const float* xd = nullptr;        // [n_tokens, cols / 32] Q8_0 activation scales (f16-rounded)
+  const int8_t* xq = nullptr;       // [n_tokens, cols] Q8_0 activation quants, in [-127, 127]
+  const int32_t* xs = nullptr;      // [n_tokens, cols / 32] sum of each block's quants
   const BlockQ8_K* xk = nullptr;    // [n_tokens, cols / 256] Q8_K activations (q4_K weights)
   const int16_t* xk_sub = nullptr;  // [n_tokens, cols / 256, 8] sum of each 32-value
                                     // sub-block's quants (bsums[2j] + bsums[2j + 1])
-  float* y = nullptr;           // [n_tokens, y_stride]; row r of token t at y[t * y_stride + r]
+  float* y = nullptr;               // [n_tokens, y_stride]; row r of token t at y[t * y_stride + r]
   int64_t y_stride = 0;
   const uint8_t* packed = nullptr;  // the weight as SimdPackPanels laid it out, or null
 };

@@ -219,7 +219,8 @@ std::string MarkdownReport(const RunData& run, const RunMetrics& m) {
     }
     const bool any = gm.n_items > 0;
     Row(o, {g.model.alias, g.config.name, g.strategy_name, g.suite.name, OptInt(g.setting.fewshot),
-            ChatLabel(g.setting), StrCat(g.setting.seed), Int(g.setting.samples), OptInt(g.setting.max_tokens),
+            ChatLabel(g.setting), StrCat(g.setting.seed), Int(g.setting.samples),
+            OptInt(g.setting.max_tokens),
             gm.n_unscored > 0 ? StrCat(gm.n_items, " (+", gm.n_unscored, " unscored)")
                               : Int(gm.n_items),
             any ? FormatFixed(gm.accuracy.mean.value) : "-", any ? FormatInterval(gm.ci) : "-",

@@ -125,7 +125,8 @@ GroupSetting ParseSetting(const std::string& setting_json, const std::string& wh
   if (chat != doc->MemberEnd() && chat->value.IsObject()) {
     s.chat = true;
     const auto mt = chat->value.FindMember("fewshot_as_multiturn");
-    s.fewshot_as_multiturn = mt != chat->value.MemberEnd() && mt->value.IsBool() && mt->value.GetBool();
+    s.fewshot_as_multiturn =
+        mt != chat->value.MemberEnd() && mt->value.IsBool() && mt->value.GetBool();
     const auto sp = chat->value.FindMember("system_prompt");
     if (sp != chat->value.MemberEnd() && sp->value.IsString()) {
       s.system_prompt.assign(sp->value.GetString(), sp->value.GetStringLength());

@@ -23,8 +23,8 @@ namespace gapbench::coordinator {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::TempDir;
 using testing::kTestTimeScale;
+using testing::TempDir;
 
 std::string Serialize(const rapidjson::Value& v) {
   rapidjson::StringBuffer buffer;

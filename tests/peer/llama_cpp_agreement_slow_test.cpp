@@ -249,7 +249,6 @@ Agreement CheckModel(const std::string& python, const fs::path& model_path,
   return a;
 }
 
-
 // A copy of `src` with the float metadata `key` set to `value` (or removed when value is NaN).
 void CopyWithF32(const fs::path& src, const fs::path& dst, const std::string& key, float value) {
   const auto in = engine::GgufFile::Open(src.string());
