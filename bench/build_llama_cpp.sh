@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds llama.cpp's own tools (llama-bench, llama-perplexity) as the side-by-side peer for
-# gapbench's speed comparisons. The source is the llama.cpp vendored in the pinned PyPI sdist of
-# llama-cpp-python (PyPI is reachable where GitHub may not be). Output: .peer/llama.cpp/bin.
+# Builds llama.cpp's own tools as the side-by-side peer for gapbench's speed comparisons:
+# llama-bench, llama-perplexity, and llama-quantize (which writes Q4_K_M / Q5_K_M / Q6_K files
+# from an F16 one as users' files are made, to check gapbench runs them). The source is the
+# llama.cpp vendored in the pinned PyPI sdist of llama-cpp-python (PyPI is reachable where GitHub
+# may not be). Output: .peer/llama.cpp/bin.
 # The x86 extensions are this CPU's (read from /proc/cpuinfo; GGML_NATIVE would also turn on AMX),
 # so the peer runs its best kernels here and never an instruction the CPU lacks (AVX-512 on an
 # AVX2-only EPYC). AMX is left out: on some VMs the CPU reports AMX but the kernel does not grant
@@ -10,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VERSION=0.3.36
 PEER=.peer/llama.cpp
-if [ -x "$PEER/bin/llama-bench" ] && [ -x "$PEER/bin/llama-perplexity" ]; then
+if [ -x "$PEER/bin/llama-bench" ] && [ -x "$PEER/bin/llama-perplexity" ] && [ -x "$PEER/bin/llama-quantize" ]; then
   echo "build_llama_cpp: $PEER/bin already built"; exit 0
 fi
 mkdir -p .peer/src
@@ -28,7 +30,8 @@ cmake -S "$SRC" -B "$PEER/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGML_NATI
   -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF -DGGML_OPENMP=ON \
   -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF \
   -DBUILD_SHARED_LIBS=OFF >/dev/null
-cmake --build "$PEER/build" -j "${JOBS:-$(nproc)}" --target llama-bench llama-perplexity
+cmake --build "$PEER/build" -j "${JOBS:-$(nproc)}" --target llama-bench llama-perplexity llama-quantize
 mkdir -p "$PEER/bin"
-cp "$PEER/build/bin/llama-bench" "$PEER/build/bin/llama-perplexity" "$PEER/bin/"
-echo "build_llama_cpp: built $PEER/bin/llama-bench and llama-perplexity"
+cp "$PEER/build/bin/llama-bench" "$PEER/build/bin/llama-perplexity" "$PEER/build/bin/llama-quantize" \
+  "$PEER/bin/"
+echo "build_llama_cpp: built $PEER/bin/llama-bench, llama-perplexity and llama-quantize"
