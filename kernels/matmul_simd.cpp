@@ -36,7 +36,10 @@
 //     code, `vpmaddubsw`, exact int32 sums per sub-block, DotQ4_KQ8_KReference's float
 //     operations: bit-identical to MatMulReference); on other targets DotQ4_KQ8_K
 //     (quant_k_simd.cpp) per row and token, the same bits.
-// The other k-quants (Q5_K, Q6_K) and the 32-value vec-dot types are not here: matmul.cpp calls
+//   - Q6_K weights against Q8_K activations: the same scheme, the q6_K panel kernel (AVX2 code,
+//     `vpmaddubsw` on the unsigned 6-bit quants, the -32 offset through the Q8_K group sums,
+//     DotQ6_KQ8_KReference's float operations: bit-identical); other targets DotQ6_KQ8_K.
+// The other k-quant (Q5_K) and the 32-value vec-dot types are not here: matmul.cpp calls
 // their dots per row and token. Left out: AMX.
 #ifndef HWY_WANT_AVX3_DL
 #define HWY_WANT_AVX3_DL  // VNNI (vpdpbusd) on Ice Lake / Zen 4 and later
