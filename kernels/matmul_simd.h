@@ -120,6 +120,7 @@ void Q4_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols,
 // The scalar reference of the q6_K panel kernel, as Q4_KPanelMatMulReference with
 // DotQ6_KQ8_KReference's arithmetic (exact int32 sum_g sc_g sum (q - 32) x per block, d_w * d_x
 // rounded once in f32, the rest in f64), reading only the panel bytes.
+// NOLINTNEXTLINE(readability-identifier-naming): ggml's type name, as Q4_K's
 void Q6_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const BlockQ8_K* x,
                               int64_t n_tokens, float* y);
 

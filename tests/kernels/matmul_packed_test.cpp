@@ -181,6 +181,7 @@ TEST(MatMulPacked, Q4_KExtremeRowIsExtreme) {
 // Q6_K rows: quantised Gaussian rows, rows of random bytes (every quant and scale value, -128
 // included; d random normal halves), and two rows at the integer extremes: row 2 every quant 63
 // (value 31) with every scale -128, row 5 every quant 0 (value -32) with every scale 127.
+// NOLINTNEXTLINE(readability-identifier-naming): ggml's type name, as Q4_K's
 std::vector<uint8_t> Q6_KWeight(int64_t rows, int64_t cols, std::mt19937& rng) {
   const int64_t rb = RowBytes(Traits(GgmlType::kQ6_K), cols);
   std::vector<uint8_t> w(static_cast<size_t>(rows * rb));
