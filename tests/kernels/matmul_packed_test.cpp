@@ -336,6 +336,43 @@ TEST(MatMulPacked, Q6_KExtremeRowsDoNotSaturate) {
   }
 }
 
+// A q4_K_M layer's q/k/v mix q4_K and q6_K (attn_v): MatMulSameInput quantises the input to
+// Q8_K once for all three (both types' kernels read the same Q8_K blocks) and every output keeps
+// the reference's bits, packed or not.
+TEST(MatMulPacked, MixedQ4_KAndQ6_KProductsShareTheActivations) {
+  std::mt19937 rng(19);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  const int64_t cols = 512, tokens = 5;
+  const GgmlType types[] = {GgmlType::kQ4_K, GgmlType::kQ4_K, GgmlType::kQ6_K};
+  const int64_t rows[] = {48, 21, 37};
+  std::vector<std::vector<uint8_t>> w, panels;
+  for (int i = 0; i < 3; ++i) {
+    w.push_back(types[i] == GgmlType::kQ4_K ? Q4_KWeight(rows[i], cols, rng)
+                                            : Q6_KWeight(rows[i], cols, rng));
+    panels.push_back(
+        SimdPackPanels(types[i], w[i].data(), rows[i], RowBytes(Traits(types[i]), cols), cols));
+  }
+  std::vector<float> x(static_cast<size_t>(tokens * cols));
+  for (auto& v : x) v = nd(rng);
+  for (bool packed : {false, true}) {
+    std::vector<std::vector<float>> y(3), ref(3);
+    std::vector<MatMulProduct> products;
+    for (int i = 0; i < 3; ++i) {
+      y[i].assign(static_cast<size_t>(tokens * rows[i]), NAN);
+      ref[i].resize(y[i].size());
+      MatrixView view{types[i], w[i].data(), rows[i], cols};
+      MatMulReference(view, x.data(), tokens, ref[i].data());
+      if (packed && !panels[i].empty()) view.packed = panels[i].data();
+      products.push_back(MatMulProduct{view, y[i].data()});
+    }
+    MatMulSameInput(products, x.data(), tokens);
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ(std::memcmp(y[i].data(), ref[i].data(), y[i].size() * sizeof(float)), 0)
+          << "product " << i << " (" << TypeName(types[i]) << "), packed " << packed;
+    }
+  }
+}
+
 TEST(MatMulPacked, OtherTypesAreNotPacked) {
   std::vector<uint8_t> w(16 * 32 * 4);
   EXPECT_TRUE(SimdPackPanels(GgmlType::kF32, w.data(), 16, 32 * 4, 32).empty());
