@@ -36,7 +36,10 @@
 //     code, `vpmaddubsw`, exact int32 sums per sub-block, DotQ4_KQ8_KReference's float
 //     operations: bit-identical to MatMulReference); on other targets DotQ4_KQ8_K
 //     (quant_k_simd.cpp) per row and token, the same bits.
-// The other k-quants (Q5_K, Q6_K) and the 32-value vec-dot types are not here: matmul.cpp calls
+//   - Q6_K weights against Q8_K activations: the same scheme, the q6_K panel kernel (AVX2 code,
+//     `vpmaddubsw` on the unsigned 6-bit quants, the -32 offset through the Q8_K group sums,
+//     DotQ6_KQ8_KReference's float operations: bit-identical); other targets DotQ6_KQ8_K.
+// The other k-quant (Q5_K) and the 32-value vec-dot types are not here: matmul.cpp calls
 // their dots per row and token. Left out: AMX.
 #ifndef HWY_WANT_AVX3_DL
 #define HWY_WANT_AVX3_DL  // VNNI (vpdpbusd) on Ice Lake / Zen 4 and later
@@ -825,6 +828,207 @@ HWY_INLINE void RunQ4_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_
     Q4KRunPanel(a, panel, row, nr);
   }
 }
+
+// ---- Q6_K weights, x86 (AVX2 code; also run on AVX3 and AVX3_DL): panel kernel, exact -------
+// The q6_K panel layout (matmul_simd.h) holds the file's bytes, 4 bytes of each of 8 rows per
+// 32-byte load, one row per int32 lane. For quarter k of half h (elements 128h + 32k + l, l =
+// 4s + i), ql group 16h + 8(k % 2) + s gives the low four bits (low nibbles for k < 2, high
+// ones for k >= 2) and qh group 8h + s the high two (bits 2k, 2k + 1), so the unsigned quant
+// u = q + 32 in 0..63 of 4 values of 8 rows is two loads, two shifts, two ands and an or.
+// `vpmaddubsw` of u (u8) with 4 Q8_K quants x (i8, in [-128, 127]) broadcast to every lane gives
+// int16 pair sums u0 x0 + u1 x1 in [-16128, 16002] (no saturation); two of them (l = 4s..4s+7,
+// one 16-value group) add up in int16 to [-32256, 32004] (no wrap-around); one `vpmaddwd` with
+// the rows' group scale as int16 pairs (sc, sc) gives sc_g times the 8 products in int32. Over
+// the block, sum_g sc_g sum u x <= 16 * 128 * 16 * 63 * 128 < 2^28 in magnitude. The offset
+// comes off once per block through the Q8_K group sums: sum (u - 32) x = sum u x - 32 bsum_g, so
+// the block's int32 is DotQ6_KQ8_KReference's sum_q exactly, with sum_g sc_g bsum_g (<= 2^22)
+// from `vpmaddwd` of the rows' (sc_2p, sc_2p+1) pairs with the token's (bsum_2p, bsum_2p+1).
+// Then per (row, token, block) the reference's float operations: d = d_w * d_x in f32, acc +
+// d * sum_q in f64 (the product is exact, so FMA contraction cannot change it), rounded to f32
+// at the end: bit-identical to MatMulReference on every row and token (tested with all quants 63
+// and -32 against activations of -128 and 127). Raw intrinsics: Highway 1.0.3 has no u8 x i8
+// multiply-add (vpmaddubsw).
+
+// Quarter kK of half h for kG 8-row groups (from g0) x kN tokens: sum_q += sc_g sum u x over its
+// two groups (g = 8h + 2kK and + 1; pair p = 4h + kK of the scale bytes).
+template <int kK, int kG, int kN>
+HWY_INLINE void Q6KQuarter(const uint8_t* blk, int h, int g0, const BlockQ8_K* const* xb,
+                           __m256i (&sum_q)[kG][kN]) {
+  const __m256i m4 = _mm256_set1_epi8(15);
+  const __m256i m3 = _mm256_set1_epi8(0x30);
+  // Scale bytes of pair p, rows of group g at 16 (g0 + g): even bytes sc_2p, odd sc_2p+1; each
+  // duplicated and sign-extended gives the (sc, sc) int16 pairs.
+  const __m128i dup_even = _mm_setr_epi8(0, 0, 2, 2, 4, 4, 6, 6, 8, 8, 10, 10, 12, 12, 14, 14);
+  const __m128i dup_odd = _mm_setr_epi8(1, 1, 3, 3, 5, 5, 7, 7, 9, 9, 11, 11, 13, 13, 15, 15);
+  __m256i sc[kG][2];
+#pragma GCC unroll 8
+  for (int g = 0; g < kG; ++g) {
+    const __m128i pair = _mm_loadu_si128(reinterpret_cast<const __m128i*>(
+        blk + kQ6_KPanelScales + 32 * (4 * h + kK) + 16 * (g0 + g)));
+    sc[g][0] = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(pair, dup_even));
+    sc[g][1] = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(pair, dup_odd));
+  }
+  const uint8_t* ql = blk + kQ6_KPanelQl + 64 * (16 * h + 8 * (kK % 2)) + 32 * g0;
+  const uint8_t* qh = blk + kQ6_KPanelQh + 64 * (8 * h) + 32 * g0;
+#pragma GCC unroll 4
+  for (int s = 0; s < 8; s += 2) {
+    __m256i u[kG][2];
+#pragma GCC unroll 8
+    for (int g = 0; g < kG; ++g) {
+#pragma GCC unroll 2
+      for (int e = 0; e < 2; ++e) {
+        __m256i lo =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql + 64 * (s + e) + 32 * g));
+        __m256i hi =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qh + 64 * (s + e) + 32 * g));
+        if constexpr (kK >= 2) lo = _mm256_srli_epi16(lo, 4);
+        // Bits 2k, 2k + 1 of the high byte to bits 4, 5 (16-bit shifts: the mask drops what
+        // crosses a byte).
+        if constexpr (kK == 0) hi = _mm256_slli_epi16(hi, 4);
+        if constexpr (kK == 1) hi = _mm256_slli_epi16(hi, 2);
+        if constexpr (kK == 3) hi = _mm256_srli_epi16(hi, 2);
+        u[g][e] = _mm256_or_si256(_mm256_and_si256(lo, m4), _mm256_and_si256(hi, m3));
+      }
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) {
+      const int8_t* xq = xb[j]->qs + 128 * h + 32 * kK + 4 * s;
+      const __m256i x0 = _mm256_set1_epi32(Load4(xq));
+      const __m256i x1 = _mm256_set1_epi32(Load4(xq + 4));
+#pragma GCC unroll 8
+      for (int g = 0; g < kG; ++g) {
+        const __m256i p16 =
+            _mm256_add_epi16(_mm256_maddubs_epi16(u[g][0], x0), _mm256_maddubs_epi16(u[g][1], x1));
+        sum_q[g][j] = _mm256_add_epi32(sum_q[g][j], _mm256_madd_epi16(p16, sc[g][s / 4]));
+      }
+    }
+  }
+}
+
+// Rows of kG 8-row groups (from group g0 of the panel) x kN tokens from token.
+template <int kG, int kN>
+HWY_INLINE void Q6KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row, int g0,
+                             int64_t nr, int64_t token) {
+  const int64_t nb = a.cols / 256;
+  __m256d acc[kG][kN][2];
+#pragma GCC unroll 8
+  for (int g = 0; g < kG; ++g) {
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) acc[g][j][0] = acc[g][j][1] = _mm256_setzero_pd();
+  }
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* blk = panel + b * kQ6_KPanelBlock;
+    const BlockQ8_K* xb[kN];
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) xb[j] = a.xk + (token + j) * nb + b;
+    __m256i sum_q[kG][kN];
+#pragma GCC unroll 8
+    for (int g = 0; g < kG; ++g) {
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) sum_q[g][j] = _mm256_setzero_si256();
+    }
+#pragma GCC unroll 1
+    for (int h = 0; h < 2; ++h) {
+      Q6KQuarter<0, kG, kN>(blk, h, g0, xb, sum_q);
+      Q6KQuarter<1, kG, kN>(blk, h, g0, xb, sum_q);
+      Q6KQuarter<2, kG, kN>(blk, h, g0, xb, sum_q);
+      Q6KQuarter<3, kG, kN>(blk, h, g0, xb, sum_q);
+    }
+#pragma GCC unroll 8
+    for (int g = 0; g < kG; ++g) {
+      const __m256 dw =
+          _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16 * (g0 + g))));
+      __m256i sc_pairs[8];
+#pragma GCC unroll 8
+      for (int p = 0; p < 8; ++p) {
+        sc_pairs[p] = _mm256_cvtepi8_epi16(_mm_loadu_si128(
+            reinterpret_cast<const __m128i*>(blk + kQ6_KPanelScales + 32 * p + 16 * (g0 + g))));
+      }
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) {
+        __m256i offset = _mm256_setzero_si256();  // sum_g sc_g bsum_g
+#pragma GCC unroll 8
+        for (int p = 0; p < 8; ++p) {
+          int32_t pair;
+          std::memcpy(&pair, xb[j]->bsums + 2 * p, sizeof(pair));
+          offset =
+              _mm256_add_epi32(offset, _mm256_madd_epi16(sc_pairs[p], _mm256_set1_epi32(pair)));
+        }
+        const __m256i q = _mm256_sub_epi32(sum_q[g][j], _mm256_slli_epi32(offset, 5));
+        const __m256 d = _mm256_mul_ps(dw, _mm256_set1_ps(xb[j]->d));
+#pragma GCC unroll 2
+        for (int hh = 0; hh < 2; ++hh) {
+          const __m128 d4 = hh == 0 ? _mm256_castps256_ps128(d) : _mm256_extractf128_ps(d, 1);
+          const __m128i q4 = hh == 0 ? _mm256_castsi256_si128(q) : _mm256_extracti128_si256(q, 1);
+          acc[g][j][hh] = _mm256_add_pd(acc[g][j][hh],
+                                        _mm256_mul_pd(_mm256_cvtps_pd(d4), _mm256_cvtepi32_pd(q4)));
+        }
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int g = 0; g < kG; ++g) {
+    const int64_t n = std::min<int64_t>(8, nr - 8 * (g0 + g));
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) {
+      const __m256 out8 =
+          _mm256_set_m128(_mm256_cvtpd_ps(acc[g][j][1]), _mm256_cvtpd_ps(acc[g][j][0]));
+      float* out = a.y + (token + j) * a.y_stride + row + 8 * (g0 + g);
+      if (n == 8) {
+        _mm256_storeu_ps(out, out8);
+      } else {
+        const __m256i lanes = _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+        _mm256_maskstore_ps(out, _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), lanes),
+                            out8);
+      }
+    }
+  }
+}
+
+// Decode (one or two tokens): both 8-row groups at once, so each activation broadcast serves 16
+// rows; prefill: one group x 4 tokens.
+HWY_INLINE void Q6KRunPanel(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row,
+                            int64_t nr) {
+  const int64_t nt = a.n_tokens;
+  if (nt <= 2 && nr > 8) {
+    for (int64_t t = 0; t < nt; ++t) Q6KPanelTile<2, 1>(a, panel, row, 0, nr, t);
+    return;
+  }
+  for (int g = 0; 8 * g < nr; ++g) {
+    int64_t t = 0;
+    for (; t + 4 <= nt; t += 4) Q6KPanelTile<1, 4>(a, panel, row, g, nr, t);
+    switch (nt - t) {
+      case 3:
+        Q6KPanelTile<1, 3>(a, panel, row, g, nr, t);
+        break;
+      case 2:
+        Q6KPanelTile<1, 2>(a, panel, row, g, nr, t);
+        break;
+      case 1:
+        Q6KPanelTile<1, 1>(a, panel, row, g, nr, t);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+HWY_INLINE void RunQ6_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
+  thread_local std::vector<uint8_t> buf;
+  const int64_t per_panel = a.cols / 256 * kQ6_KPanelBlock;
+  for (int64_t row = row_begin; row < row_end; row += 16) {
+    const int64_t nr = std::min<int64_t>(16, row_end - row);
+    const uint8_t* panel;
+    if (a.packed != nullptr && row % 16 == 0) {
+      panel = a.packed + row / 16 * per_panel;
+    } else {
+      if (buf.size() < static_cast<size_t>(per_panel)) buf.resize(static_cast<size_t>(per_panel));
+      PackPanelRows(GgmlType::kQ6_K, a.w + row * a.row_bytes, a.row_bytes, a.cols, nr, buf.data());
+      panel = buf.data();
+    }
+    Q6KRunPanel(a, panel, row, nr);
+  }
+}
 #else  // !GB_MATMUL_X86: portable Highway int16 path
 
 // Q8_0 weight quants [k, k + N16) of a block as int16 lanes.
@@ -921,6 +1125,17 @@ HWY_INLINE void RunQ4_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_
   }
 }
 
+// Q6_K without a panel kernel: the vec dot per row and token, the same bits.
+HWY_INLINE void RunQ6_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
+  const int64_t nb = a.cols / 256;
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const auto* w = reinterpret_cast<const BlockQ6_K*>(a.w + r * a.row_bytes);
+    for (int64_t t = 0; t < a.n_tokens; ++t) {
+      a.y[t * a.y_stride + r] = DotQ6_KQ8_K(w, a.xk + t * nb, a.cols);
+    }
+  }
+}
+
 using LoadQ8_0X86 = LoadQ8_0;  // same names as the x86 path for the dispatch below
 using LoadQ4_0X86 = LoadQ4_0;
 #endif  // GB_MATMUL_X86
@@ -1011,6 +1226,9 @@ void MatMulRowsImpl(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end)
     case GgmlType::kQ4_K:
       RunQ4_K(a, row_begin, row_end);
       return;
+    case GgmlType::kQ6_K:
+      RunQ6_K(a, row_begin, row_end);
+      return;
     default:
       return;  // matmul.cpp rejects other types before dispatching
   }
@@ -1043,6 +1261,7 @@ HWY_EXPORT(HasPanelKernel);
 
 int64_t PanelBytesPerBlock(GgmlType type) {
   if (type == GgmlType::kQ4_K) return kQ4_KPanelBlock;
+  if (type == GgmlType::kQ6_K) return kQ6_KPanelBlock;
   return 32 + 64 * (type == GgmlType::kQ8_0 ? 8 : 4);
 }
 
@@ -1081,8 +1300,28 @@ void UnpackQ4_KRow(const uint8_t* src, int64_t r, BlockQ4_K* dst) {
   }
 }
 
+// Row r (< 16) of a q6_K panel block from / to the file's block: the same bytes, moved.
+void PackQ6_KRow(const BlockQ6_K& src, int64_t r, uint8_t* dst) {
+  std::memcpy(dst + 2 * r, &src.d, 2);
+  for (int g = 0; g < 16; ++g) {
+    dst[kQ6_KPanelScales + 32 * (g / 2) + 2 * r + g % 2] = static_cast<uint8_t>(src.scales[g]);
+  }
+  for (int q = 0; q < 32; ++q) std::memcpy(dst + kQ6_KPanelQl + 64 * q + 4 * r, src.ql + 4 * q, 4);
+  for (int q = 0; q < 16; ++q) std::memcpy(dst + kQ6_KPanelQh + 64 * q + 4 * r, src.qh + 4 * q, 4);
+}
+
+void UnpackQ6_KRow(const uint8_t* src, int64_t r, BlockQ6_K* dst) {
+  std::memcpy(&dst->d, src + 2 * r, 2);
+  for (int g = 0; g < 16; ++g) {
+    dst->scales[g] = static_cast<int8_t>(src[kQ6_KPanelScales + 32 * (g / 2) + 2 * r + g % 2]);
+  }
+  for (int q = 0; q < 32; ++q) std::memcpy(dst->ql + 4 * q, src + kQ6_KPanelQl + 64 * q + 4 * r, 4);
+  for (int q = 0; q < 16; ++q) std::memcpy(dst->qh + 4 * q, src + kQ6_KPanelQh + 64 * q + 4 * r, 4);
+}
+
 bool IsPanelType(GgmlType type) {
-  return type == GgmlType::kQ8_0 || type == GgmlType::kQ4_0 || type == GgmlType::kQ4_K;
+  return type == GgmlType::kQ8_0 || type == GgmlType::kQ4_0 || type == GgmlType::kQ4_K ||
+         type == GgmlType::kQ6_K;
 }
 
 }  // namespace
@@ -1090,6 +1329,15 @@ bool IsPanelType(GgmlType type) {
 void PackPanelRows(GgmlType type, const uint8_t* w, int64_t row_bytes, int64_t cols, int64_t nr,
                    uint8_t* out) {
   const int64_t per_block = PanelBytesPerBlock(type);
+  if (type == GgmlType::kQ6_K) {
+    const int64_t nb = cols / kQK_K;
+    if (nr < 16) std::memset(out, 0, static_cast<size_t>(nb * per_block));
+    for (int64_t r = 0; r < nr; ++r) {
+      const auto* src = reinterpret_cast<const BlockQ6_K*>(w + r * row_bytes);
+      for (int64_t b = 0; b < nb; ++b) PackQ6_KRow(src[b], r, out + b * per_block);
+    }
+    return;
+  }
   if (type == GgmlType::kQ4_K) {
     const int64_t nb = cols / kQK_K;
     if (nr < 16) std::memset(out, 0, static_cast<size_t>(nb * per_block));
@@ -1117,6 +1365,13 @@ void PackPanelRows(GgmlType type, const uint8_t* w, int64_t row_bytes, int64_t c
 void UnpackPanelRow(GgmlType type, const uint8_t* packed, int64_t cols, int64_t row, uint8_t* out) {
   const int64_t per_block = PanelBytesPerBlock(type);
   const int64_t r = row % 16;
+  if (type == GgmlType::kQ6_K) {
+    const int64_t nb = cols / kQK_K;
+    const uint8_t* panel = packed + row / 16 * nb * per_block;
+    auto* dst = reinterpret_cast<BlockQ6_K*>(out);
+    for (int64_t b = 0; b < nb; ++b) UnpackQ6_KRow(panel + b * per_block, r, dst + b);
+    return;
+  }
   if (type == GgmlType::kQ4_K) {
     const int64_t nb = cols / kQK_K;
     const uint8_t* panel = packed + row / 16 * nb * per_block;
@@ -1198,6 +1453,41 @@ void Q4_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols,
         const float d = F16ToF32(d_bits) * xb.d;
         const float dmin = F16ToF32(dmin_bits) * xb.d;
         sum += static_cast<double>(d) * sum_q - static_cast<double>(dmin) * sum_m;
+      }
+      y[t * rows + row] = static_cast<float>(sum);
+    }
+  }
+}
+
+void Q6_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const BlockQ8_K* x,
+                              int64_t n_tokens, float* y) {
+  const int64_t nb = cols / kQK_K;
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    for (int64_t row = 0; row < rows; ++row) {
+      const uint8_t* panel = packed + row / 16 * nb * kQ6_KPanelBlock;
+      const int64_t r = row % 16;
+      double sum = 0;
+      for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* blk = panel + b * kQ6_KPanelBlock;
+        const BlockQ8_K& xb = x[t * nb + b];
+        int32_t sum_q = 0;
+        for (int g = 0; g < 16; ++g) {  // elements 16g + i = 128h + 32k + l, l = 16 (g % 2) + i
+          const int h = g / 8, k = (g % 8) / 2;
+          int32_t dot = 0;
+          for (int i = 0; i < 16; ++i) {
+            const int l = 16 * (g % 2) + i;
+            const uint8_t lo =
+                blk[kQ6_KPanelQl + 64 * (16 * h + 8 * (k % 2) + l / 4) + 4 * r + l % 4];
+            const uint8_t hi = blk[kQ6_KPanelQh + 64 * (8 * h + l / 4) + 4 * r + l % 4];
+            const int q = ((lo >> (4 * (k / 2))) & 15) | (((hi >> (2 * k)) & 3) << 4);
+            dot += (q - 32) * xb.qs[16 * g + i];
+          }
+          sum_q += static_cast<int8_t>(blk[kQ6_KPanelScales + 32 * (g / 2) + 2 * r + g % 2]) * dot;
+        }
+        uint16_t d_bits;
+        std::memcpy(&d_bits, blk + 2 * r, 2);
+        const float d = F16ToF32(d_bits) * xb.d;
+        sum += static_cast<double>(d) * sum_q;
       }
       y[t * rows + row] = static_cast<float>(sum);
     }

@@ -14,7 +14,8 @@
 namespace gapbench::kernels {
 
 // Everything the tile kernels need for one MatMul call. Exactly one activation form is set:
-// `x` for f32/f16/bf16 weights, (`xd`, `xq`) for q8_0/q4_0 weights, (`xk`, `xk_sub`) for q4_K.
+// `x` for f32/f16/bf16 weights, (`xd`, `xq`) for q8_0/q4_0 weights, (`xk`, `xk_sub`) for q4_K,
+// `xk` for q6_K.
 struct SimdMatMulArgs {
   GgmlType type = GgmlType::kF32;
   const uint8_t* w = nullptr;  // [rows, row_bytes]
@@ -25,7 +26,7 @@ struct SimdMatMulArgs {
   const float* xd = nullptr;        // [n_tokens, cols / 32] Q8_0 activation scales (f16-rounded)
   const int8_t* xq = nullptr;       // [n_tokens, cols] Q8_0 activation quants, in [-127, 127]
   const int32_t* xs = nullptr;      // [n_tokens, cols / 32] sum of each block's quants
-  const BlockQ8_K* xk = nullptr;    // [n_tokens, cols / 256] Q8_K activations (q4_K weights)
+  const BlockQ8_K* xk = nullptr;    // [n_tokens, cols / 256] Q8_K activations (q4_K, q6_K)
   const int16_t* xk_sub = nullptr;  // [n_tokens, cols / 256, 8] sum of each 32-value
                                     // sub-block's quants (bsums[2j] + bsums[2j + 1])
   float* y = nullptr;               // [n_tokens, y_stride]; row r of token t at y[t * y_stride + r]
@@ -33,10 +34,10 @@ struct SimdMatMulArgs {
   const uint8_t* packed = nullptr;  // the weight as SimdPackPanels laid it out, or null
 };
 
-// The panel layout of q8_0 / q4_0 / q4_K weights, read by the panel kernels (AVX2, AVX3,
-// AVX3_DL; q4_K: AVX2 and AVX3 code, also run on AVX3_DL) and written once at load
+// The panel layout of q8_0 / q4_0 / q4_K / q6_K weights, read by the panel kernels (AVX2, AVX3,
+// AVX3_DL; q4_K, q6_K: AVX2 and AVX3 code, also run on AVX3_DL) and written once at load
 // (SimdPackPanels) or per call for weights that were not packed. Panel p holds rows
-// [16p, 16p + 16); per block b of the type (32 columns, q4_K 256), at b * PanelBytesPerBlock:
+// [16p, 16p + 16); per block b of the type (32 columns, k-quants 256), at b * PanelBytesPerBlock:
 //   q8_0 / q4_0:
 //   - 32 bytes: the 16 rows' f16 scales (row r's bits at 2r);
 //   - then G = 8 (q8_0) or 4 (q4_0) groups of 64 bytes; in group s, row r's 4 bytes at 4r are
@@ -51,14 +52,25 @@ struct SimdMatMulArgs {
 //   - [320, 2368) the nibbles as in the file: chunk c (64 values) and 4-byte group s at
 //     320 + 512c + 64s, row r's 4 bytes at 4r = the row's qs[32c + 4s, 32c + 4s + 4) (low
 //     nibbles elements 64c + 4s.., high nibbles 64c + 32 + 4s..).
+//   q6_K (3360 bytes = 16 file blocks exactly: no overhead):
+//   - [0, 32) the 16 rows' f16 d (row r at 2r);
+//   - [32, 288) the int8 group scales in pairs: sc_2p and sc_2p+1 of row r at 32 + 32p + 2r
+//     and + 1 (p = 0..7; group g holds elements 16g..16g+15);
+//   - [288, 2336) the low-nibble bytes as in the file: 4-byte group G = 0..31 at 288 + 64G, row
+//     r's 4 bytes at 4r = the row's ql[4G, 4G + 4);
+//   - [2336, 3360) the 2-bit high bytes: group G = 0..15 at 2336 + 64G, row r's 4 bytes at 4r =
+//     the row's qh[4G, 4G + 4).
 // So one 32-byte load gives 4 bytes of 8 rows and one 64-byte load 4 bytes of 16 rows (one row
 // per int32 lane), and the panel holds the file's bytes: 4-bit weights stay 4-bit (q4_K: plus
-// 4 bytes per row and block for the unpacked scales, 2.8%). Rows past the weight's end are zero
-// (zero scales).
+// 4 bytes per row and block for the unpacked scales, 2.8%), 6-bit stay 6-bit. Rows past the
+// weight's end are zero (zero scales).
 int64_t PanelBytesPerBlock(GgmlType type);
 // The q4_K panel block's size and the offsets of its scales, mins and nibbles (above).
 inline constexpr int64_t kQ4_KPanelBlock = 2368, kQ4_KPanelScales = 64, kQ4_KPanelMins = 192,
                          kQ4_KPanelQuants = 320;
+// The q6_K panel block's size and the offsets of its scales, low nibbles and high bits (above).
+inline constexpr int64_t kQ6_KPanelBlock = 3360, kQ6_KPanelScales = 32, kQ6_KPanelQl = 288,
+                         kQ6_KPanelQh = 2336;
 
 // Writes rows [0, nr) (nr <= 16) of w (rows of row_bytes, cols a multiple of the type's block)
 // as one panel into out (cols / block * PanelBytesPerBlock(type) bytes).
@@ -66,15 +78,15 @@ void PackPanelRows(GgmlType type, const uint8_t* w, int64_t row_bytes, int64_t c
                    uint8_t* out);
 
 // The inverse for one row: row `row` of a weight packed by SimdPackPanels, in the GGUF block
-// layout (the file's blocks: 34 (q8_0), 18 (q4_0) or 144 (q4_K) bytes each) into out.
+// layout (the file's blocks: 34 (q8_0), 18 (q4_0), 144 (q4_K) or 210 (q6_K) bytes each) into out.
 void UnpackPanelRow(GgmlType type, const uint8_t* packed, int64_t cols, int64_t row, uint8_t* out);
 
-// The q8_0/q4_0/q4_K weight (rows x cols, rows of row_bytes) in the panel layout, panel after
-// panel, so MatMul need not repack on every call; empty when this CPU's best target has no panel
-// kernel (then MatMul ignores MatrixView::packed) or for other types. Results with and without the
-// packed copy are bit-identical. `packed_rows(begin, end)`, if given, is called after each chunk
-// of about 1 MiB of rows [begin, end) is packed (Model releases their file pages there, so the
-// two copies never coexist whole).
+// The q8_0/q4_0/q4_K/q6_K weight (rows x cols, rows of row_bytes) in the panel layout, panel
+// after panel, so MatMul need not repack on every call; empty when this CPU's best target has no
+// panel kernel (then MatMul ignores MatrixView::packed) or for other types. Results with and
+// without the packed copy are bit-identical. `packed_rows(begin, end)`, if given, is called after
+// each chunk of about 1 MiB of rows [begin, end) is packed (Model releases their file pages
+// there, so the two copies never coexist whole).
 std::vector<uint8_t> SimdPackPanels(
     GgmlType type, const uint8_t* w, int64_t rows, int64_t row_bytes, int64_t cols,
     const std::function<void(int64_t begin, int64_t end)>& packed_rows = nullptr);
@@ -104,6 +116,13 @@ void SimdQuantizeQ8_0Rows(const float* x, int64_t n_tokens, int64_t cols, float*
 // file's rows bit for bit. The tests check the packing with it, and the SIMD kernel against it.
 void Q4_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const BlockQ8_K* x,
                               const int16_t* x_sub, int64_t n_tokens, float* y);
+
+// The scalar reference of the q6_K panel kernel, as Q4_KPanelMatMulReference with
+// DotQ6_KQ8_KReference's arithmetic (exact int32 sum_g sc_g sum (q - 32) x per block, d_w * d_x
+// rounded once in f32, the rest in f64), reading only the panel bytes.
+// NOLINTNEXTLINE(readability-identifier-naming): ggml's type name, as Q4_K's
+void Q6_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const BlockQ8_K* x,
+                              int64_t n_tokens, float* y);
 
 // The per-sub-block sums of Q8_K activations (SimdMatMulArgs::xk_sub): for n_blocks blocks,
 // out[8b + j] = x[b].bsums[2j] + x[b].bsums[2j + 1] (|.| <= 32 * 128, fits int16).

@@ -1,7 +1,8 @@
-// Model::Load packs q8_0/q4_0/q4_K weights (layers and the LM head) into the kernels' panel
+// Model::Load packs q8_0/q4_0/q4_K/q6_K weights (layers and the LM head) into the kernels' panel
 // layout where the CPU has a panel kernel: the packed bytes are the file's bytes (4-bit weights
-// stay 4-bit; no widened or dequantised copy; q4_K adds 4 bytes per row and 256-block for its
-// unpacked scales), and a tied embedding read back from the panels gives the file's rows.
+// stay 4-bit, 6-bit stay 6-bit; no widened or dequantised copy; q4_K adds 4 bytes per row and
+// 256-block for its unpacked scales), and a tied embedding read back from the panels gives the
+// file's rows.
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -9,6 +10,7 @@
 #include "engine/gguf.h"
 #include "engine/model.h"
 #include "engine/random_model.h"
+#include "engine/weight_mix.h"
 #include "kernels/matmul_simd.h"
 #include "kernels/quant.h"
 #include "tests/test_util.h"
@@ -32,11 +34,13 @@ TEST_P(ModelPacking, PanelsHoldTheFileBytesAndEmbedReadsThem) {
   const auto path = (dir / "m.gguf").string();
   RandomModelOptions o;
   o.preset = *FindPreset("tiny");
-  if (type == GgmlType::kQ4_K) {  // every row a multiple of the 256-value k-quant block
+  if (type == GgmlType::kQ4_K || type == GgmlType::kQ6_K) {  // rows of whole k-quant blocks
     o.preset.n_embd = 256;
     o.preset.n_ff = 512;
   }
   o.wtype = type;
+  // q6_K files come from llama.cpp's q6_k mix (every 2-D weight q6_K when the rows allow it).
+  if (type == GgmlType::kQ6_K) o.mix = FindWeightMix("q6_k");
   o.seed = 5;
   WriteRandomModel(o, path);
   const auto model = Model::Load(path);
@@ -51,10 +55,12 @@ TEST_P(ModelPacking, PanelsHoldTheFileBytesAndEmbedReadsThem) {
     return (m.rows + 15) / 16 * panel;
   };
   int64_t expect = bytes(model->output());
+  EXPECT_EQ(model->output().type, type);
   EXPECT_NE(model->output().packed, nullptr);
   for (int64_t il = 0; il < model->hparams().n_layer; ++il) {
     const LayerWeights& L = model->layer(il);
     for (const auto* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) {
+      EXPECT_EQ(m->type, type);
       EXPECT_NE(m->packed, nullptr);
       expect += bytes(*m);
     }
@@ -75,7 +81,8 @@ TEST_P(ModelPacking, PanelsHoldTheFileBytesAndEmbedReadsThem) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Int8, ModelPacking,
-                         ::testing::Values(GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K),
+                         ::testing::Values(GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K,
+                                           GgmlType::kQ6_K),
                          [](const auto& info) {
                            return std::string(kernels::TypeName(info.param));
                          });

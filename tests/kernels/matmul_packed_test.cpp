@@ -4,6 +4,7 @@
 // empty and MatMul is unchanged.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -175,6 +176,201 @@ TEST(MatMulPacked, Q4_KExtremeRowIsExtreme) {
   UnpackScaleMinK4(blk->scales, sc, m);
   for (int j = 0; j < 8; ++j) EXPECT_EQ(sc[j] + m[j], 126);
   for (uint8_t q : blk->qs) EXPECT_EQ(q, 255);
+}
+
+// Q6_K rows: quantised Gaussian rows, rows of random bytes (every quant and scale value, -128
+// included; d random normal halves), and two rows at the integer extremes: row 2 every quant 63
+// (value 31) with every scale -128, row 5 every quant 0 (value -32) with every scale 127.
+// NOLINTNEXTLINE(readability-identifier-naming): ggml's type name, as Q4_K's
+std::vector<uint8_t> Q6_KWeight(int64_t rows, int64_t cols, std::mt19937& rng) {
+  const int64_t rb = RowBytes(Traits(GgmlType::kQ6_K), cols);
+  std::vector<uint8_t> w(static_cast<size_t>(rows * rb));
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::vector<float> row(static_cast<size_t>(cols));
+  for (int64_t r = 0; r < rows; ++r) {
+    auto* blocks = reinterpret_cast<BlockQ6_K*>(w.data() + r * rb);
+    if (r % 3 != 2 && r != 5) {
+      for (auto& v : row) v = nd(rng);
+      QuantizeRowQ6_K(row.data(), blocks, cols);
+      continue;
+    }
+    for (int64_t b = 0; b < cols / kQK_K; ++b) {
+      BlockQ6_K& blk = blocks[b];
+      blk.d = F32ToF16(std::ldexp(0.5f + 0.5f * byte(rng) / 255.0f, -byte(rng) % 12));
+      for (auto& v : blk.scales) {
+        v = static_cast<int8_t>(r == 2 ? -128 : r == 5 ? 127 : static_cast<int8_t>(byte(rng)));
+      }
+      const int fill = r == 2 ? 255 : 0;
+      for (auto& v : blk.ql) v = static_cast<uint8_t>(r == 2 || r == 5 ? fill : byte(rng));
+      for (auto& v : blk.qh) v = static_cast<uint8_t>(r == 2 || r == 5 ? fill : byte(rng));
+    }
+  }
+  return w;
+}
+
+TEST(MatMulPacked, Q6_KPanelsGiveTheReferenceBits) {
+  std::mt19937 rng(13);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  const GgmlType t = GgmlType::kQ6_K;
+  int packed_cases = 0;
+  for (int64_t rows : {16, 37, 64}) {
+    for (int64_t cols : {256, 768}) {
+      const int64_t rb = RowBytes(Traits(t), cols);
+      const int64_t nb = cols / kQK_K;
+      const std::vector<uint8_t> w = Q6_KWeight(rows, cols, rng);
+      const auto panels = SimdPackPanels(t, w.data(), rows, rb, cols);
+      if (panels.empty()) continue;  // no panel kernel on this CPU's best target
+      ++packed_cases;
+      // Exactly the file's bytes, rows padded to 16 (6-bit quants stay 6-bit).
+      EXPECT_EQ(PanelBytesPerBlock(t), 16 * Traits(t).type_size);
+      EXPECT_EQ(static_cast<int64_t>(panels.size()), (rows + 15) / 16 * 16 * rb);
+      std::vector<uint8_t> back(static_cast<size_t>(rb));
+      for (int64_t r = 0; r < rows; ++r) {
+        UnpackPanelRow(t, panels.data(), cols, r, back.data());
+        ASSERT_EQ(std::memcmp(back.data(), w.data() + r * rb, static_cast<size_t>(rb)), 0) << r;
+      }
+      for (int64_t tokens : {1, 2, 3, 4, 5, 17, 40}) {
+        std::vector<float> x(static_cast<size_t>(tokens * cols));
+        for (auto& v : x) v = nd(rng);
+        // Token 0 at the extremes: every quant -127; token 1 every quant +127.
+        for (int64_t c = 0; c < cols; ++c) x[static_cast<size_t>(c)] = 1.0f;
+        if (tokens > 1) {
+          for (int64_t c = 0; c < cols; ++c) x[static_cast<size_t>(cols + c)] = -1.0f;
+        }
+        MatrixView plain{t, w.data(), rows, cols};
+        MatrixView packed = plain;
+        packed.packed = panels.data();
+        std::vector<float> a(static_cast<size_t>(tokens * rows)), b(a.size()), ref(a.size()),
+            panel_ref(a.size());
+        MatMul(plain, x.data(), tokens, a.data());
+        MatMul(packed, x.data(), tokens, b.data());
+        MatMulReference(plain, x.data(), tokens, ref.data());
+        std::vector<BlockQ8_K> xk(static_cast<size_t>(tokens * nb));
+        for (int64_t k = 0; k < tokens; ++k) {
+          QuantizeRowQ8_K(x.data() + k * cols, xk.data() + k * nb, cols);
+        }
+        Q6_KPanelMatMulReference(panels.data(), rows, cols, xk.data(), tokens, panel_ref.data());
+        const auto bytes = a.size() * sizeof(float);
+        EXPECT_EQ(std::memcmp(panel_ref.data(), ref.data(), bytes), 0)
+            << "panel reference, rows " << rows << " cols " << cols << " tokens " << tokens;
+        EXPECT_EQ(std::memcmp(a.data(), ref.data(), bytes), 0)
+            << "per-call panels, rows " << rows << " cols " << cols << " tokens " << tokens;
+        for (size_t i = 0; i < b.size(); ++i) {
+          ASSERT_EQ(std::bit_cast<uint32_t>(b[i]), std::bit_cast<uint32_t>(ref[i]))
+              << "packed, rows " << rows << " cols " << cols << " tokens " << tokens << " row "
+              << static_cast<int64_t>(i) % rows << " token " << static_cast<int64_t>(i) / rows
+              << ": " << b[i] << " vs " << ref[i];
+        }
+        // Every product (decode included) really reads the packed copy.
+        std::vector<uint8_t> zero(panels.size(), 0);
+        packed.packed = zero.data();
+        MatMul(packed, x.data(), tokens, b.data());
+        for (float v : b) ASSERT_EQ(v, 0.0f);
+      }
+    }
+  }
+  if (packed_cases == 0) GTEST_SKIP() << "this CPU's best SIMD target has no panel kernel";
+}
+
+// The int16 limit of the kernel's pair sums, reached: every quant 63 against Q8_K activations
+// of -128 (which QuantizeRowQ8_K never writes, so the blocks are made here, bsums consistent)
+// and of 127, through the decode (16 rows x 1 token) and prefill (8 rows x 4 tokens) tiles.
+// Each int16 lane then holds 4 * 63 * -128 = -32256; a kernel that added one more pair would
+// wrap. The expected value of the all-63 row is also written out: per block
+// sum_q = 16 groups * sc * 16 * 31 * x.
+TEST(MatMulPacked, Q6_KExtremeRowsDoNotSaturate) {
+  std::mt19937 rng(17);
+  const GgmlType t = GgmlType::kQ6_K;
+  const int64_t rows = 37, cols = 512, nb = cols / kQK_K;
+  const int64_t rb = RowBytes(Traits(t), cols);
+  const std::vector<uint8_t> w = Q6_KWeight(rows, cols, rng);
+  const auto* extreme = reinterpret_cast<const BlockQ6_K*>(w.data() + 2 * rb);
+  for (uint8_t q : extreme->ql) ASSERT_EQ(q, 255);
+  for (uint8_t q : extreme->qh) ASSERT_EQ(q, 255);
+  const auto panels = SimdPackPanels(t, w.data(), rows, rb, cols);
+  if (panels.empty()) GTEST_SKIP() << "this CPU's best SIMD target has no panel kernel";
+  for (int64_t tokens : {1, 4, 6}) {
+    // Token k: every quant -128 (k even) or 127 (k odd), d = 2^-7.
+    std::vector<BlockQ8_K> xk(static_cast<size_t>(tokens * nb));
+    for (int64_t k = 0; k < tokens; ++k) {
+      for (int64_t b = 0; b < nb; ++b) {
+        BlockQ8_K& x = xk[static_cast<size_t>(k * nb + b)];
+        const int8_t q = k % 2 == 0 ? -128 : 127;
+        x.d = 0x1p-7f;
+        std::fill(std::begin(x.qs), std::end(x.qs), q);
+        std::fill(std::begin(x.bsums), std::end(x.bsums), static_cast<int16_t>(16 * q));
+      }
+    }
+    std::vector<int16_t> xk_sub(static_cast<size_t>(tokens * nb * 8));
+    Q8_KSubBlockSums(xk.data(), tokens * nb, xk_sub.data());
+    std::vector<float> y(static_cast<size_t>(tokens * rows)), ref(y.size());
+    SimdMatMulArgs args;
+    args.type = t;
+    args.w = w.data();
+    args.row_bytes = rb;
+    args.cols = cols;
+    args.n_tokens = tokens;
+    args.xk = xk.data();
+    args.xk_sub = xk_sub.data();
+    args.y = y.data();
+    args.y_stride = rows;
+    args.packed = panels.data();
+    SimdMatMulRows(args, 0, rows);
+    Q6_KPanelMatMulReference(panels.data(), rows, cols, xk.data(), tokens, ref.data());
+    for (int64_t k = 0; k < tokens; ++k) {
+      // The reference itself, written out for the all-63 row (value 31, scale -128).
+      double want = 0;
+      for (int64_t b = 0; b < nb; ++b) {
+        const int32_t sum_q = 16 * -128 * 16 * 31 * (k % 2 == 0 ? -128 : 127);
+        want += static_cast<double>(F16ToF32(extreme[b].d) * 0x1p-7f) * sum_q;
+      }
+      EXPECT_EQ(ref[static_cast<size_t>(k * rows + 2)], static_cast<float>(want)) << k;
+      for (int64_t r = 0; r < rows; ++r) {
+        const size_t i = static_cast<size_t>(k * rows + r);
+        ASSERT_EQ(std::bit_cast<uint32_t>(y[i]), std::bit_cast<uint32_t>(ref[i]))
+            << "tokens " << tokens << " token " << k << " row " << r << ": " << y[i] << " vs "
+            << ref[i];
+      }
+    }
+  }
+}
+
+// A q4_K_M layer's q/k/v mix q4_K and q6_K (attn_v): MatMulSameInput quantises the input to
+// Q8_K once for all three (both types' kernels read the same Q8_K blocks) and every output keeps
+// the reference's bits, packed or not.
+TEST(MatMulPacked, MixedQ4_KAndQ6_KProductsShareTheActivations) {
+  std::mt19937 rng(19);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  const int64_t cols = 512, tokens = 5;
+  const GgmlType types[] = {GgmlType::kQ4_K, GgmlType::kQ4_K, GgmlType::kQ6_K};
+  const int64_t rows[] = {48, 21, 37};
+  std::vector<std::vector<uint8_t>> w, panels;
+  for (int i = 0; i < 3; ++i) {
+    w.push_back(types[i] == GgmlType::kQ4_K ? Q4_KWeight(rows[i], cols, rng)
+                                            : Q6_KWeight(rows[i], cols, rng));
+    panels.push_back(
+        SimdPackPanels(types[i], w[i].data(), rows[i], RowBytes(Traits(types[i]), cols), cols));
+  }
+  std::vector<float> x(static_cast<size_t>(tokens * cols));
+  for (auto& v : x) v = nd(rng);
+  for (bool packed : {false, true}) {
+    std::vector<std::vector<float>> y(3), ref(3);
+    std::vector<MatMulProduct> products;
+    for (int i = 0; i < 3; ++i) {
+      y[i].assign(static_cast<size_t>(tokens * rows[i]), NAN);
+      ref[i].resize(y[i].size());
+      MatrixView view{types[i], w[i].data(), rows[i], cols};
+      MatMulReference(view, x.data(), tokens, ref[i].data());
+      if (packed && !panels[i].empty()) view.packed = panels[i].data();
+      products.push_back(MatMulProduct{view, y[i].data()});
+    }
+    MatMulSameInput(products, x.data(), tokens);
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ(std::memcmp(y[i].data(), ref[i].data(), y[i].size() * sizeof(float)), 0)
+          << "product " << i << " (" << TypeName(types[i]) << "), packed " << packed;
+    }
+  }
 }
 
 TEST(MatMulPacked, OtherTypesAreNotPacked) {
