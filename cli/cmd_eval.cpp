@@ -436,14 +436,7 @@ int CmdEval(const Argv& argv) {
       w.String(small->path().c_str());
       w.Key("route");
       w.StartObject();
-      w.Key("signal");
-      w.String(std::string(RouteSignalName(strategy.route.signal)).c_str());
-      w.Key("threshold");
-      WriteJsonFloat(w, strategy.route.threshold);
-      w.Key("gen_signal");
-      w.String(std::string(RouteSignalName(strategy.route.gen_signal)).c_str());
-      w.Key("gen_threshold");
-      WriteJsonFloat(w, strategy.route.gen_threshold);
+      WriteStrategyFieldsJson(w, strategy);
       if (route) {
         w.Key("n_items");
         w.Int64(route->n_items);
@@ -467,21 +460,11 @@ int CmdEval(const Argv& argv) {
       w.EndObject();
     }
     if (strategy.kind == StrategyKind::kGuard) {
-      const GuardConfig& gc = strategy.guard;
       w.Key("guard");
       w.String(guard->path().c_str());
       w.Key("guard_strategy");
       w.StartObject();
-      w.Key("template");
-      WriteJsonString(w, gc.prompt_template);
-      w.Key("allow");
-      WriteJsonString(w, gc.allow);
-      w.Key("refuse");
-      WriteJsonString(w, gc.refuse);
-      w.Key("threshold");
-      WriteJsonFloat(w, gc.threshold);
-      w.Key("refusal");
-      WriteJsonString(w, gc.refusal);
+      WriteStrategyFieldsJson(w, strategy);
       w.Key("refused");
       w.Int64(n_refused);
       w.Key("screened");

@@ -213,5 +213,19 @@ TEST(CliEdges, EngineCommandsStayWithinTheContext) {
   EXPECT_TRUE(Has(warn.err, "warning")) << warn.err;
 }
 
+// The commit recorded with every sweep and printed by --version is the checkout's HEAD when the
+// binary was built (cli/build_info.h), not when CMake last configured: a build after a commit
+// takes the new id without re-running cmake. Skipped outside a git checkout.
+TEST(CliEdges, VersionNamesTheCommitTheBinaryWasBuiltFrom) {
+  const auto head =
+      RunProcess({"git", "-C", testing::SourceDir().string(), "rev-parse", "--short=12", "HEAD"});
+  if (head.exit_code != 0 || head.out.size() < 12) GTEST_SKIP() << "not a git checkout";
+  const std::string commit = head.out.substr(0, 12);
+  const auto version = RunProcess({GapbenchBin(), "--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_TRUE(Has(version.out, "gapbench 0.")) << version.out;
+  EXPECT_TRUE(Has(version.out, "(commit " + commit + ")")) << version.out << " HEAD " << commit;
+}
+
 }  // namespace
 }  // namespace gapbench
