@@ -18,6 +18,7 @@
 #include "cli/commands.h"
 #include "cli/engine_options.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "common/json.h"
 #include "common/progress.h"
 #include "common/strategy.h"
@@ -285,7 +286,7 @@ int CmdEval(const Argv& argv) {
   int64_t n_refused = 0, n_screened = 0;        // guarded records
   const int64_t n_ctx = engine::ContextFor(*e.model, e.session);
   worker::LazySandbox sandbox([](const std::string& warning) {
-    std::fprintf(stderr, "gapbench eval: warning: %s\n", warning.c_str());
+    LogWarn("gapbench eval", warning);
   });
   worker::RunOptions run;
   run.shots = shots;

@@ -4,6 +4,9 @@
 // and the engine commands refusing to run past the model's context.
 #include <gtest/gtest.h>
 
+#include <rapidjson/document.h>
+#include <stdlib.h>
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -211,6 +214,46 @@ TEST(CliEdges, EngineCommandsStayWithinTheContext) {
                                 "--max-tokens", "500", "--json"});
   EXPECT_EQ(warn.exit_code, 0) << warn.err;
   EXPECT_TRUE(Has(warn.err, "warning")) << warn.err;
+}
+
+// A command's warnings go through the logger (common/log.h, docs/STYLE.md "Logging"): the text
+// line is the command's own ("gapbench generate: warning: ..."), and with
+// GAPBENCH_LOG_FORMAT=json every stderr line is one JSON object, the warning one of level "warn"
+// (--json: the result goes to stdout, no statistics line on stderr).
+TEST(CliEdges, WarningsFollowTheLogFormat) {
+  const std::string m = Model("llama-tied-f32");
+  const std::vector<std::string> argv = {GapbenchBin(), "generate", "--model",      m,
+                                         "--prompt",    "hello",    "--max-tokens", "500",
+                                         "--json"};
+  const auto text = RunProcess(argv);
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_TRUE(Has(text.err, "gapbench generate: warning: prompt (")) << text.err;
+
+  setenv("GAPBENCH_LOG_FORMAT", "json", 1);
+  const auto json = RunProcess(argv);
+  unsetenv("GAPBENCH_LOG_FORMAT");
+  EXPECT_EQ(json.exit_code, 0) << json.err;
+  size_t warnings = 0, lines = 0;
+  size_t begin = 0;
+  while (begin < json.err.size()) {
+    size_t end = json.err.find('\n', begin);
+    if (end == std::string::npos) end = json.err.size();
+    const std::string line = json.err.substr(begin, end - begin);
+    begin = end + 1;
+    if (line.empty()) continue;
+    ++lines;
+    rapidjson::Document d;
+    d.Parse(line.c_str());
+    ASSERT_FALSE(d.HasParseError()) << "not a JSON line: " << line;
+    ASSERT_TRUE(d.IsObject() && d.HasMember("level") && d.HasMember("msg")) << line;
+    if (std::string(d["level"].GetString()) == "warn") {
+      ++warnings;
+      EXPECT_EQ(std::string(d["component"].GetString()), "gapbench generate") << line;
+      EXPECT_TRUE(Has(d["msg"].GetString(), "exceed the")) << line;
+    }
+  }
+  EXPECT_GE(lines, 1u) << json.err;
+  EXPECT_EQ(warnings, 1u) << json.err;
 }
 
 // The commit recorded with every sweep and printed by --version is the checkout's HEAD when the
