@@ -18,8 +18,8 @@
 #include "cli/commands.h"
 #include "cli/engine_options.h"
 #include "common/error.h"
-#include "common/log.h"
 #include "common/json.h"
+#include "common/log.h"
 #include "common/progress.h"
 #include "common/strategy.h"
 #include "engine/engine_lm.h"
@@ -137,8 +137,9 @@ StrategyConfig StrategyFromArgs(const Args& args) {
     const auto v = args.Get(o.option);
     if (!v) continue;
     if (o.kind != kind) {
-      Fail("--", o.option, " needs ", o.kind == StrategyKind::kGuard ? "--guard (a guarded system)"
-                                                                       : "--small (a routed system)");
+      Fail("--", o.option, " needs ",
+           o.kind == StrategyKind::kGuard ? "--guard (a guarded system)"
+                                          : "--small (a routed system)");
     }
     rapidjson::Value value = IsNumberParameter(o.kind, o.key)
                                  ? rapidjson::Value(args.GetDouble(o.option, 0.0))
@@ -285,9 +286,8 @@ int CmdEval(const Argv& argv) {
   std::vector<reports::GuardItem> guard_items;  // labelled allow/refuse records
   int64_t n_refused = 0, n_screened = 0;        // guarded records
   const int64_t n_ctx = engine::ContextFor(*e.model, e.session);
-  worker::LazySandbox sandbox([](const std::string& warning) {
-    LogWarn("gapbench eval", warning);
-  });
+  worker::LazySandbox sandbox(
+      [](const std::string& warning) { LogWarn("gapbench eval", warning); });
   worker::RunOptions run;
   run.shots = shots;
   run.samples = samples;

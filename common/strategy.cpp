@@ -61,8 +61,8 @@ void ReadThreshold(const rapidjson::Value& v, const std::string& path, const cha
 
 // A string parameter, checked by its rule (a label continuation non-empty, the template holding
 // "{prompt}").
-void ReadString(const rapidjson::Value& v, const std::string& path, const char* key,
-                FieldRule rule, std::string& out, std::vector<std::string>& errors) {
+void ReadString(const rapidjson::Value& v, const std::string& path, const char* key, FieldRule rule,
+                std::string& out, std::vector<std::string>& errors) {
   const auto it = v.FindMember(key);
   if (it == v.MemberEnd()) return;
   std::string text;
@@ -71,10 +71,11 @@ void ReadString(const rapidjson::Value& v, const std::string& path, const char* 
   if (ok && rule == FieldRule::kLabel) ok = !text.empty();
   if (ok && rule == FieldRule::kTemplate) ok = text.find("{prompt}") != std::string::npos;
   if (!ok) {
-    errors.push_back(StrCat(path, ".", key, ": expected ",
-                            rule == FieldRule::kTemplate ? "a string holding \"{prompt}\" (the request)"
-                            : rule == FieldRule::kLabel  ? "a non-empty string (a label continuation)"
-                                                         : "a string"));
+    errors.push_back(
+        StrCat(path, ".", key, ": expected ",
+               rule == FieldRule::kTemplate ? "a string holding \"{prompt}\" (the request)"
+               : rule == FieldRule::kLabel  ? "a non-empty string (a label continuation)"
+                                            : "a string"));
     return;
   }
   out = std::move(text);

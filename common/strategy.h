@@ -9,13 +9,13 @@
 
 #include <rapidjson/document.h>
 
-#include "common/json.h"
-
 #include <concepts>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
+
+#include "common/json.h"
 
 namespace gapbench {
 
@@ -77,7 +77,7 @@ enum class FieldRule {
 // strategy -- ParseStrategyConfig, the shard key (coordinator/expand.cpp), the eval summary
 // (WriteStrategyFieldsJson) -- all walk these lists, so a new parameter is one line here.
 template <class Config, class Visitor>
-  requires std::same_as<std::remove_const_t<Config>, RouteConfig>
+requires std::same_as<std::remove_const_t<Config>, RouteConfig>
 void VisitFields(Config& c, Visitor&& v) {
   static const RouteConfig d;
   v("signal", c.signal, d.signal, FieldRule::kChoiceSignal);
@@ -87,7 +87,7 @@ void VisitFields(Config& c, Visitor&& v) {
 }
 
 template <class Config, class Visitor>
-  requires std::same_as<std::remove_const_t<Config>, GuardConfig>
+requires std::same_as<std::remove_const_t<Config>, GuardConfig>
 void VisitFields(Config& c, Visitor&& v) {
   static const GuardConfig d;
   v("template", c.prompt_template, d.prompt_template, FieldRule::kTemplate);
@@ -99,7 +99,7 @@ void VisitFields(Config& c, Visitor&& v) {
 
 // The parameters of `c`'s kind (none for a single model).
 template <class Config, class Visitor>
-  requires std::same_as<std::remove_const_t<Config>, StrategyConfig>
+requires std::same_as<std::remove_const_t<Config>, StrategyConfig>
 void VisitFields(Config& c, Visitor&& v) {
   if (c.kind == StrategyKind::kRoute) VisitFields(c.route, v);
   if (c.kind == StrategyKind::kGuard) VisitFields(c.guard, v);

@@ -33,7 +33,6 @@ void OptBool(JsonWriter& w, const char* key, const std::optional<bool>& v) {
   }
 }
 
-
 // The fields of a routed or guarded item, declared once (as common/strategy.h's VisitFields) in
 // the order they are written; FieldWriter writes them, FieldReader reads and checks them. Kinds:
 // Text (a string, skipped on read when not one), Number (required, null = a non-finite value as
@@ -42,7 +41,7 @@ void OptBool(JsonWriter& w, const char* key, const std::optional<bool>& v) {
 // absent), Count (an integer, absent = 0), Timing (written only with timing, read when a number),
 // Object (a required nested object of declared fields).
 template <class Member, class Visitor>
-  requires std::same_as<std::remove_const_t<Member>, RouteMember>
+requires std::same_as<std::remove_const_t<Member>, RouteMember>
 void VisitFields(Member& m, Visitor& v) {
   v.Text("prediction", m.prediction);
   v.OptFlag("correct", m.correct);
@@ -53,7 +52,7 @@ void VisitFields(Member& m, Visitor& v) {
 }
 
 template <class Route, class Visitor>
-  requires std::same_as<std::remove_const_t<Route>, RouteRecord>
+requires std::same_as<std::remove_const_t<Route>, RouteRecord>
 void VisitFields(Route& r, Visitor& v) {
   v.Text("signal", r.signal);
   v.Number("value", r.value);
@@ -64,7 +63,7 @@ void VisitFields(Route& r, Visitor& v) {
 }
 
 template <class Guard, class Visitor>
-  requires std::same_as<std::remove_const_t<Guard>, GuardRecord>
+requires std::same_as<std::remove_const_t<Guard>, GuardRecord>
 void VisitFields(Guard& g, Visitor& v) {
   v.Number("p_refuse", g.p_refuse);
   v.Number("threshold", g.threshold);

@@ -113,14 +113,10 @@ const std::map<std::string, std::string> kMainKeys = {
 };
 // ... and the id (HashHex of the key) of the second shard of each.
 const std::map<std::string, std::string> kMainIds = {
-    {"guard-all/s/base/10", "22e65517393d5991"},
-    {"guard-default/l/q8/10", "c23493064e2970e7"},
-    {"route-all/s/base/10", "a6f40635946ec0ec"},
-    {"route-default/l/base/10", "26d0d822809baab1"},
-    {"single/l/base/10", "716b59fe6a54e08a"},
-    {"single/l/q8/10", "460f7baec4ce5173"},
-    {"single/s/base/10", "c44f0b9a2d2c8e8f"},
-    {"single/s/q8/10", "358611a341f4ddce"},
+    {"guard-all/s/base/10", "22e65517393d5991"}, {"guard-default/l/q8/10", "c23493064e2970e7"},
+    {"route-all/s/base/10", "a6f40635946ec0ec"}, {"route-default/l/base/10", "26d0d822809baab1"},
+    {"single/l/base/10", "716b59fe6a54e08a"},    {"single/l/q8/10", "460f7baec4ce5173"},
+    {"single/s/base/10", "c44f0b9a2d2c8e8f"},    {"single/s/q8/10", "358611a341f4ddce"},
 };
 
 // The key of every shard, by "strategy name / model / engine / begin".

@@ -3,7 +3,6 @@
 // refused before any work, a directory where a file is expected named as such, generated --help,
 // and the engine commands refusing to run past the model's context.
 #include <gtest/gtest.h>
-
 #include <rapidjson/document.h>
 #include <stdlib.h>
 
