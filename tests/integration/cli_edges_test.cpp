@@ -6,6 +6,7 @@
 #include <rapidjson/document.h>
 #include <stdlib.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -255,18 +256,63 @@ TEST(CliEdges, WarningsFollowTheLogFormat) {
   EXPECT_EQ(warnings, 1u) << json.err;
 }
 
-// The commit recorded with every sweep and printed by --version is the checkout's HEAD when the
-// binary was built (cli/build_info.h), not when CMake last configured: a build after a commit
-// takes the new id without re-running cmake. Skipped outside a git checkout.
-TEST(CliEdges, VersionNamesTheCommitTheBinaryWasBuiltFrom) {
-  const auto head =
-      RunProcess({"git", "-C", testing::SourceDir().string(), "rev-parse", "--short=12", "HEAD"});
-  if (head.exit_code != 0 || head.out.size() < 12) GTEST_SKIP() << "not a git checkout";
-  const std::string commit = head.out.substr(0, 12);
+// The commit recorded with every sweep and printed by --version is one of the checkout's commits
+// (not necessarily HEAD: a commit after the last build is not in the binary yet). Skipped outside
+// a git checkout.
+TEST(CliEdges, VersionNamesACommitOfTheCheckout) {
+  const std::string src = testing::SourceDir().string();
+  if (RunProcess({"git", "-C", src, "rev-parse", "HEAD"}).exit_code != 0) {
+    GTEST_SKIP() << "not a git checkout";
+  }
   const auto version = RunProcess({GapbenchBin(), "--version"});
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_TRUE(Has(version.out, "gapbench 0.")) << version.out;
-  EXPECT_TRUE(Has(version.out, "(commit " + commit + ")")) << version.out << " HEAD " << commit;
+  const size_t at = version.out.find("(commit ");
+  ASSERT_NE(at, std::string::npos) << version.out;
+  const std::string commit = version.out.substr(at + 8, 12);
+  EXPECT_EQ(RunProcess({"git", "-C", src, "cat-file", "-e", commit + "^{commit}"}).exit_code, 0)
+      << version.out;
+}
+
+// The generator of that id (cli/write_build_info.cmake, run by every build) on a repository of
+// its own: it writes the HEAD of the moment, follows a new commit without CMake configuring again,
+// and leaves the file untouched (so nothing recompiles) while the commit stays. Skipped without
+// git or cmake on PATH.
+TEST(CliEdges, BuildInfoFollowsEveryCommitAndIsRewrittenOnlyThen) {
+  testing::TempDir dir;
+  const std::string repo = (dir / "repo").string();
+  const std::string out = (dir / "build_info.cpp").string();
+  if (RunProcess({"git", "init", "-q", repo}).exit_code != 0 ||
+      RunProcess({"cmake", "--version"}).exit_code != 0) {
+    GTEST_SKIP() << "git or cmake is not on PATH";
+  }
+  auto commit = [&] {
+    const auto c = RunProcess({"git", "-C", repo, "-c", "user.name=t", "-c", "user.email=t@t",
+                               "commit", "-q", "--allow-empty", "-m", "c"});
+    EXPECT_EQ(c.exit_code, 0) << c.err;
+    return RunProcess({"git", "-C", repo, "rev-parse", "--short=12", "HEAD"}).out.substr(0, 12);
+  };
+  auto generate = [&] {
+    const auto g =
+        RunProcess({"cmake", "-DSOURCE_DIR=" + repo, "-DOUT=" + out, "-DVERSION=9.8.7", "-P",
+                    (testing::SourceDir() / "cli" / "write_build_info.cmake").string()});
+    EXPECT_EQ(g.exit_code, 0) << g.err;
+    return testing::ReadFile(out);
+  };
+  const std::string first = commit();
+  const std::string text = generate();
+  EXPECT_TRUE(Has(text, "return \"" + first + "\";")) << text;
+  EXPECT_TRUE(Has(text, "return \"9.8.7\";")) << text;
+  // Unchanged commit: not rewritten (an old mtime stays old).
+  const auto old = std::filesystem::file_time_type::clock::now() - std::chrono::hours(1);
+  std::filesystem::last_write_time(out, old);
+  generate();
+  EXPECT_EQ(std::filesystem::last_write_time(out), old);
+  // A new commit: the new id, without any configure step.
+  const std::string second = commit();
+  ASSERT_NE(first, second);
+  EXPECT_TRUE(Has(generate(), "return \"" + second + "\";"));
+  EXPECT_NE(std::filesystem::last_write_time(out), old);
 }
 
 }  // namespace
