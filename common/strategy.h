@@ -79,22 +79,22 @@ enum class FieldRule {
 template <class Config, class Visitor>
 requires std::same_as<std::remove_const_t<Config>, RouteConfig>
 void VisitFields(Config& c, Visitor&& v) {
-  static const RouteConfig d;
-  v("signal", c.signal, d.signal, FieldRule::kChoiceSignal);
-  v("threshold", c.threshold, d.threshold, FieldRule::kProbability);
-  v("gen_signal", c.gen_signal, d.gen_signal, FieldRule::kGenSignal);
-  v("gen_threshold", c.gen_threshold, d.gen_threshold, FieldRule::kLogprob);
+  static const RouteConfig kDefault;
+  v("signal", c.signal, kDefault.signal, FieldRule::kChoiceSignal);
+  v("threshold", c.threshold, kDefault.threshold, FieldRule::kProbability);
+  v("gen_signal", c.gen_signal, kDefault.gen_signal, FieldRule::kGenSignal);
+  v("gen_threshold", c.gen_threshold, kDefault.gen_threshold, FieldRule::kLogprob);
 }
 
 template <class Config, class Visitor>
 requires std::same_as<std::remove_const_t<Config>, GuardConfig>
 void VisitFields(Config& c, Visitor&& v) {
-  static const GuardConfig d;
-  v("template", c.prompt_template, d.prompt_template, FieldRule::kTemplate);
-  v("allow", c.allow, d.allow, FieldRule::kLabel);
-  v("refuse", c.refuse, d.refuse, FieldRule::kLabel);
-  v("threshold", c.threshold, d.threshold, FieldRule::kProbability);
-  v("refusal", c.refusal, d.refusal, FieldRule::kText);
+  static const GuardConfig kDefault;
+  v("template", c.prompt_template, kDefault.prompt_template, FieldRule::kTemplate);
+  v("allow", c.allow, kDefault.allow, FieldRule::kLabel);
+  v("refuse", c.refuse, kDefault.refuse, FieldRule::kLabel);
+  v("threshold", c.threshold, kDefault.threshold, FieldRule::kProbability);
+  v("refusal", c.refusal, kDefault.refusal, FieldRule::kText);
 }
 
 // The parameters of `c`'s kind (none for a single model).
