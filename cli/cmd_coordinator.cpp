@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "cli/args.h"
+#include "cli/build_info.h"
 #include "cli/commands.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -97,8 +98,8 @@ int CmdCoordinator(const Argv& argv) {
   o.max_attempts = args.GetInt("max-attempts", o.max_attempts, 1, 1000);
   o.exit_when_done = args.Has("exit-when-done");
   o.log_events = !args.Has("quiet");
-  o.version = GAPBENCH_VERSION;
-  o.git_commit = GAPBENCH_GIT_COMMIT;
+  o.version = BuildVersion();
+  o.git_commit = BuildCommit();
 
   InstallSignalHandlers();
   coordinator::Coordinator coordinator(o);

@@ -13,11 +13,13 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <type_traits>
 
 #include "cli/commands.h"
 #include "cli/engine_options.h"
 #include "common/error.h"
 #include "common/json.h"
+#include "common/log.h"
 #include "common/progress.h"
 #include "common/strategy.h"
 #include "engine/engine_lm.h"
@@ -89,65 +91,73 @@ const CommandSpec& Spec() {
   return kSpec;
 }
 
-// The guard's options and the strategy keys they set.
-constexpr std::pair<const char*, const char*> kGuardOptions[] = {{"guard-template", "template"},
-                                                                 {"guard-allow", "allow"},
-                                                                 {"guard-refuse", "refuse"},
-                                                                 {"refusal", "refusal"}};
+// The strategy options and the parameter each sets (common/strategy.h VisitFields declares the
+// parameters: their types and checks), with the kind that takes them. One table serves building
+// the strategy and naming an option in the parser's errors.
+struct StrategyOption {
+  const char* option;
+  StrategyKind kind;
+  const char* key;
+};
+constexpr StrategyOption kStrategyOptions[] = {
+    {"guard-template", StrategyKind::kGuard, "template"},
+    {"guard-allow", StrategyKind::kGuard, "allow"},
+    {"guard-refuse", StrategyKind::kGuard, "refuse"},
+    {"guard-threshold", StrategyKind::kGuard, "threshold"},
+    {"refusal", StrategyKind::kGuard, "refusal"},
+    {"signal", StrategyKind::kRoute, "signal"},
+    {"threshold", StrategyKind::kRoute, "threshold"},
+    {"gen-signal", StrategyKind::kRoute, "gen_signal"},
+    {"gen-threshold", StrategyKind::kRoute, "gen_threshold"},
+};
+
+// Whether `key` of `kind` is a number (else a string: text or a signal's name).
+bool IsNumberParameter(StrategyKind kind, std::string_view key) {
+  StrategyConfig c;
+  c.kind = kind;
+  bool number = false;
+  VisitFields(c, [&](const char* k, const auto& value, const auto&, FieldRule) {
+    if (k == key) number = std::is_same_v<std::remove_cvref_t<decltype(value)>, double>;
+  });
+  return number;
+}
 
 // --small / --guard and their options -> the strategy (common/strategy.h validates the values).
 StrategyConfig StrategyFromArgs(const Args& args) {
   const bool routed = args.Has("small");
   const bool guarded = args.Has("guard");
   if (routed && guarded) Fail("--small and --guard are two strategies: give one");
+  const StrategyKind kind = routed    ? StrategyKind::kRoute
+                            : guarded ? StrategyKind::kGuard
+                                      : StrategyKind::kSingle;
   rapidjson::Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
-  d.AddMember("kind", rapidjson::Value(routed ? "route" : guarded ? "guard" : "single", a), a);
-  for (const auto& [opt, key] : kGuardOptions) {
-    if (const auto v = args.Get(opt)) {
-      if (!guarded) Fail("--", opt, " needs --guard (a guarded system)");
-      d.AddMember(rapidjson::Value(key, a), rapidjson::Value(v->c_str(), a), a);
+  d.AddMember("kind", rapidjson::Value(std::string(StrategyKindName(kind)).c_str(), a), a);
+  for (const StrategyOption& o : kStrategyOptions) {
+    const auto v = args.Get(o.option);
+    if (!v) continue;
+    if (o.kind != kind) {
+      Fail("--", o.option, " needs ",
+           o.kind == StrategyKind::kGuard ? "--guard (a guarded system)"
+                                          : "--small (a routed system)");
     }
-  }
-  if (args.Get("guard-threshold")) {
-    if (!guarded) Fail("--guard-threshold needs --guard (a guarded system)");
-    d.AddMember("threshold", rapidjson::Value(args.GetDouble("guard-threshold", 0.0)), a);
-  }
-  for (const char* opt : {"signal", "gen-signal"}) {
-    if (const auto v = args.Get(opt)) {
-      if (!routed) Fail("--", opt, " needs --small (a routed system)");
-      const std::string key = std::string(opt) == "signal" ? "signal" : "gen_signal";
-      rapidjson::Value k(key.c_str(), a), val(v->c_str(), a);
-      d.AddMember(k, val, a);
-    }
-  }
-  for (const char* opt : {"threshold", "gen-threshold"}) {
-    if (args.Get(opt)) {
-      if (!routed) Fail("--", opt, " needs --small (a routed system)");
-      const std::string key = std::string(opt) == "threshold" ? "threshold" : "gen_threshold";
-      rapidjson::Value k(key.c_str(), a), val(args.GetDouble(opt, 0.0));
-      d.AddMember(k, val, a);
-    }
+    rapidjson::Value value = IsNumberParameter(o.kind, o.key)
+                                 ? rapidjson::Value(args.GetDouble(o.option, 0.0))
+                                 : rapidjson::Value(v->c_str(), a);
+    d.AddMember(rapidjson::Value(o.key, a), value, a);
   }
   std::vector<std::string> errors;
   StrategyConfig c = ParseStrategyConfig(d, "--", errors);
   if (!errors.empty()) {
     std::string all;
-    for (auto e : errors) {
-      // A guard's key names its option: "--.template: ..." -> "--guard-template: ...".
-      if (guarded) {
-        for (const auto& [opt, key] : std::initializer_list<std::pair<const char*, const char*>>{
-                 {"guard-template", "template"},
-                 {"guard-allow", "allow"},
-                 {"guard-refuse", "refuse"},
-                 {"refusal", "refusal"},
-                 {"guard-threshold", "threshold"}}) {
-          if (e.starts_with(StrCat("--.", key, ":"))) e.replace(3, std::strlen(key), opt);
+    for (std::string e : errors) {
+      // The parser names a key ("--.gen_threshold: ..."): name its option ("--gen-threshold: ...").
+      for (const StrategyOption& o : kStrategyOptions) {
+        if (o.kind == kind && e.starts_with(StrCat("--.", o.key, ":"))) {
+          e.replace(2, std::strlen(o.key) + 1, o.option);
+          break;
         }
       }
-      // "--.gen_threshold: ..." -> "--gen-threshold: ..."
-      e.erase(2, 1);
-      std::replace(e.begin(), e.begin() + static_cast<std::ptrdiff_t>(e.find(':')), '_', '-');
       all += (all.empty() ? "" : "; ") + e;
     }
     Fail(all);
@@ -276,9 +286,8 @@ int CmdEval(const Argv& argv) {
   std::vector<reports::GuardItem> guard_items;  // labelled allow/refuse records
   int64_t n_refused = 0, n_screened = 0;        // guarded records
   const int64_t n_ctx = engine::ContextFor(*e.model, e.session);
-  worker::LazySandbox sandbox([](const std::string& warning) {
-    std::fprintf(stderr, "gapbench eval: warning: %s\n", warning.c_str());
-  });
+  worker::LazySandbox sandbox(
+      [](const std::string& warning) { LogWarn("gapbench eval", warning); });
   worker::RunOptions run;
   run.shots = shots;
   run.samples = samples;
@@ -436,14 +445,7 @@ int CmdEval(const Argv& argv) {
       w.String(small->path().c_str());
       w.Key("route");
       w.StartObject();
-      w.Key("signal");
-      w.String(std::string(RouteSignalName(strategy.route.signal)).c_str());
-      w.Key("threshold");
-      WriteJsonFloat(w, strategy.route.threshold);
-      w.Key("gen_signal");
-      w.String(std::string(RouteSignalName(strategy.route.gen_signal)).c_str());
-      w.Key("gen_threshold");
-      WriteJsonFloat(w, strategy.route.gen_threshold);
+      WriteStrategyFieldsJson(w, strategy);
       if (route) {
         w.Key("n_items");
         w.Int64(route->n_items);
@@ -467,21 +469,11 @@ int CmdEval(const Argv& argv) {
       w.EndObject();
     }
     if (strategy.kind == StrategyKind::kGuard) {
-      const GuardConfig& gc = strategy.guard;
       w.Key("guard");
       w.String(guard->path().c_str());
       w.Key("guard_strategy");
       w.StartObject();
-      w.Key("template");
-      WriteJsonString(w, gc.prompt_template);
-      w.Key("allow");
-      WriteJsonString(w, gc.allow);
-      w.Key("refuse");
-      WriteJsonString(w, gc.refuse);
-      w.Key("threshold");
-      WriteJsonFloat(w, gc.threshold);
-      w.Key("refusal");
-      WriteJsonString(w, gc.refusal);
+      WriteStrategyFieldsJson(w, strategy);
       w.Key("refused");
       w.Int64(n_refused);
       w.Key("screened");

@@ -9,6 +9,7 @@
 #include "cli/engine_options.h"
 #include "common/error.h"
 #include "common/json.h"
+#include "common/log.h"
 #include "engine/generate.h"
 #include "engine/sampler.h"
 #include "engine/speculative.h"
@@ -191,9 +192,9 @@ int GenerateWithDraft(const Args& args, const EngineSetup& e, const engine::Gene
                  static_cast<long long>(st.draft_calls), st.draft_seconds, spec_seconds,
                  base_seconds, speedup);
     if (go.sampling.temperature == 0.0f && base.tokens != r.tokens) {
-      std::fprintf(stderr,
-                   "gapbench generate: warning: --model alone generated other tokens (a near-tie "
-                   "its batched and one-token evaluations round differently)\n");
+      LogWarn("gapbench generate",
+              "--model alone generated other tokens (a near-tie its batched and one-token "
+              "evaluations round differently)");
     }
   }
   return 0;
@@ -239,11 +240,9 @@ int CmdGenerate(const Argv& argv) {
          ") and generation needs at least one more: shorten the prompt or raise --ctx");
   }
   if (static_cast<int64_t>(ptoks.size()) + go.max_tokens > n_ctx) {
-    std::fprintf(stderr,
-                 "gapbench generate: warning: prompt (%zu tokens) + --max-tokens %lld exceed the "
-                 "%lld-token context; generation stops at the context's end\n",
-                 ptoks.size(), static_cast<long long>(go.max_tokens),
-                 static_cast<long long>(n_ctx));
+    LogWarn("gapbench generate",
+            StrCat("prompt (", ptoks.size(), " tokens) + --max-tokens ", go.max_tokens,
+                   " exceed the ", n_ctx, "-token context; generation stops at the context's end"));
   }
   // Only what the prompt and the generation can use is held.
   e.session.n_ctx = std::min<int64_t>(n_ctx, static_cast<int64_t>(ptoks.size()) + go.max_tokens);

@@ -15,6 +15,7 @@
 #include "cli/engine_options.h"
 #include "common/error.h"
 #include "common/json.h"
+#include "common/log.h"
 #include "engine/perplexity.h"
 
 namespace gapbench::cli {
@@ -151,9 +152,8 @@ int CmdPerplexity(const Argv& argv) {
   if (n_ctx == 0) n_ctx = n_ctx_train > 0 ? std::min(kDefaultCtx, n_ctx_train) : kDefaultCtx;
   if (n_ctx < 4) Fail("--ctx must be at least 4 tokens, got ", n_ctx);
   if (n_ctx_train > 0 && n_ctx > n_ctx_train) {
-    std::fprintf(stderr,
-                 "perplexity: warning: --ctx %lld exceeds the model's training context %lld\n",
-                 static_cast<long long>(n_ctx), static_cast<long long>(n_ctx_train));
+    LogWarn("perplexity",
+            StrCat("--ctx ", n_ctx, " exceeds the model's training context ", n_ctx_train));
   }
 
   const engine::Tokenizer& tok = model.tokenizer();

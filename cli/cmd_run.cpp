@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "cli/args.h"
+#include "cli/build_info.h"
 #include "cli/commands.h"
 #include "cli/default_sweep.h"
 #include "common/error.h"
@@ -155,8 +156,8 @@ int CmdRun(const Argv& argv) {
   co.lease_ms = args.GetInt("lease-ms", co.lease_ms, 100, INT64_MAX / 4);
   co.max_attempts = args.GetInt("max-attempts", 3, 1, 1000);
   co.exit_when_done = true;
-  co.version = GAPBENCH_VERSION;
-  co.git_commit = GAPBENCH_GIT_COMMIT;
+  co.version = BuildVersion();
+  co.git_commit = BuildCommit();
   const bool tty = ::isatty(2) != 0;
   co.log_events = false;  // the bar owns the terminal; events are in the database
 

@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "common/error.h"
 #include "common/json.h"
+#include "common/log.h"
 #include "suites/loaders.h"
 #include "suites/registry.h"
 #include "suites/sandbox.h"
@@ -133,7 +134,7 @@ int CmdSuitesExec(const Argv& argv) {
   }
   const suites::ExecReport report = suites::ExecuteSamples(suite, samples, sandbox, options);
   for (const auto& warning : report.warnings) {
-    std::fprintf(stderr, "gapbench: warning: %s\n", warning.c_str());
+    LogWarn("gapbench", warning);
   }
   if (out.is_open()) {
     for (const auto& r : report.samples) WriteSampleLine(out, r);

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "cli/args.h"
+#include "cli/build_info.h"
 #include "cli/commands.h"
 #include "common/error.h"
 #include "coordinator/endpoint.h"
@@ -69,7 +70,7 @@ int CmdWorker(const Argv& argv) {
   o.sandbox_parallel = static_cast<int>(args.GetInt("parallel", 2, 1, 256));
   o.sandbox_timeout_s = args.GetDouble("timeout", 10.0);
   if (!(o.sandbox_timeout_s > 0)) Fail("--timeout must be positive");
-  o.version = GAPBENCH_VERSION;
+  o.version = BuildVersion();
 
   worker::Worker w(std::move(o));
   g_worker.store(&w);

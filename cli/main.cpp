@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/build_info.h"
 #include "cli/commands.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -56,7 +57,9 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   if (std::string(argv[1]) == "--version") {
-    std::printf("gapbench %s\n", GAPBENCH_VERSION);
+    const std::string commit = gapbench::cli::BuildCommit();
+    std::printf("gapbench %s%s\n", gapbench::cli::BuildVersion(),
+                commit.empty() ? "" : (" (commit " + commit + ")").c_str());
     return 0;
   }
   // GAPBENCH_LOG_FORMAT / GAPBENCH_LOG_LEVEL (common/log.h) for everything the command logs.

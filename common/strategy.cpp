@@ -1,8 +1,11 @@
 // Strategy entries (see strategy.h).
 #include "common/strategy.h"
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
+#include <type_traits>
+#include <utility>
 
 #include "common/error.h"
 #include "common/json.h"
@@ -56,30 +59,45 @@ void ReadThreshold(const rapidjson::Value& v, const std::string& path, const cha
   out = it->value.GetDouble();
 }
 
-// A guard's string key: `non_empty` for the label continuations; the template must hold
-// "{prompt}".
-void ReadGuardString(const rapidjson::Value& v, const std::string& path, const char* key,
-                     bool non_empty, std::string& out, std::vector<std::string>& errors) {
+// A string parameter, checked by its rule (a label continuation non-empty, the template holding
+// "{prompt}").
+void ReadString(const rapidjson::Value& v, const std::string& path, const char* key, FieldRule rule,
+                std::string& out, std::vector<std::string>& errors) {
   const auto it = v.FindMember(key);
   if (it == v.MemberEnd()) return;
-  const bool is_template = std::string_view(key) == "template";
   std::string text;
   bool ok = it->value.IsString();
   if (ok) text.assign(it->value.GetString(), it->value.GetStringLength());
-  if (ok && non_empty) ok = !text.empty();
-  if (ok && is_template) ok = text.find("{prompt}") != std::string::npos;
+  if (ok && rule == FieldRule::kLabel) ok = !text.empty();
+  if (ok && rule == FieldRule::kTemplate) ok = text.find("{prompt}") != std::string::npos;
   if (!ok) {
-    errors.push_back(StrCat(path, ".", key, ": expected ",
-                            is_template ? "a string holding \"{prompt}\" (the request)"
-                            : non_empty ? "a non-empty string (a label continuation)"
-                                        : "a string"));
+    errors.push_back(
+        StrCat(path, ".", key, ": expected ",
+               rule == FieldRule::kTemplate ? "a string holding \"{prompt}\" (the request)"
+               : rule == FieldRule::kLabel  ? "a non-empty string (a label continuation)"
+                                            : "a string"));
     return;
   }
   out = std::move(text);
 }
 
-constexpr const char* kRouteOnlyKeys[] = {"signal", "gen_signal", "gen_threshold"};
-constexpr const char* kGuardOnlyKeys[] = {"template", "allow", "refuse", "refusal"};
+constexpr StrategyKind kKinds[] = {StrategyKind::kSingle, StrategyKind::kRoute,
+                                   StrategyKind::kGuard};
+
+// The parameter keys of `kind` (VisitFields' order).
+std::vector<std::string> KeysOf(StrategyKind kind) {
+  StrategyConfig c;
+  c.kind = kind;
+  std::vector<std::string> keys;
+  VisitFields(std::as_const(c), [&](const char* key, const auto&, const auto&, FieldRule) {
+    keys.emplace_back(key);
+  });
+  return keys;
+}
+
+bool Contains(const std::vector<std::string>& keys, std::string_view key) {
+  return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
 
 }  // namespace
 
@@ -102,6 +120,31 @@ std::string_view RouteSignalName(RouteSignal signal) {
   return "?";
 }
 
+std::vector<std::string> StrategyConfigKeys() {
+  std::vector<std::string> keys = {"kind"};
+  for (StrategyKind kind : kKinds) {
+    for (auto& key : KeysOf(kind)) {
+      if (!Contains(keys, key)) keys.push_back(std::move(key));
+    }
+  }
+  return keys;
+}
+
+void WriteStrategyFieldsJson(JsonWriter& w, const StrategyConfig& c) {
+  VisitFields(c, [&](const char* key, const auto& value, const auto&, FieldRule) {
+    using T = std::remove_cvref_t<decltype(value)>;
+    w.Key(key);
+    if constexpr (std::is_same_v<T, std::string>) {
+      WriteJsonString(w, value);
+    } else if constexpr (std::is_same_v<T, double>) {
+      WriteJsonFloat(w, value);
+    } else {
+      static_assert(std::is_same_v<T, RouteSignal>);
+      WriteJsonString(w, RouteSignalName(value));
+    }
+  });
+}
+
 StrategyConfig ParseStrategyConfig(const rapidjson::Value& v, const std::string& path,
                                    std::vector<std::string>& errors) {
   StrategyConfig c;
@@ -119,41 +162,35 @@ StrategyConfig ParseStrategyConfig(const rapidjson::Value& v, const std::string&
       errors.push_back(StrCat(path, ".kind: expected \"single\", \"route\" or \"guard\""));
     }
   }
-  // Another kind's parameters are an error, named with the kind that takes them.
-  for (const char* key : kRouteOnlyKeys) {
-    if (c.kind != StrategyKind::kRoute && v.HasMember(key)) {
-      errors.push_back(StrCat(path, ".", key, ": only a \"route\" strategy takes it"));
+  // Another kind's parameters are an error, named with the kinds that take them.
+  const std::vector<std::string> own = KeysOf(c.kind);
+  for (const std::string& key : StrategyConfigKeys()) {
+    if (key == "kind" || Contains(own, key) || !v.HasMember(key.c_str())) continue;
+    std::string takers;
+    for (StrategyKind kind : kKinds) {
+      if (Contains(KeysOf(kind), key)) {
+        takers += StrCat(takers.empty() ? "" : " or ", "\"", StrategyKindName(kind), "\"");
+      }
     }
+    errors.push_back(StrCat(path, ".", key, ": only a ", takers, " strategy takes it"));
   }
-  for (const char* key : kGuardOnlyKeys) {
-    if (c.kind != StrategyKind::kGuard && v.HasMember(key)) {
-      errors.push_back(StrCat(path, ".", key, ": only a \"guard\" strategy takes it"));
+  // The kind's own parameters; an absent key keeps its default.
+  VisitFields(c, [&](const char* key, auto& value, const auto& default_value, FieldRule rule) {
+    using T = std::remove_cvref_t<decltype(value)>;
+    value = default_value;
+    if constexpr (std::is_same_v<T, std::string>) {
+      ReadString(v, path, key, rule, value, errors);
+    } else if constexpr (std::is_same_v<T, double>) {
+      ReadThreshold(v, path, key, rule == FieldRule::kProbability, value, errors);
+    } else {
+      static_assert(std::is_same_v<T, RouteSignal>);
+      ReadSignal(v, path, key, rule == FieldRule::kChoiceSignal, value, errors);
     }
+  });
+  if (c.kind == StrategyKind::kGuard && c.guard.allow == c.guard.refuse) {
+    errors.push_back(
+        StrCat(path, ".refuse: must differ from \"allow\" (both are \"", c.guard.refuse, "\")"));
   }
-  if (c.kind == StrategyKind::kSingle) {
-    if (v.HasMember("threshold")) {
-      errors.push_back(StrCat(path, ".threshold: only a \"route\" or \"guard\" strategy takes it"));
-    }
-    return c;
-  }
-  if (c.kind == StrategyKind::kGuard) {
-    GuardConfig& g = c.guard;
-    ReadGuardString(v, path, "template", false, g.prompt_template, errors);
-    ReadGuardString(v, path, "allow", true, g.allow, errors);
-    ReadGuardString(v, path, "refuse", true, g.refuse, errors);
-    ReadGuardString(v, path, "refusal", false, g.refusal, errors);
-    ReadThreshold(v, path, "threshold", true, g.threshold, errors);
-    if (g.allow == g.refuse) {
-      errors.push_back(
-          StrCat(path, ".refuse: must differ from \"allow\" (both are \"", g.refuse, "\")"));
-    }
-    return c;
-  }
-  RouteConfig& r = c.route;
-  ReadSignal(v, path, "signal", true, r.signal, errors);
-  ReadSignal(v, path, "gen_signal", false, r.gen_signal, errors);
-  ReadThreshold(v, path, "threshold", true, r.threshold, errors);
-  ReadThreshold(v, path, "gen_threshold", false, r.gen_threshold, errors);
   return c;
 }
 

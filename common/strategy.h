@@ -9,9 +9,13 @@
 
 #include <rapidjson/document.h>
 
+#include <concepts>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
+
+#include "common/json.h"
 
 namespace gapbench {
 
@@ -55,12 +59,59 @@ struct StrategyConfig {
 std::string_view StrategyKindName(StrategyKind kind);
 std::string_view RouteSignalName(RouteSignal signal);
 
-// The keys of a strategy entry this file reads (route: "signal", "threshold", "gen_signal",
-// "gen_threshold"; guard: "template", "allow", "refuse", "threshold", "refusal"); a sweep entry
-// adds "name" and the members' keys.
-inline constexpr std::string_view kStrategyConfigKeys[] = {
-    "kind",     "signal", "threshold", "gen_signal", "gen_threshold",
-    "template", "allow",  "refuse",    "refusal"};
+// What a parameter's value may be: how the reader checks it (ParseStrategyConfig names the rule
+// in its error) and, for signals, which names it takes.
+enum class FieldRule {
+  kText,          // any string
+  kLabel,         // a non-empty string (a label continuation)
+  kTemplate,      // a string holding "{prompt}"
+  kChoiceSignal,  // RouteSignal "top_prob" or "margin"
+  kGenSignal,     // RouteSignal "mean_logprob" or "min_logprob"
+  kProbability,   // a number in [0, 1]
+  kLogprob,       // a number <= 0
+};
+
+// Each kind's parameters, declared once (as gemma.cpp's IFields::VisitFields): the visitor is
+// called as v(key, value, default_value, rule) for every parameter, in the order the eval summary
+// writes them; `value` is a reference into `c` (const when `c` is). The readers and writers of a
+// strategy -- ParseStrategyConfig, the shard key (coordinator/expand.cpp), the eval summary
+// (WriteStrategyFieldsJson) -- all walk these lists, so a new parameter is one line here.
+template <class Config, class Visitor>
+requires std::same_as<std::remove_const_t<Config>, RouteConfig>
+void VisitFields(Config& c, Visitor&& v) {
+  static const RouteConfig kDefault;
+  v("signal", c.signal, kDefault.signal, FieldRule::kChoiceSignal);
+  v("threshold", c.threshold, kDefault.threshold, FieldRule::kProbability);
+  v("gen_signal", c.gen_signal, kDefault.gen_signal, FieldRule::kGenSignal);
+  v("gen_threshold", c.gen_threshold, kDefault.gen_threshold, FieldRule::kLogprob);
+}
+
+template <class Config, class Visitor>
+requires std::same_as<std::remove_const_t<Config>, GuardConfig>
+void VisitFields(Config& c, Visitor&& v) {
+  static const GuardConfig kDefault;
+  v("template", c.prompt_template, kDefault.prompt_template, FieldRule::kTemplate);
+  v("allow", c.allow, kDefault.allow, FieldRule::kLabel);
+  v("refuse", c.refuse, kDefault.refuse, FieldRule::kLabel);
+  v("threshold", c.threshold, kDefault.threshold, FieldRule::kProbability);
+  v("refusal", c.refusal, kDefault.refusal, FieldRule::kText);
+}
+
+// The parameters of `c`'s kind (none for a single model).
+template <class Config, class Visitor>
+requires std::same_as<std::remove_const_t<Config>, StrategyConfig>
+void VisitFields(Config& c, Visitor&& v) {
+  if (c.kind == StrategyKind::kRoute) VisitFields(c.route, v);
+  if (c.kind == StrategyKind::kGuard) VisitFields(c.guard, v);
+}
+
+// The keys of a strategy entry ParseStrategyConfig reads: "kind" and every kind's parameters
+// (once each); a sweep entry adds "name" and the members' keys.
+std::vector<std::string> StrategyConfigKeys();
+
+// Writes `c`'s parameters as members of the object `w` is in (strings, signal names, thresholds
+// as numbers); the eval summary's "route" and "guard_strategy" objects.
+void WriteStrategyFieldsJson(JsonWriter& w, const StrategyConfig& c);
 
 // Reads the configuration keys of the strategy object `v` at JSON path `path`; other keys are
 // left to the caller. Appends "PATH.key: message" to `errors` for every problem. "kind" defaults

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <type_traits>
 #include <unordered_set>
 
 #include "common/error.h"
@@ -70,23 +71,20 @@ std::string ShardKey(const Sweep& sweep, const Combination& c, uint64_t seed, si
     }
     doc.AddMember("model", m, a);
     doc.AddMember("engine", e, a);
+    // The parameters as common/strategy.h declares them; numbers as their shortest decimal.
     rapidjson::Value st(rapidjson::kObjectType);
-    if (guard) {
-      const GuardConfig& g = strategy.config.guard;
-      st.AddMember("kind", "guard", a);
-      st.AddMember("template", str(g.prompt_template), a);
-      st.AddMember("allow", str(g.allow), a);
-      st.AddMember("refuse", str(g.refuse), a);
-      st.AddMember("threshold", str(ShortestDecimal(g.threshold)), a);
-      st.AddMember("refusal", str(g.refusal), a);
-    } else {
-      const RouteConfig& r = strategy.config.route;
-      st.AddMember("kind", "route", a);
-      st.AddMember("signal", str(std::string(RouteSignalName(r.signal))), a);
-      st.AddMember("threshold", str(ShortestDecimal(r.threshold)), a);
-      st.AddMember("gen_signal", str(std::string(RouteSignalName(r.gen_signal))), a);
-      st.AddMember("gen_threshold", str(ShortestDecimal(r.gen_threshold)), a);
-    }
+    st.AddMember("kind", str(std::string(StrategyKindName(strategy.config.kind))), a);
+    VisitFields(strategy.config, [&](const char* key, const auto& value, const auto&, FieldRule) {
+      using T = std::remove_cvref_t<decltype(value)>;
+      if constexpr (std::is_same_v<T, std::string>) {
+        st.AddMember(rapidjson::StringRef(key), str(value), a);
+      } else if constexpr (std::is_same_v<T, double>) {
+        st.AddMember(rapidjson::StringRef(key), str(ShortestDecimal(value)), a);
+      } else {
+        static_assert(std::is_same_v<T, RouteSignal>);
+        st.AddMember(rapidjson::StringRef(key), str(std::string(RouteSignalName(value))), a);
+      }
+    });
     doc.AddMember("strategy", st, a);
   }
 

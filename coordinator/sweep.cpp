@@ -381,8 +381,8 @@ void ParseStrategies(const Value& root, Checker& ck, Sweep& sw, NameTable& names
     const Value& s = (*arr)[i];
     StrategySpec spec;
     if (!ck.IsObject(s, path, "a strategy {\"name\"[, \"kind\"]}")) continue;
-    std::vector<std::string> keys = {"name"};
-    for (std::string_view k : kStrategyConfigKeys) keys.emplace_back(k);
+    std::vector<std::string> keys = StrategyConfigKeys();
+    keys.emplace_back("name");
     for (const char* k :
          {"small", "large", "guard", "small_engine", "large_engine", "guard_engine"}) {
       keys.emplace_back(k);

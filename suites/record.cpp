@@ -1,7 +1,10 @@
 // JSON for items (native JSONL form), tags and item records.
 #include "suites/record.h"
 
+#include <concepts>
 #include <limits>
+#include <type_traits>
+#include <utility>
 
 #include "common/error.h"
 #include "suites/loaders_internal.h"
@@ -29,6 +32,146 @@ void OptBool(JsonWriter& w, const char* key, const std::optional<bool>& v) {
     w.Null();
   }
 }
+
+// The fields of a routed or guarded item, declared once (as common/strategy.h's VisitFields) in
+// the order they are written; FieldWriter writes them, FieldReader reads and checks them. Kinds:
+// Text (a string, skipped on read when not one), Number (required, null = a non-finite value as
+// WriteJsonFloat writes it, read back as NaN so the metrics leave the item out as unscored),
+// OptNumber (written and read only when present), Flag (required bool), OptFlag (null when
+// absent), Count (an integer, absent = 0), Timing (written only with timing, read when a number),
+// Object (a required nested object of declared fields).
+template <class Member, class Visitor>
+requires std::same_as<std::remove_const_t<Member>, RouteMember>
+void VisitFields(Member& m, Visitor& v) {
+  v.Text("prediction", m.prediction);
+  v.OptFlag("correct", m.correct);
+  v.OptNumber("score", m.score);
+  v.Count("tokens_in", m.tokens_in);
+  v.Count("tokens_out", m.tokens_out);
+  v.Timing("seconds", m.seconds);
+}
+
+template <class Route, class Visitor>
+requires std::same_as<std::remove_const_t<Route>, RouteRecord>
+void VisitFields(Route& r, Visitor& v) {
+  v.Text("signal", r.signal);
+  v.Number("value", r.value);
+  v.Number("threshold", r.threshold);
+  v.Flag("escalated", r.escalated);
+  v.Object("small", r.small);
+  v.Object("large", r.large);
+}
+
+template <class Guard, class Visitor>
+requires std::same_as<std::remove_const_t<Guard>, GuardRecord>
+void VisitFields(Guard& g, Visitor& v) {
+  v.Number("p_refuse", g.p_refuse);
+  v.Number("threshold", g.threshold);
+  v.Flag("refused", g.refused);
+  v.Count("tokens", g.tokens);
+  v.Timing("seconds", g.seconds);
+}
+
+class FieldWriter {
+ public:
+  FieldWriter(JsonWriter& w, RecordTiming timing) : w_(w), timing_(timing) {}
+  void Text(const char* key, const std::string& s) { Str(w_, key, s); }
+  void Number(const char* key, double x) {
+    w_.Key(key);
+    WriteJsonFloat(w_, x);
+  }
+  void OptNumber(const char* key, const std::optional<double>& x) {
+    if (x) Number(key, *x);
+  }
+  void Flag(const char* key, bool b) {
+    w_.Key(key);
+    w_.Bool(b);
+  }
+  void OptFlag(const char* key, const std::optional<bool>& b) { OptBool(w_, key, b); }
+  void Count(const char* key, int64_t n) {
+    w_.Key(key);
+    w_.Int64(n);
+  }
+  void Timing(const char* key, double seconds) {
+    if (timing_ == RecordTiming::kInclude) Number(key, seconds);
+  }
+  template <class T>
+  void Object(const char* key, const T& fields) {
+    w_.Key(key);
+    w_.StartObject();
+    VisitFields(fields, *this);
+    w_.EndObject();
+  }
+
+ private:
+  JsonWriter& w_;
+  RecordTiming timing_;
+};
+
+// Reads the fields of the object `o` found at `where` ("route.", "route.small.", "guard."): every
+// error names `source` and the field's path.
+class FieldReader {
+ public:
+  FieldReader(const rapidjson::Value& o, std::string_view source, std::string where)
+      : o_(o), source_(source), where_(std::move(where)) {}
+  void Text(const char* key, std::string& s) {
+    if (const auto it = o_.FindMember(key); it != o_.MemberEnd() && it->value.IsString()) {
+      s.assign(it->value.GetString(), it->value.GetStringLength());
+    }
+  }
+  void Number(const char* key, double& x) {
+    const auto it = o_.FindMember(key);
+    if (it != o_.MemberEnd() && it->value.IsNull()) {
+      x = std::numeric_limits<double>::quiet_NaN();
+      return;
+    }
+    if (it == o_.MemberEnd() || !it->value.IsNumber()) {
+      Fail(source_, ": \"", where_, key, "\" must be a number or null");
+    }
+    x = it->value.GetDouble();
+  }
+  void OptNumber(const char* key, std::optional<double>& x) {
+    if (o_.HasMember(key)) Number(key, x.emplace());
+  }
+  void Flag(const char* key, bool& b) {
+    const auto it = o_.FindMember(key);
+    if (it == o_.MemberEnd() || !it->value.IsBool()) {
+      Fail(source_, ": \"", where_, key, "\" must be true or false");
+    }
+    b = it->value.GetBool();
+  }
+  void OptFlag(const char* key, std::optional<bool>& b) {
+    const auto it = o_.FindMember(key);
+    if (it == o_.MemberEnd() || it->value.IsNull()) return;
+    if (!it->value.IsBool()) Fail(source_, ": \"", where_, key, "\" must be true, false or null");
+    b = it->value.GetBool();
+  }
+  void Count(const char* key, int64_t& n) {
+    const auto it = o_.FindMember(key);
+    if (it == o_.MemberEnd() || it->value.IsNull()) return;
+    if (!it->value.IsInt64()) Fail(source_, ": \"", where_, key, "\" must be an integer");
+    n = it->value.GetInt64();
+  }
+  void Timing(const char* key, double& seconds) {
+    if (const auto it = o_.FindMember(key); it != o_.MemberEnd() && it->value.IsNumber()) {
+      seconds = it->value.GetDouble();
+    }
+  }
+  template <class T>
+  void Object(const char* key, T& fields) {
+    const auto it = o_.FindMember(key);
+    if (it == o_.MemberEnd() || !it->value.IsObject()) {
+      Fail(source_, ": \"", where_, key, "\" must be an object");
+    }
+    FieldReader nested(it->value, source_, StrCat(where_, key, "."));
+    VisitFields(fields, nested);
+  }
+
+ private:
+  const rapidjson::Value& o_;
+  std::string_view source_;
+  std::string where_;
+};
 
 }  // namespace
 
@@ -148,57 +291,9 @@ void WriteItemRecord(JsonWriter& w, const ItemRecord& r, RecordTiming timing) {
     w.Key("truncated_tokens");
     w.Int64(r.truncated_tokens);
   }
-  if (r.route) {
-    const RouteRecord& rr = *r.route;
-    w.Key("route");
-    w.StartObject();
-    Str(w, "signal", rr.signal);
-    w.Key("value");
-    WriteJsonFloat(w, rr.value);
-    w.Key("threshold");
-    WriteJsonFloat(w, rr.threshold);
-    w.Key("escalated");
-    w.Bool(rr.escalated);
-    for (const auto& [key, m] :
-         {std::pair<const char*, const RouteMember*>{"small", &rr.small}, {"large", &rr.large}}) {
-      w.Key(key);
-      w.StartObject();
-      Str(w, "prediction", m->prediction);
-      OptBool(w, "correct", m->correct);
-      if (m->score) {
-        w.Key("score");
-        WriteJsonFloat(w, *m->score);
-      }
-      w.Key("tokens_in");
-      w.Int64(m->tokens_in);
-      w.Key("tokens_out");
-      w.Int64(m->tokens_out);
-      if (timing == RecordTiming::kInclude) {
-        w.Key("seconds");
-        WriteJsonFloat(w, m->seconds);
-      }
-      w.EndObject();
-    }
-    w.EndObject();
-  }
-  if (r.guard) {
-    const GuardRecord& g = *r.guard;
-    w.Key("guard");
-    w.StartObject();
-    w.Key("p_refuse");
-    WriteJsonFloat(w, g.p_refuse);
-    w.Key("threshold");
-    WriteJsonFloat(w, g.threshold);
-    w.Key("refused");
-    w.Bool(g.refused);
-    w.Key("tokens");
-    w.Int64(g.tokens);
-    if (timing == RecordTiming::kInclude) {
-      w.Key("seconds");
-      WriteJsonFloat(w, g.seconds);
-    }
-    w.EndObject();
-  }
+  FieldWriter fields(w, timing);
+  if (r.route) fields.Object("route", *r.route);
+  if (r.guard) fields.Object("guard", *r.guard);
   if (timing == RecordTiming::kInclude) {
     w.Key("latency_s");
     WriteJsonFloat(w, r.latency_s);
@@ -252,87 +347,14 @@ void ApplyItemTiming(std::string_view json, std::string_view source, ItemRecord&
 
 namespace {
 
-RouteRecord ParseRoute(const rapidjson::Value& v, std::string_view source) {
-  if (!v.IsObject()) Fail(source, ": \"route\" must be an object");
-  RouteRecord r;
-  auto num = [&](const rapidjson::Value& o, const char* key, const char* where) -> double {
-    const auto it = o.FindMember(key);
-    // null: a non-finite value as WriteJsonFloat writes it (a NaN signal from NaN logits); read
-    // back as NaN, so the record loads and the metrics leave the item out as unscored.
-    if (it != o.MemberEnd() && it->value.IsNull()) return std::numeric_limits<double>::quiet_NaN();
-    if (it == o.MemberEnd() || !it->value.IsNumber()) {
-      Fail(source, ": \"", where, key, "\" must be a number or null");
-    }
-    return it->value.GetDouble();
-  };
-  auto i64 = [&](const rapidjson::Value& o, const char* key, const char* where) -> int64_t {
-    const auto it = o.FindMember(key);
-    if (it == o.MemberEnd() || it->value.IsNull()) return 0;
-    if (!it->value.IsInt64()) Fail(source, ": \"", where, key, "\" must be an integer");
-    return it->value.GetInt64();
-  };
-  if (const auto it = v.FindMember("signal"); it != v.MemberEnd() && it->value.IsString()) {
-    r.signal = it->value.GetString();
-  }
-  r.value = num(v, "value", "route.");
-  r.threshold = num(v, "threshold", "route.");
-  if (const auto it = v.FindMember("escalated"); it == v.MemberEnd() || !it->value.IsBool()) {
-    Fail(source, ": \"route.escalated\" must be true or false");
-  } else {
-    r.escalated = it->value.GetBool();
-  }
-  for (const auto& [key, m] :
-       {std::pair<const char*, RouteMember*>{"small", &r.small}, {"large", &r.large}}) {
-    const auto it = v.FindMember(key);
-    if (it == v.MemberEnd() || !it->value.IsObject()) {
-      Fail(source, ": \"route.", key, "\" must be an object");
-    }
-    const rapidjson::Value& o = it->value;
-    const std::string where = StrCat("route.", key, ".");
-    if (const auto p = o.FindMember("prediction"); p != o.MemberEnd() && p->value.IsString()) {
-      m->prediction.assign(p->value.GetString(), p->value.GetStringLength());
-    }
-    if (const auto c = o.FindMember("correct"); c != o.MemberEnd() && !c->value.IsNull()) {
-      if (!c->value.IsBool()) Fail(source, ": \"", where, "correct\" must be true, false or null");
-      m->correct = c->value.GetBool();
-    }
-    if (o.HasMember("score")) m->score = num(o, "score", where.c_str());
-    m->tokens_in = i64(o, "tokens_in", where.c_str());
-    m->tokens_out = i64(o, "tokens_out", where.c_str());
-    if (const auto s = o.FindMember("seconds"); s != o.MemberEnd() && s->value.IsNumber()) {
-      m->seconds = s->value.GetDouble();
-    }
-  }
-  return r;
-}
-
-GuardRecord ParseGuard(const rapidjson::Value& v, std::string_view source) {
-  if (!v.IsObject()) Fail(source, ": \"guard\" must be an object");
-  GuardRecord g;
-  auto num = [&](const char* key) -> double {
-    const auto it = v.FindMember(key);
-    // null: a non-finite value as WriteJsonFloat writes it (NaN logits): left out as unscored.
-    if (it != v.MemberEnd() && it->value.IsNull()) return std::numeric_limits<double>::quiet_NaN();
-    if (it == v.MemberEnd() || !it->value.IsNumber()) {
-      Fail(source, ": \"guard.", key, "\" must be a number or null");
-    }
-    return it->value.GetDouble();
-  };
-  g.p_refuse = num("p_refuse");
-  g.threshold = num("threshold");
-  if (const auto it = v.FindMember("refused"); it == v.MemberEnd() || !it->value.IsBool()) {
-    Fail(source, ": \"guard.refused\" must be true or false");
-  } else {
-    g.refused = it->value.GetBool();
-  }
-  if (const auto it = v.FindMember("tokens"); it != v.MemberEnd() && !it->value.IsNull()) {
-    if (!it->value.IsInt64()) Fail(source, ": \"guard.tokens\" must be an integer");
-    g.tokens = it->value.GetInt64();
-  }
-  if (const auto it = v.FindMember("seconds"); it != v.MemberEnd() && it->value.IsNumber()) {
-    g.seconds = it->value.GetDouble();
-  }
-  return g;
+// A record's "route" or "guard" object.
+template <class T>
+T ParseFields(const rapidjson::Value& v, std::string_view source, const char* key) {
+  if (!v.IsObject()) Fail(source, ": \"", key, "\" must be an object");
+  T fields;
+  FieldReader reader(v, source, StrCat(key, "."));
+  VisitFields(fields, reader);
+  return fields;
 }
 
 }  // namespace
@@ -413,10 +435,10 @@ ItemRecord ItemRecordFromJson(std::string_view line, std::string_view source) {
   if (doc.HasMember("latency_s") && doc["latency_s"].IsNumber())
     r.latency_s = doc["latency_s"].GetDouble();
   if (const auto it = doc.FindMember("route"); it != doc.MemberEnd()) {
-    r.route = ParseRoute(it->value, source);
+    r.route = ParseFields<RouteRecord>(it->value, source, "route");
   }
   if (const auto it = doc.FindMember("guard"); it != doc.MemberEnd()) {
-    r.guard = ParseGuard(it->value, source);
+    r.guard = ParseFields<GuardRecord>(it->value, source, "guard");
   }
   return r;
 }

@@ -3,7 +3,10 @@
 // refused before any work, a directory where a file is expected named as such, generated --help,
 // and the engine commands refusing to run past the model's context.
 #include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <stdlib.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -211,6 +214,105 @@ TEST(CliEdges, EngineCommandsStayWithinTheContext) {
                                 "--max-tokens", "500", "--json"});
   EXPECT_EQ(warn.exit_code, 0) << warn.err;
   EXPECT_TRUE(Has(warn.err, "warning")) << warn.err;
+}
+
+// A command's warnings go through the logger (common/log.h, docs/STYLE.md "Logging"): the text
+// line is the command's own ("gapbench generate: warning: ..."), and with
+// GAPBENCH_LOG_FORMAT=json every stderr line is one JSON object, the warning one of level "warn"
+// (--json: the result goes to stdout, no statistics line on stderr).
+TEST(CliEdges, WarningsFollowTheLogFormat) {
+  const std::string m = Model("llama-tied-f32");
+  const std::vector<std::string> argv = {GapbenchBin(), "generate", "--model",      m,
+                                         "--prompt",    "hello",    "--max-tokens", "500",
+                                         "--json"};
+  const auto text = RunProcess(argv);
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_TRUE(Has(text.err, "gapbench generate: warning: prompt (")) << text.err;
+
+  setenv("GAPBENCH_LOG_FORMAT", "json", 1);
+  const auto json = RunProcess(argv);
+  unsetenv("GAPBENCH_LOG_FORMAT");
+  EXPECT_EQ(json.exit_code, 0) << json.err;
+  size_t warnings = 0, lines = 0;
+  size_t begin = 0;
+  while (begin < json.err.size()) {
+    size_t end = json.err.find('\n', begin);
+    if (end == std::string::npos) end = json.err.size();
+    const std::string line = json.err.substr(begin, end - begin);
+    begin = end + 1;
+    if (line.empty()) continue;
+    ++lines;
+    rapidjson::Document d;
+    d.Parse(line.c_str());
+    ASSERT_FALSE(d.HasParseError()) << "not a JSON line: " << line;
+    ASSERT_TRUE(d.IsObject() && d.HasMember("level") && d.HasMember("msg")) << line;
+    if (std::string(d["level"].GetString()) == "warn") {
+      ++warnings;
+      EXPECT_EQ(std::string(d["component"].GetString()), "gapbench generate") << line;
+      EXPECT_TRUE(Has(d["msg"].GetString(), "exceed the")) << line;
+    }
+  }
+  EXPECT_GE(lines, 1u) << json.err;
+  EXPECT_EQ(warnings, 1u) << json.err;
+}
+
+// The commit recorded with every sweep and printed by --version is one of the checkout's commits
+// (not necessarily HEAD: a commit after the last build is not in the binary yet). Skipped outside
+// a git checkout.
+TEST(CliEdges, VersionNamesACommitOfTheCheckout) {
+  const std::string src = testing::SourceDir().string();
+  if (RunProcess({"git", "-C", src, "rev-parse", "HEAD"}).exit_code != 0) {
+    GTEST_SKIP() << "not a git checkout";
+  }
+  const auto version = RunProcess({GapbenchBin(), "--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_TRUE(Has(version.out, "gapbench 0.")) << version.out;
+  const size_t at = version.out.find("(commit ");
+  ASSERT_NE(at, std::string::npos) << version.out;
+  const std::string commit = version.out.substr(at + 8, 12);
+  EXPECT_EQ(RunProcess({"git", "-C", src, "cat-file", "-e", commit + "^{commit}"}).exit_code, 0)
+      << version.out;
+}
+
+// The generator of that id (cli/write_build_info.cmake, run by every build) on a repository of
+// its own: it writes the HEAD of the moment, follows a new commit without CMake configuring again,
+// and leaves the file untouched (so nothing recompiles) while the commit stays. Skipped without
+// git or cmake on PATH.
+TEST(CliEdges, BuildInfoFollowsEveryCommitAndIsRewrittenOnlyThen) {
+  testing::TempDir dir;
+  const std::string repo = (dir / "repo").string();
+  const std::string out = (dir / "build_info.cpp").string();
+  if (RunProcess({"git", "init", "-q", repo}).exit_code != 0 ||
+      RunProcess({"cmake", "--version"}).exit_code != 0) {
+    GTEST_SKIP() << "git or cmake is not on PATH";
+  }
+  auto commit = [&] {
+    const auto c = RunProcess({"git", "-C", repo, "-c", "user.name=t", "-c", "user.email=t@t",
+                               "commit", "-q", "--allow-empty", "-m", "c"});
+    EXPECT_EQ(c.exit_code, 0) << c.err;
+    return RunProcess({"git", "-C", repo, "rev-parse", "--short=12", "HEAD"}).out.substr(0, 12);
+  };
+  auto generate = [&] {
+    const auto g =
+        RunProcess({"cmake", "-DSOURCE_DIR=" + repo, "-DOUT=" + out, "-DVERSION=9.8.7", "-P",
+                    (testing::SourceDir() / "cli" / "write_build_info.cmake").string()});
+    EXPECT_EQ(g.exit_code, 0) << g.err;
+    return testing::ReadFile(out);
+  };
+  const std::string first = commit();
+  const std::string text = generate();
+  EXPECT_TRUE(Has(text, "return \"" + first + "\";")) << text;
+  EXPECT_TRUE(Has(text, "return \"9.8.7\";")) << text;
+  // Unchanged commit: not rewritten (an old mtime stays old).
+  const auto old = std::filesystem::file_time_type::clock::now() - std::chrono::hours(1);
+  std::filesystem::last_write_time(out, old);
+  generate();
+  EXPECT_EQ(std::filesystem::last_write_time(out), old);
+  // A new commit: the new id, without any configure step.
+  const std::string second = commit();
+  ASSERT_NE(first, second);
+  EXPECT_TRUE(Has(generate(), "return \"" + second + "\";"));
+  EXPECT_NE(std::filesystem::last_write_time(out), old);
 }
 
 }  // namespace
