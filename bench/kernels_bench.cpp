@@ -137,6 +137,15 @@ void Q4_KShapes(benchmark::internal::Benchmark* b) {
   }
 }
 
+// q5_K (the bulk of a Q5_K_M file) in the same shapes.
+void Q5_KShapes(benchmark::internal::Benchmark* b) {
+  for (int64_t n_tokens : {1, 64}) {
+    for (int64_t rows : {2048, 8192}) {
+      b->Args({static_cast<int64_t>(GgmlType::kQ5_K), rows, 2048, n_tokens});
+    }
+  }
+}
+
 void Shapes(benchmark::internal::Benchmark* b) {
   for (GgmlType t : {GgmlType::kF32, GgmlType::kF16, GgmlType::kQ8_0, GgmlType::kQ4_0}) {
     for (int64_t n_tokens : {1, 64}) {
@@ -146,6 +155,7 @@ void Shapes(benchmark::internal::Benchmark* b) {
     }
   }
   Q4_KShapes(b);
+  Q5_KShapes(b);
   b->ArgNames({"type", "rows", "cols", "tokens"});
   b->UseRealTime()->Unit(benchmark::kMicrosecond);
 }
@@ -201,6 +211,7 @@ void PackedShapes(benchmark::internal::Benchmark* b) {
     }
   }
   Q4_KShapes(b);
+  Q5_KShapes(b);
   b->ArgNames({"type", "rows", "cols", "tokens"});
   b->UseRealTime()->Unit(benchmark::kMicrosecond);
 }

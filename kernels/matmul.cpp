@@ -27,6 +27,7 @@ enum class ActKind { kNone, kQ8_0, kQ8_K };
 ActKind PanelActKind(GgmlType t) {
   if (IsInt8Type(t)) return ActKind::kQ8_0;
   if (t == GgmlType::kQ4_K) return ActKind::kQ8_K;
+  if (t == GgmlType::kQ5_K) return ActKind::kQ8_K;
   return ActKind::kNone;
 }
 
@@ -307,6 +308,28 @@ void MatMulVecDot(const MatrixView& w, const float* x, int64_t n_tokens, float* 
   }
 }
 
+// Rows of a k-quant vec-dot weight against activations already quantised to Q8_K (MatMulVecDot's
+// non-reference path on shared activations; the same bits).
+void MatMulVecDotK(const MatrixView& w, const BlockQ8_K* xk, int64_t n_tokens, float* y) {
+  const int64_t nb = w.cols / kQK_K;
+  const auto* rows = static_cast<const uint8_t*>(w.data);
+  const int64_t row_bytes = RowBytes(Traits(w.type), w.cols);
+  const int64_t grain =
+      std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, w.cols * n_tokens));
+  ParallelFor(0, w.rows, grain, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        y[t * w.rows + r] = VecDotK(w.type, rows + r * row_bytes, xk + t * nb, w.cols, false);
+      }
+    }
+  });
+}
+
+// Whether a weight's products take Q8_K activations (the k-quants, panel kernel or vec dot).
+bool TakesQ8_K(GgmlType t) {
+  return t == GgmlType::kQ4_K || t == GgmlType::kQ5_K || t == GgmlType::kQ6_K;
+}
+
 }  // namespace
 
 namespace {
@@ -358,6 +381,26 @@ void MatMulSameInput(std::span<const MatMulProduct> products, const float* x, in
   for (const auto& p : products) {
     CheckSupported(p.w);
     shared = shared && PanelActKind(p.w.type) == kind && p.w.cols == products[0].w.cols;
+  }
+  // A Q5_K_M file mixes q5_K with q6_K in q/k/v or gate/up: one Q8_K quantisation for all of
+  // them, the panel-kernel products in one parallel range, the others by their vec dots.
+  bool all_q8_k = !shared;
+  for (const auto& p : products) {
+    all_q8_k = all_q8_k && TakesQ8_K(p.w.type) && p.w.cols == products[0].w.cols;
+  }
+  if (all_q8_k) {
+    const QuantizedActivations acts = QuantizeActivationsK(x, n_tokens, products[0].w.cols);
+    std::vector<MatMulProduct> panel_products;
+    for (const auto& p : products) {
+      if (p.w.rows == 0) continue;
+      if (PanelActKind(p.w.type) == ActKind::kQ8_K) {
+        panel_products.push_back(p);
+      } else {
+        MatMulVecDotK(p.w, acts.k.data(), n_tokens, p.y);
+      }
+    }
+    if (!panel_products.empty()) RunPanels(panel_products, x, &acts, n_tokens);
+    return;
   }
   if (!shared) {
     for (const auto& p : products) MatMul(p.w, x, n_tokens, p.y);

@@ -36,6 +36,9 @@
 //     code, `vpmaddubsw`, exact int32 sums per sub-block, DotQ4_KQ8_KReference's float
 //     operations: bit-identical to MatMulReference); on other targets DotQ4_KQ8_K
 //     (quant_k_simd.cpp) per row and token, the same bits.
+//   - Q5_K weights against Q8_K activations: the same on q5_K panels (Q5KPanelTile: the fifth
+//     bits or'ed into the nibbles, int16 sums over half a chunk), bit-identical to
+//     DotQ5_KQ8_KReference; on other targets DotQ5_KQ8_K per row and token.
 // The other k-quants (Q5_K, Q6_K) and the 32-value vec-dot types are not here: matmul.cpp calls
 // their dots per row and token. Left out: AMX.
 #ifndef HWY_WANT_AVX3_DL
@@ -825,6 +828,201 @@ HWY_INLINE void RunQ4_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_
     Q4KRunPanel(a, panel, row, nr);
   }
 }
+// ---- Q5_K weights, x86 (AVX2 code; also run on AVX3 and AVX3_DL): panel kernel, exact -------
+// The q5_K panel layout (matmul_simd.h) is q4_K's plus the fifth bits: the 4-byte qh group s of
+// each row (one row per int32 lane) sits beside nibble group s, and its bits 2c / 2c + 1 are the
+// fifth bits of chunk c's low / high nibbles. Per load: hb = qh >> 2c (16-bit lanes: a byte's bits
+// 0 and 1 stay in that byte, 2c <= 6), then u = nibble | ((hb << 4) & 16) for the low values and
+// nibble | ((hb << 3) & 16) for the high ones, u in 0..31, and `vpmaddubsw` against 4 broadcast
+// Q8_K quants as for q4_K.
+// No int16 saturation: a `vpmaddubsw` pair is at most 2 * 31 * 128 = 7936 in magnitude (Q8_K
+// quants are in [-127, 127], 128 bounds them with margin), so the instruction never saturates;
+// the kernel adds 4 loads (8 products per int16 lane, at most 8 * 31 * 128 = 31744 <= 32767) in
+// int16, then widens that half of the chunk with `vpmaddwd` by the sub-block scales (q4_K adds
+// all 8 loads, 16 products of at most 15 * 128 = 30720; 16 x 31 x 127 = 62992 would wrap).
+// MatMulPacked.Q5_KPanelsGiveTheReferenceBits has a row of all-31 quants and all-63 scales
+// against all-127 activations of one sign, the worst case. Everything else, the mins and the
+// float steps, is q4_K's: bit-identical to DotQ5_KQ8_KReference and Q5_KPanelMatMulReference.
+template <int kG, int kN>
+HWY_INLINE void Q5KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row, int g0,
+                             int64_t nr, int64_t token) {
+  const int64_t nb = a.cols / 256;
+  const __m256i m15 = _mm256_set1_epi8(15);
+  const __m256i m16 = _mm256_set1_epi8(16);
+  __m256d acc[kG][kN][2];
+#pragma GCC unroll 8
+  for (int g = 0; g < kG; ++g) {
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) acc[g][j][0] = acc[g][j][1] = _mm256_setzero_pd();
+  }
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* blk = panel + b * kQ5_KPanelBlock;
+    const BlockQ8_K* xb[kN];
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) xb[j] = a.xk + (token + j) * nb + b;
+    __m256i sum_q[kG][kN];
+#pragma GCC unroll 8
+    for (int g = 0; g < kG; ++g) {
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) sum_q[g][j] = _mm256_setzero_si256();
+    }
+#pragma GCC unroll 1
+    for (int c = 0; c < 4; ++c) {
+      const uint8_t* quants = blk + kQ4_KPanelQuants + 512 * c + 32 * g0;
+      const uint8_t* high = blk + kQ5_KPanelHigh + 32 * g0;
+      const __m128i shift = _mm_cvtsi32_si128(2 * c);
+#pragma GCC unroll 2
+      for (int half = 0; half < 2; ++half) {
+        __m256i s_lo[kG][kN], s_hi[kG][kN];
+#pragma GCC unroll 8
+        for (int g = 0; g < kG; ++g) {
+#pragma GCC unroll 8
+          for (int j = 0; j < kN; ++j) s_lo[g][j] = s_hi[g][j] = _mm256_setzero_si256();
+        }
+#pragma GCC unroll 4
+        for (int s = 4 * half; s < 4 * half + 4; ++s) {
+          __m256i lo[kG], hi[kG];
+#pragma GCC unroll 8
+          for (int g = 0; g < kG; ++g) {
+            const __m256i v =
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(quants + 64 * s + 32 * g));
+            const __m256i hb = _mm256_srl_epi16(
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(high + 64 * s + 32 * g)),
+                shift);
+            lo[g] = _mm256_or_si256(_mm256_and_si256(v, m15),
+                                    _mm256_and_si256(_mm256_slli_epi16(hb, 4), m16));
+            hi[g] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m15),
+                                    _mm256_and_si256(_mm256_slli_epi16(hb, 3), m16));
+          }
+#pragma GCC unroll 8
+          for (int j = 0; j < kN; ++j) {
+            const __m256i xl = _mm256_set1_epi32(Load4(xb[j]->qs + 64 * c + 4 * s));
+            const __m256i xh = _mm256_set1_epi32(Load4(xb[j]->qs + 64 * c + 32 + 4 * s));
+#pragma GCC unroll 8
+            for (int g = 0; g < kG; ++g) {
+              s_lo[g][j] = _mm256_add_epi16(s_lo[g][j], _mm256_maddubs_epi16(lo[g], xl));
+              s_hi[g][j] = _mm256_add_epi16(s_hi[g][j], _mm256_maddubs_epi16(hi[g], xh));
+            }
+          }
+        }
+#pragma GCC unroll 8
+        for (int g = 0; g < kG; ++g) {
+          const uint8_t* sc = blk + kQ4_KPanelScales + 8 * (g0 + g);
+          const __m256i sc_lo = Q4KScalePairs(sc + 16 * (2 * c));
+          const __m256i sc_hi = Q4KScalePairs(sc + 16 * (2 * c + 1));
+#pragma GCC unroll 8
+          for (int j = 0; j < kN; ++j) {
+            sum_q[g][j] = _mm256_add_epi32(
+                sum_q[g][j], _mm256_add_epi32(_mm256_madd_epi16(s_lo[g][j], sc_lo),
+                                              _mm256_madd_epi16(s_hi[g][j], sc_hi)));
+          }
+        }
+      }
+    }
+#pragma GCC unroll 8
+    for (int g = 0; g < kG; ++g) {
+      const __m256 dw =
+          _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16 * (g0 + g))));
+      const __m256 dmw = _mm256_cvtph_ps(
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 32 + 16 * (g0 + g))));
+      __m256i mins[4];
+#pragma GCC unroll 4
+      for (int p = 0; p < 4; ++p) {
+        mins[p] = _mm256_cvtepu8_epi16(_mm_loadu_si128(
+            reinterpret_cast<const __m128i*>(blk + kQ4_KPanelMins + 32 * p + 16 * (g0 + g))));
+      }
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) {
+        const int16_t* sub = a.xk_sub + ((token + j) * nb + b) * 8;
+        __m256i sum_m = _mm256_setzero_si256();
+#pragma GCC unroll 4
+        for (int p = 0; p < 4; ++p) {
+          int32_t pair;
+          std::memcpy(&pair, sub + 2 * p, sizeof(pair));
+          sum_m = _mm256_add_epi32(sum_m, _mm256_madd_epi16(mins[p], _mm256_set1_epi32(pair)));
+        }
+        const __m256 xd = _mm256_set1_ps(xb[j]->d);
+        const __m256 d = _mm256_mul_ps(dw, xd);
+        const __m256 dmin = _mm256_mul_ps(dmw, xd);
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h) {
+          const __m128 d4 = h == 0 ? _mm256_castps256_ps128(d) : _mm256_extractf128_ps(d, 1);
+          const __m128 m4 = h == 0 ? _mm256_castps256_ps128(dmin) : _mm256_extractf128_ps(dmin, 1);
+          const __m128i q4 = h == 0 ? _mm256_castsi256_si128(sum_q[g][j])
+                                    : _mm256_extracti128_si256(sum_q[g][j], 1);
+          const __m128i s4 =
+              h == 0 ? _mm256_castsi256_si128(sum_m) : _mm256_extracti128_si256(sum_m, 1);
+          const __m256d t =
+              _mm256_sub_pd(_mm256_mul_pd(_mm256_cvtps_pd(d4), _mm256_cvtepi32_pd(q4)),
+                            _mm256_mul_pd(_mm256_cvtps_pd(m4), _mm256_cvtepi32_pd(s4)));
+          acc[g][j][h] = _mm256_add_pd(acc[g][j][h], t);
+        }
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int g = 0; g < kG; ++g) {
+    const int64_t n = std::min<int64_t>(8, nr - 8 * (g0 + g));
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) {
+      const __m256 out8 =
+          _mm256_set_m128(_mm256_cvtpd_ps(acc[g][j][1]), _mm256_cvtpd_ps(acc[g][j][0]));
+      float* out = a.y + (token + j) * a.y_stride + row + 8 * (g0 + g);
+      if (n == 8) {
+        _mm256_storeu_ps(out, out8);
+      } else {
+        const __m256i lanes = _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+        _mm256_maskstore_ps(out, _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), lanes),
+                            out8);
+      }
+    }
+  }
+}
+
+// Q4KRunPanel's tiling: decode both 8-row groups per token, prefill one group x 4 tokens.
+HWY_INLINE void Q5KRunPanel(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row,
+                            int64_t nr) {
+  const int64_t nt = a.n_tokens;
+  if (nt <= 2 && nr > 8) {
+    for (int64_t t = 0; t < nt; ++t) Q5KPanelTile<2, 1>(a, panel, row, 0, nr, t);
+    return;
+  }
+  for (int g = 0; 8 * g < nr; ++g) {
+    int64_t t = 0;
+    for (; t + 4 <= nt; t += 4) Q5KPanelTile<1, 4>(a, panel, row, g, nr, t);
+    switch (nt - t) {
+      case 3:
+        Q5KPanelTile<1, 3>(a, panel, row, g, nr, t);
+        break;
+      case 2:
+        Q5KPanelTile<1, 2>(a, panel, row, g, nr, t);
+        break;
+      case 1:
+        Q5KPanelTile<1, 1>(a, panel, row, g, nr, t);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+HWY_INLINE void RunQ5_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
+  thread_local std::vector<uint8_t> buf;
+  const int64_t per_panel = a.cols / 256 * kQ5_KPanelBlock;
+  for (int64_t row = row_begin; row < row_end; row += 16) {
+    const int64_t nr = std::min<int64_t>(16, row_end - row);
+    const uint8_t* panel;
+    if (a.packed != nullptr && row % 16 == 0) {
+      panel = a.packed + row / 16 * per_panel;
+    } else {
+      if (buf.size() < static_cast<size_t>(per_panel)) buf.resize(static_cast<size_t>(per_panel));
+      PackPanelRows(GgmlType::kQ5_K, a.w + row * a.row_bytes, a.row_bytes, a.cols, nr, buf.data());
+      panel = buf.data();
+    }
+    Q5KRunPanel(a, panel, row, nr);
+  }
+}
+
 #else  // !GB_MATMUL_X86: portable Highway int16 path
 
 // Q8_0 weight quants [k, k + N16) of a block as int16 lanes.
@@ -921,6 +1119,17 @@ HWY_INLINE void RunQ4_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_
   }
 }
 
+// Q5_K without a panel kernel: DotQ5_KQ8_K per row and token, the same bits.
+HWY_INLINE void RunQ5_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
+  const int64_t nb = a.cols / 256;
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const auto* w = reinterpret_cast<const BlockQ5_K*>(a.w + r * a.row_bytes);
+    for (int64_t t = 0; t < a.n_tokens; ++t) {
+      a.y[t * a.y_stride + r] = DotQ5_KQ8_K(w, a.xk + t * nb, a.cols);
+    }
+  }
+}
+
 using LoadQ8_0X86 = LoadQ8_0;  // same names as the x86 path for the dispatch below
 using LoadQ4_0X86 = LoadQ4_0;
 #endif  // GB_MATMUL_X86
@@ -1011,6 +1220,9 @@ void MatMulRowsImpl(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end)
     case GgmlType::kQ4_K:
       RunQ4_K(a, row_begin, row_end);
       return;
+    case GgmlType::kQ5_K:
+      RunQ5_K(a, row_begin, row_end);
+      return;
     default:
       return;  // matmul.cpp rejects other types before dispatching
   }
@@ -1043,6 +1255,7 @@ HWY_EXPORT(HasPanelKernel);
 
 int64_t PanelBytesPerBlock(GgmlType type) {
   if (type == GgmlType::kQ4_K) return kQ4_KPanelBlock;
+  if (type == GgmlType::kQ5_K) return kQ5_KPanelBlock;
   return 32 + 64 * (type == GgmlType::kQ8_0 ? 8 : 4);
 }
 
@@ -1081,8 +1294,31 @@ void UnpackQ4_KRow(const uint8_t* src, int64_t r, BlockQ4_K* dst) {
   }
 }
 
+// Row r (< 16) of a q5_K panel block from / to the file's block: q4_K's parts, then the qh
+// groups.
+void PackQ5_KRow(const BlockQ5_K& src, int64_t r, uint8_t* dst) {
+  BlockQ4_K q4;
+  q4.d = src.d;
+  q4.dmin = src.dmin;
+  std::memcpy(q4.scales, src.scales, sizeof(q4.scales));
+  std::memcpy(q4.qs, src.qs, sizeof(q4.qs));
+  PackQ4_KRow(q4, r, dst);
+  for (int s = 0; s < 8; ++s) std::memcpy(dst + kQ5_KPanelHigh + 64 * s + 4 * r, src.qh + 4 * s, 4);
+}
+
+void UnpackQ5_KRow(const uint8_t* src, int64_t r, BlockQ5_K* dst) {
+  BlockQ4_K q4;
+  UnpackQ4_KRow(src, r, &q4);
+  dst->d = q4.d;
+  dst->dmin = q4.dmin;
+  std::memcpy(dst->scales, q4.scales, sizeof(q4.scales));
+  std::memcpy(dst->qs, q4.qs, sizeof(q4.qs));
+  for (int s = 0; s < 8; ++s) std::memcpy(dst->qh + 4 * s, src + kQ5_KPanelHigh + 64 * s + 4 * r, 4);
+}
+
 bool IsPanelType(GgmlType type) {
-  return type == GgmlType::kQ8_0 || type == GgmlType::kQ4_0 || type == GgmlType::kQ4_K;
+  return type == GgmlType::kQ8_0 || type == GgmlType::kQ4_0 || type == GgmlType::kQ4_K ||
+         type == GgmlType::kQ5_K;
 }
 
 }  // namespace
@@ -1096,6 +1332,15 @@ void PackPanelRows(GgmlType type, const uint8_t* w, int64_t row_bytes, int64_t c
     for (int64_t r = 0; r < nr; ++r) {
       const auto* src = reinterpret_cast<const BlockQ4_K*>(w + r * row_bytes);
       for (int64_t b = 0; b < nb; ++b) PackQ4_KRow(src[b], r, out + b * per_block);
+    }
+    return;
+  }
+  if (type == GgmlType::kQ5_K) {
+    const int64_t nb = cols / kQK_K;
+    if (nr < 16) std::memset(out, 0, static_cast<size_t>(nb * per_block));
+    for (int64_t r = 0; r < nr; ++r) {
+      const auto* src = reinterpret_cast<const BlockQ5_K*>(w + r * row_bytes);
+      for (int64_t b = 0; b < nb; ++b) PackQ5_KRow(src[b], r, out + b * per_block);
     }
     return;
   }
@@ -1122,6 +1367,13 @@ void UnpackPanelRow(GgmlType type, const uint8_t* packed, int64_t cols, int64_t 
     const uint8_t* panel = packed + row / 16 * nb * per_block;
     auto* dst = reinterpret_cast<BlockQ4_K*>(out);
     for (int64_t b = 0; b < nb; ++b) UnpackQ4_KRow(panel + b * per_block, r, dst + b);
+    return;
+  }
+  if (type == GgmlType::kQ5_K) {
+    const int64_t nb = cols / kQK_K;
+    const uint8_t* panel = packed + row / 16 * nb * per_block;
+    auto* dst = reinterpret_cast<BlockQ5_K*>(out);
+    for (int64_t b = 0; b < nb; ++b) UnpackQ5_KRow(panel + b * per_block, r, dst + b);
     return;
   }
   const int64_t block_bytes = type == GgmlType::kQ8_0 ? 34 : 18;
@@ -1187,6 +1439,47 @@ void Q4_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols,
             const uint8_t* q = blk + kQ4_KPanelQuants + 512 * c + 64 * s + 4 * r;
             for (int i = 0; i < 4; ++i) {
               dot += ((q[i] >> shift) & 15) * xb.qs[64 * c + 32 * (j % 2) + 4 * s + i];
+            }
+          }
+          sum_q += blk[kQ4_KPanelScales + 16 * j + r] * dot;
+          sum_m += blk[kQ4_KPanelMins + 32 * c + 2 * r + j % 2] * sub[j];
+        }
+        uint16_t d_bits, dmin_bits;
+        std::memcpy(&d_bits, blk + 2 * r, 2);
+        std::memcpy(&dmin_bits, blk + 32 + 2 * r, 2);
+        const float d = F16ToF32(d_bits) * xb.d;
+        const float dmin = F16ToF32(dmin_bits) * xb.d;
+        sum += static_cast<double>(d) * sum_q - static_cast<double>(dmin) * sum_m;
+      }
+      y[t * rows + row] = static_cast<float>(sum);
+    }
+  }
+}
+
+void Q5_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const BlockQ8_K* x,
+                              const int16_t* x_sub, int64_t n_tokens, float* y) {
+  const int64_t nb = cols / kQK_K;
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    for (int64_t row = 0; row < rows; ++row) {
+      const uint8_t* panel = packed + row / 16 * nb * kQ5_KPanelBlock;
+      const int64_t r = row % 16;
+      double sum = 0;
+      for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* blk = panel + b * kQ5_KPanelBlock;
+        const BlockQ8_K& xb = x[t * nb + b];
+        const int16_t* sub = x_sub + (t * nb + b) * 8;
+        int32_t sum_q = 0;
+        int32_t sum_m = 0;
+        for (int j = 0; j < 8; ++j) {
+          const int c = j / 2;
+          const int shift = 4 * (j % 2);
+          int32_t dot = 0;
+          for (int s = 0; s < 8; ++s) {
+            const uint8_t* q = blk + kQ4_KPanelQuants + 512 * c + 64 * s + 4 * r;
+            const uint8_t* h = blk + kQ5_KPanelHigh + 64 * s + 4 * r;
+            for (int i = 0; i < 4; ++i) {
+              const int w = ((q[i] >> shift) & 15) | (((h[i] >> j) & 1) << 4);
+              dot += w * xb.qs[64 * c + 32 * (j % 2) + 4 * s + i];
             }
           }
           sum_q += blk[kQ4_KPanelScales + 16 * j + r] * dot;

@@ -51,6 +51,12 @@ struct SimdMatMulArgs {
 //   - [320, 2368) the nibbles as in the file: chunk c (64 values) and 4-byte group s at
 //     320 + 512c + 64s, row r's 4 bytes at 4r = the row's qs[32c + 4s, 32c + 4s + 4) (low
 //     nibbles elements 64c + 4s.., high nibbles 64c + 32 + 4s..).
+//   q5_K (2880 bytes = 16 file blocks + 64; q4_K's 4 extra bytes per row on the file's 176):
+//   q4_K's layout and offsets for d, dmin, scales, mins and the low nibbles, then
+//   - [2368, 2880) the fifth bits as in the file, still bits: 4-byte group s at 2368 + 64s, row
+//     r's 4 bytes at 4r = the row's qh[4s, 4s + 4) (bit j of qh[l] is element 32j + l's fifth
+//     bit, so group s serves nibble group s of every chunk c: bit 2c the low nibbles', bit
+//     2c + 1 the high nibbles').
 // So one 32-byte load gives 4 bytes of 8 rows and one 64-byte load 4 bytes of 16 rows (one row
 // per int32 lane), and the panel holds the file's bytes: 4-bit weights stay 4-bit (q4_K: plus
 // 4 bytes per row and block for the unpacked scales, 2.8%). Rows past the weight's end are zero
@@ -59,6 +65,8 @@ int64_t PanelBytesPerBlock(GgmlType type);
 // The q4_K panel block's size and the offsets of its scales, mins and nibbles (above).
 inline constexpr int64_t kQ4_KPanelBlock = 2368, kQ4_KPanelScales = 64, kQ4_KPanelMins = 192,
                          kQ4_KPanelQuants = 320;
+// The q5_K panel block: q4_K's offsets for everything but the fifth bits, which follow.
+inline constexpr int64_t kQ5_KPanelBlock = 2880, kQ5_KPanelHigh = 2368;
 
 // Writes rows [0, nr) (nr <= 16) of w (rows of row_bytes, cols a multiple of the type's block)
 // as one panel into out (cols / block * PanelBytesPerBlock(type) bytes).
@@ -103,6 +111,12 @@ void SimdQuantizeQ8_0Rows(const float* x, int64_t n_tokens, int64_t cols, float*
 // and dmin_w * d_x rounded once in f32, the rest in f64): so equal to MatMulReference on the
 // file's rows bit for bit. The tests check the packing with it, and the SIMD kernel against it.
 void Q4_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const BlockQ8_K* x,
+                              const int16_t* x_sub, int64_t n_tokens, float* y);
+
+// The same for q5_K weights (q5_K panels, DotQ5_KQ8_KReference's arithmetic: q = nibble | fifth
+// bit << 4); SimdPackPanels, PackPanelRows and UnpackPanelRow take q5_K as q4_K. The kernels
+// read (xk, xk_sub) for q5_K as for q4_K.
+void Q5_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const BlockQ8_K* x,
                               const int16_t* x_sub, int64_t n_tokens, float* y);
 
 // The per-sub-block sums of Q8_K activations (SimdMatMulArgs::xk_sub): for n_blocks blocks,
