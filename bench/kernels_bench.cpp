@@ -146,6 +146,16 @@ void Q5_KShapes(benchmark::internal::Benchmark* b) {
   }
 }
 
+// q5_0 (llama.cpp's stand-in for q4_K on rows that are not a multiple of 256) in Qwen2.5-0.5B's
+// shapes.
+void Q5_0Shapes(benchmark::internal::Benchmark* b) {
+  for (int64_t n_tokens : {1, 64}) {
+    for (int64_t rows : {896, 4864}) {
+      b->Args({static_cast<int64_t>(GgmlType::kQ5_0), rows, 896, n_tokens});
+    }
+  }
+}
+
 void Shapes(benchmark::internal::Benchmark* b) {
   for (GgmlType t : {GgmlType::kF32, GgmlType::kF16, GgmlType::kQ8_0, GgmlType::kQ4_0}) {
     for (int64_t n_tokens : {1, 64}) {
@@ -156,6 +166,7 @@ void Shapes(benchmark::internal::Benchmark* b) {
   }
   Q4_KShapes(b);
   Q5_KShapes(b);
+  Q5_0Shapes(b);
   b->ArgNames({"type", "rows", "cols", "tokens"});
   b->UseRealTime()->Unit(benchmark::kMicrosecond);
 }
@@ -212,6 +223,7 @@ void PackedShapes(benchmark::internal::Benchmark* b) {
   }
   Q4_KShapes(b);
   Q5_KShapes(b);
+  Q5_0Shapes(b);
   b->ArgNames({"type", "rows", "cols", "tokens"});
   b->UseRealTime()->Unit(benchmark::kMicrosecond);
 }

@@ -28,6 +28,7 @@ ActKind PanelActKind(GgmlType t) {
   if (IsInt8Type(t)) return ActKind::kQ8_0;
   if (t == GgmlType::kQ4_K) return ActKind::kQ8_K;
   if (t == GgmlType::kQ5_K) return ActKind::kQ8_K;
+  if (t == GgmlType::kQ5_0) return ActKind::kQ8_0;  // the q5_0 panel kernel
   return ActKind::kNone;
 }
 

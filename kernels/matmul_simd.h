@@ -57,6 +57,11 @@ struct SimdMatMulArgs {
 //     r's 4 bytes at 4r = the row's qh[4s, 4s + 4) (bit j of qh[l] is element 32j + l's fifth
 //     bit, so group s serves nibble group s of every chunk c: bit 2c the low nibbles', bit
 //     2c + 1 the high nibbles').
+//   q5_0 (352 bytes = 16 file blocks: exactly the file's bytes):
+//   - [0, 32) the 16 rows' f16 d;
+//   - [32, 96) the fifth bits, still 32 per row, permuted: row r's byte i at 32 + 4r + i holds
+//     in bit s (s = 0..3) element 4s + i's fifth bit and in bit 4 + s element 16 + 4s + i's;
+//   - [96, 352) the nibbles as q4_0's 4 groups (group s at 96 + 64s, row r's 4 bytes at 4r).
 // So one 32-byte load gives 4 bytes of 8 rows and one 64-byte load 4 bytes of 16 rows (one row
 // per int32 lane), and the panel holds the file's bytes: 4-bit weights stay 4-bit (q4_K: plus
 // 4 bytes per row and block for the unpacked scales, 2.8%). Rows past the weight's end are zero
@@ -67,6 +72,8 @@ inline constexpr int64_t kQ4_KPanelBlock = 2368, kQ4_KPanelScales = 64, kQ4_KPan
                          kQ4_KPanelQuants = 320;
 // The q5_K panel block: q4_K's offsets for everything but the fifth bits, which follow.
 inline constexpr int64_t kQ5_KPanelBlock = 2880, kQ5_KPanelHigh = 2368;
+// The q5_0 panel block and the offsets of its fifth bits and nibbles.
+inline constexpr int64_t kQ5_0PanelBlock = 352, kQ5_0PanelHigh = 32, kQ5_0PanelQuants = 96;
 
 // Writes rows [0, nr) (nr <= 16) of w (rows of row_bytes, cols a multiple of the type's block)
 // as one panel into out (cols / block * PanelBytesPerBlock(type) bytes).
@@ -118,6 +125,12 @@ void Q4_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols,
 // read (xk, xk_sub) for q5_K as for q4_K.
 void Q5_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const BlockQ8_K* x,
                               const int16_t* x_sub, int64_t n_tokens, float* y);
+
+// The scalar reference of the q5_0 panel kernel against Q8_0 activations (xd: f16-rounded
+// scales, xq: quants, as SimdMatMulArgs), with DotQ5_0Q8_0Reference's arithmetic (exact int32
+// block sums of (q - 16) * x, d_w * d_x in f32, the sum in f64): MatMulReference's bits.
+void Q5_0PanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const float* xd,
+                              const int8_t* xq, int64_t n_tokens, float* y);
 
 // The per-sub-block sums of Q8_K activations (SimdMatMulArgs::xk_sub): for n_blocks blocks,
 // out[8b + j] = x[b].bsums[2j] + x[b].bsums[2j + 1] (|.| <= 32 * 128, fits int16).

@@ -556,6 +556,11 @@ std::vector<KernelCase> BuildTable() {
     t.push_back(MatMulCase(MatMulVariant::kPacked, GgmlType::kQ5_K, 37, 512, tokens));
     t.push_back(MatMulCase(MatMulVariant::kPacked, GgmlType::kQ5_K, 64, 768, tokens));
   }
+  // q5_0 panels (Qwen2.5-0.5B's 896-wide rows).
+  for (int64_t tokens : {1, 2, 7, 40}) {
+    t.push_back(MatMulCase(MatMulVariant::kPacked, GgmlType::kQ5_0, 37, 96, tokens));
+    t.push_back(MatMulCase(MatMulVariant::kPacked, GgmlType::kQ5_0, 64, 896, tokens));
+  }
   for (GgmlType type : {GgmlType::kF32, GgmlType::kF16, GgmlType::kQ8_0}) {
     for (int64_t hd : {32, 64, 128, 256}) {
       for (int64_t n : {1, 33, 300}) t.push_back(AttentionCase(false, type, hd, n, 2, 3));

@@ -15,6 +15,7 @@
 #include "kernels/matmul_simd.h"
 #include "kernels/quant.h"
 #include "kernels/quant_k.h"
+#include "kernels/quant_legacy.h"
 
 namespace gapbench::kernels {
 namespace {
@@ -329,6 +330,98 @@ TEST(MatMulPacked, Q5_KMixedWithQ6_KSharesTheActivations) {
           << "product " << i << " tokens " << tokens;
     }
   }
+}
+
+// Q5_0 rows: quantised Gaussian rows, rows of random bytes (every nibble and fifth bit, random
+// positive d), row 2 with every quant 31 and row 5 with every quant 0 (q - 16 = -16), the int16
+// worst cases against activations at +-127.
+std::vector<uint8_t> Q5_0Weight(int64_t rows, int64_t cols, std::mt19937& rng) {
+  const int64_t rb = RowBytes(Traits(GgmlType::kQ5_0), cols);
+  std::vector<uint8_t> w(static_cast<size_t>(rows * rb));
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::vector<float> row(static_cast<size_t>(cols));
+  for (int64_t r = 0; r < rows; ++r) {
+    auto* blocks = reinterpret_cast<BlockQ5_0*>(w.data() + r * rb);
+    if (r % 3 != 2) {
+      for (auto& v : row) v = nd(rng);
+      QuantizeRowQ5_0(row.data(), blocks, cols);
+      continue;
+    }
+    const int fill = r == 2 ? 255 : r == 5 ? 0 : -1;
+    for (int64_t b = 0; b < cols / 32; ++b) {
+      BlockQ5_0& blk = blocks[b];
+      blk.d = F32ToF16(std::ldexp(0.5f + 0.5f * byte(rng) / 255.0f, -byte(rng) % 12));
+      for (auto& v : blk.qh) v = static_cast<uint8_t>(fill >= 0 ? fill : byte(rng));
+      for (auto& v : blk.qs) v = static_cast<uint8_t>(fill >= 0 ? fill : byte(rng));
+    }
+  }
+  return w;
+}
+
+TEST(MatMulPacked, Q5_0PanelsGiveTheReferenceBits) {
+  std::mt19937 rng(19);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  const GgmlType t = GgmlType::kQ5_0;
+  int packed_cases = 0;
+  for (int64_t rows : {16, 37, 64}) {
+    for (int64_t cols : {32, 96, 896}) {
+      const int64_t rb = RowBytes(Traits(t), cols);
+      const int64_t nb = cols / 32;
+      const std::vector<uint8_t> w = Q5_0Weight(rows, cols, rng);
+      const auto panels = SimdPackPanels(t, w.data(), rows, rb, cols);
+      if (panels.empty()) continue;  // no panel kernel on this CPU's best target
+      ++packed_cases;
+      // Exactly the file's bytes, rows padded to whole 16-row panels.
+      EXPECT_EQ(PanelBytesPerBlock(t), 16 * 22);
+      EXPECT_EQ(static_cast<int64_t>(panels.size()), (rows + 15) / 16 * 16 * rb);
+      std::vector<uint8_t> back(static_cast<size_t>(rb));
+      for (int64_t r = 0; r < rows; ++r) {
+        UnpackPanelRow(t, panels.data(), cols, r, back.data());
+        ASSERT_EQ(std::memcmp(back.data(), w.data() + r * rb, static_cast<size_t>(rb)), 0) << r;
+      }
+      for (int64_t tokens : {1, 2, 3, 4, 5, 17, 40}) {
+        std::vector<float> x(static_cast<size_t>(tokens * cols));
+        for (auto& v : x) v = nd(rng);
+        // Token 0 at -127 everywhere, the last token at +127.
+        for (int64_t c = 0; c < cols; ++c) x[static_cast<size_t>(c)] = -1.0f;
+        if (tokens > 1) {
+          for (int64_t c = 0; c < cols; ++c) x[static_cast<size_t>((tokens - 1) * cols + c)] = 1.0f;
+        }
+        MatrixView plain{t, w.data(), rows, cols};
+        MatrixView packed = plain;
+        packed.packed = panels.data();
+        std::vector<float> a(static_cast<size_t>(tokens * rows)), b(a.size()), ref(a.size()),
+            panel_ref(a.size());
+        MatMul(plain, x.data(), tokens, a.data());
+        MatMul(packed, x.data(), tokens, b.data());
+        MatMulReference(plain, x.data(), tokens, ref.data());
+        std::vector<float> xd(static_cast<size_t>(tokens * nb));
+        std::vector<int8_t> xq(static_cast<size_t>(tokens * cols));
+        std::vector<int32_t> xs(xd.size());
+        SimdQuantizeQ8_0Rows(x.data(), tokens, cols, xd.data(), xq.data(), xs.data());
+        for (int64_t c = 0; c < cols; ++c) ASSERT_EQ(xq[static_cast<size_t>(c)], -127);
+        Q5_0PanelMatMulReference(panels.data(), rows, cols, xd.data(), xq.data(), tokens,
+                                 panel_ref.data());
+        const auto bytes = a.size() * sizeof(float);
+        EXPECT_EQ(std::memcmp(panel_ref.data(), ref.data(), bytes), 0)
+            << "panel reference, rows " << rows << " cols " << cols << " tokens " << tokens;
+        EXPECT_EQ(std::memcmp(a.data(), ref.data(), bytes), 0)
+            << "per-call panels, rows " << rows << " cols " << cols << " tokens " << tokens;
+        for (size_t i = 0; i < b.size(); ++i) {
+          ASSERT_EQ(std::bit_cast<uint32_t>(b[i]), std::bit_cast<uint32_t>(ref[i]))
+              << "packed, rows " << rows << " cols " << cols << " tokens " << tokens << " row "
+              << static_cast<int64_t>(i) % rows << " token " << static_cast<int64_t>(i) / rows
+              << ": " << b[i] << " vs " << ref[i];
+        }
+        std::vector<uint8_t> zero(panels.size(), 0);
+        packed.packed = zero.data();
+        MatMul(packed, x.data(), tokens, b.data());
+        for (float v : b) ASSERT_EQ(v, 0.0f);
+      }
+    }
+  }
+  if (packed_cases == 0) GTEST_SKIP() << "this CPU's best SIMD target has no panel kernel";
 }
 
 TEST(MatMulPacked, OtherTypesAreNotPacked) {
