@@ -1008,6 +1008,18 @@ HWY_INLINE void Q5KRunPanel(const SimdMatMulArgs& a, const uint8_t* panel, int64
 }
 
 HWY_INLINE void RunQ5_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
+  // Not packed at load, one or two tokens: the vec dot on the file's rows (the same bits), as
+  // packing the panels per call costs more than the product.
+  if (a.packed == nullptr && a.n_tokens < 3) {
+    const int64_t nb = a.cols / 256;
+    for (int64_t r = row_begin; r < row_end; ++r) {
+      const auto* w = reinterpret_cast<const BlockQ5_K*>(a.w + r * a.row_bytes);
+      for (int64_t t = 0; t < a.n_tokens; ++t) {
+        a.y[t * a.y_stride + r] = DotQ5_KQ8_K(w, a.xk + t * nb, a.cols);
+      }
+    }
+    return;
+  }
   thread_local std::vector<uint8_t> buf;
   const int64_t per_panel = a.cols / 256 * kQ5_KPanelBlock;
   for (int64_t row = row_begin; row < row_end; row += 16) {
@@ -1138,7 +1150,22 @@ HWY_INLINE void Q50RunPanel(const SimdMatMulArgs& a, const uint8_t* panel, int64
   }
 }
 
+// A weight that was not packed at load, for one or two tokens: the vec dot on the file's rows
+// (the same bits), since packing its panels per call costs more than the product.
+constexpr int64_t kQ5PerCallPanelMinTokens = 3;
+
 HWY_INLINE void RunQ5_0(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
+  if (a.packed == nullptr && a.n_tokens < kQ5PerCallPanelMinTokens) {
+    const int64_t nb = a.cols / 32;
+    for (int64_t r = row_begin; r < row_end; ++r) {
+      const auto* w = reinterpret_cast<const BlockQ5_0*>(a.w + r * a.row_bytes);
+      for (int64_t t = 0; t < a.n_tokens; ++t) {
+        const Q8Row x{a.xd + t * nb, a.xq + t * a.cols, a.xs + t * nb};
+        a.y[t * a.y_stride + r] = DotQ5_0Q8_0(w, x, a.cols);
+      }
+    }
+    return;
+  }
   thread_local std::vector<uint8_t> buf;
   const int64_t per_panel = a.cols / 32 * kQ5_0PanelBlock;
   for (int64_t row = row_begin; row < row_end; row += 16) {
