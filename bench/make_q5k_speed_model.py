@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Writes a speed-only q5_K model: a Llama-3.2-1B-shaped body (16 layers, d 2048, ff 8192, 32/8
-heads) whose every 2-D weight is Q5_K with random bytes (small positive f16 d / dmin, random 6-bit
-scales, mins, nibbles and fifth bits), and the tokenizer and vocabulary of a small donor GGUF (e.g. the
-`tiny` preset of `gapbench model random`), so the file is written in seconds where
-`gapbench model random --preset llama3.2-1b --wtype q5_k_m` quantises for many minutes on a loaded
-2-core machine. Its logits mean nothing; its matrix products have the real shapes and types.
+heads) whose every 2-D weight is Q5_K with random bytes (small positive f16 d / dmin, random
+6-bit scales, mins, nibbles and fifth bits), and the tokenizer and vocabulary of a small donor
+GGUF (e.g. the `tiny` preset of `gapbench model random`), so the file is written in seconds
+where `gapbench model random --preset llama3.2-1b --wtype q5_k_m` quantises for many minutes on
+a loaded 2-core machine (and gives q6_K to part of the weights). Its logits mean nothing; its
+matrix products have the real shapes and types.
 
 usage: make_q5k_speed_model.py DONOR.gguf OUT.gguf [--layers N]
 """

@@ -234,7 +234,8 @@ TEST(MatMulPacked, Q5_KPanelsGiveTheReferenceBits) {
         // token every quant +127.
         for (int64_t c = 0; c < cols; ++c) x[static_cast<size_t>(c)] = 1.0f;
         if (tokens > 1) {
-          for (int64_t c = 0; c < cols; ++c) x[static_cast<size_t>((tokens - 1) * cols + c)] = -1.0f;
+          for (int64_t c = 0; c < cols; ++c)
+            x[static_cast<size_t>((tokens - 1) * cols + c)] = -1.0f;
         }
         MatrixView plain{t, w.data(), rows, cols};
         MatrixView packed = plain;
