@@ -137,6 +137,25 @@ void Q4_KShapes(benchmark::internal::Benchmark* b) {
   }
 }
 
+// q5_K (the bulk of a Q5_K_M file) in the same shapes.
+void Q5_KShapes(benchmark::internal::Benchmark* b) {
+  for (int64_t n_tokens : {1, 64}) {
+    for (int64_t rows : {2048, 8192}) {
+      b->Args({static_cast<int64_t>(GgmlType::kQ5_K), rows, 2048, n_tokens});
+    }
+  }
+}
+
+// q5_0 (llama.cpp's stand-in for q4_K on rows that are not a multiple of 256) in Qwen2.5-0.5B's
+// shapes.
+void Q5_0Shapes(benchmark::internal::Benchmark* b) {
+  for (int64_t n_tokens : {1, 64}) {
+    for (int64_t rows : {896, 4864}) {
+      b->Args({static_cast<int64_t>(GgmlType::kQ5_0), rows, 896, n_tokens});
+    }
+  }
+}
+
 // q6_K: the LM head of a Llama-3.2-1B q4_K_M / q5_K_M file (q6_K in every such file), its
 // 128256 vocabulary rows cut to 8192 (a 6.6 MiB weight, still far past the caches).
 // NOLINTNEXTLINE(readability-identifier-naming): ggml's type name, as Q4_K's
@@ -156,6 +175,8 @@ void Shapes(benchmark::internal::Benchmark* b) {
   }
   Q4_KShapes(b);
   Q6_KShapes(b);
+  Q5_KShapes(b);
+  Q5_0Shapes(b);
   b->ArgNames({"type", "rows", "cols", "tokens"});
   b->UseRealTime()->Unit(benchmark::kMicrosecond);
 }
@@ -212,6 +233,8 @@ void PackedShapes(benchmark::internal::Benchmark* b) {
   }
   Q4_KShapes(b);
   Q6_KShapes(b);
+  Q5_KShapes(b);
+  Q5_0Shapes(b);
   b->ArgNames({"type", "rows", "cols", "tokens"});
   b->UseRealTime()->Unit(benchmark::kMicrosecond);
 }

@@ -81,6 +81,10 @@ uint32_t FileType(GgmlType t) {
       return 32;
     case GgmlType::kQ4_K:
       return 14;  // LLAMA_FTYPE_MOSTLY_Q4_K_S: every 2-D weight q4_K
+    case GgmlType::kQ5_0:
+      return 8;  // LLAMA_FTYPE_MOSTLY_Q5_0 (tests; not a CLI --wtype)
+    case GgmlType::kQ5_K:
+      return 16;  // LLAMA_FTYPE_MOSTLY_Q5_K_S: every 2-D weight q5_K (tests; not a CLI --wtype)
     default:
       Fail("model random: weight type ", kernels::TypeName(t), " is not supported");
   }

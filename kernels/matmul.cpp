@@ -22,18 +22,21 @@ namespace {
 bool IsInt8Type(GgmlType t) { return t == GgmlType::kQ8_0 || t == GgmlType::kQ4_0; }
 
 // Weight types whose products run the panel kernels of matmul_simd.cpp on quantised activations:
-// q8_0 / q4_0 on Q8_0, q4_K and q6_K on Q8_K (the other vec-dot types go through MatMulVecDot).
+// q8_0 / q4_0 / q5_0 on Q8_0, q4_K / q5_K / q6_K on Q8_K (the other vec-dot types go through
+// MatMulVecDot).
 enum class ActKind { kNone, kQ8_0, kQ8_K };
 ActKind PanelActKind(GgmlType t) {
   if (IsInt8Type(t)) return ActKind::kQ8_0;
   if (t == GgmlType::kQ4_K) return ActKind::kQ8_K;
+  if (t == GgmlType::kQ5_K) return ActKind::kQ8_K;
   if (t == GgmlType::kQ6_K) return ActKind::kQ8_K;
+  if (t == GgmlType::kQ5_0) return ActKind::kQ8_0;  // the q5_0 panel kernel
   return ActKind::kNone;
 }
 
 // Weight types multiplied by a dot kernel on quantised activations, as ggml's vec_dot_type: Q8_K
-// for the k-quants (quant_k.h), Q8_0 / Q8_1 for the 32-value types of quant_legacy.h. All but
-// Q4_K and Q6_K go one row and token at a time (MatMulVecDot); Q4_K and Q6_K run the panel
+// for the k-quants (quant_k.h), Q8_0 / Q8_1 for the 32-value types of quant_legacy.h. Q5_1 and
+// Q4_1 go one row and token at a time (MatMulVecDot); Q4_K, Q5_K, Q6_K and Q5_0 run the panel
 // kernels (MatMul) and keep the vec dot as their reference.
 bool IsVecDotType(GgmlType t) {
   switch (t) {
@@ -78,13 +81,13 @@ void CheckSupported(const MatrixView& w) {
 
 // Activations of the int8 paths: Q8_0-quantised exactly as QuantizeRowQ8_0 (so the reference's
 // activations), split into f16-rounded scales and contiguous int8 quants for the SIMD loads.
-// The q4_K / q6_K panel kernels' activations: Q8_K blocks (QuantizeRowQ8_K's bytes) and their
+// The k-quant panel kernels' activations: Q8_K blocks (QuantizeRowQ8_K's bytes) and their
 // per-sub-block sums.
 struct QuantizedActivations {
   std::vector<float> d;        // [n_tokens, cols / 32]
   std::vector<int8_t> q;       // [n_tokens, cols]
   std::vector<int32_t> s;      // [n_tokens, cols / 32] sum of each block's quants
-  std::vector<BlockQ8_K> k;    // [n_tokens, cols / 256] (q4_K, q6_K weights only)
+  std::vector<BlockQ8_K> k;    // [n_tokens, cols / 256] (k-quant weights only)
   std::vector<int16_t> k_sub;  // [n_tokens, cols / 256, 8]
 };
 
@@ -351,8 +354,9 @@ void MatMul(const MatrixView& w, const float* x, int64_t n_tokens, float* y) {
   RunPanels(std::span(&one, 1), x, kind != ActKind::kNone ? &acts : nullptr, n_tokens);
 }
 
-// Besides q8_0/q4_0 (matmul.h), products of one input whose weights are all q4_K / q6_K (mixed
-// as llama.cpp's q4_K_M mixes attn_v and ffn_down) share one Q8_K quantisation.
+// Besides q8_0/q4_0 (matmul.h), products of one input whose weights all take the same
+// activations share one quantisation: q8_0 / q4_0 / q5_0 one Q8_0, q4_K / q5_K / q6_K one Q8_K
+// (mixed as llama.cpp's q4_K_M / q5_K_M mixes give attn_v and ffn_down q6_K).
 void MatMulSameInput(std::span<const MatMulProduct> products, const float* x, int64_t n_tokens) {
   if (products.empty() || n_tokens <= 0) return;
   const ActKind kind = PanelActKind(products[0].w.type);

@@ -36,7 +36,8 @@ void MatMul(const MatrixView& w, const float* x, int64_t n_tokens, float* y);
 
 // Several products of one input: y_i = W_i x (all W_i with x's column count). Int8 weights
 // (q8_0/q4_0) share one quantisation of x and one parallel pass over all their row panels; the
-// results are bit-identical to MatMul called for each product.
+// results are bit-identical to MatMul called for each product. Likewise q5_0 with them, and the
+// k-quants (q4_K, q5_K, q6_K, also mixed as in a Q5_K_M file) share one Q8_K quantisation.
 struct MatMulProduct {
   MatrixView w;
   float* y = nullptr;  // [n_tokens, w.rows]

@@ -36,10 +36,15 @@
 //     code, `vpmaddubsw`, exact int32 sums per sub-block, DotQ4_KQ8_KReference's float
 //     operations: bit-identical to MatMulReference); on other targets DotQ4_KQ8_K
 //     (quant_k_simd.cpp) per row and token, the same bits.
+//   - Q5_K weights against Q8_K activations: the same on q5_K panels (Q5KPanelTile: the fifth
+//     bits or'ed into the nibbles, int16 sums over half a chunk), bit-identical to
+//     DotQ5_KQ8_KReference; on other targets DotQ5_KQ8_K per row and token.
+//   - Q5_0 weights against Q8_0 activations: a panel kernel of the same kind on q5_0 panels
+//     (Q50PanelTile), bit-identical to DotQ5_0Q8_0Reference; elsewhere DotQ5_0Q8_0 per row.
 //   - Q6_K weights against Q8_K activations: the same scheme, the q6_K panel kernel (AVX2 code,
 //     `vpmaddubsw` on the unsigned 6-bit quants, the -32 offset through the Q8_K group sums,
 //     DotQ6_KQ8_KReference's float operations: bit-identical); other targets DotQ6_KQ8_K.
-// The other k-quant (Q5_K) and the 32-value vec-dot types are not here: matmul.cpp calls
+// The other 32-value vec-dot types (Q5_1, Q4_1) are not here: matmul.cpp calls
 // their dots per row and token. Left out: AMX.
 #ifndef HWY_WANT_AVX3_DL
 #define HWY_WANT_AVX3_DL  // VNNI (vpdpbusd) on Ice Lake / Zen 4 and later
@@ -52,6 +57,7 @@
 #include <vector>
 
 #include "kernels/fp16.h"
+#include "kernels/quant_legacy.h"
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/matmul_simd.cpp"
@@ -1029,6 +1035,358 @@ HWY_INLINE void RunQ6_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_
     Q6KRunPanel(a, panel, row, nr);
   }
 }
+
+// ---- Q5_K weights, x86 (AVX2 code; also run on AVX3 and AVX3_DL): panel kernel, exact -------
+// The q5_K panel layout (matmul_simd.h) is q4_K's plus the fifth bits: the 4-byte qh group s of
+// each row (one row per int32 lane) sits beside nibble group s, and its bits 2c / 2c + 1 are the
+// fifth bits of chunk c's low / high nibbles. Per load: hb = qh >> 2c (16-bit lanes: a byte's bits
+// 0 and 1 stay in that byte, 2c <= 6), then u = nibble | ((hb << 4) & 16) for the low values and
+// nibble | ((hb << 3) & 16) for the high ones, u in 0..31, and `vpmaddubsw` against 4 broadcast
+// Q8_K quants as for q4_K.
+// No int16 saturation: a `vpmaddubsw` pair is at most 2 * 31 * 128 = 7936 in magnitude (Q8_K
+// quants are in [-127, 127], 128 bounds them with margin), so the instruction never saturates;
+// the kernel adds 4 loads (8 products per int16 lane, at most 8 * 31 * 128 = 31744 <= 32767) in
+// int16, then widens that half of the chunk with `vpmaddwd` by the sub-block scales (q4_K adds
+// all 8 loads, 16 products of at most 15 * 128 = 30720; 16 x 31 x 127 = 62992 would wrap).
+// MatMulPacked.Q5_KPanelsGiveTheReferenceBits has a row of all-31 quants and all-63 scales
+// against all-127 activations of one sign, the worst case. Everything else, the mins and the
+// float steps, is q4_K's: bit-identical to DotQ5_KQ8_KReference and Q5_KPanelMatMulReference.
+template <int kG, int kN>
+HWY_INLINE void Q5KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row, int g0,
+                             int64_t nr, int64_t token) {
+  const int64_t nb = a.cols / 256;
+  const __m256i m15 = _mm256_set1_epi8(15);
+  const __m256i m16 = _mm256_set1_epi8(16);
+  __m256d acc[kG][kN][2];
+#pragma GCC unroll 8
+  for (int g = 0; g < kG; ++g) {
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) acc[g][j][0] = acc[g][j][1] = _mm256_setzero_pd();
+  }
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* blk = panel + b * kQ5_KPanelBlock;
+    const BlockQ8_K* xb[kN];
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) xb[j] = a.xk + (token + j) * nb + b;
+    __m256i sum_q[kG][kN];
+#pragma GCC unroll 8
+    for (int g = 0; g < kG; ++g) {
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) sum_q[g][j] = _mm256_setzero_si256();
+    }
+#pragma GCC unroll 1
+    for (int c = 0; c < 4; ++c) {
+      const uint8_t* quants = blk + kQ4_KPanelQuants + 512 * c + 32 * g0;
+      const uint8_t* high = blk + kQ5_KPanelHigh + 32 * g0;
+      const __m128i shift = _mm_cvtsi32_si128(2 * c);
+#pragma GCC unroll 2
+      for (int half = 0; half < 2; ++half) {
+        __m256i s_lo[kG][kN], s_hi[kG][kN];
+#pragma GCC unroll 8
+        for (int g = 0; g < kG; ++g) {
+#pragma GCC unroll 8
+          for (int j = 0; j < kN; ++j) s_lo[g][j] = s_hi[g][j] = _mm256_setzero_si256();
+        }
+#pragma GCC unroll 4
+        for (int s = 4 * half; s < 4 * half + 4; ++s) {
+          __m256i lo[kG], hi[kG];
+#pragma GCC unroll 8
+          for (int g = 0; g < kG; ++g) {
+            const __m256i v =
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(quants + 64 * s + 32 * g));
+            const __m256i hb = _mm256_srl_epi16(
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(high + 64 * s + 32 * g)),
+                shift);
+            lo[g] = _mm256_or_si256(_mm256_and_si256(v, m15),
+                                    _mm256_and_si256(_mm256_slli_epi16(hb, 4), m16));
+            hi[g] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m15),
+                                    _mm256_and_si256(_mm256_slli_epi16(hb, 3), m16));
+          }
+#pragma GCC unroll 8
+          for (int j = 0; j < kN; ++j) {
+            const __m256i xl = _mm256_set1_epi32(Load4(xb[j]->qs + 64 * c + 4 * s));
+            const __m256i xh = _mm256_set1_epi32(Load4(xb[j]->qs + 64 * c + 32 + 4 * s));
+#pragma GCC unroll 8
+            for (int g = 0; g < kG; ++g) {
+              s_lo[g][j] = _mm256_add_epi16(s_lo[g][j], _mm256_maddubs_epi16(lo[g], xl));
+              s_hi[g][j] = _mm256_add_epi16(s_hi[g][j], _mm256_maddubs_epi16(hi[g], xh));
+            }
+          }
+        }
+#pragma GCC unroll 8
+        for (int g = 0; g < kG; ++g) {
+          const uint8_t* sc = blk + kQ4_KPanelScales + 8 * (g0 + g);
+          const __m256i sc_lo = Q4KScalePairs(sc + 16 * (2 * c));
+          const __m256i sc_hi = Q4KScalePairs(sc + 16 * (2 * c + 1));
+#pragma GCC unroll 8
+          for (int j = 0; j < kN; ++j) {
+            sum_q[g][j] = _mm256_add_epi32(
+                sum_q[g][j], _mm256_add_epi32(_mm256_madd_epi16(s_lo[g][j], sc_lo),
+                                              _mm256_madd_epi16(s_hi[g][j], sc_hi)));
+          }
+        }
+      }
+    }
+#pragma GCC unroll 8
+    for (int g = 0; g < kG; ++g) {
+      const __m256 dw =
+          _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16 * (g0 + g))));
+      const __m256 dmw = _mm256_cvtph_ps(
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 32 + 16 * (g0 + g))));
+      __m256i mins[4];
+#pragma GCC unroll 4
+      for (int p = 0; p < 4; ++p) {
+        mins[p] = _mm256_cvtepu8_epi16(_mm_loadu_si128(
+            reinterpret_cast<const __m128i*>(blk + kQ4_KPanelMins + 32 * p + 16 * (g0 + g))));
+      }
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) {
+        const int16_t* sub = a.xk_sub + ((token + j) * nb + b) * 8;
+        __m256i sum_m = _mm256_setzero_si256();
+#pragma GCC unroll 4
+        for (int p = 0; p < 4; ++p) {
+          int32_t pair;
+          std::memcpy(&pair, sub + 2 * p, sizeof(pair));
+          sum_m = _mm256_add_epi32(sum_m, _mm256_madd_epi16(mins[p], _mm256_set1_epi32(pair)));
+        }
+        const __m256 xd = _mm256_set1_ps(xb[j]->d);
+        const __m256 d = _mm256_mul_ps(dw, xd);
+        const __m256 dmin = _mm256_mul_ps(dmw, xd);
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h) {
+          const __m128 d4 = h == 0 ? _mm256_castps256_ps128(d) : _mm256_extractf128_ps(d, 1);
+          const __m128 m4 = h == 0 ? _mm256_castps256_ps128(dmin) : _mm256_extractf128_ps(dmin, 1);
+          const __m128i q4 = h == 0 ? _mm256_castsi256_si128(sum_q[g][j])
+                                    : _mm256_extracti128_si256(sum_q[g][j], 1);
+          const __m128i s4 =
+              h == 0 ? _mm256_castsi256_si128(sum_m) : _mm256_extracti128_si256(sum_m, 1);
+          const __m256d t =
+              _mm256_sub_pd(_mm256_mul_pd(_mm256_cvtps_pd(d4), _mm256_cvtepi32_pd(q4)),
+                            _mm256_mul_pd(_mm256_cvtps_pd(m4), _mm256_cvtepi32_pd(s4)));
+          acc[g][j][h] = _mm256_add_pd(acc[g][j][h], t);
+        }
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int g = 0; g < kG; ++g) {
+    const int64_t n = std::min<int64_t>(8, nr - 8 * (g0 + g));
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) {
+      const __m256 out8 =
+          _mm256_set_m128(_mm256_cvtpd_ps(acc[g][j][1]), _mm256_cvtpd_ps(acc[g][j][0]));
+      float* out = a.y + (token + j) * a.y_stride + row + 8 * (g0 + g);
+      if (n == 8) {
+        _mm256_storeu_ps(out, out8);
+      } else {
+        const __m256i lanes = _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+        _mm256_maskstore_ps(out, _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), lanes),
+                            out8);
+      }
+    }
+  }
+}
+
+// One 8-row group x 4 tokens, then the 3/2/1-token tails; decode too runs one group at a time
+// (unlike q4_K: the 16-row tile of Q5KPanelTile<2, 1> spills registers, and one group per tile
+// gave 5-17% more tg16 on the q5_K speed model).
+HWY_INLINE void Q5KRunPanel(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row,
+                            int64_t nr) {
+  const int64_t nt = a.n_tokens;
+  for (int g = 0; 8 * g < nr; ++g) {
+    int64_t t = 0;
+    for (; t + 4 <= nt; t += 4) Q5KPanelTile<1, 4>(a, panel, row, g, nr, t);
+    switch (nt - t) {
+      case 3:
+        Q5KPanelTile<1, 3>(a, panel, row, g, nr, t);
+        break;
+      case 2:
+        Q5KPanelTile<1, 2>(a, panel, row, g, nr, t);
+        break;
+      case 1:
+        Q5KPanelTile<1, 1>(a, panel, row, g, nr, t);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+HWY_INLINE void RunQ5_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
+  // Not packed at load, one or two tokens: the vec dot on the file's rows (the same bits), as
+  // packing the panels per call costs more than the product.
+  if (a.packed == nullptr && a.n_tokens < 3) {
+    const int64_t nb = a.cols / 256;
+    for (int64_t r = row_begin; r < row_end; ++r) {
+      const auto* w = reinterpret_cast<const BlockQ5_K*>(a.w + r * a.row_bytes);
+      for (int64_t t = 0; t < a.n_tokens; ++t) {
+        a.y[t * a.y_stride + r] = DotQ5_KQ8_K(w, a.xk + t * nb, a.cols);
+      }
+    }
+    return;
+  }
+  thread_local std::vector<uint8_t> buf;
+  const int64_t per_panel = a.cols / 256 * kQ5_KPanelBlock;
+  for (int64_t row = row_begin; row < row_end; row += 16) {
+    const int64_t nr = std::min<int64_t>(16, row_end - row);
+    const uint8_t* panel;
+    if (a.packed != nullptr && row % 16 == 0) {
+      panel = a.packed + row / 16 * per_panel;
+    } else {
+      if (buf.size() < static_cast<size_t>(per_panel)) buf.resize(static_cast<size_t>(per_panel));
+      PackPanelRows(GgmlType::kQ5_K, a.w + row * a.row_bytes, a.row_bytes, a.cols, nr, buf.data());
+      panel = buf.data();
+    }
+    Q5KRunPanel(a, panel, row, nr);
+  }
+}
+
+// ---- Q5_0 weights, x86 (AVX2 code; also run on AVX3 and AVX3_DL): panel kernel, exact -------
+// The q5_0 panel layout (matmul_simd.h) is q4_0's nibble groups plus each row's 32 fifth bits,
+// permuted at load so that byte i of a row's 4 bytes holds, in bit s, the fifth bit of element
+// 4s + i (the low nibble of nibble group s, byte i) and in bit 4 + s that of element 16 + 4s + i
+// (its high nibble). For group s one 16-bit shift and an `and` with 16 bring those bits to bit 4
+// of each byte ((h << (4 - s)) & 16 and (h >> s) & 16: no other bit lands there), so u = nibble
+// | fifth bit << 4, in 0..31, is `vpmaddubsw`'d against 4 broadcast Q8_0 quants. No int16
+// saturation: a pair is at most 2 * 31 * 128 = 7936, and the low and high halves add up in two
+// int16 sums of 4 pairs each (<= 31744; one sum of 8 pairs could reach 62992 and wrap); `vpmaddwd`
+// with ones widens them, and -16 * sum(x of the block) (SimdMatMulArgs::xs) removes the offset,
+// so the int32 block sum is DotQ5_0Q8_0Reference's sumi exactly. Then its float steps: dd = d_w
+// * d_x in f32, acc + dd * sumi in f64 (|sumi| < 2^17: the product is exact), one rounding to
+// f32 at the end: bit-identical to MatMulReference.
+template <int kN>
+HWY_INLINE void Q50PanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row, int g,
+                             int64_t nr, int64_t token) {
+  const int64_t cols = a.cols;
+  const int64_t nb = cols / 32;
+  const __m256i m15 = _mm256_set1_epi8(15);
+  const __m256i m16 = _mm256_set1_epi8(16);
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256d acc[kN][2];
+#pragma GCC unroll 8
+  for (int j = 0; j < kN; ++j) acc[j][0] = acc[j][1] = _mm256_setzero_pd();
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* blk = panel + b * kQ5_0PanelBlock;
+    const int8_t* xb[kN];
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) xb[j] = a.xq + (token + j) * cols + b * 32;
+    const __m256i h =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQ5_0PanelHigh + 32 * g));
+    __m256i s_lo[kN], s_hi[kN];
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) s_lo[j] = s_hi[j] = _mm256_setzero_si256();
+#pragma GCC unroll 4
+    for (int s = 0; s < 4; ++s) {
+      const __m256i v = _mm256_loadu_si256(
+          reinterpret_cast<const __m256i*>(blk + kQ5_0PanelQuants + 64 * s + 32 * g));
+      const __m256i h_lo = s == 0   ? _mm256_slli_epi16(h, 4)
+                           : s == 1 ? _mm256_slli_epi16(h, 3)
+                           : s == 2 ? _mm256_slli_epi16(h, 2)
+                                    : _mm256_slli_epi16(h, 1);
+      const __m256i h_hi = s == 0   ? h
+                           : s == 1 ? _mm256_srli_epi16(h, 1)
+                           : s == 2 ? _mm256_srli_epi16(h, 2)
+                                    : _mm256_srli_epi16(h, 3);
+      const __m256i lo = _mm256_or_si256(_mm256_and_si256(v, m15), _mm256_and_si256(h_lo, m16));
+      const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m15),
+                                         _mm256_and_si256(h_hi, m16));
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) {
+        const __m256i xl = _mm256_set1_epi32(Load4(xb[j] + 4 * s));
+        const __m256i xh = _mm256_set1_epi32(Load4(xb[j] + 16 + 4 * s));
+        s_lo[j] = _mm256_add_epi16(s_lo[j], _mm256_maddubs_epi16(lo, xl));
+        s_hi[j] = _mm256_add_epi16(s_hi[j], _mm256_maddubs_epi16(hi, xh));
+      }
+    }
+    const __m256 dw =
+        _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16 * g)));
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) {
+      const int64_t xi = (token + j) * nb + b;
+      const __m256i sumi = _mm256_add_epi32(
+          _mm256_add_epi32(_mm256_madd_epi16(s_lo[j], ones), _mm256_madd_epi16(s_hi[j], ones)),
+          _mm256_set1_epi32(-16 * a.xs[xi]));
+      const __m256 dd = _mm256_mul_ps(dw, _mm256_set1_ps(a.xd[xi]));
+#pragma GCC unroll 2
+      for (int k = 0; k < 2; ++k) {
+        const __m128 d4 = k == 0 ? _mm256_castps256_ps128(dd) : _mm256_extractf128_ps(dd, 1);
+        const __m128i q4 =
+            k == 0 ? _mm256_castsi256_si128(sumi) : _mm256_extracti128_si256(sumi, 1);
+        acc[j][k] = _mm256_add_pd(acc[j][k],
+                                  _mm256_mul_pd(_mm256_cvtps_pd(d4), _mm256_cvtepi32_pd(q4)));
+      }
+    }
+  }
+  const int64_t n = std::min<int64_t>(8, nr - 8 * g);
+#pragma GCC unroll 8
+  for (int j = 0; j < kN; ++j) {
+    const __m256 out8 = _mm256_set_m128(_mm256_cvtpd_ps(acc[j][1]), _mm256_cvtpd_ps(acc[j][0]));
+    float* out = a.y + (token + j) * a.y_stride + row + 8 * g;
+    if (n == 8) {
+      _mm256_storeu_ps(out, out8);
+    } else {
+      const __m256i lanes = _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+      _mm256_maskstore_ps(out, _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), lanes),
+                          out8);
+    }
+  }
+}
+
+// One 8-row group x 4 tokens, then the tails (as Q5KRunPanel).
+HWY_INLINE void Q50RunPanel(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row,
+                            int64_t nr) {
+  const int64_t nt = a.n_tokens;
+  for (int g = 0; 8 * g < nr; ++g) {
+    int64_t t = 0;
+    for (; t + 4 <= nt; t += 4) Q50PanelTile<4>(a, panel, row, g, nr, t);
+    switch (nt - t) {
+      case 3:
+        Q50PanelTile<3>(a, panel, row, g, nr, t);
+        break;
+      case 2:
+        Q50PanelTile<2>(a, panel, row, g, nr, t);
+        break;
+      case 1:
+        Q50PanelTile<1>(a, panel, row, g, nr, t);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+// A weight that was not packed at load, for one or two tokens: the vec dot on the file's rows
+// (the same bits), since packing its panels per call costs more than the product.
+constexpr int64_t kQ5PerCallPanelMinTokens = 3;
+
+HWY_INLINE void RunQ5_0(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
+  if (a.packed == nullptr && a.n_tokens < kQ5PerCallPanelMinTokens) {
+    const int64_t nb = a.cols / 32;
+    for (int64_t r = row_begin; r < row_end; ++r) {
+      const auto* w = reinterpret_cast<const BlockQ5_0*>(a.w + r * a.row_bytes);
+      for (int64_t t = 0; t < a.n_tokens; ++t) {
+        const Q8Row x{a.xd + t * nb, a.xq + t * a.cols, a.xs + t * nb};
+        a.y[t * a.y_stride + r] = DotQ5_0Q8_0(w, x, a.cols);
+      }
+    }
+    return;
+  }
+  thread_local std::vector<uint8_t> buf;
+  const int64_t per_panel = a.cols / 32 * kQ5_0PanelBlock;
+  for (int64_t row = row_begin; row < row_end; row += 16) {
+    const int64_t nr = std::min<int64_t>(16, row_end - row);
+    const uint8_t* panel;
+    if (a.packed != nullptr && row % 16 == 0) {
+      panel = a.packed + row / 16 * per_panel;
+    } else {
+      if (buf.size() < static_cast<size_t>(per_panel)) buf.resize(static_cast<size_t>(per_panel));
+      PackPanelRows(GgmlType::kQ5_0, a.w + row * a.row_bytes, a.row_bytes, a.cols, nr, buf.data());
+      panel = buf.data();
+    }
+    Q50RunPanel(a, panel, row, nr);
+  }
+}
+
 #else  // !GB_MATMUL_X86: portable Highway int16 path
 
 // Q8_0 weight quants [k, k + N16) of a block as int16 lanes.
@@ -1121,6 +1479,29 @@ HWY_INLINE void RunQ4_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_
     const auto* w = reinterpret_cast<const BlockQ4_K*>(a.w + r * a.row_bytes);
     for (int64_t t = 0; t < a.n_tokens; ++t) {
       a.y[t * a.y_stride + r] = DotQ4_KQ8_K(w, a.xk + t * nb, a.cols);
+    }
+  }
+}
+
+// Q5_K without a panel kernel: DotQ5_KQ8_K per row and token, the same bits.
+HWY_INLINE void RunQ5_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
+  const int64_t nb = a.cols / 256;
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const auto* w = reinterpret_cast<const BlockQ5_K*>(a.w + r * a.row_bytes);
+    for (int64_t t = 0; t < a.n_tokens; ++t) {
+      a.y[t * a.y_stride + r] = DotQ5_KQ8_K(w, a.xk + t * nb, a.cols);
+    }
+  }
+}
+
+// Q5_0 without a panel kernel: DotQ5_0Q8_0 per row and token, the same bits.
+HWY_INLINE void RunQ5_0(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
+  const int64_t nb = a.cols / 32;
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const auto* w = reinterpret_cast<const BlockQ5_0*>(a.w + r * a.row_bytes);
+    for (int64_t t = 0; t < a.n_tokens; ++t) {
+      const Q8Row x{a.xd + t * nb, a.xq + t * a.cols, a.xs + t * nb};
+      a.y[t * a.y_stride + r] = DotQ5_0Q8_0(w, x, a.cols);
     }
   }
 }
@@ -1226,6 +1607,12 @@ void MatMulRowsImpl(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end)
     case GgmlType::kQ4_K:
       RunQ4_K(a, row_begin, row_end);
       return;
+    case GgmlType::kQ5_K:
+      RunQ5_K(a, row_begin, row_end);
+      return;
+    case GgmlType::kQ5_0:
+      RunQ5_0(a, row_begin, row_end);
+      return;
     case GgmlType::kQ6_K:
       RunQ6_K(a, row_begin, row_end);
       return;
@@ -1262,6 +1649,8 @@ HWY_EXPORT(HasPanelKernel);
 int64_t PanelBytesPerBlock(GgmlType type) {
   if (type == GgmlType::kQ4_K) return kQ4_KPanelBlock;
   if (type == GgmlType::kQ6_K) return kQ6_KPanelBlock;
+  if (type == GgmlType::kQ5_K) return kQ5_KPanelBlock;
+  if (type == GgmlType::kQ5_0) return kQ5_0PanelBlock;
   return 32 + 64 * (type == GgmlType::kQ8_0 ? 8 : 4);
 }
 
@@ -1300,6 +1689,59 @@ void UnpackQ4_KRow(const uint8_t* src, int64_t r, BlockQ4_K* dst) {
   }
 }
 
+// Row r (< 16) of a q5_K panel block from / to the file's block: q4_K's parts, then the qh
+// groups.
+void PackQ5_KRow(const BlockQ5_K& src, int64_t r, uint8_t* dst) {
+  BlockQ4_K q4;
+  q4.d = src.d;
+  q4.dmin = src.dmin;
+  std::memcpy(q4.scales, src.scales, sizeof(q4.scales));
+  std::memcpy(q4.qs, src.qs, sizeof(q4.qs));
+  PackQ4_KRow(q4, r, dst);
+  for (int s = 0; s < 8; ++s) std::memcpy(dst + kQ5_KPanelHigh + 64 * s + 4 * r, src.qh + 4 * s, 4);
+}
+
+void UnpackQ5_KRow(const uint8_t* src, int64_t r, BlockQ5_K* dst) {
+  BlockQ4_K q4;
+  UnpackQ4_KRow(src, r, &q4);
+  dst->d = q4.d;
+  dst->dmin = q4.dmin;
+  std::memcpy(dst->scales, q4.scales, sizeof(q4.scales));
+  std::memcpy(dst->qs, q4.qs, sizeof(q4.qs));
+  for (int s = 0; s < 8; ++s) std::memcpy(dst->qh + 4 * s, src + kQ5_KPanelHigh + 64 * s + 4 * r, 4);
+}
+
+// Row r (< 16) of a q5_0 panel block from / to the file's block (matmul_simd.h: the fifth bits
+// permuted so that byte i, bit s is element 4s + i's and bit 4 + s element 16 + 4s + i's).
+void PackQ5_0Row(const BlockQ5_0& src, int64_t r, uint8_t* dst) {
+  std::memcpy(dst + 2 * r, &src.d, 2);
+  for (int i = 0; i < 4; ++i) {
+    int byte = 0;
+    for (int s = 0; s < 4; ++s) {
+      const int lo = 4 * s + i, hi = 16 + 4 * s + i;
+      byte |= ((src.qh[lo / 8] >> (lo % 8)) & 1) << s;
+      byte |= ((src.qh[hi / 8] >> (hi % 8)) & 1) << (4 + s);
+    }
+    dst[kQ5_0PanelHigh + 4 * r + i] = static_cast<uint8_t>(byte);
+  }
+  for (int s = 0; s < 4; ++s) std::memcpy(dst + kQ5_0PanelQuants + 64 * s + 4 * r, src.qs + 4 * s, 4);
+}
+
+void UnpackQ5_0Row(const uint8_t* src, int64_t r, BlockQ5_0* dst) {
+  std::memcpy(&dst->d, src + 2 * r, 2);
+  std::memset(dst->qh, 0, sizeof(dst->qh));
+  for (int i = 0; i < 4; ++i) {
+    const int byte = src[kQ5_0PanelHigh + 4 * r + i];
+    for (int s = 0; s < 4; ++s) {
+      const int lo = 4 * s + i, hi = 16 + 4 * s + i;
+      dst->qh[lo / 8] = static_cast<uint8_t>(dst->qh[lo / 8] | (((byte >> s) & 1) << (lo % 8)));
+      dst->qh[hi / 8] =
+          static_cast<uint8_t>(dst->qh[hi / 8] | (((byte >> (4 + s)) & 1) << (hi % 8)));
+    }
+  }
+  for (int s = 0; s < 4; ++s) std::memcpy(dst->qs + 4 * s, src + kQ5_0PanelQuants + 64 * s + 4 * r, 4);
+}
+
 // Row r (< 16) of a q6_K panel block from / to the file's block: the same bytes, moved.
 void PackQ6_KRow(const BlockQ6_K& src, int64_t r, uint8_t* dst) {
   std::memcpy(dst + 2 * r, &src.d, 2);
@@ -1319,9 +1761,10 @@ void UnpackQ6_KRow(const uint8_t* src, int64_t r, BlockQ6_K* dst) {
   for (int q = 0; q < 16; ++q) std::memcpy(dst->qh + 4 * q, src + kQ6_KPanelQh + 64 * q + 4 * r, 4);
 }
 
+
 bool IsPanelType(GgmlType type) {
   return type == GgmlType::kQ8_0 || type == GgmlType::kQ4_0 || type == GgmlType::kQ4_K ||
-         type == GgmlType::kQ6_K;
+         type == GgmlType::kQ5_K || type == GgmlType::kQ5_0 || type == GgmlType::kQ6_K;
 }
 
 }  // namespace
@@ -1344,6 +1787,24 @@ void PackPanelRows(GgmlType type, const uint8_t* w, int64_t row_bytes, int64_t c
     for (int64_t r = 0; r < nr; ++r) {
       const auto* src = reinterpret_cast<const BlockQ4_K*>(w + r * row_bytes);
       for (int64_t b = 0; b < nb; ++b) PackQ4_KRow(src[b], r, out + b * per_block);
+    }
+    return;
+  }
+  if (type == GgmlType::kQ5_K) {
+    const int64_t nb = cols / kQK_K;
+    if (nr < 16) std::memset(out, 0, static_cast<size_t>(nb * per_block));
+    for (int64_t r = 0; r < nr; ++r) {
+      const auto* src = reinterpret_cast<const BlockQ5_K*>(w + r * row_bytes);
+      for (int64_t b = 0; b < nb; ++b) PackQ5_KRow(src[b], r, out + b * per_block);
+    }
+    return;
+  }
+  if (type == GgmlType::kQ5_0) {
+    const int64_t nb = cols / 32;
+    if (nr < 16) std::memset(out, 0, static_cast<size_t>(nb * per_block));
+    for (int64_t r = 0; r < nr; ++r) {
+      const auto* src = reinterpret_cast<const BlockQ5_0*>(w + r * row_bytes);
+      for (int64_t b = 0; b < nb; ++b) PackQ5_0Row(src[b], r, out + b * per_block);
     }
     return;
   }
@@ -1377,6 +1838,20 @@ void UnpackPanelRow(GgmlType type, const uint8_t* packed, int64_t cols, int64_t 
     const uint8_t* panel = packed + row / 16 * nb * per_block;
     auto* dst = reinterpret_cast<BlockQ4_K*>(out);
     for (int64_t b = 0; b < nb; ++b) UnpackQ4_KRow(panel + b * per_block, r, dst + b);
+    return;
+  }
+  if (type == GgmlType::kQ5_K) {
+    const int64_t nb = cols / kQK_K;
+    const uint8_t* panel = packed + row / 16 * nb * per_block;
+    auto* dst = reinterpret_cast<BlockQ5_K*>(out);
+    for (int64_t b = 0; b < nb; ++b) UnpackQ5_KRow(panel + b * per_block, r, dst + b);
+    return;
+  }
+  if (type == GgmlType::kQ5_0) {
+    const int64_t nb = cols / 32;
+    const uint8_t* panel = packed + row / 16 * nb * per_block;
+    auto* dst = reinterpret_cast<BlockQ5_0*>(out);
+    for (int64_t b = 0; b < nb; ++b) UnpackQ5_0Row(panel + b * per_block, r, dst + b);
     return;
   }
   const int64_t block_bytes = type == GgmlType::kQ8_0 ? 34 : 18;
@@ -1453,6 +1928,78 @@ void Q4_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols,
         const float d = F16ToF32(d_bits) * xb.d;
         const float dmin = F16ToF32(dmin_bits) * xb.d;
         sum += static_cast<double>(d) * sum_q - static_cast<double>(dmin) * sum_m;
+      }
+      y[t * rows + row] = static_cast<float>(sum);
+    }
+  }
+}
+
+void Q5_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const BlockQ8_K* x,
+                              const int16_t* x_sub, int64_t n_tokens, float* y) {
+  const int64_t nb = cols / kQK_K;
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    for (int64_t row = 0; row < rows; ++row) {
+      const uint8_t* panel = packed + row / 16 * nb * kQ5_KPanelBlock;
+      const int64_t r = row % 16;
+      double sum = 0;
+      for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* blk = panel + b * kQ5_KPanelBlock;
+        const BlockQ8_K& xb = x[t * nb + b];
+        const int16_t* sub = x_sub + (t * nb + b) * 8;
+        int32_t sum_q = 0;
+        int32_t sum_m = 0;
+        for (int j = 0; j < 8; ++j) {
+          const int c = j / 2;
+          const int shift = 4 * (j % 2);
+          int32_t dot = 0;
+          for (int s = 0; s < 8; ++s) {
+            const uint8_t* q = blk + kQ4_KPanelQuants + 512 * c + 64 * s + 4 * r;
+            const uint8_t* h = blk + kQ5_KPanelHigh + 64 * s + 4 * r;
+            for (int i = 0; i < 4; ++i) {
+              const int w = ((q[i] >> shift) & 15) | (((h[i] >> j) & 1) << 4);
+              dot += w * xb.qs[64 * c + 32 * (j % 2) + 4 * s + i];
+            }
+          }
+          sum_q += blk[kQ4_KPanelScales + 16 * j + r] * dot;
+          sum_m += blk[kQ4_KPanelMins + 32 * c + 2 * r + j % 2] * sub[j];
+        }
+        uint16_t d_bits, dmin_bits;
+        std::memcpy(&d_bits, blk + 2 * r, 2);
+        std::memcpy(&dmin_bits, blk + 32 + 2 * r, 2);
+        const float d = F16ToF32(d_bits) * xb.d;
+        const float dmin = F16ToF32(dmin_bits) * xb.d;
+        sum += static_cast<double>(d) * sum_q - static_cast<double>(dmin) * sum_m;
+      }
+      y[t * rows + row] = static_cast<float>(sum);
+    }
+  }
+}
+
+void Q5_0PanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const float* xd,
+                              const int8_t* xq, int64_t n_tokens, float* y) {
+  const int64_t nb = cols / 32;
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    for (int64_t row = 0; row < rows; ++row) {
+      const uint8_t* panel = packed + row / 16 * nb * kQ5_0PanelBlock;
+      const int64_t r = row % 16;
+      double sum = 0;
+      for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* blk = panel + b * kQ5_0PanelBlock;
+        const int8_t* x = xq + t * cols + b * 32;
+        int32_t sumi = 0;
+        for (int s = 0; s < 4; ++s) {
+          for (int i = 0; i < 4; ++i) {
+            const int q = blk[kQ5_0PanelQuants + 64 * s + 4 * r + i];
+            const int h = blk[kQ5_0PanelHigh + 4 * r + i];
+            const int lo = ((q & 15) | (((h >> s) & 1) << 4)) - 16;
+            const int hi = ((q >> 4) | (((h >> (4 + s)) & 1) << 4)) - 16;
+            sumi += lo * x[4 * s + i] + hi * x[16 + 4 * s + i];
+          }
+        }
+        uint16_t d_bits;
+        std::memcpy(&d_bits, blk + 2 * r, 2);
+        const float dd = F16ToF32(d_bits) * xd[t * nb + b];
+        sum += static_cast<double>(dd) * sumi;
       }
       y[t * rows + row] = static_cast<float>(sum);
     }

@@ -15,7 +15,7 @@ namespace gapbench::kernels {
 
 // Everything the tile kernels need for one MatMul call. Exactly one activation form is set:
 // `x` for f32/f16/bf16 weights, (`xd`, `xq`) for q8_0/q4_0 weights, (`xk`, `xk_sub`) for q4_K,
-// `xk` for q6_K.
+// `xk` for q6_K; (`xk`, `xk_sub`) for q5_K; (`xd`, `xq`) for q5_0.
 struct SimdMatMulArgs {
   GgmlType type = GgmlType::kF32;
   const uint8_t* w = nullptr;  // [rows, row_bytes]
@@ -26,7 +26,7 @@ struct SimdMatMulArgs {
   const float* xd = nullptr;        // [n_tokens, cols / 32] Q8_0 activation scales (f16-rounded)
   const int8_t* xq = nullptr;       // [n_tokens, cols] Q8_0 activation quants, in [-127, 127]
   const int32_t* xs = nullptr;      // [n_tokens, cols / 32] sum of each block's quants
-  const BlockQ8_K* xk = nullptr;    // [n_tokens, cols / 256] Q8_K activations (q4_K, q6_K)
+  const BlockQ8_K* xk = nullptr;    // [n_tokens, cols / 256] Q8_K activations (k-quants)
   const int16_t* xk_sub = nullptr;  // [n_tokens, cols / 256, 8] sum of each 32-value
                                     // sub-block's quants (bsums[2j] + bsums[2j + 1])
   float* y = nullptr;               // [n_tokens, y_stride]; row r of token t at y[t * y_stride + r]
@@ -34,8 +34,8 @@ struct SimdMatMulArgs {
   const uint8_t* packed = nullptr;  // the weight as SimdPackPanels laid it out, or null
 };
 
-// The panel layout of q8_0 / q4_0 / q4_K / q6_K weights, read by the panel kernels (AVX2, AVX3,
-// AVX3_DL; q4_K, q6_K: AVX2 and AVX3 code, also run on AVX3_DL) and written once at load
+// The panel layout of q8_0 / q4_0 / q4_K / q5_K / q5_0 / q6_K weights, read by the panel kernels
+// (AVX2, AVX3, AVX3_DL; q4_K, q5_K, q5_0, q6_K: AVX2 code, also run on AVX3 and AVX3_DL) and written once at load
 // (SimdPackPanels) or per call for weights that were not packed. Panel p holds rows
 // [16p, 16p + 16); per block b of the type (32 columns, k-quants 256), at b * PanelBytesPerBlock:
 //   q8_0 / q4_0:
@@ -52,6 +52,17 @@ struct SimdMatMulArgs {
 //   - [320, 2368) the nibbles as in the file: chunk c (64 values) and 4-byte group s at
 //     320 + 512c + 64s, row r's 4 bytes at 4r = the row's qs[32c + 4s, 32c + 4s + 4) (low
 //     nibbles elements 64c + 4s.., high nibbles 64c + 32 + 4s..).
+//   q5_K (2880 bytes = 16 file blocks + 64; q4_K's 4 extra bytes per row on the file's 176):
+//   q4_K's layout and offsets for d, dmin, scales, mins and the low nibbles, then
+//   - [2368, 2880) the fifth bits as in the file, still bits: 4-byte group s at 2368 + 64s, row
+//     r's 4 bytes at 4r = the row's qh[4s, 4s + 4) (bit j of qh[l] is element 32j + l's fifth
+//     bit, so group s serves nibble group s of every chunk c: bit 2c the low nibbles', bit
+//     2c + 1 the high nibbles').
+//   q5_0 (352 bytes = 16 file blocks: exactly the file's bytes):
+//   - [0, 32) the 16 rows' f16 d;
+//   - [32, 96) the fifth bits, still 32 per row, permuted: row r's byte i at 32 + 4r + i holds
+//     in bit s (s = 0..3) element 4s + i's fifth bit and in bit 4 + s element 16 + 4s + i's;
+//   - [96, 352) the nibbles as q4_0's 4 groups (group s at 96 + 64s, row r's 4 bytes at 4r).
 //   q6_K (3360 bytes = 16 file blocks exactly: no overhead):
 //   - [0, 32) the 16 rows' f16 d (row r at 2r);
 //   - [32, 288) the int8 group scales in pairs: sc_2p and sc_2p+1 of row r at 32 + 32p + 2r
@@ -71,6 +82,10 @@ inline constexpr int64_t kQ4_KPanelBlock = 2368, kQ4_KPanelScales = 64, kQ4_KPan
 // The q6_K panel block's size and the offsets of its scales, low nibbles and high bits (above).
 inline constexpr int64_t kQ6_KPanelBlock = 3360, kQ6_KPanelScales = 32, kQ6_KPanelQl = 288,
                          kQ6_KPanelQh = 2336;
+// The q5_K panel block: q4_K's offsets for everything but the fifth bits, which follow.
+inline constexpr int64_t kQ5_KPanelBlock = 2880, kQ5_KPanelHigh = 2368;
+// The q5_0 panel block and the offsets of its fifth bits and nibbles.
+inline constexpr int64_t kQ5_0PanelBlock = 352, kQ5_0PanelHigh = 32, kQ5_0PanelQuants = 96;
 
 // Writes rows [0, nr) (nr <= 16) of w (rows of row_bytes, cols a multiple of the type's block)
 // as one panel into out (cols / block * PanelBytesPerBlock(type) bytes).
@@ -78,10 +93,11 @@ void PackPanelRows(GgmlType type, const uint8_t* w, int64_t row_bytes, int64_t c
                    uint8_t* out);
 
 // The inverse for one row: row `row` of a weight packed by SimdPackPanels, in the GGUF block
-// layout (the file's blocks: 34 (q8_0), 18 (q4_0), 144 (q4_K) or 210 (q6_K) bytes each) into out.
+// layout (the file's blocks: 34 (q8_0), 18 (q4_0), 144 (q4_K), 176 (q5_K), 22 (q5_0) or 210 (q6_K)
+// bytes each) into out.
 void UnpackPanelRow(GgmlType type, const uint8_t* packed, int64_t cols, int64_t row, uint8_t* out);
 
-// The q8_0/q4_0/q4_K/q6_K weight (rows x cols, rows of row_bytes) in the panel layout, panel
+// The q8_0/q4_0/q4_K/q5_K/q5_0/q6_K weight (rows x cols, rows of row_bytes) in the panel layout, panel
 // after panel, so MatMul need not repack on every call; empty when this CPU's best target has no
 // panel kernel (then MatMul ignores MatrixView::packed) or for other types. Results with and
 // without the packed copy are bit-identical. `packed_rows(begin, end)`, if given, is called after
@@ -116,6 +132,18 @@ void SimdQuantizeQ8_0Rows(const float* x, int64_t n_tokens, int64_t cols, float*
 // file's rows bit for bit. The tests check the packing with it, and the SIMD kernel against it.
 void Q4_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const BlockQ8_K* x,
                               const int16_t* x_sub, int64_t n_tokens, float* y);
+
+// The same for q5_K weights (q5_K panels, DotQ5_KQ8_KReference's arithmetic: q = nibble | fifth
+// bit << 4); SimdPackPanels, PackPanelRows and UnpackPanelRow take q5_K as q4_K. The kernels
+// read (xk, xk_sub) for q5_K as for q4_K.
+void Q5_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const BlockQ8_K* x,
+                              const int16_t* x_sub, int64_t n_tokens, float* y);
+
+// The scalar reference of the q5_0 panel kernel against Q8_0 activations (xd: f16-rounded
+// scales, xq: quants, as SimdMatMulArgs), with DotQ5_0Q8_0Reference's arithmetic (exact int32
+// block sums of (q - 16) * x, d_w * d_x in f32, the sum in f64): MatMulReference's bits.
+void Q5_0PanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const float* xd,
+                              const int8_t* xq, int64_t n_tokens, float* y);
 
 // The scalar reference of the q6_K panel kernel, as Q4_KPanelMatMulReference with
 // DotQ6_KQ8_KReference's arithmetic (exact int32 sum_g sc_g sum (q - 32) x per block, d_w * d_x

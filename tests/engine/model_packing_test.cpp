@@ -1,7 +1,7 @@
-// Model::Load packs q8_0/q4_0/q4_K/q6_K weights (layers and the LM head) into the kernels' panel
-// layout where the CPU has a panel kernel: the packed bytes are the file's bytes (4-bit weights
-// stay 4-bit, 6-bit stay 6-bit; no widened or dequantised copy; q4_K adds 4 bytes per row and
-// 256-block for its unpacked scales), and a tied embedding read back from the panels gives the
+// Model::Load packs q8_0/q4_0/q4_K/q5_K/q5_0/q6_K weights (layers and the LM head) into the
+// kernels' panel layout where the CPU has a panel kernel: the packed bytes are the file's bytes
+// (4-bit weights stay 4-bit, 6-bit stay 6-bit; no widened or dequantised copy; q4_K and q5_K add 4 bytes per row and
+// 256-block for their unpacked scales), and a tied embedding read back from the panels gives the
 // file's rows.
 #include <gtest/gtest.h>
 
@@ -34,7 +34,8 @@ TEST_P(ModelPacking, PanelsHoldTheFileBytesAndEmbedReadsThem) {
   const auto path = (dir / "m.gguf").string();
   RandomModelOptions o;
   o.preset = *FindPreset("tiny");
-  if (type == GgmlType::kQ4_K || type == GgmlType::kQ6_K) {  // rows of whole k-quant blocks
+  if (type == GgmlType::kQ4_K || type == GgmlType::kQ5_K ||
+      type == GgmlType::kQ6_K) {  // rows of whole 256-value blocks
     o.preset.n_embd = 256;
     o.preset.n_ff = 512;
   }
@@ -49,7 +50,7 @@ TEST_P(ModelPacking, PanelsHoldTheFileBytesAndEmbedReadsThem) {
   auto bytes = [](const kernels::MatrixView& m) {
     const int64_t panel =
         m.cols / kernels::Traits(m.type).block_size * kernels::PanelBytesPerBlock(m.type);
-    if (m.type != GgmlType::kQ4_K) {  // exactly the file's bytes
+    if (m.type != GgmlType::kQ4_K && m.type != GgmlType::kQ5_K) {  // exactly the file's bytes
       EXPECT_EQ(panel, 16 * kernels::RowBytes(kernels::Traits(m.type), m.cols));
     }
     return (m.rows + 15) / 16 * panel;
@@ -82,7 +83,7 @@ TEST_P(ModelPacking, PanelsHoldTheFileBytesAndEmbedReadsThem) {
 
 INSTANTIATE_TEST_SUITE_P(Int8, ModelPacking,
                          ::testing::Values(GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K,
-                                           GgmlType::kQ6_K),
+                                           GgmlType::kQ5_K, GgmlType::kQ5_0, GgmlType::kQ6_K),
                          [](const auto& info) {
                            return std::string(kernels::TypeName(info.param));
                          });

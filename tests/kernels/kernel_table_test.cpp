@@ -551,6 +551,16 @@ std::vector<KernelCase> BuildTable() {
     t.push_back(MatMulCase(MatMulVariant::kPacked, GgmlType::kQ4_K, 37, 512, tokens));
     t.push_back(MatMulCase(MatMulVariant::kPacked, GgmlType::kQ4_K, 64, 768, tokens));
   }
+  // q5_K panels, the same shapes.
+  for (int64_t tokens : {1, 2, 7, 40}) {
+    t.push_back(MatMulCase(MatMulVariant::kPacked, GgmlType::kQ5_K, 37, 512, tokens));
+    t.push_back(MatMulCase(MatMulVariant::kPacked, GgmlType::kQ5_K, 64, 768, tokens));
+  }
+  // q5_0 panels (Qwen2.5-0.5B's 896-wide rows).
+  for (int64_t tokens : {1, 2, 7, 40}) {
+    t.push_back(MatMulCase(MatMulVariant::kPacked, GgmlType::kQ5_0, 37, 96, tokens));
+    t.push_back(MatMulCase(MatMulVariant::kPacked, GgmlType::kQ5_0, 64, 896, tokens));
+  }
   // q6_K panels: the same shapes (decode over both 8-row groups, 4-token tiles and tails).
   for (int64_t tokens : {1, 2, 7, 40}) {
     t.push_back(MatMulCase(MatMulVariant::kPacked, GgmlType::kQ6_K, 37, 512, tokens));

@@ -16,6 +16,7 @@
 #include "kernels/matmul_simd.h"
 #include "kernels/quant.h"
 #include "kernels/quant_k.h"
+#include "kernels/quant_legacy.h"
 
 namespace gapbench::kernels {
 namespace {
@@ -176,6 +177,253 @@ TEST(MatMulPacked, Q4_KExtremeRowIsExtreme) {
   UnpackScaleMinK4(blk->scales, sc, m);
   for (int j = 0; j < 8; ++j) EXPECT_EQ(sc[j] + m[j], 126);
   for (uint8_t q : blk->qs) EXPECT_EQ(q, 255);
+}
+
+// Q5_K rows as Q4_KWeight's: quantised Gaussian rows, rows of random bytes (every scale, min,
+// nibble and fifth bit), and row 2 at the integer extremes: every quant 31, every scale and min
+// 63, the worst case of the kernel's int16 sums against activations at +-127.
+std::vector<uint8_t> Q5_KWeight(int64_t rows, int64_t cols, std::mt19937& rng) {
+  const int64_t rb = RowBytes(Traits(GgmlType::kQ5_K), cols);
+  std::vector<uint8_t> w(static_cast<size_t>(rows * rb));
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::vector<float> row(static_cast<size_t>(cols));
+  for (int64_t r = 0; r < rows; ++r) {
+    auto* blocks = reinterpret_cast<BlockQ5_K*>(w.data() + r * rb);
+    if (r % 3 != 2) {
+      for (auto& v : row) v = nd(rng);
+      QuantizeRowQ5_K(row.data(), blocks, cols);
+      continue;
+    }
+    for (int64_t b = 0; b < cols / kQK_K; ++b) {
+      BlockQ5_K& blk = blocks[b];
+      blk.d = F32ToF16(std::ldexp(0.5f + 0.5f * byte(rng) / 255.0f, -byte(rng) % 12));
+      blk.dmin = F32ToF16(std::ldexp(0.5f + 0.5f * byte(rng) / 255.0f, -byte(rng) % 12));
+      for (auto& v : blk.scales) v = static_cast<uint8_t>(r == 2 ? 255 : byte(rng));
+      for (auto& v : blk.qh) v = static_cast<uint8_t>(r == 2 ? 255 : byte(rng));
+      for (auto& v : blk.qs) v = static_cast<uint8_t>(r == 2 ? 255 : byte(rng));
+    }
+  }
+  return w;
+}
+
+TEST(MatMulPacked, Q5_KPanelsGiveTheReferenceBits) {
+  std::mt19937 rng(13);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  const GgmlType t = GgmlType::kQ5_K;
+  int packed_cases = 0;
+  for (int64_t rows : {16, 37, 64}) {
+    for (int64_t cols : {256, 768}) {
+      const int64_t rb = RowBytes(Traits(t), cols);
+      const int64_t nb = cols / kQK_K;
+      const std::vector<uint8_t> w = Q5_KWeight(rows, cols, rng);
+      const auto panels = SimdPackPanels(t, w.data(), rows, rb, cols);
+      if (panels.empty()) continue;  // no panel kernel on this CPU's best target
+      ++packed_cases;
+      // The file's 176 bytes plus 4 per row and block (the unpacked scales), rows padded to 16.
+      EXPECT_EQ(PanelBytesPerBlock(t), 16 * (176 + 4));
+      EXPECT_EQ(static_cast<int64_t>(panels.size()), (rows + 15) / 16 * nb * 16 * (rb / nb + 4));
+      std::vector<uint8_t> back(static_cast<size_t>(rb));
+      for (int64_t r = 0; r < rows; ++r) {
+        UnpackPanelRow(t, panels.data(), cols, r, back.data());
+        ASSERT_EQ(std::memcmp(back.data(), w.data() + r * rb, static_cast<size_t>(rb)), 0) << r;
+      }
+      for (int64_t tokens : {1, 2, 3, 4, 5, 17, 40}) {
+        std::vector<float> x(static_cast<size_t>(tokens * cols));
+        for (auto& v : x) v = nd(rng);
+        // Token 0 at the extremes: every quant -127 (one sign), for the all-31 row; the last
+        // token every quant +127.
+        for (int64_t c = 0; c < cols; ++c) x[static_cast<size_t>(c)] = 1.0f;
+        if (tokens > 1) {
+          for (int64_t c = 0; c < cols; ++c)
+            x[static_cast<size_t>((tokens - 1) * cols + c)] = -1.0f;
+        }
+        MatrixView plain{t, w.data(), rows, cols};
+        MatrixView packed = plain;
+        packed.packed = panels.data();
+        std::vector<float> a(static_cast<size_t>(tokens * rows)), b(a.size()), ref(a.size()),
+            panel_ref(a.size());
+        MatMul(plain, x.data(), tokens, a.data());
+        MatMul(packed, x.data(), tokens, b.data());
+        MatMulReference(plain, x.data(), tokens, ref.data());
+        std::vector<BlockQ8_K> xk(static_cast<size_t>(tokens * nb));
+        std::vector<int16_t> xk_sub(static_cast<size_t>(tokens * nb * 8));
+        for (int64_t k = 0; k < tokens; ++k) {
+          QuantizeRowQ8_K(x.data() + k * cols, xk.data() + k * nb, cols);
+        }
+        if (tokens == 1) {  // the extreme activations really are the extremes
+          for (int64_t c = 0; c < cols; ++c) ASSERT_EQ(std::abs(xk[c / 256].qs[c % 256]), 127);
+        }
+        Q8_KSubBlockSums(xk.data(), tokens * nb, xk_sub.data());
+        Q5_KPanelMatMulReference(panels.data(), rows, cols, xk.data(), xk_sub.data(), tokens,
+                                 panel_ref.data());
+        const auto bytes = a.size() * sizeof(float);
+        EXPECT_EQ(std::memcmp(panel_ref.data(), ref.data(), bytes), 0)
+            << "panel reference, rows " << rows << " cols " << cols << " tokens " << tokens;
+        EXPECT_EQ(std::memcmp(a.data(), ref.data(), bytes), 0)
+            << "per-call panels, rows " << rows << " cols " << cols << " tokens " << tokens;
+        for (size_t i = 0; i < b.size(); ++i) {
+          ASSERT_EQ(std::bit_cast<uint32_t>(b[i]), std::bit_cast<uint32_t>(ref[i]))
+              << "packed, rows " << rows << " cols " << cols << " tokens " << tokens << " row "
+              << static_cast<int64_t>(i) % rows << " token " << static_cast<int64_t>(i) / rows
+              << ": " << b[i] << " vs " << ref[i];
+        }
+        std::vector<uint8_t> zero(panels.size(), 0);
+        packed.packed = zero.data();
+        MatMul(packed, x.data(), tokens, b.data());
+        for (float v : b) ASSERT_EQ(v, 0.0f);
+      }
+    }
+  }
+  if (packed_cases == 0) GTEST_SKIP() << "this CPU's best SIMD target has no panel kernel";
+}
+
+// The extreme row is extreme: every quant 31 (nibble 15, fifth bit set), every scale and min 63.
+TEST(MatMulPacked, Q5_KExtremeRowIsExtreme) {
+  std::mt19937 rng(3);
+  const std::vector<uint8_t> w = Q5_KWeight(3, 256, rng);
+  const auto* blk = reinterpret_cast<const BlockQ5_K*>(w.data() + 2 * 176);
+  uint8_t sc[8], m[8];
+  UnpackScaleMinK4(blk->scales, sc, m);
+  for (int j = 0; j < 8; ++j) EXPECT_EQ(sc[j] + m[j], 126);
+  for (uint8_t q : blk->qs) EXPECT_EQ(q, 255);
+  for (uint8_t q : blk->qh) EXPECT_EQ(q, 255);
+}
+
+// q/k/v of a Q5_K_M file mix q5_K and q6_K: MatMulSameInput quantises once and gives each
+// product MatMulReference's bits (packed or not).
+TEST(MatMulPacked, Q5_KMixedWithQ6_KSharesTheActivations) {
+  std::mt19937 rng(17);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  const int64_t cols = 512;
+  const GgmlType types[] = {GgmlType::kQ5_K, GgmlType::kQ6_K, GgmlType::kQ5_K};
+  const int64_t heights[] = {37, 16, 64};
+  std::vector<std::vector<uint8_t>> ws, panels;
+  std::vector<float> row(static_cast<size_t>(cols));
+  for (int i = 0; i < 3; ++i) {
+    const int64_t rb = RowBytes(Traits(types[i]), cols);
+    ws.emplace_back(static_cast<size_t>(heights[i] * rb));
+    for (int64_t r = 0; r < heights[i]; ++r) {
+      for (auto& v : row) v = nd(rng);
+      QuantizeRow(types[i], row.data(), ws.back().data() + r * rb, cols);
+    }
+    panels.push_back(SimdPackPanels(types[i], ws.back().data(), heights[i], rb, cols));
+  }
+  for (int64_t tokens : {1, 5}) {
+    std::vector<float> x(static_cast<size_t>(tokens * cols));
+    for (auto& v : x) v = nd(rng);
+    std::vector<std::vector<float>> ys, refs;
+    std::vector<MatMulProduct> products;
+    for (int i = 0; i < 3; ++i) {
+      MatrixView v{types[i], ws[i].data(), heights[i], cols};
+      if (!panels[i].empty()) v.packed = panels[i].data();
+      ys.emplace_back(static_cast<size_t>(tokens * heights[i]), NAN);
+      refs.emplace_back(ys.back().size());
+      MatMulReference(v, x.data(), tokens, refs.back().data());
+    }
+    for (int i = 0; i < 3; ++i) {
+      MatrixView v{types[i], ws[i].data(), heights[i], cols};
+      if (!panels[i].empty()) v.packed = panels[i].data();
+      products.push_back(MatMulProduct{v, ys[i].data()});
+    }
+    MatMulSameInput(products, x.data(), tokens);
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ(std::memcmp(ys[i].data(), refs[i].data(), ys[i].size() * sizeof(float)), 0)
+          << "product " << i << " tokens " << tokens;
+    }
+  }
+}
+
+// Q5_0 rows: quantised Gaussian rows, rows of random bytes (every nibble and fifth bit, random
+// positive d), row 2 with every quant 31 and row 5 with every quant 0 (q - 16 = -16), the int16
+// worst cases against activations at +-127.
+std::vector<uint8_t> Q5_0Weight(int64_t rows, int64_t cols, std::mt19937& rng) {
+  const int64_t rb = RowBytes(Traits(GgmlType::kQ5_0), cols);
+  std::vector<uint8_t> w(static_cast<size_t>(rows * rb));
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::vector<float> row(static_cast<size_t>(cols));
+  for (int64_t r = 0; r < rows; ++r) {
+    auto* blocks = reinterpret_cast<BlockQ5_0*>(w.data() + r * rb);
+    if (r % 3 != 2) {
+      for (auto& v : row) v = nd(rng);
+      QuantizeRowQ5_0(row.data(), blocks, cols);
+      continue;
+    }
+    const int fill = r == 2 ? 255 : r == 5 ? 0 : -1;
+    for (int64_t b = 0; b < cols / 32; ++b) {
+      BlockQ5_0& blk = blocks[b];
+      blk.d = F32ToF16(std::ldexp(0.5f + 0.5f * byte(rng) / 255.0f, -byte(rng) % 12));
+      for (auto& v : blk.qh) v = static_cast<uint8_t>(fill >= 0 ? fill : byte(rng));
+      for (auto& v : blk.qs) v = static_cast<uint8_t>(fill >= 0 ? fill : byte(rng));
+    }
+  }
+  return w;
+}
+
+TEST(MatMulPacked, Q5_0PanelsGiveTheReferenceBits) {
+  std::mt19937 rng(19);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  const GgmlType t = GgmlType::kQ5_0;
+  int packed_cases = 0;
+  for (int64_t rows : {16, 37, 64}) {
+    for (int64_t cols : {32, 96, 896}) {
+      const int64_t rb = RowBytes(Traits(t), cols);
+      const int64_t nb = cols / 32;
+      const std::vector<uint8_t> w = Q5_0Weight(rows, cols, rng);
+      const auto panels = SimdPackPanels(t, w.data(), rows, rb, cols);
+      if (panels.empty()) continue;  // no panel kernel on this CPU's best target
+      ++packed_cases;
+      // Exactly the file's bytes, rows padded to whole 16-row panels.
+      EXPECT_EQ(PanelBytesPerBlock(t), 16 * 22);
+      EXPECT_EQ(static_cast<int64_t>(panels.size()), (rows + 15) / 16 * 16 * rb);
+      std::vector<uint8_t> back(static_cast<size_t>(rb));
+      for (int64_t r = 0; r < rows; ++r) {
+        UnpackPanelRow(t, panels.data(), cols, r, back.data());
+        ASSERT_EQ(std::memcmp(back.data(), w.data() + r * rb, static_cast<size_t>(rb)), 0) << r;
+      }
+      for (int64_t tokens : {1, 2, 3, 4, 5, 17, 40}) {
+        std::vector<float> x(static_cast<size_t>(tokens * cols));
+        for (auto& v : x) v = nd(rng);
+        // Token 0 at -127 everywhere, the last token at +127.
+        for (int64_t c = 0; c < cols; ++c) x[static_cast<size_t>(c)] = -1.0f;
+        if (tokens > 1) {
+          for (int64_t c = 0; c < cols; ++c) x[static_cast<size_t>((tokens - 1) * cols + c)] = 1.0f;
+        }
+        MatrixView plain{t, w.data(), rows, cols};
+        MatrixView packed = plain;
+        packed.packed = panels.data();
+        std::vector<float> a(static_cast<size_t>(tokens * rows)), b(a.size()), ref(a.size()),
+            panel_ref(a.size());
+        MatMul(plain, x.data(), tokens, a.data());
+        MatMul(packed, x.data(), tokens, b.data());
+        MatMulReference(plain, x.data(), tokens, ref.data());
+        std::vector<float> xd(static_cast<size_t>(tokens * nb));
+        std::vector<int8_t> xq(static_cast<size_t>(tokens * cols));
+        std::vector<int32_t> xs(xd.size());
+        SimdQuantizeQ8_0Rows(x.data(), tokens, cols, xd.data(), xq.data(), xs.data());
+        for (int64_t c = 0; c < cols; ++c) ASSERT_EQ(xq[static_cast<size_t>(c)], -127);
+        Q5_0PanelMatMulReference(panels.data(), rows, cols, xd.data(), xq.data(), tokens,
+                                 panel_ref.data());
+        const auto bytes = a.size() * sizeof(float);
+        EXPECT_EQ(std::memcmp(panel_ref.data(), ref.data(), bytes), 0)
+            << "panel reference, rows " << rows << " cols " << cols << " tokens " << tokens;
+        EXPECT_EQ(std::memcmp(a.data(), ref.data(), bytes), 0)
+            << "per-call panels, rows " << rows << " cols " << cols << " tokens " << tokens;
+        for (size_t i = 0; i < b.size(); ++i) {
+          ASSERT_EQ(std::bit_cast<uint32_t>(b[i]), std::bit_cast<uint32_t>(ref[i]))
+              << "packed, rows " << rows << " cols " << cols << " tokens " << tokens << " row "
+              << static_cast<int64_t>(i) % rows << " token " << static_cast<int64_t>(i) / rows
+              << ": " << b[i] << " vs " << ref[i];
+        }
+        std::vector<uint8_t> zero(panels.size(), 0);
+        packed.packed = zero.data();
+        MatMul(packed, x.data(), tokens, b.data());
+        for (float v : b) ASSERT_EQ(v, 0.0f);
+      }
+    }
+  }
+  if (packed_cases == 0) GTEST_SKIP() << "this CPU's best SIMD target has no panel kernel";
 }
 
 // Q6_K rows: quantised Gaussian rows, rows of random bytes (every quant and scale value, -128
