@@ -319,7 +319,8 @@ namespace {
 // first[i + 1]) are product i's panels). Tasks are runs of whole panels (the kernels' cache
 // blocking) of at least ~64K multiply-adds (a few microseconds), so scheduling stays small next
 // to the work while an 896x896 decode product still splits into 14 chunks that TBB balances
-// over the threads. acts: the products' shared Q8_0 activations (int8 weights), else null.
+// over the threads. acts: the products' shared Q8_0 or Q8_K activations (quantised weights), else
+// null.
 void RunPanels(std::span<const MatMulProduct> products, const float* x,
                const QuantizedActivations* acts, int64_t n_tokens) {
   std::vector<int64_t> first(products.size() + 1, 0);

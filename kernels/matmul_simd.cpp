@@ -1120,9 +1120,9 @@ HWY_INLINE void Q5KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int6
           const __m256i sc_hi = Q4KScalePairs(sc + 16 * (2 * c + 1));
 #pragma GCC unroll 8
           for (int j = 0; j < kN; ++j) {
-            sum_q[g][j] = _mm256_add_epi32(
-                sum_q[g][j], _mm256_add_epi32(_mm256_madd_epi16(s_lo[g][j], sc_lo),
-                                              _mm256_madd_epi16(s_hi[g][j], sc_hi)));
+            sum_q[g][j] = _mm256_add_epi32(sum_q[g][j],
+                                           _mm256_add_epi32(_mm256_madd_epi16(s_lo[g][j], sc_lo),
+                                                            _mm256_madd_epi16(s_hi[g][j], sc_hi)));
           }
         }
       }
@@ -1312,8 +1312,8 @@ HWY_INLINE void Q50PanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int6
         const __m128 d4 = k == 0 ? _mm256_castps256_ps128(dd) : _mm256_extractf128_ps(dd, 1);
         const __m128i q4 =
             k == 0 ? _mm256_castsi256_si128(sumi) : _mm256_extracti128_si256(sumi, 1);
-        acc[j][k] = _mm256_add_pd(acc[j][k],
-                                  _mm256_mul_pd(_mm256_cvtps_pd(d4), _mm256_cvtepi32_pd(q4)));
+        acc[j][k] =
+            _mm256_add_pd(acc[j][k], _mm256_mul_pd(_mm256_cvtps_pd(d4), _mm256_cvtepi32_pd(q4)));
       }
     }
   }
@@ -1708,7 +1708,9 @@ void UnpackQ5_KRow(const uint8_t* src, int64_t r, BlockQ5_K* dst) {
   dst->dmin = q4.dmin;
   std::memcpy(dst->scales, q4.scales, sizeof(q4.scales));
   std::memcpy(dst->qs, q4.qs, sizeof(q4.qs));
-  for (int s = 0; s < 8; ++s) std::memcpy(dst->qh + 4 * s, src + kQ5_KPanelHigh + 64 * s + 4 * r, 4);
+  for (int s = 0; s < 8; ++s) {
+    std::memcpy(dst->qh + 4 * s, src + kQ5_KPanelHigh + 64 * s + 4 * r, 4);
+  }
 }
 
 // Row r (< 16) of a q5_0 panel block from / to the file's block (matmul_simd.h: the fifth bits
@@ -1724,7 +1726,9 @@ void PackQ5_0Row(const BlockQ5_0& src, int64_t r, uint8_t* dst) {
     }
     dst[kQ5_0PanelHigh + 4 * r + i] = static_cast<uint8_t>(byte);
   }
-  for (int s = 0; s < 4; ++s) std::memcpy(dst + kQ5_0PanelQuants + 64 * s + 4 * r, src.qs + 4 * s, 4);
+  for (int s = 0; s < 4; ++s) {
+    std::memcpy(dst + kQ5_0PanelQuants + 64 * s + 4 * r, src.qs + 4 * s, 4);
+  }
 }
 
 void UnpackQ5_0Row(const uint8_t* src, int64_t r, BlockQ5_0* dst) {
@@ -1739,7 +1743,9 @@ void UnpackQ5_0Row(const uint8_t* src, int64_t r, BlockQ5_0* dst) {
           static_cast<uint8_t>(dst->qh[hi / 8] | (((byte >> (4 + s)) & 1) << (hi % 8)));
     }
   }
-  for (int s = 0; s < 4; ++s) std::memcpy(dst->qs + 4 * s, src + kQ5_0PanelQuants + 64 * s + 4 * r, 4);
+  for (int s = 0; s < 4; ++s) {
+    std::memcpy(dst->qs + 4 * s, src + kQ5_0PanelQuants + 64 * s + 4 * r, 4);
+  }
 }
 
 // Row r (< 16) of a q6_K panel block from / to the file's block: the same bytes, moved.
@@ -1760,7 +1766,6 @@ void UnpackQ6_KRow(const uint8_t* src, int64_t r, BlockQ6_K* dst) {
   for (int q = 0; q < 32; ++q) std::memcpy(dst->ql + 4 * q, src + kQ6_KPanelQl + 64 * q + 4 * r, 4);
   for (int q = 0; q < 16; ++q) std::memcpy(dst->qh + 4 * q, src + kQ6_KPanelQh + 64 * q + 4 * r, 4);
 }
-
 
 bool IsPanelType(GgmlType type) {
   return type == GgmlType::kQ8_0 || type == GgmlType::kQ4_0 || type == GgmlType::kQ4_K ||

@@ -14,8 +14,8 @@
 namespace gapbench::kernels {
 
 // Everything the tile kernels need for one MatMul call. Exactly one activation form is set:
-// `x` for f32/f16/bf16 weights, (`xd`, `xq`) for q8_0/q4_0 weights, (`xk`, `xk_sub`) for q4_K,
-// `xk` for q6_K; (`xk`, `xk_sub`) for q5_K; (`xd`, `xq`) for q5_0.
+// `x` for f32/f16/bf16 weights, (`xd`, `xq`, `xs`) for q8_0/q4_0/q5_0 weights, (`xk`, `xk_sub`)
+// for q4_K and q5_K, `xk` for q6_K (its kernel reads the blocks' bsums).
 struct SimdMatMulArgs {
   GgmlType type = GgmlType::kF32;
   const uint8_t* w = nullptr;  // [rows, row_bytes]
@@ -35,9 +35,10 @@ struct SimdMatMulArgs {
 };
 
 // The panel layout of q8_0 / q4_0 / q4_K / q5_K / q5_0 / q6_K weights, read by the panel kernels
-// (AVX2, AVX3, AVX3_DL; q4_K, q5_K, q5_0, q6_K: AVX2 code, also run on AVX3 and AVX3_DL) and written once at load
-// (SimdPackPanels) or per call for weights that were not packed. Panel p holds rows
-// [16p, 16p + 16); per block b of the type (32 columns, k-quants 256), at b * PanelBytesPerBlock:
+// (AVX2, AVX3, AVX3_DL; q4_K, q5_K, q5_0, q6_K: AVX2 code, also run on AVX3 and AVX3_DL) and
+// written once at load (SimdPackPanels) or per call for weights that were not packed. Panel p holds
+// rows [16p, 16p + 16); per block b of the type (32 columns, k-quants 256), at b *
+// PanelBytesPerBlock:
 //   q8_0 / q4_0:
 //   - 32 bytes: the 16 rows' f16 scales (row r's bits at 2r);
 //   - then G = 8 (q8_0) or 4 (q4_0) groups of 64 bytes; in group s, row r's 4 bytes at 4r are
@@ -97,9 +98,9 @@ void PackPanelRows(GgmlType type, const uint8_t* w, int64_t row_bytes, int64_t c
 // bytes each) into out.
 void UnpackPanelRow(GgmlType type, const uint8_t* packed, int64_t cols, int64_t row, uint8_t* out);
 
-// The q8_0/q4_0/q4_K/q5_K/q5_0/q6_K weight (rows x cols, rows of row_bytes) in the panel layout, panel
-// after panel, so MatMul need not repack on every call; empty when this CPU's best target has no
-// panel kernel (then MatMul ignores MatrixView::packed) or for other types. Results with and
+// The q8_0/q4_0/q4_K/q5_K/q5_0/q6_K weight (rows x cols, rows of row_bytes) in the panel layout,
+// panel after panel, so MatMul need not repack on every call; empty when this CPU's best target has
+// no panel kernel (then MatMul ignores MatrixView::packed) or for other types. Results with and
 // without the packed copy are bit-identical. `packed_rows(begin, end)`, if given, is called after
 // each chunk of about 1 MiB of rows [begin, end) is packed (Model releases their file pages
 // there, so the two copies never coexist whole).

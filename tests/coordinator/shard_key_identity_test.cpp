@@ -1,9 +1,9 @@
 // Shard identity stability: results already in users' stores are matched by a shard's id (the
 // hash of its key), so a refactoring of how the key is written must not change one byte of it.
 // The expected strings below were captured ONCE from the code path of main at 8bca6d7 (before the
-// strategy parameters were declared once, common/strategy_fields.h) and are here for that reason
-// only: they pin identity, they do not say the key is right (expand_test, route_sweep_test and
-// guard_sweep_test check its fields against values computed independently). A sweep of every
+// strategy parameters were declared once, VisitFields in common/strategy.h) and are here for that
+// reason only: they pin identity, they do not say the key is right (expand_test, route_sweep_test
+// and guard_sweep_test check its fields against values computed independently). A sweep of every
 // kind of strategy -- single, route and guard, each with defaults and with every parameter
 // changed -- over both member orders and engines.
 #include <gtest/gtest.h>

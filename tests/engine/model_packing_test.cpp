@@ -1,8 +1,8 @@
 // Model::Load packs q8_0/q4_0/q4_K/q5_K/q5_0/q6_K weights (layers and the LM head) into the
 // kernels' panel layout where the CPU has a panel kernel: the packed bytes are the file's bytes
-// (4-bit weights stay 4-bit, 6-bit stay 6-bit; no widened or dequantised copy; q4_K and q5_K add 4 bytes per row and
-// 256-block for their unpacked scales), and a tied embedding read back from the panels gives the
-// file's rows.
+// (4-bit weights stay 4-bit, 6-bit stay 6-bit; no widened or dequantised copy; q4_K and q5_K add 4
+// bytes per row and 256-block for their unpacked scales), and a tied embedding read back from the
+// panels gives the file's rows.
 #include <gtest/gtest.h>
 
 #include <vector>
