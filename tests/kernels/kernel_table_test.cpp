@@ -385,6 +385,30 @@ KernelCase SwiGluCase(int64_t n) {
   return c;
 }
 
+// gelu_tanh(g) * u in double against GeGluTanh (float, libm tanh), run in place as the engine
+// runs it (out aliases gate); 100000 values span several ParallelFor chunks.
+KernelCase GeGluTanhCase(int64_t n) {
+  KernelCase c{"geglu_tanh", "f32", Dims({n}), Bound{false, 1e-12}, {}, nullptr};
+  c.prepare = [=]() {
+    auto g = std::make_shared<std::vector<float>>(Gaussian(n, 33, 3.0f));
+    const auto u = std::make_shared<std::vector<float>>(Gaussian(n, 34, 1.0f));
+    if (n > 4) (*g)[0] = -100.0f, (*g)[1] = 100.0f, (*g)[2] = -8.0f, (*g)[3] = 1e-30f;
+    Prepared p;
+    for (int64_t i = 0; i < n; ++i) {
+      const double x = (*g)[i];
+      const double t = std::tanh(0.7978845608028654 * (x + 0.044715 * x * x * x));
+      p.ref.push_back(0.5 * x * (1.0 + t) * (*u)[i]);
+    }
+    p.kernel = [=]() {
+      std::vector<float> y = *g;
+      GeGluTanh(y.data(), u->data(), y.data(), n);
+      return y;
+    };
+    return p;
+  };
+  return c;
+}
+
 // ---- quantisers ---------------------------------------------------------------------------------
 
 // SimdQuantizeQ8_0Rows promises QuantizeRowQ8_0's bytes: output = scales, then quants, then the
@@ -584,6 +608,7 @@ std::vector<KernelCase> BuildTable() {
     t.push_back(RopeCase(style, 3, 96, 96, 4095, true));
   }
   for (int64_t n : {1, 7, 16, 33, 1000}) t.push_back(SwiGluCase(n));
+  for (int64_t n : {1, 7, 1000, 100000}) t.push_back(GeGluTanhCase(n));
   t.push_back(SimdQuantizeCase(1, 32));
   t.push_back(SimdQuantizeCase(6, 544));
   for (int64_t n : {256, 4096}) {
