@@ -77,6 +77,8 @@ struct SimdMatMulArgs {
 // 4 bytes per row and block for the unpacked scales, 2.8%), 6-bit stay 6-bit. Rows past the
 // weight's end are zero (zero scales).
 int64_t PanelBytesPerBlock(GgmlType type);
+// Whether a type has a panel layout (q8_0, q4_0, q4_K, q5_K, q5_0, q6_K).
+bool IsPanelType(GgmlType type);
 // The q4_K panel block's size and the offsets of its scales, mins and nibbles (above).
 inline constexpr int64_t kQ4_KPanelBlock = 2368, kQ4_KPanelScales = 64, kQ4_KPanelMins = 192,
                          kQ4_KPanelQuants = 320;

@@ -1,0 +1,760 @@
+// The k-quant (Q4_K, Q5_K, Q6_K) and Q5_0 panel kernels for x86 (AVX2 code, also run on AVX3 and
+// AVX3_DL), with their RunQ4_K / RunQ5_K / RunQ6_K / RunQ5_0 entry points.
+//
+// Not a standalone header: matmul_simd.cpp includes it once per Highway target, inside
+// gapbench::kernels::HWY_NAMESPACE and under `#if GB_MATMUL_X86`, after the helpers it uses
+// (Opaque, HalfToFloat, the panel layout constants of matmul_simd.h). It is a separate file only
+// to keep matmul_simd.cpp within the house limit on file length; the toggle guard below is
+// Highway's per-target -inl.h convention.
+#if defined(GAPBENCH_KERNELS_MATMUL_KQUANT_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef GAPBENCH_KERNELS_MATMUL_KQUANT_INL_H_
+#undef GAPBENCH_KERNELS_MATMUL_KQUANT_INL_H_
+#else
+#define GAPBENCH_KERNELS_MATMUL_KQUANT_INL_H_
+#endif
+
+// ---- Q4_K weights, x86 (AVX2 code; also run on AVX3 and AVX3_DL): panel kernel, exact -------
+// The q4_K panel layout (matmul_simd.h) holds, per 256-column block, 4 bytes of each of 8 rows
+// per 32-byte load, one row per int32 lane: low nibbles are 4 values of sub-block 2c, high
+// nibbles 4 values of sub-block 2c + 1. `vpmaddubsw` of the nibbles (u8, 0..15) with 4 Q8_K
+// quants broadcast to every lane gives int16 pair sums; the 8 loads of a 64-value chunk add up in
+// int16 (16 products of at most 15 * 128 per lane: <= 30720, no saturation), and one `vpmaddwd`
+// with the rows' sub-block scales as int16 pairs (sc, sc) gives sc_j * dot_j in int32. The mins
+// enter as DotQ4_KQ8_KReference's sum_j m_j (bsum_2j + bsum_2j+1): `vpmaddwd` of the rows' (m_2p,
+// m_2p+1) byte pairs widened to int16 with the token's sub-block sums. Both int32 sums are the
+// reference's, exactly; then per (row, token, block) the reference's float operations: d =
+// d_w * d_x and dmin = dmin_w * d_x in f32, then in f64 acc + (d * sum_q - dmin * sum_m), where
+// both products are exact (24-bit x 25-bit), so FMA contraction cannot change them; the f64
+// accumulator rounds to f32 at the end. Bit-identical to MatMulReference on every row and token.
+// Raw intrinsics: Highway 1.0.3 has no u8 x i8 multiply-add (vpmaddubsw); the f64 part uses
+// the matching raw 256-bit types to stay in registers with the integer sums.
+// The 8 rows' scale sc_j (8 bytes) as int16 pairs (sc, sc), one row per int32 lane.
+HWY_INLINE __m256i Q4KScalePairs(const uint8_t* p) {
+  const __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+  return _mm256_or_si256(v, _mm256_slli_epi32(v, 16));
+}
+
+// Rows of kG 8-row groups (from group g0 of the panel) x kN tokens from token.
+template <int kG, int kN>
+HWY_INLINE void Q4KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row, int g0,
+                             int64_t nr, int64_t token) {
+  const int64_t nb = a.cols / 256;
+  const __m256i m15 = _mm256_set1_epi8(15);
+  __m256d acc[kG][kN][2];
+#pragma GCC unroll 8
+  for (int g = 0; g < kG; ++g) {
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) acc[g][j][0] = acc[g][j][1] = _mm256_setzero_pd();
+  }
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* blk = panel + b * kQ4_KPanelBlock;
+    const BlockQ8_K* xb[kN];
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) xb[j] = a.xk + (token + j) * nb + b;
+    __m256i sum_q[kG][kN];
+#pragma GCC unroll 8
+    for (int g = 0; g < kG; ++g) {
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) sum_q[g][j] = _mm256_setzero_si256();
+    }
+#pragma GCC unroll 1
+    for (int c = 0; c < 4; ++c) {
+      const uint8_t* quants = blk + kQ4_KPanelQuants + 512 * c + 32 * g0;
+      __m256i s_lo[kG][kN], s_hi[kG][kN];
+#pragma GCC unroll 8
+      for (int g = 0; g < kG; ++g) {
+#pragma GCC unroll 8
+        for (int j = 0; j < kN; ++j) s_lo[g][j] = s_hi[g][j] = _mm256_setzero_si256();
+      }
+#pragma GCC unroll 8
+      for (int s = 0; s < 8; ++s) {
+        __m256i lo[kG], hi[kG];
+#pragma GCC unroll 8
+        for (int g = 0; g < kG; ++g) {
+          const __m256i v =
+              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(quants + 64 * s + 32 * g));
+          lo[g] = _mm256_and_si256(v, m15);
+          hi[g] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m15);
+        }
+#pragma GCC unroll 8
+        for (int j = 0; j < kN; ++j) {
+          const __m256i xl = _mm256_set1_epi32(Load4(xb[j]->qs + 64 * c + 4 * s));
+          const __m256i xh = _mm256_set1_epi32(Load4(xb[j]->qs + 64 * c + 32 + 4 * s));
+#pragma GCC unroll 8
+          for (int g = 0; g < kG; ++g) {
+            s_lo[g][j] = _mm256_add_epi16(s_lo[g][j], _mm256_maddubs_epi16(lo[g], xl));
+            s_hi[g][j] = _mm256_add_epi16(s_hi[g][j], _mm256_maddubs_epi16(hi[g], xh));
+          }
+        }
+      }
+#pragma GCC unroll 8
+      for (int g = 0; g < kG; ++g) {
+        const uint8_t* sc = blk + kQ4_KPanelScales + 8 * (g0 + g);
+        const __m256i sc_lo = Q4KScalePairs(sc + 16 * (2 * c));
+        const __m256i sc_hi = Q4KScalePairs(sc + 16 * (2 * c + 1));
+#pragma GCC unroll 8
+        for (int j = 0; j < kN; ++j) {
+          sum_q[g][j] =
+              _mm256_add_epi32(sum_q[g][j], _mm256_add_epi32(_mm256_madd_epi16(s_lo[g][j], sc_lo),
+                                                             _mm256_madd_epi16(s_hi[g][j], sc_hi)));
+        }
+      }
+    }
+#pragma GCC unroll 8
+    for (int g = 0; g < kG; ++g) {
+      const __m256 dw =
+          _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16 * (g0 + g))));
+      const __m256 dmw = _mm256_cvtph_ps(
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 32 + 16 * (g0 + g))));
+      __m256i mins[4];
+#pragma GCC unroll 4
+      for (int p = 0; p < 4; ++p) {
+        mins[p] = _mm256_cvtepu8_epi16(_mm_loadu_si128(
+            reinterpret_cast<const __m128i*>(blk + kQ4_KPanelMins + 32 * p + 16 * (g0 + g))));
+      }
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) {
+        const int16_t* sub = a.xk_sub + ((token + j) * nb + b) * 8;
+        __m256i sum_m = _mm256_setzero_si256();
+#pragma GCC unroll 4
+        for (int p = 0; p < 4; ++p) {
+          int32_t pair;
+          std::memcpy(&pair, sub + 2 * p, sizeof(pair));
+          sum_m = _mm256_add_epi32(sum_m, _mm256_madd_epi16(mins[p], _mm256_set1_epi32(pair)));
+        }
+        const __m256 xd = _mm256_set1_ps(xb[j]->d);
+        const __m256 d = _mm256_mul_ps(dw, xd);
+        const __m256 dmin = _mm256_mul_ps(dmw, xd);
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h) {
+          const __m128 d4 = h == 0 ? _mm256_castps256_ps128(d) : _mm256_extractf128_ps(d, 1);
+          const __m128 m4 = h == 0 ? _mm256_castps256_ps128(dmin) : _mm256_extractf128_ps(dmin, 1);
+          const __m128i q4 = h == 0 ? _mm256_castsi256_si128(sum_q[g][j])
+                                    : _mm256_extracti128_si256(sum_q[g][j], 1);
+          const __m128i s4 =
+              h == 0 ? _mm256_castsi256_si128(sum_m) : _mm256_extracti128_si256(sum_m, 1);
+          const __m256d t =
+              _mm256_sub_pd(_mm256_mul_pd(_mm256_cvtps_pd(d4), _mm256_cvtepi32_pd(q4)),
+                            _mm256_mul_pd(_mm256_cvtps_pd(m4), _mm256_cvtepi32_pd(s4)));
+          acc[g][j][h] = _mm256_add_pd(acc[g][j][h], t);
+        }
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int g = 0; g < kG; ++g) {
+    const int64_t n = std::min<int64_t>(8, nr - 8 * (g0 + g));
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) {
+      const __m256 out8 =
+          _mm256_set_m128(_mm256_cvtpd_ps(acc[g][j][1]), _mm256_cvtpd_ps(acc[g][j][0]));
+      float* out = a.y + (token + j) * a.y_stride + row + 8 * (g0 + g);
+      if (n == 8) {
+        _mm256_storeu_ps(out, out8);
+      } else {
+        const __m256i lanes = _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+        _mm256_maskstore_ps(out, _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), lanes),
+                            out8);
+      }
+    }
+  }
+}
+
+// Decode (one or two tokens): both 8-row groups at once, so each activation broadcast serves 16
+// rows; prefill: one group x 4 tokens.
+HWY_INLINE void Q4KRunPanel(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row,
+                            int64_t nr) {
+  const int64_t nt = a.n_tokens;
+  if (nt <= 2 && nr > 8) {
+    for (int64_t t = 0; t < nt; ++t) Q4KPanelTile<2, 1>(a, panel, row, 0, nr, t);
+    return;
+  }
+  for (int g = 0; 8 * g < nr; ++g) {
+    int64_t t = 0;
+    for (; t + 4 <= nt; t += 4) Q4KPanelTile<1, 4>(a, panel, row, g, nr, t);
+    switch (nt - t) {
+      case 3:
+        Q4KPanelTile<1, 3>(a, panel, row, g, nr, t);
+        break;
+      case 2:
+        Q4KPanelTile<1, 2>(a, panel, row, g, nr, t);
+        break;
+      case 1:
+        Q4KPanelTile<1, 1>(a, panel, row, g, nr, t);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+HWY_INLINE void RunQ4_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
+  thread_local std::vector<uint8_t> buf;
+  const int64_t per_panel = a.cols / 256 * kQ4_KPanelBlock;
+  for (int64_t row = row_begin; row < row_end; row += 16) {
+    const int64_t nr = std::min<int64_t>(16, row_end - row);
+    const uint8_t* panel;
+    if (a.packed != nullptr && row % 16 == 0) {
+      panel = a.packed + row / 16 * per_panel;
+    } else {
+      if (buf.size() < static_cast<size_t>(per_panel)) buf.resize(static_cast<size_t>(per_panel));
+      PackPanelRows(GgmlType::kQ4_K, a.w + row * a.row_bytes, a.row_bytes, a.cols, nr, buf.data());
+      panel = buf.data();
+    }
+    Q4KRunPanel(a, panel, row, nr);
+  }
+}
+
+// ---- Q6_K weights, x86 (AVX2 code; also run on AVX3 and AVX3_DL): panel kernel, exact -------
+// The q6_K panel layout (matmul_simd.h) holds the file's bytes, 4 bytes of each of 8 rows per
+// 32-byte load, one row per int32 lane. For quarter k of half h (elements 128h + 32k + l, l =
+// 4s + i), ql group 16h + 8(k % 2) + s gives the low four bits (low nibbles for k < 2, high
+// ones for k >= 2) and qh group 8h + s the high two (bits 2k, 2k + 1), so the unsigned quant
+// u = q + 32 in 0..63 of 4 values of 8 rows is two loads, two shifts, two ands and an or.
+// `vpmaddubsw` of u (u8) with 4 Q8_K quants x (i8, in [-128, 127]) broadcast to every lane gives
+// int16 pair sums u0 x0 + u1 x1 in [-16128, 16002] (no saturation); two of them (l = 4s..4s+7,
+// one 16-value group) add up in int16 to [-32256, 32004] (no wrap-around); one `vpmaddwd` with
+// the rows' group scale as int16 pairs (sc, sc) gives sc_g times the 8 products in int32. Over
+// the block, sum_g sc_g sum u x <= 16 * 128 * 16 * 63 * 128 < 2^28 in magnitude. The offset
+// comes off once per block through the Q8_K group sums: sum (u - 32) x = sum u x - 32 bsum_g, so
+// the block's int32 is DotQ6_KQ8_KReference's sum_q exactly, with sum_g sc_g bsum_g (<= 2^22)
+// from `vpmaddwd` of the rows' (sc_2p, sc_2p+1) pairs with the token's (bsum_2p, bsum_2p+1).
+// Then per (row, token, block) the reference's float operations: d = d_w * d_x in f32, acc +
+// d * sum_q in f64 (the product is exact, so FMA contraction cannot change it), rounded to f32
+// at the end: bit-identical to MatMulReference on every row and token (tested with all quants 63
+// and -32 against activations of -128 and 127). Raw intrinsics: Highway 1.0.3 has no u8 x i8
+// multiply-add (vpmaddubsw).
+
+// Quarter kK of half h for kG 8-row groups (from g0) x kN tokens: sum_q += sc_g sum u x over its
+// two groups (g = 8h + 2kK and + 1; pair p = 4h + kK of the scale bytes).
+template <int kK, int kG, int kN>
+HWY_INLINE void Q6KQuarter(const uint8_t* blk, int h, int g0, const BlockQ8_K* const* xb,
+                           __m256i (&sum_q)[kG][kN]) {
+  const __m256i m4 = _mm256_set1_epi8(15);
+  const __m256i m3 = _mm256_set1_epi8(0x30);
+  // Scale bytes of pair p, rows of group g at 16 (g0 + g): even bytes sc_2p, odd sc_2p+1; each
+  // duplicated and sign-extended gives the (sc, sc) int16 pairs.
+  const __m128i dup_even = _mm_setr_epi8(0, 0, 2, 2, 4, 4, 6, 6, 8, 8, 10, 10, 12, 12, 14, 14);
+  const __m128i dup_odd = _mm_setr_epi8(1, 1, 3, 3, 5, 5, 7, 7, 9, 9, 11, 11, 13, 13, 15, 15);
+  __m256i sc[kG][2];
+#pragma GCC unroll 8
+  for (int g = 0; g < kG; ++g) {
+    const __m128i pair = _mm_loadu_si128(reinterpret_cast<const __m128i*>(
+        blk + kQ6_KPanelScales + 32 * (4 * h + kK) + 16 * (g0 + g)));
+    sc[g][0] = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(pair, dup_even));
+    sc[g][1] = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(pair, dup_odd));
+  }
+  const uint8_t* ql = blk + kQ6_KPanelQl + 64 * (16 * h + 8 * (kK % 2)) + 32 * g0;
+  const uint8_t* qh = blk + kQ6_KPanelQh + 64 * (8 * h) + 32 * g0;
+#pragma GCC unroll 4
+  for (int s = 0; s < 8; s += 2) {
+    __m256i u[kG][2];
+#pragma GCC unroll 8
+    for (int g = 0; g < kG; ++g) {
+#pragma GCC unroll 2
+      for (int e = 0; e < 2; ++e) {
+        __m256i lo =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql + 64 * (s + e) + 32 * g));
+        __m256i hi =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qh + 64 * (s + e) + 32 * g));
+        if constexpr (kK >= 2) lo = _mm256_srli_epi16(lo, 4);
+        // Bits 2k, 2k + 1 of the high byte to bits 4, 5 (16-bit shifts: the mask drops what
+        // crosses a byte).
+        if constexpr (kK == 0) hi = _mm256_slli_epi16(hi, 4);
+        if constexpr (kK == 1) hi = _mm256_slli_epi16(hi, 2);
+        if constexpr (kK == 3) hi = _mm256_srli_epi16(hi, 2);
+        u[g][e] = _mm256_or_si256(_mm256_and_si256(lo, m4), _mm256_and_si256(hi, m3));
+      }
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) {
+      const int8_t* xq = xb[j]->qs + 128 * h + 32 * kK + 4 * s;
+      const __m256i x0 = _mm256_set1_epi32(Load4(xq));
+      const __m256i x1 = _mm256_set1_epi32(Load4(xq + 4));
+#pragma GCC unroll 8
+      for (int g = 0; g < kG; ++g) {
+        const __m256i p16 =
+            _mm256_add_epi16(_mm256_maddubs_epi16(u[g][0], x0), _mm256_maddubs_epi16(u[g][1], x1));
+        sum_q[g][j] = _mm256_add_epi32(sum_q[g][j], _mm256_madd_epi16(p16, sc[g][s / 4]));
+      }
+    }
+  }
+}
+
+// Rows of kG 8-row groups (from group g0 of the panel) x kN tokens from token.
+template <int kG, int kN>
+HWY_INLINE void Q6KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row, int g0,
+                             int64_t nr, int64_t token) {
+  const int64_t nb = a.cols / 256;
+  __m256d acc[kG][kN][2];
+#pragma GCC unroll 8
+  for (int g = 0; g < kG; ++g) {
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) acc[g][j][0] = acc[g][j][1] = _mm256_setzero_pd();
+  }
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* blk = panel + b * kQ6_KPanelBlock;
+    const BlockQ8_K* xb[kN];
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) xb[j] = a.xk + (token + j) * nb + b;
+    __m256i sum_q[kG][kN];
+#pragma GCC unroll 8
+    for (int g = 0; g < kG; ++g) {
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) sum_q[g][j] = _mm256_setzero_si256();
+    }
+#pragma GCC unroll 1
+    for (int h = 0; h < 2; ++h) {
+      Q6KQuarter<0, kG, kN>(blk, h, g0, xb, sum_q);
+      Q6KQuarter<1, kG, kN>(blk, h, g0, xb, sum_q);
+      Q6KQuarter<2, kG, kN>(blk, h, g0, xb, sum_q);
+      Q6KQuarter<3, kG, kN>(blk, h, g0, xb, sum_q);
+    }
+#pragma GCC unroll 8
+    for (int g = 0; g < kG; ++g) {
+      const __m256 dw =
+          _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16 * (g0 + g))));
+      __m256i sc_pairs[8];
+#pragma GCC unroll 8
+      for (int p = 0; p < 8; ++p) {
+        sc_pairs[p] = _mm256_cvtepi8_epi16(_mm_loadu_si128(
+            reinterpret_cast<const __m128i*>(blk + kQ6_KPanelScales + 32 * p + 16 * (g0 + g))));
+      }
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) {
+        __m256i offset = _mm256_setzero_si256();  // sum_g sc_g bsum_g
+#pragma GCC unroll 8
+        for (int p = 0; p < 8; ++p) {
+          int32_t pair;
+          std::memcpy(&pair, xb[j]->bsums + 2 * p, sizeof(pair));
+          offset =
+              _mm256_add_epi32(offset, _mm256_madd_epi16(sc_pairs[p], _mm256_set1_epi32(pair)));
+        }
+        const __m256i q = _mm256_sub_epi32(sum_q[g][j], _mm256_slli_epi32(offset, 5));
+        const __m256 d = _mm256_mul_ps(dw, _mm256_set1_ps(xb[j]->d));
+#pragma GCC unroll 2
+        for (int hh = 0; hh < 2; ++hh) {
+          const __m128 d4 = hh == 0 ? _mm256_castps256_ps128(d) : _mm256_extractf128_ps(d, 1);
+          const __m128i q4 = hh == 0 ? _mm256_castsi256_si128(q) : _mm256_extracti128_si256(q, 1);
+          acc[g][j][hh] = _mm256_add_pd(acc[g][j][hh],
+                                        _mm256_mul_pd(_mm256_cvtps_pd(d4), _mm256_cvtepi32_pd(q4)));
+        }
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int g = 0; g < kG; ++g) {
+    const int64_t n = std::min<int64_t>(8, nr - 8 * (g0 + g));
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) {
+      const __m256 out8 =
+          _mm256_set_m128(_mm256_cvtpd_ps(acc[g][j][1]), _mm256_cvtpd_ps(acc[g][j][0]));
+      float* out = a.y + (token + j) * a.y_stride + row + 8 * (g0 + g);
+      if (n == 8) {
+        _mm256_storeu_ps(out, out8);
+      } else {
+        const __m256i lanes = _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+        _mm256_maskstore_ps(out, _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), lanes),
+                            out8);
+      }
+    }
+  }
+}
+
+// Decode (one or two tokens): both 8-row groups at once, so each activation broadcast serves 16
+// rows; prefill: one group x 4 tokens.
+HWY_INLINE void Q6KRunPanel(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row,
+                            int64_t nr) {
+  const int64_t nt = a.n_tokens;
+  if (nt <= 2 && nr > 8) {
+    for (int64_t t = 0; t < nt; ++t) Q6KPanelTile<2, 1>(a, panel, row, 0, nr, t);
+    return;
+  }
+  for (int g = 0; 8 * g < nr; ++g) {
+    int64_t t = 0;
+    for (; t + 4 <= nt; t += 4) Q6KPanelTile<1, 4>(a, panel, row, g, nr, t);
+    switch (nt - t) {
+      case 3:
+        Q6KPanelTile<1, 3>(a, panel, row, g, nr, t);
+        break;
+      case 2:
+        Q6KPanelTile<1, 2>(a, panel, row, g, nr, t);
+        break;
+      case 1:
+        Q6KPanelTile<1, 1>(a, panel, row, g, nr, t);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+HWY_INLINE void RunQ6_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
+  thread_local std::vector<uint8_t> buf;
+  const int64_t per_panel = a.cols / 256 * kQ6_KPanelBlock;
+  for (int64_t row = row_begin; row < row_end; row += 16) {
+    const int64_t nr = std::min<int64_t>(16, row_end - row);
+    const uint8_t* panel;
+    if (a.packed != nullptr && row % 16 == 0) {
+      panel = a.packed + row / 16 * per_panel;
+    } else {
+      if (buf.size() < static_cast<size_t>(per_panel)) buf.resize(static_cast<size_t>(per_panel));
+      PackPanelRows(GgmlType::kQ6_K, a.w + row * a.row_bytes, a.row_bytes, a.cols, nr, buf.data());
+      panel = buf.data();
+    }
+    Q6KRunPanel(a, panel, row, nr);
+  }
+}
+
+// ---- Q5_K weights, x86 (AVX2 code; also run on AVX3 and AVX3_DL): panel kernel, exact -------
+// The q5_K panel layout (matmul_simd.h) is q4_K's plus the fifth bits: the 4-byte qh group s of
+// each row (one row per int32 lane) sits beside nibble group s, and its bits 2c / 2c + 1 are the
+// fifth bits of chunk c's low / high nibbles. Per load: hb = qh >> 2c (16-bit lanes: a byte's bits
+// 0 and 1 stay in that byte, 2c <= 6), then u = nibble | ((hb << 4) & 16) for the low values and
+// nibble | ((hb << 3) & 16) for the high ones, u in 0..31, and `vpmaddubsw` against 4 broadcast
+// Q8_K quants as for q4_K.
+// No int16 saturation: a `vpmaddubsw` pair is at most 2 * 31 * 128 = 7936 in magnitude (Q8_K
+// quants are in [-127, 127], 128 bounds them with margin), so the instruction never saturates;
+// the kernel adds 4 loads (8 products per int16 lane, at most 8 * 31 * 128 = 31744 <= 32767) in
+// int16, then widens that half of the chunk with `vpmaddwd` by the sub-block scales (q4_K adds
+// all 8 loads, 16 products of at most 15 * 128 = 30720; 16 x 31 x 127 = 62992 would wrap).
+// MatMulPacked.Q5_KPanelsGiveTheReferenceBits has a row of all-31 quants and all-63 scales
+// against all-127 activations of one sign, the worst case. Everything else, the mins and the
+// float steps, is q4_K's: bit-identical to DotQ5_KQ8_KReference and Q5_KPanelMatMulReference.
+template <int kG, int kN>
+HWY_INLINE void Q5KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row, int g0,
+                             int64_t nr, int64_t token) {
+  const int64_t nb = a.cols / 256;
+  const __m256i m15 = _mm256_set1_epi8(15);
+  const __m256i m16 = _mm256_set1_epi8(16);
+  __m256d acc[kG][kN][2];
+#pragma GCC unroll 8
+  for (int g = 0; g < kG; ++g) {
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) acc[g][j][0] = acc[g][j][1] = _mm256_setzero_pd();
+  }
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* blk = panel + b * kQ5_KPanelBlock;
+    const BlockQ8_K* xb[kN];
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) xb[j] = a.xk + (token + j) * nb + b;
+    __m256i sum_q[kG][kN];
+#pragma GCC unroll 8
+    for (int g = 0; g < kG; ++g) {
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) sum_q[g][j] = _mm256_setzero_si256();
+    }
+#pragma GCC unroll 1
+    for (int c = 0; c < 4; ++c) {
+      const uint8_t* quants = blk + kQ4_KPanelQuants + 512 * c + 32 * g0;
+      const uint8_t* high = blk + kQ5_KPanelHigh + 32 * g0;
+      const __m128i shift = _mm_cvtsi32_si128(2 * c);
+#pragma GCC unroll 2
+      for (int half = 0; half < 2; ++half) {
+        __m256i s_lo[kG][kN], s_hi[kG][kN];
+#pragma GCC unroll 8
+        for (int g = 0; g < kG; ++g) {
+#pragma GCC unroll 8
+          for (int j = 0; j < kN; ++j) s_lo[g][j] = s_hi[g][j] = _mm256_setzero_si256();
+        }
+#pragma GCC unroll 4
+        for (int s = 4 * half; s < 4 * half + 4; ++s) {
+          __m256i lo[kG], hi[kG];
+#pragma GCC unroll 8
+          for (int g = 0; g < kG; ++g) {
+            const __m256i v =
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(quants + 64 * s + 32 * g));
+            const __m256i hb = _mm256_srl_epi16(
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(high + 64 * s + 32 * g)),
+                shift);
+            lo[g] = _mm256_or_si256(_mm256_and_si256(v, m15),
+                                    _mm256_and_si256(_mm256_slli_epi16(hb, 4), m16));
+            hi[g] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m15),
+                                    _mm256_and_si256(_mm256_slli_epi16(hb, 3), m16));
+          }
+#pragma GCC unroll 8
+          for (int j = 0; j < kN; ++j) {
+            const __m256i xl = _mm256_set1_epi32(Load4(xb[j]->qs + 64 * c + 4 * s));
+            const __m256i xh = _mm256_set1_epi32(Load4(xb[j]->qs + 64 * c + 32 + 4 * s));
+#pragma GCC unroll 8
+            for (int g = 0; g < kG; ++g) {
+              s_lo[g][j] = _mm256_add_epi16(s_lo[g][j], _mm256_maddubs_epi16(lo[g], xl));
+              s_hi[g][j] = _mm256_add_epi16(s_hi[g][j], _mm256_maddubs_epi16(hi[g], xh));
+            }
+          }
+        }
+#pragma GCC unroll 8
+        for (int g = 0; g < kG; ++g) {
+          const uint8_t* sc = blk + kQ4_KPanelScales + 8 * (g0 + g);
+          const __m256i sc_lo = Q4KScalePairs(sc + 16 * (2 * c));
+          const __m256i sc_hi = Q4KScalePairs(sc + 16 * (2 * c + 1));
+#pragma GCC unroll 8
+          for (int j = 0; j < kN; ++j) {
+            sum_q[g][j] = _mm256_add_epi32(sum_q[g][j],
+                                           _mm256_add_epi32(_mm256_madd_epi16(s_lo[g][j], sc_lo),
+                                                            _mm256_madd_epi16(s_hi[g][j], sc_hi)));
+          }
+        }
+      }
+    }
+#pragma GCC unroll 8
+    for (int g = 0; g < kG; ++g) {
+      const __m256 dw =
+          _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16 * (g0 + g))));
+      const __m256 dmw = _mm256_cvtph_ps(
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 32 + 16 * (g0 + g))));
+      __m256i mins[4];
+#pragma GCC unroll 4
+      for (int p = 0; p < 4; ++p) {
+        mins[p] = _mm256_cvtepu8_epi16(_mm_loadu_si128(
+            reinterpret_cast<const __m128i*>(blk + kQ4_KPanelMins + 32 * p + 16 * (g0 + g))));
+      }
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) {
+        const int16_t* sub = a.xk_sub + ((token + j) * nb + b) * 8;
+        __m256i sum_m = _mm256_setzero_si256();
+#pragma GCC unroll 4
+        for (int p = 0; p < 4; ++p) {
+          int32_t pair;
+          std::memcpy(&pair, sub + 2 * p, sizeof(pair));
+          sum_m = _mm256_add_epi32(sum_m, _mm256_madd_epi16(mins[p], _mm256_set1_epi32(pair)));
+        }
+        const __m256 xd = _mm256_set1_ps(xb[j]->d);
+        const __m256 d = _mm256_mul_ps(dw, xd);
+        const __m256 dmin = _mm256_mul_ps(dmw, xd);
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h) {
+          const __m128 d4 = h == 0 ? _mm256_castps256_ps128(d) : _mm256_extractf128_ps(d, 1);
+          const __m128 m4 = h == 0 ? _mm256_castps256_ps128(dmin) : _mm256_extractf128_ps(dmin, 1);
+          const __m128i q4 = h == 0 ? _mm256_castsi256_si128(sum_q[g][j])
+                                    : _mm256_extracti128_si256(sum_q[g][j], 1);
+          const __m128i s4 =
+              h == 0 ? _mm256_castsi256_si128(sum_m) : _mm256_extracti128_si256(sum_m, 1);
+          const __m256d t =
+              _mm256_sub_pd(_mm256_mul_pd(_mm256_cvtps_pd(d4), _mm256_cvtepi32_pd(q4)),
+                            _mm256_mul_pd(_mm256_cvtps_pd(m4), _mm256_cvtepi32_pd(s4)));
+          acc[g][j][h] = _mm256_add_pd(acc[g][j][h], t);
+        }
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int g = 0; g < kG; ++g) {
+    const int64_t n = std::min<int64_t>(8, nr - 8 * (g0 + g));
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) {
+      const __m256 out8 =
+          _mm256_set_m128(_mm256_cvtpd_ps(acc[g][j][1]), _mm256_cvtpd_ps(acc[g][j][0]));
+      float* out = a.y + (token + j) * a.y_stride + row + 8 * (g0 + g);
+      if (n == 8) {
+        _mm256_storeu_ps(out, out8);
+      } else {
+        const __m256i lanes = _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+        _mm256_maskstore_ps(out, _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), lanes),
+                            out8);
+      }
+    }
+  }
+}
+
+// One 8-row group x 4 tokens, then the 3/2/1-token tails; decode too runs one group at a time
+// (unlike q4_K: the 16-row tile of Q5KPanelTile<2, 1> spills registers, and one group per tile
+// gave 5-17% more tg16 on the q5_K speed model).
+HWY_INLINE void Q5KRunPanel(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row,
+                            int64_t nr) {
+  const int64_t nt = a.n_tokens;
+  for (int g = 0; 8 * g < nr; ++g) {
+    int64_t t = 0;
+    for (; t + 4 <= nt; t += 4) Q5KPanelTile<1, 4>(a, panel, row, g, nr, t);
+    switch (nt - t) {
+      case 3:
+        Q5KPanelTile<1, 3>(a, panel, row, g, nr, t);
+        break;
+      case 2:
+        Q5KPanelTile<1, 2>(a, panel, row, g, nr, t);
+        break;
+      case 1:
+        Q5KPanelTile<1, 1>(a, panel, row, g, nr, t);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+HWY_INLINE void RunQ5_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
+  // Not packed at load, one or two tokens: the vec dot on the file's rows (the same bits), as
+  // packing the panels per call costs more than the product.
+  if (a.packed == nullptr && a.n_tokens < 3) {
+    const int64_t nb = a.cols / 256;
+    for (int64_t r = row_begin; r < row_end; ++r) {
+      const auto* w = reinterpret_cast<const BlockQ5_K*>(a.w + r * a.row_bytes);
+      for (int64_t t = 0; t < a.n_tokens; ++t) {
+        a.y[t * a.y_stride + r] = DotQ5_KQ8_K(w, a.xk + t * nb, a.cols);
+      }
+    }
+    return;
+  }
+  thread_local std::vector<uint8_t> buf;
+  const int64_t per_panel = a.cols / 256 * kQ5_KPanelBlock;
+  for (int64_t row = row_begin; row < row_end; row += 16) {
+    const int64_t nr = std::min<int64_t>(16, row_end - row);
+    const uint8_t* panel;
+    if (a.packed != nullptr && row % 16 == 0) {
+      panel = a.packed + row / 16 * per_panel;
+    } else {
+      if (buf.size() < static_cast<size_t>(per_panel)) buf.resize(static_cast<size_t>(per_panel));
+      PackPanelRows(GgmlType::kQ5_K, a.w + row * a.row_bytes, a.row_bytes, a.cols, nr, buf.data());
+      panel = buf.data();
+    }
+    Q5KRunPanel(a, panel, row, nr);
+  }
+}
+
+// ---- Q5_0 weights, x86 (AVX2 code; also run on AVX3 and AVX3_DL): panel kernel, exact -------
+// The q5_0 panel layout (matmul_simd.h) is q4_0's nibble groups plus each row's 32 fifth bits,
+// permuted at load so that byte i of a row's 4 bytes holds, in bit s, the fifth bit of element
+// 4s + i (the low nibble of nibble group s, byte i) and in bit 4 + s that of element 16 + 4s + i
+// (its high nibble). For group s one 16-bit shift and an `and` with 16 bring those bits to bit 4
+// of each byte ((h << (4 - s)) & 16 and (h >> s) & 16: no other bit lands there), so u = nibble
+// | fifth bit << 4, in 0..31, is `vpmaddubsw`'d against 4 broadcast Q8_0 quants. No int16
+// saturation: a pair is at most 2 * 31 * 128 = 7936, and the low and high halves add up in two
+// int16 sums of 4 pairs each (<= 31744; one sum of 8 pairs could reach 62992 and wrap); `vpmaddwd`
+// with ones widens them, and -16 * sum(x of the block) (SimdMatMulArgs::xs) removes the offset,
+// so the int32 block sum is DotQ5_0Q8_0Reference's sumi exactly. Then its float steps: dd = d_w
+// * d_x in f32, acc + dd * sumi in f64 (|sumi| < 2^17: the product is exact), one rounding to
+// f32 at the end: bit-identical to MatMulReference.
+template <int kN>
+HWY_INLINE void Q50PanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row, int g,
+                             int64_t nr, int64_t token) {
+  const int64_t cols = a.cols;
+  const int64_t nb = cols / 32;
+  const __m256i m15 = _mm256_set1_epi8(15);
+  const __m256i m16 = _mm256_set1_epi8(16);
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256d acc[kN][2];
+#pragma GCC unroll 8
+  for (int j = 0; j < kN; ++j) acc[j][0] = acc[j][1] = _mm256_setzero_pd();
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* blk = panel + b * kQ5_0PanelBlock;
+    const int8_t* xb[kN];
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) xb[j] = a.xq + (token + j) * cols + b * 32;
+    const __m256i h =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQ5_0PanelHigh + 32 * g));
+    __m256i s_lo[kN], s_hi[kN];
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) s_lo[j] = s_hi[j] = _mm256_setzero_si256();
+#pragma GCC unroll 4
+    for (int s = 0; s < 4; ++s) {
+      const __m256i v = _mm256_loadu_si256(
+          reinterpret_cast<const __m256i*>(blk + kQ5_0PanelQuants + 64 * s + 32 * g));
+      const __m256i h_lo = s == 0   ? _mm256_slli_epi16(h, 4)
+                           : s == 1 ? _mm256_slli_epi16(h, 3)
+                           : s == 2 ? _mm256_slli_epi16(h, 2)
+                                    : _mm256_slli_epi16(h, 1);
+      const __m256i h_hi = s == 0   ? h
+                           : s == 1 ? _mm256_srli_epi16(h, 1)
+                           : s == 2 ? _mm256_srli_epi16(h, 2)
+                                    : _mm256_srli_epi16(h, 3);
+      const __m256i lo = _mm256_or_si256(_mm256_and_si256(v, m15), _mm256_and_si256(h_lo, m16));
+      const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m15),
+                                         _mm256_and_si256(h_hi, m16));
+#pragma GCC unroll 8
+      for (int j = 0; j < kN; ++j) {
+        const __m256i xl = _mm256_set1_epi32(Load4(xb[j] + 4 * s));
+        const __m256i xh = _mm256_set1_epi32(Load4(xb[j] + 16 + 4 * s));
+        s_lo[j] = _mm256_add_epi16(s_lo[j], _mm256_maddubs_epi16(lo, xl));
+        s_hi[j] = _mm256_add_epi16(s_hi[j], _mm256_maddubs_epi16(hi, xh));
+      }
+    }
+    const __m256 dw =
+        _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16 * g)));
+#pragma GCC unroll 8
+    for (int j = 0; j < kN; ++j) {
+      const int64_t xi = (token + j) * nb + b;
+      const __m256i sumi = _mm256_add_epi32(
+          _mm256_add_epi32(_mm256_madd_epi16(s_lo[j], ones), _mm256_madd_epi16(s_hi[j], ones)),
+          _mm256_set1_epi32(-16 * a.xs[xi]));
+      const __m256 dd = _mm256_mul_ps(dw, _mm256_set1_ps(a.xd[xi]));
+#pragma GCC unroll 2
+      for (int k = 0; k < 2; ++k) {
+        const __m128 d4 = k == 0 ? _mm256_castps256_ps128(dd) : _mm256_extractf128_ps(dd, 1);
+        const __m128i q4 =
+            k == 0 ? _mm256_castsi256_si128(sumi) : _mm256_extracti128_si256(sumi, 1);
+        acc[j][k] =
+            _mm256_add_pd(acc[j][k], _mm256_mul_pd(_mm256_cvtps_pd(d4), _mm256_cvtepi32_pd(q4)));
+      }
+    }
+  }
+  const int64_t n = std::min<int64_t>(8, nr - 8 * g);
+#pragma GCC unroll 8
+  for (int j = 0; j < kN; ++j) {
+    const __m256 out8 = _mm256_set_m128(_mm256_cvtpd_ps(acc[j][1]), _mm256_cvtpd_ps(acc[j][0]));
+    float* out = a.y + (token + j) * a.y_stride + row + 8 * g;
+    if (n == 8) {
+      _mm256_storeu_ps(out, out8);
+    } else {
+      const __m256i lanes = _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+      _mm256_maskstore_ps(out, _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), lanes),
+                          out8);
+    }
+  }
+}
+
+// One 8-row group x 4 tokens, then the tails (as Q5KRunPanel).
+HWY_INLINE void Q50RunPanel(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row,
+                            int64_t nr) {
+  const int64_t nt = a.n_tokens;
+  for (int g = 0; 8 * g < nr; ++g) {
+    int64_t t = 0;
+    for (; t + 4 <= nt; t += 4) Q50PanelTile<4>(a, panel, row, g, nr, t);
+    switch (nt - t) {
+      case 3:
+        Q50PanelTile<3>(a, panel, row, g, nr, t);
+        break;
+      case 2:
+        Q50PanelTile<2>(a, panel, row, g, nr, t);
+        break;
+      case 1:
+        Q50PanelTile<1>(a, panel, row, g, nr, t);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+// A weight that was not packed at load, for one or two tokens: the vec dot on the file's rows
+// (the same bits), since packing its panels per call costs more than the product.
+constexpr int64_t kQ5PerCallPanelMinTokens = 3;
+
+HWY_INLINE void RunQ5_0(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
+  if (a.packed == nullptr && a.n_tokens < kQ5PerCallPanelMinTokens) {
+    const int64_t nb = a.cols / 32;
+    for (int64_t r = row_begin; r < row_end; ++r) {
+      const auto* w = reinterpret_cast<const BlockQ5_0*>(a.w + r * a.row_bytes);
+      for (int64_t t = 0; t < a.n_tokens; ++t) {
+        const Q8Row x{a.xd + t * nb, a.xq + t * a.cols, a.xs + t * nb};
+        a.y[t * a.y_stride + r] = DotQ5_0Q8_0(w, x, a.cols);
+      }
+    }
+    return;
+  }
+  thread_local std::vector<uint8_t> buf;
+  const int64_t per_panel = a.cols / 32 * kQ5_0PanelBlock;
+  for (int64_t row = row_begin; row < row_end; row += 16) {
+    const int64_t nr = std::min<int64_t>(16, row_end - row);
+    const uint8_t* panel;
+    if (a.packed != nullptr && row % 16 == 0) {
+      panel = a.packed + row / 16 * per_panel;
+    } else {
+      if (buf.size() < static_cast<size_t>(per_panel)) buf.resize(static_cast<size_t>(per_panel));
+      PackPanelRows(GgmlType::kQ5_0, a.w + row * a.row_bytes, a.row_bytes, a.cols, nr, buf.data());
+      panel = buf.data();
+    }
+    Q50RunPanel(a, panel, row, nr);
+  }
+}
+
+#endif  // GAPBENCH_KERNELS_MATMUL_KQUANT_INL_H_ toggle

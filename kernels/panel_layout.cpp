@@ -1,0 +1,394 @@
+// The panel layout of the packed weights (matmul_simd.h): packing a weight's rows into panels and
+// reading a row back, and the scalar references of the k-quant and Q5_0 panel kernels. Target
+// independent; the kernels that read these panels are in matmul_simd.cpp and
+// matmul_kquant-inl.h.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "kernels/fp16.h"
+#include "kernels/matmul_simd.h"
+#include "kernels/quant_k.h"
+#include "kernels/quant_legacy.h"
+
+namespace gapbench::kernels {
+
+int64_t PanelBytesPerBlock(GgmlType type) {
+  if (type == GgmlType::kQ4_K) return kQ4_KPanelBlock;
+  if (type == GgmlType::kQ6_K) return kQ6_KPanelBlock;
+  if (type == GgmlType::kQ5_K) return kQ5_KPanelBlock;
+  if (type == GgmlType::kQ5_0) return kQ5_0PanelBlock;
+  return 32 + 64 * (type == GgmlType::kQ8_0 ? 8 : 4);
+}
+
+namespace {
+
+// Row r (< 16) of a q4_K panel block from / to the file's block.
+void PackQ4_KRow(const BlockQ4_K& src, int64_t r, uint8_t* dst) {
+  std::memcpy(dst + 2 * r, &src.d, 2);
+  std::memcpy(dst + 32 + 2 * r, &src.dmin, 2);
+  uint8_t sc[8], m[8];
+  UnpackScaleMinK4(src.scales, sc, m);
+  for (int j = 0; j < 8; ++j) {
+    dst[kQ4_KPanelScales + 16 * j + r] = sc[j];
+    dst[kQ4_KPanelMins + 32 * (j / 2) + 2 * r + j % 2] = m[j];
+  }
+  for (int c = 0; c < 4; ++c) {
+    for (int s = 0; s < 8; ++s) {
+      std::memcpy(dst + kQ4_KPanelQuants + 512 * c + 64 * s + 4 * r, src.qs + 32 * c + 4 * s, 4);
+    }
+  }
+}
+
+void UnpackQ4_KRow(const uint8_t* src, int64_t r, BlockQ4_K* dst) {
+  std::memcpy(&dst->d, src + 2 * r, 2);
+  std::memcpy(&dst->dmin, src + 32 + 2 * r, 2);
+  uint8_t sc[8], m[8];
+  for (int j = 0; j < 8; ++j) {
+    sc[j] = src[kQ4_KPanelScales + 16 * j + r];
+    m[j] = src[kQ4_KPanelMins + 32 * (j / 2) + 2 * r + j % 2];
+  }
+  PackScaleMinK4(sc, m, dst->scales);  // the inverse of UnpackScaleMinK4 on 6-bit values
+  for (int c = 0; c < 4; ++c) {
+    for (int s = 0; s < 8; ++s) {
+      std::memcpy(dst->qs + 32 * c + 4 * s, src + kQ4_KPanelQuants + 512 * c + 64 * s + 4 * r, 4);
+    }
+  }
+}
+
+// Row r (< 16) of a q5_K panel block from / to the file's block: q4_K's parts, then the qh
+// groups.
+void PackQ5_KRow(const BlockQ5_K& src, int64_t r, uint8_t* dst) {
+  BlockQ4_K q4;
+  q4.d = src.d;
+  q4.dmin = src.dmin;
+  std::memcpy(q4.scales, src.scales, sizeof(q4.scales));
+  std::memcpy(q4.qs, src.qs, sizeof(q4.qs));
+  PackQ4_KRow(q4, r, dst);
+  for (int s = 0; s < 8; ++s) std::memcpy(dst + kQ5_KPanelHigh + 64 * s + 4 * r, src.qh + 4 * s, 4);
+}
+
+void UnpackQ5_KRow(const uint8_t* src, int64_t r, BlockQ5_K* dst) {
+  BlockQ4_K q4;
+  UnpackQ4_KRow(src, r, &q4);
+  dst->d = q4.d;
+  dst->dmin = q4.dmin;
+  std::memcpy(dst->scales, q4.scales, sizeof(q4.scales));
+  std::memcpy(dst->qs, q4.qs, sizeof(q4.qs));
+  for (int s = 0; s < 8; ++s) {
+    std::memcpy(dst->qh + 4 * s, src + kQ5_KPanelHigh + 64 * s + 4 * r, 4);
+  }
+}
+
+// Row r (< 16) of a q5_0 panel block from / to the file's block (matmul_simd.h: the fifth bits
+// permuted so that byte i, bit s is element 4s + i's and bit 4 + s element 16 + 4s + i's).
+void PackQ5_0Row(const BlockQ5_0& src, int64_t r, uint8_t* dst) {
+  std::memcpy(dst + 2 * r, &src.d, 2);
+  for (int i = 0; i < 4; ++i) {
+    int byte = 0;
+    for (int s = 0; s < 4; ++s) {
+      const int lo = 4 * s + i, hi = 16 + 4 * s + i;
+      byte |= ((src.qh[lo / 8] >> (lo % 8)) & 1) << s;
+      byte |= ((src.qh[hi / 8] >> (hi % 8)) & 1) << (4 + s);
+    }
+    dst[kQ5_0PanelHigh + 4 * r + i] = static_cast<uint8_t>(byte);
+  }
+  for (int s = 0; s < 4; ++s) {
+    std::memcpy(dst + kQ5_0PanelQuants + 64 * s + 4 * r, src.qs + 4 * s, 4);
+  }
+}
+
+void UnpackQ5_0Row(const uint8_t* src, int64_t r, BlockQ5_0* dst) {
+  std::memcpy(&dst->d, src + 2 * r, 2);
+  std::memset(dst->qh, 0, sizeof(dst->qh));
+  for (int i = 0; i < 4; ++i) {
+    const int byte = src[kQ5_0PanelHigh + 4 * r + i];
+    for (int s = 0; s < 4; ++s) {
+      const int lo = 4 * s + i, hi = 16 + 4 * s + i;
+      dst->qh[lo / 8] = static_cast<uint8_t>(dst->qh[lo / 8] | (((byte >> s) & 1) << (lo % 8)));
+      dst->qh[hi / 8] =
+          static_cast<uint8_t>(dst->qh[hi / 8] | (((byte >> (4 + s)) & 1) << (hi % 8)));
+    }
+  }
+  for (int s = 0; s < 4; ++s) {
+    std::memcpy(dst->qs + 4 * s, src + kQ5_0PanelQuants + 64 * s + 4 * r, 4);
+  }
+}
+
+// Row r (< 16) of a q6_K panel block from / to the file's block: the same bytes, moved.
+void PackQ6_KRow(const BlockQ6_K& src, int64_t r, uint8_t* dst) {
+  std::memcpy(dst + 2 * r, &src.d, 2);
+  for (int g = 0; g < 16; ++g) {
+    dst[kQ6_KPanelScales + 32 * (g / 2) + 2 * r + g % 2] = static_cast<uint8_t>(src.scales[g]);
+  }
+  for (int q = 0; q < 32; ++q) std::memcpy(dst + kQ6_KPanelQl + 64 * q + 4 * r, src.ql + 4 * q, 4);
+  for (int q = 0; q < 16; ++q) std::memcpy(dst + kQ6_KPanelQh + 64 * q + 4 * r, src.qh + 4 * q, 4);
+}
+
+void UnpackQ6_KRow(const uint8_t* src, int64_t r, BlockQ6_K* dst) {
+  std::memcpy(&dst->d, src + 2 * r, 2);
+  for (int g = 0; g < 16; ++g) {
+    dst->scales[g] = static_cast<int8_t>(src[kQ6_KPanelScales + 32 * (g / 2) + 2 * r + g % 2]);
+  }
+  for (int q = 0; q < 32; ++q) std::memcpy(dst->ql + 4 * q, src + kQ6_KPanelQl + 64 * q + 4 * r, 4);
+  for (int q = 0; q < 16; ++q) std::memcpy(dst->qh + 4 * q, src + kQ6_KPanelQh + 64 * q + 4 * r, 4);
+}
+
+}  // namespace
+
+bool IsPanelType(GgmlType type) {
+  return type == GgmlType::kQ8_0 || type == GgmlType::kQ4_0 || type == GgmlType::kQ4_K ||
+         type == GgmlType::kQ5_K || type == GgmlType::kQ5_0 || type == GgmlType::kQ6_K;
+}
+
+void PackPanelRows(GgmlType type, const uint8_t* w, int64_t row_bytes, int64_t cols, int64_t nr,
+                   uint8_t* out) {
+  const int64_t per_block = PanelBytesPerBlock(type);
+  if (type == GgmlType::kQ6_K) {
+    const int64_t nb = cols / kQK_K;
+    if (nr < 16) std::memset(out, 0, static_cast<size_t>(nb * per_block));
+    for (int64_t r = 0; r < nr; ++r) {
+      const auto* src = reinterpret_cast<const BlockQ6_K*>(w + r * row_bytes);
+      for (int64_t b = 0; b < nb; ++b) PackQ6_KRow(src[b], r, out + b * per_block);
+    }
+    return;
+  }
+  if (type == GgmlType::kQ4_K) {
+    const int64_t nb = cols / kQK_K;
+    if (nr < 16) std::memset(out, 0, static_cast<size_t>(nb * per_block));
+    for (int64_t r = 0; r < nr; ++r) {
+      const auto* src = reinterpret_cast<const BlockQ4_K*>(w + r * row_bytes);
+      for (int64_t b = 0; b < nb; ++b) PackQ4_KRow(src[b], r, out + b * per_block);
+    }
+    return;
+  }
+  if (type == GgmlType::kQ5_K) {
+    const int64_t nb = cols / kQK_K;
+    if (nr < 16) std::memset(out, 0, static_cast<size_t>(nb * per_block));
+    for (int64_t r = 0; r < nr; ++r) {
+      const auto* src = reinterpret_cast<const BlockQ5_K*>(w + r * row_bytes);
+      for (int64_t b = 0; b < nb; ++b) PackQ5_KRow(src[b], r, out + b * per_block);
+    }
+    return;
+  }
+  if (type == GgmlType::kQ5_0) {
+    const int64_t nb = cols / 32;
+    if (nr < 16) std::memset(out, 0, static_cast<size_t>(nb * per_block));
+    for (int64_t r = 0; r < nr; ++r) {
+      const auto* src = reinterpret_cast<const BlockQ5_0*>(w + r * row_bytes);
+      for (int64_t b = 0; b < nb; ++b) PackQ5_0Row(src[b], r, out + b * per_block);
+    }
+    return;
+  }
+  const int64_t block_bytes = type == GgmlType::kQ8_0 ? 34 : 18;
+  const int64_t groups = (block_bytes - 2) / 4;
+  const int64_t nb = cols / 32;
+  if (nr < 16) std::memset(out, 0, static_cast<size_t>(nb * per_block));
+  for (int64_t r = 0; r < nr; ++r) {
+    const uint8_t* src = w + r * row_bytes;
+    for (int64_t b = 0; b < nb; ++b, src += block_bytes) {
+      uint8_t* dst = out + b * per_block;
+      std::memcpy(dst + 2 * r, src, 2);
+      for (int64_t s = 0; s < groups; ++s)
+        std::memcpy(dst + 32 + 64 * s + 4 * r, src + 2 + 4 * s, 4);
+    }
+  }
+}
+
+void UnpackPanelRow(GgmlType type, const uint8_t* packed, int64_t cols, int64_t row, uint8_t* out) {
+  const int64_t per_block = PanelBytesPerBlock(type);
+  const int64_t r = row % 16;
+  if (type == GgmlType::kQ6_K) {
+    const int64_t nb = cols / kQK_K;
+    const uint8_t* panel = packed + row / 16 * nb * per_block;
+    auto* dst = reinterpret_cast<BlockQ6_K*>(out);
+    for (int64_t b = 0; b < nb; ++b) UnpackQ6_KRow(panel + b * per_block, r, dst + b);
+    return;
+  }
+  if (type == GgmlType::kQ4_K) {
+    const int64_t nb = cols / kQK_K;
+    const uint8_t* panel = packed + row / 16 * nb * per_block;
+    auto* dst = reinterpret_cast<BlockQ4_K*>(out);
+    for (int64_t b = 0; b < nb; ++b) UnpackQ4_KRow(panel + b * per_block, r, dst + b);
+    return;
+  }
+  if (type == GgmlType::kQ5_K) {
+    const int64_t nb = cols / kQK_K;
+    const uint8_t* panel = packed + row / 16 * nb * per_block;
+    auto* dst = reinterpret_cast<BlockQ5_K*>(out);
+    for (int64_t b = 0; b < nb; ++b) UnpackQ5_KRow(panel + b * per_block, r, dst + b);
+    return;
+  }
+  if (type == GgmlType::kQ5_0) {
+    const int64_t nb = cols / 32;
+    const uint8_t* panel = packed + row / 16 * nb * per_block;
+    auto* dst = reinterpret_cast<BlockQ5_0*>(out);
+    for (int64_t b = 0; b < nb; ++b) UnpackQ5_0Row(panel + b * per_block, r, dst + b);
+    return;
+  }
+  const int64_t block_bytes = type == GgmlType::kQ8_0 ? 34 : 18;
+  const int64_t groups = (block_bytes - 2) / 4;
+  const int64_t nb = cols / 32;
+  const uint8_t* panel = packed + row / 16 * nb * per_block;
+  for (int64_t b = 0; b < nb; ++b, out += block_bytes) {
+    const uint8_t* src = panel + b * per_block;
+    std::memcpy(out, src + 2 * r, 2);
+    for (int64_t s = 0; s < groups; ++s) std::memcpy(out + 2 + 4 * s, src + 32 + 64 * s + 4 * r, 4);
+  }
+}
+
+void Q8_KSubBlockSums(const BlockQ8_K* x, int64_t n_blocks, int16_t* out) {
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    for (int j = 0; j < 8; ++j) {
+      out[8 * b + j] = static_cast<int16_t>(x[b].bsums[2 * j] + x[b].bsums[2 * j + 1]);
+    }
+  }
+}
+
+void Q4_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const BlockQ8_K* x,
+                              const int16_t* x_sub, int64_t n_tokens, float* y) {
+  const int64_t nb = cols / kQK_K;
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    for (int64_t row = 0; row < rows; ++row) {
+      const uint8_t* panel = packed + row / 16 * nb * kQ4_KPanelBlock;
+      const int64_t r = row % 16;
+      double sum = 0;
+      for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* blk = panel + b * kQ4_KPanelBlock;
+        const BlockQ8_K& xb = x[t * nb + b];
+        const int16_t* sub = x_sub + (t * nb + b) * 8;
+        int32_t sum_q = 0;
+        int32_t sum_m = 0;
+        for (int j = 0; j < 8; ++j) {
+          const int c = j / 2;
+          const int shift = 4 * (j % 2);
+          int32_t dot = 0;
+          for (int s = 0; s < 8; ++s) {
+            const uint8_t* q = blk + kQ4_KPanelQuants + 512 * c + 64 * s + 4 * r;
+            for (int i = 0; i < 4; ++i) {
+              dot += ((q[i] >> shift) & 15) * xb.qs[64 * c + 32 * (j % 2) + 4 * s + i];
+            }
+          }
+          sum_q += blk[kQ4_KPanelScales + 16 * j + r] * dot;
+          sum_m += blk[kQ4_KPanelMins + 32 * c + 2 * r + j % 2] * sub[j];
+        }
+        uint16_t d_bits, dmin_bits;
+        std::memcpy(&d_bits, blk + 2 * r, 2);
+        std::memcpy(&dmin_bits, blk + 32 + 2 * r, 2);
+        const float d = F16ToF32(d_bits) * xb.d;
+        const float dmin = F16ToF32(dmin_bits) * xb.d;
+        sum += static_cast<double>(d) * sum_q - static_cast<double>(dmin) * sum_m;
+      }
+      y[t * rows + row] = static_cast<float>(sum);
+    }
+  }
+}
+
+void Q5_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const BlockQ8_K* x,
+                              const int16_t* x_sub, int64_t n_tokens, float* y) {
+  const int64_t nb = cols / kQK_K;
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    for (int64_t row = 0; row < rows; ++row) {
+      const uint8_t* panel = packed + row / 16 * nb * kQ5_KPanelBlock;
+      const int64_t r = row % 16;
+      double sum = 0;
+      for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* blk = panel + b * kQ5_KPanelBlock;
+        const BlockQ8_K& xb = x[t * nb + b];
+        const int16_t* sub = x_sub + (t * nb + b) * 8;
+        int32_t sum_q = 0;
+        int32_t sum_m = 0;
+        for (int j = 0; j < 8; ++j) {
+          const int c = j / 2;
+          const int shift = 4 * (j % 2);
+          int32_t dot = 0;
+          for (int s = 0; s < 8; ++s) {
+            const uint8_t* q = blk + kQ4_KPanelQuants + 512 * c + 64 * s + 4 * r;
+            const uint8_t* h = blk + kQ5_KPanelHigh + 64 * s + 4 * r;
+            for (int i = 0; i < 4; ++i) {
+              const int w = ((q[i] >> shift) & 15) | (((h[i] >> j) & 1) << 4);
+              dot += w * xb.qs[64 * c + 32 * (j % 2) + 4 * s + i];
+            }
+          }
+          sum_q += blk[kQ4_KPanelScales + 16 * j + r] * dot;
+          sum_m += blk[kQ4_KPanelMins + 32 * c + 2 * r + j % 2] * sub[j];
+        }
+        uint16_t d_bits, dmin_bits;
+        std::memcpy(&d_bits, blk + 2 * r, 2);
+        std::memcpy(&dmin_bits, blk + 32 + 2 * r, 2);
+        const float d = F16ToF32(d_bits) * xb.d;
+        const float dmin = F16ToF32(dmin_bits) * xb.d;
+        sum += static_cast<double>(d) * sum_q - static_cast<double>(dmin) * sum_m;
+      }
+      y[t * rows + row] = static_cast<float>(sum);
+    }
+  }
+}
+
+void Q5_0PanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const float* xd,
+                              const int8_t* xq, int64_t n_tokens, float* y) {
+  const int64_t nb = cols / 32;
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    for (int64_t row = 0; row < rows; ++row) {
+      const uint8_t* panel = packed + row / 16 * nb * kQ5_0PanelBlock;
+      const int64_t r = row % 16;
+      double sum = 0;
+      for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* blk = panel + b * kQ5_0PanelBlock;
+        const int8_t* x = xq + t * cols + b * 32;
+        int32_t sumi = 0;
+        for (int s = 0; s < 4; ++s) {
+          for (int i = 0; i < 4; ++i) {
+            const int q = blk[kQ5_0PanelQuants + 64 * s + 4 * r + i];
+            const int h = blk[kQ5_0PanelHigh + 4 * r + i];
+            const int lo = ((q & 15) | (((h >> s) & 1) << 4)) - 16;
+            const int hi = ((q >> 4) | (((h >> (4 + s)) & 1) << 4)) - 16;
+            sumi += lo * x[4 * s + i] + hi * x[16 + 4 * s + i];
+          }
+        }
+        uint16_t d_bits;
+        std::memcpy(&d_bits, blk + 2 * r, 2);
+        const float dd = F16ToF32(d_bits) * xd[t * nb + b];
+        sum += static_cast<double>(dd) * sumi;
+      }
+      y[t * rows + row] = static_cast<float>(sum);
+    }
+  }
+}
+
+void Q6_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const BlockQ8_K* x,
+                              int64_t n_tokens, float* y) {
+  const int64_t nb = cols / kQK_K;
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    for (int64_t row = 0; row < rows; ++row) {
+      const uint8_t* panel = packed + row / 16 * nb * kQ6_KPanelBlock;
+      const int64_t r = row % 16;
+      double sum = 0;
+      for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* blk = panel + b * kQ6_KPanelBlock;
+        const BlockQ8_K& xb = x[t * nb + b];
+        int32_t sum_q = 0;
+        for (int g = 0; g < 16; ++g) {  // elements 16g + i = 128h + 32k + l, l = 16 (g % 2) + i
+          const int h = g / 8, k = (g % 8) / 2;
+          int32_t dot = 0;
+          for (int i = 0; i < 16; ++i) {
+            const int l = 16 * (g % 2) + i;
+            const uint8_t lo =
+                blk[kQ6_KPanelQl + 64 * (16 * h + 8 * (k % 2) + l / 4) + 4 * r + l % 4];
+            const uint8_t hi = blk[kQ6_KPanelQh + 64 * (8 * h + l / 4) + 4 * r + l % 4];
+            const int q = ((lo >> (4 * (k / 2))) & 15) | (((hi >> (2 * k)) & 3) << 4);
+            dot += (q - 32) * xb.qs[16 * g + i];
+          }
+          sum_q += static_cast<int8_t>(blk[kQ6_KPanelScales + 32 * (g / 2) + 2 * r + g % 2]) * dot;
+        }
+        uint16_t d_bits;
+        std::memcpy(&d_bits, blk + 2 * r, 2);
+        const float d = F16ToF32(d_bits) * xb.d;
+        sum += static_cast<double>(d) * sum_q;
+      }
+      y[t * rows + row] = static_cast<float>(sum);
+    }
+  }
+}
+
+}  // namespace gapbench::kernels
