@@ -31,7 +31,10 @@ void SwiGluReference(const float* gate, const float* up, float* out, int64_t n);
 
 // out[i] = gelu_tanh(gate[i]) * up[i] (GeGLU with the tanh approximation of GELU, as Gemma's
 // gelu_pytorch_tanh: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))); out may alias gate.
+// GeGluTanh: SIMD (swiglu.cpp), as x / (1 + exp(-2 z)) with Highway's exp, over ParallelFor
+// chunks; within a few ulp of GeGluTanhReference, the plain scalar definition (libm tanh).
 void GeGluTanh(const float* gate, const float* up, float* out, int64_t n);
+void GeGluTanhReference(const float* gate, const float* up, float* out, int64_t n);
 
 // x[i] = cap * tanh(x[i] / cap) (Gemma's logit soft-cap).
 void SoftCap(float* x, int64_t n, float cap);

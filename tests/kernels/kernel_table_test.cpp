@@ -385,7 +385,7 @@ KernelCase SwiGluCase(int64_t n) {
   return c;
 }
 
-// gelu_tanh(g) * u in double against GeGluTanh (float, libm tanh), run in place as the engine
+// gelu_tanh(g) * u in double against GeGluTanh (SIMD, Highway exp), run in place as the engine
 // runs it (out aliases gate); 100000 values span several ParallelFor chunks.
 KernelCase GeGluTanhCase(int64_t n) {
   KernelCase c{"geglu_tanh", "f32", Dims({n}), Bound{false, 1e-12}, {}, nullptr};
