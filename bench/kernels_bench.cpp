@@ -242,12 +242,14 @@ void PackedShapes(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_MatMulPacked)->Apply(PackedShapes);
 
 // Attention of a prompt chunk for one KV head: T tokens x G query heads against n cached f16
-// positions (causal within the chunk), head_dim 64 -- per query with Attend (kRows = false) or
+// positions (causal within the chunk), head_dim 64 (Llama, Qwen2), 128 (Qwen3) or 256 (Gemma 3)
+// -- per query with Attend (kRows = false) or
 // widened once and tiled with AttendRows (true). Single thread: the engine splits KV heads and
 // row tiles over threads on top of this.
 template <bool kRows>
 void BM_AttentionChunk(benchmark::State& state) {
-  const int64_t n_past = state.range(0), T = state.range(1), G = state.range(2), hd = 64;
+  const int64_t n_past = state.range(0), T = state.range(1), G = state.range(2),
+                hd = state.range(3);
   const int64_t n = n_past + T;
   std::mt19937 rng(3);
   std::normal_distribution<float> dist(0.0f, 1.0f);
@@ -277,7 +279,7 @@ void BM_AttentionChunk(benchmark::State& state) {
   std::vector<float> kt(static_cast<size_t>(hd * stride)), vf(static_cast<size_t>(n * hd));
   std::vector<float> scratch(static_cast<size_t>(std::max(n, AttendRowsScratch(stride))));
   if (kRows && !AttendRowsSupported(hd)) {
-    state.SkipWithError("no AttendRows path for head_dim 64 here");
+    state.SkipWithError("no AttendRows path for this head_dim here");
     return;
   }
   for (auto _ : state) {
@@ -304,9 +306,11 @@ void BM_AttentionChunk(benchmark::State& state) {
 }
 
 void AttentionShapes(benchmark::internal::Benchmark* b) {
-  for (int64_t n_past : {0, 450}) b->Args({n_past, 64, 7});
-  b->Args({450, 1, 7});
-  b->ArgNames({"n_past", "tokens", "group"});
+  for (int64_t n_past : {0, 450}) b->Args({n_past, 64, 7, 64});
+  b->Args({450, 1, 7, 64});
+  b->Args({0, 64, 2, 128});  // Qwen3-0.6B: 16 query heads over 8 KV heads
+  b->Args({0, 64, 4, 256});  // Gemma-3-1B: 4 query heads over 1 KV head
+  b->ArgNames({"n_past", "tokens", "group", "head_dim"});
   b->Unit(benchmark::kMicrosecond);
 }
 

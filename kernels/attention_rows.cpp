@@ -1,7 +1,9 @@
 // Attention of many query rows against one widened KV head (attention_rows.h). Two register-
 // blocked passes per tile of kR rows: scores S = scale * Q K^T over transposed keys (kR rows x 2
 // vectors of keys per step, each key vector loaded once for kR queries, no horizontal sums), then
-// O = softmax(S) V (each value row loaded once for kR queries, kR x kV accumulators).
+// O = softmax(S) V in passes over the head's columns (each value vector loaded once for kR
+// queries, kR x kPassVectors accumulators), so any head size that is a multiple of two vectors
+// has a path (AVX2: 64, 96, 128, 256; Qwen3 and Phi-3 have 128 / 96, Gemma 3 256).
 #include "kernels/attention_rows.h"
 
 #include <algorithm>
@@ -24,15 +26,23 @@ namespace gapbench::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 #if !HWY_HAVE_SCALABLE
-// One tile of kR rows (q[r], n_keys[r], out[r] for r < kR) over head_dim = kV vectors.
-// s: kR * stride floats of scratch.
-template <int kR, int kV>
+// Rows per tile and value vectors per pass of O = softmax(S) V: the kR x kVc accumulators, kVc
+// value vectors and one broadcast fit 16 vector registers (11 of them), and the score pass's
+// kR x 2 accumulators, two key vectors and one broadcast too. A head of any multiple of kVc
+// vectors (AVX2: 16 floats, so 64, 96, 128, 256) goes through O in passes of kVc vectors.
+constexpr int kTileRows = 4, kPassVectors = 2;
+
+// One tile of kR rows (q[r], n_keys[r], out[r] for r < kR) over a head of head_dim floats
+// (a multiple of kPassVectors vectors). s: kR * stride floats of scratch.
+// Each output element's operations do not depend on the tile or pass shape: its score is one
+// FMA chain over d, its output one FMA chain over keys j, then one product.
+template <int kR>
 void Tile(const float* const* q, const int64_t* n_keys, const float* kt, const float* v,
-          int64_t stride, float scale, float softcap, float* s, float* const* out) {
+          int64_t stride, int64_t head_dim, float scale, float softcap, float* s,
+          float* const* out) {
   const hn::ScalableTag<float> df;
   using V = hn::Vec<decltype(df)>;
   const auto lanes = static_cast<int64_t>(hn::Lanes(df));
-  const int64_t head_dim = kV * lanes;
   int64_t n_max = 0;
 #pragma GCC unroll 16
   for (int r = 0; r < kR; ++r) n_max = std::max(n_max, n_keys[r]);
@@ -77,50 +87,45 @@ void Tile(const float* const* q, const int64_t* n_keys, const float* kt, const f
     inv[r] = static_cast<float>(1.0 / ExpShiftSum(sr, n, mx));
     std::fill(sr + n, sr + n_max, 0.0f);
   }
-  V acc[kR][kV];
+  // O in passes of kPassVectors vectors of the head; the probabilities (kR rows of s) stay in L1
+  // across passes.
+  constexpr int kVc = kPassVectors;
+  for (int64_t c = 0; c < head_dim; c += kVc * lanes) {
+    V acc[kR][kVc];
 #pragma GCC unroll 16
-  for (int r = 0; r < kR; ++r)
+    for (int r = 0; r < kR; ++r)
 #pragma GCC unroll 16
-    for (int i = 0; i < kV; ++i) acc[r][i] = hn::Zero(df);
-  for (int64_t j = 0; j < n_max; ++j) {
-    V vj[kV];
-    const float* row = v + j * head_dim;
+      for (int i = 0; i < kVc; ++i) acc[r][i] = hn::Zero(df);
+    const float* row = v + c;
+    for (int64_t j = 0; j < n_max; ++j, row += head_dim) {
+      V vj[kVc];
 #pragma GCC unroll 16
-    for (int i = 0; i < kV; ++i) vj[i] = hn::LoadU(df, row + i * lanes);
+      for (int i = 0; i < kVc; ++i) vj[i] = hn::LoadU(df, row + i * lanes);
+#pragma GCC unroll 16
+      for (int r = 0; r < kR; ++r) {
+        const V p = hn::Set(df, s[r * stride + j]);
+#pragma GCC unroll 16
+        for (int i = 0; i < kVc; ++i) acc[r][i] = hn::MulAdd(p, vj[i], acc[r][i]);
+      }
+    }
 #pragma GCC unroll 16
     for (int r = 0; r < kR; ++r) {
-      const V p = hn::Set(df, s[r * stride + j]);
+      const V vi = hn::Set(df, inv[r]);
 #pragma GCC unroll 16
-      for (int i = 0; i < kV; ++i) acc[r][i] = hn::MulAdd(p, vj[i], acc[r][i]);
+      for (int i = 0; i < kVc; ++i) {
+        hn::StoreU(hn::Mul(acc[r][i], vi), df, out[r] + c + i * lanes);
+      }
     }
   }
-#pragma GCC unroll 16
-  for (int r = 0; r < kR; ++r) {
-    const V vi = hn::Set(df, inv[r]);
-#pragma GCC unroll 16
-    for (int i = 0; i < kV; ++i) hn::StoreU(hn::Mul(acc[r][i], vi), df, out[r] + i * lanes);
-  }
 }
 
-// Rows per tile for kV vectors of head: as many as the registers hold (32 on AVX-512, 16
-// elsewhere) with the kV value vectors beside the kR x kV accumulators.
-template <int kV>
-constexpr int RowsPerTile() {
-  constexpr int regs = (HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3) ? 32 : 16;
-  constexpr int r = (regs - kV - 2) / kV;
-  return r >= 4 ? 4 : (r >= 2 ? 2 : 1);
-}
-
-template <int kV>
-void RowsT(const float* const* q, const int64_t* n_keys, int64_t n_rows, const float* kt,
-           const float* v, int64_t stride, float scale, float softcap, float* s,
-           float* const* out) {
-  constexpr int kR = RowsPerTile<kV>();
-  const hn::ScalableTag<float> df;
-  const auto head_dim = static_cast<int64_t>(kV * hn::Lanes(df));
+void Rows(const float* const* q, const int64_t* n_keys, int64_t n_rows, const float* kt,
+          const float* v, int64_t stride, int64_t head_dim, float scale, float softcap, float* s,
+          float* const* out) {
+  constexpr int kR = kTileRows;
   int64_t r = 0;
   for (; r + kR <= n_rows; r += kR) {
-    Tile<kR, kV>(q + r, n_keys + r, kt, v, stride, scale, softcap, s, out + r);
+    Tile<kR>(q + r, n_keys + r, kt, v, stride, head_dim, scale, softcap, s, out + r);
   }
   // A partial tile: the missing rows repeat the last real one into a throwaway output.
   if (r < n_rows) {
@@ -134,21 +139,21 @@ void RowsT(const float* const* q, const int64_t* n_keys, int64_t n_rows, const f
       tn[i] = n_keys[src];
       to[i] = r + i < n_rows ? out[r + i] : sink.data();
     }
-    Tile<kR, kV>(tq, tn, kt, v, stride, scale, softcap, s, to);
+    Tile<kR>(tq, tn, kt, v, stride, head_dim, scale, softcap, s, to);
   }
 }
 #endif
 
-// 0: no SIMD path for this head size; else the number of vectors per head.
+// 0: no SIMD path for this head size; else the number of vectors per head (a multiple of
+// kPassVectors).
 int64_t VectorsPerHead(int64_t head_dim) {
 #if HWY_HAVE_SCALABLE
   (void)head_dim;
   return 0;
 #else
   const auto lanes = static_cast<int64_t>(hn::Lanes(hn::ScalableTag<float>()));
-  if (lanes < 4 || head_dim % lanes != 0) return 0;
-  const int64_t kv = head_dim / lanes;
-  return kv == 2 || kv == 4 || kv == 8 ? kv : 0;
+  if (lanes < 4 || head_dim <= 0 || head_dim % (kPassVectors * lanes) != 0) return 0;
+  return head_dim / lanes;
 #endif
 }
 
@@ -156,15 +161,8 @@ void AttendRowsImpl(const float* const* q, const int64_t* n_keys, int64_t n_rows
                     const float* v, int64_t stride, int64_t head_dim, float scale, float softcap,
                     float* s, float* const* out) {
 #if !HWY_HAVE_SCALABLE
-  switch (VectorsPerHead(head_dim)) {
-    case 2:
-      return RowsT<2>(q, n_keys, n_rows, kt, v, stride, scale, softcap, s, out);
-    case 4:
-      return RowsT<4>(q, n_keys, n_rows, kt, v, stride, scale, softcap, s, out);
-    case 8:
-      return RowsT<8>(q, n_keys, n_rows, kt, v, stride, scale, softcap, s, out);
-    default:
-      break;
+  if (VectorsPerHead(head_dim) != 0) {
+    return Rows(q, n_keys, n_rows, kt, v, stride, head_dim, scale, softcap, s, out);
   }
 #endif
   (void)q, (void)n_keys, (void)n_rows, (void)kt, (void)v, (void)stride, (void)scale, (void)softcap,

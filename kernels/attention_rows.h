@@ -22,7 +22,8 @@ int64_t RowsKeyStride(int64_t n_keys);
 // v[j * head_dim + d] = V_j[d]. kt holds head_dim * stride floats, v n * head_dim.
 void WidenKv(std::span<const KvSegment> segments, int64_t head_dim, float* kt, float* v);
 
-// Whether AttendRows has a SIMD path for this head size on this CPU (else use Attend per row).
+// Whether AttendRows has a SIMD path for this head size on this CPU: a multiple of two vectors
+// (AVX2: 16 floats; AVX-512: 32); else use Attend per row.
 bool AttendRowsSupported(int64_t head_dim);
 
 // For r < n_rows: out[r][0..head_dim) = sum_{j < n_keys[r]} softmax_j(cap(scale * q[r].K_j)) V_j

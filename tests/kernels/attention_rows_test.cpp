@@ -146,7 +146,7 @@ TEST(AttendRows, MatchesReferenceOnEverySimdTarget) {
   for (const int64_t target : hwy::SupportedAndGeneratedTargets()) {
     const kernel_test::ScopedSimdTarget guard(target);
     for (GgmlType t : {GgmlType::kF32, GgmlType::kF16, GgmlType::kQ8_0}) {
-      for (int64_t hd : {32, 64, 128, 256}) {
+      for (int64_t hd : {32, 64, 96, 128, 256}) {
         if (!AttendRowsSupported(hd)) continue;
         for (int64_t n : {1, 7, 64, 65, 300}) {
           for (int64_t rows : {1, 3, 4, 9, 14}) {
@@ -170,7 +170,7 @@ TEST(AttendRows, SoftCapMatchesReferenceOnEverySimdTarget) {
   for (const int64_t target : hwy::SupportedAndGeneratedTargets()) {
     const kernel_test::ScopedSimdTarget guard(target);
     for (GgmlType t : {GgmlType::kF32, GgmlType::kF16}) {
-      for (int64_t hd : {32, 64, 256}) {
+      for (int64_t hd : {32, 64, 128, 256}) {
         if (!AttendRowsSupported(hd)) continue;
         for (int64_t n : {7, 65}) {
           CheckCase(t, hd, n, 9, 1 + static_cast<int>(seed % 3), seed, 2.0f);
@@ -182,6 +182,28 @@ TEST(AttendRows, SoftCapMatchesReferenceOnEverySimdTarget) {
     if (HasFailure()) ADD_FAILURE() << "on target " << hwy::TargetName(target);
   }
   EXPECT_GT(checked, 0);
+}
+
+// The head sizes of the supported families have the widened path on every x86 target Highway
+// builds with vectors (4, 8 or 16 float lanes; HWY_SCALAR, one lane, has none): Llama / Qwen2 64,
+// Phi-3 96, Qwen3 128, Gemma 2 / 3 256 (Gemma 3's 256 and Qwen3's 128 went query by query before, a
+// fifth of a Qwen3-0.6B prefill). 96 is not a multiple of two AVX-512 vectors, so it has the path
+// where vectors are at most 16 floats (a 48-float pass is not built).
+TEST(AttendRows, TheFamiliesHeadSizesHaveAPathOnEveryTarget) {
+  for (const int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    if (target == HWY_SCALAR) continue;
+    const kernel_test::ScopedSimdTarget guard(target);
+    for (int64_t hd : {64, 128, 256}) {
+      EXPECT_TRUE(AttendRowsSupported(hd))
+          << "head_dim " << hd << " on " << hwy::TargetName(target);
+    }
+    const bool wide = (target & (HWY_AVX3 | HWY_AVX3_DL)) != 0;
+    if (!wide) {
+      EXPECT_TRUE(AttendRowsSupported(96)) << "on " << hwy::TargetName(target);
+    }
+    EXPECT_FALSE(AttendRowsSupported(0));
+    EXPECT_FALSE(AttendRowsSupported(20)) << "not a multiple of two vectors";
+  }
 }
 
 TEST(AttendRows, ARowWithNoKeysIsAnInternalError) {
