@@ -111,11 +111,24 @@ void KvCache::Stage(int64_t il, int64_t t, const float* k, const float* v) {
   kernels::StoreKvRow(type_, v, L.v_stage.data() + t * row_bytes_, n_kv_);
 }
 
+int64_t KvCache::FirstPosition(int64_t il, int64_t p) const {
+  const Layer& L = layers_[static_cast<size_t>(source_[static_cast<size_t>(il)])];
+  return L.window > 0 ? std::max<int64_t>(0, p - L.window + 1) : 0;
+}
+
 size_t KvCache::Segments(int64_t il, int64_t kv_head, int64_t n_past, int64_t t,
                          std::array<kernels::KvSegment, 3>& out) const {
+  return Runs(il, kv_head, FirstPosition(il, n_past + t), n_past, t, out);
+}
+
+size_t KvCache::ChunkSegments(int64_t il, int64_t kv_head, int64_t n_past, int64_t n_tokens,
+                              std::array<kernels::KvSegment, 3>& out) const {
+  return Runs(il, kv_head, FirstPosition(il, n_past), n_past, n_tokens - 1, out);
+}
+
+size_t KvCache::Runs(int64_t il, int64_t kv_head, int64_t first, int64_t n_past, int64_t t,
+                     std::array<kernels::KvSegment, 3>& out) const {
   const Layer& L = layers_[static_cast<size_t>(source_[static_cast<size_t>(il)])];
-  const int64_t p = n_past + t;
-  const int64_t first = L.window > 0 ? std::max<int64_t>(0, p - L.window + 1) : 0;
   const int64_t off = kv_head * head_bytes_;
   size_t n = 0;
   auto add = [&](const std::vector<uint8_t>& k, const std::vector<uint8_t>& v, int64_t row,
@@ -125,7 +138,8 @@ size_t KvCache::Segments(int64_t il, int64_t kv_head, int64_t n_past, int64_t t,
                                   {type_, v.data() + row * row_bytes_ + off, row_bytes_},
                                   count};
   };
-  // Cached positions [first, n_past).
+  // Cached positions [first, n_past): a ring holds them all, since first is at most W - 1
+  // positions before n_past.
   if (first < n_past) {
     const int64_t count = n_past - first;
     if (!L.ring) {
@@ -137,7 +151,7 @@ size_t KvCache::Segments(int64_t il, int64_t kv_head, int64_t n_past, int64_t t,
       add(L.k, L.v, 0, count - head);
     }
   }
-  // Staged positions [max(first, n_past), p].
+  // Staged positions [max(first, n_past), n_past + t].
   const int64_t s0 = std::max(first, n_past) - n_past;
   add(L.k_stage, L.v_stage, s0, t - s0 + 1);
   return n;

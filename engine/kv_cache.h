@@ -45,6 +45,16 @@ class KvCache {
   // for one KV head, as at most 3 runs in position order. Returns the number of runs.
   size_t Segments(int64_t il, int64_t kv_head, int64_t n_past, int64_t t,
                   std::array<kernels::KvSegment, 3>& out) const;
+  // The first position a query of layer il at position p attends to: 0, or p - W + 1 in a
+  // window of W.
+  int64_t FirstPosition(int64_t il, int64_t p) const;
+  // The positions the queries t in [0, n_tokens) of a chunk attend to together, for one KV head:
+  // from FirstPosition of the first query's position to the last query's position, as at most 3
+  // runs in position order. Query t's positions are then the union's indices
+  // [FirstPosition(il, n_past + t) - FirstPosition(il, n_past), t + n_past - FirstPosition(il,
+  // n_past)] (the union is contiguous in position). Returns the number of runs.
+  size_t ChunkSegments(int64_t il, int64_t kv_head, int64_t n_past, int64_t n_tokens,
+                       std::array<kernels::KvSegment, 3>& out) const;
   // Moves staged rows [0, n_tokens) into the cache at positions n_past...
   void Commit(int64_t n_past, int64_t n_tokens);
   // Copies positions [0, n_past) (whole rings) from a cache of the same layout.
@@ -56,6 +66,9 @@ class KvCache {
   // Grows the storage of global layers to hold positions [0, n_rows) (doubling, at most n_ctx
   // rows). A resource Error when the grown cache would not fit in the machine's memory.
   void Reserve(int64_t n_rows);
+  // Positions [first, n_past + t] of layer il, kv_head (first >= the window start of n_past).
+  size_t Runs(int64_t il, int64_t kv_head, int64_t first, int64_t n_past, int64_t t,
+              std::array<kernels::KvSegment, 3>& out) const;
 
   struct Layer {
     int64_t cap = 0;                        // rows of storage when full (rows of k/v: grows)

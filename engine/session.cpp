@@ -125,41 +125,25 @@ bool Session::AttentionRows(int64_t il, int64_t n_tokens, float scale, float sof
   const int64_t hd = hp.head_dim, n_kvh = hp.n_head_kv, group = hp.n_head / hp.n_head_kv;
   if (!kernels::AttendRowsSupported(hd)) return false;
   using Segs = std::array<kernels::KvSegment, 3>;
+  // One widened copy per KV head of the positions the whole chunk attends to (from the first
+  // token's window start to the last token); each token takes its own range of it: causal, and
+  // cut at the front by a sliding window.
   std::vector<Segs> last(static_cast<size_t>(n_kvh));
   std::vector<size_t> n_last(static_cast<size_t>(n_kvh));
   for (int64_t g = 0; g < n_kvh; ++g) {
     n_last[static_cast<size_t>(g)] =
-        cache_.Segments(il, g, n_past_, n_tokens - 1, last[static_cast<size_t>(g)]);
+        cache_.ChunkSegments(il, g, n_past_, n_tokens, last[static_cast<size_t>(g)]);
   }
-  // Each token must see a prefix of the last token's positions (causal, no window cutting the
-  // front): then one widened copy per KV head serves every token, each up to its own count.
-  std::vector<int64_t> keys(static_cast<size_t>(n_tokens));
-  Segs segs;
+  const int64_t base = cache_.FirstPosition(il, n_past_);
+  std::vector<int64_t> keys(static_cast<size_t>(n_tokens)), first(keys.size());
   for (int64_t t = 0; t < n_tokens; ++t) {
-    for (int64_t g = 0; g < n_kvh; ++g) {
-      const Segs& full = last[static_cast<size_t>(g)];
-      const size_t n_segs = cache_.Segments(il, g, n_past_, t, segs);
-      if (n_segs == 0 || n_segs > n_last[static_cast<size_t>(g)]) return false;
-      int64_t count = 0;
-      for (size_t i = 0; i < n_segs; ++i) {
-        const bool same_start = segs[i].k.data == full[i].k.data &&
-                                segs[i].v.data == full[i].v.data &&
-                                segs[i].k.row_bytes == full[i].k.row_bytes &&
-                                segs[i].v.row_bytes == full[i].v.row_bytes;
-        const bool whole_or_last =
-            segs[i].n == full[i].n || (i + 1 == n_segs && segs[i].n < full[i].n);
-        if (!same_start || !whole_or_last) return false;
-        count += segs[i].n;
-      }
-      if (g == 0) {
-        keys[static_cast<size_t>(t)] = count;
-      } else if (count != keys[static_cast<size_t>(t)]) {
-        return false;
-      }
-    }
+    keys[static_cast<size_t>(t)] = n_past_ + t - base + 1;
+    first[static_cast<size_t>(t)] = cache_.FirstPosition(il, n_past_ + t) - base;
   }
   int64_t n_max = 0;
   for (size_t i = 0; i < n_last[0]; ++i) n_max += last[0][i].n;
+  GB_CHECK(n_max == keys.back(), "AttentionRows: the chunk's runs hold ", n_max, " positions, not ",
+           keys.back());
   const int64_t stride = kernels::RowsKeyStride(n_max);
   const int64_t per_head = hd * stride + n_max * hd;
   widened_.resize(static_cast<size_t>(n_kvh * per_head));
@@ -180,7 +164,7 @@ bool Session::AttentionRows(int64_t il, int64_t n_tokens, float scale, float sof
     scratch.resize(static_cast<size_t>(kernels::AttendRowsScratch(stride)));
     const float* qp[kTile];
     float* op[kTile];
-    int64_t nk[kTile];
+    int64_t nk[kTile], fk[kTile];
     for (int64_t task = begin; task < end; ++task) {
       const int64_t g = task / tiles;
       const int64_t k0 = (task % tiles) * kTile, k1 = std::min(k0 + kTile, rows);
@@ -189,10 +173,11 @@ bool Session::AttentionRows(int64_t il, int64_t n_tokens, float scale, float sof
         qp[k - k0] = q_.data() + t * hp.n_q() + head * hd;
         op[k - k0] = attn_.data() + t * hp.n_q() + head * hd;
         nk[k - k0] = keys[static_cast<size_t>(t)];
+        fk[k - k0] = first[static_cast<size_t>(t)];
       }
       const float* kt = widened_.data() + g * per_head;
       kernels::AttendRows(qp, nk, k1 - k0, kt, kt + hd * stride, stride, hd, scale, scratch.data(),
-                          op, softcap);
+                          op, softcap, fk);
     }
   });
   return true;

@@ -32,24 +32,29 @@ namespace hn = hwy::HWY_NAMESPACE;
 // vectors (AVX2: 16 floats, so 64, 96, 128, 256) goes through O in passes of kVc vectors.
 constexpr int kTileRows = 4, kPassVectors = 2;
 
-// One tile of kR rows (q[r], n_keys[r], out[r] for r < kR) over a head of head_dim floats
-// (a multiple of kPassVectors vectors). s: kR * stride floats of scratch.
+// One tile of kR rows (q[r], keys [first[r], n_keys[r]), out[r] for r < kR) over a head of
+// head_dim floats (a multiple of kPassVectors vectors). s: kR * stride floats of scratch. Keys
+// before the tile's smallest first (rounded down to a step of the score pass) are not touched.
 // Each output element's operations do not depend on the tile or pass shape: its score is one
 // FMA chain over d, its output one FMA chain over keys j, then one product.
 template <int kR>
-void Tile(const float* const* q, const int64_t* n_keys, const float* kt, const float* v,
-          int64_t stride, int64_t head_dim, float scale, float softcap, float* s,
+void Tile(const float* const* q, const int64_t* first, const int64_t* n_keys, const float* kt,
+          const float* v, int64_t stride, int64_t head_dim, float scale, float softcap, float* s,
           float* const* out) {
   const hn::ScalableTag<float> df;
   using V = hn::Vec<decltype(df)>;
   const auto lanes = static_cast<int64_t>(hn::Lanes(df));
-  int64_t n_max = 0;
+  int64_t n_max = 0, j0 = stride;
 #pragma GCC unroll 16
-  for (int r = 0; r < kR; ++r) n_max = std::max(n_max, n_keys[r]);
+  for (int r = 0; r < kR; ++r) {
+    n_max = std::max(n_max, n_keys[r]);
+    j0 = std::min(j0, first[r]);
+  }
+  j0 = j0 / (2 * lanes) * (2 * lanes);
   // Scores, two key vectors per step (stride is a multiple of 64 floats, so the second vector of
   // the last step is still inside the zero-padded columns).
   const V vscale = hn::Set(df, scale);
-  for (int64_t j = 0; j < n_max; j += 2 * lanes) {
+  for (int64_t j = j0; j < n_max; j += 2 * lanes) {
     V a[kR][2];
 #pragma GCC unroll 16
     for (int r = 0; r < kR; ++r) a[r][0] = a[r][1] = hn::Zero(df);
@@ -70,21 +75,22 @@ void Tile(const float* const* q, const int64_t* n_keys, const float* kt, const f
       hn::StoreU(hn::Mul(a[r][1], vscale), df, s + r * stride + j + lanes);
     }
   }
-  // Softmax per row over its own keys; keys past a row's count weigh nothing.
+  // Softmax per row over its own keys; keys outside a row's range weigh nothing.
   float inv[kR];
 #pragma GCC unroll 16
   for (int r = 0; r < kR; ++r) {
     float* sr = s + r * stride;
-    const int64_t n = n_keys[r];
+    const int64_t b = first[r], n = n_keys[r];
     if (softcap > 0.0f) {  // Gemma 2: cap * tanh(score / cap), in f32 as the reference does
-      for (int64_t k = 0; k < n; ++k) sr[k] = softcap * std::tanh(sr[k] / softcap);
+      for (int64_t k = b; k < n; ++k) sr[k] = softcap * std::tanh(sr[k] / softcap);
     }
     auto vmx = hn::Set(df, -INFINITY);
-    int64_t j = 0;
+    int64_t j = b;
     for (; j + lanes <= n; j += lanes) vmx = hn::Max(vmx, hn::LoadU(df, sr + j));
     float mx = hn::GetLane(hn::MaxOfLanes(df, vmx));
     for (; j < n; ++j) mx = std::max(mx, sr[j]);
-    inv[r] = static_cast<float>(1.0 / ExpShiftSum(sr, n, mx));
+    inv[r] = static_cast<float>(1.0 / ExpShiftSum(sr + b, n - b, mx));
+    std::fill(sr + j0, sr + b, 0.0f);
     std::fill(sr + n, sr + n_max, 0.0f);
   }
   // O in passes of kPassVectors vectors of the head; the probabilities (kR rows of s) stay in L1
@@ -96,8 +102,8 @@ void Tile(const float* const* q, const int64_t* n_keys, const float* kt, const f
     for (int r = 0; r < kR; ++r)
 #pragma GCC unroll 16
       for (int i = 0; i < kVc; ++i) acc[r][i] = hn::Zero(df);
-    const float* row = v + c;
-    for (int64_t j = 0; j < n_max; ++j, row += head_dim) {
+    const float* row = v + j0 * head_dim + c;
+    for (int64_t j = j0; j < n_max; ++j, row += head_dim) {
       V vj[kVc];
 #pragma GCC unroll 16
       for (int i = 0; i < kVc; ++i) vj[i] = hn::LoadU(df, row + i * lanes);
@@ -119,27 +125,28 @@ void Tile(const float* const* q, const int64_t* n_keys, const float* kt, const f
   }
 }
 
-void Rows(const float* const* q, const int64_t* n_keys, int64_t n_rows, const float* kt,
-          const float* v, int64_t stride, int64_t head_dim, float scale, float softcap, float* s,
-          float* const* out) {
+void Rows(const float* const* q, const int64_t* first, const int64_t* n_keys, int64_t n_rows,
+          const float* kt, const float* v, int64_t stride, int64_t head_dim, float scale,
+          float softcap, float* s, float* const* out) {
   constexpr int kR = kTileRows;
   int64_t r = 0;
   for (; r + kR <= n_rows; r += kR) {
-    Tile<kR>(q + r, n_keys + r, kt, v, stride, head_dim, scale, softcap, s, out + r);
+    Tile<kR>(q + r, first + r, n_keys + r, kt, v, stride, head_dim, scale, softcap, s, out + r);
   }
   // A partial tile: the missing rows repeat the last real one into a throwaway output.
   if (r < n_rows) {
     const float* tq[kR];
-    int64_t tn[kR];
+    int64_t tf[kR], tn[kR];
     float* to[kR];
     std::vector<float> sink(static_cast<size_t>(head_dim));
     for (int i = 0; i < kR; ++i) {
       const int64_t src = std::min<int64_t>(r + i, n_rows - 1);
       tq[i] = q[src];
+      tf[i] = first[src];
       tn[i] = n_keys[src];
       to[i] = r + i < n_rows ? out[r + i] : sink.data();
     }
-    Tile<kR>(tq, tn, kt, v, stride, head_dim, scale, softcap, s, to);
+    Tile<kR>(tq, tf, tn, kt, v, stride, head_dim, scale, softcap, s, to);
   }
 }
 #endif
@@ -157,16 +164,16 @@ int64_t VectorsPerHead(int64_t head_dim) {
 #endif
 }
 
-void AttendRowsImpl(const float* const* q, const int64_t* n_keys, int64_t n_rows, const float* kt,
-                    const float* v, int64_t stride, int64_t head_dim, float scale, float softcap,
-                    float* s, float* const* out) {
+void AttendRowsImpl(const float* const* q, const int64_t* first, const int64_t* n_keys,
+                    int64_t n_rows, const float* kt, const float* v, int64_t stride,
+                    int64_t head_dim, float scale, float softcap, float* s, float* const* out) {
 #if !HWY_HAVE_SCALABLE
   if (VectorsPerHead(head_dim) != 0) {
-    return Rows(q, n_keys, n_rows, kt, v, stride, head_dim, scale, softcap, s, out);
+    return Rows(q, first, n_keys, n_rows, kt, v, stride, head_dim, scale, softcap, s, out);
   }
 #endif
-  (void)q, (void)n_keys, (void)n_rows, (void)kt, (void)v, (void)stride, (void)scale, (void)softcap,
-      (void)s, (void)out;
+  (void)q, (void)first, (void)n_keys, (void)n_rows, (void)kt, (void)v, (void)stride, (void)scale,
+      (void)softcap, (void)s, (void)out;
   HWY_ASSERT(false);  // callers check AttendRowsSupported first
 }
 
@@ -213,15 +220,21 @@ void WidenKv(std::span<const KvSegment> segments, int64_t head_dim, float* kt, f
 
 void AttendRows(const float* const* q, const int64_t* n_keys, int64_t n_rows, const float* kt,
                 const float* v, int64_t stride, int64_t head_dim, float scale, float* scratch,
-                float* const* out, float softcap) {
+                float* const* out, float softcap, const int64_t* first_key) {
   GB_CHECK(AttendRowsSupported(head_dim), "AttendRows: no SIMD path for head_dim ", head_dim);
   GB_CHECK(stride % 64 == 0, "AttendRows: key stride ", stride, " is not a multiple of 64");
+  std::vector<int64_t> zeros;
+  if (first_key == nullptr) {
+    zeros.assign(static_cast<size_t>(n_rows), 0);
+    first_key = zeros.data();
+  }
   for (int64_t r = 0; r < n_rows; ++r) {
-    GB_CHECK(n_keys[r] >= 1 && n_keys[r] <= stride, "AttendRows: row ", r, " attends to ",
-             n_keys[r], " keys of ", stride);
+    GB_CHECK(first_key[r] >= 0 && n_keys[r] > first_key[r] && n_keys[r] <= stride,
+             "AttendRows: row ", r, " attends to keys [", first_key[r], ", ", n_keys[r], ") of ",
+             stride);
   }
   HWY_DYNAMIC_DISPATCH(AttendRowsImpl)
-  (q, n_keys, n_rows, kt, v, stride, head_dim, scale, softcap, scratch, out);
+  (q, first_key, n_keys, n_rows, kt, v, stride, head_dim, scale, softcap, scratch, out);
 }
 
 }  // namespace gapbench::kernels

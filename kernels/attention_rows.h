@@ -26,12 +26,13 @@ void WidenKv(std::span<const KvSegment> segments, int64_t head_dim, float* kt, f
 // (AVX2: 16 floats; AVX-512: 32); else use Attend per row.
 bool AttendRowsSupported(int64_t head_dim);
 
-// For r < n_rows: out[r][0..head_dim) = sum_{j < n_keys[r]} softmax_j(cap(scale * q[r].K_j)) V_j
-// over the widened keys/values (n_keys[r] >= 1 and <= the widened count); cap as in Attend
-// (softcap 0: none). scratch: at least AttendRowsScratch(stride) floats.
+// For r < n_rows: out[r][0..head_dim) = sum_{b_r <= j < n_keys[r]} softmax_j(cap(scale *
+// q[r].K_j)) V_j over the widened keys/values, b_r = first_key[r] (0 when first_key is null: a
+// sliding window cuts the front of a row's range); b_r < n_keys[r] <= the widened count; cap as
+// in Attend (softcap 0: none). scratch: at least AttendRowsScratch(stride) floats.
 void AttendRows(const float* const* q, const int64_t* n_keys, int64_t n_rows, const float* kt,
                 const float* v, int64_t stride, int64_t head_dim, float scale, float* scratch,
-                float* const* out, float softcap = 0.0f);
+                float* const* out, float softcap = 0.0f, const int64_t* first_key = nullptr);
 int64_t AttendRowsScratch(int64_t stride);
 
 }  // namespace gapbench::kernels

@@ -57,22 +57,28 @@ std::vector<KvSegment> Segments(const Cache& c, GgmlType type, int64_t head_dim,
   return segs;
 }
 
-// The first m positions of segs.
-std::vector<KvSegment> Prefix(const std::vector<KvSegment>& segs, int64_t m) {
+// Positions [b, m) of segs.
+std::vector<KvSegment> Range(const std::vector<KvSegment>& segs, int64_t b, int64_t m) {
   std::vector<KvSegment> out;
+  int64_t pos = 0;
   for (const auto& s : segs) {
-    if (m <= 0) break;
-    KvSegment t = s;
-    t.n = std::min(s.n, m);
-    out.push_back(t);
-    m -= t.n;
+    const int64_t lo = std::max(b, pos), hi = std::min(m, pos + s.n);
+    if (lo < hi) {
+      KvSegment t = s;
+      t.k.data = static_cast<const uint8_t*>(s.k.data) + (lo - pos) * s.k.row_bytes;
+      t.v.data = static_cast<const uint8_t*>(s.v.data) + (lo - pos) * s.v.row_bytes;
+      t.n = hi - lo;
+      out.push_back(t);
+    }
+    pos += s.n;
   }
   return out;
 }
 
-// softcap > 0: Gemma 2's score cap, with scores scaled up so that it bites.
+// softcap > 0: Gemma 2's score cap, with scores scaled up so that it bites. window > 0: each row
+// attends to its last `window` keys only (a sliding window cutting the front of its range).
 void CheckCase(GgmlType type, int64_t head_dim, int64_t n, int64_t n_rows, int splits,
-               uint32_t seed, float softcap = 0.0f) {
+               uint32_t seed, float softcap = 0.0f, int64_t window = 0) {
   std::mt19937 rng(seed);
   const Cache c = MakeCache(type, n, head_dim, rng);
   const auto segs = Segments(c, type, head_dim, n, splits);
@@ -86,7 +92,7 @@ void CheckCase(GgmlType type, int64_t head_dim, int64_t n, int64_t n_rows, int s
   std::vector<std::vector<float>> q(static_cast<size_t>(n_rows)), out(q.size());
   std::vector<const float*> qp;
   std::vector<float*> op;
-  std::vector<int64_t> keys;
+  std::vector<int64_t> keys, first;
   for (int64_t r = 0; r < n_rows; ++r) {
     q[static_cast<size_t>(r)].resize(static_cast<size_t>(head_dim));
     for (auto& x : q[static_cast<size_t>(r)]) x = nd(rng);
@@ -95,14 +101,15 @@ void CheckCase(GgmlType type, int64_t head_dim, int64_t n, int64_t n_rows, int s
     op.push_back(out[static_cast<size_t>(r)].data());
     // Causal rows count up like a chunk's positions; some rows take a random count.
     keys.push_back(r % 3 == 2 ? nk(rng) : std::max<int64_t>(1, n - n_rows + 1 + r));
+    first.push_back(window > 0 ? std::max<int64_t>(0, keys.back() - window) : 0);
   }
   std::vector<float> scratch(static_cast<size_t>(AttendRowsScratch(stride)));
   const float scale = (softcap > 0.0f ? 4.0f : 1.0f) / std::sqrt(static_cast<float>(head_dim));
   AttendRows(qp.data(), keys.data(), n_rows, kt.data(), v.data(), stride, head_dim, scale,
-             scratch.data(), op.data(), softcap);
+             scratch.data(), op.data(), softcap, window > 0 ? first.data() : nullptr);
   std::vector<float> ref(static_cast<size_t>(head_dim));
   for (int64_t r = 0; r < n_rows; ++r) {
-    const auto pre = Prefix(segs, keys[static_cast<size_t>(r)]);
+    const auto pre = Range(segs, first[static_cast<size_t>(r)], keys[static_cast<size_t>(r)]);
     AttendReference(qp[static_cast<size_t>(r)], pre, head_dim, scale, ref.data(), softcap);
     // As for Attend: convex combinations of values of magnitude <~ 4, f32 sums in another
     // order than the double reference: 1e-4 absolute.
@@ -110,7 +117,8 @@ void CheckCase(GgmlType type, int64_t head_dim, int64_t n, int64_t n_rows, int s
       ASSERT_NEAR(out[static_cast<size_t>(r)][static_cast<size_t>(d)], ref[static_cast<size_t>(d)],
                   1e-4)
           << TypeName(type) << " head_dim " << head_dim << " n " << n << " row " << r << " of "
-          << n_rows << " keys " << keys[static_cast<size_t>(r)] << " d " << d;
+          << n_rows << " keys [" << first[static_cast<size_t>(r)] << ", "
+          << keys[static_cast<size_t>(r)] << ") d " << d;
     }
   }
 }
@@ -206,6 +214,32 @@ TEST(AttendRows, TheFamiliesHeadSizesHaveAPathOnEveryTarget) {
   }
 }
 
+// Gemma's sliding window: every row attends to its own last `window` keys, so rows of one tile
+// start at different keys (window 5: inside one score step; 70: across steps; with the soft-cap
+// too), on every SIMD target.
+TEST(AttendRows, WindowedRowsMatchReferenceOnEverySimdTarget) {
+  uint32_t seed = 2700;
+  int checked = 0;
+  for (const int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    const kernel_test::ScopedSimdTarget guard(target);
+    for (GgmlType t : {GgmlType::kF32, GgmlType::kF16, GgmlType::kQ8_0}) {
+      for (int64_t hd : {64, 128, 256}) {
+        if (!AttendRowsSupported(hd)) continue;
+        for (int64_t window : {1, 5, 70}) {
+          for (int64_t rows : {4, 9, 14}) {
+            CheckCase(t, hd, 300, rows, 1 + static_cast<int>(seed % 3), seed, 0.0f, window);
+            ++seed;
+            ++checked;
+          }
+          CheckCase(t, hd, 200, 9, 2, seed++, 2.0f, window);
+        }
+      }
+    }
+    if (HasFailure()) ADD_FAILURE() << "on target " << hwy::TargetName(target);
+  }
+  EXPECT_GT(checked, 0);
+}
+
 TEST(AttendRows, ARowWithNoKeysIsAnInternalError) {
   if (!AttendRowsSupported(64)) GTEST_SKIP() << "no AttendRows path for head_dim 64 on this CPU";
   std::vector<float> kt(64 * 64, 0.0f), v(64, 0.0f), q(64, 1.0f), o(64),
@@ -214,7 +248,7 @@ TEST(AttendRows, ARowWithNoKeysIsAnInternalError) {
   float* op = o.data();
   const int64_t keys = 0;
   EXPECT_DEATH(AttendRows(&qp, &keys, 1, kt.data(), v.data(), 64, 64, 0.125f, scratch.data(), &op),
-               "attends to 0 keys");
+               "attends to keys \\[0, 0\\)");
 }
 
 }  // namespace
