@@ -126,18 +126,6 @@ struct RowQ8 {
   }
 };
 
-// Gemma 2's attention-logit soft-cap on n scores in place: s -> cap * tanh(s / cap), in f32 as
-// the reference computes it. Returns the new maximum (tanh is monotonic, but rounding may not
-// be, so it is recomputed).
-float CapScores(float* s, int64_t n, float cap) {
-  float mx = -INFINITY;
-  for (int64_t j = 0; j < n; ++j) {
-    s[j] = cap * std::tanh(s[j] / cap);
-    mx = std::max(mx, s[j]);
-  }
-  return mx;
-}
-
 template <class Row>
 void AttendT(const float* q, const KvSegment* segs, size_t n_segs, int64_t head_dim, float scale,
              float softcap, float* scratch, float* out) {
@@ -152,7 +140,8 @@ void AttendT(const float* q, const KvSegment* segs, size_t n_segs, int64_t head_
     }
   }
   const int64_t n_keys = j;
-  if (softcap > 0.0f) mx = CapScores(scratch, n_keys, softcap);
+  if (softcap > 0.0f)
+    mx = CapInPlace(scratch, n_keys, softcap);  // Gemma 2; tanh rounding may move the max
   const double sum = ExpShiftSum(scratch, n_keys, mx);
   const auto inv = static_cast<float>(1.0 / sum);
   std::fill(out, out + head_dim, 0.0f);
@@ -215,7 +204,8 @@ void AttendFixed(const float* q, const KvSegment* segs, size_t n_segs, float sca
     }
   }
   const int64_t n_keys = j;
-  if (softcap > 0.0f) mx = CapScores(scratch, n_keys, softcap);
+  if (softcap > 0.0f)
+    mx = CapInPlace(scratch, n_keys, softcap);  // Gemma 2; tanh rounding may move the max
   const double sum = ExpShiftSum(scratch, n_keys, mx);
   V acc[kV];
   for (int i = 0; i < kV; ++i) acc[i] = hn::Zero(df);

@@ -81,9 +81,7 @@ void Tile(const float* const* q, const int64_t* first, const int64_t* n_keys, co
   for (int r = 0; r < kR; ++r) {
     float* sr = s + r * stride;
     const int64_t b = first[r], n = n_keys[r];
-    if (softcap > 0.0f) {  // Gemma 2: cap * tanh(score / cap), in f32 as the reference does
-      for (int64_t k = b; k < n; ++k) sr[k] = softcap * std::tanh(sr[k] / softcap);
-    }
+    if (softcap > 0.0f) CapInPlace(sr + b, n - b, softcap);  // Gemma 2: cap * tanh(s / cap)
     auto vmx = hn::Set(df, -INFINITY);
     int64_t j = b;
     for (; j + lanes <= n; j += lanes) vmx = hn::Max(vmx, hn::LoadU(df, sr + j));

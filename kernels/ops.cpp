@@ -70,7 +70,7 @@ void GeGluTanhReference(const float* gate, const float* up, float* out, int64_t 
   }
 }
 
-void SoftCap(float* x, int64_t n, float cap) {
+void SoftCapReference(float* x, int64_t n, float cap) {
   for (int64_t i = 0; i < n; ++i) x[i] = cap * std::tanh(x[i] / cap);
 }
 

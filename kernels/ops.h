@@ -36,8 +36,10 @@ void SwiGluReference(const float* gate, const float* up, float* out, int64_t n);
 void GeGluTanh(const float* gate, const float* up, float* out, int64_t n);
 void GeGluTanhReference(const float* gate, const float* up, float* out, int64_t n);
 
-// x[i] = cap * tanh(x[i] / cap) (Gemma's logit soft-cap).
+// x[i] = cap * tanh(x[i] / cap) (Gemma's logit soft-cap). SoftCap: SIMD (softcap.cpp, Highway's
+// tanh, within 4 ulp) over ParallelFor chunks; SoftCapReference: the scalar definition (libm).
 void SoftCap(float* x, int64_t n, float cap);
+void SoftCapReference(float* x, int64_t n, float cap);
 
 // y += x.
 void AddInPlace(float* y, const float* x, int64_t n);

@@ -51,6 +51,32 @@ inline double ExpShiftSum(float* scratch, int64_t n, float mx) {
   return sum + hn::GetLane(hn::SumOfLanes(df, block));
 }
 
+// x[j] = cap * tanh(x[j] / cap) for j < n (Gemma 2's attention and final-logit soft-caps) with
+// Highway's tanh (within 4 ulp of libm's; the division and the product are the reference's),
+// the tail through a padded buffer with the same arithmetic. Returns the largest capped value
+// (-inf for n = 0).
+inline float CapInPlace(float* x, int64_t n, float cap) {
+  const hn::ScalableTag<float> df;
+  const auto lanes = static_cast<int64_t>(hn::Lanes(df));
+  const auto vcap = hn::Set(df, cap);
+  auto vmx = hn::Set(df, -INFINITY);
+  int64_t j = 0;
+  for (; j + lanes <= n; j += lanes) {
+    const auto c = hn::Mul(vcap, hn::Tanh(df, hn::Div(hn::LoadU(df, x + j), vcap)));
+    hn::StoreU(c, df, x + j);
+    vmx = hn::Max(vmx, c);
+  }
+  float mx = hn::GetLane(hn::MaxOfLanes(df, vmx));
+  if (j < n) {
+    HWY_ALIGN float buf[hn::MaxLanes(df)] = {};
+    std::copy(x + j, x + n, buf);
+    hn::Store(hn::Mul(vcap, hn::Tanh(df, hn::Div(hn::Load(df, buf), vcap))), df, buf);
+    std::copy(buf, buf + (n - j), x + j);
+    for (int64_t i = j; i < n; ++i) mx = std::max(mx, x[i]);
+  }
+  return mx;
+}
+
 }  // namespace gapbench::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
