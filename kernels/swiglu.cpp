@@ -23,26 +23,33 @@ HWY_BEFORE_NAMESPACE();
 namespace gapbench::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-void SwiGluImpl(const float* gate, const float* up, float* out, int64_t n) {
-  const hn::ScalableTag<float> df;
+// out[i] = f(gate[i], up[i]) for i < n, f a vector function; the tail through a zero-padded
+// buffer with the same vector arithmetic as the body, so a value's result does not depend on
+// where it lies.
+template <class D, class F>
+HWY_INLINE void GatedMap(D df, const float* gate, const float* up, float* out, int64_t n, F f) {
   const auto lanes = static_cast<int64_t>(hn::Lanes(df));
-  const auto one = hn::Set(df, 1.0f);
-  auto silu_times = [&](auto g, auto u) {
-    return hn::Mul(hn::Div(g, hn::Add(one, hn::Exp(df, hn::Neg(g)))), u);
-  };
   int64_t i = 0;
   for (; i + lanes <= n; i += lanes) {
-    hn::StoreU(silu_times(hn::LoadU(df, gate + i), hn::LoadU(df, up + i)), df, out + i);
+    hn::StoreU(f(hn::LoadU(df, gate + i), hn::LoadU(df, up + i)), df, out + i);
   }
   if (i < n) {
-    // The tail through a zero-padded buffer: the same vector arithmetic as the body.
     HWY_ALIGN float g[hn::MaxLanes(df)] = {}, u[hn::MaxLanes(df)] = {}, o[hn::MaxLanes(df)];
     const auto rest = static_cast<size_t>(n - i);
     std::copy(gate + i, gate + n, g);
     std::copy(up + i, up + n, u);
-    hn::Store(silu_times(hn::Load(df, g), hn::Load(df, u)), df, o);
+    hn::Store(f(hn::Load(df, g), hn::Load(df, u)), df, o);
     std::copy(o, o + rest, out + i);
   }
+}
+
+void SwiGluImpl(const float* gate, const float* up, float* out, int64_t n) {
+  const hn::ScalableTag<float> df;
+  const auto one = hn::Set(df, 1.0f);
+  auto silu_times = [&](auto g, auto u) {
+    return hn::Mul(hn::Div(g, hn::Add(one, hn::Exp(df, hn::Neg(g)))), u);
+  };
+  GatedMap(df, gate, up, out, n, silu_times);
 }
 
 // gelu_tanh(x) = 0.5 x (1 + tanh(z)), z = sqrt(2/pi) (x + 0.044715 x^3), is x / (1 + e^(-2z))
@@ -52,7 +59,6 @@ void SwiGluImpl(const float* gate, const float* up, float* out, int64_t n) {
 // clamp the result is x (to float precision) or a value below 1e-38 |x|, as the reference's.
 void GeGluTanhImpl(const float* gate, const float* up, float* out, int64_t n) {
   const hn::ScalableTag<float> df;
-  const auto lanes = static_cast<int64_t>(hn::Lanes(df));
   const auto one = hn::Set(df, 1.0f);
   const auto k = hn::Set(df, 0.7978845608028654f);  // sqrt(2 / pi)
   const auto c = hn::Set(df, 0.044715f);
@@ -63,19 +69,7 @@ void GeGluTanhImpl(const float* gate, const float* up, float* out, int64_t n) {
     const auto e = hn::Exp(df, hn::Min(hn::Max(hn::Mul(m2, z), lo), hi));
     return hn::Mul(hn::Div(x, hn::Add(one, e)), u);
   };
-  int64_t i = 0;
-  for (; i + lanes <= n; i += lanes) {
-    hn::StoreU(gelu_times(hn::LoadU(df, gate + i), hn::LoadU(df, up + i)), df, out + i);
-  }
-  if (i < n) {
-    // The tail through a zero-padded buffer: the same vector arithmetic as the body.
-    HWY_ALIGN float g[hn::MaxLanes(df)] = {}, u[hn::MaxLanes(df)] = {}, o[hn::MaxLanes(df)];
-    const auto rest = static_cast<size_t>(n - i);
-    std::copy(gate + i, gate + n, g);
-    std::copy(up + i, up + n, u);
-    hn::Store(gelu_times(hn::Load(df, g), hn::Load(df, u)), df, o);
-    std::copy(o, o + rest, out + i);
-  }
+  GatedMap(df, gate, up, out, n, gelu_times);
 }
 
 }  // namespace gapbench::kernels::HWY_NAMESPACE
