@@ -238,8 +238,8 @@ void QuantizeRowQ4_K(const float* x, BlockQ4_K* y, int64_t n) {
   }
 }
 
-void QuantizeRowQ8_K(const float* x, BlockQ8_K* y, int64_t n) {
-  GB_CHECK(n % kQK_K == 0, "QuantizeRowQ8_K: n=", n, " is not a multiple of 256");
+void QuantizeRowQ8_KReference(const float* x, BlockQ8_K* y, int64_t n) {
+  GB_CHECK(n % kQK_K == 0, "QuantizeRowQ8_KReference: n=", n, " is not a multiple of 256");
   for (int64_t block_idx = 0; block_idx < n / kQK_K; ++block_idx) {
     const float* xb = x + block_idx * kQK_K;
     BlockQ8_K& b = y[block_idx];

@@ -62,7 +62,10 @@ static_assert(sizeof(BlockQ6_K) == 210);
 // quantize_row_q4_K_ref (the no-imatrix path of llama-quantize) evaluated in plain f32 without
 // FMA contraction; a ggml build that contracts a * b + c into FMAs can differ in rare ties.
 void QuantizeRowQ4_K(const float* x, BlockQ4_K* y, int64_t n);
+// Q8_K (the k-quant products' activations) as ggml's quantize_row_q8_K: QuantizeRowQ8_K in SIMD
+// (quant_k_simd.cpp, every target), byte-identical to the scalar QuantizeRowQ8_KReference.
 void QuantizeRowQ8_K(const float* x, BlockQ8_K* y, int64_t n);
+void QuantizeRowQ8_KReference(const float* x, BlockQ8_K* y, int64_t n);
 // Q5_K bytes equal ggml's quantize_row_q5_K_ref (Q4_K's search with 31 levels and its own grid).
 void QuantizeRowQ5_K(const float* x, BlockQ5_K* y, int64_t n);
 // Q6_K bytes equal ggml's quantize_row_q6_K_ref (make_qx_quants with rmse_type 1 per group of 16,

@@ -9,6 +9,10 @@
 // Int16 lanes rather than u8 x i8 (maddubs) keep the code to ops Highway 1.0 offers on every
 // target; at decode the kernel is bound by the 144-byte weight blocks anyway.
 // Left out: multi-row / multi-token tiles (the matmul's job), VNNI dot-product instructions.
+//
+// Also here: QuantizeRowQ8_K, the activations of every k-quant product (a prefill quantises each
+// input row once per projection input; scalar, it was 3% of a Qwen3-0.6B Q4_K_M prefill).
+#include <cmath>
 #include <cstring>
 
 #include "kernels/fp16.h"
@@ -198,6 +202,56 @@ float DotQ6_KQ8_KImpl(const BlockQ6_K* w, const BlockQ8_K* x, int64_t n) {
   return static_cast<float>(sum);
 }
 
+// QuantizeRowQ8_KReference's bytes: the signed value of largest magnitude (the first on ties)
+// maps to -127 through iscale = -127 / max; q = min(127, nearest(iscale * x)), where the
+// reference's nearest-int trick (x + 1.5 * 2^23) is round-half-to-even for |v| < 2^22, as the
+// conversion under the default rounding mode is; d = 1 / iscale; bsums the 16-value sums.
+void QuantizeRowQ8_KImpl(const float* x, BlockQ8_K* y, int64_t n) {
+  const hn::ScalableTag<float> df;
+  const hn::RebindToSigned<decltype(df)> di;
+  const hn::Rebind<int8_t, decltype(di)> d8;
+  const auto lanes = static_cast<int64_t>(hn::Lanes(df));
+  for (int64_t bi = 0; bi < n / kQK_K; ++bi) {
+    const float* xb = x + bi * kQK_K;
+    BlockQ8_K& b = y[bi];
+    auto vmax = hn::Zero(df);
+    for (int64_t j = 0; j < kQK_K; j += lanes) vmax = hn::Max(vmax, hn::Abs(hn::LoadU(df, xb + j)));
+    const float amax = hn::GetLane(hn::MaxOfLanes(df, vmax));
+    if (amax == 0) {
+      b.d = 0;
+      std::memset(b.qs, 0, sizeof(b.qs));
+      std::memset(b.bsums, 0, sizeof(b.bsums));
+      continue;
+    }
+    float max = 0;
+    for (int64_t j = 0; j < kQK_K; ++j) {
+      if (std::fabs(xb[j]) == amax) {
+        max = xb[j];
+        break;
+      }
+    }
+    const float iscale = -127.0f / max;
+    if (!std::isfinite(iscale)) [[unlikely]] {
+      // |max| < 127 / FLT_MAX: the reference's integer trick on inf / NaN products gives quants
+      // the conversion would not (it writes 0 where cvtps2dq gives INT_MIN): take its bytes.
+      QuantizeRowQ8_KReference(xb, &b, kQK_K);
+      continue;
+    }
+    const auto vis = hn::Set(df, iscale);
+    const auto v127 = hn::Set(di, 127);
+    for (int64_t j = 0; j < kQK_K; j += lanes) {
+      const auto q = hn::Min(hn::NearestInt(hn::Mul(vis, hn::LoadU(df, xb + j))), v127);
+      hn::StoreU(hn::DemoteTo(d8, q), d8, b.qs + j);
+    }
+    for (int k = 0; k < kQK_K / 16; ++k) {
+      int sum = 0;
+      for (int l = 0; l < 16; ++l) sum += b.qs[16 * k + l];
+      b.bsums[k] = static_cast<int16_t>(sum);
+    }
+    b.d = 1 / iscale;
+  }
+}
+
 }  // namespace gapbench::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
@@ -209,6 +263,12 @@ namespace gapbench::kernels {
 HWY_EXPORT(DotQ4_KQ8_KImpl);
 HWY_EXPORT(DotQ5_KQ8_KImpl);
 HWY_EXPORT(DotQ6_KQ8_KImpl);
+HWY_EXPORT(QuantizeRowQ8_KImpl);
+
+void QuantizeRowQ8_K(const float* x, BlockQ8_K* y, int64_t n) {
+  GB_CHECK(n % kQK_K == 0, "QuantizeRowQ8_K: n=", n, " is not a multiple of 256");
+  HWY_DYNAMIC_DISPATCH(QuantizeRowQ8_KImpl)(x, y, n);
+}
 
 float DotQ4_KQ8_K(const BlockQ4_K* w, const BlockQ8_K* x, int64_t n) {
   GB_CHECK(n % kQK_K == 0, "DotQ4_KQ8_K: n=", n, " is not a multiple of 256");

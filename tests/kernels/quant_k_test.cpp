@@ -246,6 +246,38 @@ TEST(QuantK, ReconstructionErrorWithinStepAndBelowMinMaxBaseline) {
   }
 }
 
+// (e') QuantizeRowQ8_K (SIMD) writes QuantizeRowQ8_KReference's bytes on every target: random
+// rows of several scales, ties of magnitude (+a before -a and -a before +a: the first wins),
+// quants exactly halfway between two integers (round half to even), all-zero and one-value
+// blocks, subnormal values.
+TEST(QuantK, Q8_KSimdWritesTheReferenceBytesOnEveryTarget) {
+  const int64_t n = 256 * 12;
+  std::vector<float> x = RandomRow(n, 11, 1.0f, 0.3f);
+  for (int64_t i = 256; i < 512; ++i) x[i] *= 1e-3f;
+  for (int64_t i = 512; i < 768; ++i) x[i] = 0.0f;  // all zero
+  for (int64_t i = 768; i < 1024; ++i) x[i] = i == 900 ? -3.0f : 0.0f;
+  x[1024 + 10] = 50.0f, x[1024 + 200] = -50.0f;  // tie: +a first
+  x[1280 + 7] = -50.0f, x[1280 + 99] = 50.0f;    // tie: -a first
+  // Block 6: max 127 so iscale = -1; values k + 0.5 land halfway (even and odd neighbours).
+  for (int64_t i = 0; i < 256; ++i) x[1536 + i] = static_cast<float>(i % 120) - 60.5f;
+  x[1536] = 127.0f;
+  for (int64_t i = 1792; i < 2048; ++i) x[i] = (i % 2 ? 1.0f : -1.0f) * 1e-40f * (i % 7);
+  for (int64_t i = 2048; i < n; ++i) x[i] *= 1e4f;
+  std::vector<BlockQ8_K> want(n / kQK_K), got(n / kQK_K);
+  QuantizeRowQ8_KReference(x.data(), want.data(), n);
+  for (const int64_t target : QuantKTargets()) {
+    QuantKForceTarget(target);
+    std::fill(got.begin(), got.end(), BlockQ8_K{});
+    QuantizeRowQ8_K(x.data(), got.data(), n);
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+      EXPECT_EQ(std::memcmp(&want[b], &got[b], sizeof(BlockQ8_K)), 0)
+          << "block " << b << " on " << QuantKTargetName(target) << ": d " << got[b].d << " vs "
+          << want[b].d << ", qs[0] " << int{got[b].qs[0]} << " vs " << int{want[b].qs[0]};
+    }
+  }
+  QuantKForceTarget(0);
+}
+
 // (e) bsums are the sums of their 16 quants; the signed maximum maps to -127.
 TEST(QuantK, Q8_KBsumsAndScale) {
   const int64_t n = 2048;
