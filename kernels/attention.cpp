@@ -258,6 +258,21 @@ void AttendImpl(const float* q, const KvSegment* segs, size_t n_segs, int64_t he
   }
 }
 
+// f32 -> f16 for a KV row, F32ToF16's bits: on AVX2 and AVX-512 F16C's vcvtps2ph (round to
+// nearest even, NaN quieted with its payload's top bits, as F32ToF16); elsewhere Highway would
+// emulate the conversion with other rounding, so those targets keep the scalar loop.
+void StoreF16RowImpl(const float* x, uint16_t* d, int64_t n) {
+  int64_t i = 0;
+#if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+  const hn::ScalableTag<float> df;
+  const hn::Rebind<hwy::float16_t, decltype(df)> dh;
+  const auto lanes = static_cast<int64_t>(hn::Lanes(df));
+  auto* h = reinterpret_cast<hwy::float16_t*>(d);
+  for (; i + lanes <= n; i += lanes) hn::StoreU(hn::DemoteTo(dh, hn::LoadU(df, x + i)), dh, h + i);
+#endif
+  for (; i < n; ++i) d[i] = F32ToF16(x[i]);
+}
+
 }  // namespace gapbench::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
@@ -272,6 +287,7 @@ bool SupportedKv(GgmlType t) {
 }  // namespace
 
 HWY_EXPORT(AttendImpl);
+HWY_EXPORT(StoreF16RowImpl);
 
 void Attend(const float* q, std::span<const KvSegment> segments, int64_t head_dim, float scale,
             float* scratch, float* out, float softcap) {
@@ -346,8 +362,7 @@ void StoreKvRow(GgmlType t, const float* x, void* dst, int64_t n) {
       std::memcpy(dst, x, static_cast<size_t>(n) * sizeof(float));
       return;
     case GgmlType::kF16: {
-      auto* d = static_cast<uint16_t*>(dst);
-      for (int64_t i = 0; i < n; ++i) d[i] = F32ToF16(x[i]);
+      HWY_DYNAMIC_DISPATCH(StoreF16RowImpl)(x, static_cast<uint16_t*>(dst), n);
       return;
     }
     case GgmlType::kQ8_0:

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hwy/targets.h"
+#include "kernels/fp16.h"
 #include "tests/kernels/kernel_check.h"
 
 namespace gapbench::kernels {
@@ -77,6 +78,37 @@ void CheckCase(GgmlType type, int64_t head_dim, int64_t n_keys, int n_splits, ui
   for (int64_t d = 0; d < head_dim; ++d) {
     ASSERT_NEAR(out[static_cast<size_t>(d)], ref[static_cast<size_t>(d)], 1e-4)
         << TypeName(type) << " head_dim " << head_dim << " n_keys " << n_keys << " d " << d;
+  }
+}
+
+// An f16 KV row holds F32ToF16's bits on every SIMD target (F16C's conversion on AVX2 / AVX-512):
+// 16.7M float bit patterns spread over the whole range (normal, subnormal, overflowing to inf,
+// halfway cases, NaN), in rows of 1000 so the vector body and the scalar tail both run.
+TEST(Attention, F16KvRowsHoldF32ToF16BitsOnEverySimdTarget) {
+  const int64_t n = 1000;
+  std::vector<float> x(static_cast<size_t>(n));
+  std::vector<uint16_t> got(static_cast<size_t>(n));
+  for (const int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    const kernel_test::ScopedSimdTarget guard(target);
+    uint64_t bits = 0;
+    int64_t bad = 0;
+    while (bits < (uint64_t{1} << 32) && bad == 0) {
+      for (auto& v : x) {
+        v = F32FromBits(static_cast<uint32_t>(bits));
+        bits += 257;
+      }
+      StoreKvRow(GgmlType::kF16, x.data(), got.data(), n);
+      for (int64_t i = 0; i < n; ++i) {
+        if (got[static_cast<size_t>(i)] != F32ToF16(x[static_cast<size_t>(i)])) {
+          ADD_FAILURE() << hwy::TargetName(target) << ": bits " << std::hex
+                        << BitsFromF32(x[static_cast<size_t>(i)]) << " -> "
+                        << got[static_cast<size_t>(i)] << ", want "
+                        << F32ToF16(x[static_cast<size_t>(i)]);
+          ++bad;
+          break;
+        }
+      }
+    }
   }
 }
 
