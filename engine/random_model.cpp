@@ -85,6 +85,10 @@ uint32_t FileType(GgmlType t) {
       return 8;  // LLAMA_FTYPE_MOSTLY_Q5_0 (tests; not a CLI --wtype)
     case GgmlType::kQ5_K:
       return 16;  // LLAMA_FTYPE_MOSTLY_Q5_K_S: every 2-D weight q5_K (tests; not a CLI --wtype)
+    case GgmlType::kQ5_1:
+      return 9;  // LLAMA_FTYPE_MOSTLY_Q5_1 (tests: every 2-D weight q5_1; the CLI's is the mix)
+    case GgmlType::kQ4_1:
+      return 3;  // LLAMA_FTYPE_MOSTLY_Q4_1 (tests: every 2-D weight q4_1; the CLI's is the mix)
     default:
       Fail("model random: weight type ", kernels::TypeName(t), " is not supported");
   }

@@ -22,8 +22,8 @@ namespace {
 bool IsInt8Type(GgmlType t) { return t == GgmlType::kQ8_0 || t == GgmlType::kQ4_0; }
 
 // Weight types whose products run the panel kernels of matmul_simd.cpp on quantised activations:
-// q8_0 / q4_0 / q5_0 on Q8_0, q4_K / q5_K / q6_K on Q8_K (the other vec-dot types go through
-// MatMulVecDot).
+// q8_0 / q4_0 / q5_0 on Q8_0, q5_1 / q4_1 on the same Q8_0 quants with their exact block sums
+// (ggml's Q8_1, so one quantisation serves all five), q4_K / q5_K / q6_K on Q8_K.
 enum class ActKind { kNone, kQ8_0, kQ8_K };
 ActKind PanelActKind(GgmlType t) {
   if (IsInt8Type(t)) return ActKind::kQ8_0;
@@ -31,13 +31,16 @@ ActKind PanelActKind(GgmlType t) {
   if (t == GgmlType::kQ5_K) return ActKind::kQ8_K;
   if (t == GgmlType::kQ6_K) return ActKind::kQ8_K;
   if (t == GgmlType::kQ5_0) return ActKind::kQ8_0;  // the q5_0 panel kernel
+  if (t == GgmlType::kQ5_1) return ActKind::kQ8_0;  // the q5_1 / q4_1 panel kernels (Q8_1: + xs)
+  if (t == GgmlType::kQ4_1) return ActKind::kQ8_0;
   return ActKind::kNone;
 }
 
 // Weight types multiplied by a dot kernel on quantised activations, as ggml's vec_dot_type: Q8_K
-// for the k-quants (quant_k.h), Q8_0 / Q8_1 for the 32-value types of quant_legacy.h. Q5_1 and
-// Q4_1 go one row and token at a time (MatMulVecDot); Q4_K, Q5_K, Q6_K and Q5_0 run the panel
-// kernels (MatMul) and keep the vec dot as their reference.
+// for the k-quants (quant_k.h), Q8_0 / Q8_1 for the 32-value types of quant_legacy.h. All of them
+// run the panel kernels in MatMul (Q4_K, Q5_K, Q6_K, Q5_0, Q5_1, Q4_1; on targets without one,
+// the vec dot per row and token inside matmul_simd.cpp) and keep the vec dot as their reference
+// (MatMulReference) and for DotRow.
 bool IsVecDotType(GgmlType t) {
   switch (t) {
     case GgmlType::kQ4_K:
@@ -356,7 +359,8 @@ void MatMul(const MatrixView& w, const float* x, int64_t n_tokens, float* y) {
 }
 
 // Besides q8_0/q4_0 (matmul.h), products of one input whose weights all take the same
-// activations share one quantisation: q8_0 / q4_0 / q5_0 one Q8_0, q4_K / q5_K / q6_K one Q8_K
+// activations share one quantisation: q8_0 / q4_0 / q5_0 / q5_1 / q4_1 one Q8_0 (with block
+// sums), q4_K / q5_K / q6_K one Q8_K
 // (mixed as llama.cpp's q4_K_M / q5_K_M mixes give attn_v and ffn_down q6_K).
 void MatMulSameInput(std::span<const MatMulProduct> products, const float* x, int64_t n_tokens) {
   if (products.empty() || n_tokens <= 0) return;

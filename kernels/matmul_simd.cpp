@@ -44,8 +44,12 @@
 //   - Q6_K weights against Q8_K activations: the same scheme, the q6_K panel kernel (AVX2 code,
 //     `vpmaddubsw` on the unsigned 6-bit quants, the -32 offset through the Q8_K group sums,
 //     DotQ6_KQ8_KReference's float operations: bit-identical); other targets DotQ6_KQ8_K.
-// The other 32-value vec-dot types (Q5_1, Q4_1) are not here: matmul.cpp calls
-// their dots per row and token. Left out: AMX.
+//   - Q5_1 and Q4_1 weights against Q8_1-style activations (the Q8_0 quants and their exact block
+//     sums): the same kind of panel kernel on q5_1 / q4_1 panels (MinPanelTile in
+//     matmul_q5_1-inl.h: q5_0's fifth-bit trick without the -16 offset, m_w * d_x * s_x added
+//     per block), bit-identical to DotQ5_1Q8_1Reference / DotQ4_1Q8_1Reference; elsewhere
+//     DotQ5_1Q8_1 / DotQ4_1Q8_1 per row and token.
+// Left out: AMX.
 #ifndef HWY_WANT_AVX3_DL
 #define HWY_WANT_AVX3_DL  // VNNI (vpdpbusd) on Ice Lake / Zen 4 and later
 #endif
@@ -779,6 +783,8 @@ using LoadQ8_0X86 = LoadQ8_0;  // same names as the x86 path for the dispatch be
 using LoadQ4_0X86 = LoadQ4_0;
 #endif  // GB_MATMUL_X86
 
+#include "kernels/matmul_q5_1-inl.h"  // Q5_1 and Q4_1: x86 panel kernels, elsewhere vec dots
+
 // ---- Activation quantisation (every target) -----------------------------------------------
 
 // Q8_0 exactly as QuantizeRowQ8_0: amax by lane maxima (max is exact and order-free), the same
@@ -873,6 +879,12 @@ void MatMulRowsImpl(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end)
       return;
     case GgmlType::kQ6_K:
       RunQ6_K(a, row_begin, row_end);
+      return;
+    case GgmlType::kQ5_1:
+      RunQ5_1(a, row_begin, row_end);
+      return;
+    case GgmlType::kQ4_1:
+      RunQ4_1(a, row_begin, row_end);
       return;
     default:
       return;  // matmul.cpp rejects other types before dispatching

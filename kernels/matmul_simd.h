@@ -14,7 +14,8 @@
 namespace gapbench::kernels {
 
 // Everything the tile kernels need for one MatMul call. Exactly one activation form is set:
-// `x` for f32/f16/bf16 weights, (`xd`, `xq`, `xs`) for q8_0/q4_0/q5_0 weights, (`xk`, `xk_sub`)
+// `x` for f32/f16/bf16 weights, (`xd`, `xq`, `xs`) for q8_0/q4_0/q5_0/q5_1/q4_1 weights (q5_1 and
+// q4_1 read xs as ggml's Q8_1 block sum, exact here), (`xk`, `xk_sub`)
 // for q4_K and q5_K, `xk` for q6_K (its kernel reads the blocks' bsums).
 struct SimdMatMulArgs {
   GgmlType type = GgmlType::kF32;
@@ -34,8 +35,9 @@ struct SimdMatMulArgs {
   const uint8_t* packed = nullptr;  // the weight as SimdPackPanels laid it out, or null
 };
 
-// The panel layout of q8_0 / q4_0 / q4_K / q5_K / q5_0 / q6_K weights, read by the panel kernels
-// (AVX2, AVX3, AVX3_DL; q4_K, q5_K, q5_0, q6_K: AVX2 code, also run on AVX3 and AVX3_DL) and
+// The panel layout of q8_0 / q4_0 / q4_K / q5_K / q5_0 / q6_K / q5_1 / q4_1 weights, read by the
+// panel kernels (AVX2, AVX3, AVX3_DL; q4_K, q5_K, q5_0, q6_K, q5_1, q4_1: AVX2 code, also run on
+// AVX3 and AVX3_DL) and
 // written once at load (SimdPackPanels) or per call for weights that were not packed. Panel p holds
 // rows [16p, 16p + 16); per block b of the type (32 columns, k-quants 256), at b *
 // PanelBytesPerBlock:
@@ -64,6 +66,14 @@ struct SimdMatMulArgs {
 //   - [32, 96) the fifth bits, still 32 per row, permuted: row r's byte i at 32 + 4r + i holds
 //     in bit s (s = 0..3) element 4s + i's fifth bit and in bit 4 + s element 16 + 4s + i's;
 //   - [96, 352) the nibbles as q4_0's 4 groups (group s at 96 + 64s, row r's 4 bytes at 4r).
+//   q5_1 (384 bytes = 16 file blocks: exactly the file's bytes): q5_0's layout with the mins
+//   inserted after the scales:
+//   - [0, 32) the 16 rows' f16 d, [32, 64) their f16 m (row r at 2r);
+//   - [64, 128) the fifth bits permuted as q5_0's (row r's byte i at 64 + 4r + i);
+//   - [128, 384) the nibbles as q4_0's 4 groups (group s at 128 + 64s, row r's 4 bytes at 4r).
+//   q4_1 (320 bytes = 16 file blocks exactly):
+//   - [0, 32) the 16 rows' f16 d, [32, 64) their f16 m;
+//   - [64, 320) the nibbles as q4_0's 4 groups (group s at 64 + 64s, row r's 4 bytes at 4r).
 //   q6_K (3360 bytes = 16 file blocks exactly: no overhead):
 //   - [0, 32) the 16 rows' f16 d (row r at 2r);
 //   - [32, 288) the int8 group scales in pairs: sc_2p and sc_2p+1 of row r at 32 + 32p + 2r
@@ -77,7 +87,7 @@ struct SimdMatMulArgs {
 // 4 bytes per row and block for the unpacked scales, 2.8%), 6-bit stay 6-bit. Rows past the
 // weight's end are zero (zero scales).
 int64_t PanelBytesPerBlock(GgmlType type);
-// Whether a type has a panel layout (q8_0, q4_0, q4_K, q5_K, q5_0, q6_K).
+// Whether a type has a panel layout (q8_0, q4_0, q4_K, q5_K, q5_0, q6_K, q5_1, q4_1).
 bool IsPanelType(GgmlType type);
 // The q4_K panel block's size and the offsets of its scales, mins and nibbles (above).
 inline constexpr int64_t kQ4_KPanelBlock = 2368, kQ4_KPanelScales = 64, kQ4_KPanelMins = 192,
@@ -89,6 +99,10 @@ inline constexpr int64_t kQ6_KPanelBlock = 3360, kQ6_KPanelScales = 32, kQ6_KPan
 inline constexpr int64_t kQ5_KPanelBlock = 2880, kQ5_KPanelHigh = 2368;
 // The q5_0 panel block and the offsets of its fifth bits and nibbles.
 inline constexpr int64_t kQ5_0PanelBlock = 352, kQ5_0PanelHigh = 32, kQ5_0PanelQuants = 96;
+// The q5_1 and q4_1 panel blocks and the offsets of their mins, fifth bits and nibbles.
+inline constexpr int64_t kQ5_1PanelBlock = 384, kQ5_1PanelMin = 32, kQ5_1PanelHigh = 64,
+                         kQ5_1PanelQuants = 128;
+inline constexpr int64_t kQ4_1PanelBlock = 320, kQ4_1PanelMin = 32, kQ4_1PanelQuants = 64;
 
 // Writes rows [0, nr) (nr <= 16) of w (rows of row_bytes, cols a multiple of the type's block)
 // as one panel into out (cols / block * PanelBytesPerBlock(type) bytes).
@@ -96,16 +110,16 @@ void PackPanelRows(GgmlType type, const uint8_t* w, int64_t row_bytes, int64_t c
                    uint8_t* out);
 
 // The inverse for one row: row `row` of a weight packed by SimdPackPanels, in the GGUF block
-// layout (the file's blocks: 34 (q8_0), 18 (q4_0), 144 (q4_K), 176 (q5_K), 22 (q5_0) or 210 (q6_K)
-// bytes each) into out.
+// layout (the file's blocks: 34 (q8_0), 18 (q4_0), 144 (q4_K), 176 (q5_K), 22 (q5_0), 210 (q6_K),
+// 24 (q5_1) or 20 (q4_1) bytes each) into out.
 void UnpackPanelRow(GgmlType type, const uint8_t* packed, int64_t cols, int64_t row, uint8_t* out);
 
-// The q8_0/q4_0/q4_K/q5_K/q5_0/q6_K weight (rows x cols, rows of row_bytes) in the panel layout,
-// panel after panel, so MatMul need not repack on every call; empty when this CPU's best target has
-// no panel kernel (then MatMul ignores MatrixView::packed) or for other types. Results with and
-// without the packed copy are bit-identical. `packed_rows(begin, end)`, if given, is called after
-// each chunk of about 1 MiB of rows [begin, end) is packed (Model releases their file pages
-// there, so the two copies never coexist whole).
+// The q8_0/q4_0/q4_K/q5_K/q5_0/q6_K/q5_1/q4_1 weight (rows x cols, rows of row_bytes) in the panel
+// layout, panel after panel, so MatMul need not repack on every call; empty when this CPU's best
+// target has no panel kernel (then MatMul ignores MatrixView::packed) or for other types. Results
+// with and without the packed copy are bit-identical. `packed_rows(begin, end)`, if given, is
+// called after each chunk of about 1 MiB of rows [begin, end) is packed (Model releases their file
+// pages there, so the two copies never coexist whole).
 std::vector<uint8_t> SimdPackPanels(
     GgmlType type, const uint8_t* w, int64_t rows, int64_t row_bytes, int64_t cols,
     const std::function<void(int64_t begin, int64_t end)>& packed_rows = nullptr);
@@ -147,6 +161,15 @@ void Q5_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols,
 // block sums of (q - 16) * x, d_w * d_x in f32, the sum in f64): MatMulReference's bits.
 void Q5_0PanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const float* xd,
                               const int8_t* xq, int64_t n_tokens, float* y);
+
+// The scalar references of the q5_1 and q4_1 panel kernels against Q8_1-style activations (xd,
+// xq, and xs: the exact block sums of the quants), with DotQ5_1Q8_1Reference's /
+// DotQ4_1Q8_1Reference's arithmetic (exact int32 block sums of q * x, d_w * d_x and m_w * d_x in
+// f32, acc + (dd * sumi + md * xs) in f64), reading only the panel bytes: MatMulReference's bits.
+void Q5_1PanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const float* xd,
+                              const int8_t* xq, const int32_t* xs, int64_t n_tokens, float* y);
+void Q4_1PanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const float* xd,
+                              const int8_t* xq, const int32_t* xs, int64_t n_tokens, float* y);
 
 // The scalar reference of the q6_K panel kernel, as Q4_KPanelMatMulReference with
 // DotQ6_KQ8_KReference's arithmetic (exact int32 sum_g sc_g sum (q - 32) x per block, d_w * d_x

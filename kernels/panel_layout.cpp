@@ -1,7 +1,7 @@
 // The panel layout of the packed weights (matmul_simd.h): packing a weight's rows into panels and
-// reading a row back, and the scalar references of the k-quant and Q5_0 panel kernels. Target
-// independent; the kernels that read these panels are in matmul_simd.cpp and
-// matmul_kquant-inl.h.
+// reading a row back, and the scalar references of the k-quant, Q5_0, Q5_1 and Q4_1 panel kernels.
+// Target independent; the kernels that read these panels are in matmul_simd.cpp,
+// matmul_kquant-inl.h and matmul_q5_1-inl.h.
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -18,6 +18,8 @@ int64_t PanelBytesPerBlock(GgmlType type) {
   if (type == GgmlType::kQ6_K) return kQ6_KPanelBlock;
   if (type == GgmlType::kQ5_K) return kQ5_KPanelBlock;
   if (type == GgmlType::kQ5_0) return kQ5_0PanelBlock;
+  if (type == GgmlType::kQ5_1) return kQ5_1PanelBlock;
+  if (type == GgmlType::kQ4_1) return kQ4_1PanelBlock;
   return 32 + 64 * (type == GgmlType::kQ8_0 ? 8 : 4);
 }
 
@@ -115,6 +117,60 @@ void UnpackQ5_0Row(const uint8_t* src, int64_t r, BlockQ5_0* dst) {
   }
 }
 
+// Row r (< 16) of a q5_1 panel block from / to the file's block: d, m, then q5_0's permuted
+// fifth bits and nibble groups (matmul_simd.h).
+void PackQ5_1Row(const BlockQ5_1& src, int64_t r, uint8_t* dst) {
+  std::memcpy(dst + 2 * r, &src.d, 2);
+  std::memcpy(dst + kQ5_1PanelMin + 2 * r, &src.m, 2);
+  for (int i = 0; i < 4; ++i) {
+    int byte = 0;
+    for (int s = 0; s < 4; ++s) {
+      const int lo = 4 * s + i, hi = 16 + 4 * s + i;
+      byte |= ((src.qh[lo / 8] >> (lo % 8)) & 1) << s;
+      byte |= ((src.qh[hi / 8] >> (hi % 8)) & 1) << (4 + s);
+    }
+    dst[kQ5_1PanelHigh + 4 * r + i] = static_cast<uint8_t>(byte);
+  }
+  for (int s = 0; s < 4; ++s) {
+    std::memcpy(dst + kQ5_1PanelQuants + 64 * s + 4 * r, src.qs + 4 * s, 4);
+  }
+}
+
+void UnpackQ5_1Row(const uint8_t* src, int64_t r, BlockQ5_1* dst) {
+  std::memcpy(&dst->d, src + 2 * r, 2);
+  std::memcpy(&dst->m, src + kQ5_1PanelMin + 2 * r, 2);
+  std::memset(dst->qh, 0, sizeof(dst->qh));
+  for (int i = 0; i < 4; ++i) {
+    const int byte = src[kQ5_1PanelHigh + 4 * r + i];
+    for (int s = 0; s < 4; ++s) {
+      const int lo = 4 * s + i, hi = 16 + 4 * s + i;
+      dst->qh[lo / 8] = static_cast<uint8_t>(dst->qh[lo / 8] | (((byte >> s) & 1) << (lo % 8)));
+      dst->qh[hi / 8] =
+          static_cast<uint8_t>(dst->qh[hi / 8] | (((byte >> (4 + s)) & 1) << (hi % 8)));
+    }
+  }
+  for (int s = 0; s < 4; ++s) {
+    std::memcpy(dst->qs + 4 * s, src + kQ5_1PanelQuants + 64 * s + 4 * r, 4);
+  }
+}
+
+// Row r (< 16) of a q4_1 panel block from / to the file's block: d, m, q4_0's nibble groups.
+void PackQ4_1Row(const BlockQ4_1& src, int64_t r, uint8_t* dst) {
+  std::memcpy(dst + 2 * r, &src.d, 2);
+  std::memcpy(dst + kQ4_1PanelMin + 2 * r, &src.m, 2);
+  for (int s = 0; s < 4; ++s) {
+    std::memcpy(dst + kQ4_1PanelQuants + 64 * s + 4 * r, src.qs + 4 * s, 4);
+  }
+}
+
+void UnpackQ4_1Row(const uint8_t* src, int64_t r, BlockQ4_1* dst) {
+  std::memcpy(&dst->d, src + 2 * r, 2);
+  std::memcpy(&dst->m, src + kQ4_1PanelMin + 2 * r, 2);
+  for (int s = 0; s < 4; ++s) {
+    std::memcpy(dst->qs + 4 * s, src + kQ4_1PanelQuants + 64 * s + 4 * r, 4);
+  }
+}
+
 // Row r (< 16) of a q6_K panel block from / to the file's block: the same bytes, moved.
 void PackQ6_KRow(const BlockQ6_K& src, int64_t r, uint8_t* dst) {
   std::memcpy(dst + 2 * r, &src.d, 2);
@@ -138,7 +194,8 @@ void UnpackQ6_KRow(const uint8_t* src, int64_t r, BlockQ6_K* dst) {
 
 bool IsPanelType(GgmlType type) {
   return type == GgmlType::kQ8_0 || type == GgmlType::kQ4_0 || type == GgmlType::kQ4_K ||
-         type == GgmlType::kQ5_K || type == GgmlType::kQ5_0 || type == GgmlType::kQ6_K;
+         type == GgmlType::kQ5_K || type == GgmlType::kQ5_0 || type == GgmlType::kQ6_K ||
+         type == GgmlType::kQ5_1 || type == GgmlType::kQ4_1;
 }
 
 void PackPanelRows(GgmlType type, const uint8_t* w, int64_t row_bytes, int64_t cols, int64_t nr,
@@ -177,6 +234,24 @@ void PackPanelRows(GgmlType type, const uint8_t* w, int64_t row_bytes, int64_t c
     for (int64_t r = 0; r < nr; ++r) {
       const auto* src = reinterpret_cast<const BlockQ5_0*>(w + r * row_bytes);
       for (int64_t b = 0; b < nb; ++b) PackQ5_0Row(src[b], r, out + b * per_block);
+    }
+    return;
+  }
+  if (type == GgmlType::kQ5_1) {
+    const int64_t nb = cols / 32;
+    if (nr < 16) std::memset(out, 0, static_cast<size_t>(nb * per_block));
+    for (int64_t r = 0; r < nr; ++r) {
+      const auto* src = reinterpret_cast<const BlockQ5_1*>(w + r * row_bytes);
+      for (int64_t b = 0; b < nb; ++b) PackQ5_1Row(src[b], r, out + b * per_block);
+    }
+    return;
+  }
+  if (type == GgmlType::kQ4_1) {
+    const int64_t nb = cols / 32;
+    if (nr < 16) std::memset(out, 0, static_cast<size_t>(nb * per_block));
+    for (int64_t r = 0; r < nr; ++r) {
+      const auto* src = reinterpret_cast<const BlockQ4_1*>(w + r * row_bytes);
+      for (int64_t b = 0; b < nb; ++b) PackQ4_1Row(src[b], r, out + b * per_block);
     }
     return;
   }
@@ -224,6 +299,20 @@ void UnpackPanelRow(GgmlType type, const uint8_t* packed, int64_t cols, int64_t 
     const uint8_t* panel = packed + row / 16 * nb * per_block;
     auto* dst = reinterpret_cast<BlockQ5_0*>(out);
     for (int64_t b = 0; b < nb; ++b) UnpackQ5_0Row(panel + b * per_block, r, dst + b);
+    return;
+  }
+  if (type == GgmlType::kQ5_1) {
+    const int64_t nb = cols / 32;
+    const uint8_t* panel = packed + row / 16 * nb * per_block;
+    auto* dst = reinterpret_cast<BlockQ5_1*>(out);
+    for (int64_t b = 0; b < nb; ++b) UnpackQ5_1Row(panel + b * per_block, r, dst + b);
+    return;
+  }
+  if (type == GgmlType::kQ4_1) {
+    const int64_t nb = cols / 32;
+    const uint8_t* panel = packed + row / 16 * nb * per_block;
+    auto* dst = reinterpret_cast<BlockQ4_1*>(out);
+    for (int64_t b = 0; b < nb; ++b) UnpackQ4_1Row(panel + b * per_block, r, dst + b);
     return;
   }
   const int64_t block_bytes = type == GgmlType::kQ8_0 ? 34 : 18;
@@ -354,6 +443,60 @@ void Q5_0PanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols,
       y[t * rows + row] = static_cast<float>(sum);
     }
   }
+}
+
+namespace {
+
+// q5_1 (kFifth) and q4_1 panels: element 4s + i of a block is the low nibble of group s's byte i,
+// element 16 + 4s + i its high nibble; q5_1's fifth bits are in the permuted byte i (bits s and
+// 4 + s).
+template <bool kFifth>
+void MinPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const float* xd,
+                             const int8_t* xq, const int32_t* xs, int64_t n_tokens, float* y) {
+  constexpr int64_t kBlock = kFifth ? kQ5_1PanelBlock : kQ4_1PanelBlock;
+  constexpr int64_t kMin = kFifth ? kQ5_1PanelMin : kQ4_1PanelMin;
+  constexpr int64_t kQuants = kFifth ? kQ5_1PanelQuants : kQ4_1PanelQuants;
+  const int64_t nb = cols / 32;
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    for (int64_t row = 0; row < rows; ++row) {
+      const uint8_t* panel = packed + row / 16 * nb * kBlock;
+      const int64_t r = row % 16;
+      double sum = 0;
+      for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* blk = panel + b * kBlock;
+        const int8_t* x = xq + t * cols + b * 32;
+        int32_t sumi = 0;
+        for (int s = 0; s < 4; ++s) {
+          for (int i = 0; i < 4; ++i) {
+            const int q = blk[kQuants + 64 * s + 4 * r + i];
+            const int h = kFifth ? blk[kQ5_1PanelHigh + 4 * r + i] : 0;
+            const int lo = (q & 15) | (((h >> s) & 1) << 4);
+            const int hi = (q >> 4) | (((h >> (4 + s)) & 1) << 4);
+            sumi += lo * x[4 * s + i] + hi * x[16 + 4 * s + i];
+          }
+        }
+        uint16_t d_bits, m_bits;
+        std::memcpy(&d_bits, blk + 2 * r, 2);
+        std::memcpy(&m_bits, blk + kMin + 2 * r, 2);
+        const float dd = F16ToF32(d_bits) * xd[t * nb + b];
+        const float md = F16ToF32(m_bits) * xd[t * nb + b];
+        sum += static_cast<double>(dd) * sumi + static_cast<double>(md) * xs[t * nb + b];
+      }
+      y[t * rows + row] = static_cast<float>(sum);
+    }
+  }
+}
+
+}  // namespace
+
+void Q5_1PanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const float* xd,
+                              const int8_t* xq, const int32_t* xs, int64_t n_tokens, float* y) {
+  MinPanelMatMulReference<true>(packed, rows, cols, xd, xq, xs, n_tokens, y);
+}
+
+void Q4_1PanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const float* xd,
+                              const int8_t* xq, const int32_t* xs, int64_t n_tokens, float* y) {
+  MinPanelMatMulReference<false>(packed, rows, cols, xd, xq, xs, n_tokens, y);
 }
 
 void Q6_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols, const BlockQ8_K* x,

@@ -1,5 +1,5 @@
-// Model::Load packs q8_0/q4_0/q4_K/q5_K/q5_0/q6_K weights (layers and the LM head) into the
-// kernels' panel layout where the CPU has a panel kernel: the packed bytes are the file's bytes
+// Model::Load packs q8_0/q4_0/q4_K/q5_K/q5_0/q6_K/q5_1/q4_1 weights (layers and the LM head) into
+// the kernels' panel layout where the CPU has a panel kernel: the packed bytes are the file's bytes
 // (4-bit weights stay 4-bit, 6-bit stay 6-bit; no widened or dequantised copy; q4_K and q5_K add 4
 // bytes per row and 256-block for their unpacked scales), and a tied embedding read back from the
 // panels gives the file's rows.
@@ -83,7 +83,8 @@ TEST_P(ModelPacking, PanelsHoldTheFileBytesAndEmbedReadsThem) {
 
 INSTANTIATE_TEST_SUITE_P(Int8, ModelPacking,
                          ::testing::Values(GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K,
-                                           GgmlType::kQ5_K, GgmlType::kQ5_0, GgmlType::kQ6_K),
+                                           GgmlType::kQ5_K, GgmlType::kQ5_0, GgmlType::kQ6_K,
+                                           GgmlType::kQ5_1, GgmlType::kQ4_1),
                          [](const auto& info) {
                            return std::string(kernels::TypeName(info.param));
                          });

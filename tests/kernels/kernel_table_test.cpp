@@ -585,6 +585,13 @@ std::vector<KernelCase> BuildTable() {
     t.push_back(MatMulCase(MatMulVariant::kPacked, GgmlType::kQ5_0, 37, 96, tokens));
     t.push_back(MatMulCase(MatMulVariant::kPacked, GgmlType::kQ5_0, 64, 896, tokens));
   }
+  // q5_1 and q4_1 panels (Gemma-3-1B's 1152-wide rows in a Q5_K_M file: q5_1).
+  for (GgmlType type : {GgmlType::kQ5_1, GgmlType::kQ4_1}) {
+    for (int64_t tokens : {1, 2, 7, 40}) {
+      t.push_back(MatMulCase(MatMulVariant::kPacked, type, 37, 96, tokens));
+      t.push_back(MatMulCase(MatMulVariant::kPacked, type, 64, 1152, tokens));
+    }
+  }
   // q6_K panels: the same shapes (decode over both 8-row groups, 4-token tiles and tails).
   for (int64_t tokens : {1, 2, 7, 40}) {
     t.push_back(MatMulCase(MatMulVariant::kPacked, GgmlType::kQ6_K, 37, 512, tokens));

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "kernels/fp16.h"
@@ -424,6 +425,177 @@ TEST(MatMulPacked, Q5_0PanelsGiveTheReferenceBits) {
     }
   }
   if (packed_cases == 0) GTEST_SKIP() << "this CPU's best SIMD target has no panel kernel";
+}
+
+// Q5_1 / Q4_1 rows: quantised Gaussian rows, rows of random bytes (every nibble and fifth bit,
+// random positive d, random m of either sign), row 2 with every quant at its maximum (31 / 15:
+// the int16 worst case against activations at +-127) and row 5 with every quant 0 (only m * s).
+std::vector<uint8_t> MinTypeWeight(GgmlType t, int64_t rows, int64_t cols, std::mt19937& rng) {
+  const int64_t rb = RowBytes(Traits(t), cols);
+  std::vector<uint8_t> w(static_cast<size_t>(rows * rb));
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::vector<float> row(static_cast<size_t>(cols));
+  for (int64_t r = 0; r < rows; ++r) {
+    uint8_t* dst = w.data() + r * rb;
+    if (r % 3 != 2) {
+      for (auto& v : row) v = nd(rng);
+      if (t == GgmlType::kQ5_1) {
+        QuantizeRowQ5_1(row.data(), reinterpret_cast<BlockQ5_1*>(dst), cols);
+      } else {
+        QuantizeRowQ4_1(row.data(), reinterpret_cast<BlockQ4_1*>(dst), cols);
+      }
+      continue;
+    }
+    const int fill = r == 2 ? 255 : r == 5 ? 0 : -1;
+    auto fill_block = [&](uint16_t& d, uint16_t& m, uint8_t* qh, uint8_t* qs) {
+      d = F32ToF16(std::ldexp(0.5f + 0.5f * byte(rng) / 255.0f, -byte(rng) % 12));
+      m = F32ToF16((byte(rng) % 2 ? -1.0f : 1.0f) *
+                   std::ldexp(0.5f + 0.5f * byte(rng) / 255.0f, -byte(rng) % 12));
+      for (int i = 0; qh != nullptr && i < 4; ++i) {
+        qh[i] = static_cast<uint8_t>(fill >= 0 ? fill : byte(rng));
+      }
+      for (int i = 0; i < 16; ++i) qs[i] = static_cast<uint8_t>(fill >= 0 ? fill : byte(rng));
+    };
+    for (int64_t b = 0; b < cols / 32; ++b) {
+      if (t == GgmlType::kQ5_1) {
+        BlockQ5_1& blk = reinterpret_cast<BlockQ5_1*>(dst)[b];
+        fill_block(blk.d, blk.m, blk.qh, blk.qs);
+      } else {
+        BlockQ4_1& blk = reinterpret_cast<BlockQ4_1*>(dst)[b];
+        fill_block(blk.d, blk.m, nullptr, blk.qs);
+      }
+    }
+  }
+  return w;
+}
+
+// q5_1 and q4_1 panels (llama.cpp's stand-in for q5_K on rows not a multiple of 256, and the
+// q4_1 mix): the file's bytes, the round trip, and MatMulReference's bits packed at load, packed
+// per call and from the scalar panel reference, for 1-40 tokens on 16, 37 and 64 rows.
+class MinTypePanels : public ::testing::TestWithParam<GgmlType> {};
+
+TEST_P(MinTypePanels, GiveTheReferenceBits) {
+  // Whether the CPU's best target has the panel kernels (asked of q8_0, so a type the packer
+  // forgets fails below rather than skipping).
+  const std::vector<uint8_t> probe(16 * 34, 0);
+  if (SimdPackPanels(GgmlType::kQ8_0, probe.data(), 16, 34, 32).empty()) {
+    GTEST_SKIP() << "this CPU's best SIMD target has no panel kernel";
+  }
+  const GgmlType t = GetParam();
+  const bool q5 = t == GgmlType::kQ5_1;
+  std::mt19937 rng(q5 ? 23 : 29);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (int64_t rows : {16, 37, 64}) {
+    for (int64_t cols : {32, 96, 1152}) {
+      const int64_t rb = RowBytes(Traits(t), cols);
+      const int64_t nb = cols / 32;
+      const std::vector<uint8_t> w = MinTypeWeight(t, rows, cols, rng);
+      const auto panels = SimdPackPanels(t, w.data(), rows, rb, cols);
+      ASSERT_FALSE(panels.empty()) << TypeName(t) << " is not packed";
+      // Exactly the file's bytes, rows padded to whole 16-row panels.
+      EXPECT_EQ(PanelBytesPerBlock(t), 16 * (q5 ? 24 : 20));
+      EXPECT_EQ(static_cast<int64_t>(panels.size()), (rows + 15) / 16 * 16 * rb);
+      std::vector<uint8_t> back(static_cast<size_t>(rb));
+      for (int64_t r = 0; r < rows; ++r) {
+        UnpackPanelRow(t, panels.data(), cols, r, back.data());
+        ASSERT_EQ(std::memcmp(back.data(), w.data() + r * rb, static_cast<size_t>(rb)), 0) << r;
+      }
+      for (int64_t tokens : {1, 2, 3, 4, 5, 17, 40}) {
+        std::vector<float> x(static_cast<size_t>(tokens * cols));
+        for (auto& v : x) v = nd(rng);
+        // Token 0 at -127 everywhere, the last token at +127.
+        for (int64_t c = 0; c < cols; ++c) x[static_cast<size_t>(c)] = -1.0f;
+        if (tokens > 1) {
+          for (int64_t c = 0; c < cols; ++c) x[static_cast<size_t>((tokens - 1) * cols + c)] = 1.0f;
+        }
+        MatrixView plain{t, w.data(), rows, cols};
+        MatrixView packed = plain;
+        packed.packed = panels.data();
+        std::vector<float> a(static_cast<size_t>(tokens * rows)), b(a.size()), ref(a.size()),
+            panel_ref(a.size());
+        MatMul(plain, x.data(), tokens, a.data());
+        MatMul(packed, x.data(), tokens, b.data());
+        MatMulReference(plain, x.data(), tokens, ref.data());
+        std::vector<float> xd(static_cast<size_t>(tokens * nb));
+        std::vector<int8_t> xq(static_cast<size_t>(tokens * cols));
+        std::vector<int32_t> xs(xd.size());
+        SimdQuantizeQ8_0Rows(x.data(), tokens, cols, xd.data(), xq.data(), xs.data());
+        for (int64_t c = 0; c < cols; ++c) ASSERT_EQ(xq[static_cast<size_t>(c)], -127);
+        (q5 ? Q5_1PanelMatMulReference : Q4_1PanelMatMulReference)(
+            panels.data(), rows, cols, xd.data(), xq.data(), xs.data(), tokens, panel_ref.data());
+        const auto bytes = a.size() * sizeof(float);
+        EXPECT_EQ(std::memcmp(panel_ref.data(), ref.data(), bytes), 0)
+            << "panel reference, rows " << rows << " cols " << cols << " tokens " << tokens;
+        for (size_t i = 0; i < b.size(); ++i) {
+          const auto where = [&]() {
+            return std::string(" rows ") + std::to_string(rows) + " cols " + std::to_string(cols) +
+                   " tokens " + std::to_string(tokens) + " row " +
+                   std::to_string(static_cast<int64_t>(i) % rows) + " token " +
+                   std::to_string(static_cast<int64_t>(i) / rows);
+          };
+          ASSERT_EQ(std::bit_cast<uint32_t>(a[i]), std::bit_cast<uint32_t>(ref[i]))
+              << "per call," << where() << ": " << a[i] << " vs " << ref[i];
+          ASSERT_EQ(std::bit_cast<uint32_t>(b[i]), std::bit_cast<uint32_t>(ref[i]))
+              << "packed," << where() << ": " << b[i] << " vs " << ref[i];
+        }
+        std::vector<uint8_t> zero(panels.size(), 0);
+        packed.packed = zero.data();
+        MatMul(packed, x.data(), tokens, b.data());
+        for (float v : b) ASSERT_EQ(v, 0.0f);
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(MatMulPacked, MinTypePanels,
+                         ::testing::Values(GgmlType::kQ5_1, GgmlType::kQ4_1),
+                         [](const auto& info) { return std::string(TypeName(info.param)); });
+
+// A q5_1 product next to q5_0 and q8_0 ones of the same input (as a Q5_K_M file on 1152-wide
+// rows gives attention q5_1 and ffn_down q5_0 / q8_0): MatMulSameInput shares one Q8_0
+// quantisation, with the same bits as each product alone.
+TEST(MatMulPacked, Q5_1MixedWithQ5_0AndQ8_0SharesTheActivations) {
+  std::mt19937 rng(31);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  const int64_t cols = 96;
+  const GgmlType types[] = {GgmlType::kQ5_1, GgmlType::kQ5_0, GgmlType::kQ8_0, GgmlType::kQ4_1};
+  const int64_t heights[] = {37, 16, 21, 40};
+  std::vector<std::vector<uint8_t>> ws;
+  std::vector<std::vector<uint8_t>> panels;
+  for (int i = 0; i < 4; ++i) {
+    if (types[i] == GgmlType::kQ5_0) {
+      ws.push_back(Q5_0Weight(heights[i], cols, rng));
+    } else if (types[i] == GgmlType::kQ8_0) {
+      std::vector<float> f(static_cast<size_t>(heights[i] * cols));
+      for (auto& v : f) v = nd(rng);
+      ws.emplace_back(static_cast<size_t>(heights[i] * RowBytes(Traits(types[i]), cols)));
+      QuantizeRowQ8_0(f.data(), reinterpret_cast<BlockQ8_0*>(ws.back().data()), heights[i] * cols);
+    } else {
+      ws.push_back(MinTypeWeight(types[i], heights[i], cols, rng));
+    }
+    panels.push_back(SimdPackPanels(types[i], ws.back().data(), heights[i],
+                                    RowBytes(Traits(types[i]), cols), cols));
+  }
+  for (int64_t tokens : {1, 3, 20}) {
+    std::vector<float> x(static_cast<size_t>(tokens * cols));
+    for (auto& v : x) v = nd(rng);
+    std::vector<std::vector<float>> ys, refs;
+    std::vector<MatMulProduct> products;
+    for (int i = 0; i < 4; ++i) {
+      ys.emplace_back(static_cast<size_t>(tokens * heights[i]), NAN);
+      refs.emplace_back(ys.back().size());
+      MatrixView view{types[i], ws[i].data(), heights[i], cols};
+      MatMulReference(view, x.data(), tokens, refs.back().data());
+      view.packed = panels[i].empty() ? nullptr : panels[i].data();
+      products.push_back(MatMulProduct{view, ys.back().data()});
+    }
+    MatMulSameInput(products, x.data(), tokens);
+    for (int i = 0; i < 4; ++i) {
+      EXPECT_EQ(std::memcmp(ys[i].data(), refs[i].data(), ys[i].size() * sizeof(float)), 0)
+          << "product " << i << " tokens " << tokens;
+    }
+  }
 }
 
 // Q6_K rows: quantised Gaussian rows, rows of random bytes (every quant and scale value, -128
