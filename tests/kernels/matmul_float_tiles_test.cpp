@@ -48,8 +48,7 @@ double Bound(const FloatProblem& p, const float* x, int64_t r) {
   for (int64_t c = 0; c < p.cols; ++c) {
     abs_sum += std::fabs(static_cast<double>(p.w_deq[r * p.cols + c]) * x[c]);
   }
-  return static_cast<double>(p.cols + 2) * std::numeric_limits<float>::epsilon() * abs_sum +
-         1e-30;
+  return static_cast<double>(p.cols + 2) * std::numeric_limits<float>::epsilon() * abs_sum + 1e-30;
 }
 
 // Checks MatMul of p against x ([n_tokens, cols]) as described at the top.
@@ -65,15 +64,15 @@ void CheckProduct(const FloatProblem& p, const std::vector<float>& x, int64_t n_
     MatMul(p.view(), x.data() + t * cols, 1, y1.data());
     for (int64_t r = 0; r < rows; ++r) {
       const float got = y[t * rows + r];
-      ASSERT_FALSE(std::isnan(got)) << TypeName(p.type) << " rows=" << rows << " cols=" << cols
-                                    << " tokens=" << n_tokens << ": output t=" << t << " r=" << r
-                                    << " not written";
+      ASSERT_FALSE(std::isnan(got))
+          << TypeName(p.type) << " rows=" << rows << " cols=" << cols << " tokens=" << n_tokens
+          << ": output t=" << t << " r=" << r << " not written";
       ASSERT_LE(std::fabs(got - y_ref[t * rows + r]), Bound(p, x.data() + t * cols, r))
           << TypeName(p.type) << " rows=" << rows << " cols=" << cols << " tokens=" << n_tokens
           << " t=" << t << " r=" << r;
       ASSERT_EQ(y1[r], got) << TypeName(p.type) << " rows=" << rows << " cols=" << cols
-                            << " tokens=" << n_tokens << ": token " << t << " alone differs at r="
-                            << r << " (NaN: not written)";
+                            << " tokens=" << n_tokens << ": token " << t
+                            << " alone differs at r=" << r << " (NaN: not written)";
     }
   }
 }
