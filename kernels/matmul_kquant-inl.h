@@ -54,7 +54,7 @@ HWY_INLINE __m256i Q4KScalePairs(const uint8_t* p) {
 // and high-bit regions (2368 / 2880 / 3360 bytes), which the hardware prefetchers follow poorly:
 // perf put a fifth of a Q5_K_M decode on the first loads of each block. So each tile asks for
 // the next block's cache lines while it works on this one (a prefetch past the panel's end does
-// not fault). Logits unchanged; tg32 +29% on Llama-3.2-1B Q5_K_M, +10% on Q6_K (PERFORMANCE.md).
+// not fault). Logits unchanged; decode +30-35% on Llama-3.2-1B Q5_K_M / Q6_K (PERFORMANCE.md).
 HWY_INLINE void PrefetchPanelBlock(const uint8_t* p, int64_t bytes) {
   for (int64_t off = 0; off < bytes; off += 64) {
     _mm_prefetch(reinterpret_cast<const char*>(p + off), _MM_HINT_T0);
@@ -70,6 +70,9 @@ HWY_INLINE void Q45KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int
   constexpr int kHalves = kFifth ? 2 : 1;  // int16 sums per chunk
   constexpr int kLoads = 8 / kHalves;      // 32-byte loads per int16 sum
   const int64_t nb = a.cols / 256;
+  // Only the panel's first tile streams it from memory; the later ones (the other group, more
+  // tokens) find it in L1 / L2, where 37-53 prefetches a block cost prefill 4-9%.
+  const bool first_pass = token == 0 && g0 == 0;
   const __m256i m15 = _mm256_set1_epi8(15);
   [[maybe_unused]] const __m256i m16 = _mm256_set1_epi8(16);
   __m256d acc[kG][kN][2];
@@ -80,7 +83,7 @@ HWY_INLINE void Q45KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int
   }
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* blk = panel + b * kBlock;
-    PrefetchPanelBlock(blk + kBlock, kBlock);
+    if (first_pass) PrefetchPanelBlock(blk + kBlock, kBlock);
     const BlockQ8_K* xb[kN];
 #pragma GCC unroll 8
     for (int j = 0; j < kN; ++j) xb[j] = a.xk + (token + j) * nb + b;
@@ -363,6 +366,7 @@ template <int kG, int kN>
 HWY_INLINE void Q6KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row, int g0,
                              int64_t nr, int64_t token) {
   const int64_t nb = a.cols / 256;
+  const bool first_pass = token == 0 && g0 == 0;  // as in Q45KPanelTile
   __m256d acc[kG][kN][2];
 #pragma GCC unroll 8
   for (int g = 0; g < kG; ++g) {
@@ -371,7 +375,7 @@ HWY_INLINE void Q6KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int6
   }
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* blk = panel + b * kQ6_KPanelBlock;
-    PrefetchPanelBlock(blk + kQ6_KPanelBlock, kQ6_KPanelBlock);
+    if (first_pass) PrefetchPanelBlock(blk + kQ6_KPanelBlock, kQ6_KPanelBlock);
     const BlockQ8_K* xb[kN];
 #pragma GCC unroll 8
     for (int j = 0; j < kN; ++j) xb[j] = a.xk + (token + j) * nb + b;
