@@ -34,12 +34,47 @@ HWY_INLINE __m256i Q4KScalePairs(const uint8_t* p) {
   return _mm256_or_si256(v, _mm256_slli_epi32(v, 16));
 }
 
-// Rows of kG 8-row groups (from group g0 of the panel) x kN tokens from token.
-template <int kG, int kN>
-HWY_INLINE void Q4KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row, int g0,
-                             int64_t nr, int64_t token) {
+// ---- Q5_K weights: the same kernel with the fifth bits --------------------------------------
+// The q5_K panel layout (matmul_simd.h) is q4_K's plus the fifth bits: the 4-byte qh group s of
+// each row (one row per int32 lane) sits beside nibble group s, and its bits 2c / 2c + 1 are the
+// fifth bits of chunk c's low / high nibbles. Per load: hb = qh >> 2c (16-bit lanes: a byte's bits
+// 0 and 1 stay in that byte, 2c <= 6), then u = nibble | ((hb << 4) & 16) for the low values and
+// nibble | ((hb << 3) & 16) for the high ones, u in 0..31, and `vpmaddubsw` against 4 broadcast
+// Q8_K quants as for q4_K.
+// No int16 saturation: a `vpmaddubsw` pair is at most 2 * 31 * 128 = 7936 in magnitude (Q8_K
+// quants are in [-127, 127], 128 bounds them with margin), so the instruction never saturates;
+// the kernel adds 4 loads (8 products per int16 lane, at most 8 * 31 * 128 = 31744 <= 32767) in
+// int16, then widens that half of the chunk with `vpmaddwd` by the sub-block scales (q4_K adds
+// all 8 loads, 16 products of at most 15 * 128 = 30720; 16 x 31 x 127 = 62992 would wrap).
+// MatMulPacked.Q5_KPanelsGiveTheReferenceBits has a row of all-31 quants and all-63 scales
+// against all-127 activations of one sign, the worst case. Everything else, the mins and the
+// float steps, is q4_K's: bit-identical to DotQ5_KQ8_KReference and Q5_KPanelMatMulReference.
+
+// Decode streams each panel once from memory, and a block's loads jump between its scale, nibble
+// and high-bit regions (2368 / 2880 / 3360 bytes), which the hardware prefetchers follow poorly:
+// perf put a fifth of a Q5_K_M decode on the first loads of each block. So each tile asks for
+// the next block's cache lines while it works on this one (a prefetch past the panel's end does
+// not fault). Logits unchanged; decode +30-35% on Llama-3.2-1B Q5_K_M / Q6_K (PERFORMANCE.md).
+HWY_INLINE void PrefetchPanelBlock(const uint8_t* p, int64_t bytes) {
+  for (int64_t off = 0; off < bytes; off += 64) {
+    _mm_prefetch(reinterpret_cast<const char*>(p + off), _MM_HINT_T0);
+  }
+}
+
+// Rows of kG 8-row groups (from group g0 of the panel) x kN tokens from token; kFifth: q5_K
+// (the fifth bits, int16 sums over half a chunk), else q4_K (over a whole chunk).
+template <bool kFifth, int kG, int kN>
+HWY_INLINE void Q45KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row, int g0,
+                              int64_t nr, int64_t token) {
+  constexpr int64_t kBlock = kFifth ? kQ5_KPanelBlock : kQ4_KPanelBlock;
+  constexpr int kHalves = kFifth ? 2 : 1;  // int16 sums per chunk
+  constexpr int kLoads = 8 / kHalves;      // 32-byte loads per int16 sum
   const int64_t nb = a.cols / 256;
+  // Only the panel's first tile streams it from memory; the later ones (the other group, more
+  // tokens) find it in L1 / L2, where 37-53 prefetches a block cost prefill 4-9%.
+  const bool first_pass = token == 0 && g0 == 0;
   const __m256i m15 = _mm256_set1_epi8(15);
+  [[maybe_unused]] const __m256i m16 = _mm256_set1_epi8(16);
   __m256d acc[kG][kN][2];
 #pragma GCC unroll 8
   for (int g = 0; g < kG; ++g) {
@@ -47,7 +82,8 @@ HWY_INLINE void Q4KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int6
     for (int j = 0; j < kN; ++j) acc[g][j][0] = acc[g][j][1] = _mm256_setzero_pd();
   }
   for (int64_t b = 0; b < nb; ++b) {
-    const uint8_t* blk = panel + b * kQ4_KPanelBlock;
+    const uint8_t* blk = panel + b * kBlock;
+    if (first_pass) PrefetchPanelBlock(blk + kBlock, kBlock);
     const BlockQ8_K* xb[kN];
 #pragma GCC unroll 8
     for (int j = 0; j < kN; ++j) xb[j] = a.xk + (token + j) * nb + b;
@@ -60,43 +96,58 @@ HWY_INLINE void Q4KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int6
 #pragma GCC unroll 1
     for (int c = 0; c < 4; ++c) {
       const uint8_t* quants = blk + kQ4_KPanelQuants + 512 * c + 32 * g0;
-      __m256i s_lo[kG][kN], s_hi[kG][kN];
-#pragma GCC unroll 8
-      for (int g = 0; g < kG; ++g) {
-#pragma GCC unroll 8
-        for (int j = 0; j < kN; ++j) s_lo[g][j] = s_hi[g][j] = _mm256_setzero_si256();
-      }
-#pragma GCC unroll 8
-      for (int s = 0; s < 8; ++s) {
-        __m256i lo[kG], hi[kG];
+      [[maybe_unused]] const uint8_t* high = blk + kQ5_KPanelHigh + 32 * g0;
+      // The fifth-bit loads do not depend on c: without this GCC hoists all 8 (16) of them out
+      // of the chunk loop and spills them, an extra store and load per use.
+      if constexpr (kFifth) asm("" : "+r"(high));
+      [[maybe_unused]] const __m128i shift = _mm_cvtsi32_si128(2 * c);
+#pragma GCC unroll 2
+      for (int half = 0; half < kHalves; ++half) {
+        __m256i s_lo[kG][kN], s_hi[kG][kN];
 #pragma GCC unroll 8
         for (int g = 0; g < kG; ++g) {
-          const __m256i v =
-              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(quants + 64 * s + 32 * g));
-          lo[g] = _mm256_and_si256(v, m15);
-          hi[g] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m15);
+#pragma GCC unroll 8
+          for (int j = 0; j < kN; ++j) s_lo[g][j] = s_hi[g][j] = _mm256_setzero_si256();
         }
 #pragma GCC unroll 8
-        for (int j = 0; j < kN; ++j) {
-          const __m256i xl = _mm256_set1_epi32(Load4(xb[j]->qs + 64 * c + 4 * s));
-          const __m256i xh = _mm256_set1_epi32(Load4(xb[j]->qs + 64 * c + 32 + 4 * s));
+        for (int s = kLoads * half; s < kLoads * half + kLoads; ++s) {
+          __m256i lo[kG], hi[kG];
 #pragma GCC unroll 8
           for (int g = 0; g < kG; ++g) {
-            s_lo[g][j] = _mm256_add_epi16(s_lo[g][j], _mm256_maddubs_epi16(lo[g], xl));
-            s_hi[g][j] = _mm256_add_epi16(s_hi[g][j], _mm256_maddubs_epi16(hi[g], xh));
+            const __m256i v =
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(quants + 64 * s + 32 * g));
+            lo[g] = _mm256_and_si256(v, m15);
+            hi[g] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m15);
+            if constexpr (kFifth) {
+              const __m256i hb = _mm256_srl_epi16(
+                  _mm256_loadu_si256(reinterpret_cast<const __m256i*>(high + 64 * s + 32 * g)),
+                  shift);
+              lo[g] = _mm256_or_si256(lo[g], _mm256_and_si256(_mm256_slli_epi16(hb, 4), m16));
+              hi[g] = _mm256_or_si256(hi[g], _mm256_and_si256(_mm256_slli_epi16(hb, 3), m16));
+            }
+          }
+#pragma GCC unroll 8
+          for (int j = 0; j < kN; ++j) {
+            const __m256i xl = _mm256_set1_epi32(Load4(xb[j]->qs + 64 * c + 4 * s));
+            const __m256i xh = _mm256_set1_epi32(Load4(xb[j]->qs + 64 * c + 32 + 4 * s));
+#pragma GCC unroll 8
+            for (int g = 0; g < kG; ++g) {
+              s_lo[g][j] = _mm256_add_epi16(s_lo[g][j], _mm256_maddubs_epi16(lo[g], xl));
+              s_hi[g][j] = _mm256_add_epi16(s_hi[g][j], _mm256_maddubs_epi16(hi[g], xh));
+            }
           }
         }
-      }
 #pragma GCC unroll 8
-      for (int g = 0; g < kG; ++g) {
-        const uint8_t* sc = blk + kQ4_KPanelScales + 8 * (g0 + g);
-        const __m256i sc_lo = Q4KScalePairs(sc + 16 * (2 * c));
-        const __m256i sc_hi = Q4KScalePairs(sc + 16 * (2 * c + 1));
+        for (int g = 0; g < kG; ++g) {
+          const uint8_t* sc = blk + kQ4_KPanelScales + 8 * (g0 + g);
+          const __m256i sc_lo = Q4KScalePairs(sc + 16 * (2 * c));
+          const __m256i sc_hi = Q4KScalePairs(sc + 16 * (2 * c + 1));
 #pragma GCC unroll 8
-        for (int j = 0; j < kN; ++j) {
-          sum_q[g][j] =
-              _mm256_add_epi32(sum_q[g][j], _mm256_add_epi32(_mm256_madd_epi16(s_lo[g][j], sc_lo),
-                                                             _mm256_madd_epi16(s_hi[g][j], sc_hi)));
+          for (int j = 0; j < kN; ++j) {
+            sum_q[g][j] = _mm256_add_epi32(sum_q[g][j],
+                                           _mm256_add_epi32(_mm256_madd_epi16(s_lo[g][j], sc_lo),
+                                                            _mm256_madd_epi16(s_hi[g][j], sc_hi)));
+          }
         }
       }
     }
@@ -161,26 +212,28 @@ HWY_INLINE void Q4KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int6
 }
 
 // Decode (one or two tokens): both 8-row groups at once, so each activation broadcast serves 16
-// rows; prefill: one group x 4 tokens.
-HWY_INLINE void Q4KRunPanel(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row,
-                            int64_t nr) {
+// rows (q5_K too, now that its fifth-bit loads are not hoisted and spilled); prefill: one group x
+// 4 tokens.
+template <bool kFifth>
+HWY_INLINE void Q45KRunPanel(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row,
+                             int64_t nr) {
   const int64_t nt = a.n_tokens;
   if (nt <= 2 && nr > 8) {
-    for (int64_t t = 0; t < nt; ++t) Q4KPanelTile<2, 1>(a, panel, row, 0, nr, t);
+    for (int64_t t = 0; t < nt; ++t) Q45KPanelTile<kFifth, 2, 1>(a, panel, row, 0, nr, t);
     return;
   }
   for (int g = 0; 8 * g < nr; ++g) {
     int64_t t = 0;
-    for (; t + 4 <= nt; t += 4) Q4KPanelTile<1, 4>(a, panel, row, g, nr, t);
+    for (; t + 4 <= nt; t += 4) Q45KPanelTile<kFifth, 1, 4>(a, panel, row, g, nr, t);
     switch (nt - t) {
       case 3:
-        Q4KPanelTile<1, 3>(a, panel, row, g, nr, t);
+        Q45KPanelTile<kFifth, 1, 3>(a, panel, row, g, nr, t);
         break;
       case 2:
-        Q4KPanelTile<1, 2>(a, panel, row, g, nr, t);
+        Q45KPanelTile<kFifth, 1, 2>(a, panel, row, g, nr, t);
         break;
       case 1:
-        Q4KPanelTile<1, 1>(a, panel, row, g, nr, t);
+        Q45KPanelTile<kFifth, 1, 1>(a, panel, row, g, nr, t);
         break;
       default:
         break;
@@ -188,9 +241,12 @@ HWY_INLINE void Q4KRunPanel(const SimdMatMulArgs& a, const uint8_t* panel, int64
   }
 }
 
-HWY_INLINE void RunQ4_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
+// The panels of rows [row_begin, row_end): the packed ones, or packed per call into a buffer.
+template <bool kFifth>
+HWY_INLINE void Q45KRunRows(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
+  constexpr GgmlType kType = kFifth ? GgmlType::kQ5_K : GgmlType::kQ4_K;
   thread_local std::vector<uint8_t> buf;
-  const int64_t per_panel = a.cols / 256 * kQ4_KPanelBlock;
+  const int64_t per_panel = a.cols / 256 * (kFifth ? kQ5_KPanelBlock : kQ4_KPanelBlock);
   for (int64_t row = row_begin; row < row_end; row += 16) {
     const int64_t nr = std::min<int64_t>(16, row_end - row);
     const uint8_t* panel;
@@ -198,11 +254,31 @@ HWY_INLINE void RunQ4_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_
       panel = a.packed + row / 16 * per_panel;
     } else {
       if (buf.size() < static_cast<size_t>(per_panel)) buf.resize(static_cast<size_t>(per_panel));
-      PackPanelRows(GgmlType::kQ4_K, a.w + row * a.row_bytes, a.row_bytes, a.cols, nr, buf.data());
+      PackPanelRows(kType, a.w + row * a.row_bytes, a.row_bytes, a.cols, nr, buf.data());
       panel = buf.data();
     }
-    Q4KRunPanel(a, panel, row, nr);
+    Q45KRunPanel<kFifth>(a, panel, row, nr);
   }
+}
+
+HWY_INLINE void RunQ4_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
+  Q45KRunRows<false>(a, row_begin, row_end);
+}
+
+HWY_INLINE void RunQ5_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
+  // Not packed at load, one or two tokens: the vec dot on the file's rows (the same bits), as
+  // packing the panels per call costs more than the product.
+  if (a.packed == nullptr && a.n_tokens < 3) {
+    const int64_t nb = a.cols / 256;
+    for (int64_t r = row_begin; r < row_end; ++r) {
+      const auto* w = reinterpret_cast<const BlockQ5_K*>(a.w + r * a.row_bytes);
+      for (int64_t t = 0; t < a.n_tokens; ++t) {
+        a.y[t * a.y_stride + r] = DotQ5_KQ8_K(w, a.xk + t * nb, a.cols);
+      }
+    }
+    return;
+  }
+  Q45KRunRows<true>(a, row_begin, row_end);
 }
 
 // ---- Q6_K weights, x86 (AVX2 code; also run on AVX3 and AVX3_DL): panel kernel, exact -------
@@ -236,18 +312,22 @@ HWY_INLINE void Q6KQuarter(const uint8_t* blk, int h, int g0, const BlockQ8_K* c
   // duplicated and sign-extended gives the (sc, sc) int16 pairs.
   const __m128i dup_even = _mm_setr_epi8(0, 0, 2, 2, 4, 4, 6, 6, 8, 8, 10, 10, 12, 12, 14, 14);
   const __m128i dup_odd = _mm_setr_epi8(1, 1, 3, 3, 5, 5, 7, 7, 9, 9, 11, 11, 13, 13, 15, 15);
-  __m256i sc[kG][2];
-#pragma GCC unroll 8
-  for (int g = 0; g < kG; ++g) {
-    const __m128i pair = _mm_loadu_si128(reinterpret_cast<const __m128i*>(
-        blk + kQ6_KPanelScales + 32 * (4 * h + kK) + 16 * (g0 + g)));
-    sc[g][0] = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(pair, dup_even));
-    sc[g][1] = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(pair, dup_odd));
-  }
   const uint8_t* ql = blk + kQ6_KPanelQl + 64 * (16 * h + 8 * (kK % 2)) + 32 * g0;
   const uint8_t* qh = blk + kQ6_KPanelQh + 64 * (8 * h) + 32 * g0;
+  // Quarters 0 and 2 load the same ql bytes and all four the same qh bytes: without this GCC
+  // keeps those loads across quarters and spills them (decode tile), a store and a load per use.
+  asm("" : "+r"(ql), "+r"(qh));
+  __m256i sc[kG] = {};  // the group's (sc, sc) pairs, made when the group starts (s = 0 and 4)
 #pragma GCC unroll 4
   for (int s = 0; s < 8; s += 2) {
+    if (s % 4 == 0) {
+#pragma GCC unroll 8
+      for (int g = 0; g < kG; ++g) {
+        const __m128i pair = _mm_loadu_si128(reinterpret_cast<const __m128i*>(
+            blk + kQ6_KPanelScales + 32 * (4 * h + kK) + 16 * (g0 + g)));
+        sc[g] = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(pair, s == 0 ? dup_even : dup_odd));
+      }
+    }
     __m256i u[kG][2];
 #pragma GCC unroll 8
     for (int g = 0; g < kG; ++g) {
@@ -275,7 +355,7 @@ HWY_INLINE void Q6KQuarter(const uint8_t* blk, int h, int g0, const BlockQ8_K* c
       for (int g = 0; g < kG; ++g) {
         const __m256i p16 =
             _mm256_add_epi16(_mm256_maddubs_epi16(u[g][0], x0), _mm256_maddubs_epi16(u[g][1], x1));
-        sum_q[g][j] = _mm256_add_epi32(sum_q[g][j], _mm256_madd_epi16(p16, sc[g][s / 4]));
+        sum_q[g][j] = _mm256_add_epi32(sum_q[g][j], _mm256_madd_epi16(p16, sc[g]));
       }
     }
   }
@@ -286,6 +366,7 @@ template <int kG, int kN>
 HWY_INLINE void Q6KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row, int g0,
                              int64_t nr, int64_t token) {
   const int64_t nb = a.cols / 256;
+  const bool first_pass = token == 0 && g0 == 0;  // as in Q45KPanelTile
   __m256d acc[kG][kN][2];
 #pragma GCC unroll 8
   for (int g = 0; g < kG; ++g) {
@@ -294,6 +375,7 @@ HWY_INLINE void Q6KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int6
   }
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* blk = panel + b * kQ6_KPanelBlock;
+    if (first_pass) PrefetchPanelBlock(blk + kQ6_KPanelBlock, kQ6_KPanelBlock);
     const BlockQ8_K* xb[kN];
 #pragma GCC unroll 8
     for (int j = 0; j < kN; ++j) xb[j] = a.xk + (token + j) * nb + b;
@@ -406,211 +488,6 @@ HWY_INLINE void RunQ6_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_
   }
 }
 
-// ---- Q5_K weights, x86 (AVX2 code; also run on AVX3 and AVX3_DL): panel kernel, exact -------
-// The q5_K panel layout (matmul_simd.h) is q4_K's plus the fifth bits: the 4-byte qh group s of
-// each row (one row per int32 lane) sits beside nibble group s, and its bits 2c / 2c + 1 are the
-// fifth bits of chunk c's low / high nibbles. Per load: hb = qh >> 2c (16-bit lanes: a byte's bits
-// 0 and 1 stay in that byte, 2c <= 6), then u = nibble | ((hb << 4) & 16) for the low values and
-// nibble | ((hb << 3) & 16) for the high ones, u in 0..31, and `vpmaddubsw` against 4 broadcast
-// Q8_K quants as for q4_K.
-// No int16 saturation: a `vpmaddubsw` pair is at most 2 * 31 * 128 = 7936 in magnitude (Q8_K
-// quants are in [-127, 127], 128 bounds them with margin), so the instruction never saturates;
-// the kernel adds 4 loads (8 products per int16 lane, at most 8 * 31 * 128 = 31744 <= 32767) in
-// int16, then widens that half of the chunk with `vpmaddwd` by the sub-block scales (q4_K adds
-// all 8 loads, 16 products of at most 15 * 128 = 30720; 16 x 31 x 127 = 62992 would wrap).
-// MatMulPacked.Q5_KPanelsGiveTheReferenceBits has a row of all-31 quants and all-63 scales
-// against all-127 activations of one sign, the worst case. Everything else, the mins and the
-// float steps, is q4_K's: bit-identical to DotQ5_KQ8_KReference and Q5_KPanelMatMulReference.
-template <int kG, int kN>
-HWY_INLINE void Q5KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row, int g0,
-                             int64_t nr, int64_t token) {
-  const int64_t nb = a.cols / 256;
-  const __m256i m15 = _mm256_set1_epi8(15);
-  const __m256i m16 = _mm256_set1_epi8(16);
-  __m256d acc[kG][kN][2];
-#pragma GCC unroll 8
-  for (int g = 0; g < kG; ++g) {
-#pragma GCC unroll 8
-    for (int j = 0; j < kN; ++j) acc[g][j][0] = acc[g][j][1] = _mm256_setzero_pd();
-  }
-  for (int64_t b = 0; b < nb; ++b) {
-    const uint8_t* blk = panel + b * kQ5_KPanelBlock;
-    const BlockQ8_K* xb[kN];
-#pragma GCC unroll 8
-    for (int j = 0; j < kN; ++j) xb[j] = a.xk + (token + j) * nb + b;
-    __m256i sum_q[kG][kN];
-#pragma GCC unroll 8
-    for (int g = 0; g < kG; ++g) {
-#pragma GCC unroll 8
-      for (int j = 0; j < kN; ++j) sum_q[g][j] = _mm256_setzero_si256();
-    }
-#pragma GCC unroll 1
-    for (int c = 0; c < 4; ++c) {
-      const uint8_t* quants = blk + kQ4_KPanelQuants + 512 * c + 32 * g0;
-      const uint8_t* high = blk + kQ5_KPanelHigh + 32 * g0;
-      const __m128i shift = _mm_cvtsi32_si128(2 * c);
-#pragma GCC unroll 2
-      for (int half = 0; half < 2; ++half) {
-        __m256i s_lo[kG][kN], s_hi[kG][kN];
-#pragma GCC unroll 8
-        for (int g = 0; g < kG; ++g) {
-#pragma GCC unroll 8
-          for (int j = 0; j < kN; ++j) s_lo[g][j] = s_hi[g][j] = _mm256_setzero_si256();
-        }
-#pragma GCC unroll 4
-        for (int s = 4 * half; s < 4 * half + 4; ++s) {
-          __m256i lo[kG], hi[kG];
-#pragma GCC unroll 8
-          for (int g = 0; g < kG; ++g) {
-            const __m256i v =
-                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(quants + 64 * s + 32 * g));
-            const __m256i hb = _mm256_srl_epi16(
-                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(high + 64 * s + 32 * g)),
-                shift);
-            lo[g] = _mm256_or_si256(_mm256_and_si256(v, m15),
-                                    _mm256_and_si256(_mm256_slli_epi16(hb, 4), m16));
-            hi[g] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m15),
-                                    _mm256_and_si256(_mm256_slli_epi16(hb, 3), m16));
-          }
-#pragma GCC unroll 8
-          for (int j = 0; j < kN; ++j) {
-            const __m256i xl = _mm256_set1_epi32(Load4(xb[j]->qs + 64 * c + 4 * s));
-            const __m256i xh = _mm256_set1_epi32(Load4(xb[j]->qs + 64 * c + 32 + 4 * s));
-#pragma GCC unroll 8
-            for (int g = 0; g < kG; ++g) {
-              s_lo[g][j] = _mm256_add_epi16(s_lo[g][j], _mm256_maddubs_epi16(lo[g], xl));
-              s_hi[g][j] = _mm256_add_epi16(s_hi[g][j], _mm256_maddubs_epi16(hi[g], xh));
-            }
-          }
-        }
-#pragma GCC unroll 8
-        for (int g = 0; g < kG; ++g) {
-          const uint8_t* sc = blk + kQ4_KPanelScales + 8 * (g0 + g);
-          const __m256i sc_lo = Q4KScalePairs(sc + 16 * (2 * c));
-          const __m256i sc_hi = Q4KScalePairs(sc + 16 * (2 * c + 1));
-#pragma GCC unroll 8
-          for (int j = 0; j < kN; ++j) {
-            sum_q[g][j] = _mm256_add_epi32(sum_q[g][j],
-                                           _mm256_add_epi32(_mm256_madd_epi16(s_lo[g][j], sc_lo),
-                                                            _mm256_madd_epi16(s_hi[g][j], sc_hi)));
-          }
-        }
-      }
-    }
-#pragma GCC unroll 8
-    for (int g = 0; g < kG; ++g) {
-      const __m256 dw =
-          _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16 * (g0 + g))));
-      const __m256 dmw = _mm256_cvtph_ps(
-          _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 32 + 16 * (g0 + g))));
-      __m256i mins[4];
-#pragma GCC unroll 4
-      for (int p = 0; p < 4; ++p) {
-        mins[p] = _mm256_cvtepu8_epi16(_mm_loadu_si128(
-            reinterpret_cast<const __m128i*>(blk + kQ4_KPanelMins + 32 * p + 16 * (g0 + g))));
-      }
-#pragma GCC unroll 8
-      for (int j = 0; j < kN; ++j) {
-        const int16_t* sub = a.xk_sub + ((token + j) * nb + b) * 8;
-        __m256i sum_m = _mm256_setzero_si256();
-#pragma GCC unroll 4
-        for (int p = 0; p < 4; ++p) {
-          int32_t pair;
-          std::memcpy(&pair, sub + 2 * p, sizeof(pair));
-          sum_m = _mm256_add_epi32(sum_m, _mm256_madd_epi16(mins[p], _mm256_set1_epi32(pair)));
-        }
-        const __m256 xd = _mm256_set1_ps(xb[j]->d);
-        const __m256 d = _mm256_mul_ps(dw, xd);
-        const __m256 dmin = _mm256_mul_ps(dmw, xd);
-#pragma GCC unroll 2
-        for (int h = 0; h < 2; ++h) {
-          const __m128 d4 = h == 0 ? _mm256_castps256_ps128(d) : _mm256_extractf128_ps(d, 1);
-          const __m128 m4 = h == 0 ? _mm256_castps256_ps128(dmin) : _mm256_extractf128_ps(dmin, 1);
-          const __m128i q4 = h == 0 ? _mm256_castsi256_si128(sum_q[g][j])
-                                    : _mm256_extracti128_si256(sum_q[g][j], 1);
-          const __m128i s4 =
-              h == 0 ? _mm256_castsi256_si128(sum_m) : _mm256_extracti128_si256(sum_m, 1);
-          const __m256d t =
-              _mm256_sub_pd(_mm256_mul_pd(_mm256_cvtps_pd(d4), _mm256_cvtepi32_pd(q4)),
-                            _mm256_mul_pd(_mm256_cvtps_pd(m4), _mm256_cvtepi32_pd(s4)));
-          acc[g][j][h] = _mm256_add_pd(acc[g][j][h], t);
-        }
-      }
-    }
-  }
-#pragma GCC unroll 8
-  for (int g = 0; g < kG; ++g) {
-    const int64_t n = std::min<int64_t>(8, nr - 8 * (g0 + g));
-#pragma GCC unroll 8
-    for (int j = 0; j < kN; ++j) {
-      const __m256 out8 =
-          _mm256_set_m128(_mm256_cvtpd_ps(acc[g][j][1]), _mm256_cvtpd_ps(acc[g][j][0]));
-      float* out = a.y + (token + j) * a.y_stride + row + 8 * (g0 + g);
-      if (n == 8) {
-        _mm256_storeu_ps(out, out8);
-      } else {
-        const __m256i lanes = _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0);
-        _mm256_maskstore_ps(out, _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), lanes),
-                            out8);
-      }
-    }
-  }
-}
-
-// One 8-row group x 4 tokens, then the 3/2/1-token tails; decode too runs one group at a time
-// (unlike q4_K: the 16-row tile of Q5KPanelTile<2, 1> spills registers, and one group per tile
-// gave 5-17% more tg16 on the q5_K speed model).
-HWY_INLINE void Q5KRunPanel(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row,
-                            int64_t nr) {
-  const int64_t nt = a.n_tokens;
-  for (int g = 0; 8 * g < nr; ++g) {
-    int64_t t = 0;
-    for (; t + 4 <= nt; t += 4) Q5KPanelTile<1, 4>(a, panel, row, g, nr, t);
-    switch (nt - t) {
-      case 3:
-        Q5KPanelTile<1, 3>(a, panel, row, g, nr, t);
-        break;
-      case 2:
-        Q5KPanelTile<1, 2>(a, panel, row, g, nr, t);
-        break;
-      case 1:
-        Q5KPanelTile<1, 1>(a, panel, row, g, nr, t);
-        break;
-      default:
-        break;
-    }
-  }
-}
-
-HWY_INLINE void RunQ5_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_end) {
-  // Not packed at load, one or two tokens: the vec dot on the file's rows (the same bits), as
-  // packing the panels per call costs more than the product.
-  if (a.packed == nullptr && a.n_tokens < 3) {
-    const int64_t nb = a.cols / 256;
-    for (int64_t r = row_begin; r < row_end; ++r) {
-      const auto* w = reinterpret_cast<const BlockQ5_K*>(a.w + r * a.row_bytes);
-      for (int64_t t = 0; t < a.n_tokens; ++t) {
-        a.y[t * a.y_stride + r] = DotQ5_KQ8_K(w, a.xk + t * nb, a.cols);
-      }
-    }
-    return;
-  }
-  thread_local std::vector<uint8_t> buf;
-  const int64_t per_panel = a.cols / 256 * kQ5_KPanelBlock;
-  for (int64_t row = row_begin; row < row_end; row += 16) {
-    const int64_t nr = std::min<int64_t>(16, row_end - row);
-    const uint8_t* panel;
-    if (a.packed != nullptr && row % 16 == 0) {
-      panel = a.packed + row / 16 * per_panel;
-    } else {
-      if (buf.size() < static_cast<size_t>(per_panel)) buf.resize(static_cast<size_t>(per_panel));
-      PackPanelRows(GgmlType::kQ5_K, a.w + row * a.row_bytes, a.row_bytes, a.cols, nr, buf.data());
-      panel = buf.data();
-    }
-    Q5KRunPanel(a, panel, row, nr);
-  }
-}
-
 // ---- Q5_0 weights, x86 (AVX2 code; also run on AVX3 and AVX3_DL): panel kernel, exact -------
 // The q5_0 panel layout (matmul_simd.h) is q4_0's nibble groups plus each row's 32 fifth bits,
 // permuted at load so that byte i of a row's 4 bytes holds, in bit s, the fifth bit of element
@@ -702,7 +579,7 @@ HWY_INLINE void Q50PanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int6
   }
 }
 
-// One 8-row group x 4 tokens, then the tails (as Q5KRunPanel).
+// One 8-row group x 4 tokens, then the tails (as Q45KRunPanel for three or more tokens).
 HWY_INLINE void Q50RunPanel(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row,
                             int64_t nr) {
   const int64_t nt = a.n_tokens;

@@ -36,8 +36,8 @@
 //     code, `vpmaddubsw`, exact int32 sums per sub-block, DotQ4_KQ8_KReference's float
 //     operations: bit-identical to MatMulReference); on other targets DotQ4_KQ8_K
 //     (quant_k_simd.cpp) per row and token, the same bits.
-//   - Q5_K weights against Q8_K activations: the same on q5_K panels (Q5KPanelTile: the fifth
-//     bits or'ed into the nibbles, int16 sums over half a chunk), bit-identical to
+//   - Q5_K weights against Q8_K activations: the same on q5_K panels (Q45KPanelTile<true>: the
+//     fifth bits or'ed into the nibbles, int16 sums over half a chunk), bit-identical to
 //     DotQ5_KQ8_KReference; on other targets DotQ5_KQ8_K per row and token.
 //   - Q5_0 weights against Q8_0 activations: a panel kernel of the same kind on q5_0 panels
 //     (Q50PanelTile), bit-identical to DotQ5_0Q8_0Reference; elsewhere DotQ5_0Q8_0 per row.

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/fp16.h"
@@ -76,31 +77,41 @@ TEST(MatMulPacked, PackedPanelsGiveTheSameBits) {
   if (packed_cases == 0) GTEST_SKIP() << "this CPU's best SIMD target has no panel kernel";
 }
 
-// Q4_K rows: quantised Gaussian rows, plus rows of random bytes (every scale, min and nibble
-// value; d and dmin random normal halves) and a row at the integer extremes (every nibble 15,
-// every scale and min 63) against activations at +-127.
-std::vector<uint8_t> Q4_KWeight(int64_t rows, int64_t cols, std::mt19937& rng) {
-  const int64_t rb = RowBytes(Traits(GgmlType::kQ4_K), cols);
+// Q4_K (Block = BlockQ4_K) or Q5_K (BlockQ5_K: also the fifth bits) rows: quantised Gaussian
+// rows, plus rows of random bytes (every scale, min and nibble value; d and dmin random normal
+// halves) and row 2 at the integer extremes (every nibble 15, every scale and min 63; q5_K every
+// fifth bit set) against activations at +-127.
+template <typename Block>
+std::vector<uint8_t> Q4Or5_KWeight(GgmlType type, void (*quantize)(const float*, Block*, int64_t),
+                                   int64_t rows, int64_t cols, std::mt19937& rng) {
+  const int64_t rb = RowBytes(Traits(type), cols);
   std::vector<uint8_t> w(static_cast<size_t>(rows * rb));
   std::normal_distribution<float> nd(0.0f, 1.0f);
   std::uniform_int_distribution<int> byte(0, 255);
   std::vector<float> row(static_cast<size_t>(cols));
   for (int64_t r = 0; r < rows; ++r) {
-    auto* blocks = reinterpret_cast<BlockQ4_K*>(w.data() + r * rb);
+    auto* blocks = reinterpret_cast<Block*>(w.data() + r * rb);
     if (r % 3 != 2) {
       for (auto& v : row) v = nd(rng);
-      QuantizeRowQ4_K(row.data(), blocks, cols);
+      quantize(row.data(), blocks, cols);
       continue;
     }
     for (int64_t b = 0; b < cols / kQK_K; ++b) {
-      BlockQ4_K& blk = blocks[b];
+      Block& blk = blocks[b];
       blk.d = F32ToF16(std::ldexp(0.5f + 0.5f * byte(rng) / 255.0f, -byte(rng) % 12));
       blk.dmin = F32ToF16(std::ldexp(0.5f + 0.5f * byte(rng) / 255.0f, -byte(rng) % 12));
       for (auto& v : blk.scales) v = static_cast<uint8_t>(r == 2 ? 255 : byte(rng));
+      if constexpr (std::is_same_v<Block, BlockQ5_K>) {
+        for (auto& v : blk.qh) v = static_cast<uint8_t>(r == 2 ? 255 : byte(rng));
+      }
       for (auto& v : blk.qs) v = static_cast<uint8_t>(r == 2 ? 255 : byte(rng));
     }
   }
   return w;
+}
+
+std::vector<uint8_t> Q4_KWeight(int64_t rows, int64_t cols, std::mt19937& rng) {
+  return Q4Or5_KWeight(GgmlType::kQ4_K, QuantizeRowQ4_K, rows, cols, rng);
 }
 
 TEST(MatMulPacked, Q4_KPanelsGiveTheReferenceBits) {
@@ -184,28 +195,7 @@ TEST(MatMulPacked, Q4_KExtremeRowIsExtreme) {
 // nibble and fifth bit), and row 2 at the integer extremes: every quant 31, every scale and min
 // 63, the worst case of the kernel's int16 sums against activations at +-127.
 std::vector<uint8_t> Q5_KWeight(int64_t rows, int64_t cols, std::mt19937& rng) {
-  const int64_t rb = RowBytes(Traits(GgmlType::kQ5_K), cols);
-  std::vector<uint8_t> w(static_cast<size_t>(rows * rb));
-  std::normal_distribution<float> nd(0.0f, 1.0f);
-  std::uniform_int_distribution<int> byte(0, 255);
-  std::vector<float> row(static_cast<size_t>(cols));
-  for (int64_t r = 0; r < rows; ++r) {
-    auto* blocks = reinterpret_cast<BlockQ5_K*>(w.data() + r * rb);
-    if (r % 3 != 2) {
-      for (auto& v : row) v = nd(rng);
-      QuantizeRowQ5_K(row.data(), blocks, cols);
-      continue;
-    }
-    for (int64_t b = 0; b < cols / kQK_K; ++b) {
-      BlockQ5_K& blk = blocks[b];
-      blk.d = F32ToF16(std::ldexp(0.5f + 0.5f * byte(rng) / 255.0f, -byte(rng) % 12));
-      blk.dmin = F32ToF16(std::ldexp(0.5f + 0.5f * byte(rng) / 255.0f, -byte(rng) % 12));
-      for (auto& v : blk.scales) v = static_cast<uint8_t>(r == 2 ? 255 : byte(rng));
-      for (auto& v : blk.qh) v = static_cast<uint8_t>(r == 2 ? 255 : byte(rng));
-      for (auto& v : blk.qs) v = static_cast<uint8_t>(r == 2 ? 255 : byte(rng));
-    }
-  }
-  return w;
+  return Q4Or5_KWeight(GgmlType::kQ5_K, QuantizeRowQ5_K, rows, cols, rng);
 }
 
 TEST(MatMulPacked, Q5_KPanelsGiveTheReferenceBits) {
