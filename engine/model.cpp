@@ -155,9 +155,9 @@ void Model::ApplyWeightMix() {
   }
 }
 
-// Every q8_0/q4_0/q5_0/q4_K/q5_K/q6_K product (decode and prefill) reads its weight in the panel
-// layout (kernels/matmul_simd.h) where the CPU's best target has a panel kernel; packing each
-// weight once here saves MatMul repacking it on every call. The panels hold exactly the file's
+// Every q8_0/q4_0/q5_0/q5_1/q4_1/q4_K/q5_K/q6_K product (decode and prefill) reads its weight in
+// the panel layout (kernels/matmul_simd.h) where the CPU's best target has a panel kernel; packing
+// each weight once here saves MatMul repacking it on every call. The panels hold exactly the file's
 // bytes (4-bit weights stay 4-bit, rows padded to whole 16-row panels), and the file's pages of a
 // packed weight are released, so resident memory stays about one copy of the weights. Results are
 // unchanged (the kernels give the same bits from either layout).

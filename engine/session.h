@@ -74,8 +74,9 @@ class Session {
  private:
   void Forward(std::span<const int32_t> tokens, LogitsMode mode);  // tokens.size() <= n_batch
   void Attention(int64_t il, int64_t n_tokens);
-  // The chunk's attention as small GEMMs per KV head (kernels/attention_rows.h): false when the
-  // head size has no such path or a token's positions are not a prefix of the last token's.
+  // The chunk's attention as small GEMMs per KV head (kernels/attention_rows.h), each token over
+  // its own causal, windowed range of the chunk's positions: false when the head size has no
+  // such path.
   bool AttentionRows(int64_t il, int64_t n_tokens, float scale, float softcap);
   static EngineConfig ResolveConfig(const Model& model, const SessionOptions& opts);
 

@@ -140,8 +140,9 @@ void AttendT(const float* q, const KvSegment* segs, size_t n_segs, int64_t head_
     }
   }
   const int64_t n_keys = j;
-  if (softcap > 0.0f)
+  if (softcap > 0.0f) {
     mx = CapInPlace(scratch, n_keys, softcap);  // Gemma 2; tanh rounding may move the max
+  }
   const double sum = ExpShiftSum(scratch, n_keys, mx);
   const auto inv = static_cast<float>(1.0 / sum);
   std::fill(out, out + head_dim, 0.0f);
@@ -204,8 +205,9 @@ void AttendFixed(const float* q, const KvSegment* segs, size_t n_segs, float sca
     }
   }
   const int64_t n_keys = j;
-  if (softcap > 0.0f)
+  if (softcap > 0.0f) {
     mx = CapInPlace(scratch, n_keys, softcap);  // Gemma 2; tanh rounding may move the max
+  }
   const double sum = ExpShiftSum(scratch, n_keys, mx);
   V acc[kV];
   for (int i = 0; i < kV; ++i) acc[i] = hn::Zero(df);
@@ -260,10 +262,12 @@ void AttendImpl(const float* q, const KvSegment* segs, size_t n_segs, int64_t he
 
 // f32 -> f16 for a KV row, F32ToF16's bits: on AVX2 and AVX-512 F16C's vcvtps2ph (round to
 // nearest even, NaN quieted with its payload's top bits, as F32ToF16); elsewhere Highway would
-// emulate the conversion with other rounding, so those targets keep the scalar loop.
+// emulate the conversion with other rounding (as it does on x86 with HWY_DISABLE_F16C), so those
+// targets keep the scalar loop.
 void StoreF16RowImpl(const float* x, uint16_t* d, int64_t n) {
   int64_t i = 0;
-#if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+#if (HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL) && \
+    !defined(HWY_DISABLE_F16C)
   const hn::ScalableTag<float> df;
   const hn::Rebind<hwy::float16_t, decltype(df)> dh;
   const auto lanes = static_cast<int64_t>(hn::Lanes(df));

@@ -97,9 +97,10 @@ void Tile(const float* const* q, const int64_t* first, const int64_t* n_keys, co
   for (int64_t c = 0; c < head_dim; c += kVc * lanes) {
     V acc[kR][kVc];
 #pragma GCC unroll 16
-    for (int r = 0; r < kR; ++r)
+    for (int r = 0; r < kR; ++r) {
 #pragma GCC unroll 16
       for (int i = 0; i < kVc; ++i) acc[r][i] = hn::Zero(df);
+    }
     const float* row = v + j0 * head_dim + c;
     for (int64_t j = j0; j < n_max; ++j, row += head_dim) {
       V vj[kVc];

@@ -3,8 +3,9 @@
 // no horizontal sums), then query rows are taken a few at a time so every loaded key or value
 // vector serves several queries. This is the prefill path: in a chunk of T tokens the G query
 // heads of a KV head (grouped-query attention) and the T positions all read the same rows, which
-// the per-query Attend (attention.h) would widen G x T times. Each row attends to its own first
-// n positions (causal). SIMD (Highway, run-time dispatch); AttendReference is the reference.
+// the per-query Attend (attention.h) would widen G x T times. Each row attends to its own range
+// [first_key, n) of them (causal, and cut at the front by a sliding window). SIMD (Highway,
+// run-time dispatch); AttendReference is the reference.
 #pragma once
 
 #include <cstdint>

@@ -215,7 +215,18 @@ void QuantizeRowQ8_KImpl(const float* x, BlockQ8_K* y, int64_t n) {
     const float* xb = x + bi * kQK_K;
     BlockQ8_K& b = y[bi];
     auto vmax = hn::Zero(df);
-    for (int64_t j = 0; j < kQK_K; j += lanes) vmax = hn::Max(vmax, hn::Abs(hn::LoadU(df, xb + j)));
+    bool finite = true;
+    for (int64_t j = 0; j < kQK_K; j += lanes) {
+      const auto v = hn::LoadU(df, xb + j);
+      finite = finite && hn::AllTrue(df, hn::IsFinite(v));
+      vmax = hn::Max(vmax, hn::Abs(v));
+    }
+    if (!finite) [[unlikely]] {
+      // NaN or inf: vector max and conversion treat them otherwise than the reference's scalar
+      // compare and integer trick; the block is garbage either way, but byte-identical.
+      QuantizeRowQ8_KReference(xb, &b, kQK_K);
+      continue;
+    }
     const float amax = hn::GetLane(hn::MaxOfLanes(df, vmax));
     if (amax == 0) {
       b.d = 0;

@@ -5,7 +5,8 @@
 // where a row starts (every element is computed independently; the tail goes through a padded
 // buffer with the same vector arithmetic).
 //
-// Not here: the other elementwise ops (ops.cpp, scalar: they are a small share of a forward).
+// Not here: the soft-cap (softcap.cpp, SIMD) and the other elementwise ops (ops.cpp, scalar: a
+// small share of a forward).
 #include <algorithm>
 #include <cstdint>
 

@@ -166,8 +166,8 @@ TEST(Settings, KvSharingMatchesReferenceWithSourceLayer) {
 // kv_heads = n mean-pools K/V heads at load: the same logits as a GGUF pooled offline here.
 // Heads 64 wide with 4 query heads per KV head: a chunk of 4+ tokens takes the widened-cache
 // attention path (kernels/attention_rows.h), token by token the per-query path; both against
-// the naive reference, with plain, windowed (rows path falls back where a window cuts the
-// front) and shared-K/V layers, and with the context filling up past the window rings.
+// the naive reference, with plain, windowed (each row of the rows path starting at its window's
+// first key) and shared-K/V layers, and with the context filling up past the window rings.
 TEST(Settings, WideHeadChunksMatchReference) {
   testing::TempDir dir;
   RandomModelOptions o;

@@ -83,9 +83,9 @@ void CheckCase(GgmlType type, int64_t head_dim, int64_t n_keys, int n_splits, ui
 
 // An f16 KV row holds F32ToF16's bits on every SIMD target (F16C's conversion on AVX2 / AVX-512):
 // 16.7M float bit patterns spread over the whole range (normal, subnormal, overflowing to inf,
-// halfway cases, NaN), in rows of 1000 so the vector body and the scalar tail both run.
+// halfway cases, NaN), in rows of 1001 so the vector body and the scalar tail both run.
 TEST(Attention, F16KvRowsHoldF32ToF16BitsOnEverySimdTarget) {
-  const int64_t n = 1000;
+  const int64_t n = 1001;
   std::vector<float> x(static_cast<size_t>(n));
   std::vector<uint16_t> got(static_cast<size_t>(n));
   for (const int64_t target : hwy::SupportedAndGeneratedTargets()) {

@@ -82,8 +82,8 @@ TEST(MatMulPacked, PackedPanelsGiveTheSameBits) {
 // halves) and row 2 at the integer extremes (every nibble 15, every scale and min 63; q5_K every
 // fifth bit set) against activations at +-127.
 template <typename Block>
-std::vector<uint8_t> Q4Or5_KWeight(GgmlType type, void (*quantize)(const float*, Block*, int64_t),
-                                   int64_t rows, int64_t cols, std::mt19937& rng) {
+std::vector<uint8_t> Q4Or5KWeight(GgmlType type, void (*quantize)(const float*, Block*, int64_t),
+                                  int64_t rows, int64_t cols, std::mt19937& rng) {
   const int64_t rb = RowBytes(Traits(type), cols);
   std::vector<uint8_t> w(static_cast<size_t>(rows * rb));
   std::normal_distribution<float> nd(0.0f, 1.0f);
@@ -110,8 +110,8 @@ std::vector<uint8_t> Q4Or5_KWeight(GgmlType type, void (*quantize)(const float*,
   return w;
 }
 
-std::vector<uint8_t> Q4_KWeight(int64_t rows, int64_t cols, std::mt19937& rng) {
-  return Q4Or5_KWeight(GgmlType::kQ4_K, QuantizeRowQ4_K, rows, cols, rng);
+std::vector<uint8_t> Q4KWeight(int64_t rows, int64_t cols, std::mt19937& rng) {
+  return Q4Or5KWeight(GgmlType::kQ4_K, QuantizeRowQ4_K, rows, cols, rng);
 }
 
 TEST(MatMulPacked, Q4_KPanelsGiveTheReferenceBits) {
@@ -123,7 +123,7 @@ TEST(MatMulPacked, Q4_KPanelsGiveTheReferenceBits) {
     for (int64_t cols : {256, 768}) {
       const int64_t rb = RowBytes(Traits(t), cols);
       const int64_t nb = cols / kQK_K;
-      const std::vector<uint8_t> w = Q4_KWeight(rows, cols, rng);
+      const std::vector<uint8_t> w = Q4KWeight(rows, cols, rng);
       const auto panels = SimdPackPanels(t, w.data(), rows, rb, cols);
       if (panels.empty()) continue;  // no panel kernel on this CPU's best target
       ++packed_cases;
@@ -183,7 +183,7 @@ TEST(MatMulPacked, Q4_KPanelsGiveTheReferenceBits) {
 // 15 x 127 per int16 lane.
 TEST(MatMulPacked, Q4_KExtremeRowIsExtreme) {
   std::mt19937 rng(3);
-  const std::vector<uint8_t> w = Q4_KWeight(3, 256, rng);
+  const std::vector<uint8_t> w = Q4KWeight(3, 256, rng);
   const auto* blk = reinterpret_cast<const BlockQ4_K*>(w.data() + 2 * 144);
   uint8_t sc[8], m[8];
   UnpackScaleMinK4(blk->scales, sc, m);
@@ -191,11 +191,11 @@ TEST(MatMulPacked, Q4_KExtremeRowIsExtreme) {
   for (uint8_t q : blk->qs) EXPECT_EQ(q, 255);
 }
 
-// Q5_K rows as Q4_KWeight's: quantised Gaussian rows, rows of random bytes (every scale, min,
+// Q5_K rows as Q4KWeight's: quantised Gaussian rows, rows of random bytes (every scale, min,
 // nibble and fifth bit), and row 2 at the integer extremes: every quant 31, every scale and min
 // 63, the worst case of the kernel's int16 sums against activations at +-127.
-std::vector<uint8_t> Q5_KWeight(int64_t rows, int64_t cols, std::mt19937& rng) {
-  return Q4Or5_KWeight(GgmlType::kQ5_K, QuantizeRowQ5_K, rows, cols, rng);
+std::vector<uint8_t> Q5KWeight(int64_t rows, int64_t cols, std::mt19937& rng) {
+  return Q4Or5KWeight(GgmlType::kQ5_K, QuantizeRowQ5_K, rows, cols, rng);
 }
 
 TEST(MatMulPacked, Q5_KPanelsGiveTheReferenceBits) {
@@ -207,7 +207,7 @@ TEST(MatMulPacked, Q5_KPanelsGiveTheReferenceBits) {
     for (int64_t cols : {256, 768}) {
       const int64_t rb = RowBytes(Traits(t), cols);
       const int64_t nb = cols / kQK_K;
-      const std::vector<uint8_t> w = Q5_KWeight(rows, cols, rng);
+      const std::vector<uint8_t> w = Q5KWeight(rows, cols, rng);
       const auto panels = SimdPackPanels(t, w.data(), rows, rb, cols);
       if (panels.empty()) continue;  // no panel kernel on this CPU's best target
       ++packed_cases;
@@ -272,7 +272,7 @@ TEST(MatMulPacked, Q5_KPanelsGiveTheReferenceBits) {
 // The extreme row is extreme: every quant 31 (nibble 15, fifth bit set), every scale and min 63.
 TEST(MatMulPacked, Q5_KExtremeRowIsExtreme) {
   std::mt19937 rng(3);
-  const std::vector<uint8_t> w = Q5_KWeight(3, 256, rng);
+  const std::vector<uint8_t> w = Q5KWeight(3, 256, rng);
   const auto* blk = reinterpret_cast<const BlockQ5_K*>(w.data() + 2 * 176);
   uint8_t sc[8], m[8];
   UnpackScaleMinK4(blk->scales, sc, m);
@@ -757,7 +757,7 @@ TEST(MatMulPacked, MixedQ4_KAndQ6_KProductsShareTheActivations) {
   const int64_t rows[] = {48, 21, 37};
   std::vector<std::vector<uint8_t>> w, panels;
   for (int i = 0; i < 3; ++i) {
-    w.push_back(types[i] == GgmlType::kQ4_K ? Q4_KWeight(rows[i], cols, rng)
+    w.push_back(types[i] == GgmlType::kQ4_K ? Q4KWeight(rows[i], cols, rng)
                                             : Q6_KWeight(rows[i], cols, rng));
     panels.push_back(
         SimdPackPanels(types[i], w[i].data(), rows[i], RowBytes(Traits(types[i]), cols), cols));

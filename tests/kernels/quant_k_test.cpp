@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -249,9 +250,9 @@ TEST(QuantK, ReconstructionErrorWithinStepAndBelowMinMaxBaseline) {
 // (e') QuantizeRowQ8_K (SIMD) writes QuantizeRowQ8_KReference's bytes on every target: random
 // rows of several scales, ties of magnitude (+a before -a and -a before +a: the first wins),
 // quants exactly halfway between two integers (round half to even), all-zero and one-value
-// blocks, subnormal values.
+// blocks, subnormal values, and blocks holding NaN or inf (garbage, but the same garbage).
 TEST(QuantK, Q8_KSimdWritesTheReferenceBytesOnEveryTarget) {
-  const int64_t n = 256 * 12;
+  const int64_t n = int64_t{256} * 14;
   std::vector<float> x = RandomRow(n, 11, 1.0f, 0.3f);
   for (int64_t i = 256; i < 512; ++i) x[i] *= 1e-3f;
   for (int64_t i = 512; i < 768; ++i) x[i] = 0.0f;  // all zero
@@ -262,7 +263,9 @@ TEST(QuantK, Q8_KSimdWritesTheReferenceBytesOnEveryTarget) {
   for (int64_t i = 0; i < 256; ++i) x[1536 + i] = static_cast<float>(i % 120) - 60.5f;
   x[1536] = 127.0f;
   for (int64_t i = 1792; i < 2048; ++i) x[i] = (i % 2 ? 1.0f : -1.0f) * 1e-40f * (i % 7);
-  for (int64_t i = 2048; i < n; ++i) x[i] *= 1e4f;
+  for (int64_t i = 2048; i < 3072; ++i) x[i] *= 1e4f;
+  x[3072 + 17] = std::numeric_limits<float>::quiet_NaN();
+  x[3328 + 40] = -std::numeric_limits<float>::infinity();
   std::vector<BlockQ8_K> want(n / kQK_K), got(n / kQK_K);
   QuantizeRowQ8_KReference(x.data(), want.data(), n);
   for (const int64_t target : QuantKTargets()) {
@@ -270,9 +273,13 @@ TEST(QuantK, Q8_KSimdWritesTheReferenceBytesOnEveryTarget) {
     std::fill(got.begin(), got.end(), BlockQ8_K{});
     QuantizeRowQ8_K(x.data(), got.data(), n);
     for (int64_t b = 0; b < n / kQK_K; ++b) {
-      EXPECT_EQ(std::memcmp(&want[b], &got[b], sizeof(BlockQ8_K)), 0)
-          << "block " << b << " on " << QuantKTargetName(target) << ": d " << got[b].d << " vs "
-          << want[b].d << ", qs[0] " << int{got[b].qs[0]} << " vs " << int{want[b].qs[0]};
+      const bool same =
+          std::memcmp(&want[b].d, &got[b].d, sizeof(float)) == 0 &&
+          std::equal(std::begin(want[b].qs), std::end(want[b].qs), std::begin(got[b].qs)) &&
+          std::equal(std::begin(want[b].bsums), std::end(want[b].bsums), std::begin(got[b].bsums));
+      EXPECT_TRUE(same) << "block " << b << " on " << QuantKTargetName(target) << ": d " << got[b].d
+                        << " vs " << want[b].d << ", qs[0] " << int{got[b].qs[0]} << " vs "
+                        << int{want[b].qs[0]};
     }
   }
   QuantKForceTarget(0);
