@@ -274,7 +274,7 @@ TEST(QuantK, Q8_KSimdWritesTheReferenceBytesOnEveryTarget) {
     QuantizeRowQ8_K(x.data(), got.data(), n);
     for (int64_t b = 0; b < n / kQK_K; ++b) {
       const bool same =
-          std::memcmp(&want[b].d, &got[b].d, sizeof(float)) == 0 &&
+          BitsFromF32(want[b].d) == BitsFromF32(got[b].d) &&
           std::equal(std::begin(want[b].qs), std::end(want[b].qs), std::begin(got[b].qs)) &&
           std::equal(std::begin(want[b].bsums), std::end(want[b].bsums), std::begin(got[b].bsums));
       EXPECT_TRUE(same) << "block " << b << " on " << QuantKTargetName(target) << ": d " << got[b].d
