@@ -198,62 +198,38 @@ bool IsPanelType(GgmlType type) {
          type == GgmlType::kQ5_1 || type == GgmlType::kQ4_1;
 }
 
+// Rows [0, nr) of w, blocks of `elems` values each, packed block by block with pack_row; a
+// partial panel's missing rows stay zero.
+template <class Block>
+void PackRowsOf(const uint8_t* w, int64_t row_bytes, int64_t cols, int64_t elems, int64_t nr,
+                int64_t per_block, void (*pack_row)(const Block&, int64_t, uint8_t*),
+                uint8_t* out) {
+  const int64_t nb = cols / elems;
+  if (nr < 16) std::memset(out, 0, static_cast<size_t>(nb * per_block));
+  for (int64_t r = 0; r < nr; ++r) {
+    const auto* src = reinterpret_cast<const Block*>(w + r * row_bytes);
+    for (int64_t b = 0; b < nb; ++b) pack_row(src[b], r, out + b * per_block);
+  }
+}
+
 void PackPanelRows(GgmlType type, const uint8_t* w, int64_t row_bytes, int64_t cols, int64_t nr,
                    uint8_t* out) {
   const int64_t per_block = PanelBytesPerBlock(type);
-  if (type == GgmlType::kQ6_K) {
-    const int64_t nb = cols / kQK_K;
-    if (nr < 16) std::memset(out, 0, static_cast<size_t>(nb * per_block));
-    for (int64_t r = 0; r < nr; ++r) {
-      const auto* src = reinterpret_cast<const BlockQ6_K*>(w + r * row_bytes);
-      for (int64_t b = 0; b < nb; ++b) PackQ6_KRow(src[b], r, out + b * per_block);
-    }
-    return;
-  }
-  if (type == GgmlType::kQ4_K) {
-    const int64_t nb = cols / kQK_K;
-    if (nr < 16) std::memset(out, 0, static_cast<size_t>(nb * per_block));
-    for (int64_t r = 0; r < nr; ++r) {
-      const auto* src = reinterpret_cast<const BlockQ4_K*>(w + r * row_bytes);
-      for (int64_t b = 0; b < nb; ++b) PackQ4_KRow(src[b], r, out + b * per_block);
-    }
-    return;
-  }
-  if (type == GgmlType::kQ5_K) {
-    const int64_t nb = cols / kQK_K;
-    if (nr < 16) std::memset(out, 0, static_cast<size_t>(nb * per_block));
-    for (int64_t r = 0; r < nr; ++r) {
-      const auto* src = reinterpret_cast<const BlockQ5_K*>(w + r * row_bytes);
-      for (int64_t b = 0; b < nb; ++b) PackQ5_KRow(src[b], r, out + b * per_block);
-    }
-    return;
-  }
-  if (type == GgmlType::kQ5_0) {
-    const int64_t nb = cols / 32;
-    if (nr < 16) std::memset(out, 0, static_cast<size_t>(nb * per_block));
-    for (int64_t r = 0; r < nr; ++r) {
-      const auto* src = reinterpret_cast<const BlockQ5_0*>(w + r * row_bytes);
-      for (int64_t b = 0; b < nb; ++b) PackQ5_0Row(src[b], r, out + b * per_block);
-    }
-    return;
-  }
-  if (type == GgmlType::kQ5_1) {
-    const int64_t nb = cols / 32;
-    if (nr < 16) std::memset(out, 0, static_cast<size_t>(nb * per_block));
-    for (int64_t r = 0; r < nr; ++r) {
-      const auto* src = reinterpret_cast<const BlockQ5_1*>(w + r * row_bytes);
-      for (int64_t b = 0; b < nb; ++b) PackQ5_1Row(src[b], r, out + b * per_block);
-    }
-    return;
-  }
-  if (type == GgmlType::kQ4_1) {
-    const int64_t nb = cols / 32;
-    if (nr < 16) std::memset(out, 0, static_cast<size_t>(nb * per_block));
-    for (int64_t r = 0; r < nr; ++r) {
-      const auto* src = reinterpret_cast<const BlockQ4_1*>(w + r * row_bytes);
-      for (int64_t b = 0; b < nb; ++b) PackQ4_1Row(src[b], r, out + b * per_block);
-    }
-    return;
+  switch (type) {
+    case GgmlType::kQ6_K:
+      return PackRowsOf(w, row_bytes, cols, kQK_K, nr, per_block, PackQ6_KRow, out);
+    case GgmlType::kQ4_K:
+      return PackRowsOf(w, row_bytes, cols, kQK_K, nr, per_block, PackQ4_KRow, out);
+    case GgmlType::kQ5_K:
+      return PackRowsOf(w, row_bytes, cols, kQK_K, nr, per_block, PackQ5_KRow, out);
+    case GgmlType::kQ5_0:
+      return PackRowsOf(w, row_bytes, cols, 32, nr, per_block, PackQ5_0Row, out);
+    case GgmlType::kQ5_1:
+      return PackRowsOf(w, row_bytes, cols, 32, nr, per_block, PackQ5_1Row, out);
+    case GgmlType::kQ4_1:
+      return PackRowsOf(w, row_bytes, cols, 32, nr, per_block, PackQ4_1Row, out);
+    default:
+      break;  // q8_0 / q4_0 below
   }
   const int64_t block_bytes = type == GgmlType::kQ8_0 ? 34 : 18;
   const int64_t groups = (block_bytes - 2) / 4;
