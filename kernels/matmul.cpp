@@ -349,10 +349,9 @@ void RunPanels(std::span<const MatMulProduct> products, const float* x,
 void MatMul(const MatrixView& w, const float* x, int64_t n_tokens, float* y) {
   CheckSupported(w);
   if (n_tokens <= 0 || w.rows == 0) return;
+  // Every vec-dot type has a panel kernel (PanelActKind is not kNone for it): the per-row vec
+  // dot serves only MatMulReference and DotRow.
   const ActKind kind = PanelActKind(w.type);
-  if (kind == ActKind::kNone && IsVecDotType(w.type)) {
-    return MatMulVecDot(w, x, n_tokens, y, false);
-  }
   const QuantizedActivations acts = QuantizeFor(kind, x, n_tokens, w.cols);
   const MatMulProduct one{w, y};
   RunPanels(std::span(&one, 1), x, kind != ActKind::kNone ? &acts : nullptr, n_tokens);

@@ -50,13 +50,13 @@ HWY_INLINE __m256i Q4KScalePairs(const uint8_t* p) {
 // against all-127 activations of one sign, the worst case. Everything else, the mins and the
 // float steps, is q4_K's: bit-identical to DotQ5_KQ8_KReference and Q5_KPanelMatMulReference.
 
-// Decode streams each panel once from memory, and a block's loads jump between its scale, nibble
-// and high-bit regions (2368 / 2880 / 3360 bytes), which the hardware prefetchers follow poorly:
-// perf put a fifth of a Q5_K_M decode on the first loads of each block. So each tile asks for
-// the next block's cache lines while it works on this one. Past the weight's end a prefetch
+// Decode streams each panel once from memory, and a q4_K / q5_K block's loads jump between its
+// scale, nibble and high-bit regions (2368 / 2880 bytes), which the hardware prefetchers follow
+// poorly: perf put a fifth of a Q5_K_M decode on the first loads of each block. So each tile asks
+// for the next block's cache lines while it works on this one. Past the weight's end a prefetch
 // does not fault, and the address is computed as an integer, so no pointer leaves its buffer.
-// Logits unchanged; decode +10-41% on Llama-3.2-1B / Qwen3-0.6B Q5_K_M and Q6_K on a quiet
-// machine (PERFORMANCE.md "k-quant decode").
+// Logits unchanged; decode +39-41% on Llama-3.2-1B / Qwen3-0.6B Q5_K_M on a quiet machine
+// (PERFORMANCE.md "k-quant decode"). q6_K's layout is in reading order instead (below).
 HWY_INLINE void PrefetchNextBlock(const uint8_t* blk, int64_t bytes) {
   const auto next = reinterpret_cast<uintptr_t>(blk) + static_cast<uintptr_t>(bytes);
   for (int64_t off = 0; off < bytes; off += 64) {
@@ -285,81 +285,113 @@ HWY_INLINE void RunQ5_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_
 }
 
 // ---- Q6_K weights, x86 (AVX2 code; also run on AVX3 and AVX3_DL): panel kernel, exact -------
-// The q6_K panel layout (matmul_simd.h) holds the file's bytes, 4 bytes of each of 8 rows per
-// 32-byte load, one row per int32 lane. For quarter k of half h (elements 128h + 32k + l, l =
-// 4s + i), ql group 16h + 8(k % 2) + s gives the low four bits (low nibbles for k < 2, high
-// ones for k >= 2) and qh group 8h + s the high two (bits 2k, 2k + 1), so the unsigned quant
-// u = q + 32 in 0..63 of 4 values of 8 rows is two loads, two shifts, two ands and an or.
-// `vpmaddubsw` of u (u8) with 4 Q8_K quants x (i8, in [-128, 127]) broadcast to every lane gives
-// int16 pair sums u0 x0 + u1 x1 in [-16128, 16002] (no saturation); two of them (l = 4s..4s+7,
-// one 16-value group) add up in int16 to [-32256, 32004] (no wrap-around); one `vpmaddwd` with
-// the rows' group scale as int16 pairs (sc, sc) gives sc_g times the 8 products in int32. Over
-// the block, sum_g sc_g sum u x <= 16 * 128 * 16 * 63 * 128 < 2^28 in magnitude. The offset
-// comes off once per block through the Q8_K group sums: sum (u - 32) x = sum u x - 32 bsum_g, so
-// the block's int32 is DotQ6_KQ8_KReference's sum_q exactly, with sum_g sc_g bsum_g (<= 2^22)
-// from `vpmaddwd` of the rows' (sc_2p, sc_2p+1) pairs with the token's (bsum_2p, bsum_2p+1).
-// Then per (row, token, block) the reference's float operations: d = d_w * d_x in f32, acc +
-// d * sum_q in f64 (the product is exact, so FMA contraction cannot change it), rounded to f32
-// at the end: bit-identical to MatMulReference on every row and token (tested with all quants 63
-// and -32 against activations of -128 and 127). Raw intrinsics: Highway 1.0.3 has no u8 x i8
-// multiply-add (vpmaddubsw).
+// The q6_K panel layout (matmul_simd.h) holds the file's bytes in the order this kernel reads
+// them: per block, half h and 8-row group, the 4 quarters' scales, then for each 4-byte group s
+// the three 32-byte loads (4 bytes of each of the 8 rows, one row per int32 lane) that give
+// elements 32k + 4s..+3 of all four quarters k: ql group 16h + s (low nibbles for k = 0, high
+// for k = 2), ql group 16h + 8 + s (k = 1, 3) and qh group 8h + s (bits 2k, 2k + 1). The
+// unsigned quant u = q + 32 in 0..63 of 4 values of 8 rows is a load, a shift, two ands and an
+// or. `vpmaddubsw` of u (u8) with 4 Q8_K quants x (i8, in [-128, 127]) broadcast to every lane
+// gives int16 pair sums u0 x0 + u1 x1 in [-16128, 16002] (no saturation); two of them (groups s,
+// s + 1: 8 values of one 16-value scale group) add up in int16 to [-32256, 32004] (no
+// wrap-around); one `vpmaddwd` with the rows' group scale as int16 pairs (sc, sc) gives sc_g
+// times the 8 products in int32. Over the block, sum_g sc_g sum u x <= 16 * 128 * 16 * 63 * 128
+// < 2^28 in magnitude. The offset comes off once per block through the Q8_K group sums: sum (u -
+// 32) x = sum u x - 32 bsum_g, so the block's int32 is DotQ6_KQ8_KReference's sum_q exactly,
+// with sum_g sc_g bsum_g (<= 2^22) from `vpmaddwd` of the rows' (sc_2p, sc_2p+1) pairs with the
+// token's (bsum_2p, bsum_2p+1). Then per (row, token, block) the reference's float operations:
+// d = d_w * d_x in f32, acc + d * sum_q in f64 (the product is exact, so FMA contraction cannot
+// change it), rounded to f32 at the end: bit-identical to MatMulReference on every row and token
+// (tested with all quants 63 and -32 against activations of -128 and 127). Raw intrinsics:
+// Highway 1.0.3 has no u8 x i8 multiply-add (vpmaddubsw).
 
-// Quarter kK of half h for kG 8-row groups (from g0) x kN tokens: sum_q += sc_g sum u x over its
-// two groups (g = 8h + 2kK and + 1; pair p = 4h + kK of the scale bytes).
-template <int kK, int kG, int kN>
-HWY_INLINE void Q6KQuarter(const uint8_t* blk, int h, int g0, const BlockQ8_K* const* xb,
-                           __m256i (&sum_q)[kG][kN]) {
+// Groups s and s + 1 (elements 32kK + 4s..+7) of quarter kK of half h, 8 rows (the segment's
+// bits at seg + 64) x kN tokens: sum_q += sc (the group's (sc, sc) pairs) sum u x.
+template <int kK, int kN>
+HWY_INLINE void Q6KStep(const uint8_t* seg, int h, int s, const BlockQ8_K* const* xb, __m256i sc,
+                        __m256i (&sum_q)[kN]) {
   const __m256i m4 = _mm256_set1_epi8(15);
   const __m256i m3 = _mm256_set1_epi8(0x30);
-  // Scale bytes of pair p, rows of group g at 16 (g0 + g): even bytes sc_2p, odd sc_2p+1; each
-  // duplicated and sign-extended gives the (sc, sc) int16 pairs.
+  const uint8_t* bits = seg + 64 + 96 * s;
+  // Quarters k and k + 2 load the same ql bytes and all four the same qh bytes: without this
+  // GCC keeps those 6 loads live across the quarters and spills them.
+  asm("" : "+r"(bits));
+  __m256i u[2];
+#pragma GCC unroll 2
+  for (int e = 0; e < 2; ++e) {
+    __m256i lo =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bits + 96 * e + 32 * (kK % 2)));
+    __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bits + 96 * e + 64));
+    if constexpr (kK >= 2) lo = _mm256_srli_epi16(lo, 4);
+    // Bits 2k, 2k + 1 of the high byte to bits 4, 5 (16-bit shifts: the mask drops what crosses
+    // a byte).
+    if constexpr (kK == 0) hi = _mm256_slli_epi16(hi, 4);
+    if constexpr (kK == 1) hi = _mm256_slli_epi16(hi, 2);
+    if constexpr (kK == 3) hi = _mm256_srli_epi16(hi, 2);
+    u[e] = _mm256_or_si256(_mm256_and_si256(lo, m4), _mm256_and_si256(hi, m3));
+  }
+#pragma GCC unroll 8
+  for (int j = 0; j < kN; ++j) {
+    const int8_t* xq = xb[j]->qs + 128 * h + 32 * kK + 4 * s;
+    const __m256i x0 = _mm256_set1_epi32(Load4(xq));
+    const __m256i x1 = _mm256_set1_epi32(Load4(xq + 4));
+    const __m256i p16 =
+        _mm256_add_epi16(_mm256_maddubs_epi16(u[0], x0), _mm256_maddubs_epi16(u[1], x1));
+    sum_q[j] = _mm256_add_epi32(sum_q[j], _mm256_madd_epi16(p16, sc));
+  }
+}
+
+// Scale pair k of the 8 rows of a segment: even bytes sc_{8h+2k}, odd sc_{8h+2k+1}; the odd
+// ones' (or even ones') bytes, duplicated and sign-extended, as (sc, sc) int16 pairs.
+HWY_INLINE __m256i Q6KScales(const uint8_t* seg, int k, int odd) {
   const __m128i dup_even = _mm_setr_epi8(0, 0, 2, 2, 4, 4, 6, 6, 8, 8, 10, 10, 12, 12, 14, 14);
   const __m128i dup_odd = _mm_setr_epi8(1, 1, 3, 3, 5, 5, 7, 7, 9, 9, 11, 11, 13, 13, 15, 15);
-  const uint8_t* ql = blk + kQ6_KPanelQl + 64 * (16 * h + 8 * (kK % 2)) + 32 * g0;
-  const uint8_t* qh = blk + kQ6_KPanelQh + 64 * (8 * h) + 32 * g0;
-  // Quarters 0 and 2 load the same ql bytes and all four the same qh bytes: without this GCC
-  // keeps those loads across quarters and spills them (decode tile), a store and a load per use.
-  asm("" : "+r"(ql), "+r"(qh));
-  __m256i sc[kG] = {};  // the group's (sc, sc) pairs, made when the group starts (s = 0 and 4)
-#pragma GCC unroll 4
-  for (int s = 0; s < 8; s += 2) {
-    if (s % 4 == 0) {
+  const __m128i pair = _mm_loadu_si128(reinterpret_cast<const __m128i*>(seg + 16 * k));
+  return _mm256_cvtepi8_epi16(_mm_shuffle_epi8(pair, odd == 0 ? dup_even : dup_odd));
+}
+
+// Scale group 8h + 2kK + odd (groups s = 4 odd..4 odd + 3 of quarter kK) of a segment.
+template <int kK, int kN>
+HWY_INLINE void Q6KQuarterGroups(const uint8_t* seg, int h, int odd, const BlockQ8_K* const* xb,
+                                 __m256i (&sum_q)[kN]) {
+  const __m256i sc = Q6KScales(seg, kK, odd);
+  Q6KStep<kK, kN>(seg, h, 4 * odd, xb, sc, sum_q);
+  Q6KStep<kK, kN>(seg, h, 4 * odd + 2, xb, sc, sum_q);
+}
+
+// Half h of one 8-row group (its segment seg) x kN tokens: sum_q += sc_g sum u x over the
+// half's 8 scale groups. Decode (kN <= 2) streams the segment front to back: per pair of
+// groups s all four quarters, with their 4 scales in registers. Prefill reads the panel from
+// cache once per 4 tokens, where that order only costs registers (4 scales beside 4 tokens'
+// sums spill, 6% of a prefill): quarter by quarter, one scale at a time.
+template <int kN>
+HWY_INLINE void Q6KSegment(const uint8_t* seg, int h, const BlockQ8_K* const* xb_in,
+                           __m256i (&sum_q)[kN]) {
+  // The tokens' pointers as opaque values: else GCC shares the activation broadcasts between
+  // the two groups of a decode tile and spills them (and prefill ran 20-40% slower without).
+  const BlockQ8_K* xb[kN];
 #pragma GCC unroll 8
-      for (int g = 0; g < kG; ++g) {
-        const __m128i pair = _mm_loadu_si128(reinterpret_cast<const __m128i*>(
-            blk + kQ6_KPanelScales + 32 * (4 * h + kK) + 16 * (g0 + g)));
-        sc[g] = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(pair, s == 0 ? dup_even : dup_odd));
-      }
-    }
-    __m256i u[kG][2];
-#pragma GCC unroll 8
-    for (int g = 0; g < kG; ++g) {
+  for (int j = 0; j < kN; ++j) {
+    xb[j] = xb_in[j];
+    asm("" : "+r"(xb[j]));
+  }
 #pragma GCC unroll 2
-      for (int e = 0; e < 2; ++e) {
-        __m256i lo =
-            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql + 64 * (s + e) + 32 * g));
-        __m256i hi =
-            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qh + 64 * (s + e) + 32 * g));
-        if constexpr (kK >= 2) lo = _mm256_srli_epi16(lo, 4);
-        // Bits 2k, 2k + 1 of the high byte to bits 4, 5 (16-bit shifts: the mask drops what
-        // crosses a byte).
-        if constexpr (kK == 0) hi = _mm256_slli_epi16(hi, 4);
-        if constexpr (kK == 1) hi = _mm256_slli_epi16(hi, 2);
-        if constexpr (kK == 3) hi = _mm256_srli_epi16(hi, 2);
-        u[g][e] = _mm256_or_si256(_mm256_and_si256(lo, m4), _mm256_and_si256(hi, m3));
+  for (int odd = 0; odd < 2; ++odd) {  // groups s = 0..3 take each quarter's even scale group
+    if constexpr (kN <= 2) {
+      const __m256i sc[4] = {Q6KScales(seg, 0, odd), Q6KScales(seg, 1, odd), Q6KScales(seg, 2, odd),
+                             Q6KScales(seg, 3, odd)};
+#pragma GCC unroll 2
+      for (int s = 4 * odd; s < 4 * odd + 4; s += 2) {
+        Q6KStep<0, kN>(seg, h, s, xb, sc[0], sum_q);
+        Q6KStep<1, kN>(seg, h, s, xb, sc[1], sum_q);
+        Q6KStep<2, kN>(seg, h, s, xb, sc[2], sum_q);
+        Q6KStep<3, kN>(seg, h, s, xb, sc[3], sum_q);
       }
-    }
-#pragma GCC unroll 8
-    for (int j = 0; j < kN; ++j) {
-      const int8_t* xq = xb[j]->qs + 128 * h + 32 * kK + 4 * s;
-      const __m256i x0 = _mm256_set1_epi32(Load4(xq));
-      const __m256i x1 = _mm256_set1_epi32(Load4(xq + 4));
-#pragma GCC unroll 8
-      for (int g = 0; g < kG; ++g) {
-        const __m256i p16 =
-            _mm256_add_epi16(_mm256_maddubs_epi16(u[g][0], x0), _mm256_maddubs_epi16(u[g][1], x1));
-        sum_q[g][j] = _mm256_add_epi32(sum_q[g][j], _mm256_madd_epi16(p16, sc[g]));
-      }
+    } else {
+      Q6KQuarterGroups<0, kN>(seg, h, odd, xb, sum_q);
+      Q6KQuarterGroups<1, kN>(seg, h, odd, xb, sum_q);
+      Q6KQuarterGroups<2, kN>(seg, h, odd, xb, sum_q);
+      Q6KQuarterGroups<3, kN>(seg, h, odd, xb, sum_q);
     }
   }
 }
@@ -369,7 +401,6 @@ template <int kG, int kN>
 HWY_INLINE void Q6KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int64_t row, int g0,
                              int64_t nr, int64_t token) {
   const int64_t nb = a.cols / 256;
-  const bool first_pass = token == 0 && g0 == 0;  // as in Q45KPanelTile
   __m256d acc[kG][kN][2];
 #pragma GCC unroll 8
   for (int g = 0; g < kG; ++g) {
@@ -377,8 +408,10 @@ HWY_INLINE void Q6KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int6
     for (int j = 0; j < kN; ++j) acc[g][j][0] = acc[g][j][1] = _mm256_setzero_pd();
   }
   for (int64_t b = 0; b < nb; ++b) {
+    // No software prefetch: the layout streams each block front to back, which the hardware
+    // prefetchers follow (PrefetchNextBlock here cost decode 5-15%: its 53 prefetches a block
+    // fill the miss buffers).
     const uint8_t* blk = panel + b * kQ6_KPanelBlock;
-    if (first_pass) PrefetchNextBlock(blk, kQ6_KPanelBlock);
     const BlockQ8_K* xb[kN];
 #pragma GCC unroll 8
     for (int j = 0; j < kN; ++j) xb[j] = a.xk + (token + j) * nb + b;
@@ -390,20 +423,20 @@ HWY_INLINE void Q6KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int6
     }
 #pragma GCC unroll 1
     for (int h = 0; h < 2; ++h) {
-      Q6KQuarter<0, kG, kN>(blk, h, g0, xb, sum_q);
-      Q6KQuarter<1, kG, kN>(blk, h, g0, xb, sum_q);
-      Q6KQuarter<2, kG, kN>(blk, h, g0, xb, sum_q);
-      Q6KQuarter<3, kG, kN>(blk, h, g0, xb, sum_q);
+#pragma GCC unroll 2
+      for (int g = 0; g < kG; ++g) {
+        Q6KSegment<kN>(blk + Q6_KPanelSegment(h, g0 + g), h, xb, sum_q[g]);
+      }
     }
 #pragma GCC unroll 8
     for (int g = 0; g < kG; ++g) {
       const __m256 dw =
           _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16 * (g0 + g))));
-      __m256i sc_pairs[8];
+      __m256i sc_pairs[8];  // pair p = 4h + k: quarter k's scale pair of half h
 #pragma GCC unroll 8
       for (int p = 0; p < 8; ++p) {
-        sc_pairs[p] = _mm256_cvtepi8_epi16(_mm_loadu_si128(
-            reinterpret_cast<const __m128i*>(blk + kQ6_KPanelScales + 32 * p + 16 * (g0 + g))));
+        sc_pairs[p] = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(
+            blk + Q6_KPanelSegment(p / 4, g0 + g) + 16 * (p % 4))));
       }
 #pragma GCC unroll 8
       for (int j = 0; j < kN; ++j) {

@@ -74,14 +74,20 @@ struct SimdMatMulArgs {
 //   q4_1 (320 bytes = 16 file blocks exactly):
 //   - [0, 32) the 16 rows' f16 d, [32, 64) their f16 m;
 //   - [64, 320) the nibbles as q4_0's 4 groups (group s at 64 + 64s, row r's 4 bytes at 4r).
-//   q6_K (3360 bytes = 16 file blocks exactly: no overhead):
+//   q6_K (3360 bytes = 16 file blocks exactly: no overhead), in the order the kernel reads it
+//   (the file's bytes reordered so that decode streams each block front to back, which the
+//   hardware prefetchers follow; the earlier layout by kind of byte, scales / low nibbles /
+//   high bits, made decode jump between three regions and ran at 0.6 of the bandwidth bound):
 //   - [0, 32) the 16 rows' f16 d (row r at 2r);
-//   - [32, 288) the int8 group scales in pairs: sc_2p and sc_2p+1 of row r at 32 + 32p + 2r
-//     and + 1 (p = 0..7; group g holds elements 16g..16g+15);
-//   - [288, 2336) the low-nibble bytes as in the file: 4-byte group G = 0..31 at 288 + 64G, row
-//     r's 4 bytes at 4r = the row's ql[4G, 4G + 4);
-//   - [2336, 3360) the 2-bit high bytes: group G = 0..15 at 2336 + 64G, row r's 4 bytes at 4r =
-//     the row's qh[4G, 4G + 4).
+//   - then 4 segments of 832 bytes, segment (h, G) at 32 + 832 (2h + G) for half h (elements
+//     128h..128h + 127) of the rows of 8-row group G (rows 8G..8G + 7; r' = r - 8G):
+//     - [0, 64) the int8 group scales of quarter k = 0..3 (elements 128h + 32k..+31) in pairs:
+//       sc_{8h+2k} and sc_{8h+2k+1} of row r' at 16k + 2r' and + 1;
+//     - [64, 832) the quants by 4-byte group s = 0..7 of the quarters (elements 32k + 4s..+3
+//       of each quarter k): 96 bytes at 64 + 96s hold, for the 8 rows (row r' at 4r'), the
+//       file's ql group 16h + s (low nibbles: quarter 0, high: quarter 2), ql group 16h + 8 + s
+//       (quarters 1 and 3) and qh group 8h + s (bits 2k, 2k + 1: quarter k's top two bits).
+//     Q6_KPanelScale / Q6_KPanelBits below give these offsets.
 // So one 32-byte load gives 4 bytes of 8 rows and one 64-byte load 4 bytes of 16 rows (one row
 // per int32 lane), and the panel holds the file's bytes: 4-bit weights stay 4-bit (q4_K: plus
 // 4 bytes per row and block for the unpacked scales, 2.8%), 6-bit stay 6-bit. Rows past the
@@ -92,9 +98,19 @@ bool IsPanelType(GgmlType type);
 // The q4_K panel block's size and the offsets of its scales, mins and nibbles (above).
 inline constexpr int64_t kQ4_KPanelBlock = 2368, kQ4_KPanelScales = 64, kQ4_KPanelMins = 192,
                          kQ4_KPanelQuants = 320;
-// The q6_K panel block's size and the offsets of its scales, low nibbles and high bits (above).
-inline constexpr int64_t kQ6_KPanelBlock = 3360, kQ6_KPanelScales = 32, kQ6_KPanelQl = 288,
-                         kQ6_KPanelQh = 2336;
+// The q6_K panel block's size, and the offsets (above) of segment (h, group) in it, of row
+// r's (< 16) scale sc_{8h+2k+odd} and of its 4 bytes of kind w (0: ql group 16h + s, 1: ql group
+// 16h + 8 + s, 2: qh group 8h + s) for 4-byte group s.
+inline constexpr int64_t kQ6_KPanelBlock = 3360, kQ6_KPanelSegment = 832;
+constexpr int64_t Q6_KPanelSegment(int64_t h, int64_t group) {
+  return 32 + kQ6_KPanelSegment * (2 * h + group);
+}
+constexpr int64_t Q6_KPanelScale(int64_t h, int64_t k, int64_t r, int64_t odd) {
+  return Q6_KPanelSegment(h, r / 8) + 16 * k + 2 * (r % 8) + odd;
+}
+constexpr int64_t Q6_KPanelBits(int64_t h, int64_t s, int64_t w, int64_t r) {
+  return Q6_KPanelSegment(h, r / 8) + 64 + 96 * s + 32 * w + 4 * (r % 8);
+}
 // The q5_K panel block: q4_K's offsets for everything but the fifth bits, which follow.
 inline constexpr int64_t kQ5_KPanelBlock = 2880, kQ5_KPanelHigh = 2368;
 // The q5_0 panel block and the offsets of its fifth bits and nibbles.

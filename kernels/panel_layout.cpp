@@ -174,20 +174,34 @@ void UnpackQ4_1Row(const uint8_t* src, int64_t r, BlockQ4_1* dst) {
 // Row r (< 16) of a q6_K panel block from / to the file's block: the same bytes, moved.
 void PackQ6_KRow(const BlockQ6_K& src, int64_t r, uint8_t* dst) {
   std::memcpy(dst + 2 * r, &src.d, 2);
-  for (int g = 0; g < 16; ++g) {
-    dst[kQ6_KPanelScales + 32 * (g / 2) + 2 * r + g % 2] = static_cast<uint8_t>(src.scales[g]);
+  for (int h = 0; h < 2; ++h) {
+    for (int k = 0; k < 4; ++k) {
+      for (int odd = 0; odd < 2; ++odd) {
+        dst[Q6_KPanelScale(h, k, r, odd)] = static_cast<uint8_t>(src.scales[8 * h + 2 * k + odd]);
+      }
+    }
+    for (int s = 0; s < 8; ++s) {
+      std::memcpy(dst + Q6_KPanelBits(h, s, 0, r), src.ql + 4 * (16 * h + s), 4);
+      std::memcpy(dst + Q6_KPanelBits(h, s, 1, r), src.ql + 4 * (16 * h + 8 + s), 4);
+      std::memcpy(dst + Q6_KPanelBits(h, s, 2, r), src.qh + 4 * (8 * h + s), 4);
+    }
   }
-  for (int q = 0; q < 32; ++q) std::memcpy(dst + kQ6_KPanelQl + 64 * q + 4 * r, src.ql + 4 * q, 4);
-  for (int q = 0; q < 16; ++q) std::memcpy(dst + kQ6_KPanelQh + 64 * q + 4 * r, src.qh + 4 * q, 4);
 }
 
 void UnpackQ6_KRow(const uint8_t* src, int64_t r, BlockQ6_K* dst) {
   std::memcpy(&dst->d, src + 2 * r, 2);
-  for (int g = 0; g < 16; ++g) {
-    dst->scales[g] = static_cast<int8_t>(src[kQ6_KPanelScales + 32 * (g / 2) + 2 * r + g % 2]);
+  for (int h = 0; h < 2; ++h) {
+    for (int k = 0; k < 4; ++k) {
+      for (int odd = 0; odd < 2; ++odd) {
+        dst->scales[8 * h + 2 * k + odd] = static_cast<int8_t>(src[Q6_KPanelScale(h, k, r, odd)]);
+      }
+    }
+    for (int s = 0; s < 8; ++s) {
+      std::memcpy(dst->ql + 4 * (16 * h + s), src + Q6_KPanelBits(h, s, 0, r), 4);
+      std::memcpy(dst->ql + 4 * (16 * h + 8 + s), src + Q6_KPanelBits(h, s, 1, r), 4);
+      std::memcpy(dst->qh + 4 * (8 * h + s), src + Q6_KPanelBits(h, s, 2, r), 4);
+    }
   }
-  for (int q = 0; q < 32; ++q) std::memcpy(dst->ql + 4 * q, src + kQ6_KPanelQl + 64 * q + 4 * r, 4);
-  for (int q = 0; q < 16; ++q) std::memcpy(dst->qh + 4 * q, src + kQ6_KPanelQh + 64 * q + 4 * r, 4);
 }
 
 }  // namespace
@@ -492,13 +506,12 @@ void Q6_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols,
           int32_t dot = 0;
           for (int i = 0; i < 16; ++i) {
             const int l = 16 * (g % 2) + i;
-            const uint8_t lo =
-                blk[kQ6_KPanelQl + 64 * (16 * h + 8 * (k % 2) + l / 4) + 4 * r + l % 4];
-            const uint8_t hi = blk[kQ6_KPanelQh + 64 * (8 * h + l / 4) + 4 * r + l % 4];
+            const uint8_t lo = blk[Q6_KPanelBits(h, l / 4, k % 2, r) + l % 4];
+            const uint8_t hi = blk[Q6_KPanelBits(h, l / 4, 2, r) + l % 4];
             const int q = ((lo >> (4 * (k / 2))) & 15) | (((hi >> (2 * k)) & 3) << 4);
             dot += (q - 32) * xb.qs[16 * g + i];
           }
-          sum_q += static_cast<int8_t>(blk[kQ6_KPanelScales + 32 * (g / 2) + 2 * r + g % 2]) * dot;
+          sum_q += static_cast<int8_t>(blk[Q6_KPanelScale(h, k, r, g % 2)]) * dot;
         }
         uint16_t d_bits;
         std::memcpy(&d_bits, blk + 2 * r, 2);
