@@ -290,10 +290,10 @@ HWY_INLINE void RunQ5_K(const SimdMatMulArgs& a, int64_t row_begin, int64_t row_
 // the three 32-byte loads (4 bytes of each of the 8 rows, one row per int32 lane) that give
 // elements 32k + 4s..+3 of all four quarters k: ql group 16h + s (low nibbles for k = 0, high
 // for k = 2), ql group 16h + 8 + s (k = 1, 3) and qh group 8h + s (bits 2k, 2k + 1). The
-// unsigned quant u = q + 32 in 0..63 of 4 values of 8 rows is a load, a shift, two ands and an
-// or. `vpmaddubsw` of u (u8) with 4 Q8_K quants x (i8, in [-128, 127]) broadcast to every lane
-// gives int16 pair sums u0 x0 + u1 x1 in [-16128, 16002] (no saturation); two of them (groups s,
-// s + 1: 8 values of one 16-value scale group) add up in int16 to [-32256, 32004] (no
+// unsigned quant u = q + 32 in 0..63 of 4 values of 8 rows is two loads, at most two shifts,
+// two ands and an or. `vpmaddubsw` of u (u8) with 4 Q8_K quants x (i8, in [-128, 127]) broadcast to
+// every lane gives int16 pair sums u0 x0 + u1 x1 in [-16128, 16002] (no saturation); two of them
+// (groups s, s + 1: 8 values of one 16-value scale group) add up in int16 to [-32256, 32004] (no
 // wrap-around); one `vpmaddwd` with the rows' group scale as int16 pairs (sc, sc) gives sc_g
 // times the 8 products in int32. Over the block, sum_g sc_g sum u x <= 16 * 128 * 16 * 63 * 128
 // < 2^28 in magnitude. The offset comes off once per block through the Q8_K group sums: sum (u -
@@ -360,10 +360,10 @@ HWY_INLINE void Q6KQuarterGroups(const uint8_t* seg, int h, int odd, const Block
 }
 
 // Half h of one 8-row group (its segment seg) x kN tokens: sum_q += sc_g sum u x over the
-// half's 8 scale groups. Decode (kN <= 2) streams the segment front to back: per pair of
-// groups s all four quarters, with their 4 scales in registers. Prefill reads the panel from
-// cache once per 4 tokens, where that order only costs registers (4 scales beside 4 tokens'
-// sums spill, 6% of a prefill): quarter by quarter, one scale at a time.
+// half's 8 scale groups. Tiles of 1-2 tokens (decode; prefill tails) stream the segment front
+// to back: per pair of groups s all four quarters, with their 4 scales in registers. Tiles of
+// 3-4 tokens (prefill) find the panel in cache, where that order would only cost registers (4
+// scales beside 4 tokens' sums spill): quarter by quarter, one scale at a time.
 template <int kN>
 HWY_INLINE void Q6KSegment(const uint8_t* seg, int h, const BlockQ8_K* const* xb_in,
                            __m256i (&sum_q)[kN]) {

@@ -101,9 +101,9 @@ inline constexpr int64_t kQ4_KPanelBlock = 2368, kQ4_KPanelScales = 64, kQ4_KPan
 // The q6_K panel block's size, and the offsets (above) of segment (h, group) in it, of row
 // r's (< 16) scale sc_{8h+2k+odd} and of its 4 bytes of kind w (0: ql group 16h + s, 1: ql group
 // 16h + 8 + s, 2: qh group 8h + s) for 4-byte group s.
-inline constexpr int64_t kQ6_KPanelBlock = 3360, kQ6_KPanelSegment = 832;
+inline constexpr int64_t kQ6_KPanelBlock = 3360, kQ6_KPanelSegmentBytes = 832;
 constexpr int64_t Q6_KPanelSegment(int64_t h, int64_t group) {
-  return 32 + kQ6_KPanelSegment * (2 * h + group);
+  return 32 + kQ6_KPanelSegmentBytes * (2 * h + group);
 }
 constexpr int64_t Q6_KPanelScale(int64_t h, int64_t k, int64_t r, int64_t odd) {
   return Q6_KPanelSegment(h, r / 8) + 16 * k + 2 * (r % 8) + odd;
@@ -111,6 +111,8 @@ constexpr int64_t Q6_KPanelScale(int64_t h, int64_t k, int64_t r, int64_t odd) {
 constexpr int64_t Q6_KPanelBits(int64_t h, int64_t s, int64_t w, int64_t r) {
   return Q6_KPanelSegment(h, r / 8) + 64 + 96 * s + 32 * w + 4 * (r % 8);
 }
+// d, 4 segments of 64 bytes of scales and 8 x 96 of quants: every byte of the 16 file blocks.
+static_assert(Q6_KPanelSegment(2, 0) == kQ6_KPanelBlock && 64 + 8 * 96 == kQ6_KPanelSegmentBytes);
 // The q5_K panel block: q4_K's offsets for everything but the fifth bits, which follow.
 inline constexpr int64_t kQ5_KPanelBlock = 2880, kQ5_KPanelHigh = 2368;
 // The q5_0 panel block and the offsets of its fifth bits and nibbles.
