@@ -425,7 +425,7 @@ HWY_INLINE void Q6KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int6
     for (int h = 0; h < 2; ++h) {
 #pragma GCC unroll 2
       for (int g = 0; g < kG; ++g) {
-        Q6KSegment<kN>(blk + Q6_KPanelSegment(h, g0 + g), h, xb, sum_q[g]);
+        Q6KSegment<kN>(blk + Q6KPanelSegment(h, g0 + g), h, xb, sum_q[g]);
       }
     }
 #pragma GCC unroll 8
@@ -435,8 +435,8 @@ HWY_INLINE void Q6KPanelTile(const SimdMatMulArgs& a, const uint8_t* panel, int6
       __m256i sc_pairs[8];  // pair p = 4h + k: quarter k's scale pair of half h
 #pragma GCC unroll 8
       for (int p = 0; p < 8; ++p) {
-        sc_pairs[p] = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(
-            blk + Q6_KPanelSegment(p / 4, g0 + g) + 16 * (p % 4))));
+        sc_pairs[p] = _mm256_cvtepi8_epi16(_mm_loadu_si128(
+            reinterpret_cast<const __m128i*>(blk + Q6KPanelSegment(p / 4, g0 + g) + 16 * (p % 4))));
       }
 #pragma GCC unroll 8
       for (int j = 0; j < kN; ++j) {

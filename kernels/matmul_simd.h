@@ -87,7 +87,7 @@ struct SimdMatMulArgs {
 //       of each quarter k): 96 bytes at 64 + 96s hold, for the 8 rows (row r' at 4r'), the
 //       file's ql group 16h + s (low nibbles: quarter 0, high: quarter 2), ql group 16h + 8 + s
 //       (quarters 1 and 3) and qh group 8h + s (bits 2k, 2k + 1: quarter k's top two bits).
-//     Q6_KPanelScale / Q6_KPanelBits below give these offsets.
+//     Q6KPanelScale / Q6KPanelBits below give these offsets.
 // So one 32-byte load gives 4 bytes of 8 rows and one 64-byte load 4 bytes of 16 rows (one row
 // per int32 lane), and the panel holds the file's bytes: 4-bit weights stay 4-bit (q4_K: plus
 // 4 bytes per row and block for the unpacked scales, 2.8%), 6-bit stay 6-bit. Rows past the
@@ -102,17 +102,17 @@ inline constexpr int64_t kQ4_KPanelBlock = 2368, kQ4_KPanelScales = 64, kQ4_KPan
 // r's (< 16) scale sc_{8h+2k+odd} and of its 4 bytes of kind w (0: ql group 16h + s, 1: ql group
 // 16h + 8 + s, 2: qh group 8h + s) for 4-byte group s.
 inline constexpr int64_t kQ6_KPanelBlock = 3360, kQ6_KPanelSegmentBytes = 832;
-constexpr int64_t Q6_KPanelSegment(int64_t h, int64_t group) {
+constexpr int64_t Q6KPanelSegment(int64_t h, int64_t group) {
   return 32 + kQ6_KPanelSegmentBytes * (2 * h + group);
 }
-constexpr int64_t Q6_KPanelScale(int64_t h, int64_t k, int64_t r, int64_t odd) {
-  return Q6_KPanelSegment(h, r / 8) + 16 * k + 2 * (r % 8) + odd;
+constexpr int64_t Q6KPanelScale(int64_t h, int64_t k, int64_t r, int64_t odd) {
+  return Q6KPanelSegment(h, r / 8) + 16 * k + 2 * (r % 8) + odd;
 }
-constexpr int64_t Q6_KPanelBits(int64_t h, int64_t s, int64_t w, int64_t r) {
-  return Q6_KPanelSegment(h, r / 8) + 64 + 96 * s + 32 * w + 4 * (r % 8);
+constexpr int64_t Q6KPanelBits(int64_t h, int64_t s, int64_t w, int64_t r) {
+  return Q6KPanelSegment(h, r / 8) + 64 + 96 * s + 32 * w + 4 * (r % 8);
 }
 // d, 4 segments of 64 bytes of scales and 8 x 96 of quants: every byte of the 16 file blocks.
-static_assert(Q6_KPanelSegment(2, 0) == kQ6_KPanelBlock && 64 + 8 * 96 == kQ6_KPanelSegmentBytes);
+static_assert(Q6KPanelSegment(2, 0) == kQ6_KPanelBlock && 64 + 8 * 96 == kQ6_KPanelSegmentBytes);
 // The q5_K panel block: q4_K's offsets for everything but the fifth bits, which follow.
 inline constexpr int64_t kQ5_KPanelBlock = 2880, kQ5_KPanelHigh = 2368;
 // The q5_0 panel block and the offsets of its fifth bits and nibbles.

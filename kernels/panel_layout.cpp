@@ -174,32 +174,32 @@ void UnpackQ4_1Row(const uint8_t* src, int64_t r, BlockQ4_1* dst) {
 // Row r (< 16) of a q6_K panel block from / to the file's block: the same bytes, moved.
 void PackQ6_KRow(const BlockQ6_K& src, int64_t r, uint8_t* dst) {
   std::memcpy(dst + 2 * r, &src.d, 2);
-  for (int h = 0; h < 2; ++h) {
-    for (int k = 0; k < 4; ++k) {
-      for (int odd = 0; odd < 2; ++odd) {
-        dst[Q6_KPanelScale(h, k, r, odd)] = static_cast<uint8_t>(src.scales[8 * h + 2 * k + odd]);
+  for (int64_t h = 0; h < 2; ++h) {
+    for (int64_t k = 0; k < 4; ++k) {
+      for (int64_t odd = 0; odd < 2; ++odd) {
+        dst[Q6KPanelScale(h, k, r, odd)] = static_cast<uint8_t>(src.scales[8 * h + 2 * k + odd]);
       }
     }
-    for (int s = 0; s < 8; ++s) {
-      std::memcpy(dst + Q6_KPanelBits(h, s, 0, r), src.ql + 4 * (16 * h + s), 4);
-      std::memcpy(dst + Q6_KPanelBits(h, s, 1, r), src.ql + 4 * (16 * h + 8 + s), 4);
-      std::memcpy(dst + Q6_KPanelBits(h, s, 2, r), src.qh + 4 * (8 * h + s), 4);
+    for (int64_t s = 0; s < 8; ++s) {
+      std::memcpy(dst + Q6KPanelBits(h, s, 0, r), src.ql + 4 * (16 * h + s), 4);
+      std::memcpy(dst + Q6KPanelBits(h, s, 1, r), src.ql + 4 * (16 * h + 8 + s), 4);
+      std::memcpy(dst + Q6KPanelBits(h, s, 2, r), src.qh + 4 * (8 * h + s), 4);
     }
   }
 }
 
 void UnpackQ6_KRow(const uint8_t* src, int64_t r, BlockQ6_K* dst) {
   std::memcpy(&dst->d, src + 2 * r, 2);
-  for (int h = 0; h < 2; ++h) {
-    for (int k = 0; k < 4; ++k) {
-      for (int odd = 0; odd < 2; ++odd) {
-        dst->scales[8 * h + 2 * k + odd] = static_cast<int8_t>(src[Q6_KPanelScale(h, k, r, odd)]);
+  for (int64_t h = 0; h < 2; ++h) {
+    for (int64_t k = 0; k < 4; ++k) {
+      for (int64_t odd = 0; odd < 2; ++odd) {
+        dst->scales[8 * h + 2 * k + odd] = static_cast<int8_t>(src[Q6KPanelScale(h, k, r, odd)]);
       }
     }
-    for (int s = 0; s < 8; ++s) {
-      std::memcpy(dst->ql + 4 * (16 * h + s), src + Q6_KPanelBits(h, s, 0, r), 4);
-      std::memcpy(dst->ql + 4 * (16 * h + 8 + s), src + Q6_KPanelBits(h, s, 1, r), 4);
-      std::memcpy(dst->qh + 4 * (8 * h + s), src + Q6_KPanelBits(h, s, 2, r), 4);
+    for (int64_t s = 0; s < 8; ++s) {
+      std::memcpy(dst->ql + 4 * (16 * h + s), src + Q6KPanelBits(h, s, 0, r), 4);
+      std::memcpy(dst->ql + 4 * (16 * h + 8 + s), src + Q6KPanelBits(h, s, 1, r), 4);
+      std::memcpy(dst->qh + 4 * (8 * h + s), src + Q6KPanelBits(h, s, 2, r), 4);
     }
   }
 }
@@ -506,12 +506,12 @@ void Q6_KPanelMatMulReference(const uint8_t* packed, int64_t rows, int64_t cols,
           int32_t dot = 0;
           for (int i = 0; i < 16; ++i) {
             const int l = 16 * (g % 2) + i;
-            const uint8_t lo = blk[Q6_KPanelBits(h, l / 4, k % 2, r) + l % 4];
-            const uint8_t hi = blk[Q6_KPanelBits(h, l / 4, 2, r) + l % 4];
+            const uint8_t lo = blk[Q6KPanelBits(h, l / 4, k % 2, r) + l % 4];
+            const uint8_t hi = blk[Q6KPanelBits(h, l / 4, 2, r) + l % 4];
             const int q = ((lo >> (4 * (k / 2))) & 15) | (((hi >> (2 * k)) & 3) << 4);
             dot += (q - 32) * xb.qs[16 * g + i];
           }
-          sum_q += static_cast<int8_t>(blk[Q6_KPanelScale(h, k, r, g % 2)]) * dot;
+          sum_q += static_cast<int8_t>(blk[Q6KPanelScale(h, k, r, g % 2)]) * dot;
         }
         uint16_t d_bits;
         std::memcpy(&d_bits, blk + 2 * r, 2);
